@@ -1,0 +1,84 @@
+//! The clap definition of pcfg's command line.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Compile declarations of immutable, verified Linux systems.
+#[derive(Debug, Parser)]
+#[command(name = "pcfg", version, about, max_term_width = 100)]
+pub struct Args {
+    /// When to use colour: `auto` follows `NO_COLOR`, `FORCE_COLOR`, TERM=dumb and whether stderr is
+    /// a terminal.
+    #[arg(long, global = true, value_enum, env = "PCFG_COLOR", default_value_t = Color::Auto)]
+    pub color: Color,
+
+    /// Output for people (`human`) or programs (`json`, versioned; see the book).
+    #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check configurations: every error, not just the first. Exit 0 when clean (warnings
+    /// allowed), 1 on errors, 2 when pcfg fails or the arguments are wrong.
+    Check(CheckArgs),
+    /// Print the resolved configuration as JSON.
+    Eval(EvalArgs),
+    /// Show a value, where it was set, and every definition it overrode.
+    Why(WhyArgs),
+    /// Explain a diagnostic code: what it checks, why, an example and the fix.
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Files, or directories searched for `*.pcfg` files.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Exit 1 when there are warnings.
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct EvalArgs {
+    /// The entry file, e.g. `system.pcfg`.
+    pub file: PathBuf,
+
+    /// Give every value with where it was set and what it overrode.
+    #[arg(long)]
+    pub provenance: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct WhyArgs {
+    /// The entry file, e.g. `system.pcfg`.
+    pub file: PathBuf,
+
+    /// A dotted path, e.g. `partition.usr.size-max`.
+    pub path: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// A code such as `pcfg::import-cycle` or `import-cycle`; without one, lists every code.
+    pub code: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}

@@ -1,0 +1,89 @@
+//! `pcfg check PATH...`: every configuration named or found below a directory, every error.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
+
+use super::args::{CheckArgs, Format};
+use super::output::Output;
+use super::{Failure, EXIT_INPUT, EXIT_OK};
+use crate::compile::{self, Compilation};
+use crate::vfs::RealFs;
+
+pub(super) fn run(args: &CheckArgs, output: &Output, out: &mut dyn Write) -> Result<u8, Failure> {
+    let files = collect(&args.paths)?;
+    let mut compilations: Vec<Compilation> = Vec::with_capacity(files.len());
+    for file in &files {
+        compilations.push(compile::check(&RealFs, file)?);
+    }
+    let parts: Vec<_> = compilations
+        .iter()
+        .map(|c| (c.diagnostics.as_slice(), &c.sources))
+        .collect();
+    output.diagnostics(&parts, out)?;
+    let errors = compilations
+        .iter()
+        .flat_map(|c| &c.diagnostics)
+        .filter(|d| d.is_error())
+        .count();
+    let warnings = compilations
+        .iter()
+        .map(|c| c.diagnostics.len())
+        .sum::<usize>()
+        - errors;
+    if output.format == Format::Human {
+        let mut stderr = std::io::stderr().lock();
+        writeln!(
+            stderr,
+            "checked {}: {}, {}",
+            count(files.len(), "file"),
+            count(errors, "error"),
+            count(warnings, "warning")
+        )?;
+    }
+    let failed = errors > 0 || (args.deny_warnings && warnings > 0);
+    Ok(if failed { EXIT_INPUT } else { EXIT_OK })
+}
+
+fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+/// The files to check: each file argument, and the `*.pcfg` files below each directory argument
+/// (sorted, hidden directories skipped, symbolic links not followed).
+fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
+    let mut files = Vec::new();
+    for path in paths {
+        if !path.is_dir() {
+            files.push(path.clone());
+            continue;
+        }
+        let before = files.len();
+        let walk = WalkDir::new(path)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !is_hidden(e.path()));
+        for entry in walk {
+            let entry =
+                entry.map_err(|e| Failure(format!("cannot walk `{}`: {e}", path.display())))?;
+            if entry.file_type().is_file() && entry.path().extension().is_some_and(|x| x == "pcfg")
+            {
+                files.push(entry.into_path());
+            }
+        }
+        if files.len() == before {
+            return Err(Failure(format!("no `.pcfg` files in `{}`", path.display())));
+        }
+    }
+    Ok(files)
+}
+
+fn is_hidden(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+}

@@ -1,0 +1,108 @@
+//! The command line: clap arguments, turned into a validated [`Config`], run, and mapped to an
+//! exit code. The only module that prints or decides the exit status (invariant A2).
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod args;
+mod check;
+mod eval;
+mod output;
+mod why;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+pub use args::Args;
+use output::Output;
+
+/// Exit status: the input is fine (warnings allowed).
+pub const EXIT_OK: u8 = 0;
+/// Exit status: the input has errors (or warnings under `--deny-warnings`).
+pub const EXIT_INPUT: u8 = 1;
+/// Exit status: pcfg itself failed, or the arguments are wrong.
+pub const EXIT_FAILURE: u8 = 2;
+
+/// A failure of the tool or the invocation, not of the input: exit 2.
+#[derive(Debug)]
+pub struct Failure(pub String);
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(err: E) -> Self {
+        Failure(err.to_string())
+    }
+}
+
+/// Runs pcfg with the process's arguments.
+#[must_use]
+pub fn run() -> ExitCode {
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(err) => {
+            let code = if err.use_stderr() {
+                EXIT_FAILURE
+            } else {
+                EXIT_OK
+            };
+            let _ = err.print();
+            return ExitCode::from(code);
+        }
+    };
+    let output = Output::from_args(&args);
+    let mut stdout = io::stdout().lock();
+    let result = dispatch(&args, &output, &mut stdout).and_then(|code| {
+        stdout.flush().map_err(Failure::from)?;
+        Ok(code)
+    });
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(Failure(message)) if message.contains("Broken pipe") => ExitCode::from(EXIT_OK),
+        Err(Failure(message)) => {
+            eprintln!("pcfg failed: {message}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+fn dispatch(args: &Args, output: &Output, out: &mut dyn Write) -> Result<u8, Failure> {
+    match &args.command {
+        args::Command::Check(check) => check::run(check, output, out),
+        args::Command::Eval(eval) => eval::run(eval, output, out),
+        args::Command::Why(why) => why::run(why, output, out),
+        args::Command::Explain(explain) => match &explain.code {
+            Some(code) => explain_code(code, out),
+            None => list_codes(out),
+        },
+    }
+}
+
+fn explain_code(name: &str, out: &mut dyn Write) -> Result<u8, Failure> {
+    let Some(code) = pcfg_code(name) else {
+        let names: Vec<&str> = crate::diag::Code::ALL.iter().map(|c| c.name()).collect();
+        let hint =
+            crate::diag::did_you_mean(name.trim_start_matches("pcfg::"), names.iter().copied())
+                .map_or_else(
+                    || "`pcfg explain` without a code lists every code".to_owned(),
+                    |s| format!("did you mean `{s}`?"),
+                );
+        return Err(Failure(format!("no diagnostic code `{name}`: {hint}")));
+    };
+    out.write_all(code.doc().as_bytes())?;
+    Ok(EXIT_OK)
+}
+
+fn list_codes(out: &mut dyn Write) -> Result<u8, Failure> {
+    for code in crate::diag::Code::ALL {
+        let summary = code
+            .doc()
+            .lines()
+            .find(|l| !l.is_empty() && !l.starts_with('#'))
+            .unwrap_or("");
+        writeln!(out, "{:<32} {summary}", code.to_string())?;
+    }
+    Ok(EXIT_OK)
+}
+
+fn pcfg_code(name: &str) -> Option<crate::diag::Code> {
+    crate::diag::Code::from_name(name)
+}

@@ -1,0 +1,76 @@
+//! How results reach the user: the colour decision and the rendering of diagnostics, human or
+//! JSON.
+
+use std::io::{IsTerminal, Write};
+
+use super::args::{Args, Color, Format};
+use super::Failure;
+use crate::diag::json::Report;
+use crate::diag::render::{render, RenderOptions};
+use crate::diag::Diagnostic;
+use crate::source::SourceMap;
+
+/// The output settings of one run.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Output {
+    pub format: Format,
+    pub render: RenderOptions,
+}
+
+impl Output {
+    pub(super) fn from_args(args: &Args) -> Output {
+        let color =
+            args.format == Format::Human && use_color(args.color, std::io::stderr().is_terminal());
+        let width = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(80);
+        Output {
+            format: args.format,
+            render: RenderOptions {
+                color,
+                width: Some(width),
+            },
+        }
+    }
+
+    /// Writes the diagnostics of several compilations: human text to stderr, or one JSON report
+    /// to `out`.
+    pub(super) fn diagnostics(
+        &self,
+        parts: &[(&[Diagnostic], &SourceMap)],
+        out: &mut dyn Write,
+    ) -> Result<(), Failure> {
+        match self.format {
+            Format::Human => {
+                let mut stderr = std::io::stderr().lock();
+                for (diagnostics, sources) in parts {
+                    for diagnostic in *diagnostics {
+                        writeln!(stderr, "{}", render(diagnostic, sources, self.render))?;
+                    }
+                }
+            }
+            Format::Json => {
+                let report = Report::new(parts);
+                serde_json::to_writer_pretty(&mut *out, &report)?;
+                writeln!(out)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The colour decision: the flag (or `PCFG_COLOR`) beats the environment; under `auto`,
+/// `NO_COLOR` and `TERM=dumb` turn colour off, `FORCE_COLOR` turns it on, and otherwise colour
+/// follows whether stderr is a terminal.
+fn use_color(flag: Color, stderr_is_terminal: bool) -> bool {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    match flag {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto if set("NO_COLOR") => false,
+        Color::Auto if std::env::var("TERM").is_ok_and(|t| t == "dumb") => false,
+        Color::Auto if set("FORCE_COLOR") => true,
+        Color::Auto => stderr_is_terminal,
+    }
+}

@@ -1,0 +1,130 @@
+//! Diagnostics as data: what went wrong, where, and what to write instead.
+//!
+//! Each phase reports its problems as its own error type and converts them into [`Diagnostic`]
+//! values here; rendering (miette for people, JSON for machines) lives in [`render`] and
+//! [`json`] and nowhere else (architecture invariant A5).
+
+pub mod codes;
+pub mod json;
+pub mod render;
+
+pub use codes::Code;
+
+use crate::source::Span;
+
+/// How bad a diagnostic is. Errors make `pcfg check` exit 1; warnings only under
+/// `--deny-warnings`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl Severity {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// A span with an optional note ("first defined here").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Label {
+    pub span: Span,
+    pub message: Option<String>,
+}
+
+impl Label {
+    #[must_use]
+    pub fn new(span: Span, message: impl Into<String>) -> Self {
+        Label {
+            span,
+            message: Some(message.into()),
+        }
+    }
+
+    #[must_use]
+    pub fn bare(span: Span) -> Self {
+        Label {
+            span,
+            message: None,
+        }
+    }
+}
+
+/// One problem in the user's input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    /// One clause stating the fact, lower case, no trailing period.
+    pub message: String,
+    /// The place the problem is.
+    pub primary: Label,
+    /// Every other place involved, in any file.
+    pub labels: Vec<Label>,
+    /// The concrete fix.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// A diagnostic with the code's default severity.
+    #[must_use]
+    pub fn new(code: Code, message: impl Into<String>, primary: Label) -> Self {
+        Diagnostic {
+            code,
+            severity: code.severity(),
+            message: message.into(),
+            primary,
+            labels: Vec::new(),
+            help: None,
+        }
+    }
+
+    #[must_use]
+    pub fn with_label(mut self, label: Label) -> Self {
+        self.labels.push(label);
+        self
+    }
+
+    #[must_use]
+    pub fn with_labels(mut self, labels: impl IntoIterator<Item = Label>) -> Self {
+        self.labels.extend(labels);
+        self
+    }
+
+    #[must_use]
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    #[must_use]
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// Sorts diagnostics into a stable order: by file, then position, then code.
+pub fn sort(diagnostics: &mut [Diagnostic]) {
+    diagnostics.sort_by(|a, b| {
+        (a.primary.span, a.code, &a.message).cmp(&(b.primary.span, b.code, &b.message))
+    });
+}
+
+/// "did you mean `x`?" for the closest of `candidates` to `name`, if any is close enough.
+#[must_use]
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(name, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map(|(_, c)| c)
+}

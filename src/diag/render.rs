@@ -1,0 +1,207 @@
+//! Human rendering of diagnostics through miette's graphical handler.
+//!
+//! miette labels spans in one source per diagnostic (zkat/miette#193), so labels that fall in
+//! another file become `related` diagnostics, one per file, each with its own snippet.
+
+use std::fmt;
+
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode, SourceSpan,
+};
+
+use super::{Diagnostic, Label, Severity};
+use crate::source::{FileId, SourceMap, Span};
+
+/// Source lines longer than this are not quoted: a snippet of a megabyte-long line helps nobody.
+const MAX_QUOTED_LINE: usize = 500;
+
+/// How to draw diagnostics.
+#[derive(Clone, Copy, Debug)]
+pub struct RenderOptions {
+    pub color: bool,
+    /// Wrap width; `None` uses the terminal's.
+    pub width: Option<usize>,
+}
+
+impl RenderOptions {
+    /// Fixed width, no colour: what snapshot tests use.
+    #[must_use]
+    pub fn plain(width: usize) -> Self {
+        RenderOptions {
+            color: false,
+            width: Some(width),
+        }
+    }
+}
+
+impl From<Span> for SourceSpan {
+    fn from(span: Span) -> Self {
+        SourceSpan::new((span.start as usize).into(), span.len())
+    }
+}
+
+/// Renders one diagnostic (with its related parts) as text.
+#[must_use]
+pub fn render(diagnostic: &Diagnostic, sources: &SourceMap, options: RenderOptions) -> String {
+    let theme = if options.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let mut handler = GraphicalReportHandler::new_themed(theme)
+        .without_syntax_highlighting()
+        .with_links(false);
+    if let Some(width) = options.width {
+        handler = handler.with_width(width);
+    }
+    let view = View::new(diagnostic, sources);
+    let mut out = String::new();
+    if handler.render_report(&mut out, &view).is_err() {
+        // Rendering into a String cannot fail on I/O; fall back to the bare message.
+        out = format!("{}: {}\n", diagnostic.code, diagnostic.message);
+    }
+    out
+}
+
+/// The part of a diagnostic that lives in one file, as miette sees it.
+struct View {
+    severity: miette::Severity,
+    code: Option<String>,
+    message: String,
+    help: Option<String>,
+    source: Option<NamedSource<String>>,
+    labels: Vec<LabeledSpan>,
+    related: Vec<View>,
+}
+
+impl View {
+    fn new(diagnostic: &Diagnostic, sources: &SourceMap) -> View {
+        let file = diagnostic.primary.span.file;
+        let mut files: Vec<FileId> = Vec::new();
+        for label in &diagnostic.labels {
+            if label.span.file != file && !files.contains(&label.span.file) {
+                files.push(label.span.file);
+            }
+        }
+        let here = std::iter::once(&diagnostic.primary)
+            .chain(diagnostic.labels.iter().filter(|l| l.span.file == file));
+        let mut view = View::part(sources, file, here, &diagnostic.message);
+        view.severity = match diagnostic.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        };
+        view.code = Some(diagnostic.code.to_string());
+        view.help.clone_from(&diagnostic.help);
+        view.related = files
+            .into_iter()
+            .map(|other| {
+                let labels = diagnostic.labels.iter().filter(|l| l.span.file == other);
+                View::part(sources, other, labels, "")
+            })
+            .collect();
+        view
+    }
+
+    /// The labels of one file. A related part's message names the file's first label.
+    fn part<'a>(
+        sources: &SourceMap,
+        file: FileId,
+        labels: impl Iterator<Item = &'a Label>,
+        message: &str,
+    ) -> View {
+        let source_file = sources.get(file);
+        let labels: Vec<&Label> = labels.collect();
+        let mut message = if message.is_empty() {
+            labels
+                .first()
+                .and_then(|l| l.message.clone())
+                .unwrap_or_else(|| "see also".to_owned())
+        } else {
+            message.to_owned()
+        };
+        let quotable = labels.iter().all(|l| {
+            let line = source_file.line_col(l.span.start as usize).line;
+            source_file.line_text(line).len() <= MAX_QUOTED_LINE
+        });
+        let (source, spans) = if quotable {
+            let spans = labels
+                .iter()
+                .map(|l| LabeledSpan::new_with_span(l.message.clone(), l.span))
+                .collect();
+            let source = NamedSource::new(source_file.name.clone(), source_file.text.clone());
+            (Some(source), spans)
+        } else {
+            if let Some(first) = labels.first() {
+                let at = source_file.line_col(first.span.start as usize);
+                message = format!(
+                    "{message}\n  at {}:{at} (line too long to quote)",
+                    source_file.name
+                );
+            }
+            (None, Vec::new())
+        };
+        View {
+            severity: miette::Severity::Advice,
+            code: None,
+            message,
+            help: None,
+            source,
+            labels: spans,
+            related: Vec::new(),
+        }
+    }
+}
+
+impl fmt::Debug for View {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl fmt::Display for View {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for View {}
+
+impl miette::Diagnostic for View {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.code
+            .as_ref()
+            .map(|c| Box::new(c) as Box<dyn fmt::Display>)
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity)
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if self.labels.is_empty() {
+            None
+        } else {
+            Some(Box::new(self.labels.iter().cloned()))
+        }
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        if self.related.is_empty() {
+            None
+        } else {
+            Some(Box::new(
+                self.related.iter().map(|r| r as &dyn miette::Diagnostic),
+            ))
+        }
+    }
+}

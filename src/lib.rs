@@ -1,0 +1,15 @@
+//! pcfg: a compiler for declarations of immutable, verified Linux systems.
+//!
+//! The pipeline (see ARCHITECTURE.md): [`resolve`] loads and layers the files, [`schema`]
+//! validates the result, and later phases lower it to the OS model and emit files.
+
+pub mod cli;
+pub mod compile;
+pub mod diag;
+pub mod resolve;
+pub mod schema;
+pub mod source;
+pub mod syntax;
+pub mod vfs;
+
+pub use compile::{check, Compilation};

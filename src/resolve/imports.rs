@@ -1,0 +1,353 @@
+//! Loading: reads the entry file and everything it imports (through the [`Vfs`]), parses each
+//! file once, and orders the files into layers.
+//!
+//! The import graph is walked depth first without recursion, so a chain of ten thousand
+//! imports cannot overflow the stack. A file reached twice (a diamond) is loaded once; a file
+//! reached while it is still being loaded closes a cycle, which is reported whole.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::stdlib;
+use crate::diag::{did_you_mean, Code, Diagnostic, Label};
+use crate::source::{FileId, Origin, SourceMap, Span};
+use crate::syntax::{self, ast};
+use crate::vfs::{normalize, Vfs, VfsError, MAX_FILE_BYTES};
+
+/// One loaded file: a layer of the configuration.
+#[derive(Debug)]
+pub struct Layer {
+    pub file: FileId,
+    pub ast: ast::File,
+    /// The layers this file imports directly, in import order.
+    pub imports: Vec<usize>,
+    /// The import statements that first led to this file, from the entry file down.
+    pub chain: Vec<Span>,
+}
+
+/// All layers, in load order: every file comes after the files it imports.
+#[derive(Debug, Default)]
+pub struct Layers {
+    pub layers: Vec<Layer>,
+    /// `below[a]` holds bit `b` when layer `a` imports layer `b`, directly or not.
+    below: Vec<Vec<u64>>,
+}
+
+impl Layers {
+    /// Whether layer `lower` is imported (directly or not) by layer `upper`.
+    #[must_use]
+    pub fn is_below(&self, lower: usize, upper: usize) -> bool {
+        self.below
+            .get(upper)
+            .and_then(|bits| bits.get(lower / 64))
+            .is_some_and(|word| word & (1 << (lower % 64)) != 0)
+    }
+
+    /// The entry file's layer: the last one loaded.
+    #[must_use]
+    pub fn entry(&self) -> usize {
+        self.layers.len().saturating_sub(1)
+    }
+
+    fn compute_below(&mut self) {
+        let words = self.layers.len().div_ceil(64);
+        let mut below: Vec<Vec<u64>> = Vec::with_capacity(self.layers.len());
+        for layer in &self.layers {
+            let mut bits = vec![0u64; words];
+            for &import in &layer.imports {
+                if let Some(slot) = bits.get_mut(import / 64) {
+                    *slot |= 1 << (import % 64);
+                }
+                if let Some(theirs) = below.get(import) {
+                    for (mine, theirs) in bits.iter_mut().zip(theirs) {
+                        *mine |= theirs;
+                    }
+                }
+            }
+            below.push(bits);
+        }
+        self.below = below;
+    }
+}
+
+/// Why the entry file itself could not be loaded: a failure of the invocation, not a
+/// diagnostic in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryError {
+    pub path: PathBuf,
+    pub error: VfsError,
+}
+
+impl std::fmt::Display for EntryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let path = self.path.display();
+        match &self.error {
+            VfsError::NotFound => write!(f, "cannot read `{path}`: no such file"),
+            VfsError::IsADirectory => write!(f, "cannot read `{path}`: it is a directory"),
+            VfsError::TooLarge { bytes } => write!(f, "cannot read `{path}`: {bytes} bytes is more than the {MAX_FILE_BYTES} a source file may have"),
+            VfsError::Io(message) => write!(f, "cannot read `{path}`: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for EntryError {}
+
+/// Where a file to load is: on disk, or in the standard library.
+#[derive(Clone, Debug)]
+enum Location {
+    Disk(PathBuf),
+    Std(String),
+}
+
+/// A file on the stack of the depth-first walk.
+struct Frame {
+    layer: Layer,
+    key: PathBuf,
+    location: Location,
+    /// `(path, span)` of each import statement, and how many are done.
+    pending: Vec<(String, Span)>,
+    next: usize,
+}
+
+/// Loads `entry` and everything it imports.
+///
+/// # Errors
+/// When the entry file itself cannot be read. Problems in imports are diagnostics.
+pub fn load(
+    vfs: &dyn Vfs,
+    sources: &mut SourceMap,
+    entry: &Path,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<Layers, EntryError> {
+    let mut loader = Loader {
+        vfs,
+        sources,
+        diagnostics,
+        done: HashMap::new(),
+        layers: Layers::default(),
+    };
+    let location = Location::Disk(normalize(entry));
+    let bytes = vfs.read(entry).map_err(|error| EntryError {
+        path: entry.to_path_buf(),
+        error,
+    })?;
+    let key = loader.key(&location);
+    let mut stack = vec![loader.frame(location, key, bytes, Vec::new())];
+    while let Some(top) = stack.last_mut() {
+        let Some((path, span)) = top.pending.get(top.next).cloned() else {
+            let frame = stack.pop().expect("the stack is not empty");
+            let index = loader.layers.layers.len();
+            loader.done.insert(frame.key, index);
+            loader.layers.layers.push(frame.layer);
+            if let Some(parent) = stack.last_mut() {
+                parent.layer.imports.push(index);
+            }
+            continue;
+        };
+        top.next += 1;
+        let from = top.location.clone();
+        let Some(location) = loader.locate(&from, &path, span) else {
+            continue;
+        };
+        let key = loader.key(&location);
+        if let Some(&index) = loader.done.get(&key) {
+            top.layer.imports.push(index);
+            continue;
+        }
+        if let Some(start) = stack.iter().position(|f| f.key == key) {
+            loader.report_cycle(&stack[start..], span);
+            continue;
+        }
+        let mut chain = stack
+            .last()
+            .map(|f| f.layer.chain.clone())
+            .unwrap_or_default();
+        chain.push(span);
+        if let Some(bytes) = loader.read(&location, span) {
+            stack.push(loader.frame(location, key, bytes, chain));
+        }
+    }
+    loader.layers.compute_below();
+    Ok(loader.layers)
+}
+
+struct Loader<'v, 'm> {
+    vfs: &'v dyn Vfs,
+    sources: &'m mut SourceMap,
+    diagnostics: &'m mut Vec<Diagnostic>,
+    /// Identity of each finished file to its layer index.
+    done: HashMap<PathBuf, usize>,
+    layers: Layers,
+}
+
+impl Loader<'_, '_> {
+    fn key(&self, location: &Location) -> PathBuf {
+        match location {
+            Location::Disk(path) => self.vfs.identity(path),
+            Location::Std(name) => PathBuf::from(format!("\0std/{name}")),
+        }
+    }
+
+    /// Adds the file to the source map, parses it and lists its imports.
+    fn frame(
+        &mut self,
+        location: Location,
+        key: PathBuf,
+        bytes: Vec<u8>,
+        chain: Vec<Span>,
+    ) -> Frame {
+        let (name, origin) = match &location {
+            Location::Disk(path) => (path.display().to_string(), Origin::Disk),
+            Location::Std(name) => (format!("{}{name}", stdlib::PREFIX), Origin::Std),
+        };
+        let (text, bad_utf8) = match String::from_utf8(bytes) {
+            Ok(text) => (text, None),
+            Err(err) => {
+                let at = err.utf8_error().valid_up_to();
+                (
+                    String::from_utf8_lossy(err.as_bytes()).into_owned(),
+                    Some(at),
+                )
+            }
+        };
+        let file = self.sources.add(name, origin, text);
+        let ast = match bad_utf8 {
+            Some(at) => {
+                // The lossy text holds U+FFFD (three bytes) where the invalid sequence was.
+                let span = Span::new(file, at, at + '\u{fffd}'.len_utf8());
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::InvalidUtf8,
+                        "file is not valid UTF-8",
+                        Label::new(span, "this byte is not UTF-8"),
+                    )
+                    .with_labels(chain.last().map(|&s| Label::new(s, "imported here")))
+                    .with_help(
+                        "save the file as UTF-8 (`iconv -t UTF-8`); pcfg reads no other encoding",
+                    ),
+                );
+                ast::File { items: Vec::new() }
+            }
+            None => match syntax::parse(file, &self.sources.get(file).text) {
+                Ok(ast) => ast,
+                Err(err) => {
+                    self.diagnostics.push(err.to_diagnostic());
+                    ast::File { items: Vec::new() }
+                }
+            },
+        };
+        let pending = ast
+            .items
+            .iter()
+            .filter_map(|item| match item {
+                ast::Item::Import(import) => Some((import.path.clone(), import.path_span)),
+                _ => None,
+            })
+            .collect();
+        let layer = Layer {
+            file,
+            ast,
+            imports: Vec::new(),
+            chain,
+        };
+        Frame {
+            layer,
+            key,
+            location,
+            pending,
+            next: 0,
+        }
+    }
+
+    /// Where an import of `path`, written in a file at `from`, points.
+    fn locate(&mut self, from: &Location, path: &str, span: Span) -> Option<Location> {
+        let std_name = path.strip_prefix(stdlib::PREFIX).or_else(|| match from {
+            // Inside the standard library, a relative import names a sibling module.
+            Location::Std(_) => Some(path.strip_suffix(".pcfg").unwrap_or(path)),
+            Location::Disk(_) => None,
+        });
+        match (std_name, from) {
+            (Some(name), _) => {
+                if stdlib::module(name).is_some() {
+                    return Some(Location::Std(name.to_owned()));
+                }
+                let suggestion = did_you_mean(name, stdlib::names())
+                    .map_or_else(String::new, |s| format!("did you mean `std/{s}`? "));
+                let names: Vec<String> = stdlib::names().map(|n| format!("`std/{n}`")).collect();
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::UnknownStdModule,
+                        format!("no standard library module `{name}`"),
+                        Label::new(span, "not in the standard library"),
+                    )
+                    .with_help(format!(
+                        "{suggestion}the standard library has {}",
+                        names.join(", ")
+                    )),
+                );
+                None
+            }
+            (None, Location::Disk(base)) => {
+                let dir = base.parent().unwrap_or(Path::new(""));
+                Some(Location::Disk(normalize(&dir.join(path))))
+            }
+            (None, Location::Std(_)) => None,
+        }
+    }
+
+    fn read(&mut self, location: &Location, span: Span) -> Option<Vec<u8>> {
+        let path = match location {
+            Location::Std(name) => return stdlib::module(name).map(|s| s.as_bytes().to_vec()),
+            Location::Disk(path) => path,
+        };
+        let shown = path.display();
+        let diagnostic = match self.vfs.read(path) {
+            Ok(bytes) => return Some(bytes),
+            Err(VfsError::NotFound) => {
+                let dir = path.parent().unwrap_or(Path::new(""));
+                let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let entries = self.vfs.list_dir(dir);
+                let help = match did_you_mean(&name, entries.iter().map(String::as_str)) {
+                    Some(similar) => format!("did you mean `{}`?", dir.join(similar).display()),
+                    None => "import paths are relative to the importing file; standard library modules are written `std/NAME`".to_owned(),
+                };
+                Diagnostic::new(Code::FileNotFound, format!("imported file `{shown}` does not exist"), Label::new(span, "no such file")).with_help(help)
+            }
+            Err(VfsError::IsADirectory) => Diagnostic::new(Code::FileIsDirectory, format!("imported path `{shown}` is a directory"), Label::new(span, "a directory"))
+                .with_help("import a `.pcfg` file, e.g. `import \"base/system.pcfg\"`"),
+            Err(VfsError::TooLarge { bytes }) => Diagnostic::new(Code::FileTooLarge, format!("imported file `{shown}` is {bytes} bytes, more than the {MAX_FILE_BYTES} a source file may have"), Label::new(span, "too large"))
+                .with_help("check that the import names a configuration, not an image or a log"),
+            Err(VfsError::Io(message)) => Diagnostic::new(Code::FileUnreadable, format!("cannot read imported file `{shown}`: {message}"), Label::new(span, "unreadable"))
+                .with_help("make the file readable by the user running pcfg (`chmod a+r`)"),
+        };
+        self.diagnostics.push(diagnostic);
+        None
+    }
+
+    /// `cycle` starts at the file that `closing` imports again.
+    fn report_cycle(&mut self, cycle: &[Frame], closing: Span) {
+        let mut names: Vec<&str> = cycle
+            .iter()
+            .map(|f| self.sources.name(f.layer.file))
+            .collect();
+        if let Some(first) = names.first().copied() {
+            names.push(first);
+        }
+        let message = format!("import cycle: {}", names.join(" → "));
+        let labels = cycle.iter().skip(1).filter_map(|frame| {
+            frame.layer.chain.last().map(|&span| {
+                Label::new(
+                    span,
+                    format!("imports `{}`", self.sources.name(frame.layer.file)),
+                )
+            })
+        });
+        let first = cycle
+            .first()
+            .map_or("", |f| self.sources.name(f.layer.file));
+        let diagnostic = Diagnostic::new(Code::ImportCycle, message.clone(), Label::new(closing, format!("imports `{first}` again")))
+            .with_labels(labels.collect::<Vec<_>>())
+            .with_help("a file may not import itself, directly or through others: move what both files need into a third file that both import");
+        self.diagnostics.push(diagnostic);
+    }
+}

@@ -1,0 +1,536 @@
+//! The remix semantics: flattens every layer into definitions at paths, applies `remove`, and
+//! decides each value by layer (higher wins), weakness (`default` yields) and list operations.
+
+use indexmap::IndexMap;
+
+use super::imports::Layers;
+use super::provenance::{same_value, Block, Entry, Leaf, Node, Overridden, Provenance, Site};
+use crate::diag::{did_you_mean, Code, Diagnostic, Label};
+use crate::source::{SourceMap, Span};
+use crate::syntax::ast::{self, Ident, Op, Value, ValueKind};
+
+/// A `remove` that took effect: the path and the statement.
+#[derive(Clone, Debug)]
+pub struct Removal {
+    pub path: Vec<String>,
+    pub span: Span,
+}
+
+/// What one item says about one path.
+#[derive(Debug)]
+enum DefKind {
+    /// A block header or a path segment naming a block.
+    Block,
+    Value {
+        op: Op,
+        weak: bool,
+        value: Value,
+        item: Span,
+    },
+    Remove,
+}
+
+#[derive(Debug)]
+struct Def {
+    layer: usize,
+    key: Span,
+    kind: DefKind,
+    removed_by: Option<Span>,
+}
+
+/// A node of the path trie: the definitions made exactly here and the children by name.
+#[derive(Debug, Default)]
+struct Trie {
+    defs: Vec<Def>,
+    children: IndexMap<String, Trie>,
+}
+
+impl Trie {
+    fn insert(&mut self, path: &[Ident], def: Def) {
+        let mut node = self;
+        for segment in path {
+            node = node.children.entry(segment.name.clone()).or_default();
+        }
+        node.defs.push(def);
+    }
+
+    /// Walks `path`, recording that the segments from index `from` on name blocks.
+    fn insert_parents(&mut self, path: &[Ident], from: usize, layer: usize) {
+        let mut node = self;
+        for (index, segment) in path.iter().enumerate() {
+            node = node.children.entry(segment.name.clone()).or_default();
+            if index >= from {
+                node.defs.push(Def {
+                    layer,
+                    key: segment.span,
+                    kind: DefKind::Block,
+                    removed_by: None,
+                });
+            }
+        }
+    }
+
+    fn find(&mut self, path: &[Ident]) -> Option<&mut Trie> {
+        let mut node = self;
+        for segment in path {
+            node = node.children.get_mut(&segment.name)?;
+        }
+        Some(node)
+    }
+
+    /// Marks every definition at or below this node made in a layer `below` the remover's.
+    fn remove_below(&mut self, layers: &Layers, remover: usize, by: Span) -> usize {
+        let mut count = 0;
+        for def in &mut self.defs {
+            let removable = !matches!(def.kind, DefKind::Remove) && def.removed_by.is_none();
+            if removable && layers.is_below(def.layer, remover) {
+                def.removed_by = Some(by);
+                count += 1;
+            }
+        }
+        for child in self.children.values_mut() {
+            count += child.remove_below(layers, remover, by);
+        }
+        count
+    }
+
+    fn has_live_defs(&self) -> bool {
+        self.defs
+            .iter()
+            .any(|d| d.removed_by.is_none() && !matches!(d.kind, DefKind::Remove))
+            || self.children.values().any(Trie::has_live_defs)
+    }
+}
+
+/// Resolves all layers into one tree.
+pub fn merge(
+    layers: &Layers,
+    sources: &SourceMap,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> (Block, Vec<Removal>) {
+    let mut trie = Trie::default();
+    let mut removes = Vec::new();
+    for (index, layer) in layers.layers.iter().enumerate() {
+        flatten(&layer.ast.items, &[], index, &mut trie, &mut removes);
+    }
+    let removals = apply_removes(&mut trie, layers, &removes, diagnostics);
+    let mut merger = Merger {
+        layers,
+        sources,
+        diagnostics,
+    };
+    let root = merger.block(&trie, &mut Vec::new(), Vec::new());
+    (root, removals)
+}
+
+fn flatten(
+    items: &[ast::Item],
+    prefix: &[Ident],
+    layer: usize,
+    trie: &mut Trie,
+    removes: &mut Vec<(Vec<Ident>, usize, Span)>,
+) {
+    for item in items {
+        match item {
+            ast::Item::Import(_) => {}
+            ast::Item::Remove(remove) => {
+                let path: Vec<Ident> = prefix
+                    .iter()
+                    .chain(&remove.path.segments)
+                    .cloned()
+                    .collect();
+                let key = remove.path.span;
+                removes.push((path.clone(), layer, remove.span));
+                trie.insert(
+                    &path,
+                    Def {
+                        layer,
+                        key,
+                        kind: DefKind::Remove,
+                        removed_by: None,
+                    },
+                );
+            }
+            ast::Item::Block(block) => {
+                let mut path = prefix.to_vec();
+                path.push(block.kind.clone());
+                path.extend(block.label.clone());
+                trie.insert_parents(&path, prefix.len(), layer);
+                flatten(&block.items, &path, layer, trie, removes);
+            }
+            ast::Item::Assign(assign) => {
+                let segments = &assign.path.segments;
+                let (last, parents) = segments
+                    .split_last()
+                    .expect("a path has at least one segment");
+                let mut path = prefix.to_vec();
+                path.extend(parents.iter().cloned());
+                trie.insert_parents(&path, prefix.len(), layer);
+                let kind = DefKind::Value {
+                    op: assign.op,
+                    weak: assign.default.is_some(),
+                    value: assign.value.clone(),
+                    item: assign.span,
+                };
+                path.push(last.clone());
+                trie.insert(
+                    &path,
+                    Def {
+                        layer,
+                        key: last.span,
+                        kind,
+                        removed_by: None,
+                    },
+                );
+            }
+        }
+    }
+}
+
+fn apply_removes(
+    trie: &mut Trie,
+    layers: &Layers,
+    removes: &[(Vec<Ident>, usize, Span)],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Removal> {
+    let mut removals = Vec::new();
+    for (path, layer, span) in removes {
+        let dotted: Vec<String> = path.iter().map(|s| s.name.clone()).collect();
+        let discarded = trie
+            .find(path)
+            .map_or(0, |node| node.remove_below(layers, *layer, *span));
+        if discarded > 0 {
+            removals.push(Removal {
+                path: dotted,
+                span: *span,
+            });
+            continue;
+        }
+        let (parent_path, last) = path.split_at(path.len().saturating_sub(1));
+        let siblings: Vec<String> = trie
+            .find(parent_path)
+            .map(|p| {
+                p.children
+                    .iter()
+                    .filter(|(_, c)| c.has_live_defs())
+                    .map(|(k, _)| k.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let name = last.first().map_or("", |s| s.name.as_str());
+        let help = match did_you_mean(name, siblings.iter().map(String::as_str)) {
+            Some(similar) => format!("did you mean `remove {}`?", parent_path.iter().map(|s| s.name.as_str()).chain([similar]).collect::<Vec<_>>().join(".")),
+            None => "`remove` discards what imported files define; delete the statement, or check the path with `pcfg eval`".to_owned(),
+        };
+        diagnostics.push(
+            Diagnostic::new(
+                Code::RemoveUndefined,
+                format!("nothing imported defines `{}`", dotted.join(".")),
+                Label::new(*span, "removes nothing"),
+            )
+            .with_help(help),
+        );
+    }
+    removals
+}
+
+struct Merger<'a> {
+    layers: &'a Layers,
+    sources: &'a SourceMap,
+    diagnostics: &'a mut Vec<Diagnostic>,
+}
+
+impl Merger<'_> {
+    fn block(&mut self, trie: &Trie, path: &mut Vec<String>, defined_at: Vec<Span>) -> Block {
+        let mut block = Block {
+            entries: IndexMap::new(),
+            defined_at,
+        };
+        for (name, child) in &trie.children {
+            path.push(name.clone());
+            if let Some(entry) = self.entry(child, path) {
+                block.entries.insert(name.clone(), entry);
+            }
+            path.pop();
+        }
+        block
+    }
+
+    fn entry(&mut self, trie: &Trie, path: &mut Vec<String>) -> Option<Entry> {
+        let live: Vec<&Def> = trie
+            .defs
+            .iter()
+            .filter(|d| d.removed_by.is_none() && !matches!(d.kind, DefKind::Remove))
+            .collect();
+        let values: Vec<&Def> = live
+            .iter()
+            .copied()
+            .filter(|d| matches!(d.kind, DefKind::Value { .. }))
+            .collect();
+        let blocks: Vec<&Def> = live
+            .iter()
+            .copied()
+            .filter(|d| matches!(d.kind, DefKind::Block))
+            .collect();
+        if values.is_empty() {
+            let highest = blocks.last()?;
+            let key_span = highest.key;
+            let defined_at = blocks.iter().map(|d| d.key).collect();
+            let block = self.block(trie, path, defined_at);
+            return Some(Entry {
+                key_span,
+                node: Node::Block(block),
+            });
+        }
+        if let Some(block_def) = blocks.last() {
+            let value_def = values.last().expect("values is not empty");
+            self.diagnostics.push(
+                Diagnostic::new(Code::BlockAndValue, format!("`{}` is given a value and used as a block", path.join(".")), Label::new(value_def.key, "given a value here"))
+                    .with_label(Label::new(block_def.key, "used as a block here"))
+                    .with_help("a name is either a field with a value or a block with fields: rename one of them"),
+            );
+            return None;
+        }
+        let removed: Vec<(Site, Overridden)> = trie
+            .defs
+            .iter()
+            .filter_map(|d| Some((site(d)?, Overridden::Removed { by: d.removed_by? })))
+            .collect();
+        let (leaf, key_span) = self.leaf(&values, path)?;
+        let mut leaf = leaf;
+        leaf.provenance.overridden.extend(removed);
+        Some(Entry {
+            key_span,
+            node: Node::Leaf(leaf),
+        })
+    }
+
+    /// Decides one value from its live definitions (in load order).
+    fn leaf(&mut self, defs: &[&Def], path: &[String]) -> Option<(Leaf, Span)> {
+        let mut overridden: Vec<(Site, Overridden)> = Vec::new();
+        let defs = self.without_duplicates(defs, path);
+        let sets: Vec<&Def> = defs
+            .iter()
+            .copied()
+            .filter(|d| matches!(d.kind, DefKind::Value { op: Op::Set, .. }))
+            .collect();
+        let strong: Vec<&Def> = sets.iter().copied().filter(|d| !is_weak(d)).collect();
+        let pool = if strong.is_empty() {
+            sets.clone()
+        } else {
+            overridden.extend(
+                sets.iter()
+                    .filter(|d| is_weak(d))
+                    .filter_map(|d| Some((site(d)?, Overridden::Weak))),
+            );
+            strong
+        };
+        let winners: Vec<&Def> = pool
+            .iter()
+            .copied()
+            .filter(|d| !pool.iter().any(|o| self.layers.is_below(d.layer, o.layer)))
+            .collect();
+        for def in &pool {
+            if !winners.iter().any(|w| std::ptr::eq(*w, *def)) {
+                overridden.extend(site(def).map(|s| (s, Overridden::ByHigherLayer)));
+            }
+        }
+        let winner = self.pick_winner(&winners, path, &mut overridden);
+        let mut applied = Vec::new();
+        let mut value = winner.as_ref().map(|w| w.value.clone());
+        for def in &defs {
+            let Some(s) = site(def) else { continue };
+            if s.op == Op::Set {
+                continue;
+            }
+            if winner
+                .as_ref()
+                .is_some_and(|w| self.layers.is_below(s.layer, w.layer))
+            {
+                overridden.push((s, Overridden::ByHigherLayer));
+                continue;
+            }
+            // A failed operation is reported and skipped, so the rest still validates.
+            if let Some(changed) = self.apply_list_op(value.clone(), &s, path) {
+                value = Some(changed);
+                applied.push(s);
+            }
+        }
+        let key_span = winner.as_ref().map_or_else(
+            || defs.last().map(|d| d.key),
+            |w| {
+                defs.iter()
+                    .find(|d| site(d).is_some_and(|s| s.span == w.span))
+                    .map(|d| d.key)
+            },
+        )?;
+        let value = value?;
+        overridden.sort_by_key(|(s, _)| (s.layer, s.span.start));
+        Some((
+            Leaf {
+                value,
+                provenance: Provenance {
+                    winner,
+                    applied,
+                    overridden,
+                },
+            },
+            key_span,
+        ))
+    }
+
+    /// Reports a second `=` of the same path in one file; keeps the first.
+    fn without_duplicates<'d>(&mut self, defs: &[&'d Def], path: &[String]) -> Vec<&'d Def> {
+        let mut kept: Vec<&Def> = Vec::new();
+        for def in defs {
+            let is_set = matches!(def.kind, DefKind::Value { op: Op::Set, .. });
+            if let Some(earlier) = kept
+                .iter()
+                .find(|k| k.layer == def.layer)
+                .filter(|_| is_set)
+            {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::DuplicateDefinition,
+                        format!("`{}` is defined twice in this file", path.join(".")),
+                        Label::new(def.key, "defined again here"),
+                    )
+                    .with_label(Label::new(earlier.key, "first defined here"))
+                    .with_help("keep one definition; to extend a list, write `+=`"),
+                );
+                continue;
+            }
+            kept.push(def);
+        }
+        kept
+    }
+
+    /// One winner among layers that do not import each other, or a conflict.
+    fn pick_winner(
+        &mut self,
+        winners: &[&Def],
+        path: &[String],
+        overridden: &mut Vec<(Site, Overridden)>,
+    ) -> Option<Site> {
+        let (last, others) = winners.split_last()?;
+        let last_site = site(last)?;
+        for other in others {
+            let Some(other_site) = site(other) else {
+                continue;
+            };
+            if !same_value(&other_site.value.kind, &last_site.value.kind) {
+                let dotted = path.join(".");
+                let entry = self
+                    .sources
+                    .name(
+                        self.layers
+                            .layers
+                            .get(self.layers.entry())
+                            .map_or(last.key.file, |l| l.file),
+                    )
+                    .to_owned();
+                // Reported; the later definition stands in, so that validation goes on.
+                self.diagnostics.push(
+                    Diagnostic::new(Code::ConflictingDefinitions, format!("`{dotted}` is set to different values by files that do not import each other"), Label::new(last.key, "set here"))
+                        .with_label(Label::new(other.key, "and set differently here"))
+                        .with_help(format!("set `{dotted}` in `{entry}` (which imports both) to decide, or mark one of them `default`")),
+                );
+                return Some(last_site);
+            }
+            overridden.push((other_site, Overridden::Agreeing));
+        }
+        Some(last_site)
+    }
+
+    fn apply_list_op(&mut self, base: Option<Value>, op: &Site, path: &[String]) -> Option<Value> {
+        let dotted = path.join(".");
+        let ValueKind::List(items) = &op.value.kind else {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::InvalidListOperation,
+                    format!("`{}` needs a list", op.op.as_str()),
+                    Label::new(op.value.span, "not a list"),
+                )
+                .with_help(format!(
+                    "write the items in brackets: `{dotted} {} [{}]`",
+                    op.op.as_str(),
+                    self.sources.get(op.value.span.file).slice(op.value.span)
+                )),
+            );
+            return None;
+        };
+        if op.weak {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::InvalidListOperation,
+                    format!("`default` does not apply to `{}`", op.op.as_str()),
+                    Label::new(op.span, "weak list operation"),
+                )
+                .with_help("`default` marks a value set with `=` as weak; remove `default` here"),
+            );
+            return None;
+        }
+        let mut list = match base {
+            None => Vec::new(),
+            Some(Value {
+                kind: ValueKind::List(list),
+                ..
+            }) => list,
+            Some(other) => {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::InvalidListOperation,
+                        format!("`{}` on `{dotted}`, which is not a list", op.op.as_str()),
+                        Label::new(op.span, "list operation"),
+                    )
+                    .with_label(Label::new(other.span, "the value is set here"))
+                    .with_help(format!("replace the value with `{dotted} = ...`")),
+                );
+                return None;
+            }
+        };
+        match op.op {
+            Op::Append => list.extend(items.iter().cloned()),
+            Op::Subtract => {
+                for item in items {
+                    let before = list.len();
+                    list.retain(|x| !same_value(&x.kind, &item.kind));
+                    if list.len() == before {
+                        self.diagnostics.push(
+                            Diagnostic::new(Code::RemoveMissingItem, format!("`{}` is not in `{dotted}`", self.sources.get(item.span.file).slice(item.span)), Label::new(item.span, "not in the list"))
+                                .with_help("delete this item from the `-=`; `pcfg why` shows the list as the lower layers define it"),
+                        );
+                    }
+                }
+            }
+            Op::Set => {}
+        }
+        let span = op.value.span;
+        Some(Value {
+            kind: ValueKind::List(list),
+            span,
+        })
+    }
+}
+
+fn is_weak(def: &Def) -> bool {
+    matches!(def.kind, DefKind::Value { weak: true, .. })
+}
+
+fn site(def: &Def) -> Option<Site> {
+    match &def.kind {
+        DefKind::Value {
+            op,
+            weak,
+            value,
+            item,
+        } => Some(Site {
+            span: *item,
+            op: *op,
+            weak: *weak,
+            layer: def.layer,
+            value: value.clone(),
+        }),
+        DefKind::Block | DefKind::Remove => None,
+    }
+}

@@ -1,0 +1,97 @@
+//! Who set what: the resolved tree and, for every value, the definition that won and every
+//! definition it overrode.
+
+use indexmap::IndexMap;
+
+use crate::source::Span;
+use crate::syntax::ast::{Op, Value, ValueKind};
+
+/// A resolved block: its fields and sub-blocks in first-definition order.
+#[derive(Clone, Debug, Default)]
+pub struct Block {
+    pub entries: IndexMap<String, Entry>,
+    /// Where the block was opened or named (block headers and path segments), in load order.
+    pub defined_at: Vec<Span>,
+}
+
+/// A named member of a block.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    /// Where the name is written in the winning (or, for blocks, highest) definition.
+    pub key_span: Span,
+    pub node: Node,
+}
+
+#[derive(Clone, Debug)]
+pub enum Node {
+    Block(Block),
+    Leaf(Leaf),
+}
+
+/// A resolved value and its history.
+#[derive(Clone, Debug)]
+pub struct Leaf {
+    pub value: Value,
+    pub provenance: Provenance,
+}
+
+/// One definition of a value, as written.
+#[derive(Clone, Debug)]
+pub struct Site {
+    /// The whole item (`size = 4G`).
+    pub span: Span,
+    pub op: Op,
+    pub weak: bool,
+    pub layer: usize,
+    pub value: Value,
+}
+
+/// Why a definition did not decide the value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Overridden {
+    /// A higher layer set the value.
+    ByHigherLayer,
+    /// It was a `default`, and a plain definition exists.
+    Weak,
+    /// A sibling layer set the same value; the later one is shown as the winner.
+    Agreeing,
+    /// A `remove` in a higher layer discarded it.
+    Removed { by: Span },
+}
+
+/// The history of a value: the winning definition, list operations applied on top of it, and
+/// every other definition with why it lost, all in load order.
+#[derive(Clone, Debug)]
+pub struct Provenance {
+    /// The `=` that set the base value; `None` when only `+=` built the list.
+    pub winner: Option<Site>,
+    pub applied: Vec<Site>,
+    pub overridden: Vec<(Site, Overridden)>,
+}
+
+impl Block {
+    /// The node at a dotted path below this block.
+    #[must_use]
+    pub fn get(&self, path: &[&str]) -> Option<&Entry> {
+        let (first, rest) = path.split_first()?;
+        let entry = self.entries.get(*first)?;
+        if rest.is_empty() {
+            return Some(entry);
+        }
+        match &entry.node {
+            Node::Block(block) => block.get(rest),
+            Node::Leaf(_) => None,
+        }
+    }
+}
+
+/// Structural equality of two values, ignoring where they were written.
+#[must_use]
+pub fn same_value(a: &ValueKind, b: &ValueKind) -> bool {
+    match (a, b) {
+        (ValueKind::List(a), ValueKind::List(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_value(&x.kind, &y.kind))
+        }
+        _ => a == b,
+    }
+}

@@ -1,0 +1,168 @@
+//! The schema of the language (v1) and its validation of a resolved tree.
+//!
+//! [`v1`] holds the schema as data; [`validate`] checks a resolved configuration against it
+//! (unknown names, types, symbols, ranges, required fields, references), and [`headers`]
+//! checks block headers in each file, where a wrong label is best pointed at.
+
+mod headers;
+pub mod v1;
+mod validate;
+
+pub use headers::check_headers;
+pub use validate::validate;
+
+/// A block kind: its fields and nested blocks, and whether it takes a label.
+#[derive(Debug)]
+pub struct BlockSchema {
+    pub name: &'static str,
+    pub labelled: bool,
+    pub fields: &'static [Field],
+    pub blocks: &'static [BlockSchema],
+}
+
+impl BlockSchema {
+    #[must_use]
+    pub const fn plain(
+        name: &'static str,
+        fields: &'static [Field],
+        blocks: &'static [BlockSchema],
+    ) -> Self {
+        BlockSchema {
+            name,
+            labelled: false,
+            fields,
+            blocks,
+        }
+    }
+
+    #[must_use]
+    pub const fn labelled(
+        name: &'static str,
+        fields: &'static [Field],
+        blocks: &'static [BlockSchema],
+    ) -> Self {
+        BlockSchema {
+            name,
+            labelled: true,
+            fields,
+            blocks,
+        }
+    }
+
+    #[must_use]
+    pub fn field(&self, name: &str) -> Option<&'static Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    #[must_use]
+    pub fn block(&self, name: &str) -> Option<&'static BlockSchema> {
+        self.blocks.iter().find(|b| b.name == name)
+    }
+
+    /// Every name allowed inside this block, fields first.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.fields
+            .iter()
+            .map(|f| f.name)
+            .chain(self.blocks.iter().map(|b| b.name))
+    }
+}
+
+/// A field of a block.
+#[derive(Debug)]
+pub struct Field {
+    pub name: &'static str,
+    pub ty: Ty,
+    pub required: bool,
+    /// The default as users read it, when there is one.
+    pub default: Option<&'static str>,
+}
+
+/// The type of a field's value.
+#[derive(Debug)]
+pub enum Ty {
+    Str(Str),
+    Int {
+        min: u64,
+        max: u64,
+    },
+    /// A size with a unit, or a plain integer of bytes; at least one byte.
+    Size,
+    SizeOrAuto,
+    /// One of a few integers.
+    OneOf(&'static [u64]),
+    Bool,
+    Symbol(&'static [&'static str]),
+    List(&'static Ty),
+    /// The label of a block of this kind, written as a bare name.
+    Reference(&'static str),
+}
+
+/// What a string field accepts.
+#[derive(Clone, Copy, Debug)]
+pub enum Str {
+    Any,
+    NonEmpty,
+    /// The image id: letters, digits, `.`, `_` and `-`, at most 64 characters.
+    ImageId,
+    /// os-release `ID=`: lower-case letters, digits, `.`, `_` and `-`.
+    OsId,
+    /// A version: letters, digits and `.~^+-`, no `_` (the label separator).
+    Version,
+    AbsolutePath,
+    /// A GPT partition label: at most 36 UTF-16 code units.
+    GptLabel,
+}
+
+impl Ty {
+    /// How the type is named in messages: "a size", "one of `a`, `b`".
+    #[must_use]
+    pub fn describe(&self) -> String {
+        match self {
+            Ty::Str(_) => "a string".to_owned(),
+            Ty::Int { .. } => "an integer".to_owned(),
+            Ty::Size => "a size".to_owned(),
+            Ty::SizeOrAuto => "a size or `auto`".to_owned(),
+            Ty::OneOf(values) => {
+                let values: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
+                format!("one of {}", values.join(", "))
+            }
+            Ty::Bool => "`true` or `false`".to_owned(),
+            Ty::Symbol(symbols) => format!("one of {}", quote_all(symbols)),
+            Ty::List(item) => format!("a list of {}", plural(item)),
+            Ty::Reference(kind) => format!("the name of an `{kind}`"),
+        }
+    }
+
+    /// An example of a value of this type, for help lines.
+    #[must_use]
+    pub fn example(&self) -> String {
+        match self {
+            Ty::Str(Str::AbsolutePath) => "\"/var/log\"".to_owned(),
+            Ty::Str(_) => "\"text\"".to_owned(),
+            Ty::Int { min, .. } => min.to_string(),
+            Ty::Size | Ty::SizeOrAuto => "4G".to_owned(),
+            Ty::OneOf(values) => values.first().map_or_else(String::new, ToString::to_string),
+            Ty::Bool => "true".to_owned(),
+            Ty::Symbol(symbols) => symbols.first().copied().unwrap_or("").to_owned(),
+            Ty::List(item) => format!("[{}]", item.example()),
+            Ty::Reference(_) => "name".to_owned(),
+        }
+    }
+}
+
+fn plural(ty: &Ty) -> String {
+    match ty {
+        Ty::Str(_) => "strings".to_owned(),
+        Ty::Int { min, max } => format!("integers from {min} to {max}"),
+        Ty::Reference(kind) => format!("`{kind}` names"),
+        other => other.describe(),
+    }
+}
+
+/// `a`, `b`, `c` with backticks.
+#[must_use]
+pub fn quote_all(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    quoted.join(", ")
+}

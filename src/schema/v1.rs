@@ -1,0 +1,223 @@
+//! The v1 schema as data: every block, field, type, default and allowed symbol of
+//! `lang/SPEC.md`'s schema section.
+
+use super::{BlockSchema, Field, Str, Ty};
+
+const fn field(name: &'static str, ty: Ty, default: Option<&'static str>) -> Field {
+    Field {
+        name,
+        ty,
+        required: false,
+        default,
+    }
+}
+
+const fn required(name: &'static str, ty: Ty) -> Field {
+    Field {
+        name,
+        ty,
+        required: true,
+        default: None,
+    }
+}
+
+const STRING: Ty = Ty::Str(Str::Any);
+const PATH: Ty = Ty::Str(Str::NonEmpty);
+const STRINGS: Ty = Ty::List(&STRING);
+const SIZE: Ty = Ty::Size;
+
+/// Architectures by their systemd names (`systemd-analyze architectures`).
+pub const ARCHITECTURES: &[&str] = &[
+    "alpha",
+    "arc",
+    "arm",
+    "arm64",
+    "ia64",
+    "loongarch64",
+    "mips-le",
+    "mips64-le",
+    "parisc",
+    "ppc",
+    "ppc64",
+    "ppc64-le",
+    "riscv32",
+    "riscv64",
+    "s390",
+    "s390x",
+    "tilegx",
+    "x86",
+    "x86-64",
+];
+
+/// Distributions mkosi builds from (`Distribution=`).
+pub const DISTRIBUTIONS: &[&str] = &[
+    "alma",
+    "arch",
+    "azure",
+    "centos",
+    "custom",
+    "debian",
+    "fedora",
+    "kali",
+    "mageia",
+    "openmandriva",
+    "opensuse",
+    "postmarketos",
+    "rhel",
+    "rhel-ubi",
+    "rocky",
+    "ubuntu",
+];
+
+/// Discoverable Partitions Specification types, without the architecture suffix.
+pub const PARTITION_TYPES: &[&str] = &[
+    "esp",
+    "xbootldr",
+    "root",
+    "usr",
+    "home",
+    "srv",
+    "var",
+    "tmp",
+    "swap",
+    "linux-generic",
+];
+
+pub const FORMATS: &[&str] = &["vfat", "ext4", "btrfs", "xfs", "erofs", "squashfs", "swap"];
+
+const SYSTEM: &[Field] = &[
+    required("name", Ty::Str(Str::ImageId)),
+    field("id", Ty::Str(Str::OsId), Some("the name in lower case")),
+    field("pretty-name", STRING, Some("the name")),
+    field("version", Ty::Str(Str::Version), None),
+    field("arch", Ty::Symbol(ARCHITECTURES), Some("x86-64")),
+    field("distribution", Ty::Symbol(DISTRIBUTIONS), None),
+    field("release", STRING, None),
+    field("systemd", Ty::Int { min: 252, max: 999 }, Some("258")),
+    field("packages", STRINGS, Some("[]")),
+    field("cmdline", STRINGS, Some("[]")),
+    field("base-tree", PATH, None),
+];
+
+const DISK: &[Field] = &[
+    field("size", Ty::SizeOrAuto, Some("auto")),
+    field("sector-size", Ty::OneOf(&[512, 4096]), Some("512")),
+];
+
+const PARTITION: &[Field] = &[
+    required("type", Ty::Symbol(PARTITION_TYPES)),
+    field("size", SIZE, None),
+    field("size-min", SIZE, None),
+    field("size-max", SIZE, None),
+    field(
+        "weight",
+        Ty::Int {
+            min: 0,
+            max: 1_000_000,
+        },
+        Some("1000"),
+    ),
+    field("format", Ty::Symbol(FORMATS), Some("by type")),
+    field("slots", Ty::Int { min: 1, max: 2 }, Some("1")),
+    field(
+        "verity",
+        Ty::Symbol(&["none", "hash", "signed"]),
+        Some("none"),
+    ),
+    field("verity-size", SIZE, Some("derived from size-max")),
+    field(
+        "encrypt",
+        Ty::Symbol(&["none", "key-file", "tpm2", "key-file+tpm2"]),
+        Some("none"),
+    ),
+    field(
+        "create",
+        Ty::Symbol(&["image", "first-boot"]),
+        Some("image for the ESP and slot A, first-boot otherwise"),
+    ),
+    field("factory-reset", Ty::Bool, Some("false")),
+    field(
+        "directories",
+        Ty::List(&Ty::Str(Str::AbsolutePath)),
+        Some("[]"),
+    ),
+    field("label", Ty::Str(Str::GptLabel), Some("derived")),
+];
+
+const KEY_PAIR: &[Field] = &[
+    field("key", PATH, Some("trust.key")),
+    field("cert", PATH, Some("trust.cert")),
+];
+
+const TPM2: &[Field] = &[
+    field("pcrs", Ty::List(&Ty::Int { min: 0, max: 23 }), Some("[7]")),
+    field("signed-policy", Ty::Bool, Some("true")),
+];
+
+const UKI: &[Field] = &[field("editable-cmdline", Ty::Bool, Some("false"))];
+
+const TRUST: &[Field] = &[
+    field("key", PATH, None),
+    field("cert", PATH, None),
+    field(
+        "require",
+        Ty::Symbol(&["none", "measured-boot", "verified-boot"]),
+        Some("none"),
+    ),
+];
+
+const TRUST_BLOCKS: &[BlockSchema] = &[
+    BlockSchema::plain("secure-boot", KEY_PAIR, &[]),
+    BlockSchema::plain("verity", KEY_PAIR, &[]),
+    BlockSchema::plain("tpm2", TPM2, &[]),
+    BlockSchema::plain("uki", UKI, &[]),
+];
+
+const CHANNEL: &[Field] = &[required("source", Ty::Str(Str::NonEmpty))];
+
+const UPDATE: &[Field] = &[
+    field("tries", Ty::Int { min: 1, max: 99 }, Some("3")),
+    field("keep", Ty::Int { min: 1, max: 99 }, Some("2")),
+];
+
+const UPDATE_BLOCKS: &[BlockSchema] = &[BlockSchema::labelled("channel", CHANNEL, &[])];
+
+const UKI_PROFILE: &[Field] = &[
+    required("title", Ty::Str(Str::NonEmpty)),
+    field("cmdline", STRINGS, Some("[]")),
+    field("sign-pcr", Ty::Bool, Some("true")),
+];
+
+const EXTENSION: &[Field] = &[
+    required(
+        "kind",
+        Ty::Symbol(&["sysext", "confext", "portable", "flatpak"]),
+    ),
+    field("source", PATH, None),
+    field(
+        "requires",
+        Ty::List(&Ty::Reference("extension")),
+        Some("[]"),
+    ),
+    field(
+        "overrides",
+        Ty::List(&Ty::Reference("extension")),
+        Some("[]"),
+    ),
+    field("signed", Ty::Bool, Some("true when trust.verity is set")),
+    field("app", Ty::Str(Str::NonEmpty), None),
+    field("runtime", Ty::Str(Str::NonEmpty), None),
+];
+
+const TOP: &[BlockSchema] = &[
+    BlockSchema::plain("system", SYSTEM, &[]),
+    BlockSchema::plain("disk", DISK, &[]),
+    BlockSchema::labelled("partition", PARTITION, &[]),
+    BlockSchema::plain("trust", TRUST, TRUST_BLOCKS),
+    BlockSchema::plain("update", UPDATE, UPDATE_BLOCKS),
+    BlockSchema::labelled("uki-profile", UKI_PROFILE, &[]),
+    BlockSchema::labelled("extension", EXTENSION, &[]),
+];
+
+/// The root of the schema: a file's top level.
+pub const ROOT: BlockSchema = BlockSchema::plain("", &[], TOP);

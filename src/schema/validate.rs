@@ -1,0 +1,404 @@
+//! Validation of a resolved tree against the v1 schema. Reports every problem, not the first.
+
+use super::{quote_all, v1, BlockSchema, Field, Str, Ty};
+use crate::diag::{did_you_mean, Code, Diagnostic, Label};
+use crate::resolve::{Block, Entry, Node, Resolved};
+use crate::source::{SourceMap, Span};
+use crate::syntax::ast::{Value, ValueKind};
+
+/// GPT partition names hold 36 UTF-16 code units.
+const GPT_LABEL_MAX: usize = 36;
+const IMAGE_ID_MAX: usize = 64;
+
+/// Checks the resolved configuration; `entry_span` is where to report what is missing
+/// altogether (the start of the entry file).
+pub fn validate(
+    resolved: &Resolved,
+    sources: &SourceMap,
+    entry_span: Span,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let mut validator = Validator {
+        sources,
+        resolved,
+        diagnostics,
+    };
+    validator.block(&resolved.root, &v1::ROOT, &mut Vec::new(), entry_span);
+}
+
+struct Validator<'a> {
+    sources: &'a SourceMap,
+    resolved: &'a Resolved,
+    diagnostics: &'a mut Vec<Diagnostic>,
+}
+
+impl Validator<'_> {
+    fn block(&mut self, block: &Block, schema: &BlockSchema, path: &mut Vec<String>, at: Span) {
+        for (name, entry) in &block.entries {
+            path.push(name.clone());
+            if let Some(field) = schema.field(name) {
+                self.field(entry, field, path);
+            } else if let Some(kind) = schema.block(name) {
+                self.nested(entry, kind, path);
+            } else {
+                self.unknown(entry.key_span, schema, path);
+            }
+            path.pop();
+        }
+        self.missing(block, schema, path, at);
+    }
+
+    fn nested(&mut self, entry: &Entry, kind: &BlockSchema, path: &mut Vec<String>) {
+        let Node::Block(block) = &entry.node else {
+            self.expected_block(entry, kind, path);
+            return;
+        };
+        if !kind.labelled {
+            self.block(block, kind, path, entry.key_span);
+            return;
+        }
+        for (label, labelled) in &block.entries {
+            match &labelled.node {
+                Node::Block(inner) => {
+                    path.push(label.clone());
+                    self.block(inner, kind, path, labelled.key_span);
+                    path.pop();
+                }
+                Node::Leaf(_) => {
+                    let field_hint = kind
+                        .field(label)
+                        .map_or_else(String::new, |_| format!(": `{}.NAME.{label}`", kind.name));
+                    self.diagnostics.push(
+                        Diagnostic::new(
+                            Code::MissingLabel,
+                            format!("`{}.{label}` names no `{}`", path.join("."), kind.name),
+                            Label::new(labelled.key_span, "a label is missing before this"),
+                        )
+                        .with_help(format!(
+                            "a `{}` needs a label{field_hint}, as in `{} NAME {{ {label} = ... }}`",
+                            kind.name, kind.name
+                        )),
+                    );
+                }
+            }
+        }
+    }
+
+    fn expected_block(&mut self, entry: &Entry, kind: &BlockSchema, path: &[String]) {
+        let example = if kind.labelled {
+            format!("{} NAME {{ ... }}", kind.name)
+        } else {
+            format!("{} {{ ... }}", kind.name)
+        };
+        self.diagnostics.push(
+            Diagnostic::new(
+                Code::TypeMismatch,
+                format!("`{}` is a block, not a value", path.join(".")),
+                Label::new(entry.key_span, "given a value"),
+            )
+            .with_help(format!(
+                "write `{example}`, or set one of its fields with `{}.FIELD = ...`",
+                path.join(".")
+            )),
+        );
+    }
+
+    fn unknown(&mut self, key_span: Span, schema: &BlockSchema, path: &[String]) {
+        let (name, parent) = path.split_last().expect("path has the unknown name");
+        let suggestion = did_you_mean(name, schema.names());
+        let (message, help) = if schema.name.is_empty() {
+            (
+                format!("unknown block kind `{name}`"),
+                format!(
+                    "the top-level blocks are {}",
+                    quote_all(&schema.names().collect::<Vec<_>>())
+                ),
+            )
+        } else {
+            (
+                format!(
+                    "unknown field `{name}` in `{}`",
+                    display_parent(parent, schema)
+                ),
+                format!(
+                    "`{}` has {}",
+                    schema.name,
+                    quote_all(&schema.names().collect::<Vec<_>>())
+                ),
+            )
+        };
+        let help = match suggestion {
+            Some(similar) => format!("did you mean `{similar}`?"),
+            None => help,
+        };
+        self.diagnostics.push(
+            Diagnostic::new(Code::UnknownField, message, Label::new(key_span, "unknown"))
+                .with_help(help),
+        );
+    }
+
+    fn missing(&mut self, block: &Block, schema: &BlockSchema, path: &[String], at: Span) {
+        for field in schema.fields.iter().filter(|f| f.required) {
+            if block.entries.contains_key(field.name) {
+                continue;
+            }
+            let at = block.defined_at.last().copied().unwrap_or(at);
+            let within = if path.is_empty() {
+                String::new()
+            } else {
+                format!(" in `{}`", path.join("."))
+            };
+            let prefix = if path.is_empty() {
+                String::new()
+            } else {
+                format!("{}.", path.join("."))
+            };
+            let help = match &field.ty {
+                Ty::Symbol(symbols) => format!(
+                    "add `{} = {}` (one of {})",
+                    field.name,
+                    field.ty.example(),
+                    quote_all(symbols)
+                ),
+                _ => format!("add `{prefix}{} = {}`", field.name, field.ty.example()),
+            };
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::MissingField,
+                    format!("missing required field `{}`{within}", field.name),
+                    Label::new(at, "declared here"),
+                )
+                .with_help(help),
+            );
+        }
+        if schema.name.is_empty() && !block.entries.contains_key("system") {
+            self.diagnostics.push(
+                Diagnostic::new(Code::MissingField, "missing required block `system`", Label::new(at, "in this file"))
+                    .with_help("add `system { name = \"myos\" }`, or import a base with `import \"std/particleos\"`"),
+            );
+        }
+    }
+
+    fn field(&mut self, entry: &Entry, field: &Field, path: &[String]) {
+        let Node::Leaf(leaf) = &entry.node else {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    format!("`{}` is a field, not a block", path.join(".")),
+                    Label::new(entry.key_span, "used as a block"),
+                )
+                .with_help(format!(
+                    "write `{} = {}`",
+                    field.name,
+                    field.ty.example()
+                )),
+            );
+            return;
+        };
+        self.value(&leaf.value, &field.ty, path);
+    }
+
+    fn value(&mut self, value: &Value, ty: &Ty, path: &[String]) {
+        let ok = match (ty, &value.kind) {
+            (Ty::Str(rule), ValueKind::Str(s)) => return self.string(value.span, s, *rule, path),
+            (Ty::Int { min, max }, ValueKind::Int(n)) => {
+                return self.range(value.span, *n, *min, *max, path)
+            }
+            (Ty::Size | Ty::SizeOrAuto, ValueKind::Int(0) | ValueKind::Size(0)) => {
+                self.out_of_range(
+                    value.span,
+                    path,
+                    "a size of zero bytes",
+                    "give a size of at least one byte, e.g. `512M`".to_owned(),
+                );
+                return;
+            }
+            (Ty::Size | Ty::SizeOrAuto, ValueKind::Int(_) | ValueKind::Size(_))
+            | (Ty::SizeOrAuto, ValueKind::Auto)
+            | (Ty::Bool, ValueKind::Bool(_)) => true,
+            (Ty::OneOf(values), ValueKind::Int(n)) => {
+                if !values.contains(n) {
+                    let help = format!("write {}", ty.describe());
+                    self.out_of_range(value.span, path, &format!("`{n}` is not allowed"), help);
+                }
+                return;
+            }
+            (Ty::Symbol(symbols), ValueKind::Symbol(s)) => {
+                return self.symbol(value.span, s, symbols, path)
+            }
+            (Ty::Reference(kind), ValueKind::Symbol(name)) => {
+                return self.reference(value.span, name, kind, path)
+            }
+            (Ty::List(item), ValueKind::List(items)) => {
+                for element in items {
+                    self.value(element, item, path);
+                }
+                return;
+            }
+            _ => false,
+        };
+        if !ok {
+            self.mismatch(value, ty, path);
+        }
+    }
+
+    fn mismatch(&mut self, value: &Value, ty: &Ty, path: &[String]) {
+        let found = describe_value(&value.kind);
+        let written = self.sources.get(value.span.file).slice(value.span);
+        let help = match (ty, &value.kind) {
+            (Ty::Str(_), ValueKind::Symbol(_) | ValueKind::Int(_)) => {
+                format!("quote it: `\"{written}\"`")
+            }
+            (Ty::Symbol(_) | Ty::Reference(_), ValueKind::Str(s)) => {
+                format!("write it without quotes: `{s}`")
+            }
+            (Ty::List(_), _) => format!("put it in brackets: `[{written}]`"),
+            (Ty::Int { .. }, ValueKind::Size(_)) => {
+                "this field counts, it does not measure: write a plain integer without unit"
+                    .to_owned()
+            }
+            _ => format!("write {}, e.g. `{}`", ty.describe(), ty.example()),
+        };
+        self.diagnostics.push(
+            Diagnostic::new(
+                Code::TypeMismatch,
+                format!(
+                    "`{}` expects {}, found {found}",
+                    path.join("."),
+                    ty.describe()
+                ),
+                Label::new(value.span, found.clone()),
+            )
+            .with_help(help),
+        );
+    }
+
+    fn symbol(&mut self, span: Span, symbol: &str, symbols: &[&str], path: &[String]) {
+        if symbols.contains(&symbol) {
+            return;
+        }
+        let help = match did_you_mean(symbol, symbols.iter().copied()) {
+            Some(similar) => format!("did you mean `{similar}`?"),
+            None => format!("write one of {}", quote_all(symbols)),
+        };
+        self.diagnostics.push(
+            Diagnostic::new(
+                Code::UnknownSymbol,
+                format!("unknown value `{symbol}` for `{}`", path.join(".")),
+                Label::new(span, "not one of the allowed values"),
+            )
+            .with_help(help),
+        );
+    }
+
+    fn reference(&mut self, span: Span, name: &str, kind: &str, path: &[String]) {
+        let defined = match self.resolved.root.entries.get(kind).map(|e| &e.node) {
+            Some(Node::Block(block)) => block,
+            _ => &Block::default(),
+        };
+        if defined.entries.contains_key(name) {
+            return;
+        }
+        let removal = self
+            .resolved
+            .removals
+            .iter()
+            .find(|r| r.path.len() == 2 && r.path[0] == kind && r.path[1] == name);
+        let mut diagnostic = Diagnostic::new(
+            Code::UnknownReference,
+            format!(
+                "`{}` refers to `{kind}.{name}`, which does not exist",
+                path.join(".")
+            ),
+            Label::new(span, "no such {kind}".replace("{kind}", kind)),
+        );
+        diagnostic = match (
+            removal,
+            did_you_mean(name, defined.entries.keys().map(String::as_str)),
+        ) {
+            (Some(removal), _) => diagnostic
+                .with_label(Label::new(removal.span, "removed here"))
+                .with_help(format!(
+                    "remove `{name}` from this list too, or keep `{kind}.{name}`"
+                )),
+            (None, Some(similar)) => diagnostic.with_help(format!("did you mean `{similar}`?")),
+            (None, None) => diagnostic.with_help(format!(
+                "declare it with `{kind} {name} {{ ... }}`, or remove it from the list"
+            )),
+        };
+        self.diagnostics.push(diagnostic);
+    }
+
+    fn range(&mut self, span: Span, n: u64, min: u64, max: u64, path: &[String]) {
+        if (min..=max).contains(&n) {
+            return;
+        }
+        self.out_of_range(
+            span,
+            path,
+            &format!("{n} is outside {min}..={max}"),
+            format!("write a value from {min} to {max}"),
+        );
+    }
+
+    fn out_of_range(&mut self, span: Span, path: &[String], what: &str, help: String) {
+        self.diagnostics.push(
+            Diagnostic::new(
+                Code::OutOfRange,
+                format!("`{}` is out of range: {what}", path.join(".")),
+                Label::new(span, "out of range"),
+            )
+            .with_help(help),
+        );
+    }
+
+    fn string(&mut self, span: Span, s: &str, rule: Str, path: &[String]) {
+        let problem = match rule {
+            Str::Any => None,
+            _ if s.is_empty() => Some(("is empty".to_owned(), "write a non-empty string".to_owned())),
+            Str::NonEmpty => None,
+            Str::ImageId => (s.len() > IMAGE_ID_MAX || !s.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) || !s.starts_with(|c: char| c.is_ascii_alphanumeric()))
+                .then(|| ("is not a valid image id".to_owned(), format!("use at most {IMAGE_ID_MAX} ASCII letters, digits, `.`, `_` and `-`, starting with a letter or digit: it names partitions and files"))),
+            Str::OsId => (!s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c)))
+                .then(|| ("is not a valid os-release ID".to_owned(), format!("use lower-case letters, digits, `.`, `_` and `-`, e.g. `\"{}\"`", s.to_ascii_lowercase().replace(|c: char| !c.is_ascii_alphanumeric() && !"._-".contains(c), "-")))),
+            Str::Version => (!s.chars().all(|c| c.is_ascii_alphanumeric() || ".~^+-".contains(c)))
+                .then(|| ("is not a valid version".to_owned(), "use letters, digits and `.~^+-`; `_` separates the name from the version in partition labels".to_owned())),
+            Str::AbsolutePath => (!s.starts_with('/'))
+                .then(|| ("is not an absolute path".to_owned(), format!("write `\"/{}\"`", s.trim_start_matches("./")))),
+            Str::GptLabel => (s.encode_utf16().count() > GPT_LABEL_MAX)
+                .then(|| (format!("is longer than {GPT_LABEL_MAX} characters"), "GPT partition labels hold 36 UTF-16 characters: shorten it".to_owned())),
+        };
+        if let Some((what, help)) = problem {
+            let shown: String = s.chars().take(40).collect();
+            let ellipsis = if s.chars().count() > 40 { "…" } else { "" };
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    format!("`{}` {what}: `{shown}{ellipsis}`", path.join(".")),
+                    Label::new(span, "invalid"),
+                )
+                .with_help(help),
+            );
+        }
+    }
+}
+
+fn display_parent(parent: &[String], schema: &BlockSchema) -> String {
+    if parent.is_empty() {
+        schema.name.to_owned()
+    } else {
+        parent.join(".")
+    }
+}
+
+fn describe_value(kind: &ValueKind) -> String {
+    match kind {
+        ValueKind::Str(_) => "a string".to_owned(),
+        ValueKind::Int(_) => "an integer".to_owned(),
+        ValueKind::Size(_) => "a size".to_owned(),
+        ValueKind::Bool(_) => "a boolean".to_owned(),
+        ValueKind::Auto => "`auto`".to_owned(),
+        ValueKind::Symbol(s) => format!("the name `{s}`"),
+        ValueKind::List(_) => "a list".to_owned(),
+    }
+}

@@ -1,0 +1,11 @@
+//! The surface syntax: the AST and the nom parser that builds it.
+//!
+//! This module knows nothing of imports, layers or the schema, and does no IO (invariant A1):
+//! it turns one file's text into an [`ast::File`] or one [`SyntaxError`].
+
+pub mod ast;
+mod error;
+mod parser;
+
+pub use error::{SyntaxError, SyntaxErrorKind};
+pub use parser::{parse, MAX_NESTING};

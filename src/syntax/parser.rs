@@ -1,0 +1,836 @@
+//! The nom parser: text of one file to [`ast::File`], or its first [`SyntaxError`].
+//!
+//! Conventions:
+//! - every parser is a method `fn NAME(&self, i: &'a str) -> PResult<'a, T>` taking the rest of
+//!   the input; spans are computed from how much input is left (`self.offset`);
+//! - `expect_*` parsers fail with a committed error (`nom::Err::Failure`) that names what was
+//!   expected, `parse_*` parsers may fail softly (`nom::Err::Error`) so the caller can try
+//!   something else;
+//! - nesting is counted, so deep input is an error, never a stack overflow.
+
+use nom::branch::alt;
+use nom::bytes::complete::{tag, take_while, take_while1};
+use nom::character::complete::char;
+use nom::combinator::{opt, recognize};
+use nom::error::{ErrorKind, ParseError};
+use nom::{IResult, Parser as _};
+
+use super::ast::{Assign, Block, File, Ident, Import, Item, Op, Path, Remove, Value, ValueKind};
+use super::error::{SyntaxError, SyntaxErrorKind};
+use crate::source::{FileId, Span};
+
+/// How deep blocks and lists may nest. The schema needs three levels; 64 leaves room for any
+/// plausible future schema while keeping recursion far from the stack's limit.
+pub const MAX_NESTING: usize = 64;
+
+/// Parses one file.
+///
+/// # Errors
+/// The first syntax error of the file.
+pub fn parse(file: FileId, src: &str) -> Result<File, SyntaxError> {
+    let parser = Parser { file, src };
+    let body = src.strip_prefix('\u{feff}').unwrap_or(src);
+    match parser.items(body, None, 0) {
+        Ok((_, items)) => Ok(File { items }),
+        Err(nom::Err::Error(e) | nom::Err::Failure(e)) => Err(parser.to_error(e)),
+        Err(nom::Err::Incomplete(_)) => Err(SyntaxError {
+            kind: SyntaxErrorKind::UnexpectedToken {
+                expected: "more input",
+                found: "end of file".to_owned(),
+                hint: None,
+            },
+            span: Span::new(file, src.len(), src.len()),
+        }),
+    }
+}
+
+/// A parse failure: the kind and where, as the length of the input left at its start and end.
+#[derive(Debug)]
+struct PError {
+    kind: SyntaxErrorKind,
+    rest_at_start: usize,
+    rest_at_end: usize,
+}
+
+impl ParseError<&str> for PError {
+    fn from_error_kind(input: &str, _kind: ErrorKind) -> Self {
+        PError {
+            kind: SyntaxErrorKind::UnexpectedToken {
+                expected: "a token",
+                found: describe(input),
+                hint: None,
+            },
+            rest_at_start: input.len(),
+            rest_at_end: input.len(),
+        }
+    }
+
+    fn append(_input: &str, _kind: ErrorKind, other: Self) -> Self {
+        other
+    }
+}
+
+type PResult<'a, T> = IResult<&'a str, T, PError>;
+
+struct Parser<'s> {
+    file: FileId,
+    src: &'s str,
+}
+
+fn is_ident_start(c: char) -> bool {
+    c.is_ascii_alphabetic()
+}
+
+fn is_ident_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '-' || c == '_'
+}
+
+/// How to name the start of `input` in an "expected X, found Y" message.
+fn describe(input: &str) -> String {
+    let Some(c) = input.chars().next() else {
+        return "end of file".to_owned();
+    };
+    match c {
+        '\n' | '\r' => "a line break".to_owned(),
+        c if is_ident_start(c) => {
+            let word: String = input
+                .chars()
+                .take_while(|&c| is_ident_char(c))
+                .take(40)
+                .collect();
+            format!("`{word}`")
+        }
+        c if c.is_ascii_digit() => "a number".to_owned(),
+        '"' => "a string".to_owned(),
+        c => format!("`{c}`"),
+    }
+}
+
+/// A character that is never valid outside strings and comments.
+fn is_invalid_char(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\n' | '\r' | '\t')) || (!c.is_ascii() && !c.is_whitespace())
+}
+
+impl<'s> Parser<'s> {
+    fn offset(&self, rest: &str) -> usize {
+        self.src.len() - rest.len()
+    }
+
+    fn span(&self, start: &str, end: &str) -> Span {
+        Span::new(self.file, self.offset(start), self.offset(end))
+    }
+
+    fn to_error(&self, e: PError) -> SyntaxError {
+        let start = self.src.len() - e.rest_at_start;
+        let end = (self.src.len() - e.rest_at_end).max(start);
+        SyntaxError {
+            kind: e.kind,
+            span: Span::new(self.file, start, end),
+        }
+    }
+
+    /// A committed error at `at`, covering `len` bytes.
+    fn fail<T>(at: &str, len: usize, kind: SyntaxErrorKind) -> PResult<'_, T> {
+        Err(nom::Err::Failure(PError {
+            kind,
+            rest_at_start: at.len(),
+            rest_at_end: at.len().saturating_sub(len),
+        }))
+    }
+
+    /// "expected X, found Y" at `at`; an invalid character is reported as such instead.
+    fn unexpected<T>(at: &'s str, expected: &'static str, hint: Option<&str>) -> PResult<'s, T> {
+        match at.chars().next() {
+            Some(c) if is_invalid_char(c) => Self::fail(
+                at,
+                c.len_utf8(),
+                SyntaxErrorKind::InvalidCharacter { found: c },
+            ),
+            next => {
+                let len = match next {
+                    Some(c) if is_ident_start(c) => {
+                        at.chars().take_while(|&c| is_ident_char(c)).count()
+                    }
+                    Some(c) => c.len_utf8(),
+                    None => 0,
+                };
+                Self::fail(
+                    at,
+                    len,
+                    SyntaxErrorKind::UnexpectedToken {
+                        expected,
+                        found: describe(at),
+                        hint: hint.map(str::to_owned),
+                    },
+                )
+            }
+        }
+    }
+
+    // ---- trivia -------------------------------------------------------------------------
+
+    /// Spaces, tabs and a comment, not line breaks.
+    #[allow(clippy::unused_self)] // a method like its siblings, for uniform call sites
+    fn inline_space(&self, i: &'s str) -> &'s str {
+        let rest = i.trim_start_matches([' ', '\t']);
+        match rest.strip_prefix('#') {
+            Some(comment) => comment.find('\n').map_or("", |n| &comment[n..]),
+            None => rest,
+        }
+    }
+
+    /// Any whitespace, line breaks and comments.
+    fn any_space(&self, i: &'s str) -> &'s str {
+        let mut i = i;
+        loop {
+            let next = self.inline_space(i).trim_start_matches(['\n', '\r']);
+            if next.len() == i.len() {
+                return i;
+            }
+            i = next;
+        }
+    }
+
+    /// Line breaks, commas, whitespace and comments between items.
+    fn separators(&self, i: &'s str) -> &'s str {
+        let mut i = i;
+        loop {
+            let next = self.any_space(i).trim_start_matches(',');
+            if next.len() == i.len() {
+                return i;
+            }
+            i = next;
+        }
+    }
+
+    // ---- items --------------------------------------------------------------------------
+
+    /// Items up to `close` (a block's `}`) or the end of the file.
+    fn items(
+        &self,
+        i: &'s str,
+        close: Option<(char, &'s str)>,
+        depth: usize,
+    ) -> PResult<'s, Vec<Item>> {
+        let mut items = Vec::new();
+        let mut i = i;
+        loop {
+            i = self.separators(i);
+            match (i.chars().next(), close) {
+                (None, None) | (Some('}'), Some(_)) => return Ok((i, items)),
+                (None, Some((open, at))) => {
+                    return Self::fail(
+                        at,
+                        1,
+                        SyntaxErrorKind::UnclosedDelimiter {
+                            open,
+                            what: "a block",
+                        },
+                    );
+                }
+                _ => {}
+            }
+            let (rest, item) = self.item(i, depth)?;
+            if depth > 0 {
+                if let Item::Import(import) = &item {
+                    let at = &self.src[import.span.start as usize..];
+                    return Self::fail(at, import.span.len(), SyntaxErrorKind::MisplacedImport);
+                }
+            }
+            items.push(item);
+            i = self.inline_space(rest);
+            match i.chars().next() {
+                None | Some('\n' | '\r' | ',') => {}
+                Some('}') if close.is_some() => {}
+                Some(_) => {
+                    return Self::unexpected(
+                        i,
+                        "a line break or `,` after an item",
+                        Some("put each item on its own line, or separate items with `,`"),
+                    );
+                }
+            }
+        }
+    }
+
+    fn item(&self, i: &'s str, depth: usize) -> PResult<'s, Item> {
+        let start = i;
+        let Ok((after_word, word)) = self.parse_ident(i) else {
+            return Self::unexpected(
+                i,
+                "an item (a block, an assignment, `import` or `remove`)",
+                None,
+            );
+        };
+        let next = self.inline_space(after_word);
+        if word.name == "import" && next.starts_with('"') {
+            let (rest, (path, path_span)) = self.expect_string(next)?;
+            let import = Import {
+                path,
+                path_span,
+                span: self.span(start, rest),
+            };
+            return Ok((rest, Item::Import(import)));
+        }
+        if word.name == "remove" && next.starts_with(is_ident_start) {
+            let (rest, path) = self.expect_path(next)?;
+            return Ok((
+                rest,
+                Item::Remove(Remove {
+                    path,
+                    span: self.span(start, rest),
+                }),
+            ));
+        }
+        match next.chars().next() {
+            Some('{') => self.block(start, word, None, next, depth),
+            Some(c) if is_ident_start(c) => {
+                let (after_label, label) = self.parse_ident(next)?;
+                let brace = self.inline_space(after_label);
+                if brace.starts_with('{') {
+                    self.block(start, word, Some(label), brace, depth)
+                } else {
+                    let (kind, label) = (&word.name, &label.name);
+                    let hint = format!("write `{kind} = {label}` to set a field, or `{kind} {label} {{ ... }}` for a labelled block");
+                    Self::unexpected(
+                        brace,
+                        "`=` between a name and its value, or `{` after a block label",
+                        Some(&hint),
+                    )
+                }
+            }
+            _ => self.assign(start, word, after_word, depth),
+        }
+    }
+
+    fn block(
+        &self,
+        start: &'s str,
+        kind: Ident,
+        label: Option<Ident>,
+        brace: &'s str,
+        depth: usize,
+    ) -> PResult<'s, Item> {
+        if depth + 1 > MAX_NESTING {
+            return Self::fail(
+                brace,
+                1,
+                SyntaxErrorKind::NestingTooDeep { limit: MAX_NESTING },
+            );
+        }
+        let (inner, _) = char('{').parse(brace)?;
+        let (rest, items) = self.items(inner, Some(('{', brace)), depth + 1)?;
+        let (rest, _) = char('}').parse(rest)?;
+        Ok((
+            rest,
+            Item::Block(Block {
+                kind,
+                label,
+                items,
+                span: self.span(start, rest),
+            }),
+        ))
+    }
+
+    fn assign(
+        &self,
+        start: &'s str,
+        first: Ident,
+        after_first: &'s str,
+        depth: usize,
+    ) -> PResult<'s, Item> {
+        let (i, path) = self.path_rest(start, first, after_first)?;
+        let i = self.inline_space(i);
+        let op_start = i;
+        let (i, op) = match alt((tag::<_, _, PError>("+="), tag("-="), tag("="))).parse(i) {
+            Ok((rest, "+=")) => (rest, Op::Append),
+            Ok((rest, "-=")) => (rest, Op::Subtract),
+            Ok((rest, _)) => (rest, Op::Set),
+            Err(_) => {
+                let hint = Some("an assignment is written `PATH = VALUE`; a block is written `KIND LABEL? { ... }`");
+                return Self::unexpected(i, "`=`, `+=`, `-=`, `.` or `{`", hint);
+            }
+        };
+        let op_span = self.span(op_start, i);
+        let i = self.inline_space(i);
+        let (i, default) = match self.parse_keyword(i, "default") {
+            Some(rest) => (self.inline_space(rest), Some(self.span(i, rest))),
+            None => (i, None),
+        };
+        let (rest, value) = self.expect_value(i, depth)?;
+        let assign = Assign {
+            path,
+            op,
+            op_span,
+            default,
+            value,
+            span: self.span(start, rest),
+        };
+        Ok((rest, Item::Assign(assign)))
+    }
+
+    /// `word` followed by at least one space, or `None`.
+    #[allow(clippy::unused_self)] // a method like its siblings, for uniform call sites
+    fn parse_keyword(&self, i: &'s str, word: &str) -> Option<&'s str> {
+        let rest = i.strip_prefix(word)?;
+        rest.starts_with([' ', '\t']).then_some(rest)
+    }
+
+    // ---- paths and identifiers ----------------------------------------------------------
+
+    /// An identifier. A trailing `-` is not part of it, so `cmdline-=` reads as `cmdline -=`.
+    fn parse_ident(&self, i: &'s str) -> PResult<'s, Ident> {
+        let (_, word) =
+            recognize((take_while1(is_ident_start), take_while(is_ident_char))).parse(i)?;
+        let word = word.trim_end_matches('-');
+        let rest = &i[word.len()..];
+        Ok((
+            rest,
+            Ident {
+                name: word.to_owned(),
+                span: self.span(i, rest),
+            },
+        ))
+    }
+
+    fn expect_ident(&self, i: &'s str, expected: &'static str) -> PResult<'s, Ident> {
+        match self.parse_ident(i) {
+            Ok(ok) => Ok(ok),
+            Err(_) => Self::unexpected(i, expected, None),
+        }
+    }
+
+    fn expect_path(&self, i: &'s str) -> PResult<'s, Path> {
+        let (rest, first) = self.expect_ident(i, "a path such as `partition.swap`")?;
+        self.path_rest(i, first, rest)
+    }
+
+    /// The `.b.c` after the first segment of a path.
+    fn path_rest(&self, start: &'s str, first: Ident, i: &'s str) -> PResult<'s, Path> {
+        let mut segments = vec![first];
+        let mut i = i;
+        while let Some(rest) = i.strip_prefix('.') {
+            if segments.len() >= MAX_NESTING {
+                return Self::fail(i, 1, SyntaxErrorKind::NestingTooDeep { limit: MAX_NESTING });
+            }
+            let (rest, segment) = self.expect_ident(rest, "a name after `.`")?;
+            segments.push(segment);
+            i = rest;
+        }
+        Ok((
+            i,
+            Path {
+                segments,
+                span: self.span(start, i),
+            },
+        ))
+    }
+
+    // ---- values -------------------------------------------------------------------------
+
+    fn expect_value(&self, i: &'s str, depth: usize) -> PResult<'s, Value> {
+        match i.chars().next() {
+            Some('"') => {
+                let (rest, (s, span)) = self.expect_string(i)?;
+                Ok((rest, Value { kind: ValueKind::Str(s), span }))
+            }
+            Some('[') => self.expect_list(i, depth),
+            Some(c) if c.is_ascii_digit() => self.expect_number(i),
+            Some('-' | '+') if i[1..].starts_with(|c: char| c.is_ascii_digit()) => {
+                Self::fail(i, 1, SyntaxErrorKind::InvalidNumber { reason: "numbers have no sign; every value pcfg takes is zero or more" })
+            }
+            Some(c) if is_ident_start(c) => self.word_value(i),
+            _ => Self::unexpected(i, "a value", Some("values are strings (`\"x\"`), numbers (`42`), sizes (`4G`), `true`, `false`, `auto`, names (`erofs`) and lists (`[a, b]`)")),
+        }
+    }
+
+    /// `true`, `false`, `auto` or a symbol; symbols may join words with `+` (`key-file+tpm2`).
+    fn word_value(&self, i: &'s str) -> PResult<'s, Value> {
+        let (mut rest, first) = self.parse_ident(i)?;
+        let mut name = first.name;
+        while let Some(after) = rest.strip_prefix('+') {
+            let (after, next) = self.expect_ident(after, "a name after `+`")?;
+            name.push('+');
+            name.push_str(&next.name);
+            rest = after;
+        }
+        let kind = match name.as_str() {
+            "true" => ValueKind::Bool(true),
+            "false" => ValueKind::Bool(false),
+            "auto" => ValueKind::Auto,
+            _ => ValueKind::Symbol(name),
+        };
+        Ok((
+            rest,
+            Value {
+                kind,
+                span: self.span(i, rest),
+            },
+        ))
+    }
+
+    fn expect_list(&self, i: &'s str, depth: usize) -> PResult<'s, Value> {
+        if depth + 1 > MAX_NESTING {
+            return Self::fail(i, 1, SyntaxErrorKind::NestingTooDeep { limit: MAX_NESTING });
+        }
+        let open = i;
+        let (mut rest, _) = char('[').parse(i)?;
+        let mut items = Vec::new();
+        loop {
+            rest = self.any_space(rest);
+            if let Some(after) = rest.strip_prefix(']') {
+                return Ok((
+                    after,
+                    Value {
+                        kind: ValueKind::List(items),
+                        span: self.span(open, after),
+                    },
+                ));
+            }
+            if rest.is_empty() {
+                return Self::fail(
+                    open,
+                    1,
+                    SyntaxErrorKind::UnclosedDelimiter {
+                        open: '[',
+                        what: "a list",
+                    },
+                );
+            }
+            let (after, item) = self.expect_value(rest, depth + 1)?;
+            items.push(item);
+            rest = self.any_space(after);
+            match rest.chars().next() {
+                Some(',') => rest = &rest[1..],
+                Some(']') => {}
+                None => {
+                    return Self::fail(
+                        open,
+                        1,
+                        SyntaxErrorKind::UnclosedDelimiter {
+                            open: '[',
+                            what: "a list",
+                        },
+                    )
+                }
+                Some(_) => {
+                    return Self::unexpected(
+                        rest,
+                        "`,` or `]` in a list",
+                        Some("separate list items with `,`"),
+                    )
+                }
+            }
+        }
+    }
+
+    /// A string literal; returns its value and its span (quotes included).
+    fn expect_string(&self, i: &'s str) -> PResult<'s, (String, Span)> {
+        let (mut rest, _) = char('"').parse(i)?;
+        let mut value = String::new();
+        loop {
+            let (after, chunk) = take_while(|c: char| {
+                c != '"' && c != '\\' && c != '\n' && !(c.is_control() && c != '\t')
+            })
+            .parse(rest)?;
+            value.push_str(chunk);
+            rest = after;
+            match rest.chars().next() {
+                Some('"') => {
+                    let end = &rest[1..];
+                    return Ok((end, (value, self.span(i, end))));
+                }
+                Some('\\') => {
+                    let (after, c) = self.expect_escape(rest)?;
+                    value.push(c);
+                    rest = after;
+                }
+                None | Some('\n' | '\r') => {
+                    let line_len = i.find('\n').unwrap_or(i.len());
+                    return Self::fail(i, line_len, SyntaxErrorKind::UnterminatedString);
+                }
+                Some(c) => {
+                    return Self::fail(
+                        rest,
+                        c.len_utf8(),
+                        SyntaxErrorKind::InvalidCharacter { found: c },
+                    )
+                }
+            }
+        }
+    }
+
+    /// One escape sequence, starting at its backslash.
+    #[allow(clippy::unused_self)] // a method like its siblings, for uniform call sites
+    fn expect_escape(&self, i: &'s str) -> PResult<'s, char> {
+        let body = &i[1..];
+        let simple = match body.chars().next() {
+            Some('\\') => Some('\\'),
+            Some('"') => Some('"'),
+            Some('n') => Some('\n'),
+            Some('t') => Some('\t'),
+            _ => None,
+        };
+        if let Some(c) = simple {
+            return Ok((&body[1..], c));
+        }
+        if let Some(rest) = body.strip_prefix("u{") {
+            let hex: &str = rest.split('}').next().unwrap_or("");
+            let closed = rest.len() > hex.len();
+            let valid = closed
+                && (1..=6).contains(&hex.len())
+                && hex.chars().all(|c| c.is_ascii_hexdigit());
+            if let Some(c) = valid
+                .then(|| u32::from_str_radix(hex, 16).ok().and_then(char::from_u32))
+                .flatten()
+            {
+                return Ok((&rest[hex.len() + 1..], c));
+            }
+            let len = if closed {
+                3 + hex.len() + 1
+            } else {
+                3 + hex.len()
+            };
+            let escape = i.get(..len).unwrap_or(i).to_owned();
+            return Self::fail(i, len, SyntaxErrorKind::InvalidEscape { escape });
+        }
+        let len = 1 + body.chars().next().map_or(0, char::len_utf8);
+        let escape = i.get(..len).unwrap_or("\\").to_owned();
+        Self::fail(i, len, SyntaxErrorKind::InvalidEscape { escape })
+    }
+
+    /// An integer (`42`, `0x1f`) or a size (`512M`, `1.5G`, `4KiB`).
+    fn expect_number(&self, i: &'s str) -> PResult<'s, Value> {
+        if let Some(hex) = i.strip_prefix("0x").or_else(|| i.strip_prefix("0X")) {
+            let (rest, digits) = take_while(|c: char| c.is_ascii_hexdigit()).parse(hex)?;
+            if digits.is_empty() || rest.starts_with(is_ident_char) {
+                let len = self.offset(rest) - self.offset(i)
+                    + rest.chars().take_while(|&c| is_ident_char(c)).count();
+                return Self::fail(
+                    i,
+                    len,
+                    SyntaxErrorKind::InvalidNumber {
+                        reason: "a hexadecimal number is `0x` followed by the digits 0-9 and a-f",
+                    },
+                );
+            }
+            return match u64::from_str_radix(digits, 16) {
+                Ok(n) => Ok((
+                    rest,
+                    Value {
+                        kind: ValueKind::Int(n),
+                        span: self.span(i, rest),
+                    },
+                )),
+                Err(_) => Self::fail(
+                    i,
+                    self.offset(rest) - self.offset(i),
+                    SyntaxErrorKind::NumberTooLarge,
+                ),
+            };
+        }
+        let digits = take_while1::<_, _, PError>(|c: char| c.is_ascii_digit());
+        let (after_num, (whole, frac)) = (
+            digits,
+            opt((char('.'), take_while1(|c: char| c.is_ascii_digit()))),
+        )
+            .parse(i)?;
+        let (rest, unit) = take_while(|c: char| c.is_ascii_alphabetic()).parse(after_num)?;
+        let span = self.span(i, rest);
+        let len = span.len();
+        if rest.starts_with(|c: char| is_ident_char(c) || c == '.') {
+            let bad = rest
+                .chars()
+                .take_while(|&c| is_ident_char(c) || c == '.')
+                .count();
+            return Self::fail(
+                i,
+                len + bad,
+                SyntaxErrorKind::InvalidNumber {
+                    reason: "unexpected characters after the number",
+                },
+            );
+        }
+        let frac = frac.map_or("", |(_, f)| f);
+        if unit.is_empty() {
+            if !frac.is_empty() {
+                return Self::fail(
+                    i,
+                    len,
+                    SyntaxErrorKind::InvalidNumber {
+                        reason: "a decimal needs a size unit, as in `1.5G`",
+                    },
+                );
+            }
+            return match whole.parse::<u64>() {
+                Ok(n) => Ok((
+                    rest,
+                    Value {
+                        kind: ValueKind::Int(n),
+                        span,
+                    },
+                )),
+                Err(_) => Self::fail(i, len, SyntaxErrorKind::NumberTooLarge),
+            };
+        }
+        let unit_at = after_num;
+        let Some(multiplier) = unit_multiplier(unit) else {
+            let kind = match decimal_unit_suggestion(unit) {
+                Some(binary) => SyntaxErrorKind::DecimalSizeUnit {
+                    unit: unit.to_owned(),
+                    suggestion: format!(
+                        "{whole}{}{binary}",
+                        if frac.is_empty() {
+                            String::new()
+                        } else {
+                            format!(".{frac}")
+                        }
+                    ),
+                },
+                None => SyntaxErrorKind::InvalidSizeUnit {
+                    unit: unit.to_owned(),
+                },
+            };
+            return Self::fail(unit_at, unit.len(), kind);
+        };
+        match size_bytes(whole, frac, multiplier) {
+            Ok(bytes) => Ok((
+                rest,
+                Value {
+                    kind: ValueKind::Size(bytes),
+                    span,
+                },
+            )),
+            Err(kind) => Self::fail(i, len, kind),
+        }
+    }
+}
+
+/// The multiplier of a binary size unit.
+fn unit_multiplier(unit: &str) -> Option<u64> {
+    Some(match unit {
+        "K" | "KiB" => 1 << 10,
+        "M" | "MiB" => 1 << 20,
+        "G" | "GiB" => 1 << 30,
+        "T" | "TiB" => 1 << 40,
+        _ => return None,
+    })
+}
+
+/// For a decimal or lower-case unit (`MB`, `mb`, `m`), the binary unit meant.
+fn decimal_unit_suggestion(unit: &str) -> Option<&'static str> {
+    let upper = unit.to_ascii_uppercase();
+    Some(match upper.as_str() {
+        "K" | "KB" | "KIB" => "K",
+        "M" | "MB" | "MIB" => "M",
+        "G" | "GB" | "GIB" => "G",
+        "T" | "TB" | "TIB" => "T",
+        _ => return None,
+    })
+}
+
+/// `whole.frac * multiplier` as whole bytes.
+fn size_bytes(whole: &str, frac: &str, multiplier: u64) -> Result<u64, SyntaxErrorKind> {
+    let too_large = || SyntaxErrorKind::NumberTooLarge;
+    if frac.len() > 18 {
+        return Err(SyntaxErrorKind::InvalidNumber {
+            reason: "too many decimal places",
+        });
+    }
+    let scale = 10u128.pow(u32::try_from(frac.len()).unwrap_or(0));
+    let whole: u128 = whole.parse().map_err(|_| too_large())?;
+    let frac_value: u128 = if frac.is_empty() {
+        0
+    } else {
+        frac.parse().map_err(|_| too_large())?
+    };
+    let scaled = whole
+        .checked_mul(scale)
+        .and_then(|w| w.checked_add(frac_value))
+        .and_then(|m| m.checked_mul(u128::from(multiplier)))
+        .ok_or_else(too_large)?;
+    if scaled % scale != 0 {
+        return Err(SyntaxErrorKind::InvalidNumber {
+            reason: "the size is not a whole number of bytes",
+        });
+    }
+    u64::try_from(scaled / scale).map_err(|_| too_large())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(src: &str) -> Result<ValueKind, SyntaxErrorKind> {
+        let text = format!("x = {src}");
+        match parse(FileId(0), &text) {
+            Ok(file) => match file.items.into_iter().next() {
+                Some(Item::Assign(a)) => Ok(a.value.kind),
+                other => panic!("not an assignment: {other:?}"),
+            },
+            Err(e) => Err(e.kind),
+        }
+    }
+
+    #[test]
+    fn sizes_are_binary() {
+        assert_eq!(value("512M"), Ok(ValueKind::Size(512 << 20)));
+        assert_eq!(value("1.5G"), Ok(ValueKind::Size(3 << 29)));
+        assert_eq!(value("4KiB"), Ok(ValueKind::Size(4096)));
+        assert_eq!(value("2T"), Ok(ValueKind::Size(2 << 40)));
+        assert_eq!(value("4096"), Ok(ValueKind::Int(4096)));
+        assert_eq!(value("0x1f"), Ok(ValueKind::Int(31)));
+        assert!(matches!(
+            value("1.3K"),
+            Err(SyntaxErrorKind::InvalidNumber { .. })
+        ));
+        assert!(matches!(
+            value("5MB"),
+            Err(SyntaxErrorKind::DecimalSizeUnit { .. })
+        ));
+        assert!(matches!(
+            value("16777216T"),
+            Err(SyntaxErrorKind::NumberTooLarge)
+        ));
+    }
+
+    #[test]
+    fn symbols_join_with_plus() {
+        assert_eq!(
+            value("key-file+tpm2"),
+            Ok(ValueKind::Symbol("key-file+tpm2".into()))
+        );
+        assert_eq!(value("x86-64"), Ok(ValueKind::Symbol("x86-64".into())));
+        assert_eq!(value("auto"), Ok(ValueKind::Auto));
+    }
+
+    #[test]
+    fn escapes() {
+        assert_eq!(
+            value(r#""a\"b\\c\n\t\u{41}""#),
+            Ok(ValueKind::Str("a\"b\\c\n\tA".into()))
+        );
+        assert!(matches!(
+            value(r#""\q""#),
+            Err(SyntaxErrorKind::InvalidEscape { .. })
+        ));
+        assert!(matches!(
+            value(r#""\u{110000}""#),
+            Err(SyntaxErrorKind::InvalidEscape { .. })
+        ));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = "a { ".repeat(10_000);
+        assert!(matches!(
+            parse(FileId(0), &deep).map_err(|e| e.kind),
+            Err(SyntaxErrorKind::NestingTooDeep { .. })
+        ));
+        let lists = format!("x = {}", "[".repeat(10_000));
+        assert!(matches!(
+            parse(FileId(0), &lists).map_err(|e| e.kind),
+            Err(SyntaxErrorKind::NestingTooDeep { .. })
+        ));
+    }
+}

@@ -1,0 +1,156 @@
+//! Hostile and broken input: each case gets a diagnostic with a code, never a panic, a hang or
+//! a stack overflow.
+
+use crate::support::{codes, compile_memory, pcfg_in, rendered};
+
+#[test]
+fn non_utf8() {
+    let c = compile_memory(&[("s.pcfg", b"system { name = \"caf\xe9\" }\n")]);
+    assert_eq!(codes(&c), ["pcfg::invalid-utf8"]);
+    assert!(rendered(&c).contains("s.pcfg:1:21"), "{}", rendered(&c));
+}
+
+#[test]
+fn nul_bytes() {
+    let c = compile_memory(&[("s.pcfg", b"system { name = \"a\" }\n\0\0\0")]);
+    assert_eq!(codes(&c), ["pcfg::invalid-character"]);
+    let in_string = compile_memory(&[("s.pcfg", b"system { name = \"a\0b\" }\n")]);
+    assert_eq!(codes(&in_string), ["pcfg::invalid-character"]);
+}
+
+#[test]
+fn ten_thousand_levels_of_nesting() {
+    let blocks = format!(
+        "system {{ name = \"a\" }}\n{}{}",
+        "trust { ".repeat(10_000),
+        "}".repeat(10_000)
+    );
+    assert_eq!(
+        codes(&compile_memory(&[("s.pcfg", blocks.as_bytes())])),
+        ["pcfg::nesting-too-deep"]
+    );
+    let lists = format!(
+        "system {{ name = \"a\", cmdline = {}{} }}",
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
+    assert_eq!(
+        codes(&compile_memory(&[("s.pcfg", lists.as_bytes())])),
+        ["pcfg::nesting-too-deep"]
+    );
+    let path = format!("system.name = \"a\"\n{} = 1\n", vec!["a"; 10_000].join("."));
+    assert_eq!(
+        codes(&compile_memory(&[("s.pcfg", path.as_bytes())])),
+        ["pcfg::nesting-too-deep"]
+    );
+}
+
+#[test]
+fn a_one_megabyte_string() {
+    let long = "x".repeat(1 << 20);
+    let text = format!("system {{ name = \"{long}\" }}\n");
+    let c = compile_memory(&[("s.pcfg", text.as_bytes())]);
+    assert_eq!(codes(&c), ["pcfg::invalid-value"]);
+    let shown = rendered(&c);
+    assert!(
+        shown.len() < 2000,
+        "the rendering quotes no megabyte line: {} bytes",
+        shown.len()
+    );
+    assert!(shown.contains("line too long to quote"), "{shown}");
+    let fine = format!("system {{ name = \"a\", pretty-name = \"{long}\" }}\n");
+    assert!(compile_memory(&[("s.pcfg", fine.as_bytes())])
+        .diagnostics
+        .is_empty());
+}
+
+#[test]
+fn a_fifty_megabyte_import() {
+    let big = vec![b'#'; 50 << 20];
+    let c = compile_memory(&[
+        ("s.pcfg", b"import \"big.pcfg\"\nsystem.name = \"a\"\n"),
+        ("big.pcfg", &big),
+    ]);
+    assert_eq!(codes(&c), ["pcfg::file-too-large"]);
+    insta::assert_snapshot!(rendered(&c));
+}
+
+#[test]
+fn a_missing_import_and_a_directory_import() {
+    let c = compile_memory(&[
+        ("s.pcfg", b"import \"nope.pcfg\"\nimport \"dir\"\n"),
+        ("dir/x.pcfg", b""),
+    ]);
+    assert_eq!(
+        codes(&c),
+        ["pcfg::file-not-found", "pcfg::file-is-directory"]
+    );
+}
+
+#[test]
+fn entry_file_problems_are_failures_of_the_invocation() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("big.pcfg"), vec![b'#'; 50 << 20]).expect("write");
+    std::fs::create_dir(dir.path().join("d.pcfg")).expect("mkdir");
+    for (args, expected) in [
+        (&["check", "missing.pcfg"][..], "no such file"),
+        (&["check", "big.pcfg"][..], "bytes is more than"),
+        (&["eval", "d.pcfg"][..], "it is a directory"),
+    ] {
+        let run = pcfg_in(dir.path(), args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.transcript());
+        assert!(run.stderr.contains(expected), "{args:?}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn a_fifo_import_does_not_hang() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("fifo.pcfg");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    std::fs::write(
+        dir.path().join("s.pcfg"),
+        "import \"fifo.pcfg\"\nsystem.name = \"a\"\n",
+    )
+    .expect("write");
+    let run = pcfg_in(dir.path(), &["check", "s.pcfg"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(
+        run.stderr.contains("pcfg::file-unreadable"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn garbage_never_panics() {
+    // A deterministic sweep over short byte strings built from the grammar's characters.
+    let alphabet: &[u8] = b"a{}[]=+-.,\"\\#\n 0x1.5GMB\t\xff";
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..3000 {
+        let mut text = Vec::new();
+        for _ in 0..(seed % 40) {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            text.push(alphabet[(seed % alphabet.len() as u64) as usize]);
+        }
+        let c = compile_memory(&[("s.pcfg", &text)]);
+        for d in &c.diagnostics {
+            let file = c.sources.get(d.primary.span.file);
+            assert!(
+                file.text.is_char_boundary(d.primary.span.start as usize),
+                "{text:?}"
+            );
+            assert!(
+                file.text.is_char_boundary(d.primary.span.end as usize),
+                "{text:?}"
+            );
+        }
+        let _ = rendered(&c);
+    }
+}

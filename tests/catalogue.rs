@@ -1,0 +1,70 @@
+//! The catalogue and the code agree: every code has a page with the four sections, every page
+//! has a code, every code is exercised by an error case, and the book chapter is generated.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use pcfg::diag::codes::catalogue_markdown;
+use pcfg::diag::Code;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn every_code_has_a_complete_page() {
+    for code in Code::ALL {
+        let doc = code.doc();
+        assert!(doc.starts_with(&format!("# {code}\n")), "{code}: title");
+        for section in ["## What it checks", "## Why", "## Example", "## Fix"] {
+            assert!(doc.contains(section), "{code}: missing `{section}`");
+        }
+    }
+}
+
+#[test]
+fn every_page_has_a_code() {
+    let pages: BTreeSet<String> = std::fs::read_dir(root().join("lang/diagnostics"))
+        .expect("lang/diagnostics")
+        .map(|e| {
+            e.expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .trim_end_matches(".md")
+                .to_owned()
+        })
+        .collect();
+    let codes: BTreeSet<String> = Code::ALL.iter().map(|c| c.name().to_owned()).collect();
+    assert_eq!(pages, codes);
+}
+
+#[test]
+fn every_code_is_exercised_by_an_error_case() {
+    let mut seen = String::new();
+    for entry in std::fs::read_dir(root().join("tests/snapshots")).expect("snapshots") {
+        seen.push_str(&std::fs::read_to_string(entry.expect("entry").path()).expect("snapshot"));
+    }
+    let missing: Vec<String> = Code::ALL
+        .iter()
+        .filter(|c| !seen.contains(&format!("{c}")))
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "codes without an error case: {missing:?}"
+    );
+}
+
+#[test]
+fn book_chapter_is_generated_from_the_catalogue() {
+    let path = root().join("book/src/diagnostics.md");
+    let expected = catalogue_markdown();
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &expected).expect("write the chapter");
+    }
+    let actual = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        actual == expected,
+        "book/src/diagnostics.md is stale: run `UPDATE_DOCS=1 cargo test catalogue`"
+    );
+}

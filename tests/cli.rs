@@ -1,0 +1,132 @@
+//! The command-line contract: exit codes, streams and formats, as transcripts.
+
+use crate::support::pcfg;
+
+#[test]
+fn check_clean_file_exits_0() {
+    insta::assert_snapshot!(pcfg(&["check", "examples/minimal.pcfg"]).transcript());
+}
+
+#[test]
+fn check_with_errors_exits_1_and_reports_every_error() {
+    let run = pcfg(&["check", "tests/cases/err/several-errors.pcfg"]);
+    assert_eq!(run.code, 1);
+    insta::assert_snapshot!(run.transcript());
+}
+
+#[test]
+fn check_walks_directories() {
+    let run = pcfg(&["check", "examples"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("checked 3 files"), "{}", run.stderr);
+}
+
+#[test]
+fn check_a_directory_without_configs_is_a_usage_failure() {
+    let run = pcfg(&["check", "src"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(run.stderr.contains("no `.pcfg` files"));
+}
+
+#[test]
+fn warnings_exit_0_unless_denied() {
+    let path = "tests/cases/err/remove-missing-item/system.pcfg";
+    assert_eq!(pcfg(&["check", path]).code, 0);
+    assert_eq!(pcfg(&["check", "--deny-warnings", path]).code, 1);
+}
+
+#[test]
+fn bad_arguments_exit_2() {
+    assert_eq!(pcfg(&["check"]).code, 2);
+    assert_eq!(pcfg(&["frobnicate"]).code, 2);
+    assert_eq!(pcfg(&["check", "--format", "xml", "x.pcfg"]).code, 2);
+}
+
+#[test]
+fn explain_prints_the_catalogue_page() {
+    let run = pcfg(&["explain", "pcfg::import-cycle"]);
+    assert_eq!(run.code, 0);
+    assert_eq!(run.stdout, pcfg::diag::Code::ImportCycle.doc());
+    assert_eq!(pcfg(&["explain", "import-cycle"]).stdout, run.stdout);
+}
+
+#[test]
+fn explain_unknown_code_suggests() {
+    insta::assert_snapshot!(pcfg(&["explain", "import-cylce"]).transcript());
+}
+
+#[test]
+fn explain_without_code_lists_all() {
+    let run = pcfg(&["explain"]);
+    assert_eq!(run.code, 0);
+    assert_eq!(run.stdout.lines().count(), pcfg::diag::Code::ALL.len());
+}
+
+#[test]
+fn eval_prints_resolved_json_with_provenance_on_request() {
+    let run = pcfg(&["eval", "--provenance", "tests/cases/ok/layers/system.pcfg"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    insta::assert_snapshot!(run.stdout);
+}
+
+#[test]
+fn eval_of_a_broken_config_exits_1_with_diagnostics() {
+    let run = pcfg(&["eval", "tests/cases/err/unknown-field.pcfg"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.is_empty());
+    assert!(run.stderr.contains("pcfg::unknown-field"));
+}
+
+#[test]
+fn why_of_a_list_shows_each_operation() {
+    insta::assert_snapshot!(pcfg(&["why", "examples/remix.pcfg", "system.cmdline"]).transcript());
+}
+
+#[test]
+fn why_of_an_unset_field_gives_its_default() {
+    insta::assert_snapshot!(
+        pcfg(&["why", "examples/remix.pcfg", "partition.usr.encrypt"]).transcript()
+    );
+}
+
+#[test]
+fn why_of_an_unknown_path_suggests() {
+    let run = pcfg(&["why", "examples/remix.pcfg", "partition.usrr.size"]);
+    assert_eq!(run.code, 2);
+    insta::assert_snapshot!(run.transcript());
+}
+
+#[test]
+fn why_of_a_block_lists_its_fields() {
+    insta::assert_snapshot!(pcfg(&["why", "examples/remix.pcfg", "partition.usr"]).transcript());
+}
+
+#[test]
+fn color_follows_flag_and_environment() {
+    let path = "tests/cases/err/unknown-field.pcfg";
+    let always = pcfg(&["--color", "always", "check", path]);
+    assert!(always.stderr.contains('\u{1b}'), "--color always colours");
+    let never = pcfg(&["--color", "never", "check", path]);
+    assert!(!never.stderr.contains('\u{1b}'));
+    let auto = pcfg(&["check", path]);
+    assert!(
+        !auto.stderr.contains('\u{1b}'),
+        "NO_COLOR and a pipe: no colour"
+    );
+}
+
+#[test]
+fn json_format_goes_to_stdout_without_colour() {
+    let run = pcfg(&[
+        "--color",
+        "always",
+        "check",
+        "--format",
+        "json",
+        "tests/cases/err/unknown-field.pcfg",
+    ]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+    assert!(!run.stdout.contains('\u{1b}'));
+    insta::assert_snapshot!(run.stdout);
+}

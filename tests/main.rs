@@ -1,0 +1,10 @@
+//! The integration tests: one binary (style.md T4), one module per concern.
+
+mod bad_input;
+mod cases;
+mod catalogue;
+mod cli;
+mod examples;
+mod json_contract;
+mod remix;
+mod support;

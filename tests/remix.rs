@@ -1,0 +1,259 @@
+//! The remix semantics, case by case, on in-memory trees.
+
+use pcfg::resolve::{Node, Overridden};
+use pcfg::syntax::ast::ValueKind;
+
+use crate::support::{codes, compile_memory};
+
+/// The resolved value at `path` in pcfg syntax.
+fn value(files: &[(&str, &[u8])], path: &str) -> String {
+    let compilation = compile_memory(files);
+    assert!(
+        compilation.diagnostics.is_empty(),
+        "{:?}",
+        codes(&compilation)
+    );
+    let resolved = compilation.resolved.expect("resolved");
+    let path: Vec<&str> = path.split('.').collect();
+    match resolved.root.get(&path).map(|e| &e.node) {
+        Some(Node::Leaf(leaf)) => leaf.value.kind.to_string(),
+        Some(Node::Block(_)) => "<block>".to_owned(),
+        None => "<absent>".to_owned(),
+    }
+}
+
+const BASE: &[u8] = b"system { name = \"base\", cmdline = [\"rw\", \"quiet\"] }
+partition usr { type = usr, size = 4G, weight = 2000 }
+partition swap { type = swap, size = 1G }
+";
+
+#[test]
+fn higher_layer_wins_field_by_field() {
+    let files: &[(&str, &[u8])] = &[
+        (
+            "s.pcfg",
+            b"import \"base.pcfg\"\npartition usr { size = 6G }\n",
+        ),
+        ("base.pcfg", BASE),
+    ];
+    assert_eq!(value(files, "partition.usr.size"), "6G");
+    assert_eq!(value(files, "partition.usr.weight"), "2000");
+    assert_eq!(value(files, "partition.usr.type"), "usr");
+}
+
+#[test]
+fn dotted_assignment_is_the_block_form() {
+    let files: &[(&str, &[u8])] = &[
+        ("s.pcfg", b"import \"base.pcfg\"\npartition.usr.size = 6G\n"),
+        ("base.pcfg", BASE),
+    ];
+    assert_eq!(value(files, "partition.usr.size"), "6G");
+}
+
+#[test]
+fn list_append_and_subtract() {
+    let files: &[(&str, &[u8])] = &[
+        ("s.pcfg", b"import \"base.pcfg\"\nsystem.cmdline += [\"splash\"]\nsystem.cmdline -= [\"quiet\"]\n"),
+        ("base.pcfg", BASE),
+    ];
+    assert_eq!(value(files, "system.cmdline"), "[\"rw\", \"splash\"]");
+}
+
+#[test]
+fn set_in_higher_layer_discards_lower_appends() {
+    let files: &[(&str, &[u8])] = &[
+        (
+            "s.pcfg",
+            b"import \"mid.pcfg\"\nsystem.cmdline = [\"ro\"]\n",
+        ),
+        (
+            "mid.pcfg",
+            b"import \"base.pcfg\"\nsystem.cmdline += [\"splash\"]\n",
+        ),
+        ("base.pcfg", BASE),
+    ];
+    assert_eq!(value(files, "system.cmdline"), "[\"ro\"]");
+}
+
+#[test]
+fn remove_discards_lower_layers_only() {
+    let files: &[(&str, &[u8])] = &[
+        ("s.pcfg", b"import \"base.pcfg\"\nremove partition.swap\n"),
+        ("base.pcfg", BASE),
+    ];
+    assert_eq!(value(files, "partition.swap"), "<absent>");
+    let redefined: &[(&str, &[u8])] = &[
+        ("s.pcfg", b"import \"base.pcfg\"\nremove partition.swap\npartition swap { type = swap, size = 2G }\n"),
+        ("base.pcfg", BASE),
+    ];
+    assert_eq!(value(redefined, "partition.swap.size"), "2G");
+}
+
+#[test]
+fn default_yields_to_any_plain_definition() {
+    let files: &[(&str, &[u8])] = &[
+        ("s.pcfg", b"import \"lib.pcfg\"\nimport \"base.pcfg\"\n"),
+        ("lib.pcfg", b"partition usr { size = default 8G }\n"),
+        ("base.pcfg", BASE),
+    ];
+    assert_eq!(value(files, "partition.usr.size"), "4G");
+}
+
+#[test]
+fn diamond_imports_load_once() {
+    let files: &[(&str, &[u8])] = &[
+        ("s.pcfg", b"import \"a.pcfg\"\nimport \"b.pcfg\"\n"),
+        ("a.pcfg", b"import \"base.pcfg\"\n"),
+        ("b.pcfg", b"import \"base.pcfg\"\n"),
+        ("base.pcfg", BASE),
+    ];
+    assert_eq!(value(files, "partition.usr.size"), "4G");
+    let compilation = compile_memory(files);
+    assert_eq!(
+        compilation.resolved.expect("resolved").layers.layers.len(),
+        4
+    );
+}
+
+#[test]
+fn siblings_agreeing_are_not_a_conflict() {
+    let files: &[(&str, &[u8])] = &[
+        (
+            "s.pcfg",
+            b"import \"a.pcfg\"\nimport \"b.pcfg\"\nsystem.name = \"s\"\n",
+        ),
+        ("a.pcfg", b"partition usr { type = usr, size = 4G }\n"),
+        ("b.pcfg", b"partition usr { type = usr, size = 4G }\n"),
+    ];
+    assert_eq!(value(files, "partition.usr.size"), "4G");
+}
+
+#[test]
+fn a_higher_layer_decides_a_sibling_conflict() {
+    let conflicting: &[(&str, &[u8])] = &[
+        (
+            "s.pcfg",
+            b"import \"a.pcfg\"\nimport \"b.pcfg\"\nsystem.name = \"s\"\n",
+        ),
+        ("a.pcfg", b"partition usr { type = usr, size = 4G }\n"),
+        ("b.pcfg", b"partition usr { type = usr, size = 8G }\n"),
+    ];
+    assert_eq!(
+        codes(&compile_memory(conflicting)),
+        ["pcfg::conflicting-definitions"]
+    );
+    let decided: &[(&str, &[u8])] = &[
+        (
+            "s.pcfg",
+            b"import \"a.pcfg\"\nimport \"b.pcfg\"\nsystem.name = \"s\"\npartition.usr.size = 6G\n",
+        ),
+        ("a.pcfg", b"partition usr { type = usr, size = 4G }\n"),
+        ("b.pcfg", b"partition usr { type = usr, size = 8G }\n"),
+    ];
+    assert_eq!(value(decided, "partition.usr.size"), "6G");
+}
+
+#[test]
+fn sibling_appends_combine_in_import_order() {
+    let files: &[(&str, &[u8])] = &[
+        ("s.pcfg", b"import \"a.pcfg\"\nimport \"b.pcfg\"\n"),
+        (
+            "a.pcfg",
+            b"import \"base.pcfg\"\nsystem.cmdline += [\"a\"]\n",
+        ),
+        (
+            "b.pcfg",
+            b"import \"base.pcfg\"\nsystem.cmdline += [\"b\"]\n",
+        ),
+        ("base.pcfg", BASE),
+    ];
+    assert_eq!(
+        value(files, "system.cmdline"),
+        "[\"rw\", \"quiet\", \"a\", \"b\"]"
+    );
+}
+
+#[test]
+fn provenance_records_winner_and_every_overridden_definition() {
+    let files: &[(&str, &[u8])] = &[
+        ("s.pcfg", b"import \"mid.pcfg\"\npartition.usr.size = 8G\n"),
+        (
+            "mid.pcfg",
+            b"import \"base.pcfg\"\npartition.usr.size = 6G\n",
+        ),
+        ("base.pcfg", BASE),
+    ];
+    let compilation = compile_memory(files);
+    let resolved = compilation.resolved.expect("resolved");
+    let Some(Node::Leaf(leaf)) = resolved
+        .root
+        .get(&["partition", "usr", "size"])
+        .map(|e| &e.node)
+    else {
+        panic!("a leaf");
+    };
+    let winner = leaf.provenance.winner.as_ref().expect("a winner");
+    assert_eq!(compilation.sources.name(winner.span.file), "s.pcfg");
+    assert_eq!(compilation.sources.line_col(winner.span).line, 2);
+    let lost: Vec<(&str, ValueKind, &Overridden)> = leaf
+        .provenance
+        .overridden
+        .iter()
+        .map(|(s, why)| {
+            (
+                compilation.sources.name(s.span.file),
+                s.value.kind.clone(),
+                why,
+            )
+        })
+        .collect();
+    assert_eq!(
+        lost,
+        [
+            (
+                "base.pcfg",
+                ValueKind::Size(4 << 30),
+                &Overridden::ByHigherLayer
+            ),
+            (
+                "mid.pcfg",
+                ValueKind::Size(6 << 30),
+                &Overridden::ByHigherLayer
+            ),
+        ]
+    );
+    // The import chain of the base: s.pcfg imports mid.pcfg, which imports base.pcfg.
+    let base_layer = &resolved.layers.layers[0];
+    assert_eq!(base_layer.chain.len(), 2);
+}
+
+#[test]
+fn removal_shows_in_provenance_of_a_redefined_value() {
+    let files: &[(&str, &[u8])] = &[
+        ("s.pcfg", b"import \"base.pcfg\"\nremove partition.swap\npartition swap { type = swap, size = 2G }\n"),
+        ("base.pcfg", BASE),
+    ];
+    let compilation = compile_memory(files);
+    let resolved = compilation.resolved.expect("resolved");
+    let Some(Node::Leaf(leaf)) = resolved
+        .root
+        .get(&["partition", "swap", "size"])
+        .map(|e| &e.node)
+    else {
+        panic!("a leaf");
+    };
+    assert!(matches!(
+        leaf.provenance.overridden.as_slice(),
+        [(_, Overridden::Removed { .. })]
+    ));
+}
+
+#[test]
+fn std_modules_import_from_anywhere() {
+    let files: &[(&str, &[u8])] = &[(
+        "deep/dir/s.pcfg",
+        b"import \"std/particleos\"\nsystem.name = \"Mine\"\n",
+    )];
+    assert_eq!(value(files, "system.name"), "\"Mine\"");
+    assert_eq!(value(files, "partition.usr.size-max"), "20G");
+}

@@ -1,0 +1,81 @@
+//! Helpers shared by the tests: compile a file or an in-memory tree, render its diagnostics,
+//! run the binary.
+
+use std::path::Path;
+use std::process::Command;
+
+use pcfg::compile::{check, Compilation};
+use pcfg::diag::render::{render, RenderOptions};
+use pcfg::vfs::{MemoryFs, RealFs};
+
+/// Compiles a file on disk, relative to the crate root.
+pub(crate) fn compile_file(path: &Path) -> Compilation {
+    check(&RealFs, path).expect("the entry file is readable")
+}
+
+/// Compiles `files[0]` of an in-memory tree of `(path, text)`.
+pub(crate) fn compile_memory(files: &[(&str, &[u8])]) -> Compilation {
+    let mut fs = MemoryFs::new();
+    for (path, text) in files {
+        fs.insert(path, text.to_vec());
+    }
+    check(&fs, Path::new(files[0].0)).expect("the entry file exists")
+}
+
+/// Every diagnostic rendered as the terminal shows it, fixed width, no colour.
+pub(crate) fn rendered(compilation: &Compilation) -> String {
+    compilation
+        .diagnostics
+        .iter()
+        .map(|d| render(d, &compilation.sources, RenderOptions::plain(80)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The diagnostic codes, in order.
+pub(crate) fn codes(compilation: &Compilation) -> Vec<String> {
+    compilation
+        .diagnostics
+        .iter()
+        .map(|d| d.code.to_string())
+        .collect()
+}
+
+/// The result of running the binary.
+pub(crate) struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Exit code, stdout and stderr, for a snapshot.
+    pub(crate) fn transcript(&self) -> String {
+        format!(
+            "exit: {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Runs `pcfg ARGS` in the crate root with a clean, colourless environment.
+pub(crate) fn pcfg(args: &[&str]) -> Run {
+    pcfg_in(Path::new(env!("CARGO_MANIFEST_DIR")), args)
+}
+
+pub(crate) fn pcfg_in(dir: &Path, args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_pcfg"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("PCFG_COLOR")
+        .env_remove("FORCE_COLOR")
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "80")
+        .output()
+        .expect("pcfg runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
