@@ -1,1 +1,99 @@
-fn main() {}
+//! `cargo bench`: how long resolution and validation take, on the examples and on generated
+//! configurations of 1,000 to 10,000 partitions and extensions spread over 100 imported files.
+//!
+//! A plain bench binary (no harness): each case runs until a second has passed (at least five
+//! times) and reports the median, so the figures are stable on a loaded two-core machine.
+#![allow(clippy::print_stdout, clippy::cast_precision_loss, clippy::format_push_string)]
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use pcfg::compile::check;
+use pcfg::vfs::{MemoryFs, RealFs, Vfs};
+
+/// `items` partitions and extensions (half each) over `files` files, all imported by the entry,
+/// which also overrides, appends and removes as a remix does.
+fn generated(items: usize, files: usize) -> MemoryFs {
+    let mut fs = MemoryFs::new();
+    let per_file = items / files;
+    let mut entry =
+        String::from("system { name = \"bench\", version = \"1\", cmdline = [\"rw\"] }\n");
+    for f in 0..files {
+        entry.push_str(&format!("import \"layer{f}.pcfg\"\n"));
+        let mut text = format!("# layer {f}\n");
+        for i in 0..per_file {
+            let n = f * per_file + i;
+            if n % 2 == 0 {
+                text.push_str(&format!(
+                    "partition p{n} {{\n  type = linux-generic\n  size-min = {}M\n  size-max = default 8G\n  weight = {}\n  format = ext4\n  directories = [\"/srv/{n}\"]\n}}\n",
+                    1 + n % 512,
+                    n % 1000
+                ));
+            } else {
+                let requires = if n > 2 {
+                    format!("requires = [e{}]", n - 2)
+                } else {
+                    String::new()
+                };
+                text.push_str(&format!(
+                    "extension e{n} {{ kind = sysext, source = \"ext/{n}\", {requires} }}\n"
+                ));
+            }
+        }
+        fs.insert(format!("layer{f}.pcfg"), text);
+    }
+    entry.push_str(
+        "partition.p0.size-max = 16G\nsystem.cmdline += [\"quiet\"]\nremove partition.p2\n",
+    );
+    fs.insert("system.pcfg", entry);
+    fs
+}
+
+fn measure(name: &str, vfs: &dyn Vfs, entry: &Path) -> Duration {
+    let first = check(vfs, entry).expect("entry readable");
+    assert!(
+        first.diagnostics.is_empty(),
+        "{name}: {:?}",
+        first.diagnostics.first()
+    );
+    let mut times = Vec::new();
+    let started = Instant::now();
+    while times.len() < 5 || started.elapsed() < Duration::from_secs(1) {
+        let t = Instant::now();
+        let compilation = check(vfs, entry).expect("entry readable");
+        times.push(t.elapsed());
+        std::hint::black_box(compilation);
+    }
+    times.sort();
+    let median = times[times.len() / 2];
+    println!(
+        "{name:<44} {:>10.3} ms  (median of {})",
+        median.as_secs_f64() * 1e3,
+        times.len()
+    );
+    median
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter argument is accepted and ignored.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for example in ["minimal", "particleos", "remix"] {
+        let path = root.join("examples").join(format!("{example}.pcfg"));
+        measure(&format!("examples/{example}.pcfg"), &RealFs, &path);
+    }
+    let mut last: Option<(usize, Duration)> = None;
+    for items in [1_000, 2_500, 5_000, 10_000] {
+        let fs = generated(items, 100);
+        let time = measure(
+            &format!("generated: {items} items in 100 files"),
+            &fs,
+            Path::new("system.pcfg"),
+        );
+        if let Some((previous_items, previous_time)) = last {
+            let ratio = time.as_secs_f64() / previous_time.as_secs_f64();
+            let scale = items as f64 / previous_items as f64;
+            println!("{:<44} {ratio:>10.2}x time for {scale:.1}x items", "");
+        }
+        last = Some((items, time));
+    }
+}

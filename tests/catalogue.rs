@@ -68,3 +68,14 @@ fn book_chapter_is_generated_from_the_catalogue() {
         "book/src/diagnostics.md is stale: run `UPDATE_DOCS=1 cargo test catalogue`"
     );
 }
+
+#[test]
+fn grammar_lists_every_keyword() {
+    let grammar = std::fs::read_to_string(root().join("lang/GRAMMAR.md")).expect("GRAMMAR.md");
+    for keyword in pcfg::syntax::KEYWORDS {
+        assert!(
+            grammar.contains(&format!("| `{keyword}` |")),
+            "GRAMMAR.md does not list `{keyword}`"
+        );
+    }
+}

@@ -49,16 +49,29 @@ impl Trie {
     fn insert(&mut self, path: &[Ident], def: Def) {
         let mut node = self;
         for segment in path {
-            node = node.children.entry(segment.name.clone()).or_default();
+            node = node.child(&segment.name);
         }
         node.defs.push(def);
+    }
+
+    /// The child called `name`, made when missing (the name is copied only then).
+    fn child(&mut self, name: &str) -> &mut Trie {
+        let index = match self.children.get_index_of(name) {
+            Some(index) => index,
+            None => {
+                self.children
+                    .insert_full(name.to_owned(), Trie::default())
+                    .0
+            }
+        };
+        &mut self.children[index]
     }
 
     /// Walks `path`, recording that the segments from index `from` on name blocks.
     fn insert_parents(&mut self, path: &[Ident], from: usize, layer: usize) {
         let mut node = self;
         for (index, segment) in path.iter().enumerate() {
-            node = node.children.entry(segment.name.clone()).or_default();
+            node = node.child(&segment.name);
             if index >= from {
                 node.defs.push(Def {
                     layer,

@@ -8,4 +8,4 @@ mod error;
 mod parser;
 
 pub use error::{SyntaxError, SyntaxErrorKind};
-pub use parser::{parse, MAX_NESTING};
+pub use parser::{parse, KEYWORDS, MAX_NESTING};

@@ -19,6 +19,15 @@ use super::ast::{Assign, Block, File, Ident, Import, Item, Op, Path, Remove, Val
 use super::error::{SyntaxError, SyntaxErrorKind};
 use crate::source::{FileId, Span};
 
+/// The words with a meaning in one position; `lang/GRAMMAR.md` lists each (a test checks).
+pub const KEYWORDS: &[&str] = &[IMPORT, REMOVE, DEFAULT, TRUE, FALSE, AUTO];
+const IMPORT: &str = "import";
+const REMOVE: &str = "remove";
+const DEFAULT: &str = "default";
+const TRUE: &str = "true";
+const FALSE: &str = "false";
+const AUTO: &str = "auto";
+
 /// How deep blocks and lists may nest. The schema needs three levels; 64 leaves room for any
 /// plausible future schema while keeping recursion far from the stack's limit.
 pub const MAX_NESTING: usize = 64;
@@ -45,9 +54,11 @@ pub fn parse(file: FileId, src: &str) -> Result<File, SyntaxError> {
 }
 
 /// A parse failure: the kind and where, as the length of the input left at its start and end.
+/// nom's own soft failures carry no kind: they are probes that another branch answers, and
+/// describing them eagerly would allocate on every failed alternative.
 #[derive(Debug)]
 struct PError {
-    kind: SyntaxErrorKind,
+    kind: Option<SyntaxErrorKind>,
     rest_at_start: usize,
     rest_at_end: usize,
 }
@@ -55,11 +66,7 @@ struct PError {
 impl ParseError<&str> for PError {
     fn from_error_kind(input: &str, _kind: ErrorKind) -> Self {
         PError {
-            kind: SyntaxErrorKind::UnexpectedToken {
-                expected: "a token",
-                found: describe(input),
-                hint: None,
-            },
+            kind: None,
             rest_at_start: input.len(),
             rest_at_end: input.len(),
         }
@@ -123,8 +130,13 @@ impl<'s> Parser<'s> {
     fn to_error(&self, e: PError) -> SyntaxError {
         let start = self.src.len() - e.rest_at_start;
         let end = (self.src.len() - e.rest_at_end).max(start);
+        let kind = e.kind.unwrap_or_else(|| SyntaxErrorKind::UnexpectedToken {
+            expected: "a token",
+            found: describe(self.src.get(start..).unwrap_or("")),
+            hint: None,
+        });
         SyntaxError {
-            kind: e.kind,
+            kind,
             span: Span::new(self.file, start, end),
         }
     }
@@ -132,7 +144,7 @@ impl<'s> Parser<'s> {
     /// A committed error at `at`, covering `len` bytes.
     fn fail<T>(at: &str, len: usize, kind: SyntaxErrorKind) -> PResult<'_, T> {
         Err(nom::Err::Failure(PError {
-            kind,
+            kind: Some(kind),
             rest_at_start: at.len(),
             rest_at_end: at.len().saturating_sub(len),
         }))
@@ -263,7 +275,7 @@ impl<'s> Parser<'s> {
             );
         };
         let next = self.inline_space(after_word);
-        if word.name == "import" && next.starts_with('"') {
+        if word.name == IMPORT && next.starts_with('"') {
             let (rest, (path, path_span)) = self.expect_string(next)?;
             let import = Import {
                 path,
@@ -272,7 +284,7 @@ impl<'s> Parser<'s> {
             };
             return Ok((rest, Item::Import(import)));
         }
-        if word.name == "remove" && next.starts_with(is_ident_start) {
+        if word.name == REMOVE && next.starts_with(is_ident_start) {
             let (rest, path) = self.expect_path(next)?;
             return Ok((
                 rest,
@@ -353,7 +365,7 @@ impl<'s> Parser<'s> {
         };
         let op_span = self.span(op_start, i);
         let i = self.inline_space(i);
-        let (i, default) = match self.parse_keyword(i, "default") {
+        let (i, default) = match self.parse_keyword(i, DEFAULT) {
             Some(rest) => (self.inline_space(rest), Some(self.span(i, rest))),
             None => (i, None),
         };
@@ -455,9 +467,9 @@ impl<'s> Parser<'s> {
             rest = after;
         }
         let kind = match name.as_str() {
-            "true" => ValueKind::Bool(true),
-            "false" => ValueKind::Bool(false),
-            "auto" => ValueKind::Auto,
+            TRUE => ValueKind::Bool(true),
+            FALSE => ValueKind::Bool(false),
+            AUTO => ValueKind::Auto,
             _ => ValueKind::Symbol(name),
         };
         Ok((
