@@ -3,7 +3,11 @@
 //!
 //! A plain bench binary (no harness): each case runs until a second has passed (at least five
 //! times) and reports the median, so the figures are stable on a loaded two-core machine.
-#![allow(clippy::print_stdout, clippy::cast_precision_loss, clippy::format_push_string)]
+#![allow(
+    clippy::print_stdout,
+    clippy::cast_precision_loss,
+    clippy::format_push_string
+)]
 
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -130,3 +130,29 @@ fn json_format_goes_to_stdout_without_colour() {
     assert!(!run.stdout.contains('\u{1b}'));
     insta::assert_snapshot!(run.stdout);
 }
+
+#[test]
+fn a_closed_pipe_ends_quietly_with_0() {
+    // Output far larger than a pipe's buffer, read one byte of: pcfg's later writes fail.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut text = String::from("system { name = \"big\" }\n");
+    for n in 0..3000 {
+        text.push_str(&format!(
+            "partition p{n} {{ type = linux-generic, size = {}M }}\n",
+            n + 1
+        ));
+    }
+    std::fs::write(dir.path().join("big.pcfg"), text).expect("write");
+    let pcfg = env!("CARGO_BIN_EXE_pcfg");
+    let script = format!("'{pcfg}' eval --provenance big.pcfg | head -c 1 >/dev/null; echo \"status ${{PIPESTATUS[0]}}\"");
+    let output = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .current_dir(dir.path())
+        .output()
+        .expect("bash runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stdout.contains("status 0"), "{stdout}{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}

@@ -69,15 +69,18 @@ fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
             .into_iter()
             .filter_entry(|e| e.depth() == 0 || !is_hidden(e.path()));
         for entry in walk {
-            let entry =
-                entry.map_err(|e| Failure(format!("cannot walk `{}`: {e}", path.display())))?;
+            let entry = entry
+                .map_err(|e| Failure::message(format!("cannot walk `{}`: {e}", path.display())))?;
             if entry.file_type().is_file() && entry.path().extension().is_some_and(|x| x == "pcfg")
             {
                 files.push(entry.into_path());
             }
         }
         if files.len() == before {
-            return Err(Failure(format!("no `.pcfg` files in `{}`", path.display())));
+            return Err(Failure::message(format!(
+                "no `.pcfg` files in `{}`",
+                path.display()
+            )));
         }
     }
     Ok(files)

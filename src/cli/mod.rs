@@ -23,13 +23,42 @@ pub const EXIT_INPUT: u8 = 1;
 /// Exit status: pcfg itself failed, or the arguments are wrong.
 pub const EXIT_FAILURE: u8 = 2;
 
-/// A failure of the tool or the invocation, not of the input: exit 2.
+/// A failure of the tool or the invocation, not of the input: exit 2 — or, for a closed
+/// pipe, a quiet exit 0 (`pcfg eval x.pcfg | head`).
 #[derive(Debug)]
-pub struct Failure(pub String);
+pub enum Failure {
+    BrokenPipe,
+    Message(String),
+}
 
-impl<E: std::fmt::Display> From<E> for Failure {
-    fn from(err: E) -> Self {
-        Failure(err.to_string())
+impl Failure {
+    fn message(text: impl Into<String>) -> Self {
+        Failure::Message(text.into())
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(err: io::Error) -> Self {
+        if err.kind() == io::ErrorKind::BrokenPipe {
+            Failure::BrokenPipe
+        } else {
+            Failure::Message(err.to_string())
+        }
+    }
+}
+
+impl From<serde_json::Error> for Failure {
+    fn from(err: serde_json::Error) -> Self {
+        match err.io_error_kind() {
+            Some(io::ErrorKind::BrokenPipe) => Failure::BrokenPipe,
+            _ => Failure::Message(err.to_string()),
+        }
+    }
+}
+
+impl From<crate::resolve::EntryError> for Failure {
+    fn from(err: crate::resolve::EntryError) -> Self {
+        Failure::Message(err.to_string())
     }
 }
 
@@ -51,13 +80,13 @@ pub fn run() -> ExitCode {
     let output = Output::from_args(&args);
     let mut stdout = io::stdout().lock();
     let result = dispatch(&args, &output, &mut stdout).and_then(|code| {
-        stdout.flush().map_err(Failure::from)?;
+        stdout.flush()?;
         Ok(code)
     });
     match result {
         Ok(code) => ExitCode::from(code),
-        Err(Failure(message)) if message.contains("Broken pipe") => ExitCode::from(EXIT_OK),
-        Err(Failure(message)) => {
+        Err(Failure::BrokenPipe) => ExitCode::from(EXIT_OK),
+        Err(Failure::Message(message)) => {
             eprintln!("pcfg failed: {message}");
             ExitCode::from(EXIT_FAILURE)
         }
@@ -85,7 +114,9 @@ fn explain_code(name: &str, out: &mut dyn Write) -> Result<u8, Failure> {
                     || "`pcfg explain` without a code lists every code".to_owned(),
                     |s| format!("did you mean `{s}`?"),
                 );
-        return Err(Failure(format!("no diagnostic code `{name}`: {hint}")));
+        return Err(Failure::message(format!(
+            "no diagnostic code `{name}`: {hint}"
+        )));
     };
     out.write_all(code.doc().as_bytes())?;
     Ok(EXIT_OK)

@@ -179,7 +179,7 @@ fn unset(
             )
         })
         .unwrap_or_default();
-    Err(Failure(format!(
+    Err(Failure::message(format!(
         "`{dotted}` is not defined in this configuration{hint}"
     )))
 }
