@@ -1,5 +1,7 @@
 //! The command-line contract: exit codes, streams and formats, as transcripts.
 
+use std::fmt::Write as _;
+
 use crate::support::pcfg;
 
 #[test]
@@ -137,10 +139,11 @@ fn a_closed_pipe_ends_quietly_with_0() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut text = String::from("system { name = \"big\" }\n");
     for n in 0..3000 {
-        text.push_str(&format!(
-            "partition p{n} {{ type = linux-generic, size = {}M }}\n",
+        let _ = writeln!(
+            text,
+            "partition p{n} {{ type = linux-generic, size = {}M }}",
             n + 1
-        ));
+        );
     }
     std::fs::write(dir.path().join("big.pcfg"), text).expect("write");
     let pcfg = env!("CARGO_BIN_EXE_pcfg");
