@@ -70,14 +70,14 @@ fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
             .filter_entry(|e| e.depth() == 0 || !is_hidden(e.path()));
         for entry in walk {
             let entry = entry
-                .map_err(|e| Failure::message(format!("cannot walk `{}`: {e}", path.display())))?;
+                .map_err(|e| Failure::Message(format!("cannot walk `{}`: {e}", path.display())))?;
             if entry.file_type().is_file() && entry.path().extension().is_some_and(|x| x == "pcfg")
             {
                 files.push(entry.into_path());
             }
         }
         if files.len() == before {
-            return Err(Failure::message(format!(
+            return Err(Failure::usage(format!(
                 "no `.pcfg` files in `{}`",
                 path.display()
             )));

@@ -28,12 +28,15 @@ pub const EXIT_FAILURE: u8 = 2;
 #[derive(Debug)]
 pub enum Failure {
     BrokenPipe,
+    /// The arguments name something that does not exist (a code, a path, an empty directory).
+    Usage(String),
+    /// pcfg could not do its work (an unreadable entry file, an I/O error).
     Message(String),
 }
 
 impl Failure {
-    fn message(text: impl Into<String>) -> Self {
-        Failure::Message(text.into())
+    fn usage(text: impl Into<String>) -> Self {
+        Failure::Usage(text.into())
     }
 }
 
@@ -86,6 +89,10 @@ pub fn run() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(Failure::BrokenPipe) => ExitCode::from(EXIT_OK),
+        Err(Failure::Usage(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(EXIT_FAILURE)
+        }
         Err(Failure::Message(message)) => {
             eprintln!("pcfg failed: {message}");
             ExitCode::from(EXIT_FAILURE)
@@ -114,7 +121,7 @@ fn explain_code(name: &str, out: &mut dyn Write) -> Result<u8, Failure> {
                     || "`pcfg explain` without a code lists every code".to_owned(),
                     |s| format!("did you mean `{s}`?"),
                 );
-        return Err(Failure::message(format!(
+        return Err(Failure::usage(format!(
             "no diagnostic code `{name}`: {hint}"
         )));
     };

@@ -114,10 +114,13 @@ fn describe_block(
                     .winner
                     .as_ref()
                     .or(leaf.provenance.applied.last())
-                    .map(|s| location(s.span, resolved, sources));
+                    .map(|s| {
+                        let at = sources.line_col(s.span);
+                        format!("{}:{at}", sources.name(s.span.file))
+                    });
                 let _ = writeln!(
                     text,
-                    "  {prefix}.{name} = {}  ({})",
+                    "  {prefix}.{name} = {}    # {}",
                     leaf.value.kind,
                     at.unwrap_or_default()
                 );
@@ -179,7 +182,7 @@ fn unset(
             )
         })
         .unwrap_or_default();
-    Err(Failure::message(format!(
+    Err(Failure::usage(format!(
         "`{dotted}` is not defined in this configuration{hint}"
     )))
 }

@@ -1,0 +1,24 @@
+//! Any bytes, as an entry file and as the file it imports: the whole front end (parse, resolve,
+//! validate, render) must never panic, and every span must fall on character boundaries.
+#![no_main]
+
+use std::path::Path;
+
+use libfuzzer_sys::fuzz_target;
+use pcfg::diag::render::{render, RenderOptions};
+use pcfg::vfs::MemoryFs;
+
+fuzz_target!(|data: &[u8]| {
+    let mut fs = MemoryFs::new();
+    fs.insert("system.pcfg", data.to_vec());
+    fs.insert("base.pcfg", data.to_vec());
+    let Ok(compilation) = pcfg::compile::check(&fs, Path::new("system.pcfg")) else {
+        return;
+    };
+    for diagnostic in &compilation.diagnostics {
+        let text = &compilation.sources.get(diagnostic.primary.span.file).text;
+        assert!(text.is_char_boundary(diagnostic.primary.span.start as usize));
+        assert!(text.is_char_boundary(diagnostic.primary.span.end as usize));
+        let _ = render(diagnostic, &compilation.sources, RenderOptions::plain(80));
+    }
+});
