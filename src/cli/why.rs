@@ -50,7 +50,7 @@ pub(super) fn run(args: &WhyArgs, output: &Output, out: &mut dyn Write) -> Resul
             for &span in &block.defined_at {
                 let _ = writeln!(text, "  declared at {}", location(span, resolved, sources));
             }
-            describe_block(&mut text, &args.path, block, resolved, sources);
+            describe_block(&mut text, &args.path, block, sources);
             out.write_all(text.as_bytes())?;
         }
     }
@@ -103,7 +103,6 @@ fn describe_block(
     text: &mut String,
     prefix: &str,
     block: &Block,
-    resolved: &Resolved,
     sources: &SourceMap,
 ) {
     for (name, Entry { node, .. }) in &block.entries {
@@ -126,7 +125,7 @@ fn describe_block(
                 );
             }
             Node::Block(inner) => {
-                describe_block(text, &format!("{prefix}.{name}"), inner, resolved, sources);
+                describe_block(text, &format!("{prefix}.{name}"), inner, sources);
             }
         }
     }
