@@ -86,7 +86,12 @@ fn main() {
         measure(&format!("examples/{example}.pcfg"), &RealFs, &path);
     }
     let mut last: Option<(usize, Duration)> = None;
-    for items in [1_000, 2_500, 5_000, 10_000] {
+    // PCFG_BENCH_ITEMS=20000 measures one size alone (for profiling).
+    let only: Option<usize> = std::env::var("PCFG_BENCH_ITEMS")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let sizes = only.map_or_else(|| vec![1_000, 2_500, 5_000, 10_000], |n| vec![n]);
+    for items in sizes {
         let fs = generated(items, 100);
         let time = measure(
             &format!("generated: {items} items in 100 files"),

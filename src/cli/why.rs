@@ -99,12 +99,7 @@ fn describe_leaf(
     }
 }
 
-fn describe_block(
-    text: &mut String,
-    prefix: &str,
-    block: &Block,
-    sources: &SourceMap,
-) {
+fn describe_block(text: &mut String, prefix: &str, block: &Block, sources: &SourceMap) {
     for (name, Entry { node, .. }) in &block.entries {
         match node {
             Node::Leaf(leaf) => {

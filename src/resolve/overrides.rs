@@ -18,35 +18,35 @@ pub struct Removal {
 
 /// What one item says about one path.
 #[derive(Debug)]
-enum DefKind {
+enum DefKind<'a> {
     /// A block header or a path segment naming a block.
     Block,
     Value {
         op: Op,
         weak: bool,
-        value: Value,
+        value: &'a Value,
         item: Span,
     },
     Remove,
 }
 
 #[derive(Debug)]
-struct Def {
+struct Def<'a> {
     layer: usize,
     key: Span,
-    kind: DefKind,
+    kind: DefKind<'a>,
     removed_by: Option<Span>,
 }
 
 /// A node of the path trie: the definitions made exactly here and the children by name.
 #[derive(Debug, Default)]
-struct Trie {
-    defs: Vec<Def>,
-    children: IndexMap<String, Trie>,
+struct Trie<'a> {
+    defs: Vec<Def<'a>>,
+    children: IndexMap<String, Trie<'a>>,
 }
 
-impl Trie {
-    fn insert(&mut self, path: &[Ident], def: Def) {
+impl<'a> Trie<'a> {
+    fn insert(&mut self, path: &[Ident], def: Def<'a>) {
         let mut node = self;
         for segment in path {
             node = node.child(&segment.name);
@@ -55,7 +55,7 @@ impl Trie {
     }
 
     /// The child called `name`, made when missing (the name is copied only then).
-    fn child(&mut self, name: &str) -> &mut Trie {
+    fn child(&mut self, name: &str) -> &mut Trie<'a> {
         let index = match self.children.get_index_of(name) {
             Some(index) => index,
             None => {
@@ -67,23 +67,20 @@ impl Trie {
         &mut self.children[index]
     }
 
-    /// Walks `path`, recording that the segments from index `from` on name blocks.
-    fn insert_parents(&mut self, path: &[Ident], from: usize, layer: usize) {
-        let mut node = self;
-        for (index, segment) in path.iter().enumerate() {
-            node = node.child(&segment.name);
-            if index >= from {
-                node.defs.push(Def {
-                    layer,
-                    key: segment.span,
-                    kind: DefKind::Block,
-                    removed_by: None,
-                });
-            }
-        }
+    /// The child `segment`, recorded as a block that `layer` names there.
+    fn named_block(&mut self, segment: &Ident, layer: usize) -> &mut Trie<'a> {
+        let child = self.child(&segment.name);
+        let kind = DefKind::Block;
+        child.defs.push(Def {
+            layer,
+            key: segment.span,
+            kind,
+            removed_by: None,
+        });
+        child
     }
 
-    fn find(&mut self, path: &[Ident]) -> Option<&mut Trie> {
+    fn find(&mut self, path: &[Ident]) -> Option<&mut Trie<'a>> {
         let mut node = self;
         for segment in path {
             node = node.children.get_mut(&segment.name)?;
@@ -124,7 +121,13 @@ pub fn merge(
     let mut trie = Trie::default();
     let mut removes = Vec::new();
     for (index, layer) in layers.layers.iter().enumerate() {
-        flatten(&layer.ast.items, &[], index, &mut trie, &mut removes);
+        flatten(
+            &layer.ast.items,
+            &mut Vec::new(),
+            index,
+            &mut trie,
+            &mut removes,
+        );
     }
     let removals = apply_removes(&mut trie, layers, &removes, diagnostics);
     let mut merger = Merger {
@@ -136,65 +139,66 @@ pub fn merge(
     (root, removals)
 }
 
-fn flatten(
-    items: &[ast::Item],
-    prefix: &[Ident],
+/// Adds the definitions of `items` (a file's, or a block's at `node`) to the trie. `prefix` is
+/// the path of `node`, kept only to record where a `remove` points.
+fn flatten<'a>(
+    items: &'a [ast::Item],
+    prefix: &mut Vec<&'a Ident>,
     layer: usize,
-    trie: &mut Trie,
+    node: &mut Trie<'a>,
     removes: &mut Vec<(Vec<Ident>, usize, Span)>,
 ) {
     for item in items {
         match item {
             ast::Item::Import(_) => {}
             ast::Item::Remove(remove) => {
-                let path: Vec<Ident> = prefix
-                    .iter()
-                    .chain(&remove.path.segments)
-                    .cloned()
-                    .collect();
+                let segments = &remove.path.segments;
+                let path = prefix.iter().copied().chain(segments).cloned().collect();
+                removes.push((path, layer, remove.span));
                 let key = remove.path.span;
-                removes.push((path.clone(), layer, remove.span));
-                trie.insert(
-                    &path,
+                let kind = DefKind::Remove;
+                node.insert(
+                    segments,
                     Def {
                         layer,
                         key,
-                        kind: DefKind::Remove,
+                        kind,
                         removed_by: None,
                     },
                 );
             }
             ast::Item::Block(block) => {
-                let mut path = prefix.to_vec();
-                path.push(block.kind.clone());
-                path.extend(block.label.clone());
-                trie.insert_parents(&path, prefix.len(), layer);
-                flatten(&block.items, &path, layer, trie, removes);
+                let mut child = node.named_block(&block.kind, layer);
+                prefix.push(&block.kind);
+                if let Some(label) = &block.label {
+                    child = child.named_block(label, layer);
+                    prefix.push(label);
+                }
+                flatten(&block.items, prefix, layer, child, removes);
+                prefix.truncate(prefix.len() - 1 - usize::from(block.label.is_some()));
             }
             ast::Item::Assign(assign) => {
                 let segments = &assign.path.segments;
                 let (last, parents) = segments
                     .split_last()
                     .expect("a path has at least one segment");
-                let mut path = prefix.to_vec();
-                path.extend(parents.iter().cloned());
-                trie.insert_parents(&path, prefix.len(), layer);
+                let mut target = &mut *node;
+                for segment in parents {
+                    target = target.named_block(segment, layer);
+                }
                 let kind = DefKind::Value {
                     op: assign.op,
                     weak: assign.default.is_some(),
-                    value: assign.value.clone(),
+                    value: &assign.value,
                     item: assign.span,
                 };
-                path.push(last.clone());
-                trie.insert(
-                    &path,
-                    Def {
-                        layer,
-                        key: last.span,
-                        kind,
-                        removed_by: None,
-                    },
-                );
+                let key = last.span;
+                target.child(&last.name).defs.push(Def {
+                    layer,
+                    key,
+                    kind,
+                    removed_by: None,
+                });
             }
         }
     }
@@ -254,13 +258,18 @@ struct Merger<'a> {
 }
 
 impl Merger<'_> {
-    fn block(&mut self, trie: &Trie, path: &mut Vec<String>, defined_at: Vec<Span>) -> Block {
+    fn block<'t>(
+        &mut self,
+        trie: &'t Trie,
+        path: &mut Vec<&'t str>,
+        defined_at: Vec<Span>,
+    ) -> Block {
         let mut block = Block {
             entries: IndexMap::new(),
             defined_at,
         };
         for (name, child) in &trie.children {
-            path.push(name.clone());
+            path.push(name);
             if let Some(entry) = self.entry(child, path) {
                 block.entries.insert(name.clone(), entry);
             }
@@ -269,7 +278,10 @@ impl Merger<'_> {
         block
     }
 
-    fn entry(&mut self, trie: &Trie, path: &mut Vec<String>) -> Option<Entry> {
+    fn entry<'t>(&mut self, trie: &'t Trie, path: &mut Vec<&'t str>) -> Option<Entry> {
+        if let Some(entry) = single_definition(trie) {
+            return Some(entry);
+        }
         let live: Vec<&Def> = trie
             .defs
             .iter()
@@ -319,7 +331,7 @@ impl Merger<'_> {
     }
 
     /// Decides one value from its live definitions (in load order).
-    fn leaf(&mut self, defs: &[&Def], path: &[String]) -> Option<(Leaf, Span)> {
+    fn leaf(&mut self, defs: &[&Def], path: &[&str]) -> Option<(Leaf, Span)> {
         let mut overridden: Vec<(Site, Overridden)> = Vec::new();
         let defs = self.without_duplicates(defs, path);
         let sets: Vec<&Def> = defs
@@ -393,7 +405,11 @@ impl Merger<'_> {
     }
 
     /// Reports a second `=` of the same path in one file; keeps the first.
-    fn without_duplicates<'d>(&mut self, defs: &[&'d Def], path: &[String]) -> Vec<&'d Def> {
+    fn without_duplicates<'d, 'a>(
+        &mut self,
+        defs: &[&'d Def<'a>],
+        path: &[&str],
+    ) -> Vec<&'d Def<'a>> {
         let mut kept: Vec<&Def> = Vec::new();
         for def in defs {
             let is_set = matches!(def.kind, DefKind::Value { op: Op::Set, .. });
@@ -422,7 +438,7 @@ impl Merger<'_> {
     fn pick_winner(
         &mut self,
         winners: &[&Def],
-        path: &[String],
+        path: &[&str],
         overridden: &mut Vec<(Site, Overridden)>,
     ) -> Option<Site> {
         let (last, others) = winners.split_last()?;
@@ -455,7 +471,7 @@ impl Merger<'_> {
         Some(last_site)
     }
 
-    fn apply_list_op(&mut self, base: Option<Value>, op: &Site, path: &[String]) -> Option<Value> {
+    fn apply_list_op(&mut self, base: Option<Value>, op: &Site, path: &[&str]) -> Option<Value> {
         let dotted = path.join(".");
         let ValueKind::List(items) = &op.value.kind else {
             self.diagnostics.push(
@@ -526,6 +542,28 @@ impl Merger<'_> {
     }
 }
 
+/// The common case, decided without the general machinery: one `=`, nothing else.
+fn single_definition(trie: &Trie) -> Option<Entry> {
+    let [def] = trie.defs.as_slice() else {
+        return None;
+    };
+    let plain_set = matches!(def.kind, DefKind::Value { op: Op::Set, .. });
+    if !plain_set || def.removed_by.is_some() || !trie.children.is_empty() {
+        return None;
+    }
+    let winner = site(def)?;
+    let value = winner.value.clone();
+    let provenance = Provenance {
+        winner: Some(winner),
+        applied: Vec::new(),
+        overridden: Vec::new(),
+    };
+    Some(Entry {
+        key_span: def.key,
+        node: Node::Leaf(Leaf { value, provenance }),
+    })
+}
+
 fn is_weak(def: &Def) -> bool {
     matches!(def.kind, DefKind::Value { weak: true, .. })
 }
@@ -542,7 +580,7 @@ fn site(def: &Def) -> Option<Site> {
             op: *op,
             weak: *weak,
             layer: def.layer,
-            value: value.clone(),
+            value: (*value).clone(),
         }),
         DefKind::Block | DefKind::Remove => None,
     }
