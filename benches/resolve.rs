@@ -2,7 +2,9 @@
 //! configurations of 1,000 to 10,000 partitions and extensions spread over 100 imported files.
 //!
 //! A plain bench binary (no harness): each case runs until a second has passed (at least five
-//! times) and reports the median, so the figures are stable on a loaded two-core machine.
+//! times) and reports the median. `PCFG_BENCH_ITEMS=N` measures one generated size alone;
+//! `PCFG_BENCH_ONCE=1` compiles each case twice only, for `valgrind --tool=callgrind`, whose
+//! instruction counts do not depend on the machine's load.
 #![allow(
     clippy::print_stdout,
     clippy::cast_precision_loss,
@@ -62,7 +64,13 @@ fn measure(name: &str, vfs: &dyn Vfs, entry: &Path) -> Duration {
     );
     let mut times = Vec::new();
     let started = Instant::now();
-    while times.len() < 5 || started.elapsed() < Duration::from_secs(1) {
+    // PCFG_BENCH_ONCE=1 compiles once more and stops: for counting instructions under callgrind.
+    let runs = if std::env::var_os("PCFG_BENCH_ONCE").is_some() {
+        1
+    } else {
+        5
+    };
+    while times.len() < runs || (runs > 1 && started.elapsed() < Duration::from_secs(1)) {
         let t = Instant::now();
         let compilation = check(vfs, entry).expect("entry readable");
         times.push(t.elapsed());
