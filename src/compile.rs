@@ -1,9 +1,11 @@
 //! The pipeline, in the order it runs: load and resolve → check headers → validate against the
-//! schema. Later phases (model, checks, plan, emit) attach here.
+//! schema → lower to the OS model → run the model's checks. Later phases (plan, emit) attach here.
 
 use std::path::Path;
 
+use crate::check as checks;
 use crate::diag::{self, Diagnostic};
+use crate::model::{self, Model};
 use crate::resolve::{self, EntryError, Resolved};
 use crate::schema;
 use crate::source::{SourceMap, Span};
@@ -15,6 +17,8 @@ use crate::vfs::Vfs;
 pub struct Compilation {
     pub sources: SourceMap,
     pub resolved: Option<Resolved>,
+    /// The OS model, when the configuration passed schema validation.
+    pub model: Option<Model>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -33,27 +37,39 @@ pub fn check(vfs: &dyn Vfs, entry: &Path) -> Result<Compilation, EntryError> {
     let mut sources = SourceMap::new();
     let mut diagnostics = Vec::new();
     let resolved = resolve::resolve(vfs, &mut sources, entry, &mut diagnostics)?;
-    if let Some(resolved) = &resolved {
-        let before = diagnostics.len();
-        for layer in &resolved.layers.layers {
-            schema::check_headers(&layer.ast, &mut diagnostics);
-        }
-        if diagnostics.len() == before {
-            let entry_file = resolved
-                .layers
-                .layers
-                .get(resolved.layers.entry())
-                .map(|l| l.file);
-            if let Some(file) = entry_file {
-                schema::validate(resolved, &sources, Span::new(file, 0, 0), &mut diagnostics);
-            }
-        }
-    }
+    let model = resolved
+        .as_ref()
+        .and_then(|r| validate_and_lower(r, &sources, &mut diagnostics));
     diag::sort(&mut diagnostics);
     diagnostics.dedup();
     Ok(Compilation {
         sources,
         resolved,
+        model,
         diagnostics,
     })
+}
+
+/// Schema validation, then (when it passed) lowering to the model and the model's checks.
+fn validate_and_lower(
+    resolved: &Resolved,
+    sources: &SourceMap,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Model> {
+    let before = diagnostics.len();
+    for layer in &resolved.layers.layers {
+        schema::check_headers(&layer.ast, diagnostics);
+    }
+    if diagnostics[before..].iter().any(Diagnostic::is_error) {
+        return None;
+    }
+    let entry = resolved.layers.layers.get(resolved.layers.entry())?;
+    let start_of_entry = Span::new(entry.file, 0, 0);
+    schema::validate(resolved, sources, start_of_entry, diagnostics);
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return None;
+    }
+    let model = model::lower(resolved);
+    diagnostics.extend(checks::run(&model, start_of_entry));
+    Some(model)
 }

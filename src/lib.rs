@@ -3,9 +3,11 @@
 //! The pipeline (see ARCHITECTURE.md): [`resolve`] loads and layers the files, [`schema`]
 //! validates the result, and later phases lower it to the OS model and emit files.
 
+pub mod check;
 pub mod cli;
 pub mod compile;
 pub mod diag;
+pub mod model;
 pub mod resolve;
 pub mod schema;
 pub mod source;

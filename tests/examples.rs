@@ -77,16 +77,16 @@ fn particleos_declares_what_its_comment_says() {
     let run = pcfg(&["eval", "examples/particleos.pcfg"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
-    let partitions: Vec<&str> = json["partition"]
+    let partitions: Vec<&str> = json["config"]["partition"]
         .as_object()
         .expect("partitions")
         .keys()
         .map(String::as_str)
         .collect();
     assert_eq!(partitions, ["esp", "usr", "swap", "root", "home"]);
-    assert_eq!(json["partition"]["usr"]["slots"], 2);
-    assert_eq!(json["partition"]["usr"]["verity"], "signed");
-    assert_eq!(json["partition"]["usr"]["size-max"], 20u64 << 30);
+    assert_eq!(json["config"]["partition"]["usr"]["slots"], 2);
+    assert_eq!(json["config"]["partition"]["usr"]["verity"], "signed");
+    assert_eq!(json["config"]["partition"]["usr"]["size-max"], 20u64 << 30);
 }
 
 #[test]
@@ -94,15 +94,18 @@ fn remix_changes_what_its_comments_say() {
     let run = pcfg(&["eval", "examples/remix.pcfg"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
-    assert_eq!(json["system"]["name"], "AtomOS");
-    assert_eq!(json["partition"]["usr"]["size-max"], 30u64 << 30);
-    assert_eq!(json["partition"]["usr"]["size-min"], 5u64 << 30);
-    assert!(json["partition"].get("swap").is_none(), "swap is removed");
+    assert_eq!(json["config"]["system"]["name"], "AtomOS");
+    assert_eq!(json["config"]["partition"]["usr"]["size-max"], 30u64 << 30);
+    assert_eq!(json["config"]["partition"]["usr"]["size-min"], 5u64 << 30);
+    assert!(
+        json["config"]["partition"].get("swap").is_none(),
+        "swap is removed"
+    );
     assert_eq!(
-        json["system"]["cmdline"],
+        json["config"]["system"]["cmdline"],
         serde_json::json!(["rw", "audit=0", "quiet", "splash"])
     );
-    let extensions: Vec<&str> = json["extension"]
+    let extensions: Vec<&str> = json["config"]["extension"]
         .as_object()
         .expect("extensions")
         .keys()

@@ -30,6 +30,8 @@ pub enum Command {
     Eval(EvalArgs),
     /// Show a value, where it was set, and every definition it overrode.
     Why(WhyArgs),
+    /// Show the trust chain, link by link: verified, measured, encrypted or unprotected.
+    Trust(TrustArgs),
     /// Explain a diagnostic code: what it checks, why, an example and the fix.
     Explain(ExplainArgs),
 }
@@ -62,6 +64,12 @@ pub struct WhyArgs {
 
     /// A dotted path, e.g. `partition.usr.size-max`.
     pub path: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TrustArgs {
+    /// The entry file, e.g. `system.pcfg`.
+    pub file: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]

@@ -22,7 +22,7 @@ pub(super) fn run(args: &EvalArgs, output: &Output, out: &mut dyn Write) -> Resu
     let Some(resolved) = resolved_or_report(&compilation, output, out)? else {
         return Ok(EXIT_INPUT);
     };
-    let json = block_json(
+    let config = block_json(
         &resolved.root,
         &Context {
             resolved,
@@ -30,6 +30,11 @@ pub(super) fn run(args: &EvalArgs, output: &Output, out: &mut dyn Write) -> Resu
             provenance: args.provenance,
         },
     );
+    let model = compilation
+        .model
+        .as_ref()
+        .map(|m| super::model_json::model_json(m, &compilation.sources));
+    let json = json!({ "version": 1, "config": config, "model": model });
     serde_json::to_writer_pretty(&mut *out, &json)?;
     writeln!(out)?;
     Ok(EXIT_OK)

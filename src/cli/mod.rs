@@ -5,7 +5,9 @@
 mod args;
 mod check;
 mod eval;
+mod model_json;
 mod output;
+mod trust;
 mod why;
 
 use std::io::{self, Write};
@@ -105,6 +107,7 @@ fn dispatch(args: &Args, output: &Output, out: &mut dyn Write) -> Result<u8, Fai
         args::Command::Check(check) => check::run(check, output, out),
         args::Command::Eval(eval) => eval::run(eval, output, out),
         args::Command::Why(why) => why::run(why, output, out),
+        args::Command::Trust(trust) => trust::run(trust, output, out),
         args::Command::Explain(explain) => match &explain.code {
             Some(code) => explain_code(code, out),
             None => list_codes(out),

@@ -81,6 +81,26 @@ codes! {
     OutOfRange => "out-of-range", Error;
     InvalidValue => "invalid-value", Error;
     UnknownReference => "unknown-reference", Error;
+    // The OS model
+    MissingVersion => "missing-version", Error;
+    DuplicatePartitionType => "duplicate-partition-type", Error;
+    SizeRange => "size-range", Error;
+    UnalignedSize => "unaligned-size", Error;
+    FormatMismatch => "format-mismatch", Error;
+    LabelTooLong => "label-too-long", Error;
+    LabelLittleRoom => "label-little-room", Warning;
+    VerityTooSmall => "verity-too-small", Error;
+    VerityUnbounded => "verity-unbounded", Error;
+    EncryptedReadOnly => "encrypted-read-only", Error;
+    MissingSigningKey => "missing-signing-key", Error;
+    Tpm2NotConfigured => "tpm2-not-configured", Error;
+    TrustRequirementUnmet => "trust-requirement-unmet", Error;
+    UnsignedExtension => "unsigned-extension", Error;
+    FlatpakWithoutApp => "flatpak-without-app", Error;
+    ExtensionCycle => "extension-cycle", Error;
+    UpdateWithoutVersionedPartition => "update-without-versioned-partition", Error;
+    EspTooSmall => "esp-too-small", Error;
+    UnsupportedBySystemd => "unsupported-by-systemd", Error;
 }
 
 impl std::fmt::Display for Code {

@@ -1,0 +1,50 @@
+//! GPT partition labels hold 36 UTF-16 characters. Versioned labels grow with the version, so a
+//! label that barely fits today breaks at the next version bump.
+
+use super::Checker;
+use crate::diag::{Code, Diagnostic, Label as DiagLabel};
+use crate::model::{Label, Model};
+
+const GPT_LABEL_MAX: usize = 36;
+/// Room a versioned label should leave for longer versions (`20260526` → `20260526.1`).
+const VERSION_ROOM: usize = 4;
+
+pub(super) fn check(model: &Model, out: &mut Checker) {
+    let mut reported: Vec<usize> = Vec::new();
+    for gpt in &model.layout {
+        if reported.contains(&gpt.partition) {
+            continue;
+        }
+        let Some(text) = gpt.label.text(&model.system) else {
+            continue;
+        };
+        let Some(partition) = model.source(gpt) else {
+            continue;
+        };
+        let length = text.encode_utf16().count();
+        let at = out.at(partition.label.at.or(model.system.name.at));
+        let versioned = matches!(gpt.label, Label::Versioned { .. });
+        if length > GPT_LABEL_MAX {
+            reported.push(gpt.partition);
+            let mut d = Diagnostic::new(Code::LabelTooLong, format!("the label `{text}` of partition `{}` has {length} characters, more than GPT's {GPT_LABEL_MAX}", partition.name), DiagLabel::new(at, "makes the label"))
+                .with_help(if partition.label.at.is_some() { "shorten `label`".to_owned() } else { format!("shorten `system.name` (the label is `<name>_<version>` plus suffix) by at least {}", length - GPT_LABEL_MAX) });
+            if versioned {
+                d = d.with_labels(
+                    model
+                        .system
+                        .version
+                        .at
+                        .map(|v| DiagLabel::new(v, "the version is part of the label")),
+                );
+            }
+            out.push(d);
+        } else if versioned && length + VERSION_ROOM > GPT_LABEL_MAX {
+            reported.push(gpt.partition);
+            out.push(
+                Diagnostic::new(Code::LabelLittleRoom, format!("the label `{text}` of partition `{}` leaves {} characters for a longer version", partition.name, GPT_LABEL_MAX - length), DiagLabel::new(at, "makes the label"))
+                    .with_labels(model.system.version.at.map(|v| DiagLabel::new(v, "the version")))
+                    .with_help(format!("keep at least {VERSION_ROOM} characters free: shorten `system.name`, or use shorter versions")),
+            );
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! Extensions: system and configuration extensions, portable services and Flatpak apps, their
+//! dependencies as a graph (petgraph), and the release fields each must carry.
+
+use petgraph::algo::toposort;
+use petgraph::graph::{DiGraph, NodeIndex};
+
+use super::fields::{At, Fields};
+use super::system::System;
+use crate::source::Span;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExtensionKind {
+    Sysext,
+    Confext,
+    Portable,
+    Flatpak,
+}
+
+impl ExtensionKind {
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            ExtensionKind::Sysext => "sysext",
+            ExtensionKind::Confext => "confext",
+            ExtensionKind::Portable => "portable",
+            ExtensionKind::Flatpak => "flatpak",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Extension {
+    pub name: String,
+    pub at: Option<Span>,
+    pub kind: At<ExtensionKind>,
+    pub source: At<Option<String>>,
+    pub requires: At<Vec<At<String>>>,
+    pub overrides: At<Vec<At<String>>>,
+    /// Verity-signed image; by default when the system has `trust.verity`.
+    pub signed: At<bool>,
+    pub app: At<Option<String>>,
+    pub runtime: At<Option<String>>,
+}
+
+impl Extension {
+    /// The fields of its `extension-release.NAME` file, which must match the base's os-release
+    /// for systemd to merge it; empty for Flatpak apps, which have none.
+    #[must_use]
+    pub fn release(&self, system: &System) -> Vec<(&'static str, String)> {
+        let level = match self.kind.value {
+            ExtensionKind::Flatpak => return Vec::new(),
+            ExtensionKind::Confext => "CONFEXT_LEVEL",
+            ExtensionKind::Sysext | ExtensionKind::Portable => "SYSEXT_LEVEL",
+        };
+        let mut fields = vec![("ID", system.id.value.clone())];
+        match &system.version.value {
+            Some(version) => fields.push(("VERSION_ID", version.clone())),
+            None => fields.push((level, "1".to_owned())),
+        }
+        if self.kind.value != ExtensionKind::Confext {
+            fields.push(("ARCHITECTURE", system.arch.value.name().to_owned()));
+        }
+        fields
+    }
+}
+
+pub(super) fn lower_extension(name: &str, fields: &Fields<'_>, has_verity_key: bool) -> Extension {
+    let kind = fields.symbol("kind").map(|k| match k {
+        Some("confext") => ExtensionKind::Confext,
+        Some("portable") => ExtensionKind::Portable,
+        Some("flatpak") => ExtensionKind::Flatpak,
+        _ => ExtensionKind::Sysext,
+    });
+    let signed = fields.boolean("signed");
+    let signed = At::new(
+        signed
+            .value
+            .unwrap_or(has_verity_key && kind.value != ExtensionKind::Flatpak),
+        signed.at,
+    );
+    Extension {
+        name: name.to_owned(),
+        at: fields.at,
+        kind,
+        source: fields.string("source"),
+        requires: fields.list("requires"),
+        overrides: fields.list("overrides"),
+        signed,
+        app: fields.string("app"),
+        runtime: fields.string("runtime"),
+    }
+}
+
+/// The extensions in dependency order (what an extension requires comes before it), or the
+/// extensions of a cycle, in order, the first repeated at the end.
+///
+/// # Errors
+/// When `requires` forms a cycle.
+pub fn dependency_order(extensions: &[Extension]) -> Result<Vec<usize>, Vec<usize>> {
+    let mut graph: DiGraph<usize, ()> = DiGraph::new();
+    let nodes: Vec<NodeIndex> = (0..extensions.len()).map(|i| graph.add_node(i)).collect();
+    for (index, extension) in extensions.iter().enumerate() {
+        for required in &extension.requires.value {
+            if let Some(target) = extensions.iter().position(|e| e.name == required.value) {
+                graph.add_edge(nodes[target], nodes[index], ());
+            }
+        }
+    }
+    match toposort(&graph, None) {
+        Ok(order) => Ok(order.into_iter().map(|n| graph[n]).collect()),
+        Err(cycle) => Err(cycle_through(extensions, graph[cycle.node_id()])),
+    }
+}
+
+/// A cycle of `requires` through `start`: `start`, what it requires, ..., `start`.
+fn cycle_through(extensions: &[Extension], start: usize) -> Vec<usize> {
+    let requires = |i: usize| -> Vec<usize> {
+        extensions.get(i).map_or_else(Vec::new, |e| {
+            e.requires
+                .value
+                .iter()
+                .filter_map(|r| extensions.iter().position(|x| x.name == r.value))
+                .collect()
+        })
+    };
+    // Depth-first search without recursion; `parent` records the path.
+    let mut parent: Vec<Option<usize>> = vec![None; extensions.len()];
+    let mut seen = vec![false; extensions.len()];
+    if let Some(s) = seen.get_mut(start) {
+        *s = true;
+    }
+    let mut stack = vec![start];
+    while let Some(node) = stack.pop() {
+        for next in requires(node) {
+            if next == start {
+                // Walk back from `node` to `start`, then read the path forwards.
+                let mut path = vec![node];
+                let mut at = node;
+                while let Some(up) = parent.get(at).copied().flatten() {
+                    path.push(up);
+                    at = up;
+                }
+                if at != start {
+                    path.push(start);
+                }
+                path.reverse();
+                path.push(start);
+                return path;
+            }
+            if !seen[next] {
+                seen[next] = true;
+                parent[next] = Some(node);
+                stack.push(next);
+            }
+        }
+    }
+    vec![start, start]
+}

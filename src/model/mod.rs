@@ -1,0 +1,108 @@
+//! The typed OS model, lowered from a validated configuration: declared partitions and the GPT
+//! partitions derived from them, the trust chain, the kernel command line and UKI profiles,
+//! extensions and updates. Every derived value is computed here, once; every value keeps the
+//! span of the declaration it came from (`At`).
+//!
+//! The model carries no serde (invariant A6): `pcfg eval` and `pcfg trust` build wire values.
+
+pub mod arch;
+pub mod cmdline;
+pub mod extension;
+mod fields;
+pub mod partition;
+pub mod system;
+pub mod trust;
+pub mod update;
+
+pub use arch::{Arch, PartitionType};
+pub use cmdline::{Cmdline, UkiProfile};
+pub use extension::{Extension, ExtensionKind};
+pub use fields::At;
+pub use partition::{Create, Encrypt, Format, GptPartition, Label, Partition, Role, Slot, Verity};
+pub use system::{Disk, System};
+pub use trust::{Link, LinkState, Requirement, Trust};
+pub use update::{Channel, Transfer, TransferTarget, Updates};
+
+use fields::Fields;
+
+use crate::resolve::{Node, Resolved};
+
+/// The whole system, as pcfg understands it.
+#[derive(Clone, Debug)]
+pub struct Model {
+    pub system: System,
+    pub disk: Disk,
+    /// Declared partitions, in declaration order.
+    pub partitions: Vec<Partition>,
+    /// The GPT partitions of the installed disk, in table order.
+    pub layout: Vec<GptPartition>,
+    pub trust: Trust,
+    pub chain: Vec<Link>,
+    pub cmdline: Cmdline,
+    pub profiles: Vec<UkiProfile>,
+    pub extensions: Vec<Extension>,
+    pub updates: Updates,
+}
+
+impl Model {
+    /// The GPT partitions that exist in the built image.
+    pub fn image_partitions(&self) -> impl Iterator<Item = &GptPartition> {
+        self.layout.iter().filter(|g| g.create == Create::Image)
+    }
+
+    /// The declared partition a GPT partition comes from.
+    #[must_use]
+    pub fn source(&self, gpt: &GptPartition) -> Option<&Partition> {
+        self.partitions.get(gpt.partition)
+    }
+}
+
+/// Lowers a configuration that passed schema validation.
+#[must_use]
+pub fn lower(resolved: &Resolved) -> Model {
+    let root = Fields::new(&resolved.root, None);
+    let system = system::lower_system(&root.block("system"));
+    let disk = system::lower_disk(&root.block("disk"));
+    let partitions: Vec<Partition> = root
+        .labelled("partition")
+        .iter()
+        .map(|(name, fields)| partition::lower_partition(name, fields))
+        .collect();
+    let layout = partition::layout(&partitions);
+    let trust = trust::lower_trust(&root.block("trust"));
+    let extensions: Vec<Extension> = root
+        .labelled("extension")
+        .iter()
+        .map(|(name, fields)| extension::lower_extension(name, fields, trust.verity.is_some()))
+        .collect();
+    let chain = trust::chain(&trust, &partitions, &extensions);
+    let cmdline = cmdline::base(&system, &partitions, &layout);
+    let profiles = root
+        .labelled("uki-profile")
+        .iter()
+        .map(|(name, fields)| cmdline::lower_profile(name, fields, &cmdline))
+        .collect();
+    let updates = update::lower_updates(&root.block("update"), &layout);
+    Model {
+        system,
+        disk,
+        partitions,
+        layout,
+        trust,
+        chain,
+        cmdline,
+        profiles,
+        extensions,
+        updates,
+    }
+}
+
+/// Whether the resolved tree declares a block at the top level (used to skip lowering of
+/// configurations without a system).
+#[must_use]
+pub fn has_system(resolved: &Resolved) -> bool {
+    matches!(
+        resolved.root.entries.get("system").map(|e| &e.node),
+        Some(Node::Block(_))
+    )
+}

@@ -1,0 +1,440 @@
+//! Partitions: what the configuration declares, and the GPT partitions derived from it — A/B
+//! slots, verity hash and signature partitions, labels, sizes and when each is created.
+
+use super::arch::PartitionType;
+use super::fields::{At, Fields};
+use super::system::System;
+use crate::source::Span;
+
+/// A file system.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Vfat,
+    Ext4,
+    Btrfs,
+    Xfs,
+    Erofs,
+    Squashfs,
+    Swap,
+}
+
+impl Format {
+    #[must_use]
+    pub fn from_symbol(symbol: &str) -> Option<Format> {
+        Some(match symbol {
+            "vfat" => Format::Vfat,
+            "ext4" => Format::Ext4,
+            "btrfs" => Format::Btrfs,
+            "xfs" => Format::Xfs,
+            "erofs" => Format::Erofs,
+            "squashfs" => Format::Squashfs,
+            "swap" => Format::Swap,
+            _ => return None,
+        })
+    }
+
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Vfat => "vfat",
+            Format::Ext4 => "ext4",
+            Format::Btrfs => "btrfs",
+            Format::Xfs => "xfs",
+            Format::Erofs => "erofs",
+            Format::Squashfs => "squashfs",
+            Format::Swap => "swap",
+        }
+    }
+
+    /// Whether the file system can only be read (built once, never written).
+    #[must_use]
+    pub fn is_read_only(self) -> bool {
+        matches!(self, Format::Erofs | Format::Squashfs)
+    }
+
+    /// The format a partition of `ty` gets when none is written.
+    #[must_use]
+    pub fn default_for(ty: PartitionType) -> Format {
+        match ty {
+            PartitionType::Esp | PartitionType::Xbootldr => Format::Vfat,
+            PartitionType::Usr => Format::Erofs,
+            PartitionType::Swap => Format::Swap,
+            _ => Format::Ext4,
+        }
+    }
+}
+
+/// dm-verity protection of a partition's data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verity {
+    None,
+    /// A hash tree; the root hash comes from the (signed) kernel command line.
+    Hash,
+    /// A hash tree and a signature of its root hash in a partition of its own.
+    Signed,
+}
+
+/// Encryption of a partition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encrypt {
+    None,
+    KeyFile,
+    Tpm2,
+    KeyFileTpm2,
+}
+
+impl Encrypt {
+    #[must_use]
+    pub fn from_symbol(symbol: &str) -> Encrypt {
+        match symbol {
+            "key-file" => Encrypt::KeyFile,
+            "tpm2" => Encrypt::Tpm2,
+            "key-file+tpm2" => Encrypt::KeyFileTpm2,
+            _ => Encrypt::None,
+        }
+    }
+
+    /// systemd-repart's `Encrypt=` value.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Encrypt::None => "off",
+            Encrypt::KeyFile => "key-file",
+            Encrypt::Tpm2 => "tpm2",
+            Encrypt::KeyFileTpm2 => "key-file+tpm2",
+        }
+    }
+
+    #[must_use]
+    pub fn uses_tpm2(self) -> bool {
+        matches!(self, Encrypt::Tpm2 | Encrypt::KeyFileTpm2)
+    }
+}
+
+/// When a partition comes into existence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Create {
+    /// In the built image.
+    Image,
+    /// On the target disk, by systemd-repart at first boot (or by the installer).
+    FirstBoot,
+}
+
+/// A partition as declared.
+#[derive(Clone, Debug)]
+pub struct Partition {
+    /// The block's label, `usr` in `partition usr { ... }`.
+    pub name: String,
+    pub at: Option<Span>,
+    pub ty: At<PartitionType>,
+    pub size: At<Option<u64>>,
+    pub size_min: At<Option<u64>>,
+    pub size_max: At<Option<u64>>,
+    pub weight: At<Option<u64>>,
+    pub format: At<Format>,
+    pub slots: At<u64>,
+    pub verity: At<Verity>,
+    /// The hash partition's size: as written, or derived from the data's maximum.
+    pub verity_size: At<Option<u64>>,
+    pub encrypt: At<Encrypt>,
+    pub create: At<Option<Create>>,
+    pub factory_reset: At<bool>,
+    pub directories: At<Vec<At<String>>>,
+    pub label: At<Option<String>>,
+}
+
+impl Partition {
+    /// Versioned partitions carry the image version in their label and are updated as a whole:
+    /// those with A/B slots or verity.
+    #[must_use]
+    pub fn is_versioned(&self) -> bool {
+        self.slots.value > 1 || self.verity.value != Verity::None
+    }
+
+    /// The lower size bound: `size`, else `size-min`.
+    #[must_use]
+    pub fn min(&self) -> Option<u64> {
+        self.size.value.or(self.size_min.value)
+    }
+
+    /// The upper size bound: `size`, else `size-max`.
+    #[must_use]
+    pub fn max(&self) -> Option<u64> {
+        self.size.value.or(self.size_max.value)
+    }
+
+    /// Where the upper bound is written.
+    #[must_use]
+    pub fn max_at(&self) -> Option<Span> {
+        self.size.at.or(self.size_max.at)
+    }
+}
+
+/// What a GPT partition holds for its declared partition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Data,
+    VerityHash,
+    VeritySignature,
+}
+
+/// Which copy of an A/B partition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Slot {
+    /// The partition has no slots.
+    Only,
+    A,
+    B,
+}
+
+/// How a GPT partition is labelled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Label {
+    /// No label: systemd-repart's default (the type name).
+    Default,
+    /// `<name>_<version><suffix>`, the version systemd-sysupdate matches.
+    Versioned { suffix: &'static str },
+    /// `<name>-<partition>`: a state partition of this OS.
+    State { partition: String },
+    /// `_empty`: a free slot that systemd-sysupdate fills.
+    Empty,
+    /// Written by the user.
+    Custom(String),
+}
+
+impl Label {
+    /// The label text, or `None` for the default label.
+    #[must_use]
+    pub fn text(&self, system: &System) -> Option<String> {
+        let name = &system.name.value;
+        match self {
+            Label::Default => None,
+            Label::Versioned { suffix } => {
+                let version = system.version.value.as_deref().unwrap_or("");
+                Some(format!("{name}_{version}{suffix}"))
+            }
+            Label::State { partition } => Some(format!("{name}-{partition}")),
+            Label::Empty => Some("_empty".to_owned()),
+            Label::Custom(text) => Some(text.clone()),
+        }
+    }
+}
+
+/// A partition of the GPT partition table, derived.
+#[derive(Clone, Debug)]
+pub struct GptPartition {
+    /// The declared partition it comes from (an index into `Model::partitions`).
+    pub partition: usize,
+    pub role: Role,
+    pub slot: Slot,
+    pub ty: PartitionType,
+    pub label: Label,
+    pub size_min: Option<u64>,
+    pub size_max: Option<u64>,
+    pub weight: Option<u64>,
+    /// `None` for verity hash and signature partitions, which hold no file system.
+    pub format: Option<Format>,
+    pub encrypt: Encrypt,
+    /// Pairs data, hash and signature partitions (`VerityMatchKey=`).
+    pub verity_match_key: Option<String>,
+    pub create: Create,
+    pub factory_reset: bool,
+    pub directories: Vec<String>,
+}
+
+/// sha256 hash trees use 4 KiB blocks holding 128 hashes each, plus one superblock.
+const VERITY_BLOCK: u64 = 4096;
+const HASHES_PER_BLOCK: u64 = VERITY_BLOCK / 32;
+
+/// The size of a sha256 dm-verity hash tree (4 KiB blocks) for `data` bytes, rounded up to a
+/// MiB: about 1/127 of the data.
+#[must_use]
+pub fn verity_hash_size(data: u64) -> u64 {
+    let mut blocks = data.div_ceil(VERITY_BLOCK);
+    let mut total = 1; // the superblock
+    loop {
+        blocks = blocks.div_ceil(HASHES_PER_BLOCK);
+        total += blocks;
+        if blocks <= 1 {
+            break;
+        }
+    }
+    (total * VERITY_BLOCK).next_multiple_of(1 << 20)
+}
+
+pub(super) fn lower_partition(name: &str, fields: &Fields<'_>) -> Partition {
+    let ty = fields.symbol("type");
+    let ty = At::new(
+        ty.value
+            .and_then(PartitionType::from_symbol)
+            .unwrap_or(PartitionType::LinuxGeneric),
+        ty.at,
+    );
+    let format = fields.symbol("format");
+    let format = match format.value.and_then(Format::from_symbol) {
+        Some(f) => At::new(f, format.at),
+        None => At::derived(Format::default_for(ty.value)),
+    };
+    let verity = fields.symbol("verity").map(|v| match v {
+        Some("hash") => Verity::Hash,
+        Some("signed") => Verity::Signed,
+        _ => Verity::None,
+    });
+    let create = fields.symbol("create").map(|c| match c {
+        Some("image") => Some(Create::Image),
+        Some("first-boot") => Some(Create::FirstBoot),
+        _ => None,
+    });
+    let mut partition = Partition {
+        name: name.to_owned(),
+        at: fields.at,
+        ty,
+        size: fields.size("size"),
+        size_min: fields.size("size-min"),
+        size_max: fields.size("size-max"),
+        weight: fields.int("weight"),
+        format,
+        slots: fields.int("slots").map(|s| s.unwrap_or(1)),
+        verity,
+        verity_size: fields.size("verity-size"),
+        encrypt: fields
+            .symbol("encrypt")
+            .map(|e| e.map_or(Encrypt::None, Encrypt::from_symbol)),
+        create,
+        factory_reset: fields.boolean("factory-reset").map(|b| b.unwrap_or(false)),
+        directories: fields.list("directories"),
+        label: fields.string("label"),
+    };
+    if partition.verity.value != Verity::None && partition.verity_size.value.is_none() {
+        partition.verity_size = At::derived(partition.max().map(verity_hash_size));
+    }
+    partition
+}
+
+/// The GPT partitions of the installed disk, in table order: for an A/B partition slot A's
+/// signature, hash and data partitions, then slot B's.
+#[must_use]
+pub fn layout(partitions: &[Partition]) -> Vec<GptPartition> {
+    let mut out = Vec::new();
+    for (index, partition) in partitions.iter().enumerate() {
+        if !partition.is_versioned() {
+            out.push(single(index, partition));
+            continue;
+        }
+        let slots: &[Slot] = if partition.slots.value > 1 {
+            &[Slot::A, Slot::B]
+        } else {
+            &[Slot::Only]
+        };
+        for &slot in slots {
+            out.extend(versioned(index, partition, slot));
+        }
+    }
+    out
+}
+
+fn single(index: usize, partition: &Partition) -> GptPartition {
+    let ty = partition.ty.value;
+    let label = match (&partition.label.value, ty) {
+        (Some(custom), _) => Label::Custom(custom.clone()),
+        (None, PartitionType::Esp | PartitionType::Xbootldr) => Label::Default,
+        (None, _) => Label::State {
+            partition: partition.name.clone(),
+        },
+    };
+    let default_create = if ty == PartitionType::Esp {
+        Create::Image
+    } else {
+        Create::FirstBoot
+    };
+    GptPartition {
+        partition: index,
+        role: Role::Data,
+        slot: Slot::Only,
+        ty,
+        label,
+        size_min: partition.min(),
+        size_max: partition.max(),
+        weight: partition.weight.value,
+        format: Some(partition.format.value),
+        encrypt: partition.encrypt.value,
+        verity_match_key: None,
+        create: partition.create.value.unwrap_or(default_create),
+        factory_reset: partition.factory_reset.value,
+        directories: partition
+            .directories
+            .value
+            .iter()
+            .map(|d| d.value.clone())
+            .collect(),
+    }
+}
+
+/// The signature, hash and data partitions of one slot of a versioned partition.
+fn versioned(index: usize, partition: &Partition, slot: Slot) -> Vec<GptPartition> {
+    let (data_ty, hash_ty, sig_ty) = match partition.ty.value {
+        PartitionType::Root => (
+            PartitionType::Root,
+            PartitionType::RootVerity,
+            PartitionType::RootVeritySig,
+        ),
+        other => (other, PartitionType::UsrVerity, PartitionType::UsrVeritySig),
+    };
+    let create = match slot {
+        Slot::B => Create::FirstBoot,
+        Slot::A | Slot::Only => partition.create.value.unwrap_or(Create::Image),
+    };
+    let label = |suffix: &'static str| match (slot, &partition.label.value) {
+        (Slot::B, _) => Label::Empty,
+        (_, Some(custom)) => Label::Custom(format!("{custom}{suffix}")),
+        (_, None) => Label::Versioned { suffix },
+    };
+    let match_key = (partition.verity.value != Verity::None).then(|| partition.name.clone());
+    let data = GptPartition {
+        partition: index,
+        role: Role::Data,
+        slot,
+        ty: data_ty,
+        label: label(""),
+        size_min: partition.min(),
+        size_max: partition.max(),
+        weight: partition.weight.value,
+        format: Some(partition.format.value),
+        encrypt: partition.encrypt.value,
+        verity_match_key: match_key.clone(),
+        create,
+        factory_reset: partition.factory_reset.value,
+        directories: partition
+            .directories
+            .value
+            .iter()
+            .map(|d| d.value.clone())
+            .collect(),
+    };
+    let mut out = Vec::new();
+    let aux = |role, ty, suffix, size: Option<u64>| GptPartition {
+        role,
+        ty,
+        label: label(suffix),
+        size_min: size,
+        size_max: size,
+        weight: None,
+        format: None,
+        encrypt: crate::model::partition::Encrypt::None,
+        directories: Vec::new(),
+        ..data.clone()
+    };
+    if partition.verity.value == Verity::Signed {
+        out.push(aux(Role::VeritySignature, sig_ty, "_verity_sig", None));
+    }
+    if partition.verity.value != Verity::None {
+        out.push(aux(
+            Role::VerityHash,
+            hash_ty,
+            "_verity",
+            partition.verity_size.value,
+        ));
+    }
+    out.push(data);
+    out
+}

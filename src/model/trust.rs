@@ -1,0 +1,375 @@
+//! The trust configuration (keys and roles) and the trust chain derived from the whole model:
+//! firmware → boot loader → UKI → command line → `/usr` → root and swap → home → extensions.
+
+use std::fmt;
+
+use super::arch::PartitionType;
+use super::extension::{Extension, ExtensionKind};
+use super::fields::{At, Fields};
+use super::partition::{Encrypt, Partition, Verity};
+use crate::source::Span;
+
+/// A key and its certificate for one signing role.
+#[derive(Clone, Debug)]
+pub struct KeyPair {
+    /// The role's own key, or `trust.key`.
+    pub key: At<Option<String>>,
+    pub cert: At<Option<String>>,
+    /// Where the role's block is declared.
+    pub at: Option<Span>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Tpm2 {
+    pub pcrs: At<Vec<u64>>,
+    pub signed_policy: At<bool>,
+    pub at: Option<Span>,
+}
+
+/// What `trust.require` demands of every link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Requirement {
+    None,
+    MeasuredBoot,
+    VerifiedBoot,
+}
+
+#[derive(Clone, Debug)]
+pub struct Trust {
+    pub key: At<Option<String>>,
+    pub cert: At<Option<String>>,
+    pub secure_boot: Option<KeyPair>,
+    pub verity: Option<KeyPair>,
+    pub tpm2: Option<Tpm2>,
+    pub editable_cmdline: At<bool>,
+    pub require: At<Requirement>,
+}
+
+/// How well a link of the chain is protected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LinkState {
+    /// Its integrity is checked against a signature before use.
+    Verified,
+    /// Its data is encrypted with a key only this system can unlock.
+    Encrypted,
+    /// It is measured into the TPM, so secrets sealed to it are released only if it is intact.
+    Measured,
+    Unprotected,
+}
+
+impl LinkState {
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            LinkState::Verified => "verified",
+            LinkState::Encrypted => "encrypted",
+            LinkState::Measured => "measured",
+            LinkState::Unprotected => "unprotected",
+        }
+    }
+
+    /// Whether the state meets a requirement.
+    #[must_use]
+    pub fn meets(self, requirement: Requirement) -> bool {
+        match requirement {
+            Requirement::None => true,
+            Requirement::MeasuredBoot => self != LinkState::Unprotected,
+            Requirement::VerifiedBoot => matches!(self, LinkState::Verified | LinkState::Encrypted),
+        }
+    }
+}
+
+impl fmt::Display for LinkState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One link of the chain: what it protects, how, and the declaration that establishes it.
+#[derive(Clone, Debug)]
+pub struct Link {
+    pub name: String,
+    pub state: LinkState,
+    /// How the state comes about, or what is missing.
+    pub reason: String,
+    pub at: Option<Span>,
+}
+
+pub(super) fn lower_trust(fields: &Fields<'_>) -> Trust {
+    let key = fields.string("key");
+    let cert = fields.string("cert");
+    let role = |name: &str| {
+        let block = fields.block(name);
+        block.is_present().then(|| {
+            let own_key = block.string("key");
+            let own_cert = block.string("cert");
+            KeyPair {
+                key: if own_key.value.is_some() {
+                    own_key
+                } else {
+                    key.clone()
+                },
+                cert: if own_cert.value.is_some() {
+                    own_cert
+                } else {
+                    cert.clone()
+                },
+                at: block.at,
+            }
+        })
+    };
+    let tpm2 = fields.block("tpm2");
+    let tpm2 = tpm2.is_present().then(|| Tpm2 {
+        pcrs: tpm2.int_list("pcrs").map(|p| p.unwrap_or_else(|| vec![7])),
+        signed_policy: tpm2.boolean("signed-policy").map(|b| b.unwrap_or(true)),
+        at: tpm2.at,
+    });
+    let require = fields.symbol("require").map(|r| match r {
+        Some("measured-boot") => Requirement::MeasuredBoot,
+        Some("verified-boot") => Requirement::VerifiedBoot,
+        _ => Requirement::None,
+    });
+    Trust {
+        secure_boot: role("secure-boot"),
+        verity: role("verity"),
+        tpm2,
+        editable_cmdline: fields
+            .block("uki")
+            .boolean("editable-cmdline")
+            .map(|b| b.unwrap_or(false)),
+        require,
+        key,
+        cert,
+    }
+}
+
+/// The chain, link by link.
+#[must_use]
+pub fn chain(trust: &Trust, partitions: &[Partition], extensions: &[Extension]) -> Vec<Link> {
+    let mut links = Vec::new();
+    let secure_boot = trust.secure_boot.as_ref();
+    let tpm2 = trust.tpm2.as_ref();
+    let boot = |name: &str, what: &str| match (secure_boot, tpm2) {
+        (Some(sb), _) => link(
+            name,
+            LinkState::Verified,
+            format!("{what} is signed for UEFI Secure Boot"),
+            sb.at,
+        ),
+        (None, Some(t)) => link(
+            name,
+            LinkState::Measured,
+            format!("{what} is measured into the TPM"),
+            t.at,
+        ),
+        (None, None) => link(
+            name,
+            LinkState::Unprotected,
+            format!("{what} is neither signed (trust.secure-boot) nor measured (trust.tpm2)"),
+            None,
+        ),
+    };
+    links.push(boot("boot loader", "systemd-boot"));
+    links.push(boot("UKI", "the unified kernel image"));
+    let cmdline = if trust.editable_cmdline.value {
+        match tpm2 {
+            Some(t) => link(
+                "command line",
+                LinkState::Measured,
+                "the command line is editable at boot, and measured into the TPM".to_owned(),
+                t.at,
+            ),
+            None => link(
+                "command line",
+                LinkState::Unprotected,
+                "the command line is editable at boot (trust.uki.editable-cmdline)".to_owned(),
+                trust.editable_cmdline.at,
+            ),
+        }
+    } else {
+        match (secure_boot, tpm2) {
+            (Some(sb), _) => link(
+                "command line",
+                LinkState::Verified,
+                "embedded in the UKI, which is signed".to_owned(),
+                sb.at,
+            ),
+            (None, Some(t)) => link(
+                "command line",
+                LinkState::Measured,
+                "embedded in the UKI, which is measured".to_owned(),
+                t.at,
+            ),
+            (None, None) => link(
+                "command line",
+                LinkState::Unprotected,
+                "embedded in a UKI that is neither signed nor measured".to_owned(),
+                None,
+            ),
+        }
+    };
+    let cmdline_state = cmdline.state;
+    links.push(cmdline);
+    links.extend(os_image(partitions, cmdline_state));
+    // State partitions in the order of the chain: root and swap, then home and the rest.
+    for ty in [
+        PartitionType::Root,
+        PartitionType::Swap,
+        PartitionType::Home,
+        PartitionType::Srv,
+        PartitionType::Var,
+        PartitionType::Tmp,
+    ] {
+        for partition in partitions
+            .iter()
+            .filter(|p| p.ty.value == ty && !p.is_versioned())
+        {
+            links.push(state_partition(partition, trust));
+        }
+    }
+    if let Some(l) = extensions_link(extensions, trust) {
+        links.push(l);
+    }
+    links
+}
+
+fn link(name: &str, state: LinkState, reason: String, at: Option<Span>) -> Link {
+    Link {
+        name: name.to_owned(),
+        state,
+        reason,
+        at,
+    }
+}
+
+/// The operating system image: `/usr` (or a versioned root) and how it is verified. A plain,
+/// writable root is a state partition and has its own link.
+fn os_image(partitions: &[Partition], cmdline: LinkState) -> Option<Link> {
+    let os = partitions
+        .iter()
+        .find(|p| p.ty.value == PartitionType::Usr)
+        .or_else(|| {
+            partitions
+                .iter()
+                .find(|p| p.ty.value == PartitionType::Root && p.is_versioned())
+        })?;
+    let name = if os.ty.value == PartitionType::Usr {
+        "/usr"
+    } else {
+        "/"
+    };
+    Some(match os.verity.value {
+        Verity::Signed => link(
+            name,
+            LinkState::Verified,
+            format!(
+                "dm-verity with a signed root hash (partition `{}`)",
+                os.name
+            ),
+            os.verity.at,
+        ),
+        Verity::Hash => {
+            let state = if cmdline == LinkState::Unprotected {
+                LinkState::Unprotected
+            } else {
+                cmdline
+            };
+            link(
+                name,
+                state,
+                format!("dm-verity, its root hash on the command line, which is {cmdline}"),
+                os.verity.at,
+            )
+        }
+        Verity::None if os.encrypt.value != Encrypt::None => link(
+            name,
+            LinkState::Encrypted,
+            format!("partition `{}` is encrypted, not verified", os.name),
+            os.encrypt.at,
+        ),
+        Verity::None => link(
+            name,
+            LinkState::Unprotected,
+            format!(
+                "partition `{}` has no verity (set `verity = signed`)",
+                os.name
+            ),
+            os.at,
+        ),
+    })
+}
+
+fn state_partition(partition: &Partition, trust: &Trust) -> Link {
+    let ty = partition.ty.value.repart_name();
+    let name = if partition.name == ty {
+        partition.name.clone()
+    } else {
+        format!("{} ({ty})", partition.name)
+    };
+    match partition.encrypt.value {
+        Encrypt::None if partition.ty.value == PartitionType::Home => link(
+            &name,
+            LinkState::Encrypted,
+            "each home directory is encrypted by systemd-homed".to_owned(),
+            partition.at,
+        ),
+        Encrypt::None => link(
+            &name,
+            LinkState::Unprotected,
+            format!(
+                "partition `{}` is not encrypted (set `encrypt = tpm2`)",
+                partition.name
+            ),
+            partition.at,
+        ),
+        e if e.uses_tpm2() => {
+            let bound = match &trust.tpm2 {
+                Some(t) if t.signed_policy.value => "to the signed PCR 11 policy",
+                Some(_) => "to the PCRs of trust.tpm2",
+                None => "but trust.tpm2 is missing",
+            };
+            link(
+                &name,
+                LinkState::Encrypted,
+                format!("LUKS2, its key sealed in the TPM {bound}"),
+                partition.encrypt.at,
+            )
+        }
+        _ => link(
+            &name,
+            LinkState::Encrypted,
+            "LUKS2 with a key file".to_owned(),
+            partition.encrypt.at,
+        ),
+    }
+}
+
+fn extensions_link(extensions: &[Extension], trust: &Trust) -> Option<Link> {
+    let system: Vec<&Extension> = extensions
+        .iter()
+        .filter(|e| e.kind.value != ExtensionKind::Flatpak)
+        .collect();
+    if system.is_empty() {
+        return None;
+    }
+    let unsigned = system
+        .iter()
+        .find(|e| !e.signed.value || trust.verity.is_none());
+    Some(match unsigned {
+        None => link(
+            "extensions",
+            LinkState::Verified,
+            format!(
+                "{} system extension images, each verity-signed",
+                system.len()
+            ),
+            trust.verity.as_ref().and_then(|v| v.at),
+        ),
+        Some(e) => link(
+            "extensions",
+            LinkState::Unprotected,
+            format!("extension `{}` is not verity-signed", e.name),
+            e.signed.at.or(e.at),
+        ),
+    })
+}

@@ -1,0 +1,80 @@
+//! Updates: boot counting, retention, the channels, and what each channel must transfer.
+
+use super::fields::{At, Fields};
+use super::partition::{GptPartition, Slot};
+use crate::source::Span;
+
+#[derive(Clone, Debug)]
+pub struct Channel {
+    pub name: String,
+    pub at: Option<Span>,
+    pub source: At<String>,
+}
+
+/// What one transfer installs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransferTarget {
+    /// A versioned GPT partition (an index into `Model::layout`).
+    Partition(usize),
+    /// The unified kernel image, into the ESP.
+    Uki,
+}
+
+#[derive(Clone, Debug)]
+pub struct Transfer {
+    /// An index into `Updates::channels`.
+    pub channel: usize,
+    pub target: TransferTarget,
+}
+
+#[derive(Clone, Debug)]
+pub struct Updates {
+    /// Boot counting: tries for a new version before falling back.
+    pub tries: At<u64>,
+    /// Versions kept (`InstancesMax=`).
+    pub keep: At<u64>,
+    pub channels: Vec<Channel>,
+    /// Per channel: one transfer per versioned partition and one for the UKI.
+    pub transfers: Vec<Transfer>,
+    pub at: Option<Span>,
+}
+
+pub(super) fn lower_updates(fields: &Fields<'_>, layout: &[GptPartition]) -> Updates {
+    let channels: Vec<Channel> = fields
+        .labelled("channel")
+        .into_iter()
+        .map(|(name, channel)| Channel {
+            name: name.to_owned(),
+            at: channel.at,
+            source: channel.string("source").map(Option::unwrap_or_default),
+        })
+        .collect();
+    // Slot A (or the only slot) of each versioned partition: the slot an update writes into is
+    // matched by label, so one transfer serves both slots.
+    let versioned: Vec<usize> = layout
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| {
+            matches!(g.slot, Slot::A) || (g.slot == Slot::Only && g.verity_match_key.is_some())
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let mut transfers = Vec::new();
+    for channel in 0..channels.len() {
+        transfers.extend(versioned.iter().map(|&i| Transfer {
+            channel,
+            target: TransferTarget::Partition(i),
+        }));
+        transfers.push(Transfer {
+            channel,
+            target: TransferTarget::Uki,
+        });
+    }
+    Updates {
+        tries: fields.int("tries").map(|t| t.unwrap_or(3)),
+        keep: fields.int("keep").map(|k| k.unwrap_or(2)),
+        channels,
+        transfers,
+        at: fields.at,
+    }
+}
