@@ -6,5 +6,6 @@ mod catalogue;
 mod cli;
 mod examples;
 mod json_contract;
+mod model;
 mod remix;
 mod support;

@@ -1,0 +1,234 @@
+//! The OS model against the facts: the Discoverable Partitions Specification table against the
+//! machine's systemd, ParticleOS's partitions, labels, sizes, policy and filter as its own files
+//! have them, and what the remix changes.
+
+use std::path::Path;
+use std::process::Command;
+
+use pcfg::model::partition::verity_hash_size;
+use pcfg::model::{Arch, Create, LinkState, Model, PartitionType, Role, Slot};
+
+use crate::support::{compile_file, pcfg};
+
+fn model(path: &str) -> Model {
+    let compilation = compile_file(Path::new(path));
+    assert!(compilation.diagnostics.is_empty(), "{path}: {:?}", compilation.diagnostics);
+    compilation.model.expect("a model")
+}
+
+#[test]
+fn partition_types_agree_with_systemd_id128() {
+    let output = Command::new("systemd-id128").arg("show").output().expect("systemd-id128 runs");
+    let table = String::from_utf8_lossy(&output.stdout);
+    let known: std::collections::BTreeMap<&str, String> = table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let (name, id) = line.split_once(char::is_whitespace)?;
+            let id = id.trim();
+            Some((name, format!("{}-{}-{}-{}-{}", &id[0..8], &id[8..12], &id[12..16], &id[16..20], &id[20..32])))
+        })
+        .collect();
+    let types = [
+        PartitionType::Esp, PartitionType::Xbootldr, PartitionType::Root, PartitionType::RootVerity,
+        PartitionType::RootVeritySig, PartitionType::Usr, PartitionType::UsrVerity, PartitionType::UsrVeritySig,
+        PartitionType::Home, PartitionType::Srv, PartitionType::Var, PartitionType::Tmp, PartitionType::Swap,
+        PartitionType::LinuxGeneric,
+    ];
+    let mut compared = 0;
+    for &arch in Arch::ALL {
+        for ty in types {
+            let name = ty.full_name(arch);
+            let expected = known.get(name.as_str()).unwrap_or_else(|| panic!("systemd-id128 has no `{name}`"));
+            assert_eq!(ty.uuid(arch), expected, "{name}");
+            compared += 1;
+        }
+    }
+    assert!(compared >= 8 * 14, "{compared}");
+}
+
+#[test]
+fn particleos_has_ten_partitions_installed_and_four_in_the_image() {
+    let m = model("examples/particleos.pcfg");
+    let installed: Vec<(String, Option<String>)> = m
+        .layout
+        .iter()
+        .map(|g| (g.ty.full_name(m.system.arch.value), g.label.text(&m.system)))
+        .collect();
+    let expected: Vec<(String, Option<String>)> = [
+        ("esp", None),
+        ("usr-x86-64-verity-sig", Some("ParticleOS_20260526_verity_sig")),
+        ("usr-x86-64-verity", Some("ParticleOS_20260526_verity")),
+        ("usr-x86-64", Some("ParticleOS_20260526")),
+        ("usr-x86-64-verity-sig", Some("_empty")),
+        ("usr-x86-64-verity", Some("_empty")),
+        ("usr-x86-64", Some("_empty")),
+        ("swap", Some("ParticleOS-swap")),
+        ("root-x86-64", Some("ParticleOS-root")),
+        ("home", Some("ParticleOS-home")),
+    ]
+    .iter()
+    .map(|(t, l)| ((*t).to_owned(), l.map(str::to_owned)))
+    .collect();
+    assert_eq!(installed, expected);
+    let image: Vec<String> = m.image_partitions().map(|g| g.ty.full_name(m.system.arch.value)).collect();
+    assert_eq!(image, ["esp", "usr-x86-64-verity-sig", "usr-x86-64-verity", "usr-x86-64"]);
+}
+
+#[test]
+fn particleos_sizes_and_verity_pairing() {
+    let m = model("examples/particleos.pcfg");
+    let g = |ty: PartitionType, slot: Slot| m.layout.iter().find(|g| g.ty == ty && g.slot == slot).expect("partition");
+    for slot in [Slot::A, Slot::B] {
+        let usr = g(PartitionType::Usr, slot);
+        assert_eq!((usr.size_min, usr.size_max, usr.weight), (Some(5 << 30), Some(20 << 30), Some(2000)));
+        let hash = g(PartitionType::UsrVerity, slot);
+        assert_eq!((hash.size_min, hash.size_max), (Some(400 << 20), Some(400 << 20)));
+        for ty in [PartitionType::Usr, PartitionType::UsrVerity, PartitionType::UsrVeritySig] {
+            assert_eq!(g(ty, slot).verity_match_key.as_deref(), Some("usr"));
+        }
+    }
+    assert_eq!(g(PartitionType::Usr, Slot::A).create, Create::Image);
+    assert_eq!(g(PartitionType::Usr, Slot::B).create, Create::FirstBoot);
+    let esp = g(PartitionType::Esp, Slot::Only);
+    assert_eq!((esp.size_min, esp.size_max, esp.create), (Some(1 << 30), Some(1 << 30), Create::Image));
+    let root = g(PartitionType::Root, Slot::Only);
+    assert_eq!((root.size_min, root.size_max, root.weight), (Some(1 << 30), None, Some(20000)));
+    assert_eq!(root.directories, ["/var/log/journal"]);
+    assert!(root.factory_reset);
+    assert_eq!(root.encrypt.name(), "tpm2");
+    let swap = g(PartitionType::Swap, Slot::Only);
+    assert_eq!((swap.size_min, swap.size_max, swap.encrypt.name()), (Some(4 << 30), Some(4 << 30), "tpm2"));
+}
+
+#[test]
+fn particleos_image_policy_and_filter_are_particleos_own() {
+    let m = model("examples/particleos.pcfg");
+    assert_eq!(
+        m.cmdline.image_policy.as_deref(),
+        Some("esp=unprotected:xbootldr=unprotected+unused+absent:usr=signed:root=encrypted+absent:swap=encrypted+unused+absent:home=unprotected+absent:=ignore")
+    );
+    assert_eq!(
+        m.cmdline.image_filter.as_deref(),
+        Some("usr=ParticleOS_*:usr-verity=ParticleOS_*:usr-verity-sig=ParticleOS_*:root=ParticleOS-*:swap=ParticleOS-*:home=ParticleOS-*")
+    );
+    let options: Vec<&str> = m.cmdline.options.iter().map(|o| o.value.as_str()).collect();
+    assert_eq!(&options[..4], ["root=dissect", "mount.usr=dissect", "rw", "audit=0"]);
+    // UKI profiles add to the base command line and keep the policy options.
+    for profile in &m.profiles {
+        let cmdline: Vec<&str> = profile.cmdline.iter().map(|o| o.value.as_str()).collect();
+        assert_eq!(&cmdline[..options.len()], options.as_slice(), "{}", profile.name);
+        assert_eq!(cmdline.len(), options.len() + profile.own.value.len());
+    }
+}
+
+#[test]
+fn particleos_updates_one_channel_with_four_transfers() {
+    let m = model("examples/particleos.pcfg");
+    assert_eq!(m.updates.channels.len(), 1);
+    assert_eq!(m.updates.transfers.len(), 4, "usr, usr-verity, usr-verity-sig and the UKI");
+    assert_eq!(m.updates.tries.value, 3);
+}
+
+#[test]
+fn remix_b_slot_follows_the_new_size_and_swap_is_gone() {
+    let m = model("examples/remix.pcfg");
+    for g in m.layout.iter().filter(|g| g.ty == PartitionType::Usr) {
+        assert_eq!(g.size_max, Some(30 << 30), "{:?}", g.slot);
+    }
+    assert!(m.layout.iter().all(|g| g.ty != PartitionType::Swap));
+    let policy = m.cmdline.image_policy.as_deref().expect("policy");
+    assert!(!policy.contains("swap="), "{policy}");
+    let filter = m.cmdline.image_filter.as_deref().expect("filter");
+    assert!(filter.starts_with("usr=AtomOS_*") && !filter.contains("swap="), "{filter}");
+    assert_eq!(m.layout.len(), 9);
+    // The derived verity size still covers the larger /usr: 400M covers about 50G.
+    assert!(verity_hash_size(30 << 30) <= 400 << 20);
+}
+
+#[test]
+fn remix_extensions_in_dependency_order_with_release_fields() {
+    let m = model("examples/remix.pcfg");
+    let order = pcfg::model::extension::dependency_order(&m.extensions).expect("no cycle");
+    let names: Vec<&str> = order.iter().map(|&i| m.extensions[i].name.as_str()).collect();
+    let position = |n: &str| names.iter().position(|x| *x == n).expect("present");
+    assert!(position("toolchain-libs") < position("devtools"), "{names:?}");
+    let devtools = m.extensions.iter().find(|e| e.name == "devtools").expect("devtools");
+    assert!(devtools.signed.value, "signed by default where trust.verity exists");
+    assert_eq!(
+        devtools.release(&m.system),
+        [("ID", "atomos".to_owned()), ("VERSION_ID", "20260526".to_owned()), ("ARCHITECTURE", "x86-64".to_owned())]
+    );
+    let firefox = m.extensions.iter().find(|e| e.name == "firefox").expect("firefox");
+    assert!(firefox.release(&m.system).is_empty());
+}
+
+#[test]
+fn verity_hash_size_is_about_one_127th() {
+    assert_eq!(verity_hash_size(20 << 30), 162 << 20);
+    // ParticleOS's 400M covers about 50G.
+    assert!(verity_hash_size(49 << 30) <= 400 << 20);
+    assert!(verity_hash_size(51 << 30) > 400 << 20);
+    let exact = verity_hash_size(1 << 30);
+    assert_eq!(exact % (1 << 20), 0);
+}
+
+#[test]
+fn trust_chain_of_particleos_is_verified_or_encrypted() {
+    let m = model("examples/particleos.pcfg");
+    let links: Vec<(&str, LinkState)> = m.chain.iter().map(|l| (l.name.as_str(), l.state)).collect();
+    assert_eq!(
+        links,
+        [
+            ("boot loader", LinkState::Verified),
+            ("UKI", LinkState::Verified),
+            ("command line", LinkState::Verified),
+            ("/usr", LinkState::Verified),
+            ("root", LinkState::Encrypted),
+            ("swap", LinkState::Encrypted),
+            ("home", LinkState::Encrypted),
+        ]
+    );
+    assert!(m.chain.iter().all(|l| l.at.is_some()), "every link names its declaration");
+}
+
+#[test]
+fn trust_chain_of_minimal_shows_what_is_unprotected() {
+    let m = model("examples/minimal.pcfg");
+    assert!(m.chain.iter().all(|l| l.state == LinkState::Unprotected));
+    let run = pcfg(&["trust", "examples/minimal.pcfg"]);
+    assert_eq!(run.code, 0);
+    insta::assert_snapshot!(run.stdout);
+}
+
+#[test]
+fn trust_command_on_particleos() {
+    let run = pcfg(&["trust", "examples/particleos.pcfg"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    insta::assert_snapshot!(run.stdout);
+    let json = pcfg(&["trust", "--format", "json", "examples/particleos.pcfg"]);
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
+    assert_eq!(value["version"], 1);
+    assert_eq!(value["require"], "verified-boot");
+    assert_eq!(value["chain"][3]["link"], "/usr");
+    assert_eq!(value["chain"][3]["declared"]["line"], 32);
+}
+
+#[test]
+fn versioned_root_without_usr_gets_root_verity_partitions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("system.pcfg");
+    std::fs::write(
+        &path,
+        "system { name = \"rooty\", version = \"1\", arch = arm64 }\npartition root { type = root, size-max = 4G, verity = signed, format = erofs }\ntrust { verity { key = \"k\", cert = \"c\" } }\n",
+    )
+    .expect("write");
+    let compilation = compile_file(&path);
+    assert!(compilation.diagnostics.is_empty(), "{:?}", compilation.diagnostics);
+    let m = compilation.model.expect("model");
+    let types: Vec<String> = m.layout.iter().map(|g| g.ty.full_name(m.system.arch.value)).collect();
+    assert_eq!(types, ["root-arm64-verity-sig", "root-arm64-verity", "root-arm64"]);
+    assert!(m.layout.iter().all(|g| g.slot == Slot::Only && g.create == Create::Image));
+    assert_eq!(m.layout.iter().filter(|g| g.role == Role::Data).count(), 1);
+    assert_eq!(m.chain.iter().find(|l| l.name == "/").map(|l| l.state), Some(LinkState::Verified));
+}
