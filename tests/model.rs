@@ -12,13 +12,20 @@ use crate::support::{compile_file, pcfg};
 
 fn model(path: &str) -> Model {
     let compilation = compile_file(Path::new(path));
-    assert!(compilation.diagnostics.is_empty(), "{path}: {:?}", compilation.diagnostics);
+    assert!(
+        compilation.diagnostics.is_empty(),
+        "{path}: {:?}",
+        compilation.diagnostics
+    );
     compilation.model.expect("a model")
 }
 
 #[test]
 fn partition_types_agree_with_systemd_id128() {
-    let output = Command::new("systemd-id128").arg("show").output().expect("systemd-id128 runs");
+    let output = Command::new("systemd-id128")
+        .arg("show")
+        .output()
+        .expect("systemd-id128 runs");
     let table = String::from_utf8_lossy(&output.stdout);
     let known: std::collections::BTreeMap<&str, String> = table
         .lines()
@@ -26,20 +33,42 @@ fn partition_types_agree_with_systemd_id128() {
         .filter_map(|line| {
             let (name, id) = line.split_once(char::is_whitespace)?;
             let id = id.trim();
-            Some((name, format!("{}-{}-{}-{}-{}", &id[0..8], &id[8..12], &id[12..16], &id[16..20], &id[20..32])))
+            Some((
+                name,
+                format!(
+                    "{}-{}-{}-{}-{}",
+                    &id[0..8],
+                    &id[8..12],
+                    &id[12..16],
+                    &id[16..20],
+                    &id[20..32]
+                ),
+            ))
         })
         .collect();
     let types = [
-        PartitionType::Esp, PartitionType::Xbootldr, PartitionType::Root, PartitionType::RootVerity,
-        PartitionType::RootVeritySig, PartitionType::Usr, PartitionType::UsrVerity, PartitionType::UsrVeritySig,
-        PartitionType::Home, PartitionType::Srv, PartitionType::Var, PartitionType::Tmp, PartitionType::Swap,
+        PartitionType::Esp,
+        PartitionType::Xbootldr,
+        PartitionType::Root,
+        PartitionType::RootVerity,
+        PartitionType::RootVeritySig,
+        PartitionType::Usr,
+        PartitionType::UsrVerity,
+        PartitionType::UsrVeritySig,
+        PartitionType::Home,
+        PartitionType::Srv,
+        PartitionType::Var,
+        PartitionType::Tmp,
+        PartitionType::Swap,
         PartitionType::LinuxGeneric,
     ];
     let mut compared = 0;
     for &arch in Arch::ALL {
         for ty in types {
             let name = ty.full_name(arch);
-            let expected = known.get(name.as_str()).unwrap_or_else(|| panic!("systemd-id128 has no `{name}`"));
+            let expected = known
+                .get(name.as_str())
+                .unwrap_or_else(|| panic!("systemd-id128 has no `{name}`"));
             assert_eq!(ty.uuid(arch), expected, "{name}");
             compared += 1;
         }
@@ -57,7 +86,10 @@ fn particleos_has_ten_partitions_installed_and_four_in_the_image() {
         .collect();
     let expected: Vec<(String, Option<String>)> = [
         ("esp", None),
-        ("usr-x86-64-verity-sig", Some("ParticleOS_20260526_verity_sig")),
+        (
+            "usr-x86-64-verity-sig",
+            Some("ParticleOS_20260526_verity_sig"),
+        ),
         ("usr-x86-64-verity", Some("ParticleOS_20260526_verity")),
         ("usr-x86-64", Some("ParticleOS_20260526")),
         ("usr-x86-64-verity-sig", Some("_empty")),
@@ -71,34 +103,69 @@ fn particleos_has_ten_partitions_installed_and_four_in_the_image() {
     .map(|(t, l)| ((*t).to_owned(), l.map(str::to_owned)))
     .collect();
     assert_eq!(installed, expected);
-    let image: Vec<String> = m.image_partitions().map(|g| g.ty.full_name(m.system.arch.value)).collect();
-    assert_eq!(image, ["esp", "usr-x86-64-verity-sig", "usr-x86-64-verity", "usr-x86-64"]);
+    let image: Vec<String> = m
+        .image_partitions()
+        .map(|g| g.ty.full_name(m.system.arch.value))
+        .collect();
+    assert_eq!(
+        image,
+        [
+            "esp",
+            "usr-x86-64-verity-sig",
+            "usr-x86-64-verity",
+            "usr-x86-64"
+        ]
+    );
 }
 
 #[test]
 fn particleos_sizes_and_verity_pairing() {
     let m = model("examples/particleos.pcfg");
-    let g = |ty: PartitionType, slot: Slot| m.layout.iter().find(|g| g.ty == ty && g.slot == slot).expect("partition");
+    let g = |ty: PartitionType, slot: Slot| {
+        m.layout
+            .iter()
+            .find(|g| g.ty == ty && g.slot == slot)
+            .expect("partition")
+    };
     for slot in [Slot::A, Slot::B] {
         let usr = g(PartitionType::Usr, slot);
-        assert_eq!((usr.size_min, usr.size_max, usr.weight), (Some(5 << 30), Some(20 << 30), Some(2000)));
+        assert_eq!(
+            (usr.size_min, usr.size_max, usr.weight),
+            (Some(5 << 30), Some(20 << 30), Some(2000))
+        );
         let hash = g(PartitionType::UsrVerity, slot);
-        assert_eq!((hash.size_min, hash.size_max), (Some(400 << 20), Some(400 << 20)));
-        for ty in [PartitionType::Usr, PartitionType::UsrVerity, PartitionType::UsrVeritySig] {
+        assert_eq!(
+            (hash.size_min, hash.size_max),
+            (Some(400 << 20), Some(400 << 20))
+        );
+        for ty in [
+            PartitionType::Usr,
+            PartitionType::UsrVerity,
+            PartitionType::UsrVeritySig,
+        ] {
             assert_eq!(g(ty, slot).verity_match_key.as_deref(), Some("usr"));
         }
     }
     assert_eq!(g(PartitionType::Usr, Slot::A).create, Create::Image);
     assert_eq!(g(PartitionType::Usr, Slot::B).create, Create::FirstBoot);
     let esp = g(PartitionType::Esp, Slot::Only);
-    assert_eq!((esp.size_min, esp.size_max, esp.create), (Some(1 << 30), Some(1 << 30), Create::Image));
+    assert_eq!(
+        (esp.size_min, esp.size_max, esp.create),
+        (Some(1 << 30), Some(1 << 30), Create::Image)
+    );
     let root = g(PartitionType::Root, Slot::Only);
-    assert_eq!((root.size_min, root.size_max, root.weight), (Some(1 << 30), None, Some(20000)));
+    assert_eq!(
+        (root.size_min, root.size_max, root.weight),
+        (Some(1 << 30), None, Some(20000))
+    );
     assert_eq!(root.directories, ["/var/log/journal"]);
     assert!(root.factory_reset);
     assert_eq!(root.encrypt.name(), "tpm2");
     let swap = g(PartitionType::Swap, Slot::Only);
-    assert_eq!((swap.size_min, swap.size_max, swap.encrypt.name()), (Some(4 << 30), Some(4 << 30), "tpm2"));
+    assert_eq!(
+        (swap.size_min, swap.size_max, swap.encrypt.name()),
+        (Some(4 << 30), Some(4 << 30), "tpm2")
+    );
 }
 
 #[test]
@@ -113,11 +180,19 @@ fn particleos_image_policy_and_filter_are_particleos_own() {
         Some("usr=ParticleOS_*:usr-verity=ParticleOS_*:usr-verity-sig=ParticleOS_*:root=ParticleOS-*:swap=ParticleOS-*:home=ParticleOS-*")
     );
     let options: Vec<&str> = m.cmdline.options.iter().map(|o| o.value.as_str()).collect();
-    assert_eq!(&options[..4], ["root=dissect", "mount.usr=dissect", "rw", "audit=0"]);
+    assert_eq!(
+        &options[..4],
+        ["root=dissect", "mount.usr=dissect", "rw", "audit=0"]
+    );
     // UKI profiles add to the base command line and keep the policy options.
     for profile in &m.profiles {
         let cmdline: Vec<&str> = profile.cmdline.iter().map(|o| o.value.as_str()).collect();
-        assert_eq!(&cmdline[..options.len()], options.as_slice(), "{}", profile.name);
+        assert_eq!(
+            &cmdline[..options.len()],
+            options.as_slice(),
+            "{}",
+            profile.name
+        );
         assert_eq!(cmdline.len(), options.len() + profile.own.value.len());
     }
 }
@@ -126,7 +201,11 @@ fn particleos_image_policy_and_filter_are_particleos_own() {
 fn particleos_updates_one_channel_with_four_transfers() {
     let m = model("examples/particleos.pcfg");
     assert_eq!(m.updates.channels.len(), 1);
-    assert_eq!(m.updates.transfers.len(), 4, "usr, usr-verity, usr-verity-sig and the UKI");
+    assert_eq!(
+        m.updates.transfers.len(),
+        4,
+        "usr, usr-verity, usr-verity-sig and the UKI"
+    );
     assert_eq!(m.updates.tries.value, 3);
 }
 
@@ -140,7 +219,10 @@ fn remix_b_slot_follows_the_new_size_and_swap_is_gone() {
     let policy = m.cmdline.image_policy.as_deref().expect("policy");
     assert!(!policy.contains("swap="), "{policy}");
     let filter = m.cmdline.image_filter.as_deref().expect("filter");
-    assert!(filter.starts_with("usr=AtomOS_*") && !filter.contains("swap="), "{filter}");
+    assert!(
+        filter.starts_with("usr=AtomOS_*") && !filter.contains("swap="),
+        "{filter}"
+    );
     assert_eq!(m.layout.len(), 9);
     // The derived verity size still covers the larger /usr: 400M covers about 50G.
     assert!(verity_hash_size(30 << 30) <= 400 << 20);
@@ -150,16 +232,37 @@ fn remix_b_slot_follows_the_new_size_and_swap_is_gone() {
 fn remix_extensions_in_dependency_order_with_release_fields() {
     let m = model("examples/remix.pcfg");
     let order = pcfg::model::extension::dependency_order(&m.extensions).expect("no cycle");
-    let names: Vec<&str> = order.iter().map(|&i| m.extensions[i].name.as_str()).collect();
+    let names: Vec<&str> = order
+        .iter()
+        .map(|&i| m.extensions[i].name.as_str())
+        .collect();
     let position = |n: &str| names.iter().position(|x| *x == n).expect("present");
-    assert!(position("toolchain-libs") < position("devtools"), "{names:?}");
-    let devtools = m.extensions.iter().find(|e| e.name == "devtools").expect("devtools");
-    assert!(devtools.signed.value, "signed by default where trust.verity exists");
+    assert!(
+        position("toolchain-libs") < position("devtools"),
+        "{names:?}"
+    );
+    let devtools = m
+        .extensions
+        .iter()
+        .find(|e| e.name == "devtools")
+        .expect("devtools");
+    assert!(
+        devtools.signed.value,
+        "signed by default where trust.verity exists"
+    );
     assert_eq!(
         devtools.release(&m.system),
-        [("ID", "atomos".to_owned()), ("VERSION_ID", "20260526".to_owned()), ("ARCHITECTURE", "x86-64".to_owned())]
+        [
+            ("ID", "atomos".to_owned()),
+            ("VERSION_ID", "20260526".to_owned()),
+            ("ARCHITECTURE", "x86-64".to_owned())
+        ]
     );
-    let firefox = m.extensions.iter().find(|e| e.name == "firefox").expect("firefox");
+    let firefox = m
+        .extensions
+        .iter()
+        .find(|e| e.name == "firefox")
+        .expect("firefox");
     assert!(firefox.release(&m.system).is_empty());
 }
 
@@ -176,7 +279,8 @@ fn verity_hash_size_is_about_one_127th() {
 #[test]
 fn trust_chain_of_particleos_is_verified_or_encrypted() {
     let m = model("examples/particleos.pcfg");
-    let links: Vec<(&str, LinkState)> = m.chain.iter().map(|l| (l.name.as_str(), l.state)).collect();
+    let links: Vec<(&str, LinkState)> =
+        m.chain.iter().map(|l| (l.name.as_str(), l.state)).collect();
     assert_eq!(
         links,
         [
@@ -189,7 +293,10 @@ fn trust_chain_of_particleos_is_verified_or_encrypted() {
             ("home", LinkState::Encrypted),
         ]
     );
-    assert!(m.chain.iter().all(|l| l.at.is_some()), "every link names its declaration");
+    assert!(
+        m.chain.iter().all(|l| l.at.is_some()),
+        "every link names its declaration"
+    );
 }
 
 #[test]
@@ -224,11 +331,28 @@ fn versioned_root_without_usr_gets_root_verity_partitions() {
     )
     .expect("write");
     let compilation = compile_file(&path);
-    assert!(compilation.diagnostics.is_empty(), "{:?}", compilation.diagnostics);
+    assert!(
+        compilation.diagnostics.is_empty(),
+        "{:?}",
+        compilation.diagnostics
+    );
     let m = compilation.model.expect("model");
-    let types: Vec<String> = m.layout.iter().map(|g| g.ty.full_name(m.system.arch.value)).collect();
-    assert_eq!(types, ["root-arm64-verity-sig", "root-arm64-verity", "root-arm64"]);
-    assert!(m.layout.iter().all(|g| g.slot == Slot::Only && g.create == Create::Image));
+    let types: Vec<String> = m
+        .layout
+        .iter()
+        .map(|g| g.ty.full_name(m.system.arch.value))
+        .collect();
+    assert_eq!(
+        types,
+        ["root-arm64-verity-sig", "root-arm64-verity", "root-arm64"]
+    );
+    assert!(m
+        .layout
+        .iter()
+        .all(|g| g.slot == Slot::Only && g.create == Create::Image));
     assert_eq!(m.layout.iter().filter(|g| g.role == Role::Data).count(), 1);
-    assert_eq!(m.chain.iter().find(|l| l.name == "/").map(|l| l.state), Some(LinkState::Verified));
+    assert_eq!(
+        m.chain.iter().find(|l| l.name == "/").map(|l| l.state),
+        Some(LinkState::Verified)
+    );
 }

@@ -1,5 +1,5 @@
-//! Signing roles need keys: `verity = signed` needs `trust.verity`, and every role needs a key
-//! and certificate, its own or `trust.key`/`trust.cert`.
+//! Signing roles need keys: `verity = signed` needs `trust.verity`, every role needs a key and
+//! certificate, its own or `trust.key`/`trust.cert`, and a signed PCR policy needs a key.
 
 use super::Checker;
 use crate::diag::{Code, Diagnostic, Label};
@@ -16,6 +16,20 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
             Diagnostic::new(Code::MissingSigningKey, format!("partition `{}` has `verity = signed`, but nothing signs verity root hashes", partition.name), Label::new(out.at(partition.verity.at), "needs a verity signing key"))
                 .with_help("add `trust { verity { } }` (it uses `trust.key` and `trust.cert`), or `verity { key = \"...\", cert = \"...\" }`"),
         );
+    }
+    if let Some(tpm2) = model.trust.tpm2.as_ref().filter(|t| t.signed_policy.value) {
+        let secure_boot_key = model
+            .trust
+            .secure_boot
+            .as_ref()
+            .and_then(|s| s.key.value.as_ref());
+        if model.trust.key.value.is_none() && secure_boot_key.is_none() {
+            let at = out.at(tpm2.signed_policy.at.or(tpm2.at));
+            out.push(
+                Diagnostic::new(Code::MissingSigningKey, "`trust.tpm2.signed-policy` needs a key to sign the PCR 11 policy", Label::new(at, "signed PCR policy (the default)"))
+                    .with_help("add `trust.key` and `trust.cert` (systemd-measure signs with them), or `signed-policy = false` to bind to PCR values instead"),
+            );
+        }
     }
     for (role, pair) in [
         ("secure-boot", &model.trust.secure_boot),
