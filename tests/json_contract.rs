@@ -152,3 +152,80 @@ fn why_json() {
         "examples/remix.pcfg"
     );
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Trust {
+    version: u32,
+    require: String,
+    chain: Vec<TrustLink>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrustLink {
+    link: String,
+    state: String,
+    reason: String,
+    declared: Option<Location>,
+}
+
+#[test]
+fn trust_json_v1() {
+    let run = pcfg(&["trust", "--format", "json", "examples/remix.pcfg"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let trust: Trust = serde_json::from_str(&run.stdout).expect("the trust schema");
+    assert_eq!(
+        (trust.version, trust.require.as_str()),
+        (1, "verified-boot")
+    );
+    let states = ["verified", "measured", "encrypted", "unprotected"];
+    assert!(trust
+        .chain
+        .iter()
+        .all(|l| states.contains(&l.state.as_str()) && !l.reason.is_empty()));
+    let extensions = trust
+        .chain
+        .iter()
+        .find(|l| l.link == "extensions")
+        .expect("the remix has sysexts");
+    assert_eq!(extensions.state, "verified");
+    assert!(
+        trust.chain.iter().all(|l| l.link != "swap"),
+        "the remix removed swap"
+    );
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Eval {
+    version: u32,
+    config: serde_json::Value,
+    model: Option<serde_json::Value>,
+}
+
+#[test]
+fn eval_json_v1() {
+    let run = pcfg(&["eval", "examples/particleos.pcfg"]);
+    let eval: Eval = serde_json::from_str(&run.stdout).expect("the eval schema");
+    assert_eq!(eval.version, 1);
+    assert!(eval.config.get("partition").is_some());
+    let model = eval.model.expect("a model");
+    for key in [
+        "system",
+        "disk",
+        "partitions",
+        "layout",
+        "cmdline",
+        "image-policy",
+        "image-filter",
+        "uki-profiles",
+        "trust-chain",
+        "extensions",
+        "extension-order",
+        "updates",
+    ] {
+        assert!(model.get(key).is_some(), "model.{key}");
+    }
+    assert_eq!(model["layout"].as_array().map(Vec::len), Some(10));
+}
