@@ -9,3 +9,4 @@ mod json_contract;
 mod model;
 mod remix;
 mod support;
+mod tools;

@@ -1,17 +1,9 @@
-//! What the target systemd version cannot do. Each gate names the first version with the
-//! feature; `systemd-repart` 252 (Debian 12) refuses erofs, which the tests confirm.
+//! What the target systemd version cannot do, by the gates of `model::gates`.
 
 use super::Checker;
 use crate::diag::{Code, Diagnostic, Label};
-use crate::model::{Format, Model};
+use crate::model::{gates, Format, Model};
 use crate::source::Span;
-
-/// systemd-repart formats erofs from this version on.
-pub(crate) const EROFS_SINCE: u32 = 253;
-/// ukify builds UKI profiles from this version on.
-pub(crate) const UKI_PROFILES_SINCE: u32 = 257;
-/// ukify signs profiles selectively (`SignExpectedPcr=no` on a profile) from this version on.
-pub(crate) const UNSIGNED_PROFILE_SINCE: u32 = 258;
 
 pub(super) fn check(model: &Model, out: &mut Checker) {
     let target = model.system.systemd.value;
@@ -45,7 +37,7 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
         .filter(|p| p.format.value == Format::Erofs)
     {
         gate(
-            EROFS_SINCE,
+            gates::EROFS,
             format!("an erofs file system (partition `{}`)", partition.name),
             partition.format.at.or(partition.at),
             out,
@@ -53,14 +45,14 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
     }
     for profile in &model.profiles {
         gate(
-            UKI_PROFILES_SINCE,
+            gates::UKI_PROFILES,
             format!("UKI profile `{}`", profile.name),
             profile.at,
             out,
         );
         if !profile.sign_pcr.value {
             gate(
-                UNSIGNED_PROFILE_SINCE,
+                gates::UNSIGNED_PROFILE,
                 format!("an unsigned UKI profile (`{}`)", profile.name),
                 profile.sign_pcr.at,
                 out,

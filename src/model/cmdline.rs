@@ -3,17 +3,10 @@
 
 use super::arch::PartitionType;
 use super::fields::{At, Fields};
+use super::gates;
 use super::partition::{Create, Encrypt, GptPartition, Label, Partition, Role, Verity};
 use super::system::System;
 use crate::source::Span;
-
-/// systemd understands `systemd.image_policy=` from this version on.
-pub const IMAGE_POLICY_SINCE: u32 = 254;
-/// systemd understands `systemd.image_filter=` from this version on.
-pub const IMAGE_FILTER_SINCE: u32 = 258;
-/// `root=dissect` and `mount.usr=dissect`, which ParticleOS uses, are taken from this version on;
-/// before it, the GPT auto-generator finds the partitions without them.
-pub const DISSECT_SINCE: u32 = 258;
 
 /// The base command line, option by option; derived options have no span.
 #[derive(Clone, Debug)]
@@ -147,7 +140,7 @@ pub fn image_filter(system: &System, layout: &[GptPartition]) -> Option<String> 
 pub fn base(system: &System, partitions: &[Partition], layout: &[GptPartition]) -> Cmdline {
     let systemd = system.systemd.value;
     let mut options = Vec::new();
-    let has = |ty| systemd >= DISSECT_SINCE && partitions.iter().any(|p| p.ty.value == ty);
+    let has = |ty| systemd >= gates::DISSECT && partitions.iter().any(|p| p.ty.value == ty);
     if has(PartitionType::Root) {
         options.push(At::derived("root=dissect".to_owned()));
     }
@@ -155,8 +148,8 @@ pub fn base(system: &System, partitions: &[Partition], layout: &[GptPartition]) 
         options.push(At::derived("mount.usr=dissect".to_owned()));
     }
     options.extend(system.cmdline.value.iter().cloned());
-    let image_policy = (systemd >= IMAGE_POLICY_SINCE).then(|| image_policy(partitions, layout));
-    let image_filter = if systemd >= IMAGE_FILTER_SINCE {
+    let image_policy = (systemd >= gates::IMAGE_POLICY).then(|| image_policy(partitions, layout));
+    let image_filter = if systemd >= gates::IMAGE_FILTER {
         image_filter(system, layout)
     } else {
         None

@@ -9,6 +9,7 @@ pub mod arch;
 pub mod cmdline;
 pub mod extension;
 mod fields;
+pub mod gates;
 pub mod partition;
 pub mod system;
 pub mod trust;

@@ -1,0 +1,18 @@
+//! Version gates: the first systemd version with each feature pcfg derives or checks. The model
+//! leaves out what the target cannot do (command-line options); the checks refuse what it needs.
+//!
+//! Verified by the tests against the machine's systemd-repart: 252 refuses erofs. The other
+//! gates are the versions systemd's changelog gives.
+
+/// systemd-repart formats erofs.
+pub const EROFS: u32 = 253;
+/// `systemd.image_policy=` on the kernel command line.
+pub const IMAGE_POLICY: u32 = 254;
+/// ukify builds UKI profiles.
+pub const UKI_PROFILES: u32 = 257;
+/// `systemd.image_filter=` on the kernel command line.
+pub const IMAGE_FILTER: u32 = 258;
+/// `root=dissect` and `mount.usr=dissect`; before, the GPT auto-generator finds the partitions.
+pub const DISSECT: u32 = 258;
+/// ukify signs profiles selectively (`SignExpectedPcr=no` on a profile).
+pub const UNSIGNED_PROFILE: u32 = 258;

@@ -1,0 +1,60 @@
+//! The machine's own systemd tools as oracles for what pcfg assumes about them.
+
+use std::process::Command;
+
+use pcfg::model::gates;
+
+/// The version of the machine's systemd-repart (`systemd 252 (252.38-1~deb12u1)` → 252).
+fn repart_version() -> u32 {
+    let output = Command::new("systemd-repart")
+        .arg("--version")
+        .output()
+        .expect("systemd-repart is installed (.ci/run installs it)");
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .expect("a version number")
+}
+
+#[test]
+fn erofs_gate_agrees_with_the_machines_systemd_repart() {
+    let version = repart_version();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let definitions = dir.path().join("repart.d");
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(&definitions).expect("mkdir");
+    std::fs::create_dir_all(root.join("usr")).expect("mkdir");
+    std::fs::write(root.join("usr/hello"), "hello\n").expect("write");
+    std::fs::write(
+        definitions.join("10-usr.conf"),
+        "[Partition]\nType=usr\nFormat=erofs\nCopyFiles=/usr:/\n",
+    )
+    .expect("write");
+    let output = Command::new("systemd-repart")
+        .arg(format!("--definitions={}", definitions.display()))
+        .arg(format!("--root={}", root.display()))
+        .args([
+            "--empty=create",
+            "--size=auto",
+            "--dry-run=no",
+            "--no-pager",
+        ])
+        .arg(dir.path().join("image.raw"))
+        .output()
+        .expect("systemd-repart runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if version < gates::EROFS {
+        assert!(
+            !output.status.success(),
+            "systemd-repart {version} built erofs, yet the gate says {}",
+            gates::EROFS
+        );
+        assert!(stderr.contains("erofs"), "{stderr}");
+    } else {
+        assert!(
+            output.status.success(),
+            "systemd-repart {version} refused erofs: {stderr}"
+        );
+    }
+}
