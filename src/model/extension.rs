@@ -1,6 +1,8 @@
 //! Extensions: system and configuration extensions, portable services and Flatpak apps, their
 //! dependencies as a graph (petgraph), and the release fields each must carry.
 
+use std::collections::HashMap;
+
 use petgraph::algo::toposort;
 use petgraph::graph::{DiGraph, NodeIndex};
 
@@ -97,29 +99,36 @@ pub(super) fn lower_extension(name: &str, fields: &Fields<'_>, has_verity_key: b
 /// # Errors
 /// When `requires` forms a cycle.
 pub fn dependency_order(extensions: &[Extension]) -> Result<Vec<usize>, Vec<usize>> {
+    let index = name_index(extensions);
     let mut graph: DiGraph<usize, ()> = DiGraph::new();
     let nodes: Vec<NodeIndex> = (0..extensions.len()).map(|i| graph.add_node(i)).collect();
-    for (index, extension) in extensions.iter().enumerate() {
+    for (from, extension) in extensions.iter().enumerate() {
         for required in &extension.requires.value {
-            if let Some(target) = extensions.iter().position(|e| e.name == required.value) {
-                graph.add_edge(nodes[target], nodes[index], ());
+            if let Some(&target) = index.get(required.value.as_str()) {
+                graph.add_edge(nodes[target], nodes[from], ());
             }
         }
     }
     match toposort(&graph, None) {
         Ok(order) => Ok(order.into_iter().map(|n| graph[n]).collect()),
-        Err(cycle) => Err(cycle_through(extensions, graph[cycle.node_id()])),
+        Err(cycle) => Err(cycle_through(extensions, &index, graph[cycle.node_id()])),
     }
 }
 
+/// Extension names to their positions (looked up, never iterated: the order stays the
+/// declaration order).
+fn name_index(extensions: &[Extension]) -> HashMap<&str, usize> {
+    extensions.iter().enumerate().map(|(i, e)| (e.name.as_str(), i)).collect()
+}
+
 /// A cycle of `requires` through `start`: `start`, what it requires, ..., `start`.
-fn cycle_through(extensions: &[Extension], start: usize) -> Vec<usize> {
+fn cycle_through(extensions: &[Extension], index: &HashMap<&str, usize>, start: usize) -> Vec<usize> {
     let requires = |i: usize| -> Vec<usize> {
         extensions.get(i).map_or_else(Vec::new, |e| {
             e.requires
                 .value
                 .iter()
-                .filter_map(|r| extensions.iter().position(|x| x.name == r.value))
+                .filter_map(|r| index.get(r.value.as_str()).copied())
                 .collect()
         })
     };
