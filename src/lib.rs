@@ -7,6 +7,7 @@ pub mod check;
 pub mod cli;
 pub mod compile;
 pub mod diag;
+pub mod emit;
 pub mod model;
 pub mod resolve;
 pub mod schema;

@@ -26,6 +26,8 @@ pub enum Command {
     /// Check configurations: every error, not just the first. Exit 0 when clean (warnings
     /// allowed), 1 on errors, 2 when pcfg fails or the arguments are wrong.
     Check(CheckArgs),
+    /// Write every file the tools need (repart.d, ...) to a directory, atomically.
+    Build(BuildArgs),
     /// Print the resolved configuration as JSON.
     Eval(EvalArgs),
     /// Show a value, where it was set, and every definition it overrode.
@@ -45,6 +47,20 @@ pub struct CheckArgs {
     /// Exit 1 when there are warnings.
     #[arg(long)]
     pub deny_warnings: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BuildArgs {
+    /// The entry file, e.g. `system.pcfg`.
+    pub file: PathBuf,
+
+    /// The output directory; replaced as a whole, and only when every file is written.
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+
+    /// Write nothing; exit 1 and list the differences when DIR is not what pcfg would write.
+    #[arg(long)]
+    pub check: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -3,6 +3,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod args;
+mod build;
 mod check;
 mod eval;
 mod model_json;
@@ -16,6 +17,7 @@ use std::process::ExitCode;
 use clap::Parser as _;
 
 pub use args::Args;
+pub use build::write_tree;
 use output::Output;
 
 /// Exit status: the input is fine (warnings allowed).
@@ -105,6 +107,7 @@ pub fn run() -> ExitCode {
 fn dispatch(args: &Args, output: &Output, out: &mut dyn Write) -> Result<u8, Failure> {
     match &args.command {
         args::Command::Check(check) => check::run(check, output, out),
+        args::Command::Build(build) => build::run(build, output, out),
         args::Command::Eval(eval) => eval::run(eval, output, out),
         args::Command::Why(why) => why::run(why, output, out),
         args::Command::Trust(trust) => trust::run(trust, output, out),

@@ -118,11 +118,19 @@ pub fn dependency_order(extensions: &[Extension]) -> Result<Vec<usize>, Vec<usiz
 /// Extension names to their positions (looked up, never iterated: the order stays the
 /// declaration order).
 fn name_index(extensions: &[Extension]) -> HashMap<&str, usize> {
-    extensions.iter().enumerate().map(|(i, e)| (e.name.as_str(), i)).collect()
+    extensions
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.name.as_str(), i))
+        .collect()
 }
 
 /// A cycle of `requires` through `start`: `start`, what it requires, ..., `start`.
-fn cycle_through(extensions: &[Extension], index: &HashMap<&str, usize>, start: usize) -> Vec<usize> {
+fn cycle_through(
+    extensions: &[Extension],
+    index: &HashMap<&str, usize>,
+    start: usize,
+) -> Vec<usize> {
     let requires = |i: usize| -> Vec<usize> {
         extensions.get(i).map_or_else(Vec::new, |e| {
             e.requires

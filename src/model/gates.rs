@@ -16,3 +16,7 @@ pub const IMAGE_FILTER: u32 = 258;
 pub const DISSECT: u32 = 258;
 /// ukify signs profiles selectively (`SignExpectedPcr=no` on a profile).
 pub const UNSIGNED_PROFILE: u32 = 258;
+/// systemd-repart shrinks file systems to their content (`Minimize=`); 252 lacks it (tested).
+pub const MINIMIZE: u32 = 253;
+/// systemd-repart compresses erofs and squashfs (`Compression=`); 252 lacks it (tested).
+pub const COMPRESSION: u32 = 257;

@@ -1,0 +1,79 @@
+//! `manifest.json`: every emitted file with its size, its SHA-256 and the declarations it came
+//! from (version 1; keys sorted, files sorted by path).
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::{File, Source};
+use crate::source::SourceMap;
+
+pub(crate) const PATH: &str = "manifest.json";
+
+#[derive(Serialize)]
+struct Manifest<'a> {
+    files: Vec<Entry<'a>>,
+    source: &'a str,
+    version: u32,
+}
+
+#[derive(Serialize)]
+struct Entry<'a> {
+    bytes: usize,
+    from: Vec<Location>,
+    path: &'a str,
+    sha256: String,
+}
+
+#[derive(Serialize)]
+struct Location {
+    column: usize,
+    file: String,
+    line: usize,
+}
+
+/// The SHA-256 of `bytes`, in lower-case hex.
+#[must_use]
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .fold(String::with_capacity(64), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
+}
+
+pub(crate) fn emit(files: &[File], sources: &SourceMap, source: &Source<'_>) -> File {
+    let manifest = Manifest {
+        files: files
+            .iter()
+            .map(|f| Entry {
+                bytes: f.contents.len(),
+                from: f
+                    .origins
+                    .iter()
+                    .map(|&span| {
+                        let at = sources.line_col(span);
+                        Location {
+                            column: at.column,
+                            file: source.name_of(sources.get(span.file)),
+                            line: at.line,
+                        }
+                    })
+                    .collect(),
+                path: &f.path,
+                sha256: sha256_hex(f.contents.as_bytes()),
+            })
+            .collect(),
+        source: source.entry_name,
+        version: 1,
+    };
+    let mut contents = serde_json::to_string_pretty(&manifest).unwrap_or_default();
+    contents.push('\n');
+    File {
+        path: PATH.to_owned(),
+        contents,
+        origins: Vec::new(),
+    }
+}

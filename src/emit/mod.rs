@@ -1,0 +1,69 @@
+//! Emitters: pure functions from the model to files, one module per target. Nothing here
+//! touches the disk; `pcfg build` writes what [`emit`] returns (invariant C3).
+//!
+//! Output is deterministic: files sorted by path, no timestamps, no absolute paths; every file
+//! names only the entry file's base name.
+
+mod ini;
+mod manifest;
+mod repart;
+
+use std::path::{Component, Path, PathBuf};
+
+use crate::model::Model;
+use crate::source::{Origin, SourceFile, SourceMap, Span};
+
+/// One emitted file: its path relative to the output directory, its text, and the declarations
+/// it came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct File {
+    pub path: String,
+    pub contents: String,
+    pub origins: Vec<Span>,
+}
+
+/// How emitted files name the configuration: by the entry file's base name, and other source
+/// files relative to the entry's directory, so that output does not depend on where pcfg runs.
+#[derive(Clone, Debug)]
+pub struct Source<'a> {
+    pub entry_name: &'a str,
+    pub entry_dir: &'a Path,
+}
+
+impl Source<'_> {
+    /// A source file's name as emitted files show it: `std/NAME` for the standard library.
+    #[must_use]
+    pub fn name_of(&self, file: &SourceFile) -> String {
+        match file.origin {
+            Origin::Std => file.name.clone(),
+            Origin::Disk => relative_to(Path::new(&file.name), self.entry_dir)
+                .display()
+                .to_string(),
+        }
+    }
+}
+
+/// `path` relative to `base`, lexically (both as the user named them).
+fn relative_to(path: &Path, base: &Path) -> PathBuf {
+    let path: Vec<Component<'_>> = path.components().collect();
+    let base: Vec<Component<'_>> = base.components().collect();
+    let common = path.iter().zip(&base).take_while(|(a, b)| a == b).count();
+    let mut out = PathBuf::new();
+    for _ in common..base.len() {
+        out.push("..");
+    }
+    for component in path.iter().skip(common) {
+        out.push(component.as_os_str());
+    }
+    out
+}
+
+/// Every file of a build, sorted by path; `manifest.json` describes all the others.
+#[must_use]
+pub fn emit(model: &Model, sources: &SourceMap, source: &Source<'_>) -> Vec<File> {
+    let mut files = repart::emit(model, source.entry_name);
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files.push(manifest::emit(&files, sources, source));
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files
+}

@@ -1,0 +1,211 @@
+//! `repart.d` definitions for systemd-repart: the partitions of the built image (which mkosi
+//! passes to systemd-repart as `mkosi.repart/`) and those of the installed disk, made or grown
+//! at first boot (`/usr/lib/repart.d/`).
+//!
+//! Labels use systemd-repart's specifiers `%M` (the image id) and `%A` (the image version), which
+//! mkosi and the installed os-release fill in, as ParticleOS writes them.
+
+use super::ini::{self, Section};
+use super::File;
+use crate::model::{gates, Create, Format, GptPartition, Label, Model, PartitionType, Role, Slot};
+
+/// Where each set goes in the output directory.
+pub(crate) const BUILD_DIR: &str = "repart.d/build";
+pub(crate) const INSTALL_DIR: &str = "repart.d/install";
+
+/// Both definition sets.
+pub(crate) fn emit(model: &Model, source: &str) -> Vec<File> {
+    let names = file_names(model);
+    let mut files = Vec::new();
+    for (gpt, name) in model.layout.iter().zip(&names) {
+        if gpt.create == Create::Image {
+            files.push(definition(
+                model,
+                source,
+                gpt,
+                format!("{BUILD_DIR}/{name}"),
+                build_keys(model, gpt),
+            ));
+        }
+        files.push(definition(
+            model,
+            source,
+            gpt,
+            format!("{INSTALL_DIR}/{name}"),
+            install_keys(model, gpt),
+        ));
+    }
+    files
+}
+
+fn definition(
+    model: &Model,
+    source: &str,
+    gpt: &GptPartition,
+    path: String,
+    section: Section,
+) -> File {
+    let origins = model.source(gpt).and_then(|p| p.at).into_iter().collect();
+    File {
+        path,
+        contents: ini::render(source, &[section]),
+        origins,
+    }
+}
+
+/// `NN-name.conf` for each GPT partition: each declared partition takes the next ten numbers (an
+/// A/B partition two tens, one per slot); within them the signature, hash and data partitions
+/// take +0, +1, +2, as ParticleOS numbers them. Numbers are zero-padded to sort.
+pub(crate) fn file_names(model: &Model) -> Vec<String> {
+    let mut decade = 0usize;
+    let mut numbers = Vec::with_capacity(model.layout.len());
+    let mut previous: Option<(usize, Slot)> = None;
+    for gpt in &model.layout {
+        let key = (gpt.partition, gpt.slot);
+        if previous.is_some() && previous != Some(key) {
+            decade += 1;
+        }
+        previous = Some(key);
+        let offset = match (gpt.role, model.source(gpt).map(|p| p.verity.value)) {
+            (Role::VeritySignature, _) | (Role::Data, Some(crate::model::Verity::None) | None) => 0,
+            (Role::VerityHash, _) => 1,
+            (Role::Data, Some(_)) => 2,
+        };
+        numbers.push(decade * 10 + offset);
+    }
+    let width = numbers
+        .iter()
+        .max()
+        .map_or(2, |n| n.to_string().len().max(2));
+    model
+        .layout
+        .iter()
+        .zip(numbers)
+        .map(|(gpt, number)| {
+            let base = model.source(gpt).map_or("partition", |p| p.name.as_str());
+            let suffix = match gpt.role {
+                Role::Data => "",
+                Role::VerityHash => "-verity",
+                Role::VeritySignature => "-verity-sig",
+            };
+            format!("{number:0width$}-{base}{suffix}.conf")
+        })
+        .collect()
+}
+
+/// The type, with the system's architecture for architecture-specific types, so that an image
+/// built on one architecture for another gets the right type UUIDs.
+fn type_name(model: &Model, gpt: &GptPartition) -> String {
+    gpt.ty.full_name(model.system.arch.value)
+}
+
+fn label(gpt: &GptPartition) -> Option<String> {
+    match &gpt.label {
+        Label::Default => None,
+        Label::Versioned { suffix } => Some(format!("%M_%A{suffix}")),
+        Label::State { partition } => Some(format!("%M-{partition}")),
+        Label::Empty => Some("_empty".to_owned()),
+        Label::Custom(text) => Some(text.replace('%', "%%")),
+    }
+}
+
+fn sizes(section: &mut Section, gpt: &GptPartition) {
+    section.set_some("SizeMinBytes", gpt.size_min.map(bytes));
+    section.set_some("SizeMaxBytes", gpt.size_max.map(bytes));
+}
+
+/// A byte count in the largest binary unit that divides it, as repart reads sizes.
+fn bytes(n: u64) -> String {
+    crate::syntax::ast::format_size(n)
+}
+
+fn verity(gpt: &GptPartition) -> Option<&'static str> {
+    gpt.verity_match_key.as_ref()?;
+    Some(match gpt.role {
+        Role::Data => "data",
+        Role::VerityHash => "hash",
+        Role::VeritySignature => "signature",
+    })
+}
+
+/// The image build: file systems are made and filled from the build tree; verity partitions are
+/// computed and the partitions split out for updates.
+fn build_keys(model: &Model, gpt: &GptPartition) -> Section {
+    let mut s = Section::new("Partition");
+    s.set("Type", type_name(model, gpt));
+    s.set_some("Label", label(gpt));
+    if let Some(format) = gpt.format {
+        s.set("Format", format.name());
+    }
+    match (gpt.role, gpt.ty) {
+        (Role::Data, PartitionType::Esp | PartitionType::Xbootldr) => {
+            s.set("CopyFiles", "/efi:/");
+            s.set("CopyFiles", "/boot:/");
+        }
+        (Role::Data, PartitionType::Usr) => {
+            s.set("CopyFiles", "/usr:/");
+        }
+        (Role::Data, PartitionType::Root) if gpt.verity_match_key.is_some() => {
+            s.set("CopyFiles", "/:/");
+        }
+        _ => {}
+    }
+    s.set_some("Verity", verity(gpt));
+    s.set_some("VerityMatchKey", gpt.verity_match_key.clone());
+    if gpt.role == Role::VerityHash
+        || matches!(gpt.ty, PartitionType::Esp | PartitionType::Xbootldr)
+    {
+        sizes(&mut s, gpt);
+    }
+    let target = model.system.systemd.value;
+    if gpt.role == Role::Data && gpt.format.is_some_and(Format::is_read_only) {
+        if target >= gates::MINIMIZE {
+            s.set("Minimize", "yes");
+        }
+        if target >= gates::COMPRESSION && gpt.format == Some(Format::Erofs) {
+            s.set("Compression", "zstd");
+        }
+    }
+    if gpt.verity_match_key.is_some() {
+        s.set("SplitName", "%t.%U");
+    }
+    s
+}
+
+/// The installed disk: slot A is copied from the image (`CopyBlocks=auto`), slot B is made
+/// empty, state partitions are made, formatted and (where declared) encrypted at first boot.
+fn install_keys(model: &Model, gpt: &GptPartition) -> Section {
+    let mut s = Section::new("Partition");
+    s.set("Type", type_name(model, gpt));
+    s.set_some("Label", label(gpt));
+    let copied =
+        gpt.create == Create::Image && gpt.verity_match_key.is_some() || (gpt.slot == Slot::A);
+    let state = gpt.slot == Slot::Only && gpt.verity_match_key.is_none();
+    if state {
+        if let Some(format) = gpt.format {
+            s.set("Format", format.name());
+        }
+    }
+    if copied {
+        s.set("CopyBlocks", "auto");
+    }
+    if gpt.slot == Slot::B && gpt.role != Role::VeritySignature {
+        s.set("NoAuto", "1");
+    }
+    if gpt.role != Role::VeritySignature {
+        sizes(&mut s, gpt);
+    }
+    if gpt.role == Role::Data && gpt.ty != PartitionType::Esp {
+        s.set_some("Weight", gpt.weight.map(|w| w.to_string()));
+    }
+    if state && !gpt.directories.is_empty() {
+        s.set("MakeDirectories", gpt.directories.join(" "));
+    }
+    if state && gpt.encrypt != crate::model::Encrypt::None {
+        s.set("Encrypt", gpt.encrypt.name());
+    }
+    if state && gpt.factory_reset {
+        s.set("FactoryReset", ini::yes_no(true));
+    }
+    s
+}

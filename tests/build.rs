@@ -1,0 +1,472 @@
+//! `pcfg build`: every emitted file of every example (snapshots), checked by the real
+//! systemd-repart where the machine's version can lay it out, deterministic from any working
+//! directory, atomic on failure, and `--check` for CI.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use pcfg::emit::{self, File, Source};
+use pcfg::model::Model;
+
+use crate::support::{compile_file, pcfg, pcfg_in};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The emitted files of a configuration, as `pcfg build` would write them.
+fn build(path: &str) -> (Model, Vec<File>) {
+    let compilation = compile_file(Path::new(path));
+    assert!(
+        !compilation.has_errors(),
+        "{path}: {:?}",
+        compilation.diagnostics
+    );
+    let model = compilation.model.clone().expect("model");
+    let path = Path::new(path);
+    let name = path
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    let files = emit::emit(
+        &model,
+        &compilation.sources,
+        &Source {
+            entry_name: &name,
+            entry_dir: path.parent().expect("dir"),
+        },
+    );
+    (model, files)
+}
+
+/// Every file of a tree, path to bytes.
+fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    walkdir_files(dir)
+        .into_iter()
+        .map(|p| {
+            (
+                p.strip_prefix(dir)
+                    .expect("under dir")
+                    .display()
+                    .to_string(),
+                std::fs::read(&p).expect("read"),
+            )
+        })
+        .collect()
+}
+
+fn walkdir_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read_dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            out.extend(walkdir_files(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn every_example_emits_its_files() {
+    for example in ["minimal", "particleos", "remix"] {
+        let (_, files) = build(&format!("examples/{example}.pcfg"));
+        let mut all = String::new();
+        for file in &files {
+            let _ = write!(all, "=== {}\n{}", file.path, file.contents);
+        }
+        insta::assert_snapshot!(format!("build-{example}"), all);
+    }
+}
+
+#[test]
+fn builds_are_byte_identical_from_any_working_directory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let from_root = dir.path().join("a");
+    let from_examples = dir.path().join("b");
+    let run = pcfg(&[
+        "build",
+        "examples/remix.pcfg",
+        "-o",
+        from_root.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let run = pcfg_in(
+        &root().join("examples"),
+        &[
+            "build",
+            "remix.pcfg",
+            "-o",
+            from_examples.to_str().expect("utf-8"),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let (a, b) = (read_tree(&from_root), read_tree(&from_examples));
+    assert!(!a.is_empty());
+    assert_eq!(a, b);
+    let rebuilt = dir.path().join("c");
+    pcfg(&[
+        "build",
+        "examples/remix.pcfg",
+        "-o",
+        rebuilt.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(a, read_tree(&rebuilt), "a second build is identical");
+}
+
+#[test]
+fn a_failed_build_leaves_the_output_directory_as_it_was() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let (_, files) = build("examples/particleos.pcfg");
+    pcfg::cli::write_tree(&out, &files, &mut |_| Ok(())).expect("first build");
+    let before = read_tree(&out);
+    let (_, remix_files) = build("examples/remix.pcfg");
+    let mut written = 0;
+    let result = pcfg::cli::write_tree(&out, &remix_files, &mut |_| {
+        written += 1;
+        if written == 3 {
+            Err(std::io::Error::other("injected failure"))
+        } else {
+            Ok(())
+        }
+    });
+    assert!(result.is_err());
+    assert_eq!(read_tree(&out), before, "the old tree is untouched");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("read_dir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(leftovers, ["out"], "no staging directory is left behind");
+}
+
+#[test]
+fn a_broken_config_writes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let run = pcfg(&[
+        "build",
+        "tests/cases/err/unknown-field.pcfg",
+        "-o",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 1);
+    assert!(!out.exists());
+}
+
+#[test]
+fn a_foreign_directory_is_never_replaced() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("precious.txt"), "keep me").expect("write");
+    let run = pcfg(&[
+        "build",
+        "examples/minimal.pcfg",
+        "-o",
+        dir.path().to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(
+        run.stderr.contains("was not written by pcfg"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("precious.txt")).expect("still there"),
+        "keep me"
+    );
+}
+
+#[test]
+fn check_reports_a_stale_output_directory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let out_arg = out.to_str().expect("utf-8");
+    assert_eq!(
+        pcfg(&["build", "examples/particleos.pcfg", "-o", out_arg]).code,
+        0
+    );
+    let fresh = pcfg(&[
+        "build",
+        "--check",
+        "examples/particleos.pcfg",
+        "-o",
+        out_arg,
+    ]);
+    assert_eq!(fresh.code, 0, "{}", fresh.transcript());
+    let stale = pcfg(&["build", "--check", "examples/remix.pcfg", "-o", out_arg]);
+    assert_eq!(stale.code, 1);
+    assert!(
+        stale.stdout.contains("extra repart.d/install/30-swap.conf"),
+        "{}",
+        stale.stdout
+    );
+    assert!(
+        stale.stdout.contains("differs manifest.json"),
+        "{}",
+        stale.stdout
+    );
+}
+
+/// What systemd-repart lays out for a definitions directory: `(type, label, size)` per partition.
+fn repart_layout(definitions: &Path, model: &Model) -> Vec<(String, String, u64)> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let os_release = dir.path().join("root/usr/lib/os-release");
+    std::fs::create_dir_all(os_release.parent().expect("parent")).expect("mkdir");
+    let version = model.system.version.value.clone().unwrap_or_default();
+    std::fs::write(
+        &os_release,
+        format!(
+            "ID=pcfg\nIMAGE_ID={}\nIMAGE_VERSION={version}\n",
+            model.system.name.value
+        ),
+    )
+    .expect("write");
+    std::fs::create_dir_all(dir.path().join("root/etc")).expect("mkdir");
+    std::fs::copy(&os_release, dir.path().join("root/etc/os-release")).expect("copy");
+    let output = Command::new("systemd-repart")
+        .arg(format!("--root={}", dir.path().join("root").display()))
+        .arg(format!("--definitions={}", definitions.display()))
+        .args([
+            "--dry-run=yes",
+            "--empty=create",
+            "--size=auto",
+            "--json=short",
+            "--no-pager",
+        ])
+        .arg(dir.path().join("disk.raw"))
+        .output()
+        .expect("systemd-repart runs");
+    assert!(
+        output.status.success(),
+        "systemd-repart failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("repart's JSON");
+    json.as_array()
+        .expect("a list of partitions")
+        .iter()
+        .map(|p| {
+            (
+                p["type"].as_str().unwrap_or("").to_owned(),
+                p["label"].as_str().unwrap_or("").to_owned(),
+                p["raw_size"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn systemd_repart_lays_out_the_minimal_example_as_the_model_says() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let (model, files) = build("examples/minimal.pcfg");
+    pcfg::cli::write_tree(&out, &files, &mut |_| Ok(())).expect("write");
+    // The install set only: the build set copies files into the ESP, which systemd-repart 252
+    // can only do by mounting it (no --offline before 254).
+    {
+        let set = "install";
+        let layout = repart_layout(&out.join("repart.d").join(set), &model);
+        let expected: Vec<(String, String, u64)> = model
+            .layout
+            .iter()
+            .map(|g| {
+                let label = g
+                    .label
+                    .text(&model.system)
+                    .unwrap_or_else(|| g.ty.repart_name().to_owned());
+                (
+                    g.ty.full_name(model.system.arch.value),
+                    label,
+                    g.size_min.unwrap_or(0),
+                )
+            })
+            .collect();
+        assert_eq!(layout, expected, "{set}");
+    }
+}
+
+/// `KEY=VALUE` lines of an emitted definition, comments and section headers left out.
+fn keys(files: &[File], path: &str) -> Vec<String> {
+    let file = files
+        .iter()
+        .find(|f| f.path == path)
+        .unwrap_or_else(|| panic!("no {path}"));
+    file.contents
+        .lines()
+        .filter(|l| l.contains('=') && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn particleos_repart_definitions_match_particleos_key_by_key() {
+    let (_, files) = build("examples/particleos.pcfg");
+    // From shared/design/particleos-facts.md. Deliberate differences (examples/README.md):
+    // Type= names the architecture (usr-x86-64), so cross-architecture builds get the right
+    // UUIDs; root has no Subvolumes=/var (not in the schema yet).
+    let expected: &[(&str, &[&str])] = &[
+        (
+            "repart.d/build/00-esp.conf",
+            &[
+                "Type=esp",
+                "Format=vfat",
+                "CopyFiles=/efi:/",
+                "CopyFiles=/boot:/",
+                "SizeMinBytes=1G",
+                "SizeMaxBytes=1G",
+            ],
+        ),
+        (
+            "repart.d/build/10-usr-verity-sig.conf",
+            &[
+                "Type=usr-x86-64-verity-sig",
+                "Label=%M_%A_verity_sig",
+                "Verity=signature",
+                "VerityMatchKey=usr",
+                "SplitName=%t.%U",
+            ],
+        ),
+        (
+            "repart.d/build/11-usr-verity.conf",
+            &[
+                "Type=usr-x86-64-verity",
+                "Label=%M_%A_verity",
+                "Verity=hash",
+                "VerityMatchKey=usr",
+                "SizeMinBytes=400M",
+                "SizeMaxBytes=400M",
+                "SplitName=%t.%U",
+            ],
+        ),
+        (
+            "repart.d/build/12-usr.conf",
+            &[
+                "Type=usr-x86-64",
+                "Label=%M_%A",
+                "Format=erofs",
+                "CopyFiles=/usr:/",
+                "Verity=data",
+                "VerityMatchKey=usr",
+                "Minimize=yes",
+                "Compression=zstd",
+                "SplitName=%t.%U",
+            ],
+        ),
+        (
+            "repart.d/install/00-esp.conf",
+            &[
+                "Type=esp",
+                "Format=vfat",
+                "SizeMinBytes=1G",
+                "SizeMaxBytes=1G",
+            ],
+        ),
+        (
+            "repart.d/install/10-usr-verity-sig.conf",
+            &[
+                "Type=usr-x86-64-verity-sig",
+                "Label=%M_%A_verity_sig",
+                "CopyBlocks=auto",
+            ],
+        ),
+        (
+            "repart.d/install/11-usr-verity.conf",
+            &[
+                "Type=usr-x86-64-verity",
+                "Label=%M_%A_verity",
+                "CopyBlocks=auto",
+                "SizeMinBytes=400M",
+                "SizeMaxBytes=400M",
+            ],
+        ),
+        (
+            "repart.d/install/12-usr.conf",
+            &[
+                "Type=usr-x86-64",
+                "Label=%M_%A",
+                "CopyBlocks=auto",
+                "SizeMinBytes=5G",
+                "SizeMaxBytes=20G",
+                "Weight=2000",
+            ],
+        ),
+        (
+            "repart.d/install/20-usr-verity-sig.conf",
+            &["Type=usr-x86-64-verity-sig", "Label=_empty"],
+        ),
+        (
+            "repart.d/install/21-usr-verity.conf",
+            &[
+                "Type=usr-x86-64-verity",
+                "Label=_empty",
+                "NoAuto=1",
+                "SizeMinBytes=400M",
+                "SizeMaxBytes=400M",
+            ],
+        ),
+        (
+            "repart.d/install/22-usr.conf",
+            &[
+                "Type=usr-x86-64",
+                "Label=_empty",
+                "NoAuto=1",
+                "SizeMinBytes=5G",
+                "SizeMaxBytes=20G",
+                "Weight=2000",
+            ],
+        ),
+        (
+            "repart.d/install/30-swap.conf",
+            &[
+                "Type=swap",
+                "Label=%M-swap",
+                "Format=swap",
+                "SizeMinBytes=4G",
+                "SizeMaxBytes=4G",
+                "Encrypt=tpm2",
+                "FactoryReset=yes",
+            ],
+        ),
+        (
+            "repart.d/install/40-root.conf",
+            &[
+                "Type=root-x86-64",
+                "Label=%M-root",
+                "Format=btrfs",
+                "SizeMinBytes=1G",
+                "Weight=20000",
+                "MakeDirectories=/var/log/journal",
+                "Encrypt=tpm2",
+                "FactoryReset=yes",
+            ],
+        ),
+        (
+            "repart.d/install/50-home.conf",
+            &[
+                "Type=home",
+                "Label=%M-home",
+                "Format=btrfs",
+                "SizeMinBytes=1G",
+                "Weight=40000",
+                "FactoryReset=yes",
+            ],
+        ),
+    ];
+    for (path, expected_keys) in expected {
+        let mut ours = keys(&files, path);
+        let mut theirs: Vec<String> = expected_keys.iter().map(|k| (*k).to_owned()).collect();
+        ours.sort();
+        theirs.sort();
+        assert_eq!(ours, theirs, "{path}");
+    }
+    let repart_files = files
+        .iter()
+        .filter(|f| f.path.starts_with("repart.d/"))
+        .count();
+    assert_eq!(repart_files, expected.len());
+}
