@@ -470,3 +470,89 @@ fn particleos_repart_definitions_match_particleos_key_by_key() {
         .count();
     assert_eq!(repart_files, expected.len());
 }
+
+#[test]
+fn particleos_transfers_match_particleos_obs_profile() {
+    let (_, files) = build("examples/particleos.pcfg");
+    let url =
+        "Path=https://download.opensuse.org/repositories/system:/systemd/fedora_rawhide_images/";
+    // ParticleOS's OBS transfers, with two deliberate differences (examples/README.md): the
+    // sources are the uncompressed split files mkosi writes (`.raw`, not `.raw.zst`), and the
+    // partition types name the architecture.
+    let expected: &[(&str, &[&str])] = &[
+        ("sysupdate.d/obs/10-usr-verity-sig.transfer", &["ProtectVersion=%A", "Type=url-file", url, "MatchPattern=ParticleOS_@v_x86-64.usr-x86-64-verity-sig.@u.raw", "Type=partition", "Path=auto", "MatchPattern=ParticleOS_@v_verity_sig", "MatchPartitionType=usr-x86-64-verity-sig", "PartitionFlags=0", "ReadOnly=1"]),
+        ("sysupdate.d/obs/11-usr-verity.transfer", &["ProtectVersion=%A", "Type=url-file", url, "MatchPattern=ParticleOS_@v_x86-64.usr-x86-64-verity.@u.raw", "Type=partition", "Path=auto", "MatchPattern=ParticleOS_@v_verity", "MatchPartitionType=usr-x86-64-verity", "PartitionFlags=0", "ReadOnly=1"]),
+        ("sysupdate.d/obs/12-usr.transfer", &["ProtectVersion=%A", "Type=url-file", url, "MatchPattern=ParticleOS_@v_x86-64.usr-x86-64.@u.raw", "Type=partition", "Path=auto", "MatchPattern=ParticleOS_@v", "MatchPartitionType=usr-x86-64", "PartitionFlags=0", "ReadOnly=1"]),
+        ("sysupdate.d/obs/20-uki.transfer", &["ProtectVersion=%A", "Type=url-file", url, "MatchPattern=ParticleOS_@v_x86-64.efi", "Type=regular-file", "Path=/EFI/Linux", "PathRelativeTo=boot", "MatchPattern=ParticleOS_@v_x86-64+@l-@d.efi ParticleOS_@v_x86-64+@l.efi ParticleOS_@v_x86-64.efi", "Mode=0644", "TriesLeft=3", "TriesDone=0", "InstancesMax=2"]),
+    ];
+    for (path, expected_keys) in expected {
+        let ours = keys(&files, path);
+        let theirs: Vec<String> = expected_keys.iter().map(|k| (*k).to_owned()).collect();
+        assert_eq!(ours, theirs, "{path}");
+    }
+    assert_eq!(
+        files
+            .iter()
+            .filter(|f| f.path.starts_with("sysupdate.d/"))
+            .count(),
+        expected.len()
+    );
+}
+
+#[test]
+fn transfer_targets_match_the_labels_repart_writes() {
+    let (model, files) = build("examples/particleos.pcfg");
+    let version = model.system.version.value.clone().expect("a version");
+    for transfer in files
+        .iter()
+        .filter(|f| f.path.starts_with("sysupdate.d/") && !f.path.ends_with("uki.transfer"))
+    {
+        let target = keys(&files, &transfer.path)
+            .into_iter()
+            .filter(|k| k.starts_with("MatchPattern="))
+            .nth(1)
+            .expect("a target pattern");
+        let label = target
+            .trim_start_matches("MatchPattern=")
+            .replace("@v", &version);
+        let definition = transfer
+            .path
+            .replace("sysupdate.d/obs/", "repart.d/install/")
+            .replace(".transfer", ".conf");
+        let repart_label = keys(&files, &definition)
+            .into_iter()
+            .find(|k| k.starts_with("Label="))
+            .expect("a label");
+        let expanded = repart_label
+            .trim_start_matches("Label=")
+            .replace("%M", &model.system.name.value)
+            .replace("%A", &version);
+        assert_eq!(label, expanded, "{}", transfer.path);
+    }
+}
+
+#[test]
+fn uki_profiles_restate_the_whole_command_line() {
+    let (model, files) = build("examples/particleos.pcfg");
+    let cmdline = &files
+        .iter()
+        .find(|f| f.path == "kernel/cmdline")
+        .expect("cmdline")
+        .contents;
+    assert!(
+        cmdline.contains(
+            "systemd.image_policy=esp=unprotected:xbootldr=unprotected+unused+absent:usr=signed"
+        ),
+        "{cmdline}"
+    );
+    let emergency = &files
+        .iter()
+        .find(|f| f.path == "kernel/profiles/20-emergency.conf")
+        .expect("profile")
+        .contents;
+    let expected = format!(
+        "[UKIProfile]\nProfile=\n        ID=emergency\n        TITLE=Boot into Emergency Mode\nCmdline=\n{}        systemd.unit=emergency.target\nSignExpectedPcr=yes\n",
+        model.cmdline.options.iter().map(|o| format!("        {}\n", o.value)).collect::<String>()
+    );
+    assert!(emergency.ends_with(&expected), "{emergency}");
+}

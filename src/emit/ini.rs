@@ -24,6 +24,17 @@ impl Section {
         self
     }
 
+    /// Adds a list value, one item per continuation line, as mkosi writes long lists.
+    pub(crate) fn set_lines(&mut self, key: &'static str, items: &[String]) -> &mut Self {
+        let mut value = String::new();
+        for item in items {
+            value.push_str("\n        ");
+            value.push_str(item);
+        }
+        self.keys.push((key, value));
+        self
+    }
+
     /// Adds `key=value` when there is a value.
     pub(crate) fn set_some(
         &mut self,

@@ -4,9 +4,12 @@
 //! Output is deterministic: files sorted by path, no timestamps, no absolute paths; every file
 //! names only the entry file's base name.
 
+mod extension;
 mod ini;
+mod kernel;
 mod manifest;
 mod repart;
+mod sysupdate;
 
 use std::path::{Component, Path, PathBuf};
 
@@ -62,6 +65,9 @@ fn relative_to(path: &Path, base: &Path) -> PathBuf {
 #[must_use]
 pub fn emit(model: &Model, sources: &SourceMap, source: &Source<'_>) -> Vec<File> {
     let mut files = repart::emit(model, source.entry_name);
+    files.extend(sysupdate::emit(model, source.entry_name));
+    files.extend(kernel::emit(model, source.entry_name));
+    files.extend(extension::emit(model));
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files.push(manifest::emit(&files, sources, source));
     files.sort_by(|a, b| a.path.cmp(&b.path));

@@ -20,3 +20,5 @@ pub const UNSIGNED_PROFILE: u32 = 258;
 pub const MINIMIZE: u32 = 253;
 /// systemd-repart compresses erofs and squashfs (`Compression=`); 252 lacks it (tested).
 pub const COMPRESSION: u32 = 257;
+/// systemd-sysupdate resolves target paths against the boot partition (`PathRelativeTo=`).
+pub const SYSUPDATE_PATH_RELATIVE_TO: u32 = 254;

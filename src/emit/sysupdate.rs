@@ -1,0 +1,121 @@
+//! `sysupdate.d` transfers for systemd-sysupdate: per update channel, one per versioned
+//! partition (slot A's signature, hash and data: sysupdate finds the free slot by its `_empty`
+//! label) and one for the UKI.
+//!
+//! Source patterns match the split artifacts mkosi writes (`<name>_<version>_<arch>.<type>.<uuid>.raw`,
+//! from `SplitName=%t.%U`); target patterns match the labels of the repart definitions.
+
+use super::ini::{self, Section};
+use super::repart::file_names;
+use super::File;
+use crate::model::{gates, GptPartition, Label, Model, Role, TransferTarget};
+
+pub(crate) const DIR: &str = "sysupdate.d";
+
+pub(crate) fn emit(model: &Model, source: &str) -> Vec<File> {
+    let names = file_names(model);
+    let mut files = Vec::new();
+    for (index, channel) in model.updates.channels.iter().enumerate() {
+        let mut last_number = 0;
+        for transfer in model
+            .updates
+            .transfers
+            .iter()
+            .filter(|t| t.channel == index)
+        {
+            let (name, sections) = match transfer.target {
+                TransferTarget::Partition(i) => {
+                    let Some(gpt) = model.layout.get(i) else {
+                        continue;
+                    };
+                    let name = names
+                        .get(i)
+                        .map_or_else(String::new, |n| n.replace(".conf", ".transfer"));
+                    last_number = last_number.max(
+                        name.split('-')
+                            .next()
+                            .and_then(|n| n.parse().ok())
+                            .unwrap_or(0),
+                    );
+                    (name, partition(model, &channel.source.value, gpt))
+                }
+                TransferTarget::Uki => (
+                    format!("{:02}-uki.transfer", (last_number / 10 + 1) * 10),
+                    uki(model, &channel.source.value),
+                ),
+            };
+            let origins = channel.at.into_iter().collect();
+            files.push(File {
+                path: format!("{DIR}/{}/{name}", channel.name),
+                contents: ini::render(source, &sections),
+                origins,
+            });
+        }
+    }
+    files
+}
+
+fn transfer_section() -> Section {
+    let mut s = Section::new("Transfer");
+    s.set("ProtectVersion", "%A");
+    s
+}
+
+/// `[Source]`: a URL is fetched (`url-file`), anything else is a local directory.
+fn source_section(url: &str, pattern: String) -> Section {
+    let mut s = Section::new("Source");
+    let remote = url.starts_with("http://") || url.starts_with("https://");
+    s.set("Type", if remote { "url-file" } else { "regular-file" });
+    s.set("Path", url);
+    s.set("MatchPattern", pattern);
+    s
+}
+
+fn partition(model: &Model, url: &str, gpt: &GptPartition) -> Vec<Section> {
+    let name = &model.system.name.value;
+    let arch = model.system.arch.value.name();
+    let ty = gpt.ty.full_name(model.system.arch.value);
+    let suffix = match (&gpt.label, gpt.role) {
+        (Label::Versioned { suffix }, _) => *suffix,
+        (_, Role::VeritySignature) => "_verity_sig",
+        (_, Role::VerityHash) => "_verity",
+        (_, Role::Data) => "",
+    };
+    let mut target = Section::new("Target");
+    target.set("Type", "partition");
+    target.set("Path", "auto");
+    target.set("MatchPattern", format!("{name}_@v{suffix}"));
+    target.set("MatchPartitionType", ty.clone());
+    target.set("PartitionFlags", "0");
+    target.set("ReadOnly", "1");
+    vec![
+        transfer_section(),
+        source_section(url, format!("{name}_@v_{arch}.{ty}.@u.raw")),
+        target,
+    ]
+}
+
+fn uki(model: &Model, url: &str) -> Vec<Section> {
+    let name = &model.system.name.value;
+    let arch = model.system.arch.value.name();
+    let mut target = Section::new("Target");
+    target.set("Type", "regular-file");
+    target.set("Path", "/EFI/Linux");
+    if model.system.systemd.value >= gates::SYSUPDATE_PATH_RELATIVE_TO {
+        target.set("PathRelativeTo", "boot");
+    }
+    // With boot counting, systemd-boot renames the file to `+LEFT-DONE` and then `+LEFT`.
+    target.set(
+        "MatchPattern",
+        format!("{name}_@v_{arch}+@l-@d.efi {name}_@v_{arch}+@l.efi {name}_@v_{arch}.efi"),
+    );
+    target.set("Mode", "0644");
+    target.set("TriesLeft", model.updates.tries.value.to_string());
+    target.set("TriesDone", "0");
+    target.set("InstancesMax", model.updates.keep.value.to_string());
+    vec![
+        transfer_section(),
+        source_section(url, format!("{name}_@v_{arch}.efi")),
+        target,
+    ]
+}
