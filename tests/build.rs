@@ -552,7 +552,10 @@ fn uki_profiles_restate_the_whole_command_line() {
         .contents;
     let expected = format!(
         "[UKIProfile]\nProfile=\n        ID=emergency\n        TITLE=Boot into Emergency Mode\nCmdline=\n{}        systemd.unit=emergency.target\nSignExpectedPcr=yes\n",
-        model.cmdline.options.iter().map(|o| format!("        {}\n", o.value)).collect::<String>()
+        model.cmdline.options.iter().fold(String::new(), |mut text, o| {
+            let _ = writeln!(text, "        {}", o.value);
+            text
+        })
     );
     assert!(emergency.ends_with(&expected), "{emergency}");
 }
