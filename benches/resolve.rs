@@ -15,6 +15,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use pcfg::compile::check;
+use pcfg::emit::{self, Source};
 use pcfg::vfs::{MemoryFs, RealFs, Vfs};
 
 /// `items` partitions and extensions (half each) over `files` files, all imported by the entry,
@@ -55,7 +56,32 @@ fn generated(items: usize, files: usize) -> MemoryFs {
     fs
 }
 
+/// What one run does: compile only, or compile and emit every file (`pcfg build` without the
+/// writing).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Work {
+    Compile,
+    Build,
+}
+
+fn run(vfs: &dyn Vfs, entry: &Path, work: Work) -> usize {
+    let compilation = check(vfs, entry).expect("entry readable");
+    if work == Work::Compile {
+        return compilation.diagnostics.len();
+    }
+    let model = compilation.model.as_ref().expect("a model");
+    let source = Source {
+        entry_name: "system.pcfg",
+        entry_dir: Path::new(""),
+    };
+    emit::emit(model, &compilation.sources, &source).len()
+}
+
 fn measure(name: &str, vfs: &dyn Vfs, entry: &Path) -> Duration {
+    measure_work(name, vfs, entry, Work::Compile)
+}
+
+fn measure_work(name: &str, vfs: &dyn Vfs, entry: &Path, work: Work) -> Duration {
     let first = check(vfs, entry).expect("entry readable");
     assert!(
         first.diagnostics.is_empty(),
@@ -72,9 +98,9 @@ fn measure(name: &str, vfs: &dyn Vfs, entry: &Path) -> Duration {
     };
     while times.len() < runs || (runs > 1 && started.elapsed() < Duration::from_secs(1)) {
         let t = Instant::now();
-        let compilation = check(vfs, entry).expect("entry readable");
+        let result = run(vfs, entry, work);
         times.push(t.elapsed());
-        std::hint::black_box(compilation);
+        std::hint::black_box(result);
     }
     times.sort();
     let median = times[times.len() / 2];
@@ -92,6 +118,15 @@ fn main() {
     for example in ["minimal", "particleos", "remix"] {
         let path = root.join("examples").join(format!("{example}.pcfg"));
         measure(&format!("examples/{example}.pcfg"), &RealFs, &path);
+    }
+    for example in ["particleos", "remix"] {
+        let path = root.join("examples").join(format!("{example}.pcfg"));
+        measure_work(
+            &format!("build examples/{example}.pcfg"),
+            &RealFs,
+            &path,
+            Work::Build,
+        );
     }
     let mut last: Option<(usize, Duration)> = None;
     // PCFG_BENCH_ITEMS=20000 measures one size alone (for profiling).
@@ -112,5 +147,14 @@ fn main() {
             println!("{:<44} {ratio:>10.2}x time for {scale:.1}x items", "");
         }
         last = Some((items, time));
+    }
+    if only.is_none() {
+        let fs = generated(10_000, 100);
+        measure_work(
+            "build: 10000 items in 100 files",
+            &fs,
+            Path::new("system.pcfg"),
+            Work::Build,
+        );
     }
 }
