@@ -559,3 +559,211 @@ fn uki_profiles_restate_the_whole_command_line() {
     );
     assert!(emergency.ends_with(&expected), "{emergency}");
 }
+
+/// A throwaway signing key and certificate.
+fn test_key(dir: &Path) -> (PathBuf, PathBuf) {
+    let (key, cert) = (dir.join("test.key"), dir.join("test.crt"));
+    let status = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=pcfg test",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl runs")
+        .status;
+    assert!(status.success());
+    (key, cert)
+}
+
+/// `MatchPattern` of a transfer's `[Source]` as a check on a file name: `@v` a version, `@u` a
+/// partition UUID (with or without dashes).
+fn matches_source_pattern(pattern: &str, name: &str, version: &str) -> bool {
+    let Some((before_u, after_u)) = pattern
+        .replace("@v", version)
+        .split_once("@u")
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    else {
+        return false;
+    };
+    let Some(uuid) = name
+        .strip_prefix(&before_u)
+        .and_then(|rest| rest.strip_suffix(&after_u))
+    else {
+        return false;
+    };
+    let hex: String = uuid.chars().filter(|c| *c != '-').collect();
+    hex.len() == 32 && hex.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+#[test]
+fn the_particleos_image_builds_with_a_verified_usr_from_the_emitted_definitions() {
+    let repart = crate::support::test_tool("systemd-repart-backports");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (model, files) = build("examples/particleos.pcfg");
+    let out = dir.path().join("out");
+    pcfg::cli::write_tree(&out, &files, &mut |_| Ok(())).expect("write");
+    // The build tree mkosi would hand to systemd-repart: /usr with content, os-release naming
+    // the image, and the (empty) boot directories the ESP is filled from.
+    let tree = dir.path().join("tree");
+    let version = model.system.version.value.clone().expect("version");
+    for sub in ["usr/lib", "usr/bin", "efi", "boot"] {
+        std::fs::create_dir_all(tree.join(sub)).expect("mkdir");
+    }
+    std::fs::write(tree.join("usr/bin/hello"), "#!/bin/sh\necho hello\n").expect("write");
+    std::fs::write(
+        tree.join("usr/lib/os-release"),
+        format!(
+            "ID=pcfg\nIMAGE_ID={}\nIMAGE_VERSION={version}\n",
+            model.system.name.value
+        ),
+    )
+    .expect("write");
+    let (key, cert) = test_key(dir.path());
+    // mkosi names the image `Output=%i_%v_%a`; the split files take that name as a prefix.
+    let image = dir.path().join(format!(
+        "{}_{version}_{}.raw",
+        model.system.name.value,
+        model.system.arch.value.name()
+    ));
+    let output = Command::new(&repart)
+        .arg(format!("--root={}", tree.display()))
+        .arg(format!(
+            "--definitions={}",
+            out.join("repart.d/build").display()
+        ))
+        .arg(format!("--private-key={}", key.display()))
+        .arg(format!("--certificate={}", cert.display()))
+        .args([
+            "--offline=yes",
+            "--empty=create",
+            "--size=auto",
+            "--dry-run=no",
+            "--split=yes",
+            "--json=short",
+            "--no-pager",
+        ])
+        .arg(&image)
+        .output()
+        .expect("systemd-repart runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let partitions: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("repart's JSON");
+    let partitions = partitions.as_array().expect("a list");
+
+    // The image holds the ESP and slot A's signature, hash and data partitions, as the model says.
+    let expected: Vec<(String, String)> = model
+        .image_partitions()
+        .map(|g| {
+            (
+                g.ty.full_name(model.system.arch.value),
+                g.label
+                    .text(&model.system)
+                    .unwrap_or_else(|| g.ty.repart_name().to_owned()),
+            )
+        })
+        .collect();
+    let built: Vec<(String, String)> = partitions
+        .iter()
+        .map(|p| {
+            (
+                p["type"].as_str().unwrap_or("").to_owned(),
+                p["label"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(built, expected);
+    let hash = partitions
+        .iter()
+        .find(|p| p["type"] == "usr-x86-64-verity")
+        .expect("hash partition");
+    assert_eq!(hash["raw_size"], 400u64 << 20);
+
+    // dm-verity: the data partition verifies against the hash partition and the root hash.
+    let split = |ty: &str| -> PathBuf {
+        PathBuf::from(
+            partitions
+                .iter()
+                .find(|p| p["type"] == ty)
+                .and_then(|p| p["split_path"].as_str())
+                .expect("split file"),
+        )
+    };
+    let root_hash = partitions
+        .iter()
+        .find(|p| p["type"] == "usr-x86-64")
+        .and_then(|p| p["roothash"].as_str())
+        .expect("root hash")
+        .to_owned();
+    let verify = Command::new("veritysetup")
+        .arg("verify")
+        .arg(split("usr-x86-64"))
+        .arg(split("usr-x86-64-verity"))
+        .arg(&root_hash)
+        .output()
+        .expect("veritysetup runs");
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+
+    // The split files are what the update transfers fetch.
+    for transfer in files
+        .iter()
+        .filter(|f| f.path.starts_with("sysupdate.d/obs/1"))
+    {
+        let pattern = keys(&files, &transfer.path)
+            .into_iter()
+            .find(|k| k.starts_with("MatchPattern="))
+            .expect("source pattern");
+        let pattern = pattern.trim_start_matches("MatchPattern=");
+        let found = partitions
+            .iter()
+            .filter_map(|p| p["split_path"].as_str())
+            .filter_map(|p| Path::new(p).file_name())
+            .any(|n| matches_source_pattern(pattern, &n.to_string_lossy(), &version));
+        assert!(
+            found,
+            "no split file matches {pattern} of {}",
+            transfer.path
+        );
+    }
+
+    // And the partition table carries the types and labels.
+    let table = Command::new("sfdisk")
+        .arg("--json")
+        .arg(&image)
+        .output()
+        .expect("sfdisk runs");
+    let table: serde_json::Value = serde_json::from_slice(&table.stdout).expect("sfdisk's JSON");
+    let names: Vec<&str> = table["partitiontable"]["partitions"]
+        .as_array()
+        .expect("partitions")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "esp",
+            "ParticleOS_20260526_verity_sig",
+            "ParticleOS_20260526_verity",
+            "ParticleOS_20260526"
+        ]
+    );
+}

@@ -79,3 +79,21 @@ pub(crate) fn pcfg_in(dir: &Path, args: &[&str]) -> Run {
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
 }
+
+/// A tool that `scripts/test-tools` prepares (`PCFG_TEST_TOOLS`, or `target/test-tools`).
+///
+/// # Panics
+/// When it is missing: the tests need it, and `scripts/test-tools` provides it.
+pub(crate) fn test_tool(name: &str) -> std::path::PathBuf {
+    let dir = std::env::var_os("PCFG_TEST_TOOLS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-tools"),
+        std::path::PathBuf::from,
+    );
+    let path = dir.join("bin").join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: run `scripts/test-tools` first (README.md)",
+        path.display()
+    );
+    path
+}
