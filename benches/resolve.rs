@@ -73,6 +73,7 @@ fn run(vfs: &dyn Vfs, entry: &Path, work: Work) -> usize {
     let source = Source {
         entry_name: "system.pcfg",
         entry_dir: Path::new(""),
+        entry_from_output: Path::new(""),
     };
     emit::emit(model, &compilation.sources, &source).len()
 }

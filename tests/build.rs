@@ -37,6 +37,7 @@ fn build(path: &str) -> (Model, Vec<File>) {
         &Source {
             entry_name: &name,
             entry_dir: path.parent().expect("dir"),
+            entry_from_output: Path::new(""),
         },
     );
     (model, files)
@@ -532,7 +533,7 @@ fn transfer_targets_match_the_labels_repart_writes() {
 }
 
 #[test]
-fn uki_profiles_restate_the_whole_command_line() {
+fn uki_profiles_list_their_own_options_on_the_base_command_line() {
     let (model, files) = build("examples/particleos.pcfg");
     let cmdline = &files
         .iter()
@@ -545,19 +546,141 @@ fn uki_profiles_restate_the_whole_command_line() {
         ),
         "{cmdline}"
     );
+    assert_eq!(cmdline.trim_end(), model.cmdline.text());
+    // mkosi makes a profile's command line from the base one and the profile's `Cmdline=`:
+    // the policy options are written once, in `KernelCommandLine=`.
     let emergency = &files
         .iter()
         .find(|f| f.path == "kernel/profiles/20-emergency.conf")
         .expect("profile")
         .contents;
-    let expected = format!(
-        "[UKIProfile]\nProfile=\n        ID=emergency\n        TITLE=Boot into Emergency Mode\nCmdline=\n{}        systemd.unit=emergency.target\nSignExpectedPcr=yes\n",
-        model.cmdline.options.iter().fold(String::new(), |mut text, o| {
-            let _ = writeln!(text, "        {}", o.value);
-            text
-        })
+    assert!(emergency.ends_with("[UKIProfile]\nProfile=\n        ID=emergency\n        TITLE=Boot into Emergency Mode\nCmdline=\n        systemd.unit=emergency.target\n"), "{emergency}");
+}
+
+#[test]
+fn mkosi_reads_the_emitted_project_as_the_model_says() {
+    let mkosi = crate::support::test_tool("mkosi");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let run = pcfg(&[
+        "build",
+        "examples/remix.pcfg",
+        "-o",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let output = Command::new(&mkosi)
+        .args(["--json", "summary"])
+        .current_dir(out.join("mkosi"))
+        .output()
+        .expect("mkosi runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && stderr.trim().is_empty(),
+        "mkosi: {stderr}"
     );
-    assert!(emergency.ends_with(&expected), "{emergency}");
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("mkosi's JSON");
+    let images = summary["Images"].as_array().expect("images");
+    let (model, _) = build("examples/remix.pcfg");
+    // Sub-images first, in dependency order, then the image.
+    let names: Vec<&str> = images
+        .iter()
+        .map(|i| i["Image"].as_str().unwrap_or("<main>"))
+        .collect();
+    assert_eq!(names, ["base", "toolchain-libs", "devtools", "<main>"]);
+    let main = images.last().expect("the image");
+    let out = out.canonicalize().expect("canonical");
+    let at = |p: &str| out.join(p).display().to_string();
+    assert_eq!(main["Distribution"], "fedora");
+    assert_eq!(main["Release"], "rawhide");
+    assert_eq!(main["Architecture"], "x86-64");
+    assert_eq!(main["Format"], "disk");
+    assert_eq!(main["ImageId"], "AtomOS");
+    assert_eq!(main["ImageVersion"], "20260526");
+    assert_eq!(main["Output"], "AtomOS_20260526_x86-64");
+    assert_eq!(
+        main["SplitArtifacts"],
+        serde_json::json!(["uki", "partitions"])
+    );
+    assert_eq!(
+        main["RepartDirectories"],
+        serde_json::json!([at("repart.d/build")])
+    );
+    let cmdline: Vec<&str> = model
+        .cmdline
+        .options
+        .iter()
+        .map(|o| o.value.as_str())
+        .collect();
+    assert_eq!(main["KernelCommandLine"], serde_json::json!(cmdline));
+    let profiles: Vec<(&str, Vec<&str>)> = model
+        .profiles
+        .iter()
+        .map(|p| {
+            (
+                p.name.as_str(),
+                p.own.value.iter().map(|o| o.value.as_str()).collect(),
+            )
+        })
+        .collect();
+    let theirs: Vec<(&str, Vec<&str>)> = main["UnifiedKernelImageProfiles"]
+        .as_array()
+        .expect("profiles")
+        .iter()
+        .map(|p| {
+            (
+                p["Profile"]["ID"].as_str().unwrap_or(""),
+                p["Cmdline"]
+                    .as_array()
+                    .map(|c| c.iter().filter_map(|o| o.as_str()).collect())
+                    .unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(theirs, profiles);
+    assert_eq!(
+        main["ExtraTrees"],
+        serde_json::json!([
+            { "Source": at("repart.d/install"), "Target": "/usr/lib/repart.d" },
+            { "Source": at("sysupdate.d/obs"), "Target": "/usr/lib/sysupdate.d" },
+        ])
+    );
+    assert_eq!(main["SecureBoot"], true);
+    assert_eq!(main["SignExpectedPcr"], "enabled");
+    assert_eq!(main["Verity"], "enabled");
+    // The key the configuration names (relative to it), seen from the project's directory.
+    let key = Path::new(main["VerityKey"].as_str().expect("a verity key"));
+    let examples = root()
+        .canonicalize()
+        .expect("canonical")
+        .join("examples/mkosi.key");
+    assert_eq!(pcfg::vfs::normalize(&out.join("mkosi").join(key)), examples);
+    // Packages live in the base every image builds on.
+    let base = &images[0];
+    let packages: Vec<&str> = model
+        .system
+        .packages
+        .value
+        .iter()
+        .map(|p| p.value.as_str())
+        .collect();
+    assert_eq!(base["Format"], "directory");
+    assert_eq!(base["Packages"], serde_json::json!(packages));
+    assert_eq!(
+        main["BaseTrees"],
+        serde_json::json!([at("mkosi/mkosi.output/base")])
+    );
+    let devtools = &images[2];
+    assert_eq!(devtools["Format"], "sysext");
+    assert_eq!(devtools["Overlay"], true);
+    assert_eq!(
+        devtools["Dependencies"],
+        serde_json::json!(["base", "toolchain-libs"])
+    );
+    assert_eq!(
+        devtools["ExtraTrees"][0]["Source"],
+        at("extensions/devtools")
+    );
 }
 
 /// A throwaway signing key and certificate.

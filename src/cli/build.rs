@@ -30,14 +30,13 @@ pub(super) fn run(args: &BuildArgs, output: &Output, out: &mut dyn Write) -> Res
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let entry_dir = args.file.parent().unwrap_or(Path::new(""));
-    let files = emit::emit(
-        model,
-        &compilation.sources,
-        &Source {
-            entry_name: &entry_name,
-            entry_dir,
-        },
-    );
+    let entry_from_output = entry_from_output(entry_dir, &args.output)?;
+    let source = Source {
+        entry_name: &entry_name,
+        entry_dir,
+        entry_from_output: &entry_from_output,
+    };
+    let files = emit::emit(model, &compilation.sources, &source);
     if args.check {
         let differences = differences(&args.output, &files)?;
         for difference in &differences {
@@ -69,6 +68,28 @@ pub(super) fn run(args: &BuildArgs, output: &Output, out: &mut dyn Write) -> Res
         args.output.display()
     )?;
     Ok(EXIT_OK)
+}
+
+/// The entry file's directory as seen from the output directory, from where they are on disk
+/// (not from how they were named), so the result is the same from any working directory.
+fn entry_from_output(entry_dir: &Path, output: &Path) -> Result<PathBuf, Failure> {
+    let absolute = |p: &Path| -> Result<PathBuf, Failure> {
+        let base = if p.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            p
+        };
+        fs::canonicalize(base)
+            .map_err(|e| Failure::Message(format!("cannot resolve `{}`: {e}", base.display())))
+    };
+    let entry = absolute(entry_dir)?;
+    let parent = output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(parent).map_err(|e| io_failure(parent, &e))?;
+    let output = absolute(parent)?.join(output.file_name().unwrap_or_default());
+    Ok(Source::relative(&entry, &output))
 }
 
 /// What differs between `dir` and `files`: `missing PATH`, `differs PATH`, `extra PATH`.

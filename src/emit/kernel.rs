@@ -1,6 +1,7 @@
-//! The kernel command line and the UKI profiles, in mkosi's `[UKIProfile]` format: each
-//! profile's command line is the whole base command line (with the image policy and filter)
-//! followed by its own options.
+//! The kernel command line and the UKI profiles, in mkosi's `[UKIProfile]` format. mkosi (25)
+//! makes each profile's command line from the base command line (`KernelCommandLine=`, with the
+//! image policy and filter) followed by the profile's `Cmdline=`, so a profile lists only its
+//! own options: the policy is written once.
 
 use super::ini::{self, Section};
 use super::File;
@@ -25,9 +26,13 @@ pub(crate) fn emit(model: &Model, source: &str) -> Vec<File> {
                 format!("TITLE={}", profile.title.value),
             ],
         );
-        let cmdline: Vec<String> = profile.cmdline.iter().map(|o| o.value.clone()).collect();
+        let cmdline: Vec<String> = profile.own.value.iter().map(|o| o.value.clone()).collect();
         section.set_lines("Cmdline", &cmdline);
-        section.set("SignExpectedPcr", ini::yes_no(profile.sign_pcr.value));
+        // Every profile is signed when the image signs its PCR policy; mkosi 25 has no per-profile
+        // switch, so only the exception (an unsigned profile, for a newer mkosi) is written.
+        if !profile.sign_pcr.value {
+            section.set("SignExpectedPcr", ini::yes_no(false));
+        }
         files.push(File {
             path: format!(
                 "{PROFILES_DIR}/{:02}-{}.conf",

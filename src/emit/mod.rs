@@ -8,6 +8,7 @@ mod extension;
 mod ini;
 mod kernel;
 mod manifest;
+mod mkosi;
 mod repart;
 mod sysupdate;
 
@@ -31,9 +32,38 @@ pub struct File {
 pub struct Source<'a> {
     pub entry_name: &'a str,
     pub entry_dir: &'a Path,
+    /// The entry file's directory as seen from the output directory (`../config`), for the
+    /// relative paths of the configuration (keys, extension sources) in files that tools read
+    /// from the output directory. Empty when the two are the same.
+    pub entry_from_output: &'a Path,
 }
 
 impl Source<'_> {
+    /// A path written in the configuration (relative to the entry file), as seen from the
+    /// directory `depth` levels below the output directory.
+    #[must_use]
+    pub fn config_path(&self, path: &str, depth: usize) -> String {
+        if Path::new(path).is_absolute() || path.contains(':') {
+            return path.to_owned();
+        }
+        let mut out = PathBuf::new();
+        for _ in 0..depth {
+            out.push("..");
+        }
+        out.push(self.entry_from_output);
+        out.push(path);
+        out.display().to_string()
+    }
+}
+
+impl Source<'_> {
+    /// The relative path from the directory `base` to `path` (both absolute, or both relative to
+    /// the same directory), lexically.
+    #[must_use]
+    pub fn relative(path: &Path, base: &Path) -> PathBuf {
+        relative_to(path, base)
+    }
+
     /// A source file's name as emitted files show it: `std/NAME` for the standard library.
     #[must_use]
     pub fn name_of(&self, file: &SourceFile) -> String {
@@ -68,6 +98,8 @@ pub fn emit(model: &Model, sources: &SourceMap, source: &Source<'_>) -> Vec<File
     files.extend(sysupdate::emit(model, source.entry_name));
     files.extend(kernel::emit(model, source.entry_name));
     files.extend(extension::emit(model));
+    let profiles = mkosi::profile_paths(&files);
+    files.extend(mkosi::emit(model, source, &profiles));
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files.push(manifest::emit(&files, sources, source));
     files.sort_by(|a, b| a.path.cmp(&b.path));

@@ -1,0 +1,219 @@
+//! The mkosi project (`mkosi/`): `mkosi.conf` for the image — distribution, packages, image id
+//! and version, output naming, the partition definitions, the kernel command line and UKI
+//! profiles, Secure Boot, verity and PCR signing — and, when the system has extensions, a
+//! `base` sub-image that the image and every extension build on, and one sub-image per system
+//! or configuration extension and portable service.
+//!
+//! The project refers to the other emitted files by relative path (`../repart.d/build`), so the
+//! output directory is used as a whole; relative paths of the configuration (keys, extension
+//! sources) are written as seen from where mkosi reads them, so the output directory refers
+//! back to the configuration's directory.
+
+use super::ini::{self, Section};
+use super::{extension, kernel, repart, sysupdate, File, Source};
+use crate::model::{Extension, ExtensionKind, Model};
+
+pub(crate) const DIR: &str = "mkosi";
+
+pub(crate) fn emit(model: &Model, source: &Source<'_>, profiles: &[String]) -> Vec<File> {
+    let paths = Paths { source, depth: 1 };
+    let system_extensions: Vec<&Extension> = model
+        .extensions
+        .iter()
+        .filter(|e| e.kind.value != ExtensionKind::Flatpak)
+        .collect();
+    let origins: Vec<_> = model.system.at.into_iter().collect();
+    let mut files = vec![File {
+        path: format!("{DIR}/mkosi.conf"),
+        contents: ini::render(
+            source.entry_name,
+            &main(model, &paths, profiles, !system_extensions.is_empty()),
+        ),
+        origins: origins.clone(),
+    }];
+    if system_extensions.is_empty() {
+        return files;
+    }
+    files.push(File {
+        path: format!("{DIR}/mkosi.images/base/mkosi.conf"),
+        contents: ini::render(source.entry_name, &base(model)),
+        origins,
+    });
+    let paths = Paths { source, depth: 3 };
+    for ext in system_extensions {
+        files.push(File {
+            path: format!("{DIR}/mkosi.images/{}/mkosi.conf", ext.name),
+            contents: ini::render(source.entry_name, &sub_image(model, &paths, ext)),
+            origins: ext.at.into_iter().collect(),
+        });
+    }
+    files
+}
+
+fn distribution(model: &Model) -> Section {
+    let mut s = Section::new("Distribution");
+    s.set_some("Distribution", model.system.distribution.value.clone());
+    s.set_some("Release", model.system.release.value.clone());
+    s.set("Architecture", model.system.arch.value.name());
+    s
+}
+
+fn main(
+    model: &Model,
+    paths: &Paths<'_, '_>,
+    profiles: &[String],
+    with_base: bool,
+) -> Vec<Section> {
+    let system = &model.system;
+    let mut output = Section::new("Output");
+    output.set("Format", "disk");
+    output.set("ImageId", system.name.value.clone());
+    output.set_some("ImageVersion", system.version.value.clone());
+    // The split partition files are named `<id>_<version>_<arch>.<type>.<uuid>.raw`, which the
+    // update transfers' source patterns expect.
+    output.set("Output", "%i_%v_%a");
+    // Named, so that `%O` (in `BaseTrees=%O/base`) has a value.
+    output.set("OutputDirectory", "mkosi.output");
+    output.set("SplitArtifacts", "uki,partitions");
+    output.set("RepartDirectories", format!("../{}", repart::BUILD_DIR));
+    if model.disk.sector_size.value != 512 {
+        output.set("SectorSize", model.disk.sector_size.value.to_string());
+    }
+
+    let mut content = Section::new("Content");
+    content.set("Bootable", "yes");
+    content.set("Bootloader", "systemd-boot");
+    if with_base {
+        content.set("BaseTrees", "%O/base");
+    } else {
+        packages(&mut content, model);
+    }
+    let cmdline: Vec<String> = model
+        .cmdline
+        .options
+        .iter()
+        .map(|o| o.value.clone())
+        .collect();
+    content.set_lines("KernelCommandLine", &cmdline);
+    if !profiles.is_empty() {
+        let paths: Vec<String> = profiles.iter().map(|p| format!("../{p}")).collect();
+        content.set_lines("UnifiedKernelImageProfiles", &paths);
+    }
+    let mut trees = vec![format!("../{}:/usr/lib/repart.d", repart::INSTALL_DIR)];
+    if let Some(channel) = model.updates.channels.first() {
+        trees.push(format!(
+            "../{}/{}:/usr/lib/sysupdate.d",
+            sysupdate::DIR,
+            channel.name
+        ));
+    }
+    content.set_lines("ExtraTrees", &trees);
+
+    vec![
+        distribution(model),
+        output,
+        content,
+        validation(model, paths),
+    ]
+}
+
+fn packages(content: &mut Section, model: &Model) {
+    let packages: Vec<String> = model
+        .system
+        .packages
+        .value
+        .iter()
+        .map(|p| p.value.clone())
+        .collect();
+    if !packages.is_empty() {
+        content.set_lines("Packages", &packages);
+    }
+}
+
+/// Signing: Secure Boot for the boot loader and UKIs, the signed PCR 11 policy, verity.
+fn validation(model: &Model, paths: &Paths<'_, '_>) -> Section {
+    let trust = &model.trust;
+    let mut s = Section::new("Validation");
+    if let Some(secure_boot) = &trust.secure_boot {
+        s.set("SecureBoot", "yes");
+        s.set_some("SecureBootKey", paths.of(secure_boot.key.value.as_deref()));
+        s.set_some(
+            "SecureBootCertificate",
+            paths.of(secure_boot.cert.value.as_deref()),
+        );
+    }
+    if let Some(tpm2) = &trust.tpm2 {
+        s.set("SignExpectedPcr", ini::yes_no(tpm2.signed_policy.value));
+        if tpm2.signed_policy.value && trust.secure_boot.is_none() {
+            s.set_some("SignExpectedPcrKey", paths.of(trust.key.value.as_deref()));
+            s.set_some(
+                "SignExpectedPcrCertificate",
+                paths.of(trust.cert.value.as_deref()),
+            );
+        }
+    }
+    if let Some(verity) = &trust.verity {
+        s.set("Verity", "yes");
+        s.set_some("VerityKey", paths.of(verity.key.value.as_deref()));
+        s.set_some("VerityCertificate", paths.of(verity.cert.value.as_deref()));
+    }
+    s
+}
+
+/// The tree everything builds on: the packages, as a plain directory.
+fn base(model: &Model) -> Vec<Section> {
+    let mut output = Section::new("Output");
+    output.set("Format", "directory");
+    let mut content = Section::new("Content");
+    packages(&mut content, model);
+    vec![output, content]
+}
+
+/// An extension image: the base as a lower layer, the extension's tree on top, only the
+/// difference kept (`Overlay=yes`).
+fn sub_image(model: &Model, paths: &Paths<'_, '_>, ext: &Extension) -> Vec<Section> {
+    let mut config = Section::new("Config");
+    let mut dependencies = vec!["base".to_owned()];
+    dependencies.extend(ext.requires.value.iter().map(|r| r.value.clone()));
+    config.set("Dependencies", dependencies.join(","));
+    let mut output = Section::new("Output");
+    output.set("Format", ext.kind.value.name());
+    output.set("ImageId", ext.name.clone());
+    output.set_some("ImageVersion", model.system.version.value.clone());
+    output.set("Overlay", "yes");
+    let mut content = Section::new("Content");
+    content.set("BaseTrees", "%O/base");
+    let mut trees = vec![format!("../../../{}/{}:/", extension::DIR, ext.name)];
+    if let Some(source) = &ext.source.value {
+        trees.push(format!(
+            "{}:/",
+            paths.source.config_path(source, paths.depth)
+        ));
+    }
+    content.set_lines("ExtraTrees", &trees);
+    // The verity key and certificate are the image's: mkosi passes them on to sub-images.
+    let mut validation = Section::new("Validation");
+    validation.set("Verity", ini::yes_no(ext.signed.value));
+    vec![config, output, content, validation]
+}
+
+/// Paths of the configuration as seen from a directory `depth` levels below the output.
+struct Paths<'s, 'a> {
+    source: &'s Source<'a>,
+    depth: usize,
+}
+
+impl Paths<'_, '_> {
+    fn of(&self, path: Option<&str>) -> Option<String> {
+        path.map(|p| self.source.config_path(p, self.depth))
+    }
+}
+
+/// The profile files `kernel.rs` writes, relative to the output directory.
+pub(crate) fn profile_paths(files: &[File]) -> Vec<String> {
+    files
+        .iter()
+        .filter(|f| f.path.starts_with(kernel::PROFILES_DIR))
+        .map(|f| f.path.clone())
+        .collect()
+}
