@@ -683,6 +683,174 @@ fn mkosi_reads_the_emitted_project_as_the_model_says() {
     );
 }
 
+/// Builds the image of `version` from the emitted build-time definitions into `dir` (named as
+/// mkosi names it, `<id>_<version>_<arch>.raw`, split files beside it); returns its path and
+/// systemd-repart's JSON description of its partitions.
+fn make_image(
+    files: &[File],
+    model: &Model,
+    dir: &Path,
+    version: &str,
+) -> (PathBuf, serde_json::Value) {
+    let repart = crate::support::test_tool("systemd-repart-backports");
+    std::fs::create_dir_all(dir).expect("mkdir");
+    let out = dir.join("out");
+    pcfg::cli::write_tree(&out, files, &mut |_| Ok(())).expect("write");
+    // The build tree mkosi would hand to systemd-repart: /usr with content, os-release naming
+    // the image, and the (empty) boot directories the ESP is filled from.
+    let tree = dir.join("tree");
+    for sub in ["usr/lib", "usr/bin", "efi", "boot"] {
+        std::fs::create_dir_all(tree.join(sub)).expect("mkdir");
+    }
+    std::fs::write(
+        tree.join("usr/bin/hello"),
+        format!("#!/bin/sh\necho hello {version}\n"),
+    )
+    .expect("write");
+    std::fs::write(
+        tree.join("usr/lib/os-release"),
+        format!(
+            "ID=pcfg\nIMAGE_ID={}\nIMAGE_VERSION={version}\n",
+            model.system.name.value
+        ),
+    )
+    .expect("write");
+    let (key, cert) = test_key(dir);
+    let image = dir.join(format!(
+        "{}_{version}_{}.raw",
+        model.system.name.value,
+        model.system.arch.value.name()
+    ));
+    let output = Command::new(&repart)
+        .arg(format!("--root={}", tree.display()))
+        .arg(format!(
+            "--definitions={}",
+            out.join("repart.d/build").display()
+        ))
+        .arg(format!("--private-key={}", key.display()))
+        .arg(format!("--certificate={}", cert.display()))
+        .args([
+            "--offline=yes",
+            "--empty=create",
+            "--size=auto",
+            "--dry-run=no",
+            "--split=yes",
+            "--json=short",
+            "--no-pager",
+        ])
+        .arg(&image)
+        .output()
+        .expect("systemd-repart runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (
+        image,
+        serde_json::from_slice(&output.stdout).expect("repart's JSON"),
+    )
+}
+
+/// A loop device for an image file, detached when dropped.
+struct LoopDevice(String);
+
+impl LoopDevice {
+    fn attach(image: &Path) -> LoopDevice {
+        let output = Command::new("losetup")
+            .args(["--find", "--show", "--partscan"])
+            .arg(image)
+            .output()
+            .expect("losetup runs");
+        assert!(
+            output.status.success(),
+            "losetup: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        LoopDevice(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+    }
+}
+
+impl Drop for LoopDevice {
+    fn drop(&mut self) {
+        let _ = Command::new("losetup").arg("-d").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn systemd_sysupdate_finds_the_installed_version_and_the_next_one() {
+    let sysupdate = crate::support::test_tool("systemd-sysupdate-backports");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (model, files) = build("examples/particleos.pcfg");
+    // The installed disk: the image of this version. The update server: the next version's
+    // split files, as mkosi names them.
+    let (installed, _) = make_image(&files, &model, &dir.path().join("installed"), "20260526");
+    let server = dir.path().join("server");
+    make_image(&files, &model, &server, "20260527");
+    let disk = LoopDevice::attach(&installed);
+    // The transfers as emitted, except what only a running system and a network provide:
+    // `Path=auto` (the booted disk) becomes the loop device, the URL a local directory, and the
+    // file suffix the one systemd-sysupdate 254 reads (`.conf`; `.transfer` from 257 on).
+    let definitions = dir.path().join("sysupdate.d");
+    std::fs::create_dir_all(&definitions).expect("mkdir");
+    for transfer in files
+        .iter()
+        .filter(|f| f.path.starts_with("sysupdate.d/obs/") && !f.path.contains("uki"))
+    {
+        let contents = transfer
+            .contents
+            .lines()
+            .fold(String::new(), |mut text, line| {
+                let line = match line {
+                    "Path=auto" => format!("Path={}", disk.0),
+                    "Type=url-file" => "Type=regular-file".to_owned(),
+                    l if l.starts_with("Path=https://") => format!("Path={}", server.display()),
+                    l => l.to_owned(),
+                };
+                let _ = writeln!(text, "{line}");
+                text
+            });
+        let name = Path::new(&transfer.path)
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .replace(".transfer", ".conf");
+        std::fs::write(definitions.join(name), contents).expect("write");
+    }
+    let output = Command::new(&sysupdate)
+        .arg(format!("--definitions={}", definitions.display()))
+        .args(["--no-pager", "--no-legend", "list"])
+        .output()
+        .expect("systemd-sysupdate runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let rows: Vec<Vec<&str>> = stdout
+        .lines()
+        .map(|l| {
+            l.split_whitespace()
+                .filter(|w| !["●", "↻"].contains(w))
+                .collect()
+        })
+        .collect();
+    // VERSION INSTALLED AVAILABLE ASSESSMENT: the disk's version is installed and current, the
+    // server's is available and the update candidate.
+    assert!(
+        rows.iter().any(|r| r.first() == Some(&"20260527")
+            && r.contains(&"✓")
+            && r.contains(&"candidate")),
+        "{stdout}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.first() == Some(&"20260526") && r.contains(&"✓") && r.contains(&"current")),
+        "{stdout}"
+    );
+}
+
 /// A throwaway signing key and certificate.
 fn test_key(dir: &Path) -> (PathBuf, PathBuf) {
     let (key, cert) = (dir.join("test.key"), dir.join("test.crt"));
@@ -739,61 +907,10 @@ fn the_images_build_with_a_verified_usr_from_the_emitted_definitions() {
 /// Builds the image of a configuration with a verity-signed `/usr` from its emitted build-time
 /// definitions, with the backported systemd-repart, and checks it with veritysetup and sfdisk.
 fn build_image(path: &str) {
-    let repart = crate::support::test_tool("systemd-repart-backports");
     let dir = tempfile::tempdir().expect("tempdir");
     let (model, files) = build(path);
-    let out = dir.path().join("out");
-    pcfg::cli::write_tree(&out, &files, &mut |_| Ok(())).expect("write");
-    // The build tree mkosi would hand to systemd-repart: /usr with content, os-release naming
-    // the image, and the (empty) boot directories the ESP is filled from.
-    let tree = dir.path().join("tree");
     let version = model.system.version.value.clone().expect("version");
-    for sub in ["usr/lib", "usr/bin", "efi", "boot"] {
-        std::fs::create_dir_all(tree.join(sub)).expect("mkdir");
-    }
-    std::fs::write(tree.join("usr/bin/hello"), "#!/bin/sh\necho hello\n").expect("write");
-    std::fs::write(
-        tree.join("usr/lib/os-release"),
-        format!(
-            "ID=pcfg\nIMAGE_ID={}\nIMAGE_VERSION={version}\n",
-            model.system.name.value
-        ),
-    )
-    .expect("write");
-    let (key, cert) = test_key(dir.path());
-    // mkosi names the image `Output=%i_%v_%a`; the split files take that name as a prefix.
-    let image = dir.path().join(format!(
-        "{}_{version}_{}.raw",
-        model.system.name.value,
-        model.system.arch.value.name()
-    ));
-    let output = Command::new(&repart)
-        .arg(format!("--root={}", tree.display()))
-        .arg(format!(
-            "--definitions={}",
-            out.join("repart.d/build").display()
-        ))
-        .arg(format!("--private-key={}", key.display()))
-        .arg(format!("--certificate={}", cert.display()))
-        .args([
-            "--offline=yes",
-            "--empty=create",
-            "--size=auto",
-            "--dry-run=no",
-            "--split=yes",
-            "--json=short",
-            "--no-pager",
-        ])
-        .arg(&image)
-        .output()
-        .expect("systemd-repart runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let partitions: serde_json::Value =
-        serde_json::from_slice(&output.stdout).expect("repart's JSON");
+    let (image, partitions) = make_image(&files, &model, dir.path(), &version);
     let partitions = partitions.as_array().expect("a list");
 
     // The image holds the ESP and slot A's signature, hash and data partitions, as the model says.

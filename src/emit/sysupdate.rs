@@ -13,6 +13,11 @@ use crate::model::{gates, GptPartition, Label, Model, Role, TransferTarget};
 pub(crate) const DIR: &str = "sysupdate.d";
 
 pub(crate) fn emit(model: &Model, source: &str) -> Vec<File> {
+    let suffix = if model.system.systemd.value >= gates::SYSUPDATE_TRANSFER_SUFFIX {
+        ".transfer"
+    } else {
+        ".conf"
+    };
     let names = file_names(model);
     let mut files = Vec::new();
     for (index, channel) in model.updates.channels.iter().enumerate() {
@@ -30,7 +35,7 @@ pub(crate) fn emit(model: &Model, source: &str) -> Vec<File> {
                     };
                     let name = names
                         .get(i)
-                        .map_or_else(String::new, |n| n.replace(".conf", ".transfer"));
+                        .map_or_else(String::new, |n| n.replace(".conf", suffix));
                     last_number = last_number.max(
                         name.split('-')
                             .next()
@@ -40,7 +45,7 @@ pub(crate) fn emit(model: &Model, source: &str) -> Vec<File> {
                     (name, partition(model, &channel.source.value, gpt))
                 }
                 TransferTarget::Uki => (
-                    format!("{:02}-uki.transfer", (last_number / 10 + 1) * 10),
+                    format!("{:02}-uki{suffix}", (last_number / 10 + 1) * 10),
                     uki(model, &channel.source.value),
                 ),
             };

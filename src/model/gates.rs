@@ -22,3 +22,5 @@ pub const MINIMIZE: u32 = 253;
 pub const COMPRESSION: u32 = 257;
 /// systemd-sysupdate resolves target paths against the boot partition (`PathRelativeTo=`).
 pub const SYSUPDATE_PATH_RELATIVE_TO: u32 = 254;
+/// systemd-sysupdate reads `*.transfer` files; before, `*.conf` (254 ignores `.transfer`, tested).
+pub const SYSUPDATE_TRANSFER_SUFFIX: u32 = 257;
