@@ -1008,3 +1008,98 @@ fn build_image(path: &str) {
     let labels: Vec<&str> = expected.iter().map(|(_, label)| label.as_str()).collect();
     assert_eq!(names, labels, "{path}");
 }
+
+#[test]
+fn systemd_repart_lays_out_the_installed_disk_of_every_versioned_example() {
+    let repart = crate::support::test_tool("systemd-repart-backports");
+    for example in ["particleos", "remix"] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (model, files) = build(&format!("examples/{example}.pcfg"));
+        // As emitted, less what needs the running system and its TPM: `CopyBlocks=auto`
+        // copies slot A from the booted disk, `Encrypt=tpm2` enrolls the machine's TPM.
+        let definitions = dir.path().join("repart.d");
+        std::fs::create_dir_all(&definitions).expect("mkdir");
+        for file in files
+            .iter()
+            .filter(|f| f.path.starts_with("repart.d/install/"))
+        {
+            let kept = file
+                .contents
+                .lines()
+                .filter(|l| !l.starts_with("CopyBlocks=") && !l.starts_with("Encrypt="))
+                .fold(String::new(), |mut text, line| {
+                    let _ = writeln!(text, "{line}");
+                    text
+                });
+            std::fs::write(
+                definitions.join(Path::new(&file.path).file_name().expect("name")),
+                kept,
+            )
+            .expect("write");
+        }
+        let os_release = dir.path().join("root/usr/lib/os-release");
+        std::fs::create_dir_all(os_release.parent().expect("parent")).expect("mkdir");
+        let version = model.system.version.value.clone().unwrap_or_default();
+        std::fs::write(
+            &os_release,
+            format!(
+                "ID=pcfg\nIMAGE_ID={}\nIMAGE_VERSION={version}\n",
+                model.system.name.value
+            ),
+        )
+        .expect("write");
+        let output = Command::new(&repart)
+            .arg(format!("--root={}", dir.path().join("root").display()))
+            .arg(format!("--definitions={}", definitions.display()))
+            .args([
+                "--offline=yes",
+                "--dry-run=yes",
+                "--empty=create",
+                "--size=auto",
+                "--json=short",
+                "--no-pager",
+            ])
+            .arg(dir.path().join("disk.raw"))
+            .output()
+            .expect("systemd-repart runs");
+        assert!(
+            output.status.success(),
+            "{example}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let json: serde_json::Value =
+            serde_json::from_slice(&output.stdout).expect("repart's JSON");
+        let laid_out: Vec<(String, String, Option<u64>)> = json
+            .as_array()
+            .expect("partitions")
+            .iter()
+            .zip(&model.layout)
+            .map(|(p, g)| {
+                (
+                    p["type"].as_str().unwrap_or("").to_owned(),
+                    p["label"].as_str().unwrap_or("").to_owned(),
+                    g.size_min.and(p["raw_size"].as_u64()),
+                )
+            })
+            .collect();
+        let expected: Vec<(String, String, Option<u64>)> = model
+            .layout
+            .iter()
+            .map(|g| {
+                (
+                    g.ty.full_name(model.system.arch.value),
+                    g.label
+                        .text(&model.system)
+                        .unwrap_or_else(|| g.ty.repart_name().to_owned()),
+                    g.size_min,
+                )
+            })
+            .collect();
+        assert_eq!(
+            json.as_array().map(Vec::len),
+            Some(model.layout.len()),
+            "{example}"
+        );
+        assert_eq!(laid_out, expected, "{example}");
+    }
+}
