@@ -262,6 +262,84 @@ fn repart_layout(definitions: &Path, model: &Model) -> Vec<(String, String, u64)
 }
 
 #[test]
+fn systemd_repart_lays_out_the_minimal_image_as_the_model_says() {
+    // The build set fills the ESP from /efi and /boot: systemd-repart 254 does that offline.
+    let repart = crate::support::test_tool("systemd-repart-backports");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (model, files) = build("examples/minimal.pcfg");
+    let out = dir.path().join("out");
+    pcfg::cli::write_tree(&out, &files, &mut |_| Ok(())).expect("write");
+    for sub in ["root/efi", "root/boot", "root/usr/lib"] {
+        std::fs::create_dir_all(dir.path().join(sub)).expect("mkdir");
+    }
+    let output = Command::new(&repart)
+        .arg(format!("--root={}", dir.path().join("root").display()))
+        .arg(format!(
+            "--definitions={}",
+            out.join("repart.d/build").display()
+        ))
+        .args([
+            "--offline=yes",
+            "--dry-run=yes",
+            "--empty=create",
+            "--size=auto",
+            "--json=short",
+            "--no-pager",
+        ])
+        .arg(dir.path().join("disk.raw"))
+        .output()
+        .expect("systemd-repart runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("repart's JSON");
+    let laid_out: Vec<(String, u64)> = json
+        .as_array()
+        .expect("partitions")
+        .iter()
+        .map(|p| {
+            (
+                p["type"].as_str().unwrap_or("").to_owned(),
+                p["raw_size"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, u64)> = model
+        .image_partitions()
+        .map(|g| {
+            (
+                g.ty.full_name(model.system.arch.value),
+                g.size_min.unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(laid_out, expected);
+}
+
+#[test]
+fn particleos_command_line_is_particleos_own() {
+    let (_, files) = build("examples/particleos.pcfg");
+    let cmdline = &files
+        .iter()
+        .find(|f| f.path == "kernel/cmdline")
+        .expect("cmdline")
+        .contents;
+    // ParticleOS's KernelCommandLine (particleos-facts.md), less its own `ipe.enforce=0`, which
+    // the example does not declare.
+    let theirs = [
+        "root=dissect",
+        "mount.usr=dissect",
+        "rw",
+        "audit=0",
+        "systemd.image_policy=esp=unprotected:xbootldr=unprotected+unused+absent:usr=signed:root=encrypted+absent:swap=encrypted+unused+absent:home=unprotected+absent:=ignore",
+        "systemd.image_filter=usr=ParticleOS_*:usr-verity=ParticleOS_*:usr-verity-sig=ParticleOS_*:root=ParticleOS-*:swap=ParticleOS-*:home=ParticleOS-*",
+    ];
+    assert_eq!(cmdline.trim_end().split(' ').collect::<Vec<_>>(), theirs);
+}
+
+#[test]
 fn systemd_repart_lays_out_the_minimal_example_as_the_model_says() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("out");
