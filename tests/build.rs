@@ -213,33 +213,47 @@ fn check_reports_a_stale_output_directory() {
     );
 }
 
-/// What systemd-repart lays out for a definitions directory: `(type, label, size)` per partition.
-fn repart_layout(definitions: &Path, model: &Model) -> Vec<(String, String, u64)> {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let os_release = dir.path().join("root/usr/lib/os-release");
-    std::fs::create_dir_all(os_release.parent().expect("parent")).expect("mkdir");
-    let version = model.system.version.value.clone().unwrap_or_default();
+/// A build tree for systemd-repart's `--root=`: an os-release naming the image (which `%M`
+/// and `%A` in labels expand to), `/usr` with a file, and the directories the ESP is filled from.
+fn repart_root(dir: &Path, model: &Model, version: &str) -> PathBuf {
+    let root = dir.join("root");
+    for sub in ["usr/lib", "usr/bin", "etc", "efi", "boot"] {
+        std::fs::create_dir_all(root.join(sub)).expect("mkdir");
+    }
     std::fs::write(
-        &os_release,
-        format!(
-            "ID=pcfg\nIMAGE_ID={}\nIMAGE_VERSION={version}\n",
-            model.system.name.value
-        ),
+        root.join("usr/bin/hello"),
+        format!("#!/bin/sh\necho hello {version}\n"),
     )
     .expect("write");
-    std::fs::create_dir_all(dir.path().join("root/etc")).expect("mkdir");
-    std::fs::copy(&os_release, dir.path().join("root/etc/os-release")).expect("copy");
-    let output = Command::new("systemd-repart")
-        .arg(format!("--root={}", dir.path().join("root").display()))
+    let os_release = format!(
+        "ID=pcfg\nIMAGE_ID={}\nIMAGE_VERSION={version}\n",
+        model.system.name.value
+    );
+    std::fs::write(root.join("usr/lib/os-release"), &os_release).expect("write");
+    std::fs::write(root.join("etc/os-release"), &os_release).expect("write");
+    root
+}
+
+/// Runs systemd-repart (`tool`) to make `image` from `definitions` over `root`; returns its JSON
+/// description of the partitions.
+fn run_repart(
+    tool: &Path,
+    root: &Path,
+    definitions: &Path,
+    image: &Path,
+    extra: &[String],
+) -> serde_json::Value {
+    let output = Command::new(tool)
+        .arg(format!("--root={}", root.display()))
         .arg(format!("--definitions={}", definitions.display()))
         .args([
-            "--dry-run=yes",
             "--empty=create",
             "--size=auto",
             "--json=short",
             "--no-pager",
         ])
-        .arg(dir.path().join("disk.raw"))
+        .args(extra)
+        .arg(image)
         .output()
         .expect("systemd-repart runs");
     assert!(
@@ -247,7 +261,21 @@ fn repart_layout(definitions: &Path, model: &Model) -> Vec<(String, String, u64)
         "systemd-repart failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("repart's JSON");
+    serde_json::from_slice(&output.stdout).expect("repart's JSON")
+}
+
+/// What systemd-repart lays out for a definitions directory: `(type, label, size)` per partition.
+fn repart_layout(definitions: &Path, model: &Model) -> Vec<(String, String, u64)> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let version = model.system.version.value.clone().unwrap_or_default();
+    let root = repart_root(dir.path(), model, &version);
+    let json = run_repart(
+        Path::new("systemd-repart"),
+        &root,
+        definitions,
+        &dir.path().join("disk.raw"),
+        &["--dry-run=yes".to_owned()],
+    );
     json.as_array()
         .expect("a list of partitions")
         .iter()
@@ -269,32 +297,15 @@ fn systemd_repart_lays_out_the_minimal_image_as_the_model_says() {
     let (model, files) = build("examples/minimal.pcfg");
     let out = dir.path().join("out");
     pcfg::cli::write_tree(&out, &files, &mut |_| Ok(())).expect("write");
-    for sub in ["root/efi", "root/boot", "root/usr/lib"] {
-        std::fs::create_dir_all(dir.path().join(sub)).expect("mkdir");
-    }
-    let output = Command::new(&repart)
-        .arg(format!("--root={}", dir.path().join("root").display()))
-        .arg(format!(
-            "--definitions={}",
-            out.join("repart.d/build").display()
-        ))
-        .args([
-            "--offline=yes",
-            "--dry-run=yes",
-            "--empty=create",
-            "--size=auto",
-            "--json=short",
-            "--no-pager",
-        ])
-        .arg(dir.path().join("disk.raw"))
-        .output()
-        .expect("systemd-repart runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let root = repart_root(dir.path(), &model, "1");
+    let extra = ["--offline=yes".to_owned(), "--dry-run=yes".to_owned()];
+    let json = run_repart(
+        &repart,
+        &root,
+        &out.join("repart.d/build"),
+        &dir.path().join("disk.raw"),
+        &extra,
     );
-    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("repart's JSON");
     let laid_out: Vec<(String, u64)> = json
         .as_array()
         .expect("partitions")
@@ -774,60 +785,22 @@ fn make_image(
     std::fs::create_dir_all(dir).expect("mkdir");
     let out = dir.join("out");
     pcfg::cli::write_tree(&out, files, &mut |_| Ok(())).expect("write");
-    // The build tree mkosi would hand to systemd-repart: /usr with content, os-release naming
-    // the image, and the (empty) boot directories the ESP is filled from.
-    let tree = dir.join("tree");
-    for sub in ["usr/lib", "usr/bin", "efi", "boot"] {
-        std::fs::create_dir_all(tree.join(sub)).expect("mkdir");
-    }
-    std::fs::write(
-        tree.join("usr/bin/hello"),
-        format!("#!/bin/sh\necho hello {version}\n"),
-    )
-    .expect("write");
-    std::fs::write(
-        tree.join("usr/lib/os-release"),
-        format!(
-            "ID=pcfg\nIMAGE_ID={}\nIMAGE_VERSION={version}\n",
-            model.system.name.value
-        ),
-    )
-    .expect("write");
+    let root = repart_root(dir, model, version);
     let (key, cert) = test_key(dir);
     let image = dir.join(format!(
         "{}_{version}_{}.raw",
         model.system.name.value,
         model.system.arch.value.name()
     ));
-    let output = Command::new(&repart)
-        .arg(format!("--root={}", tree.display()))
-        .arg(format!(
-            "--definitions={}",
-            out.join("repart.d/build").display()
-        ))
-        .arg(format!("--private-key={}", key.display()))
-        .arg(format!("--certificate={}", cert.display()))
-        .args([
-            "--offline=yes",
-            "--empty=create",
-            "--size=auto",
-            "--dry-run=no",
-            "--split=yes",
-            "--json=short",
-            "--no-pager",
-        ])
-        .arg(&image)
-        .output()
-        .expect("systemd-repart runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (
-        image,
-        serde_json::from_slice(&output.stdout).expect("repart's JSON"),
-    )
+    let extra = [
+        format!("--private-key={}", key.display()),
+        format!("--certificate={}", cert.display()),
+        "--offline=yes".to_owned(),
+        "--dry-run=no".to_owned(),
+        "--split=yes".to_owned(),
+    ];
+    let json = run_repart(&repart, &root, &out.join("repart.d/build"), &image, &extra);
+    (image, json)
 }
 
 /// A loop device for an image file, detached when dropped.
@@ -1115,38 +1088,16 @@ fn systemd_repart_lays_out_the_installed_disk_of_every_versioned_example() {
             )
             .expect("write");
         }
-        let os_release = dir.path().join("root/usr/lib/os-release");
-        std::fs::create_dir_all(os_release.parent().expect("parent")).expect("mkdir");
         let version = model.system.version.value.clone().unwrap_or_default();
-        std::fs::write(
-            &os_release,
-            format!(
-                "ID=pcfg\nIMAGE_ID={}\nIMAGE_VERSION={version}\n",
-                model.system.name.value
-            ),
-        )
-        .expect("write");
-        let output = Command::new(&repart)
-            .arg(format!("--root={}", dir.path().join("root").display()))
-            .arg(format!("--definitions={}", definitions.display()))
-            .args([
-                "--offline=yes",
-                "--dry-run=yes",
-                "--empty=create",
-                "--size=auto",
-                "--json=short",
-                "--no-pager",
-            ])
-            .arg(dir.path().join("disk.raw"))
-            .output()
-            .expect("systemd-repart runs");
-        assert!(
-            output.status.success(),
-            "{example}: {}",
-            String::from_utf8_lossy(&output.stderr)
+        let root = repart_root(dir.path(), &model, &version);
+        let extra = ["--offline=yes".to_owned(), "--dry-run=yes".to_owned()];
+        let json = run_repart(
+            &repart,
+            &root,
+            &definitions,
+            &dir.path().join("disk.raw"),
+            &extra,
         );
-        let json: serde_json::Value =
-            serde_json::from_slice(&output.stdout).expect("repart's JSON");
         let laid_out: Vec<(String, String, Option<u64>)> = json
             .as_array()
             .expect("partitions")

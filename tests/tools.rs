@@ -1,25 +1,13 @@
 //! The machine's own systemd tools as oracles for what pcfg assumes about them.
 
+use std::path::Path;
 use std::process::Command;
 
 use pcfg::model::gates;
 
-/// The version of the machine's systemd-repart (`systemd 252 (252.38-1~deb12u1)` → 252).
-fn repart_version() -> u32 {
-    let output = Command::new("systemd-repart")
-        .arg("--version")
-        .output()
-        .expect("systemd-repart is installed (.ci/run installs it)");
-    let text = String::from_utf8_lossy(&output.stdout);
-    text.split_whitespace()
-        .nth(1)
-        .and_then(|v| v.parse().ok())
-        .expect("a version number")
-}
-
 #[test]
 fn erofs_gate_agrees_with_the_machines_systemd_repart() {
-    let version = repart_version();
+    let version = version_of(Path::new("systemd-repart"));
     let dir = tempfile::tempdir().expect("tempdir");
     let definitions = dir.path().join("repart.d");
     let root = dir.path().join("root");
@@ -59,8 +47,8 @@ fn erofs_gate_agrees_with_the_machines_systemd_repart() {
     }
 }
 
-/// The major version a systemd tool reports.
-fn version_of(tool: &std::path::Path) -> u32 {
+/// The major version a systemd tool reports (`systemd 252 (252.38-1~deb12u1)` → 252).
+fn version_of(tool: &Path) -> u32 {
     let output = Command::new(tool)
         .arg("--version")
         .output()
