@@ -347,10 +347,24 @@ fn single(index: usize, partition: &Partition) -> GptPartition {
     } else {
         Create::FirstBoot
     };
+    let create = partition.create.value.unwrap_or(default_create);
+    data_partition(index, partition, Slot::Only, ty, label, create, None)
+}
+
+/// The partition holding a declared partition's file system, in one slot.
+fn data_partition(
+    index: usize,
+    partition: &Partition,
+    slot: Slot,
+    ty: PartitionType,
+    label: Label,
+    create: Create,
+    verity_match_key: Option<String>,
+) -> GptPartition {
     GptPartition {
         partition: index,
         role: Role::Data,
-        slot: Slot::Only,
+        slot,
         ty,
         label,
         size_min: partition.min(),
@@ -358,8 +372,8 @@ fn single(index: usize, partition: &Partition) -> GptPartition {
         weight: partition.weight.value,
         format: Some(partition.format.value),
         encrypt: partition.encrypt.value,
-        verity_match_key: None,
-        create: partition.create.value.unwrap_or(default_create),
+        verity_match_key,
+        create,
         factory_reset: partition.factory_reset.value,
         directories: partition
             .directories
@@ -390,27 +404,15 @@ fn versioned(index: usize, partition: &Partition, slot: Slot) -> Vec<GptPartitio
         (_, None) => Label::Versioned { suffix },
     };
     let match_key = (partition.verity.value != Verity::None).then(|| partition.name.clone());
-    let data = GptPartition {
-        partition: index,
-        role: Role::Data,
+    let data = data_partition(
+        index,
+        partition,
         slot,
-        ty: data_ty,
-        label: label(""),
-        size_min: partition.min(),
-        size_max: partition.max(),
-        weight: partition.weight.value,
-        format: Some(partition.format.value),
-        encrypt: partition.encrypt.value,
-        verity_match_key: match_key.clone(),
+        data_ty,
+        label(""),
         create,
-        factory_reset: partition.factory_reset.value,
-        directories: partition
-            .directories
-            .value
-            .iter()
-            .map(|d| d.value.clone())
-            .collect(),
-    };
+        match_key,
+    );
     let mut out = Vec::new();
     let aux = |role, ty, suffix, size: Option<u64>| GptPartition {
         role,
