@@ -26,9 +26,10 @@ pub enum Command {
     /// Check configurations: every error, not just the first. Exit 0 when clean (warnings
     /// allowed), 1 on errors, 2 when pcfg fails or the arguments are wrong.
     Check(CheckArgs),
-    /// Write every file the tools need (repart.d, ...) to a directory, atomically.
+    /// Write every file the tools read (repart.d, sysupdate.d, a mkosi project, the kernel
+    /// command line, ...) to a directory, atomically; `--check` compares instead.
     Build(BuildArgs),
-    /// Print the resolved configuration as JSON.
+    /// Print the resolved configuration and the derived OS model as JSON.
     Eval(EvalArgs),
     /// Show a value, where it was set, and every definition it overrode.
     Why(WhyArgs),
