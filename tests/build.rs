@@ -398,7 +398,8 @@ fn particleos_repart_definitions_match_particleos_key_by_key() {
     let (_, files) = build("examples/particleos.pcfg");
     // From shared/design/particleos-facts.md. Deliberate differences (examples/README.md):
     // Type= names the architecture (usr-x86-64), so cross-architecture builds get the right
-    // UUIDs; root has no Subvolumes=/var (not in the schema yet).
+    // UUIDs; root has no Subvolumes=/var (not in the schema yet); slot A carries the GPT
+    // read-only flag, as every later version does (the transfers' ReadOnly=1).
     let expected: &[(&str, &[&str])] = &[
         (
             "repart.d/build/00-esp.conf",
@@ -418,6 +419,7 @@ fn particleos_repart_definitions_match_particleos_key_by_key() {
                 "Label=%M_%A_verity_sig",
                 "Verity=signature",
                 "VerityMatchKey=usr",
+                "ReadOnly=yes",
                 "SplitName=%t.%U",
             ],
         ),
@@ -430,6 +432,7 @@ fn particleos_repart_definitions_match_particleos_key_by_key() {
                 "VerityMatchKey=usr",
                 "SizeMinBytes=400M",
                 "SizeMaxBytes=400M",
+                "ReadOnly=yes",
                 "SplitName=%t.%U",
             ],
         ),
@@ -444,6 +447,7 @@ fn particleos_repart_definitions_match_particleos_key_by_key() {
                 "VerityMatchKey=usr",
                 "Minimize=yes",
                 "Compression=zstd",
+                "ReadOnly=yes",
                 "SplitName=%t.%U",
             ],
         ),

@@ -166,7 +166,10 @@ fn build_keys(model: &Model, gpt: &GptPartition) -> Section {
             s.set("Compression", "zstd");
         }
     }
-    if gpt.verity_match_key.is_some() {
+    if gpt.verity_match_key.is_some() || gpt.slot != Slot::Only {
+        // Versioned partitions are never written after they are made: the GPT read-only flag,
+        // as systemd-sysupdate sets it on every later version (`ReadOnly=1`).
+        s.set("ReadOnly", "yes");
         s.set("SplitName", "%t.%U");
     }
     s
