@@ -45,6 +45,33 @@ pub trait Vfs {
     /// The names of the entries of a directory, sorted (for "did you mean" help); empty when the
     /// directory cannot be listed.
     fn list_dir(&self, path: &Path) -> Vec<String>;
+
+    /// The SHA-256 (hex) of a directory tree: every entry's relative path, in sorted order, with
+    /// a file's content or a symbolic link's target (links are never followed). `None` when the
+    /// directory does not exist or cannot be read.
+    fn tree_digest(&self, dir: &Path) -> Option<String>;
+}
+
+/// Hashes `(relative path, kind, content)` records in the order given.
+fn digest<'a>(entries: impl Iterator<Item = (String, &'a str, Vec<u8>)>) -> String {
+    use sha2::{Digest, Sha256};
+    use std::fmt::Write as _;
+    let mut hasher = Sha256::new();
+    for (path, kind, content) in entries {
+        hasher.update(path.as_bytes());
+        hasher.update([0]);
+        hasher.update(kind.as_bytes());
+        hasher.update([0]);
+        hasher.update((content.len() as u64).to_le_bytes());
+        hasher.update(&content);
+    }
+    hasher
+        .finalize()
+        .iter()
+        .fold(String::with_capacity(64), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
 }
 
 /// The machine's file system.
@@ -52,6 +79,44 @@ pub trait Vfs {
 pub struct RealFs;
 
 impl Vfs for RealFs {
+    fn tree_digest(&self, dir: &Path) -> Option<String> {
+        if !dir.is_dir() {
+            return None;
+        }
+        let mut entries = Vec::new();
+        for entry in walkdir::WalkDir::new(dir)
+            .sort_by_file_name()
+            .follow_links(false)
+        {
+            let entry = entry.ok()?;
+            let relative = entry
+                .path()
+                .strip_prefix(dir)
+                .ok()?
+                .to_string_lossy()
+                .into_owned();
+            let kind = entry.file_type();
+            let (tag, content) = if kind.is_symlink() {
+                (
+                    "link",
+                    std::fs::read_link(entry.path())
+                        .ok()?
+                        .to_string_lossy()
+                        .into_owned()
+                        .into_bytes(),
+                )
+            } else if kind.is_file() {
+                ("file", std::fs::read(entry.path()).ok()?)
+            } else if kind.is_dir() {
+                ("dir", Vec::new())
+            } else {
+                ("special", Vec::new())
+            };
+            entries.push((relative, tag, content));
+        }
+        Some(digest(entries.into_iter()))
+    }
+
     fn read(&self, path: &Path) -> Result<Vec<u8>, VfsError> {
         let meta = std::fs::metadata(path)?;
         if meta.is_dir() {
@@ -110,6 +175,23 @@ impl MemoryFs {
 }
 
 impl Vfs for MemoryFs {
+    fn tree_digest(&self, dir: &Path) -> Option<String> {
+        let dir = normalize(dir);
+        let entries: Vec<(String, &str, Vec<u8>)> = self
+            .files
+            .iter()
+            .filter_map(|(path, bytes)| {
+                Some((
+                    path.strip_prefix(&dir).ok()?.to_string_lossy().into_owned(),
+                    "file",
+                    bytes.clone(),
+                ))
+            })
+            .filter(|(relative, _, _)| !relative.is_empty())
+            .collect();
+        (!entries.is_empty()).then(|| digest(entries.into_iter()))
+    }
+
     fn read(&self, path: &Path) -> Result<Vec<u8>, VfsError> {
         let path = normalize(path);
         match self.files.get(&path) {

@@ -8,6 +8,7 @@ mod cli;
 mod examples;
 mod json_contract;
 mod model;
+mod plan;
 mod remix;
 mod support;
 mod tools;

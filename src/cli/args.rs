@@ -31,6 +31,8 @@ pub enum Command {
     Build(BuildArgs),
     /// Print the resolved configuration and the derived OS model as JSON.
     Eval(EvalArgs),
+    /// Show the build plan: every artifact, the step and tool that make it, its content hash.
+    Plan(PlanArgs),
     /// Show a value, where it was set, and every definition it overrode.
     Why(WhyArgs),
     /// Show the trust chain, link by link: verified, measured, encrypted or unprotected.
@@ -62,6 +64,28 @@ pub struct BuildArgs {
     /// Write nothing; exit 1 and list the differences when DIR is not what pcfg would write.
     #[arg(long)]
     pub check: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// The entry file, e.g. `system.pcfg`.
+    pub file: PathBuf,
+
+    /// `human` (the default), `json` (version 1), `dot` (Graphviz) or `mermaid`.
+    #[arg(long = "as", value_enum, value_name = "FORM")]
+    pub plan_format: Option<PlanFormat>,
+
+    /// A plan saved with `--as json`: list the steps whose ids changed since, and why.
+    #[arg(long, value_name = "OLD_PLAN.json")]
+    pub since: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Human,
+    Json,
+    Dot,
+    Mermaid,
 }
 
 #[derive(Debug, clap::Args)]

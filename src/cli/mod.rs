@@ -8,6 +8,7 @@ mod check;
 mod eval;
 mod model_json;
 mod output;
+mod plan;
 mod trust;
 mod why;
 
@@ -19,6 +20,7 @@ use clap::Parser as _;
 pub use args::Args;
 pub use build::write_tree;
 use output::Output;
+pub use plan::{PlanJson, StepJson};
 
 /// Exit status: the input is fine (warnings allowed).
 pub const EXIT_OK: u8 = 0;
@@ -109,6 +111,7 @@ fn dispatch(args: &Args, output: &Output, out: &mut dyn Write) -> Result<u8, Fai
         args::Command::Check(check) => check::run(check, output, out),
         args::Command::Build(build) => build::run(build, output, out),
         args::Command::Eval(eval) => eval::run(eval, output, out),
+        args::Command::Plan(plan) => plan::run(plan, output, out),
         args::Command::Why(why) => why::run(why, output, out),
         args::Command::Trust(trust) => trust::run(trust, output, out),
         args::Command::Explain(explain) => match &explain.code {

@@ -35,7 +35,7 @@ struct Location {
 
 /// The SHA-256 of `bytes`, in lower-case hex.
 #[must_use]
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .fold(String::with_capacity(64), |mut hex, b| {

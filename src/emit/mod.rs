@@ -8,6 +8,7 @@ mod extension;
 mod ini;
 mod kernel;
 mod manifest;
+pub use manifest::sha256_hex;
 mod mkosi;
 mod repart;
 mod sysupdate;

@@ -1,0 +1,260 @@
+//! `pcfg plan FILE`: the build plan in topological order — for people, as JSON (version 1), as
+//! Graphviz `dot` or Mermaid for pictures — and `--since OLD.json`: the steps whose ids changed,
+//! and why.
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::args::{Format, PlanArgs, PlanFormat};
+use super::eval::resolved_or_report;
+use super::output::Output;
+use super::{Failure, EXIT_INPUT, EXIT_OK};
+use crate::compile;
+use crate::emit::{self, sha256_hex, Source};
+use crate::graph::Plan;
+use crate::plan::{plan, Inputs};
+use crate::vfs::RealFs;
+
+/// The JSON form of a plan, version 1 (see the book's "Build plan" chapter).
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanJson {
+    pub steps: Vec<StepJson>,
+    pub version: u32,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepJson {
+    pub args: Vec<String>,
+    pub id: String,
+    pub kind: String,
+    pub name: String,
+    pub needs: Vec<String>,
+    pub outputs: Vec<String>,
+    /// Each parameter's SHA-256: enough to say which one changed.
+    pub params: std::collections::BTreeMap<String, String>,
+    pub tool: Option<String>,
+}
+
+pub(super) fn run(args: &PlanArgs, output: &Output, out: &mut dyn Write) -> Result<u8, Failure> {
+    let compilation = compile::check(&RealFs, &args.file)?;
+    if resolved_or_report(&compilation, output, out)?.is_none() {
+        return Ok(EXIT_INPUT);
+    }
+    let Some(model) = &compilation.model else {
+        return Ok(EXIT_INPUT);
+    };
+    let entry_name = args
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let entry_dir = args.file.parent().unwrap_or(Path::new(""));
+    let source = Source {
+        entry_name: &entry_name,
+        entry_dir,
+        entry_from_output: Path::new(""),
+    };
+    let files = emit::emit(model, &compilation.sources, &source);
+    let inputs = Inputs::read(model, &RealFs, entry_dir);
+    let plan = plan(model, &files, &inputs).map_err(|e| Failure::Message(e.to_string()))?;
+    let json = to_json(&plan);
+    if let Some(old) = &args.since {
+        let text = std::fs::read_to_string(old)
+            .map_err(|e| Failure::usage(format!("cannot read `{}`: {e}", old.display())))?;
+        let old: PlanJson = serde_json::from_str(&text).map_err(|e| {
+            Failure::usage(format!(
+                "`{}` is not a plan (pcfg plan --format json): {e}",
+                old.display()
+            ))
+        })?;
+        out.write_all(since(&old, &json).as_bytes())?;
+        return Ok(EXIT_OK);
+    }
+    let text = match (args.plan_format, output.format) {
+        (Some(PlanFormat::Dot), _) => dot(&plan),
+        (Some(PlanFormat::Mermaid), _) => mermaid(&plan),
+        (Some(PlanFormat::Json), _) | (None, Format::Json) => {
+            let mut text = serde_json::to_string_pretty(&json)?;
+            text.push('\n');
+            text
+        }
+        (Some(PlanFormat::Human) | None, _) => human(&plan),
+    };
+    out.write_all(text.as_bytes())?;
+    Ok(EXIT_OK)
+}
+
+fn to_json(plan: &Plan) -> PlanJson {
+    PlanJson {
+        steps: plan
+            .steps
+            .iter()
+            .map(|s| StepJson {
+                args: s.spec.args.clone(),
+                id: s.id.clone(),
+                kind: s.spec.kind.to_owned(),
+                name: s.spec.name.clone(),
+                needs: s.spec.needs.clone(),
+                outputs: s.spec.outputs.clone(),
+                params: s
+                    .spec
+                    .params
+                    .iter()
+                    .map(|(k, v)| (k.clone(), sha256_hex(v.as_bytes())))
+                    .collect(),
+                tool: s.spec.tool.map(str::to_owned),
+            })
+            .collect(),
+        version: 1,
+    }
+}
+
+fn human(plan: &Plan) -> String {
+    let width = plan
+        .steps
+        .iter()
+        .map(|s| s.spec.name.len())
+        .max()
+        .unwrap_or(0);
+    let mut text = String::new();
+    for step in &plan.steps {
+        let tool = step.spec.tool.map_or_else(
+            || "(input)".to_owned(),
+            |t| {
+                format!("{t} {}", step.spec.args.join(" "))
+                    .trim_end()
+                    .to_owned()
+            },
+        );
+        let _ = write!(
+            text,
+            "{}  {:<width$}  {tool}",
+            &step.id[..12],
+            step.spec.name
+        );
+        if !step.spec.needs.is_empty() {
+            let _ = write!(text, "  ← {}", step.spec.needs.join(", "));
+        }
+        text.push('\n');
+    }
+    text
+}
+
+fn node_id(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+fn dot(plan: &Plan) -> String {
+    let mut text = String::from(
+        "digraph plan {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n",
+    );
+    for step in &plan.steps {
+        let tool = step.spec.tool.unwrap_or("input");
+        let shape = if step.spec.tool.is_none() {
+            ", shape=ellipse"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            text,
+            "  {} [label=\"{}\\n{tool}\\n{}\"{shape}];",
+            node_id(&step.spec.name),
+            step.spec.name,
+            &step.id[..12]
+        );
+    }
+    for step in &plan.steps {
+        for need in &step.spec.needs {
+            let _ = writeln!(text, "  {} -> {};", node_id(need), node_id(&step.spec.name));
+        }
+    }
+    text.push_str("}\n");
+    text
+}
+
+fn mermaid(plan: &Plan) -> String {
+    let mut text = String::from("graph LR\n");
+    for step in &plan.steps {
+        let tool = step.spec.tool.unwrap_or("input");
+        let _ = writeln!(
+            text,
+            "  {}[\"{}<br/>{tool}\"]",
+            node_id(&step.spec.name),
+            step.spec.name
+        );
+    }
+    for step in &plan.steps {
+        for need in &step.spec.needs {
+            let _ = writeln!(text, "  {} --> {}", node_id(need), node_id(&step.spec.name));
+        }
+    }
+    text
+}
+
+/// The steps whose ids differ from `old`, each with why: new, removed, a parameter that
+/// changed, or a step it needs that changed.
+fn since(old: &PlanJson, new: &PlanJson) -> String {
+    let find = |plan: &'_ PlanJson, name: &str| {
+        plan.steps
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| (s.id.clone(), s.params.clone(), s.needs.clone()))
+    };
+    let mut text = String::new();
+    let mut changed = 0;
+    for step in &new.steps {
+        let Some((old_id, old_params, old_needs)) = find(old, &step.name) else {
+            let _ = writeln!(text, "{}  new", step.name);
+            changed += 1;
+            continue;
+        };
+        if old_id == step.id {
+            continue;
+        }
+        changed += 1;
+        let mut reasons: Vec<String> = step
+            .params
+            .iter()
+            .filter(|(k, v)| old_params.get(*k) != Some(*v))
+            .map(|(k, _)| format!("parameter `{k}` changed"))
+            .collect();
+        reasons.extend(
+            old_params
+                .keys()
+                .filter(|k| !step.params.contains_key(*k))
+                .map(|k| format!("parameter `{k}` removed")),
+        );
+        for need in &step.needs {
+            let before = find(old, need).map(|(id, _, _)| id);
+            let after = new
+                .steps
+                .iter()
+                .find(|s| &s.name == need)
+                .map(|s| s.id.clone());
+            if before != after {
+                reasons.push(format!("needs `{need}`, which changed"));
+            }
+        }
+        if old_needs != step.needs {
+            reasons.push("needs other steps".to_owned());
+        }
+        let _ = writeln!(text, "{}  {}", step.name, reasons.join("; "));
+    }
+    for step in old
+        .steps
+        .iter()
+        .filter(|s| !new.steps.iter().any(|n| n.name == s.name))
+    {
+        let _ = writeln!(text, "{}  removed", step.name);
+        changed += 1;
+    }
+    let _ = writeln!(text, "{changed} of {} steps changed", new.steps.len());
+    text
+}

@@ -1,0 +1,216 @@
+//! The build plan: what each single-line remix of ParticleOS changes, and nothing else; the
+//! plan's JSON contract; the pictures.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use pcfg::emit::{self, Source};
+use pcfg::graph::Plan;
+use pcfg::plan::{plan, Inputs};
+use pcfg::vfs::MemoryFs;
+
+use crate::support::pcfg;
+
+/// The plan of `import "std/particleos"` followed by `remix`.
+fn plan_of(remix: &str) -> Plan {
+    let mut fs = MemoryFs::new();
+    fs.insert(
+        "system.pcfg",
+        format!("import \"std/particleos\"\n{remix}\n"),
+    );
+    fs.insert("mkosi.crt", "a certificate");
+    fs.insert("other.crt", "another certificate");
+    fs.insert("ext/tools/usr/bin/tool", "#!/bin/sh\n");
+    let compilation = pcfg::compile::check(&fs, Path::new("system.pcfg")).expect("readable");
+    assert!(
+        !compilation.has_errors(),
+        "{remix}: {:?}",
+        compilation.diagnostics
+    );
+    let model = compilation.model.expect("model");
+    let source = Source {
+        entry_name: "system.pcfg",
+        entry_dir: Path::new(""),
+        entry_from_output: Path::new(""),
+    };
+    let files = emit::emit(&model, &compilation.sources, &source);
+    plan(&model, &files, &Inputs::read(&model, &fs, Path::new(""))).expect("a plan")
+}
+
+/// The steps whose ids differ (or that are new) in `after`.
+fn changed(before: &Plan, after: &Plan) -> BTreeSet<String> {
+    after
+        .steps
+        .iter()
+        .filter(|s| before.step(&s.spec.name).map(|b| &b.id) != Some(&s.id))
+        .map(|s| s.spec.name.clone())
+        .collect()
+}
+
+fn set(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|n| (*n).to_owned()).collect()
+}
+
+/// Everything made from the `/usr` tree: the images, the command line with its `usrhash=`, the
+/// UKI and its profiles, the ESP, the disk, the update artifacts.
+const FROM_USR_TREE: &[&str] = &[
+    "usr-tree",
+    "usr-image",
+    "usr-verity",
+    "usr-verity-sig",
+    "cmdline",
+    "uki",
+    "uki-profile:factory-reset",
+    "uki-profile:emergency",
+    "esp",
+    "disk-image",
+    "update:obs",
+];
+
+fn with(extra: &[&str], base: &[&str]) -> BTreeSet<String> {
+    set(extra).union(&set(base)).cloned().collect()
+}
+
+#[test]
+fn single_line_remixes_change_exactly_what_they_should() {
+    let base = plan_of("");
+    let cases: &[(&str, BTreeSet<String>)] = &[
+        // State partitions are made at first boot from definitions inside /usr: the definitions
+        // and everything made from /usr change, nothing upstream (packages, base, keys).
+        (
+            "partition.home.size-min = 2G",
+            with(&["definitions:first-boot"], FROM_USR_TREE),
+        ),
+        (
+            "partition.usr.size-max = 30G",
+            with(&["definitions:first-boot"], FROM_USR_TREE),
+        ),
+        (
+            "remove partition.swap",
+            with(&["definitions:first-boot"], FROM_USR_TREE),
+        ),
+        (
+            "partition.esp.size = 2G",
+            with(&["definitions:first-boot"], FROM_USR_TREE),
+        ),
+        // A package changes the base tree and everything downstream.
+        (
+            "system.packages += [\"vim\"]",
+            with(&["packages", "base-tree"], FROM_USR_TREE),
+        ),
+        // The name is in os-release, the transfers' patterns and the image filter.
+        (
+            "system.name = \"MyOS\"",
+            with(&["definitions:updates"], FROM_USR_TREE),
+        ),
+        (
+            "update.tries = 5",
+            with(&["definitions:updates"], FROM_USR_TREE),
+        ),
+        (
+            "system.cmdline += [\"quiet\"]",
+            set(&[
+                "cmdline",
+                "uki",
+                "uki-profile:factory-reset",
+                "uki-profile:emergency",
+                "esp",
+                "disk-image",
+                "update:obs",
+            ]),
+        ),
+        (
+            "trust.key = \"other.key\"\ntrust.cert = \"other.crt\"",
+            set(&[
+                "key:secure-boot",
+                "key:verity",
+                "key:pcr-policy",
+                "usr-verity-sig",
+                "uki",
+                "uki-profile:factory-reset",
+                "uki-profile:emergency",
+                "esp",
+                "disk-image",
+                "update:obs",
+            ]),
+        ),
+        (
+            "extension tools { kind = sysext, source = \"ext/tools\" }",
+            set(&["source:tools", "extension:tools"]),
+        ),
+        (
+            "update.channel.stable.source = \"https://example.org/os/\"",
+            set(&["update:stable"]),
+        ),
+        (
+            "uki-profile debug { title = \"Debug\", cmdline = [\"debug\"] }",
+            set(&["uki-profile:debug", "esp", "disk-image"]),
+        ),
+        ("disk.size = 64G", set(&["disk-image"])),
+    ];
+    for (remix, expected) in cases {
+        assert_eq!(&changed(&base, &plan_of(remix)), expected, "{remix}");
+    }
+}
+
+#[test]
+fn extension_trees_are_hashed_by_content() {
+    let mut fs = MemoryFs::new();
+    fs.insert("a/usr/bin/x", "1");
+    let before = pcfg::vfs::Vfs::tree_digest(&fs, Path::new("a")).expect("a digest");
+    fs.insert("a/usr/bin/x", "2");
+    let after = pcfg::vfs::Vfs::tree_digest(&fs, Path::new("a")).expect("a digest");
+    assert_ne!(before, after);
+    assert_eq!(pcfg::vfs::Vfs::tree_digest(&fs, Path::new("missing")), None);
+}
+
+#[test]
+fn plan_json_v1_and_since() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = pcfg(&["plan", "--as", "json", "examples/particleos.pcfg"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let plan: pcfg::cli::PlanJson = serde_json::from_str(&run.stdout).expect("the v1 schema");
+    assert_eq!(plan.version, 1);
+    assert!(plan.steps.iter().all(|s| s.id.len() == 64));
+    // Topological: every step comes after what it needs.
+    for (i, step) in plan.steps.iter().enumerate() {
+        for need in &step.needs {
+            assert!(
+                plan.steps[..i].iter().any(|s| &s.name == need),
+                "{} before {need}",
+                step.name
+            );
+        }
+    }
+    let old = dir.path().join("old.json");
+    std::fs::write(&old, &run.stdout).expect("write");
+    let same = pcfg(&[
+        "plan",
+        "--since",
+        old.to_str().expect("utf-8"),
+        "examples/particleos.pcfg",
+    ]);
+    assert!(
+        same.stdout
+            .ends_with(&format!("0 of {} steps changed\n", plan.steps.len())),
+        "{}",
+        same.stdout
+    );
+    let remix = pcfg(&[
+        "plan",
+        "--since",
+        old.to_str().expect("utf-8"),
+        "examples/remix.pcfg",
+    ]);
+    assert_eq!(remix.code, 0, "{}", remix.stderr);
+    insta::assert_snapshot!(remix.stdout);
+}
+
+#[test]
+fn plan_pictures_and_human_form() {
+    for form in ["human", "dot", "mermaid"] {
+        let run = pcfg(&["plan", "--as", form, "examples/particleos.pcfg"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        insta::assert_snapshot!(format!("plan-{form}"), run.stdout);
+    }
+}
