@@ -74,6 +74,7 @@ fn run(vfs: &dyn Vfs, entry: &Path, work: Work) -> usize {
         entry_name: "system.pcfg",
         entry_dir: Path::new(""),
         entry_from_output: Path::new(""),
+        lock: None,
     };
     emit::emit(model, &compilation.sources, &source).len()
 }

@@ -9,6 +9,7 @@ pub mod compile;
 pub mod diag;
 pub mod emit;
 pub mod graph;
+pub mod lock;
 pub mod model;
 pub mod plan;
 pub mod resolve;

@@ -38,6 +38,7 @@ fn build(path: &str) -> (Model, Vec<File>) {
             entry_name: &name,
             entry_dir: path.parent().expect("dir"),
             entry_from_output: Path::new(""),
+            lock: None,
         },
     );
     (model, files)

@@ -7,6 +7,7 @@ mod catalogue;
 mod cli;
 mod examples;
 mod json_contract;
+mod lock;
 mod model;
 mod plan;
 mod remix;

@@ -32,6 +32,7 @@ fn plan_of(remix: &str) -> Plan {
         entry_name: "system.pcfg",
         entry_dir: Path::new(""),
         entry_from_output: Path::new(""),
+        lock: None,
     };
     let files = emit::emit(&model, &compilation.sources, &source);
     plan(&model, &files, &Inputs::read(&model, &fs, Path::new(""))).expect("a plan")

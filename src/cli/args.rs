@@ -35,6 +35,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// Show a value, where it was set, and every definition it overrode.
     Why(WhyArgs),
+    /// Record the SHA-256 of every input (files, extension trees) in `FILE.lock`.
+    Lock(LockArgs),
     /// Show the trust chain, link by link: verified, measured, encrypted or unprotected.
     Trust(TrustArgs),
     /// Explain a diagnostic code: what it checks, why, an example and the fix.
@@ -50,6 +52,10 @@ pub struct CheckArgs {
     /// Exit 1 when there are warnings.
     #[arg(long)]
     pub deny_warnings: bool,
+
+    /// Also compare every input with the lock file (`FILE.lock`, written by `pcfg lock`).
+    #[arg(long)]
+    pub locked: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -105,6 +111,12 @@ pub struct WhyArgs {
 
     /// A dotted path, e.g. `partition.usr.size-max`.
     pub path: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LockArgs {
+    /// The entry file, e.g. `system.pcfg`; the lock file is `system.pcfg.lock` beside it.
+    pub file: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]

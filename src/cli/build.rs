@@ -31,10 +31,12 @@ pub(super) fn run(args: &BuildArgs, output: &Output, out: &mut dyn Write) -> Res
         .unwrap_or_default();
     let entry_dir = args.file.parent().unwrap_or(Path::new(""));
     let entry_from_output = entry_from_output(entry_dir, &args.output)?;
+    let lock = super::lock::lock_digest(&args.file);
     let source = Source {
         entry_name: &entry_name,
         entry_dir,
         entry_from_output: &entry_from_output,
+        lock: lock.as_deref(),
     };
     let files = emit::emit(model, &compilation.sources, &source);
     if args.check {

@@ -15,7 +15,11 @@ pub(super) fn run(args: &CheckArgs, output: &Output, out: &mut dyn Write) -> Res
     let files = collect(&args.paths)?;
     let mut compilations: Vec<Compilation> = Vec::with_capacity(files.len());
     for file in &files {
-        compilations.push(compile::check(&RealFs, file)?);
+        let mut compilation = compile::check(&RealFs, file)?;
+        if args.locked && !compilation.has_errors() {
+            super::lock::verify(file, &mut compilation);
+        }
+        compilations.push(compilation);
     }
     let parts: Vec<_> = compilations
         .iter()

@@ -58,6 +58,7 @@ pub(super) fn run(args: &PlanArgs, output: &Output, out: &mut dyn Write) -> Resu
         entry_name: &entry_name,
         entry_dir,
         entry_from_output: Path::new(""),
+        lock: None,
     };
     let files = emit::emit(model, &compilation.sources, &source);
     let inputs = Inputs::read(model, &RealFs, entry_dir);

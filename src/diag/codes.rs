@@ -101,6 +101,9 @@ codes! {
     UpdateWithoutVersionedPartition => "update-without-versioned-partition", Error;
     EspTooSmall => "esp-too-small", Error;
     UnsupportedBySystemd => "unsupported-by-systemd", Error;
+    // The lock file
+    LockMismatch => "lock-mismatch", Error;
+    LockMissing => "lock-missing", Error;
 }
 
 impl std::fmt::Display for Code {

@@ -14,6 +14,8 @@ pub(crate) const PATH: &str = "manifest.json";
 #[derive(Serialize)]
 struct Manifest<'a> {
     files: Vec<Entry<'a>>,
+    /// The SHA-256 of the lock file the build used, or `null`.
+    lock: Option<&'a str>,
     source: &'a str,
     version: u32,
 }
@@ -66,6 +68,7 @@ pub(crate) fn emit(files: &[File], sources: &SourceMap, source: &Source<'_>) -> 
                 sha256: sha256_hex(f.contents.as_bytes()),
             })
             .collect(),
+        lock: source.lock,
         source: source.entry_name,
         version: 1,
     };

@@ -37,6 +37,8 @@ pub struct Source<'a> {
     /// relative paths of the configuration (keys, extension sources) in files that tools read
     /// from the output directory. Empty when the two are the same.
     pub entry_from_output: &'a Path,
+    /// The SHA-256 of the lock file, when there is one: `manifest.json` records it.
+    pub lock: Option<&'a str>,
 }
 
 impl Source<'_> {

@@ -1,0 +1,197 @@
+//! The lock file, `FILE.lock`: the SHA-256 of every file the configuration is made of (the entry
+//! file, its imports, the standard library modules) and of every extension source tree, in
+//! TOML sorted by name. `pcfg check --locked` reports each input that no longer matches.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::compile::Compilation;
+use crate::diag::{Code, Diagnostic, Label};
+use crate::emit::{sha256_hex, Source};
+use crate::model::Model;
+use crate::source::{FileId, Span};
+use crate::vfs::Vfs;
+
+/// The lock file's format version.
+pub const VERSION: u32 = 1;
+
+/// What a lock file records.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lock {
+    pub version: u32,
+    /// Source files by name (relative to the entry file, `std/NAME` for the standard library).
+    pub files: BTreeMap<String, String>,
+    /// Extension source trees by the path the configuration gives; `missing` when absent.
+    #[serde(default)]
+    pub trees: BTreeMap<String, String>,
+}
+
+/// The path of the lock file of `entry`: `system.pcfg` → `system.pcfg.lock`.
+#[must_use]
+pub fn path_of(entry: &Path) -> PathBuf {
+    let mut name = entry.as_os_str().to_owned();
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
+impl Lock {
+    /// The lock of a compilation as it is now.
+    #[must_use]
+    pub fn of(
+        compilation: &Compilation,
+        model: Option<&Model>,
+        vfs: &dyn Vfs,
+        source: &Source<'_>,
+    ) -> Lock {
+        let files = compilation
+            .sources
+            .files()
+            .map(|(_, file)| (source.name_of(file), sha256_hex(file.text.as_bytes())))
+            .collect();
+        let trees = model
+            .map(|m| {
+                m.extensions
+                    .iter()
+                    .filter_map(|e| e.source.value.as_ref())
+                    .map(|tree| {
+                        (
+                            tree.clone(),
+                            vfs.tree_digest(&source.entry_dir.join(tree))
+                                .unwrap_or_else(|| "missing".to_owned()),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Lock {
+            version: VERSION,
+            files,
+            trees,
+        }
+    }
+
+    /// The TOML text, with a header saying what it is.
+    #[must_use]
+    pub fn render(&self, entry_name: &str) -> String {
+        let body = toml::to_string(self).unwrap_or_default();
+        format!("# The inputs of {entry_name}, by SHA-256. `pcfg lock {entry_name}` writes this file;\n# `pcfg check --locked` fails when an input no longer matches.\n{body}")
+    }
+
+    /// Parses a lock file.
+    ///
+    /// # Errors
+    /// When the text is not a lock file of this version.
+    pub fn parse(text: &str) -> Result<Lock, String> {
+        let lock: Lock = toml::from_str(text).map_err(|e| e.message().to_owned())?;
+        if lock.version != VERSION {
+            return Err(format!(
+                "lock file version {} (this pcfg writes {VERSION})",
+                lock.version
+            ));
+        }
+        Ok(lock)
+    }
+
+    /// A diagnostic for each input of `current` that does not match `self` (the locked state).
+    #[must_use]
+    pub fn verify(
+        &self,
+        current: &Lock,
+        compilation: &Compilation,
+        model: Option<&Model>,
+        source: &Source<'_>,
+        lock_name: &str,
+    ) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for (id, file) in compilation.sources.files() {
+            let name = source.name_of(file);
+            let (Some(now), locked) = (current.files.get(&name), self.files.get(&name)) else {
+                continue;
+            };
+            if locked == Some(now) {
+                continue;
+            }
+            let what = if locked.is_some() {
+                "changed since it was locked"
+            } else {
+                "is not in the lock file"
+            };
+            out.push(
+                Diagnostic::new(
+                    Code::LockMismatch,
+                    format!("`{name}` {what}"),
+                    Label::new(import_span(compilation, id), "this input"),
+                )
+                .with_help(format!(
+                    "review the change, then run `pcfg lock` to record it in `{lock_name}`"
+                )),
+            );
+        }
+        for (tree, now) in &current.trees {
+            if self.trees.get(tree) == Some(now) {
+                continue;
+            }
+            let at = model
+                .and_then(|m| {
+                    m.extensions
+                        .iter()
+                        .find(|e| e.source.value.as_ref() == Some(tree))
+                })
+                .and_then(|e| e.source.at)
+                .unwrap_or_else(|| entry_start(compilation));
+            let what = if self.trees.contains_key(tree) {
+                "changed since it was locked"
+            } else {
+                "is not in the lock file"
+            };
+            out.push(
+                Diagnostic::new(
+                    Code::LockMismatch,
+                    format!("the extension tree `{tree}` {what}"),
+                    Label::new(at, "this source tree"),
+                )
+                .with_help(format!(
+                    "review the change, then run `pcfg lock` to record it in `{lock_name}`"
+                )),
+            );
+        }
+        for name in self
+            .files
+            .keys()
+            .filter(|n| !current.files.contains_key(*n))
+        {
+            out.push(
+                Diagnostic::new(
+                    Code::LockMismatch,
+                    format!("`{name}` is locked but no longer part of the configuration"),
+                    Label::new(entry_start(compilation), "the configuration"),
+                )
+                .with_help(format!("run `pcfg lock` to drop it from `{lock_name}`")),
+            );
+        }
+        out
+    }
+}
+
+/// Where a file enters the configuration: the import statement that first loaded it, or the
+/// start of the entry file.
+fn import_span(compilation: &Compilation, file: FileId) -> Span {
+    compilation
+        .resolved
+        .as_ref()
+        .and_then(|r| r.layers.layers.iter().find(|l| l.file == file))
+        .and_then(|l| l.chain.last().copied())
+        .unwrap_or_else(|| Span::new(file, 0, 0))
+}
+
+fn entry_start(compilation: &Compilation) -> Span {
+    let entry = compilation
+        .resolved
+        .as_ref()
+        .and_then(|r| r.layers.layers.get(r.layers.entry()))
+        .map_or(FileId(0), |l| l.file);
+    Span::new(entry, 0, 0)
+}

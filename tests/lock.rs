@@ -1,0 +1,93 @@
+//! The lock file: `pcfg lock` records every input, `pcfg check --locked` reports what changed,
+//! `pcfg build` records the lock's hash.
+
+use crate::support::pcfg_in;
+
+/// A directory with the remix and its base, and extension trees for the remix's sysexts.
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for name in ["remix.pcfg", "particleos.pcfg"] {
+        std::fs::copy(root.join("examples").join(name), dir.path().join(name)).expect("copy");
+    }
+    for tree in [
+        "extensions/devtools/usr/bin",
+        "extensions/toolchain-libs/usr/lib",
+    ] {
+        std::fs::create_dir_all(dir.path().join(tree)).expect("mkdir");
+    }
+    std::fs::write(
+        dir.path().join("extensions/devtools/usr/bin/cc"),
+        "#!/bin/sh\n",
+    )
+    .expect("write");
+    dir
+}
+
+#[test]
+fn a_locked_configuration_checks_clean_until_an_input_changes() {
+    let dir = project();
+    let lock = pcfg_in(dir.path(), &["lock", "remix.pcfg"]);
+    assert_eq!(lock.code, 0, "{}", lock.transcript());
+    assert_eq!(
+        lock.stdout,
+        "locked 2 files and 2 trees in remix.pcfg.lock\n"
+    );
+    let text = std::fs::read_to_string(dir.path().join("remix.pcfg.lock")).expect("a lock file");
+    assert!(
+        text.contains("[files]")
+            && text.contains("\"particleos.pcfg\" = \"")
+            && text.contains("\"extensions/devtools\" = \""),
+        "{text}"
+    );
+    assert!(!text.contains("missing"), "{text}");
+    assert_eq!(
+        pcfg_in(dir.path(), &["check", "--locked", "remix.pcfg"]).code,
+        0
+    );
+
+    // The base changes, and an extension tree does.
+    let base = dir.path().join("particleos.pcfg");
+    let changed = std::fs::read_to_string(&base)
+        .expect("read")
+        .replace("size-max = 20G", "size-max = 21G");
+    std::fs::write(&base, changed).expect("write");
+    std::fs::write(
+        dir.path().join("extensions/devtools/usr/bin/cc"),
+        "#!/bin/sh\nexit 1\n",
+    )
+    .expect("write");
+    let run = pcfg_in(dir.path(), &["check", "--locked", "remix.pcfg"]);
+    assert_eq!(run.code, 1);
+    insta::assert_snapshot!(run.transcript());
+    // Locking again accepts the change.
+    assert_eq!(pcfg_in(dir.path(), &["lock", "remix.pcfg"]).code, 0);
+    assert_eq!(
+        pcfg_in(dir.path(), &["check", "--locked", "remix.pcfg"]).code,
+        0
+    );
+}
+
+#[test]
+fn a_locked_check_without_a_lock_file_fails() {
+    let dir = project();
+    let run = pcfg_in(dir.path(), &["check", "--locked", "remix.pcfg"]);
+    assert_eq!(run.code, 1);
+    insta::assert_snapshot!(run.transcript());
+}
+
+#[test]
+fn the_build_records_the_lock() {
+    let dir = project();
+    assert_eq!(pcfg_in(dir.path(), &["lock", "remix.pcfg"]).code, 0);
+    assert_eq!(
+        pcfg_in(dir.path(), &["build", "remix.pcfg", "-o", "out"]).code,
+        0
+    );
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/manifest.json")).expect("manifest"),
+    )
+    .expect("json");
+    let lock = std::fs::read(dir.path().join("remix.pcfg.lock")).expect("lock");
+    assert_eq!(manifest["lock"], pcfg::emit::sha256_hex(&lock));
+}
