@@ -1,5 +1,6 @@
-//! Any bytes, as an entry file and as the file it imports: the whole front end (parse, resolve,
-//! validate, render) must never panic, and every span must fall on character boundaries.
+//! Any bytes, as an entry file and as the file it imports: the whole pipeline (parse, resolve,
+//! validate, lower, check, emit, plan, render) must never panic, and every span must fall on
+//! character boundaries.
 #![no_main]
 
 use std::path::Path;
@@ -15,6 +16,12 @@ fuzz_target!(|data: &[u8]| {
     let Ok(compilation) = pcfg::compile::check(&fs, Path::new("system.pcfg")) else {
         return;
     };
+    // What compiles also emits and plans without panicking.
+    if let Some(model) = &compilation.model {
+        let source = pcfg::emit::Source { entry_name: "system.pcfg", entry_dir: Path::new(""), entry_from_output: Path::new(""), lock: None };
+        let files = pcfg::emit::emit(model, &compilation.sources, &source);
+        let _ = pcfg::plan::plan(model, &files, &pcfg::plan::Inputs::read(model, &fs, Path::new("")));
+    }
     for diagnostic in &compilation.diagnostics {
         let text = &compilation.sources.get(diagnostic.primary.span.file).text;
         assert!(text.is_char_boundary(diagnostic.primary.span.start as usize));
