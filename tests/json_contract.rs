@@ -229,3 +229,42 @@ fn eval_json_v1() {
     }
     assert_eq!(model["layout"].as_array().map(Vec::len), Some(10));
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanV1 {
+    version: u32,
+    steps: Vec<PlanStep>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanStep {
+    name: String,
+    id: String,
+    kind: String,
+    tool: Option<String>,
+    args: Vec<String>,
+    needs: Vec<String>,
+    outputs: Vec<String>,
+    params: std::collections::BTreeMap<String, String>,
+}
+
+#[test]
+fn plan_json_v1() {
+    for example in ["minimal", "particleos", "remix"] {
+        let run = pcfg(&["plan", "--as", "json", &format!("examples/{example}.pcfg")]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let plan: PlanV1 = serde_json::from_str(&run.stdout).expect("the plan schema");
+        assert_eq!(plan.version, 1);
+        for step in &plan.steps {
+            assert_eq!(step.id.len(), 64, "{}", step.name);
+            assert!(step.params.values().all(|v| v.len() == 64), "{}", step.name);
+            assert_eq!(step.tool.is_none(), step.kind == "input", "{}", step.name);
+            assert!(
+                step.args.iter().all(|a| !a.is_empty())
+                    && step.outputs.iter().all(|o| !o.starts_with('/'))
+            );
+        }
+    }
+}
