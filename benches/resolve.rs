@@ -76,7 +76,13 @@ fn run(vfs: &dyn Vfs, entry: &Path, work: Work) -> usize {
         entry_from_output: Path::new(""),
         lock: None,
     };
-    emit::emit(model, &compilation.sources, &source).len()
+    emit::emit(
+        model,
+        &compilation.sources,
+        &source,
+        &pcfg::plan::Inputs::default(),
+    )
+    .len()
 }
 
 fn measure(name: &str, vfs: &dyn Vfs, entry: &Path) -> Duration {

@@ -31,16 +31,15 @@ fn build(path: &str) -> (Model, Vec<File>) {
         .expect("name")
         .to_string_lossy()
         .into_owned();
-    let files = emit::emit(
-        &model,
-        &compilation.sources,
-        &Source {
-            entry_name: &name,
-            entry_dir: path.parent().expect("dir"),
-            entry_from_output: Path::new(""),
-            lock: None,
-        },
-    );
+    let entry_dir = path.parent().expect("dir");
+    let source = Source {
+        entry_name: &name,
+        entry_dir,
+        entry_from_output: Path::new(""),
+        lock: None,
+    };
+    let inputs = pcfg::plan::Inputs::read(&model, &pcfg::vfs::RealFs, entry_dir);
+    let files = emit::emit(&model, &compilation.sources, &source, &inputs);
     (model, files)
 }
 

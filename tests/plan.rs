@@ -34,7 +34,7 @@ fn plan_of(remix: &str) -> Plan {
         entry_from_output: Path::new(""),
         lock: None,
     };
-    let files = emit::emit(&model, &compilation.sources, &source);
+    let files = emit::artifacts(&model, &source);
     plan(&model, &files, &Inputs::read(&model, &fs, Path::new(""))).expect("a plan")
 }
 
@@ -213,5 +213,40 @@ fn plan_pictures_and_human_form() {
         let run = pcfg(&["plan", "--as", form, "examples/particleos.pcfg"]);
         assert_eq!(run.code, 0, "{}", run.stderr);
         insta::assert_snapshot!(format!("plan-{form}"), run.stdout);
+    }
+}
+
+#[test]
+fn ninja_runs_the_plan_in_the_output_directory() {
+    for example in ["particleos", "remix"] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("out");
+        let run = pcfg(&[
+            "build",
+            &format!("examples/{example}.pcfg"),
+            "-o",
+            out.to_str().expect("utf-8"),
+        ]);
+        assert_eq!(run.code, 0, "{}", run.transcript());
+        let ninja = crate::support::test_tool_on_path("ninja");
+        let dry = std::process::Command::new(&ninja)
+            .arg("-n")
+            .current_dir(&out)
+            .output()
+            .expect("ninja runs");
+        let stdout = String::from_utf8_lossy(&dry.stdout);
+        assert!(
+            dry.status.success(),
+            "{example}: {stdout}{}",
+            String::from_utf8_lossy(&dry.stderr)
+        );
+        assert!(stdout.contains("mkosi build"), "{stdout}");
+        assert!(stdout.contains("publish publish/obs"), "{stdout}");
+        // The file `pcfg plan --as ninja` prints is the one the build wrote.
+        let printed = pcfg(&["plan", "--as", "ninja", &format!("examples/{example}.pcfg")]);
+        assert_eq!(
+            printed.stdout,
+            std::fs::read_to_string(out.join("build.ninja")).expect("build.ninja")
+        );
     }
 }

@@ -97,3 +97,16 @@ pub(crate) fn test_tool(name: &str) -> std::path::PathBuf {
     );
     path
 }
+
+/// A tool that `scripts/test-tools` installs with apt-get, found on `PATH`.
+///
+/// # Panics
+/// When it is missing.
+pub(crate) fn test_tool_on_path(name: &str) -> std::path::PathBuf {
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("{name} is missing: run `scripts/test-tools` first (README.md)"))
+}

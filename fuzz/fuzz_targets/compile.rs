@@ -19,8 +19,8 @@ fuzz_target!(|data: &[u8]| {
     // What compiles also emits and plans without panicking.
     if let Some(model) = &compilation.model {
         let source = pcfg::emit::Source { entry_name: "system.pcfg", entry_dir: Path::new(""), entry_from_output: Path::new(""), lock: None };
-        let files = pcfg::emit::emit(model, &compilation.sources, &source);
-        let _ = pcfg::plan::plan(model, &files, &pcfg::plan::Inputs::read(model, &fs, Path::new("")));
+        let inputs = pcfg::plan::Inputs::read(model, &fs, Path::new(""));
+        let _ = pcfg::emit::emit(model, &compilation.sources, &source, &inputs);
     }
     for diagnostic in &compilation.diagnostics {
         let text = &compilation.sources.get(diagnostic.primary.span.file).text;

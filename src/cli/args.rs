@@ -77,7 +77,8 @@ pub struct PlanArgs {
     /// The entry file, e.g. `system.pcfg`.
     pub file: PathBuf,
 
-    /// `human` (the default), `json` (version 1), `dot` (Graphviz) or `mermaid`.
+    /// `human` (the default), `json` (version 1), `dot` (Graphviz), `mermaid`, or `ninja` (the
+    /// `build.ninja` that `pcfg build` writes).
     #[arg(long = "as", value_enum, value_name = "FORM")]
     pub plan_format: Option<PlanFormat>,
 
@@ -92,6 +93,7 @@ pub enum PlanFormat {
     Json,
     Dot,
     Mermaid,
+    Ninja,
 }
 
 #[derive(Debug, clap::Args)]

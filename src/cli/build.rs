@@ -38,7 +38,8 @@ pub(super) fn run(args: &BuildArgs, output: &Output, out: &mut dyn Write) -> Res
         entry_from_output: &entry_from_output,
         lock: lock.as_deref(),
     };
-    let files = emit::emit(model, &compilation.sources, &source);
+    let inputs = crate::plan::Inputs::read(model, &RealFs, entry_dir);
+    let files = emit::emit(model, &compilation.sources, &source, &inputs);
     if args.check {
         let differences = differences(&args.output, &files)?;
         for difference in &differences {

@@ -1,5 +1,6 @@
 //! `pcfg plan FILE`: the build plan in topological order — for people, as JSON (version 1), as
-//! Graphviz `dot` or Mermaid for pictures — and `--since OLD.json`: the steps whose ids changed,
+//! Graphviz `dot` or Mermaid for pictures, as the `build.ninja` `pcfg build` writes — and
+//! `--since OLD.json`: the steps whose ids changed,
 //! and why.
 
 use std::fmt::Write as _;
@@ -60,7 +61,7 @@ pub(super) fn run(args: &PlanArgs, output: &Output, out: &mut dyn Write) -> Resu
         entry_from_output: Path::new(""),
         lock: None,
     };
-    let files = emit::emit(model, &compilation.sources, &source);
+    let files = emit::artifacts(model, &source);
     let inputs = Inputs::read(model, &RealFs, entry_dir);
     let plan = plan(model, &files, &inputs).map_err(|e| Failure::Message(e.to_string()))?;
     let json = to_json(&plan);
@@ -79,6 +80,7 @@ pub(super) fn run(args: &PlanArgs, output: &Output, out: &mut dyn Write) -> Resu
     let text = match (args.plan_format, output.format) {
         (Some(PlanFormat::Dot), _) => dot(&plan),
         (Some(PlanFormat::Mermaid), _) => mermaid(&plan),
+        (Some(PlanFormat::Ninja), _) => emit::ninja_file(&plan, model, &source).contents,
         (Some(PlanFormat::Json), _) | (None, Format::Json) => {
             let mut text = serde_json::to_string_pretty(&json)?;
             text.push('\n');

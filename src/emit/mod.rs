@@ -10,12 +10,14 @@ mod kernel;
 mod manifest;
 pub use manifest::sha256_hex;
 mod mkosi;
+mod ninja;
 mod repart;
 mod sysupdate;
 
 use std::path::{Component, Path, PathBuf};
 
 use crate::model::Model;
+use crate::plan::Inputs;
 use crate::source::{Origin, SourceFile, SourceMap, Span};
 
 /// One emitted file: its path relative to the output directory, its text, and the declarations
@@ -94,9 +96,25 @@ fn relative_to(path: &Path, base: &Path) -> PathBuf {
     out
 }
 
-/// Every file of a build, sorted by path; `manifest.json` describes all the others.
+/// Every file of a build, sorted by path: the artifacts, `build.ninja` (the build plan as
+/// Ninja runs it) and `manifest.json`, which describes all the others.
 #[must_use]
-pub fn emit(model: &Model, sources: &SourceMap, source: &Source<'_>) -> Vec<File> {
+pub fn emit(model: &Model, sources: &SourceMap, source: &Source<'_>, inputs: &Inputs) -> Vec<File> {
+    let mut files = artifacts(model, source);
+    // The plan of a checked model is a graph by construction; were it not, the build still
+    // writes everything else, and `pcfg plan` reports why.
+    if let Ok(plan) = crate::plan::plan(model, &files, inputs) {
+        files.push(ninja::emit(&plan, model, source.entry_name));
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files.push(manifest::emit(&files, sources, source));
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files
+}
+
+/// The files the tools read, sorted by path: what the build plan is made from.
+#[must_use]
+pub fn artifacts(model: &Model, source: &Source<'_>) -> Vec<File> {
     let mut files = repart::emit(model, source.entry_name);
     files.extend(sysupdate::emit(model, source.entry_name));
     files.extend(kernel::emit(model, source.entry_name));
@@ -104,7 +122,11 @@ pub fn emit(model: &Model, sources: &SourceMap, source: &Source<'_>) -> Vec<File
     let profiles = mkosi::profile_paths(&files);
     files.extend(mkosi::emit(model, source, &profiles));
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    files.push(manifest::emit(&files, sources, source));
-    files.sort_by(|a, b| a.path.cmp(&b.path));
     files
+}
+
+/// `build.ninja` for a plan (`pcfg plan --as ninja`).
+#[must_use]
+pub fn ninja_file(plan: &crate::graph::Plan, model: &Model, source: &Source<'_>) -> File {
+    ninja::emit(plan, model, source.entry_name)
 }
