@@ -11,7 +11,7 @@ use std::path::Path;
 
 use crate::emit::File;
 use crate::graph::{GraphError, Plan, StepSpec};
-use crate::model::{ExtensionKind, Model, Verity};
+use crate::model::{ExtensionKind, Model, PartitionType, Verity};
 use crate::vfs::Vfs;
 
 /// File contents the plan hashes: key certificates and extension trees, keyed by the path the
@@ -170,19 +170,35 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
         &["mkosi/mkosi.output/root"],
     );
 
+    // What mkosi writes: `Output=%i_%v_%a`, split partitions `<output>.<type>.<uuid>.raw`.
+    let output = format!(
+        "mkosi/mkosi.output/{}_{}_{}",
+        system.name.value,
+        system.version.value.as_deref().unwrap_or("unversioned"),
+        system.arch.value.name()
+    );
+    let split = |ty: PartitionType| format!("{output}.{}.*.raw", ty.full_name(system.arch.value));
     // The image's partitions other than the ESP, from their build-time definitions.
     let mut image_parts: Vec<String> = Vec::new();
     let os = model.partitions.iter().find(|p| p.is_versioned());
     if let Some(os) = os {
         let kind = os.ty.value.repart_name();
         let data = format!("{kind}-image");
+        let (data_ty, hash_ty, sig_ty) = match os.ty.value {
+            PartitionType::Root => (
+                PartitionType::Root,
+                PartitionType::RootVerity,
+                PartitionType::RootVeritySig,
+            ),
+            other => (other, PartitionType::UsrVerity, PartitionType::UsrVeritySig),
+        };
         specs.step(
             &data,
             "systemd-repart",
             &["--offline=yes", "--split=yes"],
             [("definition", text(&repart_file(files, &os.name, "")))],
             &["usr-tree"],
-            &[],
+            &[&split(data_ty)],
         );
         image_parts.push(data.clone());
         if os.verity.value != Verity::None {
@@ -193,7 +209,7 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
                 &["--offline=yes", "--split=yes"],
                 [("definition", text(&repart_file(files, &os.name, "-verity")))],
                 &[&data],
-                &[],
+                &[&split(hash_ty)],
             );
             image_parts.push(hash.clone());
             if os.verity.value == Verity::Signed {
@@ -212,7 +228,7 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
                         text(&repart_file(files, &os.name, "-verity-sig")),
                     )],
                     &[&hash, "key:verity"],
-                    &[],
+                    &[&split(sig_ty)],
                 );
                 image_parts.push(sig);
             }
@@ -267,7 +283,7 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
     let esp = model
         .partitions
         .iter()
-        .find(|p| p.ty.value == crate::model::PartitionType::Esp)
+        .find(|p| p.ty.value == PartitionType::Esp)
         .map_or("", |p| p.name.as_str());
     specs.step(
         "esp",

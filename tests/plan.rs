@@ -214,6 +214,11 @@ fn plan_pictures_and_human_form() {
         assert_eq!(run.code, 0, "{}", run.stderr);
         insta::assert_snapshot!(format!("plan-{form}"), run.stdout);
     }
+    for example in ["minimal", "remix"] {
+        let run = pcfg(&["plan", &format!("examples/{example}.pcfg")]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        insta::assert_snapshot!(format!("plan-{example}"), run.stdout);
+    }
 }
 
 #[test]
