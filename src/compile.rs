@@ -1,8 +1,10 @@
 //! The pipeline, in the order it runs: load and resolve → check headers → validate against the
-//! schema → lower to the OS model → run the model's checks. Later phases (plan, emit) attach here.
+//! schema → lower to the OS model → run the model's checks → analyse the extension trees.
+//! `pcfg build` and `pcfg plan` continue from the model (`emit`, `plan`).
 
 use std::path::Path;
 
+use crate::analysis;
 use crate::check as checks;
 use crate::diag::{self, Diagnostic};
 use crate::model::{self, Model};
@@ -19,6 +21,8 @@ pub struct Compilation {
     pub resolved: Option<Resolved>,
     /// The OS model, when the configuration passed schema validation.
     pub model: Option<Model>,
+    /// The analysis of the extension trees (its diagnostics are in `diagnostics`).
+    pub extensions: Option<analysis::Report>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -40,12 +44,19 @@ pub fn check(vfs: &dyn Vfs, entry: &Path) -> Result<Compilation, EntryError> {
     let model = resolved
         .as_ref()
         .and_then(|r| validate_and_lower(r, &sources, &mut diagnostics));
+    // The extension trees, where they are present.
+    let extensions = model.as_ref().map(|m| {
+        let mut report = analysis::analyse(m, vfs, entry.parent().unwrap_or(Path::new("")));
+        diagnostics.append(&mut report.diagnostics);
+        report
+    });
     diag::sort(&mut diagnostics);
     diagnostics.dedup();
     Ok(Compilation {
         sources,
         resolved,
         model,
+        extensions,
         diagnostics,
     })
 }

@@ -3,6 +3,7 @@
 //! The pipeline (see ARCHITECTURE.md): [`resolve`] loads and layers the files, [`schema`]
 //! validates the result, and later phases lower it to the OS model and emit files.
 
+pub mod analysis;
 pub mod check;
 pub mod cli;
 pub mod compile;

@@ -50,6 +50,32 @@ pub trait Vfs {
     /// a file's content or a symbolic link's target (links are never followed). `None` when the
     /// directory does not exist or cannot be read.
     fn tree_digest(&self, dir: &Path) -> Option<String>;
+
+    /// Every entry below `dir` (not `dir` itself), sorted by path, without following links;
+    /// `None` when `dir` is not a readable directory.
+    fn walk(&self, dir: &Path) -> Option<Vec<TreeEntry>>;
+}
+
+/// One entry of a directory tree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TreeEntry {
+    /// Relative to the tree's root, `/`-separated.
+    pub path: String,
+    pub kind: EntryKind,
+    pub size: u64,
+    /// Permission bits, including setuid, setgid and sticky.
+    pub mode: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EntryKind {
+    File,
+    Dir,
+    Symlink {
+        target: String,
+    },
+    /// A device, FIFO or socket.
+    Special,
 }
 
 /// Hashes `(relative path, kind, content)` records in the order given.
@@ -79,6 +105,49 @@ fn digest<'a>(entries: impl Iterator<Item = (String, &'a str, Vec<u8>)>) -> Stri
 pub struct RealFs;
 
 impl Vfs for RealFs {
+    fn walk(&self, dir: &Path) -> Option<Vec<TreeEntry>> {
+        use std::os::unix::fs::PermissionsExt;
+        if !dir.is_dir() {
+            return None;
+        }
+        let mut entries = Vec::new();
+        for entry in walkdir::WalkDir::new(dir)
+            .min_depth(1)
+            .sort_by_file_name()
+            .follow_links(false)
+        {
+            let entry = entry.ok()?;
+            let meta = entry.metadata().ok()?;
+            let kind = if meta.is_symlink() {
+                EntryKind::Symlink {
+                    target: std::fs::read_link(entry.path())
+                        .ok()?
+                        .to_string_lossy()
+                        .into_owned(),
+                }
+            } else if meta.is_file() {
+                EntryKind::File
+            } else if meta.is_dir() {
+                EntryKind::Dir
+            } else {
+                EntryKind::Special
+            };
+            let path = entry
+                .path()
+                .strip_prefix(dir)
+                .ok()?
+                .to_string_lossy()
+                .replace('\\', "/");
+            entries.push(TreeEntry {
+                path,
+                kind,
+                size: meta.len(),
+                mode: meta.permissions().mode(),
+            });
+        }
+        Some(entries)
+    }
+
     fn tree_digest(&self, dir: &Path) -> Option<String> {
         if !dir.is_dir() {
             return None;
@@ -175,6 +244,25 @@ impl MemoryFs {
 }
 
 impl Vfs for MemoryFs {
+    fn walk(&self, dir: &Path) -> Option<Vec<TreeEntry>> {
+        let dir = normalize(dir);
+        let entries: Vec<TreeEntry> = self
+            .files
+            .iter()
+            .filter_map(|(path, bytes)| {
+                let relative = path.strip_prefix(&dir).ok()?.to_string_lossy().into_owned();
+                let size = bytes.len() as u64;
+                (!relative.is_empty()).then_some(TreeEntry {
+                    path: relative,
+                    kind: EntryKind::File,
+                    size,
+                    mode: 0o644,
+                })
+            })
+            .collect();
+        (!entries.is_empty()).then_some(entries)
+    }
+
     fn tree_digest(&self, dir: &Path) -> Option<String> {
         let dir = normalize(dir);
         let entries: Vec<(String, &str, Vec<u8>)> = self

@@ -6,6 +6,7 @@ mod cases;
 mod catalogue;
 mod cli;
 mod examples;
+mod extensions;
 mod json_contract;
 mod lock;
 mod model;

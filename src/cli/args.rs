@@ -35,6 +35,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// Show a value, where it was set, and every definition it overrode.
     Why(WhyArgs),
+    /// Analyse the extension source trees: shadowing, sharing, what each kind may contain.
+    Extensions(ExtensionsArgs),
     /// Record the SHA-256 of every input (files, extension trees) in `FILE.lock`.
     Lock(LockArgs),
     /// Show the trust chain, link by link: verified, measured, encrypted or unprotected.
@@ -113,6 +115,12 @@ pub struct WhyArgs {
 
     /// A dotted path, e.g. `partition.usr.size-max`.
     pub path: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExtensionsArgs {
+    /// The entry file, e.g. `system.pcfg`; extension sources are relative to it.
+    pub file: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]

@@ -6,6 +6,7 @@ mod args;
 mod build;
 mod check;
 mod eval;
+mod extensions;
 mod lock;
 mod model_json;
 mod output;
@@ -116,6 +117,7 @@ fn dispatch(args: &Args, output: &Output, out: &mut dyn Write) -> Result<u8, Fai
         args::Command::Why(why) => why::run(why, output, out),
         args::Command::Trust(trust) => trust::run(trust, output, out),
         args::Command::Lock(lock) => lock::run(lock, output, out),
+        args::Command::Extensions(extensions) => extensions::run(extensions, output, out),
         args::Command::Explain(explain) => match &explain.code {
             Some(code) => explain_code(code, out),
             None => list_codes(out),

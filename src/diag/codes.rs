@@ -104,6 +104,12 @@ codes! {
     // The lock file
     LockMismatch => "lock-mismatch", Error;
     LockMissing => "lock-missing", Error;
+    // Extension trees
+    ExtensionContent => "extension-content", Error;
+    ExtensionShadowing => "extension-shadowing", Error;
+    DuplicateFile => "duplicate-file", Warning;
+    UnsafeFile => "unsafe-file", Warning;
+    SymlinkEscape => "symlink-escape", Error;
 }
 
 impl std::fmt::Display for Code {

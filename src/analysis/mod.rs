@@ -1,0 +1,93 @@
+//! Analysis of the extension source trees a configuration names: what each tree may contain for
+//! its kind, files that shadow each other across extensions, identical files that a shared
+//! extension would hold once, and files that are unsafe to ship.
+//!
+//! Files are compared by size first and hashed only when another file has the same size and
+//! either the same path (shadowing) or any path (sharing); each file is read at most once.
+
+mod overlap;
+mod rules;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::diag::Diagnostic;
+use crate::model::{Extension, ExtensionKind, Model};
+use crate::source::Span;
+use crate::vfs::{TreeEntry, Vfs};
+
+pub use overlap::{Duplicate, SharedGroup};
+
+/// One extension's tree as read.
+#[derive(Debug)]
+pub struct Tree<'m> {
+    pub extension: &'m Extension,
+    /// Where `source = "..."` is written.
+    pub at: Option<Span>,
+    pub entries: Vec<TreeEntry>,
+}
+
+/// What the analysis found.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Extensions whose source tree is not there (the analysis skips them).
+    pub missing: Vec<String>,
+    /// Files per extension that were analysed.
+    pub files: BTreeMap<String, usize>,
+    /// Identical files at different paths or in different extensions, largest saving first.
+    pub shared: Vec<SharedGroup>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Report {
+    /// Bytes a shared extension would save: every copy but one of each group.
+    #[must_use]
+    pub fn bytes_saved(&self) -> u64 {
+        self.shared.iter().map(SharedGroup::saving).sum()
+    }
+}
+
+/// Analyses the source trees of `model`'s extensions (paths relative to `entry_dir`).
+#[must_use]
+pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path) -> Report {
+    let mut report = Report::default();
+    let mut trees = Vec::new();
+    for extension in model
+        .extensions
+        .iter()
+        .filter(|e| e.kind.value != ExtensionKind::Flatpak)
+    {
+        let Some(source) = &extension.source.value else {
+            continue;
+        };
+        match vfs.walk(&entry_dir.join(source)) {
+            Some(entries) => {
+                report.files.insert(
+                    extension.name.clone(),
+                    entries
+                        .iter()
+                        .filter(|e| e.kind == crate::vfs::EntryKind::File)
+                        .count(),
+                );
+                trees.push(Tree {
+                    extension,
+                    at: extension.source.at.or(extension.at),
+                    entries,
+                });
+            }
+            None => report.missing.push(extension.name.clone()),
+        }
+    }
+    for tree in &trees {
+        rules::check(tree, &mut report.diagnostics);
+    }
+    let read = |tree: &Tree<'_>, path: &str| -> Option<Vec<u8>> {
+        let source = tree.extension.source.value.as_deref()?;
+        vfs.read(&entry_dir.join(source).join(path)).ok()
+    };
+    let overlaps = overlap::find(&trees, &read);
+    report.shared = overlaps.shared;
+    report.diagnostics.extend(overlaps.diagnostics);
+    crate::diag::sort(&mut report.diagnostics);
+    report
+}

@@ -1,0 +1,168 @@
+//! Files in more than one extension: the same path with different content (one shadows the
+//! other, an error unless `overrides` declares it), the same path with the same content (a
+//! duplicate), and the same content at any paths (what a shared extension would hold once).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::Tree;
+use crate::diag::{Code, Diagnostic, Label};
+use crate::emit::sha256_hex;
+use crate::vfs::EntryKind;
+
+/// Identical content in several extensions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SharedGroup {
+    pub sha256: String,
+    pub size: u64,
+    /// `(extension, path)`, sorted.
+    pub files: Vec<(String, String)>,
+}
+
+impl SharedGroup {
+    /// Bytes saved if one extension held the file for all: every copy beyond the first.
+    #[must_use]
+    pub fn saving(&self) -> u64 {
+        let extensions: BTreeSet<&str> = self.files.iter().map(|(e, _)| e.as_str()).collect();
+        self.size * (extensions.len() as u64).saturating_sub(1)
+    }
+
+    /// Whether the group holds a shared library (reported first: sharing them saves RAM too).
+    #[must_use]
+    pub fn is_library(&self) -> bool {
+        self.files.iter().any(|(_, p)| {
+            let name = p.rsplit('/').next().unwrap_or(p);
+            name.to_ascii_lowercase().ends_with(".so") || name.contains(".so.")
+        })
+    }
+}
+
+/// The same file in two extensions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Duplicate {
+    pub path: String,
+    pub extensions: (String, String),
+}
+
+pub(super) struct Overlaps {
+    pub shared: Vec<SharedGroup>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// A file of a tree: `(tree index, path, size)`.
+type FileRef<'t> = (usize, &'t str, u64);
+
+pub(super) fn find(
+    trees: &[Tree<'_>],
+    read: &dyn Fn(&Tree<'_>, &str) -> Option<Vec<u8>>,
+) -> Overlaps {
+    let files: Vec<FileRef<'_>> = trees
+        .iter()
+        .enumerate()
+        .flat_map(|(i, t)| {
+            t.entries
+                .iter()
+                .filter(|e| e.kind == EntryKind::File)
+                .map(move |e| (i, e.path.as_str(), e.size))
+        })
+        .collect();
+    // Each file is read and hashed at most once.
+    let mut hashes: BTreeMap<(usize, String), Option<String>> = BTreeMap::new();
+    let mut hash = |tree: usize, path: &str| -> Option<String> {
+        hashes
+            .entry((tree, path.to_owned()))
+            .or_insert_with(|| {
+                trees
+                    .get(tree)
+                    .and_then(|t| read(t, path))
+                    .map(|bytes| sha256_hex(&bytes))
+            })
+            .clone()
+    };
+
+    let mut diagnostics = Vec::new();
+    let mut by_path: BTreeMap<&str, Vec<(usize, u64)>> = BTreeMap::new();
+    for &(tree, path, size) in &files {
+        by_path.entry(path).or_default().push((tree, size));
+    }
+    for (path, holders) in by_path.iter().filter(|(_, h)| h.len() > 1) {
+        for (a, &(ta, sa)) in holders.iter().enumerate() {
+            for &(tb, sb) in &holders[a + 1..] {
+                let same = sa == sb && {
+                    let (ha, hb) = (hash(ta, path), hash(tb, path));
+                    ha.is_some() && ha == hb
+                };
+                if let Some(d) = same_path(&trees[ta], &trees[tb], path, same) {
+                    diagnostics.push(d);
+                }
+            }
+        }
+    }
+
+    // Sharing: files of equal size in at least two extensions are hashed; equal hashes group.
+    let mut by_size: BTreeMap<u64, Vec<(usize, &str)>> = BTreeMap::new();
+    for &(tree, path, size) in files.iter().filter(|f| f.2 > 0) {
+        by_size.entry(size).or_default().push((tree, path));
+    }
+    let mut shared = Vec::new();
+    for (size, candidates) in by_size {
+        let extensions: BTreeSet<usize> = candidates.iter().map(|c| c.0).collect();
+        if extensions.len() < 2 {
+            continue;
+        }
+        let mut by_hash: BTreeMap<String, Vec<(usize, &str)>> = BTreeMap::new();
+        for (tree, path) in candidates {
+            if let Some(h) = hash(tree, path) {
+                by_hash.entry(h).or_default().push((tree, path));
+            }
+        }
+        for (sha256, group) in by_hash {
+            if group.iter().map(|g| g.0).collect::<BTreeSet<_>>().len() < 2 {
+                continue;
+            }
+            let mut files: Vec<(String, String)> = group
+                .iter()
+                .map(|&(t, p)| (trees[t].extension.name.clone(), p.to_owned()))
+                .collect();
+            files.sort();
+            shared.push(SharedGroup {
+                sha256,
+                size,
+                files,
+            });
+        }
+    }
+    shared.sort_by(|a, b| {
+        b.is_library()
+            .cmp(&a.is_library())
+            .then(b.saving().cmp(&a.saving()))
+            .then(a.files.cmp(&b.files))
+    });
+    Overlaps {
+        shared,
+        diagnostics,
+    }
+}
+
+/// Two extensions with a file at the same path: a duplicate when identical, a conflict unless
+/// one declares that it overrides the other.
+fn same_path(a: &Tree<'_>, b: &Tree<'_>, path: &str, identical: bool) -> Option<Diagnostic> {
+    let (na, nb) = (&a.extension.name, &b.extension.name);
+    let (at_a, at_b) = (a.at?, b.at?);
+    if identical {
+        return Some(
+            Diagnostic::new(Code::DuplicateFile, format!("`{path}` is identical in extensions `{na}` and `{nb}`"), Label::new(at_a, format!("`{na}`")))
+                .with_label(Label::new(at_b, format!("`{nb}`")))
+                .with_help(format!("keep it in one: move it into an extension that both `require`, or remove it from `{nb}`")),
+        );
+    }
+    let declares =
+        |t: &Tree<'_>, other: &str| t.extension.overrides.value.iter().any(|o| o.value == other);
+    if declares(a, nb) || declares(b, na) {
+        return None;
+    }
+    Some(
+        Diagnostic::new(Code::ExtensionShadowing, format!("`{path}` differs between extensions `{na}` and `{nb}`: one silently shadows the other"), Label::new(at_a, format!("`{na}` has one `{path}`")))
+            .with_label(Label::new(at_b, format!("`{nb}` has another")))
+            .with_help(format!("say which wins with `overrides = [{nb}]` on `{na}` (or the reverse), which also sets the overlay order; or remove one of them")),
+    )
+}

@@ -1,0 +1,154 @@
+//! `pcfg extensions FILE`: the analysis of the extension source trees — the problems found, and
+//! the files that a shared extension would hold once, with what that saves.
+
+use std::fmt::Write as _;
+use std::io::Write;
+
+use serde::Serialize;
+
+use super::args::{ExtensionsArgs, Format};
+use super::eval::resolved_or_report;
+use super::output::Output;
+use super::{Failure, EXIT_INPUT, EXIT_OK};
+use crate::analysis::Report;
+use crate::compile;
+use crate::syntax::ast::format_size;
+use crate::vfs::RealFs;
+
+/// The JSON report, version 1. Diagnostics are not repeated here: `pcfg check --format json`
+/// reports them.
+#[derive(Serialize)]
+struct ReportJson<'a> {
+    bytes_saved: u64,
+    extensions: Vec<ExtensionJson<'a>>,
+    missing: &'a [String],
+    shared: Vec<SharedJson<'a>>,
+    version: u32,
+}
+
+#[derive(Serialize)]
+struct ExtensionJson<'a> {
+    files: usize,
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+struct SharedJson<'a> {
+    files: Vec<FileJson<'a>>,
+    saving: u64,
+    sha256: &'a str,
+    size: u64,
+}
+
+#[derive(Serialize)]
+struct FileJson<'a> {
+    extension: &'a str,
+    path: &'a str,
+}
+
+pub(super) fn run(
+    args: &ExtensionsArgs,
+    output: &Output,
+    out: &mut dyn Write,
+) -> Result<u8, Failure> {
+    let compilation = compile::check(&RealFs, &args.file)?;
+    let Some(report) = &compilation.extensions else {
+        // The configuration itself has errors: report them.
+        resolved_or_report(&compilation, output, out)?;
+        return Ok(EXIT_INPUT);
+    };
+    // Problems in the trees go to stderr (human) or are left to `pcfg check --format json`;
+    // the report itself is printed either way.
+    if output.format == Format::Human {
+        output.diagnostics(
+            &[(compilation.diagnostics.as_slice(), &compilation.sources)],
+            out,
+        )?;
+    }
+    if output.format == Format::Json {
+        serde_json::to_writer_pretty(&mut *out, &to_json(report))?;
+        writeln!(out)?;
+    } else {
+        out.write_all(human(report).as_bytes())?;
+    }
+    Ok(if compilation.has_errors() {
+        EXIT_INPUT
+    } else {
+        EXIT_OK
+    })
+}
+
+fn to_json(report: &Report) -> ReportJson<'_> {
+    ReportJson {
+        bytes_saved: report.bytes_saved(),
+        extensions: report
+            .files
+            .iter()
+            .map(|(name, files)| ExtensionJson {
+                files: *files,
+                name,
+            })
+            .collect(),
+        missing: &report.missing,
+        shared: report
+            .shared
+            .iter()
+            .map(|g| SharedJson {
+                files: g
+                    .files
+                    .iter()
+                    .map(|(extension, path)| FileJson { extension, path })
+                    .collect(),
+                saving: g.saving(),
+                sha256: &g.sha256,
+                size: g.size,
+            })
+            .collect(),
+        version: 1,
+    }
+}
+
+/// `2M`, or `54 bytes` when no binary unit divides the count.
+fn bytes(n: u64) -> String {
+    let size = format_size(n);
+    if size.ends_with(|c: char| c.is_ascii_digit()) {
+        format!("{size} bytes")
+    } else {
+        size
+    }
+}
+
+fn human(report: &Report) -> String {
+    let mut text = String::new();
+    for (name, files) in &report.files {
+        let _ = writeln!(text, "{name}: {files} files");
+    }
+    for name in &report.missing {
+        let _ = writeln!(text, "{name}: source tree not found (not analysed)");
+    }
+    if report.shared.is_empty() {
+        text.push_str("\nno file is shared between extensions\n");
+        return text;
+    }
+    let _ = writeln!(
+        text,
+        "\nshared files (a shared extension would save {}):",
+        bytes(report.bytes_saved())
+    );
+    for group in &report.shared {
+        let extensions: std::collections::BTreeSet<&str> =
+            group.files.iter().map(|(e, _)| e.as_str()).collect();
+        let _ = writeln!(
+            text,
+            "  {} bytes, saves {} bytes, in {}:",
+            group.size,
+            group.saving(),
+            extensions.into_iter().collect::<Vec<_>>().join(", ")
+        );
+        for (extension, path) in &group.files {
+            let _ = writeln!(text, "    {extension}: {path}");
+        }
+    }
+    text.push_str("\nmove shared files into one extension that the others `require` (libraries first: sharing them saves memory too)\n");
+    text
+}
