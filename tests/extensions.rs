@@ -147,3 +147,115 @@ fn missing_trees_are_skipped_and_said() {
         "tools: source tree not found (not analysed)\n\nno file is shared between extensions\n"
     );
 }
+
+/// Compiles C `source` with gcc into `out` (`args` add flags such as `-shared`).
+fn gcc(dir: &Path, source: &str, out: &Path, args: &[&str]) {
+    let file = dir.join(format!(
+        "{}.c",
+        out.file_name().expect("name").to_string_lossy()
+    ));
+    std::fs::write(&file, source).expect("write");
+    std::fs::create_dir_all(out.parent().expect("parent")).expect("mkdir");
+    let status = std::process::Command::new("gcc")
+        .arg(&file)
+        .arg("-o")
+        .arg(out)
+        .args(args)
+        .output()
+        .expect("gcc runs");
+    assert!(
+        status.status.success(),
+        "gcc: {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+}
+
+#[test]
+fn a_library_another_extension_provides_must_be_required() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let lib = root.join("ext/libs/usr/lib/libpcfgdemo.so.1");
+    gcc(
+        root,
+        "int pcfg_demo(void) { return 42; }\n",
+        &lib,
+        &["-shared", "-fPIC", "-Wl,-soname,libpcfgdemo.so.1"],
+    );
+    std::os::unix::fs::symlink(
+        "libpcfgdemo.so.1",
+        root.join("ext/libs/usr/lib/libpcfgdemo.so"),
+    )
+    .expect("symlink");
+    let program = root.join("ext/tools/usr/bin/demo");
+    let libdir = format!("-L{}", root.join("ext/libs/usr/lib").display());
+    gcc(
+        root,
+        "int pcfg_demo(void);\nint main(void) { return pcfg_demo() == 42 ? 0 : 1; }\n",
+        &program,
+        &[&libdir, "-lpcfgdemo"],
+    );
+    let config = format!("{SYSTEM}extension libs {{ kind = sysext, source = \"ext/libs\" }}\nextension tools {{ kind = sysext, source = \"ext/tools\" }}\n");
+    std::fs::write(root.join("system.pcfg"), &config).expect("write");
+    let check = pcfg_in(root, &["check", "system.pcfg"]);
+    assert_eq!(check.code, 1, "{}", check.transcript());
+    insta::assert_snapshot!("missing-library", check.transcript());
+    // Declared: fine. (libc comes from the base, which is not declared here, so it is not checked.)
+    std::fs::write(
+        root.join("system.pcfg"),
+        config.replace(
+            "source = \"ext/tools\" }",
+            "source = \"ext/tools\", requires = [libs] }",
+        ),
+    )
+    .expect("write");
+    let check = pcfg_in(root, &["check", "system.pcfg"]);
+    assert_eq!(check.code, 0, "{}", check.transcript());
+}
+
+#[test]
+fn with_a_base_tree_every_needed_library_must_be_provided() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    // The base provides libc and libz, as the machine has them.
+    for lib in ["libc.so.6", "libz.so.1"] {
+        let from = Path::new("/usr/lib/x86_64-linux-gnu").join(lib);
+        let to = root.join("base/usr/lib/x86_64-linux-gnu").join(lib);
+        std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+        std::fs::copy(&from, &to).unwrap_or_else(|e| panic!("{}: {e}", from.display()));
+    }
+    gcc(
+        root,
+        "#include <zlib.h>\nint main(void) { return zlibVersion()[0] == 0; }\n",
+        &root.join("ext/zip/usr/bin/zipinfo"),
+        &["-lz"],
+    );
+    let lib = root.join("build/libgone.so.3");
+    gcc(
+        root,
+        "int gone(void) { return 1; }\n",
+        &lib,
+        &["-shared", "-fPIC", "-Wl,-soname,libgone.so.3"],
+    );
+    let libdir = format!("-L{}", root.join("build").display());
+    std::os::unix::fs::symlink("libgone.so.3", root.join("build/libgone.so")).expect("symlink");
+    gcc(
+        root,
+        "int gone(void);\nint main(void) { return gone(); }\n",
+        &root.join("ext/orphan/usr/bin/orphan"),
+        &[&libdir, "-lgone"],
+    );
+    let config = "system { name = \"extos\", version = \"1\", base-tree = \"base\" }\nextension zip { kind = sysext, source = \"ext/zip\" }\nextension orphan { kind = sysext, source = \"ext/orphan\" }\n";
+    std::fs::write(root.join("system.pcfg"), config).expect("write");
+    let check = pcfg_in(root, &["check", "system.pcfg"]);
+    assert_eq!(check.code, 1, "{}", check.transcript());
+    assert!(
+        check.stderr.contains("needs `libgone.so.3`"),
+        "{}",
+        check.stderr
+    );
+    assert!(
+        !check.stderr.contains("libz.so.1") && !check.stderr.contains("libc.so.6"),
+        "{}",
+        check.stderr
+    );
+}

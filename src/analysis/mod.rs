@@ -5,6 +5,7 @@
 //! Files are compared by size first and hashed only when another file has the same size and
 //! either the same path (shadowing) or any path (sharing); each file is read at most once.
 
+mod libraries;
 mod overlap;
 mod rules;
 
@@ -47,6 +48,18 @@ impl Report {
     }
 }
 
+/// The libraries of the base tree (`system.base-tree`), when it is declared and present.
+fn base_libraries(
+    model: &Model,
+    vfs: &dyn Vfs,
+    entry_dir: &Path,
+) -> Option<std::collections::BTreeSet<String>> {
+    let base = entry_dir.join(model.system.base_tree.value.as_ref()?);
+    let entries = vfs.walk(&base)?;
+    let read = |p: &str| vfs.read(&base.join(p)).ok();
+    Some(libraries::scan(&entries, &read).provides)
+}
+
 /// Analyses the source trees of `model`'s extensions (paths relative to `entry_dir`).
 #[must_use]
 pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path) -> Report {
@@ -85,6 +98,12 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path) -> Report {
         let source = tree.extension.source.value.as_deref()?;
         vfs.read(&entry_dir.join(source).join(path)).ok()
     };
+    let scanned: Vec<libraries::Libraries> = trees
+        .iter()
+        .map(|t| libraries::scan(&t.entries, &|p| read(t, p)))
+        .collect();
+    let base = base_libraries(model, vfs, entry_dir);
+    libraries::check(&trees, &scanned, base.as_ref(), &mut report.diagnostics);
     let overlaps = overlap::find(&trees, &read);
     report.shared = overlaps.shared;
     report.diagnostics.extend(overlaps.diagnostics);

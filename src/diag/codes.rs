@@ -110,6 +110,7 @@ codes! {
     DuplicateFile => "duplicate-file", Warning;
     UnsafeFile => "unsafe-file", Warning;
     SymlinkEscape => "symlink-escape", Error;
+    MissingLibrary => "missing-library", Error;
 }
 
 impl std::fmt::Display for Code {

@@ -1,0 +1,149 @@
+//! Shared-library dependencies: every ELF file of an extension that needs a library (`DT_NEEDED`)
+//! gets it from the base tree, from its own extension, or from an extension it `requires`
+//! (transitively). A library another extension provides, but that is not required, is the
+//! seed's third complaint: a dependency nobody declared.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use goblin::elf::Elf;
+
+use super::Tree;
+use crate::diag::{Code, Diagnostic, Label};
+use crate::vfs::{EntryKind, TreeEntry};
+
+/// Directories the dynamic loader searches, relative to a tree's root.
+const LIBRARY_DIRS: &[&str] = &[
+    "usr/lib/",
+    "usr/lib64/",
+    "usr/lib32/",
+    "lib/",
+    "lib64/",
+    "opt/",
+];
+
+/// What one tree provides and needs.
+#[derive(Debug, Default)]
+pub(super) struct Libraries {
+    /// Library file names (and sonames) the tree provides.
+    pub provides: BTreeSet<String>,
+    /// `(file, library)` for each `DT_NEEDED` entry of each ELF file.
+    pub needs: Vec<(String, String)>,
+}
+
+/// Reads the ELF files of a tree (the only files it reads whole).
+pub(super) fn scan(entries: &[TreeEntry], read: &dyn Fn(&str) -> Option<Vec<u8>>) -> Libraries {
+    let mut libraries = Libraries::default();
+    for entry in entries {
+        let name = entry.path.rsplit('/').next().unwrap_or(&entry.path);
+        let in_library_dir = LIBRARY_DIRS.iter().any(|d| entry.path.starts_with(d));
+        let looks_like_library = name.to_ascii_lowercase().ends_with(".so") || name.contains(".so.");
+        if in_library_dir
+            && looks_like_library
+            && matches!(entry.kind, EntryKind::File | EntryKind::Symlink { .. })
+        {
+            libraries.provides.insert(name.to_owned());
+        }
+        if entry.kind != EntryKind::File || entry.size < 64 {
+            continue;
+        }
+        let Some(bytes) = read(&entry.path) else {
+            continue;
+        };
+        if !bytes.starts_with(b"\x7fELF") {
+            continue;
+        }
+        let Ok(elf) = Elf::parse(&bytes) else {
+            continue;
+        };
+        if let Some(soname) = elf.soname {
+            if in_library_dir {
+                libraries.provides.insert(soname.to_owned());
+            }
+        }
+        for needed in elf.libraries {
+            libraries
+                .needs
+                .push((entry.path.clone(), needed.to_owned()));
+        }
+    }
+    libraries
+}
+
+/// A diagnostic for each library an extension needs and does not get: `base` is what the base
+/// tree provides, when it is known.
+pub(super) fn check(
+    trees: &[Tree<'_>],
+    scanned: &[Libraries],
+    base: Option<&BTreeSet<String>>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let index: BTreeMap<&str, usize> = trees
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.extension.name.as_str(), i))
+        .collect();
+    for (i, tree) in trees.iter().enumerate() {
+        let Some(at) = tree.at else { continue };
+        let reachable = required_closure(trees, &index, i);
+        let available = |lib: &str| {
+            base.is_some_and(|b| b.contains(lib))
+                || reachable.iter().any(|&j| scanned[j].provides.contains(lib))
+        };
+        let mut reported = BTreeSet::new();
+        for (file, lib) in &scanned[i].needs {
+            if available(lib) || !reported.insert(lib.clone()) {
+                continue;
+            }
+            let providers: Vec<&str> = trees
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| scanned[*j].provides.contains(lib))
+                .map(|(_, t)| t.extension.name.as_str())
+                .collect();
+            if providers.is_empty() && base.is_none() {
+                // Without a base tree, an unprovided library may well be in the base image.
+                continue;
+            }
+            let name = &tree.extension.name;
+            let mut diagnostic = Diagnostic::new(Code::MissingLibrary, format!("`{file}` in extension `{name}` needs `{lib}`, which nothing it may use provides"), Label::new(at, "this tree"));
+            diagnostic = if providers.is_empty() {
+                diagnostic.with_help(format!("neither the base tree nor any extension provides `{lib}`: add it to an extension that `{name}` requires, or to the base's packages"))
+            } else {
+                let labels: Vec<Label> = providers
+                    .iter()
+                    .filter_map(|p| {
+                        index
+                            .get(p)
+                            .and_then(|&j| trees[j].at)
+                            .map(|s| Label::new(s, format!("`{p}` provides `{lib}`")))
+                    })
+                    .collect();
+                diagnostic.with_labels(labels).with_help(format!(
+                    "add `requires = [{}]` to extension `{name}`",
+                    providers.first().copied().unwrap_or_default()
+                ))
+            };
+            out.push(diagnostic);
+        }
+    }
+}
+
+/// The tree itself and every tree it requires, directly or not.
+fn required_closure(
+    trees: &[Tree<'_>],
+    index: &BTreeMap<&str, usize>,
+    start: usize,
+) -> BTreeSet<usize> {
+    let mut seen = BTreeSet::from([start]);
+    let mut stack = vec![start];
+    while let Some(i) = stack.pop() {
+        for required in &trees[i].extension.requires.value {
+            if let Some(&j) = index.get(required.value.as_str()) {
+                if seen.insert(j) {
+                    stack.push(j);
+                }
+            }
+        }
+    }
+    seen
+}
