@@ -31,8 +31,8 @@ impl From<io::Error> for VfsError {
     }
 }
 
-/// Read access to source files.
-pub trait Vfs {
+/// Read access to source files. `Sync`, so that trees can be hashed on every core.
+pub trait Vfs: Sync {
     /// The bytes of a file, or why they cannot be had.
     ///
     /// # Errors
@@ -54,6 +54,10 @@ pub trait Vfs {
     /// Every entry below `dir` (not `dir` itself), sorted by path, without following links;
     /// `None` when `dir` is not a readable directory.
     fn walk(&self, dir: &Path) -> Option<Vec<TreeEntry>>;
+
+    /// The first `len` bytes of a file (fewer when it is shorter), to recognise its format
+    /// without reading it all.
+    fn read_prefix(&self, path: &Path, len: usize) -> Option<Vec<u8>>;
 }
 
 /// One entry of a directory tree.
@@ -105,6 +109,14 @@ fn digest<'a>(entries: impl Iterator<Item = (String, &'a str, Vec<u8>)>) -> Stri
 pub struct RealFs;
 
 impl Vfs for RealFs {
+    fn read_prefix(&self, path: &Path, len: usize) -> Option<Vec<u8>> {
+        use std::io::Read as _;
+        let file = std::fs::File::open(path).ok()?;
+        let mut bytes = Vec::with_capacity(len);
+        file.take(len as u64).read_to_end(&mut bytes).ok()?;
+        Some(bytes)
+    }
+
     fn walk(&self, dir: &Path) -> Option<Vec<TreeEntry>> {
         use std::os::unix::fs::PermissionsExt;
         if !dir.is_dir() {
@@ -244,6 +256,11 @@ impl MemoryFs {
 }
 
 impl Vfs for MemoryFs {
+    fn read_prefix(&self, path: &Path, len: usize) -> Option<Vec<u8>> {
+        let bytes = self.files.get(&normalize(path))?;
+        Some(bytes.get(..len.min(bytes.len()))?.to_vec())
+    }
+
     fn walk(&self, dir: &Path) -> Option<Vec<TreeEntry>> {
         let dir = normalize(dir);
         let entries: Vec<TreeEntry> = self

@@ -259,3 +259,41 @@ fn with_a_base_tree_every_needed_library_must_be_provided() {
         check.stderr
     );
 }
+
+#[test]
+fn the_analysis_finds_exactly_the_planted_conflicts_and_duplicates() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let corpus = crate::corpus::Corpus {
+        extensions: 12,
+        files: 80,
+        max_size: 2048,
+        duplicates: 9,
+        conflicts: 7,
+        seed: 2026,
+    };
+    corpus.write(dir.path());
+    let compilation = pcfg::compile::check(&pcfg::vfs::RealFs, &dir.path().join("system.pcfg"))
+        .expect("readable");
+    let shadowing = compilation
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == pcfg::diag::Code::ExtensionShadowing)
+        .count();
+    assert_eq!(shadowing, corpus.conflicts);
+    assert_eq!(
+        compilation.diagnostics.len(),
+        corpus.conflicts,
+        "{:?}",
+        compilation.diagnostics
+    );
+    let report = compilation.extensions.expect("a report");
+    assert_eq!(report.shared.len(), corpus.duplicates);
+    assert!(report
+        .shared
+        .iter()
+        .all(|g| g.files.len() == 2 && g.is_library()));
+    assert_eq!(
+        report.files.values().sum::<usize>(),
+        corpus.extensions * corpus.files + 2 * (corpus.duplicates + corpus.conflicts)
+    );
+}

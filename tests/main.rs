@@ -5,6 +5,7 @@ mod build;
 mod cases;
 mod catalogue;
 mod cli;
+mod corpus;
 mod examples;
 mod extensions;
 mod json_contract;

@@ -30,13 +30,19 @@ pub(super) struct Libraries {
     pub needs: Vec<(String, String)>,
 }
 
-/// Reads the ELF files of a tree (the only files it reads whole).
-pub(super) fn scan(entries: &[TreeEntry], read: &dyn Fn(&str) -> Option<Vec<u8>>) -> Libraries {
+/// Reads the ELF files of a tree (the only files it reads whole; of the others it reads the
+/// first four bytes).
+pub(super) fn scan(
+    entries: &[TreeEntry],
+    head: &dyn Fn(&str) -> Option<Vec<u8>>,
+    read: &dyn Fn(&str) -> Option<Vec<u8>>,
+) -> Libraries {
     let mut libraries = Libraries::default();
     for entry in entries {
         let name = entry.path.rsplit('/').next().unwrap_or(&entry.path);
         let in_library_dir = LIBRARY_DIRS.iter().any(|d| entry.path.starts_with(d));
-        let looks_like_library = name.to_ascii_lowercase().ends_with(".so") || name.contains(".so.");
+        let looks_like_library =
+            name.to_ascii_lowercase().ends_with(".so") || name.contains(".so.");
         if in_library_dir
             && looks_like_library
             && matches!(entry.kind, EntryKind::File | EntryKind::Symlink { .. })
@@ -46,12 +52,12 @@ pub(super) fn scan(entries: &[TreeEntry], read: &dyn Fn(&str) -> Option<Vec<u8>>
         if entry.kind != EntryKind::File || entry.size < 64 {
             continue;
         }
+        if !head(&entry.path).is_some_and(|h| h.starts_with(b"\x7fELF")) {
+            continue;
+        }
         let Some(bytes) = read(&entry.path) else {
             continue;
         };
-        if !bytes.starts_with(b"\x7fELF") {
-            continue;
-        }
         let Ok(elf) = Elf::parse(&bytes) else {
             continue;
         };

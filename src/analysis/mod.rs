@@ -56,8 +56,9 @@ fn base_libraries(
 ) -> Option<std::collections::BTreeSet<String>> {
     let base = entry_dir.join(model.system.base_tree.value.as_ref()?);
     let entries = vfs.walk(&base)?;
+    let head = |p: &str| vfs.read_prefix(&base.join(p), 4);
     let read = |p: &str| vfs.read(&base.join(p)).ok();
-    Some(libraries::scan(&entries, &read).provides)
+    Some(libraries::scan(&entries, &head, &read).provides)
 }
 
 /// Analyses the source trees of `model`'s extensions (paths relative to `entry_dir`).
@@ -98,9 +99,13 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path) -> Report {
         let source = tree.extension.source.value.as_deref()?;
         vfs.read(&entry_dir.join(source).join(path)).ok()
     };
+    let head = |tree: &Tree<'_>, path: &str| -> Option<Vec<u8>> {
+        let source = tree.extension.source.value.as_deref()?;
+        vfs.read_prefix(&entry_dir.join(source).join(path), 4)
+    };
     let scanned: Vec<libraries::Libraries> = trees
         .iter()
-        .map(|t| libraries::scan(&t.entries, &|p| read(t, p)))
+        .map(|t| libraries::scan(&t.entries, &|p| head(t, p), &|p| read(t, p)))
         .collect();
     let base = base_libraries(model, vfs, entry_dir);
     libraries::check(&trees, &scanned, base.as_ref(), &mut report.diagnostics);

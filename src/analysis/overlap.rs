@@ -4,6 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
+
 use super::Tree;
 use crate::diag::{Code, Diagnostic, Label};
 use crate::emit::sha256_hex;
@@ -53,7 +55,7 @@ type FileRef<'t> = (usize, &'t str, u64);
 
 pub(super) fn find(
     trees: &[Tree<'_>],
-    read: &dyn Fn(&Tree<'_>, &str) -> Option<Vec<u8>>,
+    read: &(dyn Fn(&Tree<'_>, &str) -> Option<Vec<u8>> + Sync),
 ) -> Overlaps {
     let files: Vec<FileRef<'_>> = trees
         .iter()
@@ -65,25 +67,43 @@ pub(super) fn find(
                 .map(move |e| (i, e.path.as_str(), e.size))
         })
         .collect();
-    // Each file is read and hashed at most once.
-    let mut hashes: BTreeMap<(usize, String), Option<String>> = BTreeMap::new();
-    let mut hash = |tree: usize, path: &str| -> Option<String> {
-        hashes
-            .entry((tree, path.to_owned()))
-            .or_insert_with(|| {
-                trees
-                    .get(tree)
-                    .and_then(|t| read(t, path))
-                    .map(|bytes| sha256_hex(&bytes))
-            })
-            .clone()
-    };
-
-    let mut diagnostics = Vec::new();
     let mut by_path: BTreeMap<&str, Vec<(usize, u64)>> = BTreeMap::new();
     for &(tree, path, size) in &files {
         by_path.entry(path).or_default().push((tree, size));
     }
+    let mut by_size: BTreeMap<u64, Vec<(usize, &str)>> = BTreeMap::new();
+    for &(tree, path, size) in files.iter().filter(|f| f.2 > 0) {
+        by_size.entry(size).or_default().push((tree, path));
+    }
+    // Only files that another file could equal are hashed: the same path and size in another
+    // extension, or the same size in another extension. Each is read once, on every core.
+    let mut candidates: BTreeSet<(usize, &str)> = BTreeSet::new();
+    for (path, holders) in by_path.iter().filter(|(_, h)| h.len() > 1) {
+        for &(tree, size) in holders {
+            if holders
+                .iter()
+                .any(|&(other, other_size)| other != tree && other_size == size)
+            {
+                candidates.insert((tree, path));
+            }
+        }
+    }
+    for group in by_size.values() {
+        let first = group.first().map(|g| g.0);
+        if group.iter().any(|g| Some(g.0) != first) {
+            candidates.extend(group.iter().copied());
+        }
+    }
+    let hashes: BTreeMap<(usize, &str), String> = candidates
+        .into_par_iter()
+        .filter_map(|(tree, path)| {
+            let bytes = read(trees.get(tree)?, path)?;
+            Some(((tree, path), sha256_hex(&bytes)))
+        })
+        .collect();
+    let hash = |tree: usize, path: &str| hashes.get(&(tree, path)).cloned();
+
+    let mut diagnostics = Vec::new();
     for (path, holders) in by_path.iter().filter(|(_, h)| h.len() > 1) {
         for (a, &(ta, sa)) in holders.iter().enumerate() {
             for &(tb, sb) in &holders[a + 1..] {
@@ -98,11 +118,7 @@ pub(super) fn find(
         }
     }
 
-    // Sharing: files of equal size in at least two extensions are hashed; equal hashes group.
-    let mut by_size: BTreeMap<u64, Vec<(usize, &str)>> = BTreeMap::new();
-    for &(tree, path, size) in files.iter().filter(|f| f.2 > 0) {
-        by_size.entry(size).or_default().push((tree, path));
-    }
+    // Sharing: equal hashes among files of equal size in at least two extensions.
     let mut shared = Vec::new();
     for (size, candidates) in by_size {
         let extensions: BTreeSet<usize> = candidates.iter().map(|c| c.0).collect();
