@@ -2,8 +2,9 @@
 //! its kind, files that shadow each other across extensions, identical files that a shared
 //! extension would hold once, and files that are unsafe to ship.
 //!
-//! Files are compared by size first and hashed only when another file has the same size and
-//! either the same path (shadowing) or any path (sharing); each file is read at most once.
+//! Files are compared by size first, then by their first 4 KiB, and hashed whole only when
+//! another extension has a file of the same size and start — at the same path (shadowing) or any
+//! path (sharing). Hashing runs on every core (rayon).
 
 mod libraries;
 mod overlap;
@@ -109,7 +110,11 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path) -> Report {
         .collect();
     let base = base_libraries(model, vfs, entry_dir);
     libraries::check(&trees, &scanned, base.as_ref(), &mut report.diagnostics);
-    let overlaps = overlap::find(&trees, &read);
+    let head_of = |tree: &Tree<'_>, path: &str, len: usize| -> Option<Vec<u8>> {
+        let source = tree.extension.source.value.as_deref()?;
+        vfs.read_prefix(&entry_dir.join(source).join(path), len)
+    };
+    let overlaps = overlap::find(&trees, &read, &head_of);
     report.shared = overlaps.shared;
     report.diagnostics.extend(overlaps.diagnostics);
     crate::diag::sort(&mut report.diagnostics);

@@ -50,12 +50,16 @@ pub(super) struct Overlaps {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// How much of a file the first comparison reads.
+const PREFIX: usize = 4096;
+
 /// A file of a tree: `(tree index, path, size)`.
 type FileRef<'t> = (usize, &'t str, u64);
 
 pub(super) fn find(
     trees: &[Tree<'_>],
     read: &(dyn Fn(&Tree<'_>, &str) -> Option<Vec<u8>> + Sync),
+    head: &(dyn Fn(&Tree<'_>, &str, usize) -> Option<Vec<u8>> + Sync),
 ) -> Overlaps {
     let files: Vec<FileRef<'_>> = trees
         .iter()
@@ -94,13 +98,41 @@ pub(super) fn find(
             candidates.extend(group.iter().copied());
         }
     }
-    let hashes: BTreeMap<(usize, &str), String> = candidates
+    // Stage one, as jdupes and rdfind do: the first 4 KiB of each larger candidate. Only files
+    // whose size and first 4 KiB match a file of another extension are read whole.
+    let sizes: BTreeMap<(usize, &str), u64> = files.iter().map(|&(t, p, s)| ((t, p), s)).collect();
+    let size_of = |c: &(usize, &str)| sizes.get(c).copied().unwrap_or(0);
+    let prefixes: BTreeMap<(usize, &str), String> = candidates
+        .par_iter()
+        .filter(|c| size_of(c) > PREFIX as u64)
+        .filter_map(|&(tree, path)| {
+            Some((
+                (tree, path),
+                sha256_hex(&head(trees.get(tree)?, path, PREFIX)?),
+            ))
+        })
+        .collect();
+    let mut by_key: BTreeMap<(u64, Option<&String>), Vec<(usize, &str)>> = BTreeMap::new();
+    for c in &candidates {
+        by_key
+            .entry((size_of(c), prefixes.get(c)))
+            .or_default()
+            .push(*c);
+    }
+    let whole: Vec<(usize, &str)> = by_key
+        .values()
+        .filter(|group| group.iter().any(|g| g.0 != group[0].0))
+        .flatten()
+        .copied()
+        .collect();
+    let hashes: BTreeMap<(usize, &str), String> = whole
         .into_par_iter()
         .filter_map(|(tree, path)| {
             let bytes = read(trees.get(tree)?, path)?;
             Some(((tree, path), sha256_hex(&bytes)))
         })
         .collect();
+    // Files never hashed whole differ from every other file by size or first 4 KiB.
     let hash = |tree: usize, path: &str| hashes.get(&(tree, path)).cloned();
 
     let mut diagnostics = Vec::new();
