@@ -50,6 +50,13 @@ pub(super) struct Overlaps {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// Reads a whole file of a tree.
+pub(super) type ReadFile<'a> = dyn Fn(&Tree<'_>, &str) -> Option<Vec<u8>> + Sync + 'a;
+/// Reads the first bytes of a file of a tree.
+pub(super) type ReadPrefix<'a> = dyn Fn(&Tree<'_>, &str, usize) -> Option<Vec<u8>> + Sync + 'a;
+/// Files keyed by size and the hash of their first 4 KiB (`None` for files that small).
+type ByStart<'t> = BTreeMap<(u64, Option<&'t String>), Vec<(usize, &'t str)>>;
+
 /// How much of a file the first comparison reads.
 const PREFIX: usize = 4096;
 
@@ -58,8 +65,8 @@ type FileRef<'t> = (usize, &'t str, u64);
 
 pub(super) fn find(
     trees: &[Tree<'_>],
-    read: &(dyn Fn(&Tree<'_>, &str) -> Option<Vec<u8>> + Sync),
-    head: &(dyn Fn(&Tree<'_>, &str, usize) -> Option<Vec<u8>> + Sync),
+    read: &ReadFile<'_>,
+    head: &ReadPrefix<'_>,
 ) -> Overlaps {
     let files: Vec<FileRef<'_>> = trees
         .iter()
@@ -112,7 +119,7 @@ pub(super) fn find(
             ))
         })
         .collect();
-    let mut by_key: BTreeMap<(u64, Option<&String>), Vec<(usize, &str)>> = BTreeMap::new();
+    let mut by_key: ByStart<'_> = BTreeMap::new();
     for c in &candidates {
         by_key
             .entry((size_of(c), prefixes.get(c)))
