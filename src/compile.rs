@@ -38,6 +38,18 @@ impl Compilation {
 /// # Errors
 /// When the entry file itself cannot be read (a problem with the invocation, not the input).
 pub fn check(vfs: &dyn Vfs, entry: &Path) -> Result<Compilation, EntryError> {
+    check_with(vfs, entry, &analysis::Quiet)
+}
+
+/// [`check`], reporting the progress of the extension-tree analysis.
+///
+/// # Errors
+/// When the entry file itself cannot be read.
+pub fn check_with(
+    vfs: &dyn Vfs,
+    entry: &Path,
+    progress: &dyn analysis::Progress,
+) -> Result<Compilation, EntryError> {
     let mut sources = SourceMap::new();
     let mut diagnostics = Vec::new();
     let resolved = resolve::resolve(vfs, &mut sources, entry, &mut diagnostics)?;
@@ -46,7 +58,8 @@ pub fn check(vfs: &dyn Vfs, entry: &Path) -> Result<Compilation, EntryError> {
         .and_then(|r| validate_and_lower(r, &sources, &mut diagnostics));
     // The extension trees, where they are present.
     let extensions = model.as_ref().map(|m| {
-        let mut report = analysis::analyse(m, vfs, entry.parent().unwrap_or(Path::new("")));
+        let mut report =
+            analysis::analyse(m, vfs, entry.parent().unwrap_or(Path::new("")), progress);
         diagnostics.append(&mut report.diagnostics);
         report
     });

@@ -297,3 +297,38 @@ fn the_analysis_finds_exactly_the_planted_conflicts_and_duplicates() {
         corpus.extensions * corpus.files + 2 * (corpus.duplicates + corpus.conflicts)
     );
 }
+
+#[test]
+fn a_long_analysis_shows_progress_on_a_terminal_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Two trees with the same 40 MB: every file is read whole.
+    let block = vec![7u8; 100 * 1024];
+    for ext in ["a", "b"] {
+        for i in 0..400 {
+            let path = dir.path().join(format!("ext/{ext}/usr/share/data/{i:03}"));
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            let mut bytes = block.clone();
+            bytes.extend_from_slice(format!("{i}").as_bytes());
+            std::fs::write(path, bytes).expect("write");
+        }
+    }
+    std::fs::write(dir.path().join("system.pcfg"), format!("{SYSTEM}extension a {{ kind = sysext, source = \"ext/a\", overrides = [b] }}\nextension b {{ kind = sysext, source = \"ext/b\" }}\n")).expect("write");
+    let pcfg = env!("CARGO_BIN_EXE_pcfg");
+    // `script` gives pcfg a terminal.
+    let on_terminal = std::process::Command::new("script")
+        .args(["-q", "-e", "-c"])
+        .arg(format!("'{pcfg}' extensions system.pcfg > /dev/null"))
+        .arg("/dev/null")
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("script runs");
+    let shown = String::from_utf8_lossy(&on_terminal.stdout);
+    assert!(shown.contains("reading extension trees"), "{shown}");
+    let piped = pcfg_in(dir.path(), &["extensions", "system.pcfg"]);
+    assert!(
+        !piped.stderr.contains("reading extension trees") && !piped.stdout.contains("reading"),
+        "{}",
+        piped.transcript()
+    );
+}

@@ -20,6 +20,19 @@ use crate::vfs::{TreeEntry, Vfs};
 
 pub use overlap::{Duplicate, SharedGroup};
 
+/// Reports how many bytes the analysis has read, for a progress display. The core never prints
+/// (invariant A2): the command line shows a bar on a terminal and nothing elsewhere.
+pub trait Progress: Sync {
+    fn read(&self, bytes: u64);
+}
+
+/// No progress display.
+pub struct Quiet;
+
+impl Progress for Quiet {
+    fn read(&self, _bytes: u64) {}
+}
+
 /// One extension's tree as read.
 #[derive(Debug)]
 pub struct Tree<'m> {
@@ -64,7 +77,7 @@ fn base_libraries(
 
 /// Analyses the source trees of `model`'s extensions (paths relative to `entry_dir`).
 #[must_use]
-pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path) -> Report {
+pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Progress) -> Report {
     let mut report = Report::default();
     let mut trees = Vec::new();
     for extension in model
@@ -98,7 +111,9 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path) -> Report {
     }
     let read = |tree: &Tree<'_>, path: &str| -> Option<Vec<u8>> {
         let source = tree.extension.source.value.as_deref()?;
-        vfs.read(&entry_dir.join(source).join(path)).ok()
+        let bytes = vfs.read(&entry_dir.join(source).join(path)).ok()?;
+        progress.read(bytes.len() as u64);
+        Some(bytes)
     };
     let head = |tree: &Tree<'_>, path: &str| -> Option<Vec<u8>> {
         let source = tree.extension.source.value.as_deref()?;
@@ -112,7 +127,9 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path) -> Report {
     libraries::check(&trees, &scanned, base.as_ref(), &mut report.diagnostics);
     let head_of = |tree: &Tree<'_>, path: &str, len: usize| -> Option<Vec<u8>> {
         let source = tree.extension.source.value.as_deref()?;
-        vfs.read_prefix(&entry_dir.join(source).join(path), len)
+        let bytes = vfs.read_prefix(&entry_dir.join(source).join(path), len)?;
+        progress.read(bytes.len() as u64);
+        Some(bytes)
     };
     let overlaps = overlap::find(&trees, &read, &head_of);
     report.shared = overlaps.shared;

@@ -63,11 +63,7 @@ const PREFIX: usize = 4096;
 /// A file of a tree: `(tree index, path, size)`.
 type FileRef<'t> = (usize, &'t str, u64);
 
-pub(super) fn find(
-    trees: &[Tree<'_>],
-    read: &ReadFile<'_>,
-    head: &ReadPrefix<'_>,
-) -> Overlaps {
+pub(super) fn find(trees: &[Tree<'_>], read: &ReadFile<'_>, head: &ReadPrefix<'_>) -> Overlaps {
     let files: Vec<FileRef<'_>> = trees
         .iter()
         .enumerate()

@@ -17,7 +17,10 @@ use crate::vfs::RealFs;
 const MARKER: &str = "manifest.json";
 
 pub(super) fn run(args: &BuildArgs, output: &Output, out: &mut dyn Write) -> Result<u8, Failure> {
-    let compilation = compile::check(&RealFs, &args.file)?;
+    let compilation = {
+        let bar = super::progress::Bar::new(output);
+        compile::check_with(&RealFs, &args.file, &bar)?
+    };
     if resolved_or_report(&compilation, output, out)?.is_none() {
         return Ok(EXIT_INPUT);
     }

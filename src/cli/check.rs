@@ -15,7 +15,10 @@ pub(super) fn run(args: &CheckArgs, output: &Output, out: &mut dyn Write) -> Res
     let files = collect(&args.paths)?;
     let mut compilations: Vec<Compilation> = Vec::with_capacity(files.len());
     for file in &files {
-        let mut compilation = compile::check(&RealFs, file)?;
+        let mut compilation = {
+            let bar = super::progress::Bar::new(output);
+            compile::check_with(&RealFs, file, &bar)?
+        };
         if args.locked && !compilation.has_errors() {
             super::lock::verify(file, &mut compilation);
         }

@@ -51,7 +51,10 @@ pub(super) fn run(
     output: &Output,
     out: &mut dyn Write,
 ) -> Result<u8, Failure> {
-    let compilation = compile::check(&RealFs, &args.file)?;
+    let compilation = {
+        let bar = super::progress::Bar::new(output);
+        compile::check_with(&RealFs, &args.file, &bar)?
+    };
     let Some(report) = &compilation.extensions else {
         // The configuration itself has errors: report them.
         resolved_or_report(&compilation, output, out)?;

@@ -11,6 +11,7 @@ mod lock;
 mod model_json;
 mod output;
 mod plan;
+mod progress;
 mod trust;
 mod why;
 
