@@ -332,3 +332,37 @@ fn a_long_analysis_shows_progress_on_a_terminal_only() {
         piped.transcript()
     );
 }
+
+#[test]
+fn shadowing_the_base_tree_must_be_declared() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    tree(
+        dir.path(),
+        &[
+            ("base/usr/bin/tool", "#!/bin/sh\necho base\n"),
+            ("base/usr/share/doc/README", "same\n"),
+            ("ext/tools/usr/bin/tool", "#!/bin/sh\necho newer\n"),
+            ("ext/tools/usr/share/doc/README", "same\n"),
+        ],
+    );
+    let config = "system { name = \"extos\", version = \"1\", base-tree = \"base\" }\nextension tools { kind = sysext, source = \"ext/tools\" }\n";
+    std::fs::write(dir.path().join("system.pcfg"), config).expect("write");
+    let check = pcfg_in(dir.path(), &["check", "system.pcfg"]);
+    assert_eq!(check.code, 1);
+    insta::assert_snapshot!("base-shadowing", check.transcript());
+    std::fs::write(
+        dir.path().join("system.pcfg"),
+        config.replace(
+            "source = \"ext/tools\" }",
+            "source = \"ext/tools\", overrides = [base] }",
+        ),
+    )
+    .expect("write");
+    let declared = pcfg_in(dir.path(), &["check", "system.pcfg"]);
+    assert_eq!(declared.code, 0, "{}", declared.transcript());
+    assert!(
+        declared.stderr.contains("is already in the base tree"),
+        "{}",
+        declared.stderr
+    );
+}

@@ -62,17 +62,24 @@ impl Report {
     }
 }
 
-/// The libraries of the base tree (`system.base-tree`), when it is declared and present.
-fn base_libraries(
-    model: &Model,
-    vfs: &dyn Vfs,
-    entry_dir: &Path,
-) -> Option<std::collections::BTreeSet<String>> {
-    let base = entry_dir.join(model.system.base_tree.value.as_ref()?);
-    let entries = vfs.walk(&base)?;
-    let head = |p: &str| vfs.read_prefix(&base.join(p), 4);
-    let read = |p: &str| vfs.read(&base.join(p)).ok();
-    Some(libraries::scan(&entries, &head, &read).provides)
+/// The base tree (`system.base-tree`), when it is declared and present.
+struct BaseTree {
+    dir: std::path::PathBuf,
+    entries: Vec<TreeEntry>,
+    libraries: std::collections::BTreeSet<String>,
+}
+
+fn base_tree(model: &Model, vfs: &dyn Vfs, entry_dir: &Path) -> Option<BaseTree> {
+    let dir = entry_dir.join(model.system.base_tree.value.as_ref()?);
+    let entries = vfs.walk(&dir)?;
+    let head = |p: &str| vfs.read_prefix(&dir.join(p), 4);
+    let read = |p: &str| vfs.read(&dir.join(p)).ok();
+    let libraries = libraries::scan(&entries, &head, &read).provides;
+    Some(BaseTree {
+        dir,
+        entries,
+        libraries,
+    })
 }
 
 /// Analyses the source trees of `model`'s extensions (paths relative to `entry_dir`).
@@ -123,8 +130,13 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
         .iter()
         .map(|t| libraries::scan(&t.entries, &|p| head(t, p), &|p| read(t, p)))
         .collect();
-    let base = base_libraries(model, vfs, entry_dir);
-    libraries::check(&trees, &scanned, base.as_ref(), &mut report.diagnostics);
+    let base = base_tree(model, vfs, entry_dir);
+    libraries::check(
+        &trees,
+        &scanned,
+        base.as_ref().map(|b| &b.libraries),
+        &mut report.diagnostics,
+    );
     let head_of = |tree: &Tree<'_>, path: &str, len: usize| -> Option<Vec<u8>> {
         let source = tree.extension.source.value.as_deref()?;
         let bytes = vfs.read_prefix(&entry_dir.join(source).join(path), len)?;
@@ -132,6 +144,15 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
         Some(bytes)
     };
     let overlaps = overlap::find(&trees, &read, &head_of);
+    if let Some(base) = &base {
+        let read_base = |p: &str| vfs.read(&base.dir.join(p)).ok();
+        report.diagnostics.extend(overlap::against_base(
+            &trees,
+            &base.entries,
+            &read,
+            &read_base,
+        ));
+    }
     report.shared = overlaps.shared;
     report.diagnostics.extend(overlaps.diagnostics);
     crate::diag::sort(&mut report.diagnostics);

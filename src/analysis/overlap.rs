@@ -217,3 +217,55 @@ fn same_path(a: &Tree<'_>, b: &Tree<'_>, path: &str, identical: bool) -> Option<
             .with_help(format!("say which wins with `overrides = [{nb}]` on `{na}` (or the reverse), which also sets the overlay order; or remove one of them")),
     )
 }
+
+/// Files of an extension at a path the base tree has too: identical (a duplicate), or different
+/// (the extension shadows the base: an error unless it declares `overrides = [base]`).
+pub(super) fn against_base(
+    trees: &[Tree<'_>],
+    base: &[crate::vfs::TreeEntry],
+    read: &ReadFile<'_>,
+    read_base: &(dyn Fn(&str) -> Option<Vec<u8>> + Sync),
+) -> Vec<Diagnostic> {
+    let base_files: BTreeMap<&str, u64> = base
+        .iter()
+        .filter(|e| e.kind == EntryKind::File)
+        .map(|e| (e.path.as_str(), e.size))
+        .collect();
+    let mut out = Vec::new();
+    for tree in trees {
+        let Some(at) = tree.at else { continue };
+        let name = &tree.extension.name;
+        let declared = tree
+            .extension
+            .overrides
+            .value
+            .iter()
+            .any(|o| o.value == crate::schema::BASE);
+        for entry in tree.entries.iter().filter(|e| e.kind == EntryKind::File) {
+            let Some(&size) = base_files.get(entry.path.as_str()) else {
+                continue;
+            };
+            let identical = size == entry.size && {
+                let ours = read(tree, &entry.path).map(|b| sha256_hex(&b));
+                ours.is_some() && ours == read_base(&entry.path).map(|b| sha256_hex(&b))
+            };
+            let path = &entry.path;
+            if identical {
+                out.push(
+                    Diagnostic::new(
+                        Code::DuplicateFile,
+                        format!("`{path}` in extension `{name}` is already in the base tree"),
+                        Label::new(at, format!("`{name}`")),
+                    )
+                    .with_help(format!("remove it from `{name}`: the base provides it")),
+                );
+            } else if !declared {
+                out.push(
+                    Diagnostic::new(Code::ExtensionShadowing, format!("`{path}` in extension `{name}` shadows a different file of the base tree"), Label::new(at, format!("`{name}` has its own `{path}`")))
+                        .with_help(format!("declare it with `overrides = [base]` on `{name}`, or remove the file from the extension")),
+                );
+            }
+        }
+    }
+    out
+}

@@ -9,7 +9,7 @@ pub mod v1;
 mod validate;
 
 pub use headers::check_headers;
-pub use validate::validate;
+pub use validate::{validate, BASE};
 
 /// A block kind: its fields and nested blocks, and whether it takes a label.
 #[derive(Debug)]

@@ -9,6 +9,9 @@ use crate::syntax::ast::{Value, ValueKind};
 /// GPT partition names hold 36 UTF-16 code units.
 const GPT_LABEL_MAX: usize = 36;
 const IMAGE_ID_MAX: usize = 64;
+/// The name `overrides` uses for the base tree, and mkosi for the tree every image builds on;
+/// no extension may take it.
+pub const BASE: &str = "base";
 
 /// Checks the resolved configuration; `entry_span` is where to report what is missing
 /// altogether (the start of the entry file).
@@ -58,6 +61,12 @@ impl Validator<'_> {
             return;
         }
         for (label, labelled) in &block.entries {
+            if kind.name == "extension" && label == BASE {
+                self.diagnostics.push(
+                    Diagnostic::new(Code::InvalidValue, "`base` cannot name an extension", Label::new(labelled.key_span, "reserved"))
+                        .with_help("`base` names the base tree (in `overrides` and in the mkosi project): choose another name, e.g. `base-libs`"),
+                );
+            }
             match &labelled.node {
                 Node::Block(inner) => {
                     path.push(label.clone());
@@ -297,6 +306,10 @@ impl Validator<'_> {
             _ => &Block::default(),
         };
         if defined.entries.contains_key(name) {
+            return;
+        }
+        // `overrides = [base]` declares that an extension may shadow files of the base tree.
+        if name == BASE && path.last().is_some_and(|p| p == "overrides") {
             return;
         }
         let removal = self
