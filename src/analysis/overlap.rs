@@ -8,8 +8,8 @@ use rayon::prelude::*;
 
 use super::Tree;
 use crate::diag::{Code, Diagnostic, Label};
-use crate::emit::sha256_hex;
 use crate::vfs::EntryKind;
+use sha2::Digest as _;
 
 /// Identical content in several extensions.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,8 +54,22 @@ pub(super) struct Overlaps {
 pub(super) type ReadFile<'a> = dyn Fn(&Tree<'_>, &str) -> Option<Vec<u8>> + Sync + 'a;
 /// Reads the first bytes of a file of a tree.
 pub(super) type ReadPrefix<'a> = dyn Fn(&Tree<'_>, &str, usize) -> Option<Vec<u8>> + Sync + 'a;
-/// Files keyed by size and the hash of their first 4 KiB (`None` for files that small).
-type ByStart<'t> = BTreeMap<(u64, Option<&'t String>), Vec<(usize, &'t str)>>;
+/// A SHA-256, as bytes: half the memory of its hex form, for trees of a million files.
+type Digest = [u8; 32];
+
+fn digest(bytes: &[u8]) -> Digest {
+    sha2::Sha256::digest(bytes).into()
+}
+
+fn hex(digest: &Digest) -> String {
+    use std::fmt::Write as _;
+    digest
+        .iter()
+        .fold(String::with_capacity(64), |mut text, b| {
+            let _ = write!(text, "{b:02x}");
+            text
+        })
+}
 
 /// How much of a file the first comparison reads.
 const PREFIX: usize = 4096;
@@ -63,7 +77,32 @@ const PREFIX: usize = 4096;
 /// A file of a tree: `(tree index, path, size)`.
 type FileRef<'t> = (usize, &'t str, u64);
 
+/// The indices of `files` in runs of equal `key`, for runs of two or more, in key order.
+fn runs<'t, K: Ord>(files: &[FileRef<'t>], key: impl Fn(&FileRef<'t>) -> K) -> Vec<Vec<usize>> {
+    let all: Vec<usize> = (0..files.len()).collect();
+    runs_of(&all, |&i| key(&files[i]))
+}
+
+/// `items` in runs of equal `key`, for runs of two or more, in key order (stable within a run).
+fn runs_of<K: Ord>(items: &[usize], key: impl Fn(&usize) -> K) -> Vec<Vec<usize>> {
+    let mut sorted = items.to_vec();
+    sorted.sort_by_key(|i| key(i));
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < sorted.len() {
+        let k = key(&sorted[start]);
+        let end = start + sorted[start..].iter().take_while(|i| key(i) == k).count();
+        if end - start > 1 {
+            out.push(sorted[start..end].to_vec());
+        }
+        start = end;
+    }
+    out
+}
+
 pub(super) fn find(trees: &[Tree<'_>], read: &ReadFile<'_>, head: &ReadPrefix<'_>) -> Overlaps {
+    // Flat vectors indexed by file, sorted views by index: a few dozen bytes per file, so a
+    // million files stay in hundreds, not thousands, of megabytes.
     let files: Vec<FileRef<'_>> = trees
         .iter()
         .enumerate()
@@ -74,113 +113,111 @@ pub(super) fn find(trees: &[Tree<'_>], read: &ReadFile<'_>, head: &ReadPrefix<'_
                 .map(move |e| (i, e.path.as_str(), e.size))
         })
         .collect();
-    let mut by_path: BTreeMap<&str, Vec<(usize, u64)>> = BTreeMap::new();
-    for &(tree, path, size) in &files {
-        by_path.entry(path).or_default().push((tree, size));
-    }
-    let mut by_size: BTreeMap<u64, Vec<(usize, &str)>> = BTreeMap::new();
-    for &(tree, path, size) in files.iter().filter(|f| f.2 > 0) {
-        by_size.entry(size).or_default().push((tree, path));
-    }
+    let by_path = runs(&files, |f| f.1);
+    let by_size = runs(&files, |f| f.2);
+
     // Only files that another file could equal are hashed: the same path and size in another
-    // extension, or the same size in another extension. Each is read once, on every core.
-    let mut candidates: BTreeSet<(usize, &str)> = BTreeSet::new();
-    for (path, holders) in by_path.iter().filter(|(_, h)| h.len() > 1) {
-        for &(tree, size) in holders {
-            if holders
-                .iter()
-                .any(|&(other, other_size)| other != tree && other_size == size)
-            {
-                candidates.insert((tree, path));
-            }
+    // extension, or the same size in another extension.
+    let spans_trees = |run: &[usize]| run.iter().any(|&i| files[i].0 != files[run[0]].0);
+    let mut candidate = vec![false; files.len()];
+    for run in by_path.iter().filter(|r| spans_trees(r)) {
+        for &i in run {
+            candidate[i] = true;
         }
     }
-    for group in by_size.values() {
-        let first = group.first().map(|g| g.0);
-        if group.iter().any(|g| Some(g.0) != first) {
-            candidates.extend(group.iter().copied());
+    // Empty files are all alike and share nothing.
+    for run in by_size
+        .iter()
+        .filter(|r| files[r[0]].2 > 0 && spans_trees(r))
+    {
+        for &i in run {
+            candidate[i] = true;
         }
     }
     // Stage one, as jdupes and rdfind do: the first 4 KiB of each larger candidate. Only files
-    // whose size and first 4 KiB match a file of another extension are read whole.
-    let sizes: BTreeMap<(usize, &str), u64> = files.iter().map(|&(t, p, s)| ((t, p), s)).collect();
-    let size_of = |c: &(usize, &str)| sizes.get(c).copied().unwrap_or(0);
-    let prefixes: BTreeMap<(usize, &str), String> = candidates
-        .par_iter()
-        .filter(|c| size_of(c) > PREFIX as u64)
-        .filter_map(|&(tree, path)| {
-            Some((
-                (tree, path),
-                sha256_hex(&head(trees.get(tree)?, path, PREFIX)?),
-            ))
+    // whose size and first 4 KiB match a file of another extension are read whole. Both stages
+    // run on every core.
+    let prefixes: Vec<Option<Digest>> = (0..files.len())
+        .into_par_iter()
+        .map(|i| {
+            let (tree, path, size) = files[i];
+            if !candidate[i] || size <= PREFIX as u64 {
+                return None;
+            }
+            head(trees.get(tree)?, path, PREFIX).map(|bytes| digest(&bytes))
         })
         .collect();
-    let mut by_key: ByStart<'_> = BTreeMap::new();
-    for c in &candidates {
-        by_key
-            .entry((size_of(c), prefixes.get(c)))
-            .or_default()
-            .push(*c);
+    let keyed: Vec<usize> = (0..files.len()).filter(|&i| candidate[i]).collect();
+    let mut whole = vec![false; files.len()];
+    for run in runs_of(&keyed, |&i| (files[i].2, prefixes[i])) {
+        if spans_trees(&run) {
+            for i in run {
+                whole[i] = true;
+            }
+        }
     }
-    let whole: Vec<(usize, &str)> = by_key
-        .values()
-        .filter(|group| group.iter().any(|g| g.0 != group[0].0))
-        .flatten()
-        .copied()
-        .collect();
-    let hashes: BTreeMap<(usize, &str), String> = whole
+    let hashes: Vec<Option<Digest>> = (0..files.len())
         .into_par_iter()
-        .filter_map(|(tree, path)| {
-            let bytes = read(trees.get(tree)?, path)?;
-            Some(((tree, path), sha256_hex(&bytes)))
+        .map(|i| {
+            let (tree, path, _) = files[i];
+            if !whole[i] {
+                return None;
+            }
+            read(trees.get(tree)?, path).map(|bytes| digest(&bytes))
         })
         .collect();
     // Files never hashed whole differ from every other file by size or first 4 KiB.
-    let hash = |tree: usize, path: &str| hashes.get(&(tree, path)).cloned();
+    let same = |a: usize, b: usize| {
+        files[a].2 == files[b].2
+            && (files[a].2 == 0 || (hashes[a].is_some() && hashes[a] == hashes[b]))
+    };
 
     let mut diagnostics = Vec::new();
-    for (path, holders) in by_path.iter().filter(|(_, h)| h.len() > 1) {
-        for (a, &(ta, sa)) in holders.iter().enumerate() {
-            for &(tb, sb) in &holders[a + 1..] {
-                let same = sa == sb && {
-                    let (ha, hb) = (hash(ta, path), hash(tb, path));
-                    ha.is_some() && ha == hb
-                };
-                if let Some(d) = same_path(&trees[ta], &trees[tb], path, same) {
+    for run in &by_path {
+        for (k, &a) in run.iter().enumerate() {
+            for &b in &run[k + 1..] {
+                if files[a].0 == files[b].0 {
+                    continue;
+                }
+                if let Some(d) = same_path(
+                    &trees[files[a].0],
+                    &trees[files[b].0],
+                    files[a].1,
+                    same(a, b),
+                ) {
                     diagnostics.push(d);
                 }
             }
         }
     }
 
-    // Sharing: equal hashes among files of equal size in at least two extensions.
+    // Sharing: equal hashes among files in at least two extensions.
+    let with_digest: Vec<usize> = (0..files.len())
+        .filter(|&i| hashes[i].is_some() && files[i].2 > 0)
+        .collect();
     let mut shared = Vec::new();
-    for (size, candidates) in by_size {
-        let extensions: BTreeSet<usize> = candidates.iter().map(|c| c.0).collect();
-        if extensions.len() < 2 {
+    for run in runs_of(&with_digest, |&i| (files[i].2, hashes[i])) {
+        if !spans_trees(&run) {
             continue;
         }
-        let mut by_hash: BTreeMap<String, Vec<(usize, &str)>> = BTreeMap::new();
-        for (tree, path) in candidates {
-            if let Some(h) = hash(tree, path) {
-                by_hash.entry(h).or_default().push((tree, path));
-            }
-        }
-        for (sha256, group) in by_hash {
-            if group.iter().map(|g| g.0).collect::<BTreeSet<_>>().len() < 2 {
-                continue;
-            }
-            let mut files: Vec<(String, String)> = group
-                .iter()
-                .map(|&(t, p)| (trees[t].extension.name.clone(), p.to_owned()))
-                .collect();
-            files.sort();
-            shared.push(SharedGroup {
-                sha256,
-                size,
-                files,
-            });
-        }
+        let Some(sha256) = hashes[run[0]] else {
+            continue;
+        };
+        let mut group: Vec<(String, String)> = run
+            .iter()
+            .map(|&i| {
+                (
+                    trees[files[i].0].extension.name.clone(),
+                    files[i].1.to_owned(),
+                )
+            })
+            .collect();
+        group.sort();
+        shared.push(SharedGroup {
+            sha256: hex(&sha256),
+            size: files[run[0]].2,
+            files: group,
+        });
     }
     shared.sort_by(|a, b| {
         b.is_library()
@@ -246,8 +283,8 @@ pub(super) fn against_base(
                 continue;
             };
             let identical = size == entry.size && {
-                let ours = read(tree, &entry.path).map(|b| sha256_hex(&b));
-                ours.is_some() && ours == read_base(&entry.path).map(|b| sha256_hex(&b))
+                let ours = read(tree, &entry.path).map(|b| digest(&b));
+                ours.is_some() && ours == read_base(&entry.path).map(|b| digest(&b))
             };
             let path = &entry.path;
             if identical {
