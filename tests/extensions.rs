@@ -366,3 +366,83 @@ fn shadowing_the_base_tree_must_be_declared() {
         declared.stderr
     );
 }
+
+#[test]
+fn a_base_manifest_written_by_sha256sum_stands_for_the_base_tree() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    tree(
+        root,
+        &[
+            ("base/usr/bin/tool", "#!/bin/sh\necho base\n"),
+            ("base/usr/share/doc/README", "same\n"),
+            ("ext/tools/usr/bin/tool", "#!/bin/sh\necho newer\n"),
+            ("ext/tools/usr/share/doc/README", "same\n"),
+        ],
+    );
+    // The base's libz, under its full version name only: the manifest lists regular files.
+    let libz = std::fs::canonicalize("/usr/lib/x86_64-linux-gnu/libz.so.1").expect("libz");
+    let real_name = libz.file_name().expect("name").to_owned();
+    std::fs::create_dir_all(root.join("base/usr/lib/x86_64-linux-gnu")).expect("mkdir");
+    std::fs::copy(
+        &libz,
+        root.join("base/usr/lib/x86_64-linux-gnu").join(&real_name),
+    )
+    .expect("copy");
+    gcc(
+        root,
+        "#include <zlib.h>\nint main(void) { return zlibVersion()[0] == 0; }\n",
+        &root.join("ext/zip/usr/bin/zipinfo"),
+        &["-lz"],
+    );
+    // The manifest, as the base's build would write it; the base tree itself is then gone.
+    let manifest = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("find ./usr -type f -exec sha256sum {} + | sort -k2")
+        .current_dir(root.join("base"))
+        .output()
+        .expect("sha256sum runs");
+    assert!(manifest.status.success());
+    let mut text = String::from_utf8(manifest.stdout).expect("utf-8");
+    // libc as sha256sum's binary mode writes it (only the name matters for libraries).
+    text.push_str(&"0".repeat(64));
+    text.push_str(" *usr/lib/x86_64-linux-gnu/libc.so.6\n");
+    std::fs::write(root.join("base.sha256"), &text).expect("write");
+    std::fs::remove_dir_all(root.join("base")).expect("rm");
+    let config = "system { name = \"extos\", version = \"1\", base-tree = \"base.sha256\" }\nextension tools { kind = sysext, source = \"ext/tools\" }\nextension zip { kind = sysext, source = \"ext/zip\" }\n";
+    std::fs::write(root.join("system.pcfg"), config).expect("write");
+    let check = pcfg_in(root, &["check", "--format", "json", "system.pcfg"]);
+    assert_eq!(check.code, 1, "{}", check.transcript());
+    let stderr = &check.stdout;
+    assert!(
+        stderr.contains(
+            "`usr/bin/tool` in extension `tools` shadows a different file of the base tree"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("`usr/share/doc/README` in extension `tools` is already in the base tree"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("missing-library"), "{stderr}");
+    assert_eq!(stderr.matches("\"code\"").count(), 2, "{stderr}");
+
+    // A line that is not `SHA256  PATH` is reported with its number.
+    std::fs::write(root.join("base.sha256"), format!("{text}usr/bin/other\n")).expect("write");
+    let bad = pcfg_in(root, &["check", "--format", "json", "system.pcfg"]);
+    assert_eq!(bad.code, 1, "{}", bad.transcript());
+    let line = text.lines().count() + 1;
+    assert!(
+        bad.stdout.contains(&format!(
+            "line {line} of the base manifest is not `SHA256  PATH`"
+        )),
+        "{}",
+        bad.stdout
+    );
+    let bad = pcfg_in(root, &["check", "system.pcfg"]);
+    insta::assert_snapshot!(
+        "base-manifest",
+        bad.transcript()
+            .replace(&format!("line {line} "), "line N ")
+    );
+}

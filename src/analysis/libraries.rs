@@ -21,6 +21,11 @@ const LIBRARY_DIRS: &[&str] = &[
     "opt/",
 ];
 
+/// Whether `path` (relative to a tree's root) is in a directory the dynamic loader searches.
+pub(super) fn in_library_dir(path: &str) -> bool {
+    LIBRARY_DIRS.iter().any(|d| path.starts_with(d))
+}
+
 /// What one tree provides and needs.
 #[derive(Debug, Default)]
 pub(super) struct Libraries {
@@ -40,7 +45,7 @@ pub(super) fn scan(
     let mut libraries = Libraries::default();
     for entry in entries {
         let name = entry.path.rsplit('/').next().unwrap_or(&entry.path);
-        let in_library_dir = LIBRARY_DIRS.iter().any(|d| entry.path.starts_with(d));
+        let in_library_dir = in_library_dir(&entry.path);
         let looks_like_library =
             name.to_ascii_lowercase().ends_with(".so") || name.contains(".so.");
         if in_library_dir

@@ -6,6 +6,7 @@
 //! another extension has a file of the same size and start — at the same path (shadowing) or any
 //! path (sharing). Hashing runs on every core (rayon).
 
+mod base;
 mod libraries;
 mod overlap;
 mod rules;
@@ -62,26 +63,6 @@ impl Report {
     }
 }
 
-/// The base tree (`system.base-tree`), when it is declared and present.
-struct BaseTree {
-    dir: std::path::PathBuf,
-    entries: Vec<TreeEntry>,
-    libraries: std::collections::BTreeSet<String>,
-}
-
-fn base_tree(model: &Model, vfs: &dyn Vfs, entry_dir: &Path) -> Option<BaseTree> {
-    let dir = entry_dir.join(model.system.base_tree.value.as_ref()?);
-    let entries = vfs.walk(&dir)?;
-    let head = |p: &str| vfs.read_prefix(&dir.join(p), 4);
-    let read = |p: &str| vfs.read(&dir.join(p)).ok();
-    let libraries = libraries::scan(&entries, &head, &read).provides;
-    Some(BaseTree {
-        dir,
-        entries,
-        libraries,
-    })
-}
-
 /// Analyses the source trees of `model`'s extensions (paths relative to `entry_dir`).
 #[must_use]
 pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Progress) -> Report {
@@ -130,7 +111,7 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
         .iter()
         .map(|t| libraries::scan(&t.entries, &|p| head(t, p), &|p| read(t, p)))
         .collect();
-    let base = base_tree(model, vfs, entry_dir);
+    let base = base::read(model, vfs, entry_dir, &mut report.diagnostics);
     libraries::check(
         &trees,
         &scanned,
@@ -145,13 +126,11 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
     };
     let overlaps = overlap::find(&trees, &read, &head_of);
     if let Some(base) = &base {
-        let read_base = |p: &str| vfs.read(&base.dir.join(p)).ok();
-        report.diagnostics.extend(overlap::against_base(
-            &trees,
-            &base.entries,
-            &read,
-            &read_base,
-        ));
+        report
+            .diagnostics
+            .extend(overlap::against_base(&trees, &base.files, &read, &|p| {
+                base.digest(vfs, p)
+            }));
     }
     report.shared = overlaps.shared;
     report.diagnostics.extend(overlaps.diagnostics);

@@ -55,9 +55,9 @@ pub(super) type ReadFile<'a> = dyn Fn(&Tree<'_>, &str) -> Option<Vec<u8>> + Sync
 /// Reads the first bytes of a file of a tree.
 pub(super) type ReadPrefix<'a> = dyn Fn(&Tree<'_>, &str, usize) -> Option<Vec<u8>> + Sync + 'a;
 /// A SHA-256, as bytes: half the memory of its hex form, for trees of a million files.
-type Digest = [u8; 32];
+pub(super) type Digest = [u8; 32];
 
-fn digest(bytes: &[u8]) -> Digest {
+pub(super) fn digest(bytes: &[u8]) -> Digest {
     sha2::Sha256::digest(bytes).into()
 }
 
@@ -255,19 +255,14 @@ fn same_path(a: &Tree<'_>, b: &Tree<'_>, path: &str, identical: bool) -> Option<
     )
 }
 
-/// Files of an extension at a path the base tree has too: identical (a duplicate), or different
-/// (the extension shadows the base: an error unless it declares `overrides = [base]`).
+/// Files of an extension at a path the base has too: identical (a duplicate), or different (the
+/// extension shadows the base: an error unless it declares `overrides = [base]`).
 pub(super) fn against_base(
     trees: &[Tree<'_>],
-    base: &[crate::vfs::TreeEntry],
+    base_files: &BTreeMap<String, Option<u64>>,
     read: &ReadFile<'_>,
-    read_base: &(dyn Fn(&str) -> Option<Vec<u8>> + Sync),
+    base_digest: &dyn Fn(&str) -> Option<Digest>,
 ) -> Vec<Diagnostic> {
-    let base_files: BTreeMap<&str, u64> = base
-        .iter()
-        .filter(|e| e.kind == EntryKind::File)
-        .map(|e| (e.path.as_str(), e.size))
-        .collect();
     let mut out = Vec::new();
     for tree in trees {
         let Some(at) = tree.at else { continue };
@@ -282,9 +277,9 @@ pub(super) fn against_base(
             let Some(&size) = base_files.get(entry.path.as_str()) else {
                 continue;
             };
-            let identical = size == entry.size && {
+            let identical = size.is_none_or(|s| s == entry.size) && {
                 let ours = read(tree, &entry.path).map(|b| digest(&b));
-                ours.is_some() && ours == read_base(&entry.path).map(|b| digest(&b))
+                ours.is_some() && ours == base_digest(&entry.path)
             };
             let path = &entry.path;
             if identical {

@@ -111,6 +111,7 @@ codes! {
     UnsafeFile => "unsafe-file", Warning;
     SymlinkEscape => "symlink-escape", Error;
     MissingLibrary => "missing-library", Error;
+    BaseManifest => "base-manifest", Error;
 }
 
 impl std::fmt::Display for Code {

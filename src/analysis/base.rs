@@ -1,0 +1,176 @@
+//! The base `/usr` that extensions are merged onto (`system.base-tree`): a directory holding the
+//! base's root (`usr/...`), or a manifest of it in the format `sha256sum` prints, one
+//! `SHA256  PATH` line per regular file.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use super::libraries;
+use super::overlap::{digest, Digest};
+use crate::diag::{Code, Diagnostic, Label};
+use crate::model::Model;
+use crate::vfs::{EntryKind, Vfs};
+
+/// What the analysis knows of the base.
+pub(super) struct Base {
+    /// Regular files: path, size when known (a manifest does not give it).
+    pub(super) files: BTreeMap<String, Option<u64>>,
+    /// Library file names and sonames the base provides.
+    pub(super) libraries: BTreeSet<String>,
+    content: Content,
+}
+
+enum Content {
+    Tree(PathBuf),
+    Manifest(BTreeMap<String, Digest>),
+}
+
+impl Base {
+    /// The SHA-256 of a base file.
+    pub(super) fn digest(&self, vfs: &dyn Vfs, path: &str) -> Option<Digest> {
+        match &self.content {
+            Content::Tree(dir) => vfs.read(&dir.join(path)).ok().map(|b| digest(&b)),
+            Content::Manifest(digests) => digests.get(path).copied(),
+        }
+    }
+}
+
+/// Reads the base `model` declares, when it is there. A manifest line that is not
+/// `SHA256  PATH` is a `pcfg::base-manifest` diagnostic.
+pub(super) fn read(
+    model: &Model,
+    vfs: &dyn Vfs,
+    entry_dir: &Path,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Base> {
+    let declared = &model.system.base_tree;
+    let path = entry_dir.join(declared.value.as_ref()?);
+    if let Some(entries) = vfs.walk(&path) {
+        let head = |p: &str| vfs.read_prefix(&path.join(p), 4);
+        let read = |p: &str| vfs.read(&path.join(p)).ok();
+        let libraries = libraries::scan(&entries, &head, &read).provides;
+        let files = entries
+            .into_iter()
+            .filter(|e| e.kind == EntryKind::File)
+            .map(|e| (e.path, Some(e.size)))
+            .collect();
+        return Some(Base {
+            files,
+            libraries,
+            content: Content::Tree(path),
+        });
+    }
+    let text = vfs.read(&path).ok()?;
+    let text = String::from_utf8_lossy(&text);
+    let mut digests = BTreeMap::new();
+    for (number, line) in text.lines().enumerate() {
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((sum, file)) = parse_line(line) else {
+            if let Some(at) = declared.at.or(model.system.at) {
+                let shown: String = line.chars().take(60).collect();
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::BaseManifest,
+                        format!(
+                            "line {} of the base manifest is not `SHA256  PATH`: `{shown}`",
+                            number + 1
+                        ),
+                        Label::new(at, "the base manifest"),
+                    )
+                    .with_help(
+                        "write the manifest as `sha256sum` prints it, in the base's root: \
+                         `find usr -type f -exec sha256sum {} + > base.sha256`",
+                    ),
+                );
+            }
+            continue;
+        };
+        digests.insert(file.to_owned(), sum);
+    }
+    let mut libraries = BTreeSet::new();
+    for file in digests.keys() {
+        libraries.extend(library_names(file));
+    }
+    Some(Base {
+        files: digests.keys().map(|p| (p.clone(), None)).collect(),
+        libraries,
+        content: Content::Manifest(digests),
+    })
+}
+
+/// `HEX  PATH` (text mode) or `HEX *PATH` (binary mode); a leading `./` or `/` is dropped.
+fn parse_line(line: &str) -> Option<(Digest, &str)> {
+    let (sum, rest) = line.split_at_checked(64)?;
+    let path = rest
+        .strip_prefix("  ")
+        .or_else(|| rest.strip_prefix(" *"))?;
+    let path = path.trim_start_matches("./").trim_start_matches('/');
+    if path.is_empty() {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(sum.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some((out, path))
+}
+
+/// The names a library file in a library directory answers to: a manifest lists regular files
+/// only, so `libz.so.1.2.13` stands for its soname links `libz.so.1` and `libz.so` as well.
+fn library_names(path: &str) -> Vec<String> {
+    if !libraries::in_library_dir(path) {
+        return Vec::new();
+    }
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let Some(stem) = name.find(".so") else {
+        return Vec::new();
+    };
+    let base = &name[..stem + 3];
+    let rest = &name[stem + 3..];
+    if !rest.is_empty() && !rest.starts_with('.') {
+        return Vec::new();
+    }
+    let mut names = vec![base.to_owned()];
+    let mut current = base.to_owned();
+    for part in rest.split('.').skip(1) {
+        current.push('.');
+        current.push_str(part);
+        names.push(current.clone());
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_manifest_line_is_parsed_as_sha256sum_prints_it() {
+        let sum = "a".repeat(64);
+        assert_eq!(
+            parse_line(&format!("{sum}  ./usr/bin/tool")).map(|(_, p)| p),
+            Some("usr/bin/tool")
+        );
+        assert_eq!(
+            parse_line(&format!("{sum} *usr/bin/tool")).map(|(_, p)| p),
+            Some("usr/bin/tool")
+        );
+        assert!(parse_line(&format!("{sum} usr/bin/tool")).is_none());
+        assert!(parse_line("zz  usr/bin/tool").is_none());
+        assert!(parse_line(&format!("{}  usr/bin/tool", "g".repeat(64))).is_none());
+        assert!(parse_line("é".repeat(40).as_str()).is_none());
+    }
+
+    #[test]
+    fn a_library_file_stands_for_its_soname_links() {
+        assert_eq!(
+            library_names("usr/lib/x86_64-linux-gnu/libz.so.1.2.13"),
+            ["libz.so", "libz.so.1", "libz.so.1.2", "libz.so.1.2.13"]
+        );
+        assert_eq!(library_names("usr/lib/libc.so.6"), ["libc.so", "libc.so.6"]);
+        assert!(library_names("usr/share/doc/libz.so.txt").is_empty());
+        assert!(library_names("usr/lib/libzsomething").is_empty());
+    }
+}
