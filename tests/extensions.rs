@@ -55,6 +55,13 @@ fn shadowing_is_an_error_unless_declared_and_duplicates_are_shared() {
         json["shared"][0]["files"][0]["path"], "usr/lib/libshared.so.1",
         "libraries first"
     );
+    assert_eq!(
+        json["suggestions"],
+        serde_json::json!([{
+            "name": "shared-a-b", "extensions": ["a", "b"], "files": 2, "libraries": 1,
+            "saving": json["bytes_saved"],
+        }])
+    );
 
     // `overrides` declares the winner: no more error; the duplicate stays a warning.
     let declared = config.replace(

@@ -61,6 +61,68 @@ impl Report {
     pub fn bytes_saved(&self) -> u64 {
         self.shared.iter().map(SharedGroup::saving).sum()
     }
+
+    /// One shared extension per set of extensions that have identical files: what it would
+    /// hold and save. Libraries first, then the largest saving.
+    #[must_use]
+    pub fn suggestions(&self) -> Vec<Suggestion> {
+        let mut by_set: BTreeMap<Vec<&str>, Suggestion> = BTreeMap::new();
+        for group in &self.shared {
+            let set: std::collections::BTreeSet<&str> =
+                group.files.iter().map(|(e, _)| e.as_str()).collect();
+            let set: Vec<&str> = set.into_iter().collect();
+            let entry = by_set.entry(set.clone()).or_insert_with(|| Suggestion {
+                name: suggested_name(&set, &self.files),
+                extensions: set.iter().map(|&e| e.to_owned()).collect(),
+                files: 0,
+                saving: 0,
+                libraries: 0,
+            });
+            entry.files += 1;
+            entry.saving += group.saving();
+            entry.libraries += usize::from(group.is_library());
+        }
+        let mut out: Vec<Suggestion> = by_set.into_values().collect();
+        out.sort_by(|a, b| {
+            b.libraries
+                .cmp(&a.libraries)
+                .then(b.saving.cmp(&a.saving))
+                .then(a.extensions.cmp(&b.extensions))
+        });
+        out
+    }
+}
+
+/// A new extension that would hold, once, the files a set of extensions each carry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Suggestion {
+    /// A name for it that no extension has.
+    pub name: String,
+    /// The extensions that would `require` it (and drop their copies).
+    pub extensions: Vec<String>,
+    /// Distinct files it would hold.
+    pub files: usize,
+    /// Bytes it would save.
+    pub saving: u64,
+    /// How many of them are shared libraries.
+    pub libraries: usize,
+}
+
+/// `shared-a-b` for two or three extensions, `shared-a-b-and-N-more` beyond; never the name of an
+/// extension.
+fn suggested_name(set: &[&str], taken: &BTreeMap<String, usize>) -> String {
+    let base = if set.len() <= 3 {
+        format!("shared-{}", set.join("-"))
+    } else {
+        format!("shared-{}-{}-and-{}-more", set[0], set[1], set.len() - 2)
+    };
+    let mut name = base.clone();
+    let mut n = 2;
+    while taken.contains_key(&name) {
+        name = format!("{base}-{n}");
+        n += 1;
+    }
+    name
 }
 
 /// Analyses the source trees of `model`'s extensions (paths relative to `entry_dir`).
@@ -136,4 +198,54 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
     report.diagnostics.extend(overlaps.diagnostics);
     crate::diag::sort(&mut report.diagnostics);
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_suggested_name_is_short_and_never_taken() {
+        let mut taken = BTreeMap::new();
+        assert_eq!(suggested_name(&["a", "b"], &taken), "shared-a-b");
+        assert_eq!(
+            suggested_name(&["a", "b", "c", "d", "e"], &taken),
+            "shared-a-b-and-3-more"
+        );
+        taken.insert("shared-a-b".to_owned(), 1);
+        taken.insert("shared-a-b-2".to_owned(), 1);
+        assert_eq!(suggested_name(&["a", "b"], &taken), "shared-a-b-3");
+    }
+
+    #[test]
+    fn suggestions_put_libraries_first_and_add_up_per_set() {
+        let group = |size: u64, files: &[(&str, &str)]| SharedGroup {
+            sha256: String::new(),
+            size,
+            files: files
+                .iter()
+                .map(|(e, p)| ((*e).to_owned(), (*p).to_owned()))
+                .collect(),
+        };
+        let report = Report {
+            shared: vec![
+                group(100, &[("a", "usr/share/x"), ("b", "usr/share/x")]),
+                group(
+                    10,
+                    &[("a", "usr/lib/libq.so.1"), ("c", "usr/lib/libq.so.1")],
+                ),
+                group(50, &[("a", "usr/share/y"), ("b", "opt/y")]),
+            ],
+            ..Report::default()
+        };
+        let suggestions = report.suggestions();
+        assert_eq!(suggestions.len(), 2);
+        assert_eq!(suggestions[0].name, "shared-a-c");
+        assert_eq!(suggestions[0].libraries, 1);
+        assert_eq!(
+            (suggestions[1].files, suggestions[1].saving),
+            (2, 150),
+            "{suggestions:?}"
+        );
+    }
 }

@@ -23,7 +23,17 @@ struct ReportJson<'a> {
     extensions: Vec<ExtensionJson<'a>>,
     missing: &'a [String],
     shared: Vec<SharedJson<'a>>,
+    suggestions: Vec<SuggestionJson>,
     version: u32,
+}
+
+#[derive(Serialize)]
+struct SuggestionJson {
+    extensions: Vec<String>,
+    files: usize,
+    libraries: usize,
+    name: String,
+    saving: u64,
 }
 
 #[derive(Serialize)]
@@ -107,6 +117,17 @@ fn to_json(report: &Report) -> ReportJson<'_> {
                 size: g.size,
             })
             .collect(),
+        suggestions: report
+            .suggestions()
+            .into_iter()
+            .map(|s| SuggestionJson {
+                extensions: s.extensions,
+                files: s.files,
+                libraries: s.libraries,
+                name: s.name,
+                saving: s.saving,
+            })
+            .collect(),
         version: 1,
     }
 }
@@ -152,6 +173,23 @@ fn human(report: &Report) -> String {
             let _ = writeln!(text, "    {extension}: {path}");
         }
     }
-    text.push_str("\nmove shared files into one extension that the others `require` (libraries first: sharing them saves memory too)\n");
+    text.push_str("\nsuggestions (libraries first: sharing them saves memory too):\n");
+    for s in report.suggestions() {
+        let files = match (s.files, s.libraries) {
+            (1, 0) => "1 file".to_owned(),
+            (n, 0) => format!("{n} files"),
+            (n, l) => format!(
+                "{n} files ({l} {})",
+                if l == 1 { "library" } else { "libraries" }
+            ),
+        };
+        let _ = writeln!(
+            text,
+            "  extension `{}`: {files} that {} each carry; add it to their `requires` and remove their copies: saves {}",
+            s.name,
+            s.extensions.join(", "),
+            bytes(s.saving)
+        );
+    }
     text
 }
