@@ -35,8 +35,8 @@ pub(super) struct Libraries {
     pub needs: Vec<(String, String)>,
 }
 
-/// Reads the ELF files of a tree (the only files it reads whole; of the others it reads the
-/// first four bytes).
+/// Reads the ELF files of a tree (the only files it reads whole; of the other executables and
+/// `.so` files it reads the first four bytes, and the rest it does not open).
 pub(super) fn scan(
     entries: &[TreeEntry],
     head: &dyn Fn(&str) -> Option<Vec<u8>>,
@@ -54,7 +54,10 @@ pub(super) fn scan(
         {
             libraries.provides.insert(name.to_owned());
         }
-        if entry.kind != EntryKind::File || entry.size < 64 {
+        // What the loader can run or load: executables, and libraries by name (they are often
+        // not executable). Other files are not opened at all.
+        let loadable = entry.mode & 0o111 != 0 || looks_like_library;
+        if entry.kind != EntryKind::File || entry.size < 64 || !loadable {
             continue;
         }
         if !head(&entry.path).is_some_and(|h| h.starts_with(b"\x7fELF")) {
