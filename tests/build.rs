@@ -1136,3 +1136,85 @@ fn systemd_repart_lays_out_the_installed_disk_of_every_versioned_example() {
         assert_eq!(laid_out, expected, "{example}");
     }
 }
+
+/// Width and height of a PNG, from its IHDR chunk.
+fn png_size(png: &[u8]) -> (u32, u32) {
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    let word = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().expect("4 bytes"));
+    (word(16), word(20))
+}
+
+#[test]
+fn the_pictures_render_with_a_real_renderer() {
+    let rsvg = crate::support::test_tool_on_path("rsvg-convert");
+    for example in ["minimal", "particleos", "remix"] {
+        let (model, files) = build(&format!("examples/{example}.pcfg"));
+        for (name, boxes) in [
+            ("layout.svg", model.layout.len()),
+            ("trust.svg", 2 * model.chain.len()),
+        ] {
+            let svg = files
+                .iter()
+                .find(|f| f.path == name)
+                .unwrap_or_else(|| panic!("{example}: no {name}"));
+            // The background, and the boxes: one per GPT partition, two per link of the chain.
+            assert_eq!(
+                svg.contents.matches("<rect ").count(),
+                1 + boxes,
+                "{example} {name}"
+            );
+            let mut child = std::process::Command::new(&rsvg)
+                .args(["--format", "png"])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("rsvg-convert runs");
+            std::io::Write::write_all(
+                &mut child.stdin.take().expect("stdin"),
+                svg.contents.as_bytes(),
+            )
+            .expect("write");
+            let out = child.wait_with_output().expect("rsvg-convert ends");
+            assert!(
+                out.status.success(),
+                "{example} {name}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let (width, height) = png_size(&out.stdout);
+            assert!(
+                width >= 480 && height >= 100,
+                "{example} {name}: {width}x{height}"
+            );
+            assert!(
+                out.stdout.len() > 4096,
+                "{example} {name}: an empty picture"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_book_shows_the_pictures_as_particleos_builds_them() {
+    let (_, files) = build("examples/particleos.pcfg");
+    for name in ["layout.svg", "trust.svg"] {
+        let svg = &files
+            .iter()
+            .find(|f| f.path == name)
+            .expect("built")
+            .contents;
+        let path = root()
+            .join("book/src/pictures")
+            .join(format!("particleos-{name}"));
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(&path, svg).expect("write");
+        }
+        let shown = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            shown == *svg,
+            "{} is stale: run `UPDATE_DOCS=1 cargo test pictures`",
+            path.display()
+        );
+    }
+}

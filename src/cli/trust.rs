@@ -12,7 +12,6 @@ use super::model_json::chain_json;
 use super::output::Output;
 use super::{Failure, EXIT_INPUT, EXIT_OK};
 use crate::compile;
-use crate::model::Requirement;
 use crate::vfs::RealFs;
 
 pub(super) fn run(args: &TrustArgs, output: &Output, out: &mut dyn Write) -> Result<u8, Failure> {
@@ -24,11 +23,7 @@ pub(super) fn run(args: &TrustArgs, output: &Output, out: &mut dyn Write) -> Res
         return Ok(EXIT_INPUT);
     };
     let sources = &compilation.sources;
-    let require = match model.trust.require.value {
-        Requirement::None => "none",
-        Requirement::MeasuredBoot => "measured-boot",
-        Requirement::VerifiedBoot => "verified-boot",
-    };
+    let require = model.trust.require.value.name();
     if output.format == Format::Json {
         let json =
             json!({ "version": 1, "require": require, "chain": chain_json(&model.chain, sources) });

@@ -11,6 +11,7 @@ mod manifest;
 pub use manifest::sha256_hex;
 mod mkosi;
 mod ninja;
+mod picture;
 mod repart;
 mod sysupdate;
 
@@ -106,6 +107,8 @@ pub fn emit(model: &Model, sources: &SourceMap, source: &Source<'_>, inputs: &In
     if let Ok(plan) = crate::plan::plan(model, &files, inputs) {
         files.push(ninja::emit(&plan, model, source.entry_name));
     }
+    files.push(picture::layout(model, source.entry_name));
+    files.push(picture::trust(model, source.entry_name));
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files.push(manifest::emit(&files, sources, source));
     files.sort_by(|a, b| a.path.cmp(&b.path));

@@ -34,6 +34,18 @@ pub enum Requirement {
     VerifiedBoot,
 }
 
+impl Requirement {
+    /// The symbol that selects it (`trust.require = measured-boot`).
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Requirement::None => "none",
+            Requirement::MeasuredBoot => "measured-boot",
+            Requirement::VerifiedBoot => "verified-boot",
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Trust {
     pub key: At<Option<String>>,
