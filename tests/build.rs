@@ -75,13 +75,44 @@ fn walkdir_files(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn every_example_emits_its_files() {
-    for example in ["minimal", "particleos", "remix"] {
+    for example in [
+        "minimal",
+        "particleos",
+        "remix",
+        "server/system",
+        "no-secure-boot/system",
+        "arm64-board/system",
+    ] {
         let (_, files) = build(&format!("examples/{example}.pcfg"));
         let mut all = String::new();
         for file in &files {
             let _ = write!(all, "=== {}\n{}", file.path, file.contents);
         }
-        insta::assert_snapshot!(format!("build-{example}"), all);
+        let name = example.trim_end_matches("/system");
+        insta::assert_snapshot!(format!("build-{name}"), all);
+    }
+}
+
+#[test]
+fn the_example_directories_compile_to_what_their_readmes_say() {
+    use pcfg::model::LinkState;
+    // (example, GPT partitions on the installed disk, the weakest link of the chain)
+    for (example, partitions, weakest) in [
+        ("server", 8, LinkState::Encrypted),
+        ("no-secure-boot", 10, LinkState::Measured),
+        ("arm64-board", 6, LinkState::Unprotected),
+    ] {
+        let (model, _) = build(&format!("examples/{example}/system.pcfg"));
+        assert_eq!(model.layout.len(), partitions, "{example}");
+        let readme =
+            std::fs::read_to_string(root().join("examples").join(example).join("README.md"))
+                .expect("a README");
+        assert!(
+            readme.contains(&format!("{partitions} ")) && readme.contains("partitions"),
+            "{example}: the README states the partition count"
+        );
+        let worst = model.chain.iter().map(|l| l.state).max().expect("a chain");
+        assert_eq!(worst, weakest, "{example}");
     }
 }
 
