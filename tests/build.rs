@@ -79,6 +79,8 @@ fn every_example_emits_its_files() {
         "minimal",
         "particleos",
         "remix",
+        "particleos-desktop/system",
+        "atomos/system",
         "server/system",
         "no-secure-boot/system",
         "arm64-board/system",
@@ -98,6 +100,8 @@ fn the_example_directories_compile_to_what_their_readmes_say() {
     use pcfg::model::LinkState;
     // (example, GPT partitions on the installed disk, the weakest link of the chain)
     for (example, partitions, weakest) in [
+        ("particleos-desktop", 10, LinkState::Encrypted),
+        ("atomos", 10, LinkState::Encrypted),
         ("server", 8, LinkState::Encrypted),
         ("no-secure-boot", 10, LinkState::Measured),
         ("arm64-board", 6, LinkState::Unprotected),

@@ -58,7 +58,7 @@ fn shadowing_is_an_error_unless_declared_and_duplicates_are_shared() {
     assert_eq!(
         json["suggestions"],
         serde_json::json!([{
-            "name": "shared-a-b", "extensions": ["a", "b"], "files": 2, "libraries": 1,
+            "name": "shared-a-b", "required": false, "extensions": ["a", "b"], "files": 2, "libraries": 1,
             "saving": json["bytes_saved"],
         }])
     );
@@ -451,5 +451,20 @@ fn a_base_manifest_written_by_sha256sum_stands_for_the_base_tree() {
         "base-manifest",
         bad.transcript()
             .replace(&format!("line {line} "), "line N ")
+    );
+}
+
+#[test]
+fn the_atomos_example_has_trees_to_analyse() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/atomos");
+    let report = pcfg_in(&root, &["extensions", "--format", "json", "system.pcfg"]);
+    assert_eq!(report.code, 0, "{}", report.transcript());
+    let json: serde_json::Value = serde_json::from_str(&report.stdout).expect("json");
+    assert_eq!(json["extensions"].as_array().map(Vec::len), Some(5));
+    assert_eq!(json["suggestions"][0]["name"], "toolchain-libs");
+    assert_eq!(json["suggestions"][0]["required"], true);
+    assert_eq!(
+        json["suggestions"][0]["extensions"],
+        serde_json::json!(["debugtools", "devtools"])
     );
 }

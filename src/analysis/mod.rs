@@ -11,7 +11,7 @@ mod libraries;
 mod overlap;
 mod rules;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::diag::Diagnostic;
@@ -53,6 +53,8 @@ pub struct Report {
     /// Identical files at different paths or in different extensions, largest saving first.
     pub shared: Vec<SharedGroup>,
     pub diagnostics: Vec<Diagnostic>,
+    /// What each extension `requires`, directly or not: where shared files can already go.
+    pub requires: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Report {
@@ -68,15 +70,24 @@ impl Report {
     pub fn suggestions(&self) -> Vec<Suggestion> {
         let mut by_set: BTreeMap<Vec<&str>, Suggestion> = BTreeMap::new();
         for group in &self.shared {
-            let set: std::collections::BTreeSet<&str> =
-                group.files.iter().map(|(e, _)| e.as_str()).collect();
+            let set: BTreeSet<&str> = group.files.iter().map(|(e, _)| e.as_str()).collect();
             let set: Vec<&str> = set.into_iter().collect();
-            let entry = by_set.entry(set.clone()).or_insert_with(|| Suggestion {
-                name: suggested_name(&set, &self.files),
-                extensions: set.iter().map(|&e| e.to_owned()).collect(),
-                files: 0,
-                saving: 0,
-                libraries: 0,
+            let entry = by_set.entry(set.clone()).or_insert_with(|| {
+                // An extension they all require already takes the files; else a new one.
+                let common = set
+                    .iter()
+                    .map(|e| self.requires.get(*e).cloned().unwrap_or_default())
+                    .reduce(|a, b| a.intersection(&b).cloned().collect())
+                    .unwrap_or_default();
+                let existing = common.into_iter().next();
+                Suggestion {
+                    required: existing.is_some(),
+                    name: existing.unwrap_or_else(|| suggested_name(&set, &self.files)),
+                    extensions: set.iter().map(|&e| e.to_owned()).collect(),
+                    files: 0,
+                    saving: 0,
+                    libraries: 0,
+                }
             });
             entry.files += 1;
             entry.saving += group.saving();
@@ -93,11 +104,13 @@ impl Report {
     }
 }
 
-/// A new extension that would hold, once, the files a set of extensions each carry.
+/// The extension that would hold, once, the files a set of extensions each carry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Suggestion {
-    /// A name for it that no extension has.
+    /// An extension they all `require` already (`required`), or a name for a new one that no
+    /// extension has.
     pub name: String,
+    pub required: bool,
     /// The extensions that would `require` it (and drop their copies).
     pub extensions: Vec<String>,
     /// Distinct files it would hold.
@@ -125,10 +138,40 @@ fn suggested_name(set: &[&str], taken: &BTreeMap<String, usize>) -> String {
     name
 }
 
+/// Every extension's requirements, direct or not (cycles are reported elsewhere; here they
+/// just stop the walk).
+fn transitive_requires(model: &Model) -> BTreeMap<String, BTreeSet<String>> {
+    let direct: BTreeMap<&str, Vec<&str>> = model
+        .extensions
+        .iter()
+        .map(|e| {
+            let requires = e.requires.value.iter().map(|r| r.value.as_str()).collect();
+            (e.name.as_str(), requires)
+        })
+        .collect();
+    direct
+        .keys()
+        .map(|&name| {
+            let mut seen = BTreeSet::new();
+            let mut stack = direct[name].clone();
+            while let Some(next) = stack.pop() {
+                if seen.insert(next.to_owned()) {
+                    stack.extend(direct.get(next).into_iter().flatten());
+                }
+            }
+            seen.remove(name);
+            (name.to_owned(), seen)
+        })
+        .collect()
+}
+
 /// Analyses the source trees of `model`'s extensions (paths relative to `entry_dir`).
 #[must_use]
 pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Progress) -> Report {
-    let mut report = Report::default();
+    let mut report = Report {
+        requires: transitive_requires(model),
+        ..Report::default()
+    };
     let mut trees = Vec::new();
     for extension in model
         .extensions
@@ -238,14 +281,27 @@ mod tests {
             ],
             ..Report::default()
         };
+        let mut report = report;
         let suggestions = report.suggestions();
         assert_eq!(suggestions.len(), 2);
+        assert!(!suggestions[1].required);
         assert_eq!(suggestions[0].name, "shared-a-c");
         assert_eq!(suggestions[0].libraries, 1);
         assert_eq!(
             (suggestions[1].files, suggestions[1].saving),
             (2, 150),
             "{suggestions:?}"
+        );
+        // `a` and `b` both require `libs`: the files go there.
+        for name in ["a", "b"] {
+            report
+                .requires
+                .insert(name.to_owned(), BTreeSet::from(["libs".to_owned()]));
+        }
+        let suggestions = report.suggestions();
+        assert_eq!(
+            (suggestions[1].name.as_str(), suggestions[1].required),
+            ("libs", true)
         );
     }
 }

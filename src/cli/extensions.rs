@@ -33,6 +33,7 @@ struct SuggestionJson {
     files: usize,
     libraries: usize,
     name: String,
+    required: bool,
     saving: u64,
 }
 
@@ -125,6 +126,7 @@ fn to_json(report: &Report) -> ReportJson<'_> {
                 files: s.files,
                 libraries: s.libraries,
                 name: s.name,
+                required: s.required,
                 saving: s.saving,
             })
             .collect(),
@@ -145,7 +147,11 @@ fn bytes(n: u64) -> String {
 fn human(report: &Report) -> String {
     let mut text = String::new();
     for (name, files) in &report.files {
-        let _ = writeln!(text, "{name}: {files} files");
+        let _ = writeln!(
+            text,
+            "{name}: {files} {}",
+            if *files == 1 { "file" } else { "files" }
+        );
     }
     for name in &report.missing {
         let _ = writeln!(text, "{name}: source tree not found (not analysed)");
@@ -183,13 +189,23 @@ fn human(report: &Report) -> String {
                 if l == 1 { "library" } else { "libraries" }
             ),
         };
-        let _ = writeln!(
-            text,
-            "  extension `{}`: {files} that {} each carry; add it to their `requires` and remove their copies: saves {}",
-            s.name,
-            s.extensions.join(", "),
-            bytes(s.saving)
-        );
+        let _ = if s.required {
+            writeln!(
+                text,
+                "  move the {files} that {} each carry into `{}`, which they already require: saves {}",
+                s.extensions.join(", "),
+                s.name,
+                bytes(s.saving)
+            )
+        } else {
+            writeln!(
+                text,
+                "  extension `{}`: {files} that {} each carry; add it to their `requires` and remove their copies: saves {}",
+                s.name,
+                s.extensions.join(", "),
+                bytes(s.saving)
+            )
+        };
     }
     text
 }
