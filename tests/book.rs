@@ -1,0 +1,115 @@
+//! Every `pcfg` block of the book's chapters compiles — or fails as it says it does.
+//!
+//! A block is ```` ```pcfg ```` (a whole configuration: no diagnostics at all), or
+//! ```` ```pcfg,fragment ```` (a piece of one: it must parse; names it refers to may be
+//! elsewhere), or ```` ```pcfg,error=CODE ```` (it must fail with `pcfg::CODE`).
+//! `{{#include path}}` lines are read as mdBook reads them. The generated diagnostics
+//! catalogue is checked by `catalogue.rs`.
+
+use std::path::Path;
+
+use crate::support::compile_memory;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `(chapter, info string, text)` of every `pcfg` block of the chapters.
+fn blocks() -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    let mut chapters: Vec<_> = std::fs::read_dir(root().join("book/src"))
+        .expect("book/src")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .filter(|p| !p.ends_with("diagnostics.md"))
+        .collect();
+    chapters.sort();
+    for chapter in chapters {
+        let text = std::fs::read_to_string(&chapter).expect("chapter");
+        let name = chapter
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        let mut lines = text.lines();
+        while let Some(line) = lines.next() {
+            let Some(info) = line.strip_prefix("```pcfg") else {
+                continue;
+            };
+            let mut block = String::new();
+            for line in lines.by_ref() {
+                if line.starts_with("```") {
+                    break;
+                }
+                if let Some(path) = line
+                    .trim()
+                    .strip_prefix("{{#include ")
+                    .and_then(|l| l.strip_suffix("}}"))
+                {
+                    let included = root().join("book/src").join(path);
+                    block.push_str(
+                        &std::fs::read_to_string(&included)
+                            .unwrap_or_else(|e| panic!("{name}: {}: {e}", included.display())),
+                    );
+                } else {
+                    block.push_str(line);
+                    block.push('\n');
+                }
+            }
+            out.push((name.clone(), info.trim_start_matches(',').to_owned(), block));
+        }
+    }
+    out
+}
+
+/// The codes of text that does not parse (lang/SPEC.md, "Syntax").
+const SYNTAX: &[&str] = &[
+    "invalid-utf8",
+    "invalid-character",
+    "unexpected-token",
+    "unclosed-delimiter",
+    "unterminated-string",
+    "invalid-escape",
+    "invalid-number",
+    "number-too-large",
+    "decimal-size-unit",
+    "invalid-size-unit",
+    "nesting-too-deep",
+    "misplaced-import",
+];
+
+#[test]
+fn every_pcfg_block_of_the_book_compiles_or_fails_as_marked() {
+    let blocks = blocks();
+    assert!(blocks.len() >= 6, "blocks found: {}", blocks.len());
+    for (chapter, info, text) in &blocks {
+        // Blocks that import an example do so by its name next to them.
+        let mut files: Vec<(&str, &[u8])> = vec![("book.pcfg", text.as_bytes())];
+        let particleos = std::fs::read(root().join("examples/particleos.pcfg")).expect("example");
+        files.push(("particleos.pcfg", &particleos));
+        let compilation = compile_memory(&files);
+        let codes: Vec<String> = compilation
+            .diagnostics
+            .iter()
+            .map(|d| d.code.to_string())
+            .collect();
+        if info.is_empty() {
+            assert!(codes.is_empty(), "{chapter}: {codes:?}\n{text}");
+        } else if info == "fragment" {
+            let syntax = codes
+                .iter()
+                .any(|c| SYNTAX.contains(&c.trim_start_matches("pcfg::")));
+            assert!(
+                !syntax,
+                "{chapter}: a fragment that does not parse: {codes:?}\n{text}"
+            );
+        } else if let Some(code) = info.strip_prefix("error=") {
+            assert!(
+                codes.contains(&format!("pcfg::{code}")),
+                "{chapter}: expected pcfg::{code}, got {codes:?}\n{text}"
+            );
+        } else {
+            panic!("{chapter}: unknown block kind `pcfg,{info}`");
+        }
+    }
+}
