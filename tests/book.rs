@@ -4,7 +4,7 @@
 //! ```` ```pcfg,fragment ```` (a piece of one: it must parse; names it refers to may be
 //! elsewhere), or ```` ```pcfg,error=CODE ```` (it must fail with `pcfg::CODE`).
 //! `{{#include path}}` lines are read as mdBook reads them. The generated diagnostics
-//! catalogue is checked by `catalogue.rs`.
+//! catalogue is checked by `catalogue.rs`. Links and includes must resolve, anchors included.
 
 use std::path::Path;
 
@@ -112,4 +112,75 @@ fn every_pcfg_block_of_the_book_compiles_or_fails_as_marked() {
             panic!("{chapter}: unknown block kind `pcfg,{info}`");
         }
     }
+}
+
+/// mdBook's id for a heading: lower case, spaces to `-`, other punctuation dropped.
+fn slug(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn every_link_and_include_of_the_book_resolves() {
+    let src = root().join("book/src");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&src).expect("book/src") {
+        let chapter = entry.expect("entry").path();
+        if chapter.extension().is_none_or(|x| x != "md") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&chapter).expect("chapter");
+        let name = chapter
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        let mut targets: Vec<String> = Vec::new();
+        for (i, _) in text.match_indices("](") {
+            let rest = &text[i + 2..];
+            if let Some(end) = rest.find(')') {
+                targets.push(rest[..end].to_owned());
+            }
+        }
+        for (i, _) in text.match_indices("{{#include ") {
+            let rest = &text[i + "{{#include ".len()..];
+            if let Some(end) = rest.find("}}") {
+                // `path:lines` takes a line range after the path.
+                targets.push(rest[..end].split(':').next().unwrap_or("").to_owned());
+            }
+        }
+        for target in targets {
+            if target.starts_with("http://")
+                || target.starts_with("https://")
+                || target.starts_with("mailto:")
+            {
+                continue;
+            }
+            let (path, anchor) = target.split_once('#').unwrap_or((&target, ""));
+            let file = if path.is_empty() {
+                chapter.clone()
+            } else {
+                src.join(path)
+            };
+            assert!(file.exists(), "{name}: `{target}` does not exist");
+            if !anchor.is_empty() {
+                let linked = std::fs::read_to_string(&file).expect("linked chapter");
+                let found = linked
+                    .lines()
+                    .filter_map(|l| l.strip_prefix('#'))
+                    .any(|h| slug(h.trim_start_matches('#')) == anchor);
+                assert!(found, "{name}: `{target}`: no heading `#{anchor}`");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "links checked: {checked}");
 }
