@@ -7,6 +7,7 @@ mod cases;
 mod catalogue;
 mod cli;
 mod corpus;
+mod editors;
 mod examples;
 mod extensions;
 mod json_contract;

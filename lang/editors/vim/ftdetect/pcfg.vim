@@ -1,0 +1,2 @@
+" pcfg system configurations
+autocmd BufRead,BufNewFile *.pcfg setfiletype pcfg

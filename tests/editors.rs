@@ -1,0 +1,125 @@
+//! Editor support in `lang/editors/`: the Vim syntax file gives every token of every example and
+//! standard-library file a syntax group, as Vim itself reports it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every `.pcfg` file of the examples and the standard library.
+fn sources() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = ["examples", "lang/std"]
+        .iter()
+        .flat_map(|dir| walkdir::WalkDir::new(root().join(dir)))
+        .map(|e| e.expect("entry").into_path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pcfg"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// `(line, column) -> group` for every non-blank character of `file`, from Vim.
+fn vim_groups(file: &Path) -> BTreeMap<(usize, usize), String> {
+    let vim = crate::support::test_tool_on_path("vim");
+    let out = tempfile::NamedTempFile::new().expect("temp file");
+    let status = std::process::Command::new(vim)
+        .args(["-N", "-u", "NONE", "-i", "NONE", "-es", "--cmd"])
+        .arg(format!(
+            "set rtp^={}",
+            root().join("lang/editors/vim").display()
+        ))
+        .args(["--cmd", "filetype plugin on", "--cmd", "syntax on", "-c"])
+        .arg(format!(
+            "source {}",
+            root().join("tests/editors/dump.vim").display()
+        ))
+        .args(["-c", "qa!"])
+        .arg(file)
+        .env("PCFG_SYNTAX_OUT", out.path())
+        .stdin(std::process::Stdio::null())
+        .status()
+        .expect("vim runs");
+    assert!(status.success(), "vim failed on {}", file.display());
+    std::fs::read_to_string(out.path())
+        .expect("vim's report")
+        .lines()
+        .map(|row| {
+            let mut parts = row.splitn(3, ':');
+            let mut number = || parts.next().and_then(|n| n.parse().ok()).expect("a number");
+            let (line, column) = (number(), number());
+            ((line, column), parts.next().unwrap_or("").to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn vim_gives_every_token_of_every_example_a_group() {
+    let files = sources();
+    assert!(files.len() >= 8, "files: {files:?}");
+    for file in &files {
+        let groups = vim_groups(file);
+        let text = std::fs::read_to_string(file).expect("source");
+        // Vim reports every byte that is not blank: all of them must be there.
+        let tokens_bytes = text.bytes().filter(|b| !b.is_ascii_whitespace()).count();
+        assert_eq!(groups.len(), tokens_bytes, "{}", file.display());
+        let missing: Vec<_> = groups.iter().filter(|(_, g)| g.is_empty()).collect();
+        assert!(
+            missing.is_empty(),
+            "{}: no group at {missing:?}",
+            file.display()
+        );
+    }
+}
+
+#[test]
+fn vim_tells_the_parts_of_a_configuration_apart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("system.pcfg");
+    std::fs::write(
+        &file,
+        "import \"std/particleos\"\nremove partition.swap\npartition.usr.size-max = 30G # note\nextension tools { kind = sysext, signed = true, requires = [libs] }\ntrust { tpm2 { pcrs = [7, 0x0b] } }\nsystem.cmdline += [\"a\\\"b\"]\npartition.root.size = default 1.5G\n",
+    )
+    .expect("write");
+    let groups = vim_groups(&file);
+    let text = std::fs::read_to_string(&file).expect("read");
+    let lines: Vec<&str> = text.lines().collect();
+    // The group of the `nth` occurrence of `needle` on `line` (1-based), at its first character.
+    let at = |line: usize, needle: &str, nth: usize| -> &str {
+        let column = lines[line - 1]
+            .match_indices(needle)
+            .nth(nth)
+            .unwrap_or_else(|| panic!("`{needle}` on line {line}"))
+            .0;
+        groups[&(line, column + 1)].as_str()
+    };
+    assert_eq!(at(1, "import", 0), "pcfgInclude");
+    assert_eq!(at(1, "\"", 0), "pcfgString");
+    assert_eq!(at(2, "remove", 0), "pcfgStatement");
+    assert_eq!(
+        at(2, "partition", 0),
+        "pcfgIdent",
+        "a removed path is not being set"
+    );
+    assert_eq!(at(3, "partition", 0), "pcfgKey");
+    assert_eq!(at(3, ".", 0), "pcfgDelimiter");
+    assert_eq!(at(3, "size-max", 0), "pcfgKey");
+    assert_eq!(at(3, "=", 0), "pcfgOperator");
+    assert_eq!(at(3, "30G", 0), "pcfgSize");
+    assert_eq!(at(3, "# note", 0), "pcfgComment");
+    assert_eq!(at(4, "extension", 0), "pcfgBlock");
+    assert_eq!(at(4, "tools", 0), "pcfgLabel");
+    assert_eq!(at(4, "kind", 0), "pcfgKey");
+    assert_eq!(at(4, "sysext", 0), "pcfgIdent");
+    assert_eq!(at(4, "true", 0), "pcfgBoolean");
+    assert_eq!(at(4, "libs", 0), "pcfgIdent");
+    assert_eq!(at(5, "trust", 0), "pcfgBlock");
+    assert_eq!(at(5, "tpm2", 0), "pcfgBlock");
+    assert_eq!(at(5, "7", 0), "pcfgNumber");
+    assert_eq!(at(5, "0x0b", 0), "pcfgNumber");
+    assert_eq!(at(6, "+=", 0), "pcfgOperator");
+    assert_eq!(at(6, "\\", 0), "pcfgEscape");
+    assert_eq!(at(7, "default", 0), "pcfgDefault");
+    assert_eq!(at(7, "1.5G", 0), "pcfgSize");
+}
