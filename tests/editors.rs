@@ -1,5 +1,6 @@
-//! Editor support in `lang/editors/`: the Vim syntax file gives every token of every example and
-//! standard-library file a syntax group, as Vim itself reports it.
+//! Editor support in `lang/editors/`: the Vim syntax file and the `TextMate` grammar give every
+//! token of every example and standard-library file a group or scope, as Vim and VS Code's own
+//! tokenizer (vscode-textmate with Oniguruma, under Node) report it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -73,15 +74,14 @@ fn vim_gives_every_token_of_every_example_a_group() {
     }
 }
 
+/// The sample every highlighter must tell apart, and where to look in it.
+const SAMPLE: &str = "import \"std/particleos\"\nremove partition.swap\npartition.usr.size-max = 30G # note\nextension tools { kind = sysext, signed = true, requires = [libs] }\ntrust { tpm2 { pcrs = [7, 0x0b] } }\nsystem.cmdline += [\"a\\\"b\"]\npartition.root.size = default 1.5G\n";
+
 #[test]
 fn vim_tells_the_parts_of_a_configuration_apart() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("system.pcfg");
-    std::fs::write(
-        &file,
-        "import \"std/particleos\"\nremove partition.swap\npartition.usr.size-max = 30G # note\nextension tools { kind = sysext, signed = true, requires = [libs] }\ntrust { tpm2 { pcrs = [7, 0x0b] } }\nsystem.cmdline += [\"a\\\"b\"]\npartition.root.size = default 1.5G\n",
-    )
-    .expect("write");
+    std::fs::write(&file, SAMPLE).expect("write");
     let groups = vim_groups(&file);
     let text = std::fs::read_to_string(&file).expect("read");
     let lines: Vec<&str> = text.lines().collect();
@@ -122,4 +122,116 @@ fn vim_tells_the_parts_of_a_configuration_apart() {
     assert_eq!(at(6, "\\", 0), "pcfgEscape");
     assert_eq!(at(7, "default", 0), "pcfgDefault");
     assert_eq!(at(7, "1.5G", 0), "pcfgSize");
+}
+
+/// One token as vscode-textmate reports it.
+#[derive(serde::Deserialize)]
+struct Token {
+    file: String,
+    line: usize,
+    text: String,
+    scopes: Vec<String>,
+}
+
+/// Tokenizes `files` with the `TextMate` grammar, as VS Code does.
+fn textmate_tokens(files: &[PathBuf]) -> Vec<Token> {
+    let tools = std::env::var_os("PCFG_TEST_TOOLS")
+        .map_or_else(|| root().join("target/test-tools"), PathBuf::from);
+    let modules = tools.join("node_modules");
+    assert!(
+        modules.join("vscode-textmate").is_dir(),
+        "vscode-textmate is missing: run `scripts/test-tools` first (README.md)"
+    );
+    let node = crate::support::test_tool_on_path("node");
+    let out = std::process::Command::new(node)
+        .arg(root().join("tests/editors/tokenize.js"))
+        .arg(root().join("lang/editors/textmate/pcfg.tmLanguage.json"))
+        .args(files)
+        .env("NODE_PATH", &modules)
+        .output()
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "tokenize.js: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a token"))
+        .collect()
+}
+
+#[test]
+fn textmate_gives_every_token_of_every_example_a_scope() {
+    let files = sources();
+    let tokens = textmate_tokens(&files);
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("source");
+        let ours: Vec<&Token> = tokens
+            .iter()
+            .filter(|t| Path::new(&t.file) == file)
+            .collect();
+        let covered: String = ours
+            .iter()
+            .map(|t| t.text.as_str())
+            .collect::<Vec<_>>()
+            .join("");
+        assert_eq!(
+            covered.split_whitespace().collect::<String>(),
+            text.split_whitespace().collect::<String>(),
+            "{}: the tokens are the text",
+            file.display()
+        );
+        for token in ours.iter().filter(|t| !t.text.trim().is_empty()) {
+            assert!(
+                token.scopes.len() > 1,
+                "{}:{}: `{}` has no scope beyond source.pcfg",
+                file.display(),
+                token.line,
+                token.text
+            );
+        }
+    }
+}
+
+#[test]
+fn textmate_tells_the_parts_of_a_configuration_apart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("system.pcfg");
+    std::fs::write(&file, SAMPLE).expect("write");
+    let tokens = textmate_tokens(std::slice::from_ref(&file));
+    // The innermost scope of the `nth` token reading `text` on `line`.
+    let scope = |line: usize, text: &str, nth: usize| -> &str {
+        tokens
+            .iter()
+            .filter(|t| t.line == line && t.text.trim() == text)
+            .nth(nth)
+            .and_then(|t| t.scopes.last())
+            .unwrap_or_else(|| panic!("no token `{text}` on line {line}"))
+    };
+    assert_eq!(scope(1, "import", 0), "keyword.control.import.pcfg");
+    assert_eq!(scope(1, "std/particleos", 0), "string.quoted.double.pcfg");
+    assert_eq!(scope(2, "remove", 0), "keyword.other.remove.pcfg");
+    assert_eq!(scope(2, "partition", 0), "constant.other.symbol.pcfg");
+    assert_eq!(scope(3, "partition", 0), "variable.other.property.pcfg");
+    assert_eq!(scope(3, ".", 0), "punctuation.accessor.dot.pcfg");
+    assert_eq!(scope(3, "size-max", 0), "variable.other.property.pcfg");
+    assert_eq!(scope(3, "=", 0), "keyword.operator.assignment.pcfg");
+    assert_eq!(scope(3, "30G", 0), "constant.numeric.size.pcfg");
+    assert_eq!(scope(3, "# note", 0), "comment.line.number-sign.pcfg");
+    assert_eq!(scope(4, "extension", 0), "entity.name.type.block.pcfg");
+    assert_eq!(scope(4, "tools", 0), "entity.name.label.pcfg");
+    assert_eq!(scope(4, "kind", 0), "variable.other.property.pcfg");
+    assert_eq!(scope(4, "sysext", 0), "constant.other.symbol.pcfg");
+    assert_eq!(scope(4, "true", 0), "constant.language.pcfg");
+    assert_eq!(scope(4, "libs", 0), "constant.other.symbol.pcfg");
+    assert_eq!(scope(5, "trust", 0), "entity.name.type.block.pcfg");
+    assert_eq!(scope(5, "tpm2", 0), "entity.name.type.block.pcfg");
+    assert_eq!(scope(5, "7", 0), "constant.numeric.integer.pcfg");
+    assert_eq!(scope(5, "0x0b", 0), "constant.numeric.integer.pcfg");
+    assert_eq!(scope(6, "+=", 0), "keyword.operator.assignment.pcfg");
+    assert_eq!(scope(6, "\\\"", 0), "constant.character.escape.pcfg");
+    assert_eq!(scope(7, "default", 0), "storage.modifier.default.pcfg");
+    assert_eq!(scope(7, "1.5G", 0), "constant.numeric.size.pcfg");
 }
