@@ -17,3 +17,4 @@ mod plan;
 mod remix;
 mod support;
 mod tools;
+mod tutorial;
