@@ -79,3 +79,47 @@ fn grammar_lists_every_keyword() {
         );
     }
 }
+
+/// Every catalogue page's example fails with the page's code. An example without a `system`
+/// block or an `import` is compiled on top of `system { name = "example", version = "1" }`.
+/// Examples marked `pcfg,needs-files` need files or trees beside them (their code is exercised
+/// with real ones by an error case, checked above); `pcfg,illustration` marks text that cannot
+/// be shown literally (invalid UTF-8, 100 levels of nesting).
+#[test]
+fn every_catalogue_example_fails_with_its_code() {
+    let mut compiled = 0;
+    for code in Code::ALL {
+        let name = code.to_string();
+        let name = name.trim_start_matches("pcfg::");
+        let page = std::fs::read_to_string(root().join(format!("lang/diagnostics/{name}.md")))
+            .expect("page");
+        let Some(start) = page.find("```pcfg") else {
+            continue;
+        };
+        let rest = &page[start + "```pcfg".len()..];
+        let (info, body) = rest.split_once('\n').expect("a block");
+        let block = &body[..body.find("```").expect("the block ends")];
+        match info {
+            ",needs-files" | ",illustration" => continue,
+            "" => {}
+            other => panic!("{name}: unknown block kind `pcfg{other}`"),
+        }
+        let text = if block.contains("system {") || block.contains("import") {
+            block.to_owned()
+        } else {
+            format!("system {{ name = \"example\", version = \"1\" }}\n{block}")
+        };
+        let compilation = crate::support::compile_memory(&[("example.pcfg", text.as_bytes())]);
+        let codes: Vec<String> = compilation
+            .diagnostics
+            .iter()
+            .map(|d| d.code.to_string())
+            .collect();
+        assert!(
+            codes.contains(&code.to_string()),
+            "{name}: its example gives {codes:?}\n{text}"
+        );
+        compiled += 1;
+    }
+    assert!(compiled >= 40, "examples compiled: {compiled}");
+}
