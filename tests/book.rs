@@ -14,23 +14,35 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `(chapter, info string, text)` of every `pcfg` block of the chapters.
-fn blocks() -> Vec<(String, String, String)> {
-    let mut out = Vec::new();
-    let mut chapters: Vec<_> = std::fs::read_dir(root().join("book/src"))
+/// `(file name, path, text)` of every Markdown file of `book/src`, sorted.
+fn chapters() -> Vec<(String, std::path::PathBuf, String)> {
+    let mut paths: Vec<_> = std::fs::read_dir(root().join("book/src"))
         .expect("book/src")
         .map(|e| e.expect("entry").path())
         .filter(|p| p.extension().is_some_and(|x| x == "md"))
-        .filter(|p| !p.ends_with("diagnostics.md"))
         .collect();
-    chapters.sort();
-    for chapter in chapters {
-        let text = std::fs::read_to_string(&chapter).expect("chapter");
-        let name = chapter
-            .file_name()
-            .expect("name")
-            .to_string_lossy()
-            .into_owned();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).expect("chapter");
+            let name = path
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            (name, path, text)
+        })
+        .collect()
+}
+
+/// `(chapter, info string, text)` of every `pcfg` block of the chapters.
+fn blocks() -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for (name, _, text) in chapters() {
+        if name == "diagnostics.md" {
+            continue;
+        }
         let mut lines = text.lines();
         while let Some(line) = lines.next() {
             let Some(info) = line.strip_prefix("```pcfg") else {
@@ -132,17 +144,7 @@ fn slug(heading: &str) -> String {
 fn every_link_and_include_of_the_book_resolves() {
     let src = root().join("book/src");
     let mut checked = 0;
-    for entry in std::fs::read_dir(&src).expect("book/src") {
-        let chapter = entry.expect("entry").path();
-        if chapter.extension().is_none_or(|x| x != "md") {
-            continue;
-        }
-        let text = std::fs::read_to_string(&chapter).expect("chapter");
-        let name = chapter
-            .file_name()
-            .expect("name")
-            .to_string_lossy()
-            .into_owned();
+    for (name, chapter, text) in chapters() {
         let mut targets: Vec<String> = Vec::new();
         for (i, _) in text.match_indices("](") {
             let rest = &text[i + 2..];

@@ -107,14 +107,17 @@ pub(super) fn lock_digest(entry: &Path) -> Option<String> {
         .map(|bytes| crate::emit::sha256_hex(&bytes))
 }
 
-fn file_name(entry: &Path) -> String {
+/// The entry file's base name, as emitted files name it.
+pub(super) fn file_name(entry: &Path) -> String {
     entry
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
 }
 
-fn source<'a>(entry: &'a Path, entry_name: &'a str) -> Source<'a> {
+/// How emitted files name the entry `entry` (called `entry_name`), for an output directory
+/// beside it and no lock file.
+pub(super) fn source<'a>(entry: &'a Path, entry_name: &'a str) -> Source<'a> {
     Source {
         entry_name,
         entry_dir: entry.parent().unwrap_or(Path::new("")),

@@ -5,7 +5,6 @@
 
 use std::fmt::Write as _;
 use std::io::Write;
-use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -14,7 +13,7 @@ use super::eval::resolved_or_report;
 use super::output::Output;
 use super::{Failure, EXIT_INPUT, EXIT_OK};
 use crate::compile;
-use crate::emit::{self, sha256_hex, Source};
+use crate::emit::{self, sha256_hex};
 use crate::graph::Plan;
 use crate::plan::{plan, Inputs};
 use crate::vfs::RealFs;
@@ -49,20 +48,10 @@ pub(super) fn run(args: &PlanArgs, output: &Output, out: &mut dyn Write) -> Resu
     let Some(model) = &compilation.model else {
         return Ok(EXIT_INPUT);
     };
-    let entry_name = args
-        .file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let entry_dir = args.file.parent().unwrap_or(Path::new(""));
-    let source = Source {
-        entry_name: &entry_name,
-        entry_dir,
-        entry_from_output: Path::new(""),
-        lock: None,
-    };
+    let entry_name = super::lock::file_name(&args.file);
+    let source = super::lock::source(&args.file, &entry_name);
     let files = emit::artifacts(model, &source);
-    let inputs = Inputs::read(model, &RealFs, entry_dir);
+    let inputs = Inputs::read(model, &RealFs, source.entry_dir);
     let plan = plan(model, &files, &inputs).map_err(|e| Failure::Message(e.to_string()))?;
     let json = to_json(&plan);
     if let Some(old) = &args.since {
