@@ -27,14 +27,14 @@ pub(super) fn run(args: &BuildArgs, output: &Output, out: &mut dyn Write) -> Res
     let Some(model) = &compilation.model else {
         return Ok(EXIT_INPUT);
     };
-    let entry_name = super::lock::file_name(&args.file);
+    let entry_name = super::entry_name(&args.file);
     let entry_dir = args.file.parent().unwrap_or(Path::new(""));
     let entry_from_output = entry_from_output(entry_dir, &args.output)?;
     let lock = super::lock::lock_digest(&args.file);
     let source = Source {
         entry_from_output: &entry_from_output,
         lock: lock.as_deref(),
-        ..super::lock::source(&args.file, &entry_name)
+        ..super::entry_source(&args.file, &entry_name)
     };
     let inputs = crate::plan::Inputs::read(model, &RealFs, entry_dir);
     let files = emit::emit(model, &compilation.sources, &source, &inputs);

@@ -9,7 +9,6 @@ use super::output::Output;
 use super::{Failure, EXIT_INPUT, EXIT_OK};
 use crate::compile::{self, Compilation};
 use crate::diag::{Code, Diagnostic, Label};
-use crate::emit::Source;
 use crate::lock::{path_of, Lock};
 use crate::source::Span;
 use crate::vfs::RealFs;
@@ -19,8 +18,8 @@ pub(super) fn run(args: &LockArgs, output: &Output, out: &mut dyn Write) -> Resu
     if resolved_or_report(&compilation, output, out)?.is_none() {
         return Ok(EXIT_INPUT);
     }
-    let entry_name = file_name(&args.file);
-    let source = source(&args.file, &entry_name);
+    let entry_name = super::entry_name(&args.file);
+    let source = super::entry_source(&args.file, &entry_name);
     let lock = Lock::of(&compilation, compilation.model.as_ref(), &RealFs, &source);
     let path = path_of(&args.file);
     // Written beside, then renamed: a lock file is never half written.
@@ -43,8 +42,8 @@ pub(super) fn run(args: &LockArgs, output: &Output, out: &mut dyn Write) -> Resu
 
 /// Compares a compilation with its lock file, adding a diagnostic for each input that differs.
 pub(super) fn verify(entry: &Path, compilation: &mut Compilation) {
-    let entry_name = file_name(entry);
-    let source = source(entry, &entry_name);
+    let entry_name = super::entry_name(entry);
+    let source = super::entry_source(entry, &entry_name);
     let path = path_of(entry);
     let lock_name = path
         .file_name()
@@ -105,23 +104,4 @@ pub(super) fn lock_digest(entry: &Path) -> Option<String> {
     std::fs::read(path_of(entry))
         .ok()
         .map(|bytes| crate::emit::sha256_hex(&bytes))
-}
-
-/// The entry file's base name, as emitted files name it.
-pub(super) fn file_name(entry: &Path) -> String {
-    entry
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
-}
-
-/// How emitted files name the entry `entry` (called `entry_name`), for an output directory
-/// beside it and no lock file.
-pub(super) fn source<'a>(entry: &'a Path, entry_name: &'a str) -> Source<'a> {
-    Source {
-        entry_name,
-        entry_dir: entry.parent().unwrap_or(Path::new("")),
-        entry_from_output: Path::new(""),
-        lock: None,
-    }
 }

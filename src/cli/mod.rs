@@ -158,3 +158,25 @@ fn list_codes(out: &mut dyn Write) -> Result<u8, Failure> {
 fn pcfg_code(name: &str) -> Option<crate::diag::Code> {
     crate::diag::Code::from_name(name)
 }
+
+/// The entry file's base name, as emitted files name it.
+pub(crate) fn entry_name(entry: &std::path::Path) -> String {
+    entry
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// How emitted files name the entry `entry` (called `entry_name`), for an output directory
+/// beside it and no lock file.
+pub(crate) fn entry_source<'a>(
+    entry: &'a std::path::Path,
+    entry_name: &'a str,
+) -> crate::emit::Source<'a> {
+    crate::emit::Source {
+        entry_name,
+        entry_dir: entry.parent().unwrap_or(std::path::Path::new("")),
+        entry_from_output: std::path::Path::new(""),
+        lock: None,
+    }
+}

@@ -48,8 +48,8 @@ pub(super) fn run(args: &PlanArgs, output: &Output, out: &mut dyn Write) -> Resu
     let Some(model) = &compilation.model else {
         return Ok(EXIT_INPUT);
     };
-    let entry_name = super::lock::file_name(&args.file);
-    let source = super::lock::source(&args.file, &entry_name);
+    let entry_name = super::entry_name(&args.file);
+    let source = super::entry_source(&args.file, &entry_name);
     let files = emit::artifacts(model, &source);
     let inputs = Inputs::read(model, &RealFs, source.entry_dir);
     let plan = plan(model, &files, &inputs).map_err(|e| Failure::Message(e.to_string()))?;
