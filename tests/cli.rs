@@ -159,3 +159,87 @@ fn a_closed_pipe_ends_quietly_with_0() {
     assert!(stdout.contains("status 0"), "{stdout}{stderr}");
     assert!(stderr.is_empty(), "{stderr}");
 }
+
+#[test]
+fn bash_completes_subcommands_from_the_generated_script() {
+    let script = pcfg(&["completions", "bash"]);
+    assert_eq!(script.code, 0, "{}", script.transcript());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("pcfg.bash");
+    std::fs::write(&path, &script.stdout).expect("write");
+    // Source the script into a real bash and ask it to complete `pcfg ch` and `pcfg build --ch`.
+    let complete = |words: &str, index: usize| {
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "source {}; COMP_WORDS=({words}); COMP_CWORD={index}; COMP_LINE='{words}'; COMP_POINT=${{#COMP_LINE}}; _pcfg pcfg; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+                path.display()
+            ))
+            .output()
+            .expect("bash runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let commands = complete("pcfg ch", 1);
+    assert!(commands.lines().any(|l| l == "check"), "{commands}");
+    let flags = complete("pcfg build --ch", 2);
+    assert!(flags.lines().any(|l| l == "--check"), "{flags}");
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let script = pcfg(&["completions", shell]);
+        assert_eq!(script.code, 0, "{shell}");
+        assert!(
+            script.stdout.contains("extensions"),
+            "{shell}: {}",
+            script.stdout
+        );
+    }
+}
+
+/// A manual page rendered by groff, with every warning on; panics on a warning.
+fn groff(page: &str) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("page.1");
+    std::fs::write(&path, page).expect("write");
+    let out = std::process::Command::new("groff")
+        .args(["-man", "-Tutf8", "-ww", "-P-c", "-P-b", "-P-o", "-P-u"])
+        .arg(&path)
+        .output()
+        .expect("groff runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && stderr.is_empty(), "groff: {stderr}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn the_man_pages_render_without_warnings() {
+    let page = pcfg(&["man"]);
+    assert_eq!(page.code, 0, "{}", page.transcript());
+    let text = groff(&page.stdout);
+    for section in ["NAME", "SYNOPSIS", "DESCRIPTION", "SUBCOMMANDS"] {
+        assert!(text.contains(section), "no {section}:\n{text}");
+    }
+    for command in ["check", "build", "plan", "extensions", "completions"] {
+        assert!(
+            text.contains(&format!("pcfg-{command}")),
+            "no {command}:\n{text}"
+        );
+        // Each page it names exists.
+        let sub = pcfg(&["man", command]);
+        assert_eq!(sub.code, 0, "{}", sub.transcript());
+        let sub = groff(&sub.stdout);
+        assert!(sub.contains(&format!("pcfg-{command}")), "{sub}");
+    }
+    let build = groff(&pcfg(&["man", "build"]).stdout);
+    assert!(build.contains("--check"), "{build}");
+    let unknown = pcfg(&["man", "chek"]);
+    assert_eq!(unknown.code, 2);
+    assert!(
+        unknown.stderr.contains("no command `chek`"),
+        "{}",
+        unknown.stderr
+    );
+}

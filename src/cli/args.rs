@@ -43,6 +43,23 @@ pub enum Command {
     Trust(TrustArgs),
     /// Explain a diagnostic code: what it checks, why, an example and the fix.
     Explain(ExplainArgs),
+    /// Print a completion script for a shell, e.g. `pcfg completions bash > /etc/bash_completion.d/pcfg`.
+    Completions(CompletionsArgs),
+    /// Print a manual page (roff): pcfg's, or a command's (`pcfg man check > pcfg-check.1`).
+    Man(ManArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ManArgs {
+    /// The command whose page to print (`pcfg-COMMAND(1)`); pcfg's own page without it.
+    pub command: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, clap::Args)]

@@ -123,6 +123,32 @@ fn dispatch(args: &Args, output: &Output, out: &mut dyn Write) -> Result<u8, Fai
             Some(code) => explain_code(code, out),
             None => list_codes(out),
         },
+        args::Command::Completions(completions) => {
+            let mut command = <Args as clap::CommandFactory>::command();
+            clap_complete::generate(completions.shell, &mut command, "pcfg", out);
+            Ok(EXIT_OK)
+        }
+        args::Command::Man(man) => {
+            let pcfg = <Args as clap::CommandFactory>::command();
+            let page = match &man.command {
+                None => pcfg,
+                Some(name) => {
+                    let Some(command) = pcfg.find_subcommand(name) else {
+                        let names: Vec<&str> = pcfg
+                            .get_subcommands()
+                            .map(clap::Command::get_name)
+                            .collect();
+                        return Err(Failure::usage(format!(
+                            "no command `{name}`: one of {}",
+                            names.join(", ")
+                        )));
+                    };
+                    command.clone().name(format!("pcfg-{name}"))
+                }
+            };
+            clap_mangen::Man::new(page).render(out)?;
+            Ok(EXIT_OK)
+        }
     }
 }
 
