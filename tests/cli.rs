@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::support::pcfg;
+use crate::support::{pcfg, pcfg_in};
 
 #[test]
 fn check_clean_file_exits_0() {
@@ -242,4 +242,67 @@ fn the_man_pages_render_without_warnings() {
         "{}",
         unknown.stderr
     );
+}
+
+#[test]
+fn init_starts_a_remix_whose_every_suggestion_compiles_and_never_overwrites() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = pcfg_in(dir.path(), &["init", "myos"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let path = dir.path().join("myos/system.pcfg");
+    let text = std::fs::read_to_string(&path).expect("written");
+    assert!(text.contains("import \"std/particleos\""), "{text}");
+    let check = pcfg_in(
+        dir.path(),
+        &["check", "--deny-warnings", "myos/system.pcfg"],
+    );
+    assert_eq!(check.code, 0, "{}", check.transcript());
+
+    // Each commented change, switched on alone, compiles without a diagnostic.
+    let suggestions: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            l.starts_with("# ")
+                && (l.contains(" = ") || l.contains(" += ") || l.starts_with("# remove "))
+        })
+        .collect();
+    assert!(suggestions.len() >= 6, "{suggestions:?}");
+    for line in &suggestions {
+        let on = text.replace(line, &line[2..]);
+        std::fs::write(dir.path().join("try.pcfg"), on).expect("write");
+        let check = pcfg_in(dir.path(), &["check", "--deny-warnings", "try.pcfg"]);
+        assert_eq!(check.code, 0, "`{line}`: {}", check.transcript());
+    }
+
+    // Never overwrites, and says so.
+    let again = pcfg_in(dir.path(), &["init", "myos"]);
+    assert_eq!(again.code, 2, "{}", again.transcript());
+    assert!(
+        again.stderr.contains("never overwrites"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&path).expect("still there"), text);
+
+    for example in [
+        "minimal",
+        "particleos",
+        "particleos-desktop",
+        "server",
+        "no-secure-boot",
+        "arm64-board",
+    ] {
+        let run = pcfg_in(dir.path(), &["init", example, "--from", example]);
+        assert_eq!(run.code, 0, "{example}: {}", run.transcript());
+        let check = pcfg_in(dir.path(), &["check", &format!("{example}/system.pcfg")]);
+        assert_eq!(check.code, 0, "{example}: {}", check.transcript());
+    }
+    let unknown = pcfg_in(dir.path(), &["init", "x", "--from", "nope"]);
+    assert_eq!(unknown.code, 2);
+    assert!(
+        unknown.stderr.contains("one of minimal"),
+        "{}",
+        unknown.stderr
+    );
+    assert!(!dir.path().join("x").exists(), "nothing written on error");
 }

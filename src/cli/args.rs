@@ -43,10 +43,23 @@ pub enum Command {
     Trust(TrustArgs),
     /// Explain a diagnostic code: what it checks, why, an example and the fix.
     Explain(ExplainArgs),
+    /// Start a configuration in DIR (`system.pcfg`): a remix of `std/particleos`, or an example.
+    Init(InitArgs),
     /// Print a completion script for a shell, e.g. `pcfg completions bash > /etc/bash_completion.d/pcfg`.
     Completions(CompletionsArgs),
     /// Print a manual page (roff): pcfg's, or a command's (`pcfg man check > pcfg-check.1`).
     Man(ManArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// The directory to write `system.pcfg` in (made if missing); the current one by default.
+    pub dir: Option<PathBuf>,
+
+    /// Start from an example instead: minimal, particleos, particleos-desktop, server,
+    /// no-secure-boot or arm64-board.
+    #[arg(long, value_name = "EXAMPLE")]
+    pub from: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]

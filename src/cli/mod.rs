@@ -7,6 +7,7 @@ mod build;
 mod check;
 mod eval;
 mod extensions;
+mod init;
 mod lock;
 mod model_json;
 mod output;
@@ -123,6 +124,7 @@ fn dispatch(args: &Args, output: &Output, out: &mut dyn Write) -> Result<u8, Fai
             Some(code) => explain_code(code, out),
             None => list_codes(out),
         },
+        args::Command::Init(init) => init::run(init, out),
         args::Command::Completions(completions) => {
             let mut command = <Args as clap::CommandFactory>::command();
             clap_complete::generate(completions.shell, &mut command, "pcfg", out);
