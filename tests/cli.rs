@@ -306,3 +306,30 @@ fn init_starts_a_remix_whose_every_suggestion_compiles_and_never_overwrites() {
     );
     assert!(!dir.path().join("x").exists(), "nothing written on error");
 }
+
+#[test]
+fn github_format_annotates_each_diagnostic_on_its_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("system.pcfg"),
+        "system { name = \"x\", version = \"1\" }\npartition esp { type = esp, size = 1G, sise = 3 }\nsystem.cmdline -= [\"quiet\"]\n",
+    )
+    .expect("write");
+    let run = pcfg_in(dir.path(), &["check", "--format", "github", "system.pcfg"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "::error file=system.pcfg,line=2,col=40,endLine=2,endColumn=43,title=pcfg%3A%3Aunknown-field::unknown field `sise` in `partition.esp`%0Ahelp: did you mean `size`?",
+            "::warning file=system.pcfg,line=3,col=20,endLine=3,endColumn=26,title=pcfg%3A%3Aremove-missing-item::`\"quiet\"` is not in `system.cmdline`%0Ahelp: delete this item from the `-=`; `pcfg why` shows the list as the lower layers define it",
+        ],
+        "{}",
+        run.transcript()
+    );
+    assert!(
+        run.stderr.contains("checked 1 file: 1 error"),
+        "{}",
+        run.stderr
+    );
+}

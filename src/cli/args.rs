@@ -13,7 +13,8 @@ pub struct Args {
     #[arg(long, global = true, value_enum, env = "PCFG_COLOR", default_value_t = Color::Auto)]
     pub color: Color,
 
-    /// Output for people (`human`) or programs (`json`, versioned; see the book).
+    /// Output for people (`human`), programs (`json`, versioned; see the book), or GitHub
+    /// Actions (`github`: diagnostics as annotations, everything else as `human`).
     #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 
@@ -182,4 +183,6 @@ pub enum Color {
 pub enum Format {
     Human,
     Json,
+    /// GitHub Actions workflow commands: each diagnostic an annotation on its line.
+    Github,
 }

@@ -39,7 +39,7 @@ pub(super) fn run(args: &CheckArgs, output: &Output, out: &mut dyn Write) -> Res
         .map(|c| c.diagnostics.len())
         .sum::<usize>()
         - errors;
-    if output.format == Format::Human {
+    if output.format != Format::Json {
         let mut stderr = std::io::stderr().lock();
         writeln!(
             stderr,

@@ -48,7 +48,7 @@ pub(super) fn resolved_or_report<'c>(
 ) -> Result<Option<&'c Resolved>, Failure> {
     if !compilation.diagnostics.is_empty() {
         let parts = [(compilation.diagnostics.as_slice(), &compilation.sources)];
-        if compilation.has_errors() || output.format == super::args::Format::Human {
+        if compilation.has_errors() || output.format != super::args::Format::Json {
             output.diagnostics(&parts, out)?;
         }
     }

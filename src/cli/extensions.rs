@@ -71,9 +71,10 @@ pub(super) fn run(
         resolved_or_report(&compilation, output, out)?;
         return Ok(EXIT_INPUT);
     };
-    // Problems in the trees go to stderr (human) or are left to `pcfg check --format json`;
+    // Problems in the trees go to stderr (human), to annotations (github), or are left to
+    // `pcfg check --format json`;
     // the report itself is printed either way.
-    if output.format == Format::Human {
+    if output.format != Format::Json {
         output.diagnostics(
             &[(compilation.diagnostics.as_slice(), &compilation.sources)],
             out,

@@ -55,9 +55,51 @@ impl Output {
                 serde_json::to_writer_pretty(&mut *out, &report)?;
                 writeln!(out)?;
             }
+            Format::Github => {
+                for d in Report::new(parts).diagnostics {
+                    let level = if d.severity == "error" {
+                        "error"
+                    } else {
+                        "warning"
+                    };
+                    let mut message = d.message;
+                    if let Some(help) = d.help {
+                        message = format!("{message}\nhelp: {help}");
+                    }
+                    // GitHub's end column is the last character's; ours is the one after it.
+                    let end_column = if d.end.line == d.start.line {
+                        d.end.column.saturating_sub(1).max(d.start.column)
+                    } else {
+                        d.end.column.saturating_sub(1).max(1)
+                    };
+                    writeln!(
+                        out,
+                        "::{level} file={},line={},col={},endLine={},endColumn={},title={}::{}",
+                        github_property(&d.file),
+                        d.start.line,
+                        d.start.column,
+                        d.end.line,
+                        end_column,
+                        github_property(&d.code),
+                        github_data(&message),
+                    )?;
+                }
+            }
         }
         Ok(())
     }
+}
+
+/// A workflow command's message, escaped as the runner unescapes it.
+fn github_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// A workflow command's property value: the message's escapes, and `:` and `,`.
+fn github_property(text: &str) -> String {
+    github_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
 /// The colour decision: the flag (or `PCFG_COLOR`) beats the environment; under `auto`,
