@@ -3,7 +3,6 @@
 //! the whole path, an input nothing produces by name.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write as _;
 
 use petgraph::algo::toposort;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -140,13 +139,7 @@ fn step_id(spec: &StepSpec, inputs: &[&str]) -> String {
         hasher.update(input.as_bytes());
         hasher.update([0]);
     }
-    hasher
-        .finalize()
-        .iter()
-        .fold(String::with_capacity(64), |mut hex, b| {
-            let _ = write!(hex, "{b:02x}");
-            hex
-        })
+    crate::digest::hex(&hasher.finalize())
 }
 
 /// A cycle through `start`, following `needs`, as names.

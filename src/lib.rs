@@ -8,6 +8,7 @@ pub mod check;
 pub mod cli;
 pub mod compile;
 pub mod diag;
+pub mod digest;
 pub mod emit;
 pub mod graph;
 pub mod lock;

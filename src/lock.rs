@@ -106,6 +106,22 @@ impl Lock {
         lock_name: &str,
     ) -> Vec<Diagnostic> {
         let mut out = Vec::new();
+        // An input whose digest differs from the lock's, or that the lock does not have.
+        let mismatch = |subject: String, was_locked: bool, at: Span, label: &str| {
+            let what = if was_locked {
+                "changed since it was locked"
+            } else {
+                "is not in the lock file"
+            };
+            Diagnostic::new(
+                Code::LockMismatch,
+                format!("{subject} {what}"),
+                Label::new(at, label),
+            )
+            .with_help(format!(
+                "review the change, then run `pcfg lock` to record it in `{lock_name}`"
+            ))
+        };
         for (id, file) in compilation.sources.files() {
             let name = source.name_of(file);
             let (Some(now), locked) = (current.files.get(&name), self.files.get(&name)) else {
@@ -114,21 +130,12 @@ impl Lock {
             if locked == Some(now) {
                 continue;
             }
-            let what = if locked.is_some() {
-                "changed since it was locked"
-            } else {
-                "is not in the lock file"
-            };
-            out.push(
-                Diagnostic::new(
-                    Code::LockMismatch,
-                    format!("`{name}` {what}"),
-                    Label::new(import_span(compilation, id), "this input"),
-                )
-                .with_help(format!(
-                    "review the change, then run `pcfg lock` to record it in `{lock_name}`"
-                )),
-            );
+            out.push(mismatch(
+                format!("`{name}`"),
+                locked.is_some(),
+                import_span(compilation, id),
+                "this input",
+            ));
         }
         for (tree, now) in &current.trees {
             if self.trees.get(tree) == Some(now) {
@@ -142,21 +149,12 @@ impl Lock {
                 })
                 .and_then(|e| e.source.at)
                 .unwrap_or_else(|| entry_start(compilation));
-            let what = if self.trees.contains_key(tree) {
-                "changed since it was locked"
-            } else {
-                "is not in the lock file"
-            };
-            out.push(
-                Diagnostic::new(
-                    Code::LockMismatch,
-                    format!("the extension tree `{tree}` {what}"),
-                    Label::new(at, "this source tree"),
-                )
-                .with_help(format!(
-                    "review the change, then run `pcfg lock` to record it in `{lock_name}`"
-                )),
-            );
+            out.push(mismatch(
+                format!("the extension tree `{tree}`"),
+                self.trees.contains_key(tree),
+                at,
+                "this source tree",
+            ));
         }
         for name in self
             .files

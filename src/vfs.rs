@@ -85,7 +85,6 @@ pub enum EntryKind {
 /// Hashes `(relative path, kind, content)` records in the order given.
 fn digest<'a>(entries: impl Iterator<Item = (String, &'a str, Vec<u8>)>) -> String {
     use sha2::{Digest, Sha256};
-    use std::fmt::Write as _;
     let mut hasher = Sha256::new();
     for (path, kind, content) in entries {
         hasher.update(path.as_bytes());
@@ -95,13 +94,7 @@ fn digest<'a>(entries: impl Iterator<Item = (String, &'a str, Vec<u8>)>) -> Stri
         hasher.update((content.len() as u64).to_le_bytes());
         hasher.update(&content);
     }
-    hasher
-        .finalize()
-        .iter()
-        .fold(String::with_capacity(64), |mut hex, b| {
-            let _ = write!(hex, "{b:02x}");
-            hex
-        })
+    crate::digest::hex(&hasher.finalize())
 }
 
 /// The machine's file system.

@@ -21,6 +21,11 @@ const LIBRARY_DIRS: &[&str] = &[
     "opt/",
 ];
 
+/// Whether a file name is a shared library's: `libz.so`, `libz.so.1`, `libz.so.1.2.13`.
+pub(super) fn is_library_name(name: &str) -> bool {
+    name.to_ascii_lowercase().ends_with(".so") || name.contains(".so.")
+}
+
 /// Whether `path` (relative to a tree's root) is in a directory the dynamic loader searches.
 pub(super) fn in_library_dir(path: &str) -> bool {
     LIBRARY_DIRS.iter().any(|d| path.starts_with(d))
@@ -46,8 +51,7 @@ pub(super) fn scan(
     for entry in entries {
         let name = entry.path.rsplit('/').next().unwrap_or(&entry.path);
         let in_library_dir = in_library_dir(&entry.path);
-        let looks_like_library =
-            name.to_ascii_lowercase().ends_with(".so") || name.contains(".so.");
+        let looks_like_library = is_library_name(name);
         if in_library_dir
             && looks_like_library
             && matches!(entry.kind, EntryKind::File | EntryKind::Symlink { .. })

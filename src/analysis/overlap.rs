@@ -31,10 +31,9 @@ impl SharedGroup {
     /// Whether the group holds a shared library (reported first: sharing them saves RAM too).
     #[must_use]
     pub fn is_library(&self) -> bool {
-        self.files.iter().any(|(_, p)| {
-            let name = p.rsplit('/').next().unwrap_or(p);
-            name.to_ascii_lowercase().ends_with(".so") || name.contains(".so.")
-        })
+        self.files
+            .iter()
+            .any(|(_, p)| super::libraries::is_library_name(p.rsplit('/').next().unwrap_or(p)))
     }
 }
 
@@ -59,16 +58,6 @@ pub(super) type Digest = [u8; 32];
 
 pub(super) fn digest(bytes: &[u8]) -> Digest {
     sha2::Sha256::digest(bytes).into()
-}
-
-fn hex(digest: &Digest) -> String {
-    use std::fmt::Write as _;
-    digest
-        .iter()
-        .fold(String::with_capacity(64), |mut text, b| {
-            let _ = write!(text, "{b:02x}");
-            text
-        })
 }
 
 /// How much of a file the first comparison reads.
@@ -214,7 +203,7 @@ pub(super) fn find(trees: &[Tree<'_>], read: &ReadFile<'_>, head: &ReadPrefix<'_
             .collect();
         group.sort();
         shared.push(SharedGroup {
-            sha256: hex(&sha256),
+            sha256: crate::digest::hex(&sha256),
             size: files[run[0]].2,
             files: group,
         });

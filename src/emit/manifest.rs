@@ -1,10 +1,7 @@
 //! `manifest.json`: every emitted file with its size, its SHA-256 and the declarations it came
 //! from (version 1; keys sorted, files sorted by path).
 
-use std::fmt::Write as _;
-
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use super::{File, Source};
 use crate::source::SourceMap;
@@ -35,17 +32,6 @@ struct Location {
     line: usize,
 }
 
-/// The SHA-256 of `bytes`, in lower-case hex.
-#[must_use]
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .fold(String::with_capacity(64), |mut hex, b| {
-            let _ = write!(hex, "{b:02x}");
-            hex
-        })
-}
-
 pub(crate) fn emit(files: &[File], sources: &SourceMap, source: &Source<'_>) -> File {
     let manifest = Manifest {
         files: files
@@ -65,7 +51,7 @@ pub(crate) fn emit(files: &[File], sources: &SourceMap, source: &Source<'_>) -> 
                     })
                     .collect(),
                 path: &f.path,
-                sha256: sha256_hex(f.contents.as_bytes()),
+                sha256: crate::digest::sha256_hex(f.contents.as_bytes()),
             })
             .collect(),
         lock: source.lock,

@@ -8,7 +8,7 @@ mod extension;
 mod ini;
 mod kernel;
 mod manifest;
-pub use manifest::sha256_hex;
+pub use crate::digest::sha256_hex;
 mod mkosi;
 mod ninja;
 mod picture;
