@@ -36,7 +36,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// Show a value, where it was set, and every definition it overrode.
     Why(WhyArgs),
-    /// Analyse the extension source trees: shadowing, sharing, what each kind may contain.
+    /// Analyse the extension source trees: shadowing, sharing, library dependencies, what each kind
+    /// may contain.
     Extensions(ExtensionsArgs),
     /// Record the SHA-256 of every input (files, extension trees) in `FILE.lock`.
     Lock(LockArgs),
