@@ -37,7 +37,7 @@ fn chapters() -> Vec<(String, std::path::PathBuf, String)> {
 }
 
 /// `(chapter, info string, text)` of every `pcfg` block of the chapters.
-fn blocks() -> Vec<(String, String, String)> {
+pub(crate) fn blocks() -> Vec<(String, String, String)> {
     let mut out = Vec::new();
     for (name, _, text) in chapters() {
         if name == "diagnostics.md" {

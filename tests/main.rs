@@ -10,6 +10,7 @@ mod corpus;
 mod editors;
 mod examples;
 mod extensions;
+mod fmt;
 mod json_contract;
 mod lock;
 mod model;

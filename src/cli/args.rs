@@ -45,12 +45,32 @@ pub enum Command {
     Trust(TrustArgs),
     /// Explain a diagnostic code: what it checks, why, an example and the fix.
     Explain(ExplainArgs),
+    /// Rewrite `.pcfg` files in the canonical layout, comments kept; `--check` and `--diff` only
+    /// report (exit 1 when a file would change).
+    Fmt(FmtArgs),
     /// Start a configuration in DIR (`system.pcfg`): a remix of `std/particleos`, or an example.
     Init(InitArgs),
     /// Print a completion script for a shell, e.g. `pcfg completions bash > /etc/bash_completion.d/pcfg`.
     Completions(CompletionsArgs),
     /// Print a manual page (roff): pcfg's, or a command's (`pcfg man check > pcfg-check.1`).
     Man(ManArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FmtArgs {
+    /// Files, directories searched for `*.pcfg` files, or `-` to format standard input to
+    /// standard output; the current directory by default.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Write nothing; name the files that are not formatted, and exit 1 if there are any.
+    #[arg(long)]
+    pub check: bool,
+
+    /// Write nothing; show what formatting would change as a unified diff, and exit 1 if it
+    /// would change anything.
+    #[arg(long)]
+    pub diff: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -63,7 +63,7 @@ fn count(n: usize, what: &str) -> String {
 
 /// The files to check: each file argument, and the `*.pcfg` files below each directory argument
 /// (sorted, hidden directories skipped, symbolic links not followed).
-fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
+pub(super) fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
     let mut files = Vec::new();
     for path in paths {
         if !path.is_dir() {

@@ -7,6 +7,7 @@ mod build;
 mod check;
 mod eval;
 mod extensions;
+mod fmt;
 mod init;
 mod lock;
 mod model_json;
@@ -125,6 +126,7 @@ fn dispatch(args: &Args, output: &Output, out: &mut dyn Write) -> Result<u8, Fai
             None => list_codes(out),
         },
         args::Command::Init(init) => init::run(init, out),
+        args::Command::Fmt(fmt) => fmt::run(fmt, output, out),
         args::Command::Completions(completions) => {
             let mut command = <Args as clap::CommandFactory>::command();
             clap_complete::generate(completions.shell, &mut command, "pcfg", out);

@@ -200,31 +200,11 @@ impl Loader<'_, '_> {
             Location::Disk(path) => (path.display().to_string(), Origin::Disk),
             Location::Std(name) => (format!("{}{name}", stdlib::PREFIX), Origin::Std),
         };
-        let (text, bad_utf8) = match String::from_utf8(bytes) {
-            Ok(text) => (text, None),
-            Err(err) => {
-                let at = err.utf8_error().valid_up_to();
-                (
-                    String::from_utf8_lossy(err.as_bytes()).into_owned(),
-                    Some(at),
-                )
-            }
-        };
-        let file = self.sources.add(name, origin, text);
+        let (file, bad_utf8) = decode(self.sources, name, origin, bytes);
         let ast = match bad_utf8 {
-            Some(at) => {
-                // The lossy text holds U+FFFD (three bytes) where the invalid sequence was.
-                let span = Span::new(file, at, at + '\u{fffd}'.len_utf8());
+            Some(diagnostic) => {
                 self.diagnostics.push(
-                    Diagnostic::new(
-                        Code::InvalidUtf8,
-                        "file is not valid UTF-8",
-                        Label::new(span, "this byte is not UTF-8"),
-                    )
-                    .with_labels(chain.last().map(|&s| Label::new(s, "imported here")))
-                    .with_help(
-                        "save the file as UTF-8 (`iconv -t UTF-8`); pcfg reads no other encoding",
-                    ),
+                    diagnostic.with_labels(chain.last().map(|&s| Label::new(s, "imported here"))),
                 );
                 ast::File { items: Vec::new() }
             }
@@ -349,5 +329,32 @@ impl Loader<'_, '_> {
             .with_labels(labels.collect::<Vec<_>>())
             .with_help("a file may not import itself, directly or through others: move what both files need into a third file that both import");
         self.diagnostics.push(diagnostic);
+    }
+}
+
+/// Adds a file's bytes to the source map as text; when they are not UTF-8, the text is decoded
+/// lossily and the `pcfg::invalid-utf8` diagnostic comes back with it.
+pub fn decode(
+    sources: &mut SourceMap,
+    name: String,
+    origin: Origin,
+    bytes: Vec<u8>,
+) -> (FileId, Option<Diagnostic>) {
+    match String::from_utf8(bytes) {
+        Ok(text) => (sources.add(name, origin, text), None),
+        Err(err) => {
+            let at = err.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
+            let file = sources.add(name, origin, text);
+            // The lossy text holds U+FFFD (three bytes) where the invalid sequence was.
+            let span = Span::new(file, at, at + '\u{fffd}'.len_utf8());
+            let diagnostic = Diagnostic::new(
+                Code::InvalidUtf8,
+                "file is not valid UTF-8",
+                Label::new(span, "this byte is not UTF-8"),
+            )
+            .with_help("save the file as UTF-8 (`iconv -t UTF-8`); pcfg reads no other encoding");
+            (file, Some(diagnostic))
+        }
     }
 }

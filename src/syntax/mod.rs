@@ -5,6 +5,7 @@
 
 pub mod ast;
 mod error;
+pub mod format;
 mod parser;
 
 pub use error::{SyntaxError, SyntaxErrorKind};
