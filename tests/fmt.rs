@@ -209,7 +209,7 @@ fn fmt_rewrites_files_and_check_names_them() {
 
     let check = pcfg_in(dir.path(), &["fmt", "--check", "."]);
     assert_eq!(check.code, 1, "{}", check.stderr);
-    assert_eq!(check.stdout, "./messy.pcfg\n");
+    assert_eq!(check.stdout, "messy.pcfg\n");
 
     let diff = pcfg_in(dir.path(), &["fmt", "--diff", "messy.pcfg"]);
     assert_eq!(diff.code, 1);

@@ -13,8 +13,9 @@ pub struct Args {
     #[arg(long, global = true, value_enum, env = "PCFG_COLOR", default_value_t = Color::Auto)]
     pub color: Color,
 
-    /// Output for people (`human`), programs (`json`, versioned; see the book), or GitHub
-    /// Actions (`github`: diagnostics as annotations, everything else as `human`).
+    /// Output for people (`human`), programs (`json`, versioned; see the book), GitHub Actions
+    /// (`github`: diagnostics as annotations) or code scanning (`sarif`: diagnostics as a SARIF
+    /// 2.1.0 log); with `github` and `sarif`, everything but diagnostics is written as `human`.
     #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 
@@ -45,6 +46,9 @@ pub enum Command {
     Trust(TrustArgs),
     /// Explain a diagnostic code: what it checks, why, an example and the fix.
     Explain(ExplainArgs),
+    /// Compare two configurations as systems: partitions, disk layout, trust chain, command line
+    /// and image policy, extensions, updates and build steps, each change with its declaration.
+    Diff(DiffArgs),
     /// Rewrite `.pcfg` files in the canonical layout, comments kept; `--check` and `--diff` only
     /// report (exit 1 when a file would change).
     Fmt(FmtArgs),
@@ -54,6 +58,16 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print a manual page (roff): pcfg's, or a command's (`pcfg man check > pcfg-check.1`).
     Man(ManArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The configuration before: a file, or `git:REV:PATH` (PATH relative to the current
+    /// directory, as the file is at git revision REV, with its imports and trees).
+    pub old: String,
+
+    /// The configuration after: a file, or `git:REV:PATH`.
+    pub new: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -206,4 +220,6 @@ pub enum Format {
     Json,
     /// GitHub Actions workflow commands: each diagnostic an annotation on its line.
     Github,
+    /// SARIF 2.1.0, for code scanning: one rule per diagnostic code, one result per diagnostic.
+    Sarif,
 }

@@ -39,7 +39,8 @@ pub(super) fn run(args: &FmtArgs, output: &Output, out: &mut dyn Write) -> Resul
         let name = if from_stdin {
             "<stdin>".to_owned()
         } else {
-            path.display().to_string()
+            // Named as `pcfg check` names files: `./a/b.pcfg` is `a/b.pcfg`.
+            crate::vfs::normalize(&path).display().to_string()
         };
         let (file, bad_utf8) = decode(&mut sources, name.clone(), Origin::Disk, bytes);
         if let Some(diagnostic) = bad_utf8 {

@@ -5,6 +5,7 @@
 mod args;
 mod build;
 mod check;
+mod diff;
 mod eval;
 mod extensions;
 mod fmt;
@@ -127,6 +128,7 @@ fn dispatch(args: &Args, output: &Output, out: &mut dyn Write) -> Result<u8, Fai
         },
         args::Command::Init(init) => init::run(init, out),
         args::Command::Fmt(fmt) => fmt::run(fmt, output, out),
+        args::Command::Diff(diff) => diff::run(diff, output, out),
         args::Command::Completions(completions) => {
             let mut command = <Args as clap::CommandFactory>::command();
             clap_complete::generate(completions.shell, &mut command, "pcfg", out);

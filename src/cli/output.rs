@@ -55,6 +55,15 @@ impl Output {
                 serde_json::to_writer_pretty(&mut *out, &report)?;
                 writeln!(out)?;
             }
+            Format::Sarif => {
+                let book = std::env::var("PCFG_BOOK_URL")
+                    .ok()
+                    .filter(|u| !u.is_empty())
+                    .unwrap_or_else(|| crate::diag::sarif::BOOK_URL.to_owned());
+                let log = crate::diag::sarif::log(&Report::new(parts), &book);
+                serde_json::to_writer_pretty(&mut *out, &log)?;
+                writeln!(out)?;
+            }
             Format::Github => {
                 for d in Report::new(parts).diagnostics {
                     let level = if d.severity == "error" {

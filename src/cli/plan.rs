@@ -81,7 +81,7 @@ pub(super) fn run(args: &PlanArgs, output: &Output, out: &mut dyn Write) -> Resu
     Ok(EXIT_OK)
 }
 
-fn to_json(plan: &Plan) -> PlanJson {
+pub(super) fn to_json(plan: &Plan) -> PlanJson {
     PlanJson {
         steps: plan
             .steps
@@ -192,25 +192,36 @@ fn mermaid(plan: &Plan) -> String {
 
 /// The steps whose ids differ from `old`, each with why: new, removed, a parameter that
 /// changed, or a step it needs that changed.
-fn since(old: &PlanJson, new: &PlanJson) -> String {
+/// How one step differs between two plans.
+pub(super) struct StepChange {
+    pub step: String,
+    /// `new`, `removed` or `changed`.
+    pub change: &'static str,
+    /// For a changed step: which parameters and needed steps changed.
+    pub reasons: Vec<String>,
+}
+
+/// The steps of `new` whose ids differ from `old`'s (new ones included), then the removed ones.
+pub(super) fn step_changes(old: &PlanJson, new: &PlanJson) -> Vec<StepChange> {
     let find = |plan: &'_ PlanJson, name: &str| {
         plan.steps
             .iter()
             .find(|s| s.name == name)
             .map(|s| (s.id.clone(), s.params.clone(), s.needs.clone()))
     };
-    let mut text = String::new();
-    let mut changed = 0;
+    let mut changes = Vec::new();
     for step in &new.steps {
         let Some((old_id, old_params, old_needs)) = find(old, &step.name) else {
-            let _ = writeln!(text, "{}  new", step.name);
-            changed += 1;
+            changes.push(StepChange {
+                step: step.name.clone(),
+                change: "new",
+                reasons: Vec::new(),
+            });
             continue;
         };
         if old_id == step.id {
             continue;
         }
-        changed += 1;
         let mut reasons: Vec<String> = step
             .params
             .iter()
@@ -237,16 +248,44 @@ fn since(old: &PlanJson, new: &PlanJson) -> String {
         if old_needs != step.needs {
             reasons.push("needs other steps".to_owned());
         }
-        let _ = writeln!(text, "{}  {}", step.name, reasons.join("; "));
+        changes.push(StepChange {
+            step: step.name.clone(),
+            change: "changed",
+            reasons,
+        });
     }
     for step in old
         .steps
         .iter()
         .filter(|s| !new.steps.iter().any(|n| n.name == s.name))
     {
-        let _ = writeln!(text, "{}  removed", step.name);
-        changed += 1;
+        changes.push(StepChange {
+            step: step.name.clone(),
+            change: "removed",
+            reasons: Vec::new(),
+        });
     }
-    let _ = writeln!(text, "{changed} of {} steps changed", new.steps.len());
+    changes
+}
+
+fn since(old: &PlanJson, new: &PlanJson) -> String {
+    let changes = step_changes(old, new);
+    let mut text = String::new();
+    for change in &changes {
+        match change.change {
+            "changed" => {
+                let _ = writeln!(text, "{}  {}", change.step, change.reasons.join("; "));
+            }
+            other => {
+                let _ = writeln!(text, "{}  {other}", change.step);
+            }
+        }
+    }
+    let _ = writeln!(
+        text,
+        "{} of {} steps changed",
+        changes.len(),
+        new.steps.len()
+    );
     text
 }

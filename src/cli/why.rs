@@ -28,7 +28,7 @@ pub(super) fn run(args: &WhyArgs, output: &Output, out: &mut dyn Write) -> Resul
         return unset(&args.path, &path, &resolved.root, output, out);
     };
     match (&entry.node, output.format) {
-        (Node::Leaf(leaf), Format::Human | Format::Github) => {
+        (Node::Leaf(leaf), Format::Human | Format::Github | Format::Sarif) => {
             let mut text = format!("{} = {}\n", args.path, leaf.value.kind);
             describe_leaf(&mut text, leaf, resolved, sources);
             out.write_all(text.as_bytes())?;

@@ -1,0 +1,837 @@
+//! `pcfg diff OLD NEW`: what changes in the resolved and derived system between two configs —
+//! partitions (declared and on the disk), the trust chain, the command line and image policy,
+//! UKI profiles, extensions, updates and the build plan — each change with the declaration
+//! responsible for it. OLD and NEW are files, or `git:REV:PATH` for a file at a git revision.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde_json::{json, Value as Json};
+
+use super::args::{DiffArgs, Format};
+use super::eval::resolved_or_report;
+use super::output::Output;
+use super::plan::{step_changes, to_json, StepChange};
+use super::{Failure, EXIT_INPUT, EXIT_OK};
+use crate::compile::{self, Compilation};
+use crate::emit;
+use crate::plan::{plan, Inputs};
+use crate::resolve::{Node, Resolved};
+use crate::source::{SourceMap, Span};
+use crate::syntax::ast::format_size;
+use crate::vfs::RealFs;
+
+/// The areas of a system, in the order they are reported.
+const AREAS: &[&str] = &[
+    "system",
+    "disk",
+    "partitions",
+    "disk layout",
+    "command line",
+    "image policy",
+    "uki profiles",
+    "trust chain",
+    "extensions",
+    "updates",
+    "files",
+];
+
+pub(super) fn run(args: &DiffArgs, output: &Output, out: &mut dyn Write) -> Result<u8, Failure> {
+    let old = Side::open(&args.old, "old")?;
+    let new = Side::open(&args.new, "new")?;
+    let (Some(old_state), Some(new_state)) = (old.compile(output, out)?, new.compile(output, out)?)
+    else {
+        return Ok(EXIT_INPUT);
+    };
+    let changes = diff_facts(&old, &old_state, &new, &new_state);
+    let steps = step_changes(&old_state.plan, &new_state.plan);
+    match output.format {
+        Format::Json => {
+            let json = json!({
+                "version": 1,
+                "old": old.name,
+                "new": new.name,
+                "changes": changes.iter().map(Change::to_json).collect::<Vec<_>>(),
+                "plan": steps.iter().map(|s| json!({
+                    "step": s.step,
+                    "change": s.change,
+                    "reasons": s.reasons,
+                })).collect::<Vec<_>>(),
+            });
+            serde_json::to_writer_pretty(&mut *out, &json)?;
+            writeln!(out)?;
+        }
+        Format::Human | Format::Github | Format::Sarif => {
+            out.write_all(human(&old.name, &new.name, &changes, &steps).as_bytes())?;
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+/// One config to compare: a file, or a file of a git revision unpacked into a directory that is
+/// removed again when the side is dropped.
+struct Side {
+    /// As the user named it.
+    name: String,
+    path: PathBuf,
+    /// For `git:REV:PATH`: the unpacked tree, and how to name its files (`REV:`).
+    unpacked: Option<(PathBuf, String)>,
+}
+
+/// What a compiled side gives the diff.
+struct State {
+    compilation: Compilation,
+    model: Json,
+    /// Each emitted file: its path, the SHA-256 of its contents without the header naming the
+    /// entry file, and the declaration it comes from first.
+    files: Vec<(String, String, Option<Json>)>,
+    plan: super::PlanJson,
+}
+
+impl Side {
+    /// `which` (`old` or `new`) keeps two sides at the same revision apart.
+    fn open(spec: &str, which: &str) -> Result<Side, Failure> {
+        let Some(rest) = spec.strip_prefix("git:") else {
+            return Ok(Side {
+                name: spec.to_owned(),
+                path: PathBuf::from(spec),
+                unpacked: None,
+            });
+        };
+        let Some((rev, path)) = rest.split_once(':') else {
+            return Err(Failure::usage(format!(
+                "`{spec}` names no file: write `git:REV:PATH`, e.g. `git:main:system.pcfg`"
+            )));
+        };
+        if rev.is_empty() || path.is_empty() || Path::new(path).is_absolute() {
+            return Err(Failure::usage(format!(
+                "`{spec}`: write `git:REV:PATH` with a revision and a path relative to the current directory"
+            )));
+        }
+        let prefix = git(&["rev-parse", "--show-prefix"])?;
+        let top = git(&["rev-parse", "--show-toplevel"])?;
+        let dir = std::env::temp_dir().join(format!(
+            "pcfg-diff-{}-{which}-{}",
+            std::process::id(),
+            rev.chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect::<String>()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        let side = Side {
+            name: spec.to_owned(),
+            path: dir.join(prefix.trim()).join(path),
+            unpacked: Some((dir.clone(), format!("{rev}:"))),
+        };
+        unpack(Path::new(&top), rev, &dir)?;
+        Ok(side)
+    }
+
+    fn compile(&self, output: &Output, out: &mut dyn Write) -> Result<Option<State>, Failure> {
+        let compilation = compile::check(&RealFs, &self.path)?;
+        if resolved_or_report(&compilation, output, out)?.is_none() {
+            return Ok(None);
+        }
+        let Some(model) = &compilation.model else {
+            return Ok(None);
+        };
+        let entry_name = super::entry_name(&self.path);
+        let source = super::entry_source(&self.path, &entry_name);
+        let files = emit::artifacts(model, &source);
+        let inputs = Inputs::read(model, &RealFs, source.entry_dir);
+        let plan = plan(model, &files, &inputs).map_err(|e| Failure::Message(e.to_string()))?;
+        let files = files
+            .iter()
+            .map(|f| {
+                let body = crate::plan::without_header(&f.contents);
+                let origin = f
+                    .origins
+                    .first()
+                    .map(|&span| super::eval::location_json(span, &compilation.sources));
+                (
+                    f.path.clone(),
+                    crate::digest::sha256_hex(body.as_bytes()),
+                    origin,
+                )
+            })
+            .collect();
+        let model = super::model_json::model_json(model, &compilation.sources);
+        Ok(Some(State {
+            files,
+            plan: to_json(&plan),
+            model,
+            compilation,
+        }))
+    }
+
+    /// A source file's name as the user knows it: `REV:path` for an unpacked revision.
+    fn file_name(&self, name: &str) -> String {
+        match &self.unpacked {
+            Some((dir, rev)) => Path::new(name).strip_prefix(dir).map_or_else(
+                |_| name.to_owned(),
+                |rest| format!("{rev}{}", rest.display()),
+            ),
+            None => name.to_owned(),
+        }
+    }
+}
+
+impl Drop for Side {
+    fn drop(&mut self) {
+        if let Some((dir, _)) = &self.unpacked {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// Runs git in the current directory; its trimmed standard output.
+fn git(args: &[&str]) -> Result<String, Failure> {
+    let output = Command::new("git")
+        .args(args)
+        .output()
+        .map_err(|e| Failure::Message(format!("cannot run git: {e}")))?;
+    if !output.status.success() {
+        return Err(Failure::usage(format!(
+            "git {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr).trim()
+        )));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+/// Unpacks the repository's whole tree at `rev` into `dir` (`git archive | tar -x`, from the
+/// top, since in a subdirectory git archives only that).
+fn unpack(top: &Path, rev: &str, dir: &Path) -> Result<(), Failure> {
+    let mut archive = Command::new("git")
+        .args(["archive", "--format=tar", rev])
+        .current_dir(top)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| Failure::Message(format!("cannot run git: {e}")))?;
+    let Some(tar_input) = archive.stdout.take() else {
+        return Err(Failure::Message("git archive gave no output".to_owned()));
+    };
+    let tar = Command::new("tar")
+        .arg("-x")
+        .arg("-C")
+        .arg(dir)
+        .stdin(tar_input)
+        .output()
+        .map_err(|e| Failure::Message(format!("cannot run tar: {e}")))?;
+    let archived = archive.wait_with_output()?;
+    if !archived.status.success() {
+        return Err(Failure::usage(format!(
+            "git archive {rev}: {}",
+            String::from_utf8_lossy(&archived.stderr).trim()
+        )));
+    }
+    if !tar.status.success() {
+        return Err(Failure::Message(format!(
+            "tar: {}",
+            String::from_utf8_lossy(&tar.stderr).trim()
+        )));
+    }
+    Ok(())
+}
+
+/// One statement about the system: in `area`, `subject` has `field` = `value`.
+struct Fact {
+    area: &'static str,
+    subject: String,
+    field: String,
+    value: Json,
+    /// The declared partition a disk-layout entry comes from.
+    owner: Option<String>,
+    /// Config paths that may declare it, most specific first.
+    paths: Vec<String>,
+    /// A location the model records for it (trust-chain links).
+    declared: Option<Json>,
+}
+
+type Key = (usize, String, String);
+
+/// The facts of a model, keyed by area, subject and field.
+fn facts(model: &Json, files: &[(String, String, Option<Json>)]) -> BTreeMap<Key, Fact> {
+    let mut facts = BTreeMap::new();
+    let mut add = |fact: Fact| {
+        let area = AREAS.iter().position(|a| *a == fact.area).unwrap_or(0);
+        facts.insert((area, fact.subject.clone(), fact.field.clone()), fact);
+    };
+    let fact = |area, subject: &str, field: &str, value: &Json, paths: Vec<String>| Fact {
+        area,
+        subject: subject.to_owned(),
+        field: field.to_owned(),
+        value: value.clone(),
+        owner: None,
+        paths,
+        declared: None,
+    };
+    for (block, area) in [("system", "system"), ("disk", "disk")] {
+        for (key, value) in model[block].as_object().into_iter().flatten() {
+            add(fact(
+                area,
+                block,
+                key,
+                value,
+                vec![format!("{block}.{key}")],
+            ));
+        }
+    }
+    for partition in model["partitions"].as_array().into_iter().flatten() {
+        let name = partition["name"].as_str().unwrap_or_default();
+        for (key, value) in partition.as_object().into_iter().flatten() {
+            if key == "name" || key == "declared" {
+                continue;
+            }
+            let paths = size_paths(name, key);
+            add(fact("partitions", name, key, value, paths));
+        }
+    }
+    for gpt in model["layout"].as_array().into_iter().flatten() {
+        let name = gpt["name"].as_str().unwrap_or_default();
+        let owner = gpt["partition"].as_str().unwrap_or_default();
+        let verity = gpt["role"] != "data";
+        for (key, value) in gpt.as_object().into_iter().flatten() {
+            if matches!(key.as_str(), "name" | "partition" | "role" | "slot") {
+                continue;
+            }
+            let mut paths = if verity && key.starts_with("size") {
+                vec![format!("partition.{owner}.verity-size")]
+            } else {
+                size_paths(owner, key)
+            };
+            if key == "label" {
+                paths = vec!["system.version".to_owned(), "system.name".to_owned()];
+            }
+            let mut f = fact("disk layout", name, key, value, paths);
+            f.owner = Some(owner.to_owned());
+            add(f);
+        }
+    }
+    for option in model["cmdline"].as_array().into_iter().flatten() {
+        let text = option.as_str().unwrap_or_default();
+        if is_derived_option(text) {
+            // Reported entry by entry under "image policy".
+            continue;
+        }
+        add(fact(
+            "command line",
+            text,
+            "",
+            &json!(true),
+            vec!["system.cmdline".to_owned()],
+        ));
+    }
+    for (field, key) in [("policy", "image-policy"), ("filter", "image-filter")] {
+        let text = model[key].as_str().unwrap_or_default();
+        for entry in text.split(':').filter(|e| !e.is_empty()) {
+            let (designator, value) = entry.split_once('=').unwrap_or((entry, ""));
+            let owner = partition_of_type(model, designator);
+            let paths = if field == "filter" {
+                // Filters match labels, which start with the image id.
+                vec!["system.id".to_owned(), "system.name".to_owned()]
+            } else {
+                owner.iter().map(|o| format!("partition.{o}")).collect()
+            };
+            let mut f = fact("image policy", designator, field, &json!(value), paths);
+            f.owner = owner;
+            add(f);
+        }
+    }
+    let base = &model["cmdline"];
+    for profile in model["uki-profiles"].as_array().into_iter().flatten() {
+        let name = profile["name"].as_str().unwrap_or_default();
+        for (key, value) in profile.as_object().into_iter().flatten() {
+            if key != "name" {
+                // A profile's command line without the base's options (reported above).
+                let own;
+                let value = match value {
+                    Json::Array(options) if key == "cmdline" => {
+                        own = Json::Array(
+                            options
+                                .iter()
+                                .filter(|o| !base.as_array().is_some_and(|b| b.contains(o)))
+                                .filter(|o| !o.as_str().is_some_and(is_derived_option))
+                                .cloned()
+                                .collect(),
+                        );
+                        &own
+                    }
+                    other => other,
+                };
+                let paths = vec![
+                    format!("uki-profile.{name}.{key}"),
+                    format!("uki-profile.{name}"),
+                ];
+                add(fact("uki profiles", name, key, value, paths));
+            }
+        }
+    }
+    for link in model["trust-chain"].as_array().into_iter().flatten() {
+        let name = link["link"].as_str().unwrap_or_default();
+        for key in ["state", "reason"] {
+            let paths = ["partition", "extension"]
+                .iter()
+                .filter(|block| {
+                    model[format!("{block}s")]
+                        .as_array()
+                        .is_some_and(|items| items.iter().any(|i| i["name"] == name))
+                })
+                .map(|block| format!("{block}.{name}"))
+                .collect();
+            let mut f = fact("trust chain", name, key, &link[key], paths);
+            f.declared = Some(link["declared"].clone());
+            add(f);
+        }
+    }
+    for extension in model["extensions"].as_array().into_iter().flatten() {
+        let name = extension["name"].as_str().unwrap_or_default();
+        for (key, value) in extension.as_object().into_iter().flatten() {
+            let paths = vec![
+                format!("extension.{name}.{key}"),
+                format!("extension.{name}"),
+            ];
+            match (key.as_str(), value) {
+                ("name", _) => {}
+                ("release", Json::Object(release)) => {
+                    for (field, value) in release {
+                        add(fact(
+                            "extensions",
+                            name,
+                            &format!("release {field}"),
+                            value,
+                            paths.clone(),
+                        ));
+                    }
+                }
+                _ => add(fact("extensions", name, key, value, paths)),
+            }
+        }
+    }
+    add(fact(
+        "extensions",
+        "(order)",
+        "order",
+        &model["extension-order"],
+        Vec::new(),
+    ));
+    for key in ["tries", "keep"] {
+        let value = &model["updates"][key];
+        add(fact(
+            "updates",
+            "updates",
+            key,
+            value,
+            vec![format!("update.{key}")],
+        ));
+    }
+    for channel in model["updates"]["channels"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let name = channel["name"].as_str().unwrap_or_default();
+        for key in ["source", "transfers"] {
+            let paths = vec![
+                format!("update.channel.{name}.{key}"),
+                format!("update.channel.{name}"),
+            ];
+            let subject = format!("channel {name}");
+            add(fact("updates", &subject, key, &channel[key], paths));
+        }
+    }
+    let names = |list: &str| -> Vec<String> {
+        model[list]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|i| i["name"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let (partitions, extensions) = (names("partitions"), names("extensions"));
+    for (path, digest, origin) in files {
+        // The partition or extension a file is named after (`30-swap.conf`, `mkosi.images/NAME/`).
+        let stem = path.rsplit('/').next().unwrap_or(path);
+        let stem = stem.split('.').next().unwrap_or(stem);
+        let paths = partitions
+            .iter()
+            .filter(|p| stem.ends_with(&format!("-{p}")))
+            .map(|p| format!("partition.{p}"))
+            .chain(
+                extensions
+                    .iter()
+                    .filter(|e| {
+                        path.contains(&format!("/{e}/")) || path.ends_with(&format!(".{e}"))
+                    })
+                    .map(|e| format!("extension.{e}")),
+            )
+            .collect();
+        let mut f = fact("files", path, "", &json!(digest), paths);
+        f.declared.clone_from(origin);
+        add(f);
+    }
+    facts
+}
+
+/// The command-line options pcfg derives from the partitions (`systemd.image_policy=`, ...).
+fn is_derived_option(option: &str) -> bool {
+    option.starts_with("systemd.image_policy=") || option.starts_with("systemd.image_filter=")
+}
+
+/// The config paths of a partition's field; sizes may come from `size`.
+fn size_paths(partition: &str, key: &str) -> Vec<String> {
+    let mut paths = vec![format!("partition.{partition}.{key}")];
+    if key == "size-min" || key == "size-max" {
+        paths.push(format!("partition.{partition}.size"));
+    }
+    paths.push(format!("partition.{partition}"));
+    paths
+}
+
+/// The declared partition whose type an image-policy designator names.
+fn partition_of_type(model: &Json, designator: &str) -> Option<String> {
+    model["partitions"]
+        .as_array()?
+        .iter()
+        .find(|p| {
+            p["type"].as_str().is_some_and(|t| {
+                t == designator
+                    || t.starts_with(&format!("{designator}-"))
+                    || designator.starts_with(&format!("{t}-"))
+            })
+        })
+        .and_then(|p| p["name"].as_str())
+        .map(str::to_owned)
+}
+
+/// A difference between the two systems.
+struct Change {
+    area: &'static str,
+    subject: String,
+    field: String,
+    owner: Option<String>,
+    old: Option<Json>,
+    new: Option<Json>,
+    /// The declaration responsible: `(file, line, column, source line)`.
+    declared: Option<Declared>,
+}
+
+struct Declared {
+    file: String,
+    line: usize,
+    column: usize,
+    text: String,
+}
+
+impl Change {
+    fn kind(&self) -> &'static str {
+        match (&self.old, &self.new) {
+            (None, _) => "added",
+            (_, None) => "removed",
+            _ => "changed",
+        }
+    }
+
+    fn to_json(&self) -> Json {
+        json!({
+            "area": self.area,
+            "subject": self.subject,
+            "field": if self.field.is_empty() { None } else { Some(&self.field) },
+            "partition": self.owner,
+            "change": self.kind(),
+            "old": self.old,
+            "new": self.new,
+            "declared": self.declared.as_ref().map(|d| json!({
+                "file": d.file, "line": d.line, "column": d.column, "text": d.text,
+            })),
+        })
+    }
+}
+
+fn diff_facts(old: &Side, old_state: &State, new: &Side, new_state: &State) -> Vec<Change> {
+    let before = facts(&old_state.model, &old_state.files);
+    let after = facts(&new_state.model, &new_state.files);
+    let mut changes = Vec::new();
+    let keys: std::collections::BTreeSet<&Key> = before.keys().chain(after.keys()).collect();
+    for key in keys {
+        let (a, b) = (before.get(key), after.get(key));
+        if a.map(|f| &f.value) == b.map(|f| &f.value) {
+            continue;
+        }
+        let Some(fact) = b.or(a) else { continue };
+        let declared = match (a, b) {
+            // Gone: a `remove` in NEW, or else where OLD declared it.
+            (Some(f), None) => {
+                removal(f, new, new_state).or_else(|| responsible(f, old, old_state, new_state))
+            }
+            (_, Some(f)) => responsible(f, new, new_state, old_state),
+            (None, None) => None,
+        };
+        changes.push(Change {
+            area: fact.area,
+            subject: fact.subject.clone(),
+            field: fact.field.clone(),
+            owner: fact.owner.clone(),
+            old: a.map(|f| f.value.clone()),
+            new: b.map(|f| f.value.clone()),
+            declared,
+        });
+    }
+    changes
+}
+
+/// Where a side declares a fact: the model's own record, or the first of its config paths whose
+/// value differs on the `other` side — else the first that is set — at the last definition
+/// applied to it (or the block's last header).
+fn responsible(fact: &Fact, side: &Side, state: &State, other: &State) -> Option<Declared> {
+    let sources = &state.compilation.sources;
+    let resolved = state.compilation.resolved.as_ref()?;
+    let differs = |path: &&String| match other.compilation.resolved.as_ref() {
+        Some(theirs) => value_at(resolved, path) != value_at(theirs, path),
+        None => true,
+    };
+    if fact.declared.is_some() {
+        // A named declaration that changed explains a file or link better than its first origin;
+        // a link's state may follow from any of the trust settings.
+        let mut candidates = fact.paths.clone();
+        if fact.area == "trust chain" {
+            candidates.extend(leaf_paths(resolved, "trust"));
+        }
+        if let Some(span) = candidates
+            .iter()
+            .filter(differs)
+            .find_map(|p| site_of(resolved, p))
+        {
+            return Some(declared_at(span, side, sources));
+        }
+    }
+    if let Some(declared) = &fact.declared {
+        let file = declared["file"].as_str()?;
+        let line = usize::try_from(declared["line"].as_u64()?).ok()?;
+        let column = usize::try_from(declared["column"].as_u64()?).ok()?;
+        let text = sources
+            .files()
+            .find(|(_, f)| f.name == file)
+            .map(|(_, f)| f.line_text(line).trim().to_owned())
+            .unwrap_or_default();
+        return Some(Declared {
+            file: side.file_name(file),
+            line,
+            column,
+            text,
+        });
+    }
+    fact.paths
+        .iter()
+        .filter(differs)
+        .chain(fact.paths.iter())
+        .find_map(|path| site_of(resolved, path))
+        .map(|span| declared_at(span, side, sources))
+}
+
+/// The dotted paths of every value below a block.
+fn leaf_paths(resolved: &Resolved, block: &str) -> Vec<String> {
+    fn walk(prefix: &str, block: &crate::resolve::Block, out: &mut Vec<String>) {
+        for (name, entry) in &block.entries {
+            let path = format!("{prefix}.{name}");
+            match &entry.node {
+                Node::Leaf(_) => out.push(path),
+                Node::Block(inner) => walk(&path, inner, out),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if let Some(Node::Block(inner)) = resolved.root.get(&[block]).map(|e| &e.node) {
+        walk(block, inner, &mut out);
+    }
+    out
+}
+
+/// A config value as text, to see whether two configs set a path alike.
+fn value_at(resolved: &Resolved, path: &str) -> Option<String> {
+    let segments: Vec<&str> = path.split('.').collect();
+    match &resolved.root.get(&segments)?.node {
+        Node::Leaf(leaf) => Some(leaf.value.kind.to_string()),
+        Node::Block(block) => Some(block.entries.keys().cloned().collect::<Vec<_>>().join(",")),
+    }
+}
+
+/// The `remove` of NEW that took a fact away.
+fn removal(fact: &Fact, side: &Side, state: &State) -> Option<Declared> {
+    let resolved = state.compilation.resolved.as_ref()?;
+    let candidates: Vec<String> = fact
+        .paths
+        .iter()
+        .cloned()
+        .chain(fact.owner.iter().map(|o| format!("partition.{o}")))
+        .collect();
+    let removal = resolved.removals.iter().find(|r| {
+        let removed = r.path.join(".");
+        candidates
+            .iter()
+            .any(|p| *p == removed || p.starts_with(&format!("{removed}.")))
+    })?;
+    Some(declared_at(removal.span, side, &state.compilation.sources))
+}
+
+fn site_of(resolved: &Resolved, path: &str) -> Option<Span> {
+    let segments: Vec<&str> = path.split('.').collect();
+    let entry = resolved.root.get(&segments)?;
+    match &entry.node {
+        Node::Leaf(leaf) => {
+            let p = &leaf.provenance;
+            p.applied
+                .iter()
+                .chain(p.winner.iter())
+                .max_by_key(|s| s.layer)
+                .map(|s| s.span)
+        }
+        Node::Block(block) => block.defined_at.last().copied(),
+    }
+}
+
+fn declared_at(span: Span, side: &Side, sources: &SourceMap) -> Declared {
+    let at = sources.line_col(span);
+    let file = sources.get(span.file);
+    Declared {
+        file: side.file_name(&file.name),
+        line: at.line,
+        column: at.column,
+        text: file.line_text(at.line).trim().to_owned(),
+    }
+}
+
+/// A value as pcfg writes it: sizes with units, lists in brackets, `unset` for nothing.
+fn show(field: &str, value: &Json) -> String {
+    match value {
+        Json::Null => "unset".to_owned(),
+        Json::Number(n) if field.contains("size") => {
+            n.as_u64().map_or_else(|| n.to_string(), format_size)
+        }
+        Json::String(s) => format!("\"{s}\""),
+        Json::Array(items) => {
+            let items: Vec<String> = items.iter().map(|i| show(field, i)).collect();
+            format!("[{}]", items.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// What changed in one value: for lists, the elements added and removed.
+fn describe(change: &Change) -> String {
+    let field = &change.field;
+    match (&change.old, &change.new) {
+        (Some(Json::Array(a)), Some(Json::Array(b))) => {
+            let added: Vec<String> = b
+                .iter()
+                .filter(|x| !a.contains(x))
+                .map(|x| format!("+{}", show(field, x)))
+                .collect();
+            let removed: Vec<String> = a
+                .iter()
+                .filter(|x| !b.contains(x))
+                .map(|x| format!("-{}", show(field, x)))
+                .collect();
+            let parts: Vec<String> = added.into_iter().chain(removed).collect();
+            if parts.is_empty() {
+                format!(
+                    "{field} reordered: {}",
+                    show(field, &Json::Array(b.clone()))
+                )
+            } else {
+                format!("{field} {}", parts.join(" "))
+            }
+        }
+        (Some(_), Some(_)) if change.area == "files" => "changed".to_owned(),
+        (Some(a), Some(b)) => format!("{field} {} → {}", show(field, a), show(field, b)),
+        (None, Some(b)) if field.is_empty() => "added".to_owned(),
+        (Some(_), None) if field.is_empty() => "removed".to_owned(),
+        (None, Some(b)) => format!("{field} {}", show(field, b)),
+        (Some(a), None) => format!("{field} was {}", show(field, a)),
+        (None, None) => String::new(),
+    }
+}
+
+fn human(old: &str, new: &str, changes: &[Change], steps: &[StepChange]) -> String {
+    use std::fmt::Write as _;
+    let mut text = format!("{old} → {new}\n");
+    if changes.is_empty() {
+        text.push_str("\nthe systems are the same\n");
+    }
+    for area in AREAS {
+        let in_area: Vec<&Change> = changes.iter().filter(|c| c.area == *area).collect();
+        if in_area.is_empty() {
+            continue;
+        }
+        let _ = writeln!(text, "\n{area}");
+        let mut subjects: Vec<&str> = in_area.iter().map(|c| c.subject.as_str()).collect();
+        subjects.dedup();
+        for subject in subjects {
+            let of: Vec<&&Change> = in_area.iter().filter(|c| c.subject == subject).collect();
+            let whole_added = of.iter().all(|c| c.old.is_none());
+            let whole_removed = of.iter().all(|c| c.new.is_none());
+            let mark = if whole_added {
+                "+"
+            } else if whole_removed {
+                "-"
+            } else {
+                "~"
+            };
+            let owner = of
+                .first()
+                .and_then(|c| c.owner.as_deref())
+                .filter(|o| *o != subject && *area == "disk layout")
+                .map(|o| format!(" (from partition {o})"))
+                .unwrap_or_default();
+            let details: Vec<String> = if whole_added && of.len() > 1 {
+                vec!["added".to_owned()]
+            } else if whole_removed && of.len() > 1 {
+                vec!["removed".to_owned()]
+            } else {
+                of.iter().map(|c| describe(c)).collect()
+            };
+            let _ = writeln!(text, "  {mark} {subject}{owner}: {}", details.join("; "));
+            let mut seen: Vec<(String, usize)> = Vec::new();
+            let mut declarations: Vec<&Declared> =
+                of.iter().filter_map(|c| c.declared.as_ref()).collect();
+            if whole_added || whole_removed {
+                declarations.sort_by_key(|d| (d.file.clone(), d.line));
+                declarations.truncate(1);
+            }
+            for declared in declarations {
+                let key = (declared.file.clone(), declared.line);
+                if seen.contains(&key) {
+                    continue;
+                }
+                seen.push(key);
+                let _ = writeln!(
+                    text,
+                    "      {}:{}: {}",
+                    declared.file, declared.line, declared.text
+                );
+            }
+        }
+    }
+    if !steps.is_empty() {
+        let _ = writeln!(text, "\nbuild plan ({} steps change)", steps.len());
+        for step in steps {
+            match step.change {
+                "changed" => {
+                    let _ = writeln!(text, "  ~ {}: {}", step.step, step.reasons.join("; "));
+                }
+                "new" => {
+                    let _ = writeln!(text, "  + {}", step.step);
+                }
+                _ => {
+                    let _ = writeln!(text, "  - {}", step.step);
+                }
+            }
+        }
+    }
+    text
+}
