@@ -1,5 +1,7 @@
 //! `cargo bench`: how long resolution and validation take, on the examples and on generated
-//! configurations of 1,000 to 10,000 partitions and extensions spread over 100 imported files.
+//! configurations of 1,000 to 10,000 partitions and extensions spread over 100 imported files;
+//! and how long `pcfg fmt` takes on the ParticleOS example and on one file of 1,000 and 10,000
+//! items.
 //!
 //! A plain bench binary (no harness): each case runs until a second has passed (at least five
 //! times) and reports the median. `PCFG_BENCH_ITEMS=N` measures one generated size alone;
@@ -120,6 +122,27 @@ fn measure_work(name: &str, vfs: &dyn Vfs, entry: &Path, work: Work) -> Duration
     median
 }
 
+/// The median time of formatting `text` (`pcfg fmt`, which re-parses its result to check it).
+fn measure_format(name: &str, text: &str) -> Duration {
+    let mut times = Vec::new();
+    let started = Instant::now();
+    while times.len() < 5 || started.elapsed() < Duration::from_secs(1) {
+        let t = Instant::now();
+        let out = pcfg::syntax::format::format(pcfg::source::FileId(0), text).expect("formats");
+        times.push(t.elapsed());
+        std::hint::black_box(out);
+    }
+    times.sort();
+    let median = times[times.len() / 2];
+    println!(
+        "{name:<44} {:>10.3} ms  (median of {}, {} KiB)",
+        median.as_secs_f64() * 1e3,
+        times.len(),
+        text.len() / 1024
+    );
+    median
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; a filter argument is accepted and ignored.
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -157,6 +180,23 @@ fn main() {
         last = Some((items, time));
     }
     if only.is_none() {
+        let particleos =
+            std::fs::read_to_string(root.join("examples/particleos.pcfg")).expect("example");
+        measure_format("fmt examples/particleos.pcfg", &particleos);
+        let mut last: Option<(usize, Duration)> = None;
+        for items in [1_000, 10_000] {
+            // The generated layers as one file.
+            let fs = generated(items, 1);
+            let text =
+                String::from_utf8(fs.read(Path::new("layer0.pcfg")).expect("layer")).expect("text");
+            let time = measure_format(&format!("fmt: {items} items in one file"), &text);
+            if let Some((previous_items, previous_time)) = last {
+                let ratio = time.as_secs_f64() / previous_time.as_secs_f64();
+                let scale = items as f64 / previous_items as f64;
+                println!("{:<44} {ratio:>10.2}x time for {scale:.1}x items", "");
+            }
+            last = Some((items, time));
+        }
         let fs = generated(10_000, 100);
         measure_work(
             "build: 10000 items in 100 files",

@@ -788,14 +788,27 @@ fn human(old: &str, new: &str, changes: &[Change], steps: &[StepChange]) -> Stri
                 .filter(|o| *o != subject && *area == "disk layout")
                 .map(|o| format!(" (from partition {o})"))
                 .unwrap_or_default();
-            let details: Vec<String> = if whole_added && of.len() > 1 {
-                vec!["added".to_owned()]
-            } else if whole_removed && of.len() > 1 {
-                vec!["removed".to_owned()]
+            // A subject added or removed as a whole: its values when they are few (an image
+            // policy entry), else just that.
+            let whole = if whole_added { "added" } else { "removed" };
+            let line = if (whole_added || whole_removed) && of.len() > 1 {
+                if of.len() <= 3 {
+                    let values: Vec<String> = of
+                        .iter()
+                        .filter_map(|c| c.old.as_ref().or(c.new.as_ref()).map(|v| (c, v)))
+                        .map(|(c, v)| format!("{} {}", c.field, show(&c.field, v)))
+                        .collect();
+                    format!("{whole} ({})", values.join(", "))
+                } else {
+                    whole.to_owned()
+                }
             } else {
-                of.iter().map(|c| describe(c)).collect()
+                of.iter()
+                    .map(|c| describe(c))
+                    .collect::<Vec<_>>()
+                    .join("; ")
             };
-            let _ = writeln!(text, "  {mark} {subject}{owner}: {}", details.join("; "));
+            let _ = writeln!(text, "  {mark} {subject}{owner}: {line}");
             let mut seen: Vec<(String, usize)> = Vec::new();
             let mut declarations: Vec<&Declared> =
                 of.iter().filter_map(|c| c.declared.as_ref()).collect();
