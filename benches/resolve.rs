@@ -197,12 +197,21 @@ fn main() {
             }
             last = Some((items, time));
         }
-        let fs = generated(10_000, 100);
-        measure_work(
-            "build: 10000 items in 100 files",
-            &fs,
-            Path::new("system.pcfg"),
-            Work::Build,
-        );
+        let mut last: Option<(usize, Duration)> = None;
+        for items in [2_500, 5_000, 10_000] {
+            let fs = generated(items, 100);
+            let time = measure_work(
+                &format!("build: {items} items in 100 files"),
+                &fs,
+                Path::new("system.pcfg"),
+                Work::Build,
+            );
+            if let Some((previous_items, previous_time)) = last {
+                let ratio = time.as_secs_f64() / previous_time.as_secs_f64();
+                let scale = items as f64 / previous_items as f64;
+                println!("{:<44} {ratio:>10.2}x time for {scale:.1}x items", "");
+            }
+            last = Some((items, time));
+        }
     }
 }

@@ -258,7 +258,11 @@ fn init_starts_a_remix_whose_every_suggestion_compiles_and_never_overwrites() {
     );
     assert_eq!(check.code, 0, "{}", check.transcript());
     let fmt = pcfg_in(dir.path(), &["fmt", "--check", "myos"]);
-    assert_eq!(fmt.code, 0, "pcfg init writes formatted files: {}", fmt.stdout);
+    assert_eq!(
+        fmt.code, 0,
+        "pcfg init writes formatted files: {}",
+        fmt.stdout
+    );
 
     // Each commented change, switched on alone, compiles without a diagnostic.
     let suggestions: Vec<&str> = text

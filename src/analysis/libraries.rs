@@ -102,10 +102,15 @@ pub(super) fn check(
         .collect();
     for (i, tree) in trees.iter().enumerate() {
         let Some(at) = tree.at else { continue };
-        let reachable = required_closure(trees, &index, i);
+        // Walked only when a library is not in the base: long `requires` chains stay linear
+        // when nothing is missing.
+        let reachable = std::cell::OnceCell::new();
         let available = |lib: &str| {
             base.is_some_and(|b| b.contains(lib))
-                || reachable.iter().any(|&j| scanned[j].provides.contains(lib))
+                || reachable
+                    .get_or_init(|| required_closure(trees, &index, i))
+                    .iter()
+                    .any(|&j: &usize| scanned[j].provides.contains(lib))
         };
         let mut reported = BTreeSet::new();
         for (file, lib) in &scanned[i].needs {

@@ -53,11 +53,28 @@ pub struct Report {
     /// Identical files at different paths or in different extensions, largest saving first.
     pub shared: Vec<SharedGroup>,
     pub diagnostics: Vec<Diagnostic>,
-    /// What each extension `requires`, directly or not: where shared files can already go.
-    pub requires: BTreeMap<String, BTreeSet<String>>,
+    /// What each extension `requires` directly; [`Report::required_by`] follows the chains, to
+    /// find where shared files can already go.
+    pub requires: BTreeMap<String, Vec<String>>,
 }
 
 impl Report {
+    /// Everything `name` requires, directly or not (a cycle, reported elsewhere, just stops the
+    /// walk). Computed on demand: a chain of N extensions has N² such pairs, and only the
+    /// extensions that share files need them.
+    #[must_use]
+    pub fn required_by(&self, name: &str) -> BTreeSet<String> {
+        let mut seen = BTreeSet::new();
+        let mut stack: Vec<&String> = self.requires.get(name).into_iter().flatten().collect();
+        while let Some(next) = stack.pop() {
+            if seen.insert(next.clone()) {
+                stack.extend(self.requires.get(next).into_iter().flatten());
+            }
+        }
+        seen.remove(name);
+        seen
+    }
+
     /// Bytes a shared extension would save: every copy but one of each group.
     #[must_use]
     pub fn bytes_saved(&self) -> u64 {
@@ -76,7 +93,7 @@ impl Report {
                 // An extension they all require already takes the files; else a new one.
                 let common = set
                     .iter()
-                    .map(|e| self.requires.get(*e).cloned().unwrap_or_default())
+                    .map(|e| self.required_by(e))
                     .reduce(|a, b| a.intersection(&b).cloned().collect())
                     .unwrap_or_default();
                 let existing = common.into_iter().next();
@@ -138,29 +155,14 @@ fn suggested_name(set: &[&str], taken: &BTreeMap<String, usize>) -> String {
     name
 }
 
-/// Every extension's requirements, direct or not (cycles are reported elsewhere; here they
-/// just stop the walk).
-fn transitive_requires(model: &Model) -> BTreeMap<String, BTreeSet<String>> {
-    let direct: BTreeMap<&str, Vec<&str>> = model
+/// Every extension's direct requirements.
+fn direct_requires(model: &Model) -> BTreeMap<String, Vec<String>> {
+    model
         .extensions
         .iter()
         .map(|e| {
-            let requires = e.requires.value.iter().map(|r| r.value.as_str()).collect();
-            (e.name.as_str(), requires)
-        })
-        .collect();
-    direct
-        .keys()
-        .map(|&name| {
-            let mut seen = BTreeSet::new();
-            let mut stack = direct[name].clone();
-            while let Some(next) = stack.pop() {
-                if seen.insert(next.to_owned()) {
-                    stack.extend(direct.get(next).into_iter().flatten());
-                }
-            }
-            seen.remove(name);
-            (name.to_owned(), seen)
+            let requires = e.requires.value.iter().map(|r| r.value.clone()).collect();
+            (e.name.clone(), requires)
         })
         .collect()
 }
@@ -169,7 +171,7 @@ fn transitive_requires(model: &Model) -> BTreeMap<String, BTreeSet<String>> {
 #[must_use]
 pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Progress) -> Report {
     let mut report = Report {
-        requires: transitive_requires(model),
+        requires: direct_requires(model),
         ..Report::default()
     };
     let mut trees = Vec::new();
@@ -296,7 +298,7 @@ mod tests {
         for name in ["a", "b"] {
             report
                 .requires
-                .insert(name.to_owned(), BTreeSet::from(["libs".to_owned()]));
+                .insert(name.to_owned(), vec!["libs".to_owned()]);
         }
         let suggestions = report.suggestions();
         assert_eq!(

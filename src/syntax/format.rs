@@ -44,6 +44,9 @@ pub fn format(file: FileId, src: &str) -> Result<String, FormatError> {
         src,
         comments: &comments,
         next: 0,
+        line_starts: std::iter::once(0)
+            .chain(src.match_indices('\n').map(|(i, _)| i + 1))
+            .collect(),
         lines: Vec::new(),
     };
     printer.items(&ast.items, 0, 0, src.len());
@@ -132,6 +135,8 @@ struct Printer<'s, 'c> {
     comments: &'c [Comment<'s>],
     /// The first comment not yet printed.
     next: usize,
+    /// Where each line starts.
+    line_starts: Vec<usize>,
     lines: Vec<Line>,
 }
 
@@ -148,6 +153,11 @@ impl Printer<'_, '_> {
         if matches!(self.lines.last(), Some(Line::Code { .. })) {
             self.lines.push(Line::Blank);
         }
+    }
+
+    /// The 0-based line of a byte offset.
+    fn line_of(&self, offset: usize) -> usize {
+        self.line_starts.partition_point(|&start| start <= offset) - 1
     }
 
     fn line_breaks(&self, from: usize, to: usize) -> usize {
@@ -331,7 +341,7 @@ impl Printer<'_, '_> {
         let mut groups: Vec<Vec<&Value>> = Vec::new();
         let mut last_line = usize::MAX;
         for element in elements {
-            let line = self.line_breaks(0, element.span.start as usize);
+            let line = self.line_of(element.span.start as usize);
             let alone = written_on_one_line
                 || (matches!(element.kind, ValueKind::List(_))
                     && !self.list_is_inline(element, indent + 1, ""));
