@@ -222,7 +222,14 @@ fn the_man_pages_render_without_warnings() {
     for section in ["NAME", "SYNOPSIS", "DESCRIPTION", "SUBCOMMANDS"] {
         assert!(text.contains(section), "no {section}:\n{text}");
     }
-    for command in ["check", "build", "plan", "extensions", "completions"] {
+    let pcfg_command = <pcfg::cli::Args as clap::CommandFactory>::command();
+    let commands: Vec<&str> = pcfg_command
+        .get_subcommands()
+        .map(clap::Command::get_name)
+        .filter(|name| *name != "help")
+        .collect();
+    assert!(commands.contains(&"fmt") && commands.contains(&"diff"), "{commands:?}");
+    for command in commands {
         assert!(
             text.contains(&format!("pcfg-{command}")),
             "no {command}:\n{text}"
