@@ -561,4 +561,15 @@ mod tests {
         assert_eq!(out, "system {\n  name = \"x\"        # one\n  release = \"rawhide-long-name\"  # two\n  version = \"1\"                  # two\n}\n");
         assert_eq!(fmt(&out), out);
     }
+
+    #[test]
+    fn line_endings_byte_order_mark_and_empty_texts() {
+        assert_eq!(
+            fmt("\u{feff}system {\r\n  name = \"x\"   # c\r\n}\r\n"),
+            "system {\n  name = \"x\"   # c\n}\n"
+        );
+        assert_eq!(fmt(""), "");
+        assert_eq!(fmt("\n\n# only\n\n\n# comments\n\n"), "# only\n\n# comments\n");
+        assert_eq!(fmt("a = [\n]\nd {\n}\n"), "a = []\nd { }\n");
+    }
 }
