@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::{test_tool, test_tool_on_path};
+use crate::support::{git, test_tool, test_tool_on_path};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -74,24 +74,6 @@ fn run_steps() -> Vec<(String, String)> {
             )
         })
         .collect()
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .args([
-            "-c",
-            "user.name=pcfg",
-            "-c",
-            "user.email=pcfg@example.org",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .expect("git runs");
-    assert!(status.success(), "git {args:?}");
 }
 
 /// A repository as a pull request sees it: `origin/main` with ParticleOS remixed in

@@ -228,7 +228,10 @@ fn the_man_pages_render_without_warnings() {
         .map(clap::Command::get_name)
         .filter(|name| *name != "help")
         .collect();
-    assert!(commands.contains(&"fmt") && commands.contains(&"diff"), "{commands:?}");
+    assert!(
+        commands.contains(&"fmt") && commands.contains(&"diff"),
+        "{commands:?}"
+    );
     for command in commands {
         assert!(
             text.contains(&format!("pcfg-{command}")),

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::support::{pcfg_in, Run};
+use crate::support::{git, pcfg_in, Run};
 
 fn particleos() -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/particleos.pcfg"))
@@ -163,24 +163,6 @@ fn json_names_each_change_with_its_declaration() {
             Some("partition.usr.size-max = 30G")
         );
     }
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let status = std::process::Command::new("git")
-        .args([
-            "-c",
-            "user.name=pcfg",
-            "-c",
-            "user.email=pcfg@example.org",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .expect("git runs");
-    assert!(status.success(), "git {args:?}");
 }
 
 #[test]

@@ -110,3 +110,22 @@ pub(crate) fn test_tool_on_path(name: &str) -> std::path::PathBuf {
         .find(|p| p.is_file())
         .unwrap_or_else(|| panic!("{name} is missing: run `scripts/test-tools` first (README.md)"))
 }
+
+/// Runs git in `dir` with a fixed identity and no signing; panics when it fails.
+pub(crate) fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .args([
+            "-c",
+            "user.name=pcfg",
+            "-c",
+            "user.email=pcfg@example.org",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("git runs");
+    assert!(status.success(), "git {args:?}");
+}

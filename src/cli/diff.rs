@@ -13,11 +13,9 @@ use serde_json::{json, Value as Json};
 use super::args::{DiffArgs, Format};
 use super::eval::resolved_or_report;
 use super::output::Output;
-use super::plan::{step_changes, to_json, StepChange};
+use super::plan::{files_and_plan, step_changes, to_json, StepChange};
 use super::{Failure, EXIT_INPUT, EXIT_OK};
 use crate::compile::{self, Compilation};
-use crate::emit;
-use crate::plan::{plan, Inputs};
 use crate::resolve::{Node, Resolved};
 use crate::source::{SourceMap, Span};
 use crate::syntax::ast::format_size;
@@ -138,11 +136,7 @@ impl Side {
         let Some(model) = &compilation.model else {
             return Ok(None);
         };
-        let entry_name = super::entry_name(&self.path);
-        let source = super::entry_source(&self.path, &entry_name);
-        let files = emit::artifacts(model, &source);
-        let inputs = Inputs::read(model, &RealFs, source.entry_dir);
-        let plan = plan(model, &files, &inputs).map_err(|e| Failure::Message(e.to_string()))?;
+        let (files, plan) = files_and_plan(&self.path, model)?;
         let files = files
             .iter()
             .map(|f| {

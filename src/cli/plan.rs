@@ -48,11 +48,9 @@ pub(super) fn run(args: &PlanArgs, output: &Output, out: &mut dyn Write) -> Resu
     let Some(model) = &compilation.model else {
         return Ok(EXIT_INPUT);
     };
+    let (_, plan) = files_and_plan(&args.file, model)?;
     let entry_name = super::entry_name(&args.file);
     let source = super::entry_source(&args.file, &entry_name);
-    let files = emit::artifacts(model, &source);
-    let inputs = Inputs::read(model, &RealFs, source.entry_dir);
-    let plan = plan(model, &files, &inputs).map_err(|e| Failure::Message(e.to_string()))?;
     let json = to_json(&plan);
     if let Some(old) = &args.since {
         let text = std::fs::read_to_string(old)
@@ -79,6 +77,19 @@ pub(super) fn run(args: &PlanArgs, output: &Output, out: &mut dyn Write) -> Resu
     };
     out.write_all(text.as_bytes())?;
     Ok(EXIT_OK)
+}
+
+/// The files `pcfg build` would write for the entry `file` of a checked model, and its plan.
+pub(super) fn files_and_plan(
+    file: &std::path::Path,
+    model: &crate::model::Model,
+) -> Result<(Vec<emit::File>, Plan), Failure> {
+    let entry_name = super::entry_name(file);
+    let source = super::entry_source(file, &entry_name);
+    let files = emit::artifacts(model, &source);
+    let inputs = Inputs::read(model, &RealFs, source.entry_dir);
+    let plan = plan(model, &files, &inputs).map_err(|e| Failure::Message(e.to_string()))?;
+    Ok((files, plan))
 }
 
 pub(super) fn to_json(plan: &Plan) -> PlanJson {

@@ -569,7 +569,10 @@ mod tests {
             "system {\n  name = \"x\"   # c\n}\n"
         );
         assert_eq!(fmt(""), "");
-        assert_eq!(fmt("\n\n# only\n\n\n# comments\n\n"), "# only\n\n# comments\n");
+        assert_eq!(
+            fmt("\n\n# only\n\n\n# comments\n\n"),
+            "# only\n\n# comments\n"
+        );
         assert_eq!(fmt("a = [\n]\nd {\n}\n"), "a = []\nd { }\n");
     }
 }
