@@ -37,6 +37,10 @@ fn the_tutorial_runs_as_the_book_tells_it() {
     assert_eq!(since.code, 0, "{}", since.transcript());
     insta::assert_snapshot!("tutorial-since", since.stdout);
 
+    let diff = pcfg_in(root, &["diff", "base.pcfg", "system.pcfg"]);
+    assert_eq!(diff.code, 0, "{}", diff.transcript());
+    insta::assert_snapshot!("tutorial-diff", diff.stdout);
+
     let build = pcfg_in(root, &["build", "system.pcfg", "-o", "out"]);
     assert_eq!(build.code, 0, "{}", build.transcript());
     let mut files: Vec<String> = walkdir::WalkDir::new(root.join("out"))

@@ -464,6 +464,8 @@ fn facts(model: &Json, files: &[(String, String, Option<Json>)]) -> BTreeMap<Key
                     })
                     .map(|e| format!("extension.{e}")),
             )
+            // Labels, image ids and release files carry the system's name and version.
+            .chain(["system.id", "system.name", "system.version"].map(str::to_owned))
             .collect();
         let mut f = fact("files", path, "", &json!(digest), paths);
         f.declared.clone_from(origin);
