@@ -84,7 +84,9 @@ struct State {
     model: Json,
     /// Each emitted file: its path, the SHA-256 of its contents without the header naming the
     /// entry file, and the declaration it comes from first.
-    files: Vec<(String, String, Option<Json>)>,
+    files: Vec<(String, String, Option<Span>)>,
+    /// Where each trust-chain link is established.
+    links: BTreeMap<String, Span>,
     plan: super::PlanJson,
 }
 
@@ -141,20 +143,22 @@ impl Side {
             .iter()
             .map(|f| {
                 let body = crate::plan::without_header(&f.contents);
-                let origin = f
-                    .origins
-                    .first()
-                    .map(|&span| super::eval::location_json(span, &compilation.sources));
                 (
                     f.path.clone(),
                     crate::digest::sha256_hex(body.as_bytes()),
-                    origin,
+                    f.origins.first().copied(),
                 )
             })
+            .collect();
+        let links = model
+            .chain
+            .iter()
+            .filter_map(|link| Some((link.name.clone(), link.at?)))
             .collect();
         let model = super::model_json::model_json(model, &compilation.sources);
         Ok(Some(State {
             files,
+            links,
             plan: to_json(&plan),
             model,
             compilation,
@@ -243,14 +247,18 @@ struct Fact {
     owner: Option<String>,
     /// Config paths that may declare it, most specific first.
     paths: Vec<String>,
-    /// A location the model records for it (trust-chain links).
-    declared: Option<Json>,
+    /// The declaration the model records for it (a link's, a generated file's first origin).
+    declared: Option<Span>,
 }
 
 type Key = (usize, String, String);
 
 /// The facts of a model, keyed by area, subject and field.
-fn facts(model: &Json, files: &[(String, String, Option<Json>)]) -> BTreeMap<Key, Fact> {
+fn facts(
+    model: &Json,
+    files: &[(String, String, Option<Span>)],
+    links: &BTreeMap<String, Span>,
+) -> BTreeMap<Key, Fact> {
     let mut facts = BTreeMap::new();
     let mut add = |fact: Fact| {
         let area = AREAS.iter().position(|a| *a == fact.area).unwrap_or(0);
@@ -379,7 +387,7 @@ fn facts(model: &Json, files: &[(String, String, Option<Json>)]) -> BTreeMap<Key
                 .map(|block| format!("{block}.{name}"))
                 .collect();
             let mut f = fact("trust chain", name, key, &link[key], paths);
-            f.declared = Some(link["declared"].clone());
+            f.declared = links.get(name).copied();
             add(f);
         }
     }
@@ -468,7 +476,7 @@ fn facts(model: &Json, files: &[(String, String, Option<Json>)]) -> BTreeMap<Key
             .chain(["system.id", "system.name", "system.version"].map(str::to_owned))
             .collect();
         let mut f = fact("files", path, "", &json!(digest), paths);
-        f.declared.clone_from(origin);
+        f.declared = *origin;
         add(f);
     }
     facts
@@ -550,8 +558,8 @@ impl Change {
 }
 
 fn diff_facts(old: &Side, old_state: &State, new: &Side, new_state: &State) -> Vec<Change> {
-    let before = facts(&old_state.model, &old_state.files);
-    let after = facts(&new_state.model, &new_state.files);
+    let before = facts(&old_state.model, &old_state.files, &old_state.links);
+    let after = facts(&new_state.model, &new_state.files, &new_state.links);
     let mut changes = Vec::new();
     let keys: std::collections::BTreeSet<&Key> = before.keys().chain(after.keys()).collect();
     for key in keys {
@@ -591,36 +599,18 @@ fn responsible(fact: &Fact, side: &Side, state: &State, other: &State) -> Option
         Some(theirs) => value_at(resolved, path) != value_at(theirs, path),
         None => true,
     };
-    if fact.declared.is_some() {
+    if let Some(recorded) = fact.declared {
         // A named declaration that changed explains a file or link better than its first origin;
         // a link's state may follow from any of the trust settings.
         let mut candidates = fact.paths.clone();
         if fact.area == "trust chain" {
             candidates.extend(leaf_paths(resolved, "trust"));
         }
-        if let Some(span) = candidates
+        let changed = candidates
             .iter()
             .filter(differs)
-            .find_map(|p| site_of(resolved, p))
-        {
-            return Some(declared_at(span, side, sources));
-        }
-    }
-    if let Some(declared) = &fact.declared {
-        let file = declared["file"].as_str()?;
-        let line = usize::try_from(declared["line"].as_u64()?).ok()?;
-        let column = usize::try_from(declared["column"].as_u64()?).ok()?;
-        let text = sources
-            .files()
-            .find(|(_, f)| f.name == file)
-            .map(|(_, f)| f.line_text(line).trim().to_owned())
-            .unwrap_or_default();
-        return Some(Declared {
-            file: side.file_name(file),
-            line,
-            column,
-            text,
-        });
+            .find_map(|p| site_of(resolved, p));
+        return Some(declared_at(changed.unwrap_or(recorded), side, sources));
     }
     fact.paths
         .iter()

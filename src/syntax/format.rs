@@ -255,11 +255,14 @@ impl Printer<'_, '_> {
                     self.inline_value(&assign.value)
                 )
             }
-            Item::Block(block) => {
-                let inner: Vec<String> = block.items.iter().map(|i| self.inline_item(i)).collect();
-                format!("{} {{ {} }}", header(block), inner.join(", "))
-            }
+            Item::Block(block) => self.inline_block(block),
         }
+    }
+
+    /// `KIND LABEL { ITEM, ITEM }`.
+    fn inline_block(&self, block: &Block) -> String {
+        let inner: Vec<String> = block.items.iter().map(|i| self.inline_item(i)).collect();
+        format!("{} {{ {} }}", header(block), inner.join(", "))
     }
 
     fn block(&mut self, block: &Block, indent: usize) {
@@ -271,7 +274,7 @@ impl Printer<'_, '_> {
             return;
         }
         if !self.src[start..end].contains('\n') && !inner_comments {
-            let text = self.inline_item(&Item::Block(block.clone()));
+            let text = self.inline_block(block);
             if fits(indent, &text) {
                 self.push(indent, text);
                 return;
