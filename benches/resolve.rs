@@ -84,6 +84,7 @@ fn run(vfs: &dyn Vfs, entry: &Path, work: Work) -> usize {
         &source,
         &pcfg::plan::Inputs::default(),
     )
+    .expect("every value is written")
     .len()
 }
 

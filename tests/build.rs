@@ -39,7 +39,8 @@ fn build(path: &str) -> (Model, Vec<File>) {
         lock: None,
     };
     let inputs = pcfg::plan::Inputs::read(&model, &pcfg::vfs::RealFs, entry_dir);
-    let files = emit::emit(&model, &compilation.sources, &source, &inputs);
+    let files =
+        emit::emit(&model, &compilation.sources, &source, &inputs).expect("every value is written");
     (model, files)
 }
 
@@ -942,7 +943,7 @@ fn systemd_sysupdate_finds_the_installed_version_and_the_next_one() {
 }
 
 /// A throwaway signing key and certificate.
-fn test_key(dir: &Path) -> (PathBuf, PathBuf) {
+pub(crate) fn test_key(dir: &Path) -> (PathBuf, PathBuf) {
     let (key, cert) = (dir.join("test.key"), dir.join("test.crt"));
     let status = Command::new("openssl")
         .args([

@@ -13,6 +13,7 @@ mod editors;
 mod examples;
 mod extensions;
 mod fmt;
+mod hostile;
 mod json_contract;
 mod lock;
 mod model;

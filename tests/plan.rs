@@ -34,7 +34,7 @@ fn plan_of(remix: &str) -> Plan {
         entry_from_output: Path::new(""),
         lock: None,
     };
-    let files = emit::artifacts(&model, &source);
+    let files = emit::artifacts(&model, &source).expect("every value is written");
     plan(&model, &files, &Inputs::read(&model, &fs, Path::new(""))).expect("a plan")
 }
 

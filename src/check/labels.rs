@@ -5,7 +5,7 @@ use super::Checker;
 use crate::diag::{Code, Diagnostic, Label as DiagLabel};
 use crate::model::{Label, Model};
 
-const GPT_LABEL_MAX: usize = 36;
+use crate::schema::domains::GPT_LABEL_MAX;
 /// Room a versioned label should leave for longer versions (`20260526` → `20260526.1`).
 const VERSION_ROOM: usize = 4;
 

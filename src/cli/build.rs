@@ -37,7 +37,7 @@ pub(super) fn run(args: &BuildArgs, output: &Output, out: &mut dyn Write) -> Res
         ..super::entry_source(&args.file, &entry_name)
     };
     let inputs = crate::plan::Inputs::read(model, &RealFs, entry_dir);
-    let files = emit::emit(model, &compilation.sources, &source, &inputs);
+    let files = emit::emit(model, &compilation.sources, &source, &inputs)?;
     if args.check {
         let differences = differences(&args.output, &files)?;
         for difference in &differences {

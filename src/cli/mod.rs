@@ -52,6 +52,14 @@ impl Failure {
     }
 }
 
+/// A value no writer can carry: nothing is written, and the message names the file, the key and
+/// what the syntax cannot hold.
+impl From<crate::emit::Refused> for Failure {
+    fn from(refused: crate::emit::Refused) -> Self {
+        Failure::Message(format!("refusing to write {refused}"))
+    }
+}
+
 impl From<io::Error> for Failure {
     fn from(err: io::Error) -> Self {
         if err.kind() == io::ErrorKind::BrokenPipe {

@@ -67,7 +67,7 @@ pub(super) fn run(args: &PlanArgs, output: &Output, out: &mut dyn Write) -> Resu
     let text = match (args.plan_format, output.format) {
         (Some(PlanFormat::Dot), _) => dot(&plan),
         (Some(PlanFormat::Mermaid), _) => mermaid(&plan),
-        (Some(PlanFormat::Ninja), _) => emit::ninja_file(&plan, model, &source).contents,
+        (Some(PlanFormat::Ninja), _) => emit::ninja_file(&plan, model, &source)?.contents,
         (Some(PlanFormat::Json), _) | (None, Format::Json) => {
             let mut text = serde_json::to_string_pretty(&json)?;
             text.push('\n');
@@ -86,7 +86,7 @@ pub(super) fn files_and_plan(
 ) -> Result<(Vec<emit::File>, Plan), Failure> {
     let entry_name = super::entry_name(file);
     let source = super::entry_source(file, &entry_name);
-    let files = emit::artifacts(model, &source);
+    let files = emit::artifacts(model, &source)?;
     let inputs = Inputs::read(model, &RealFs, source.entry_dir);
     let plan = plan(model, &files, &inputs).map_err(|e| Failure::Message(e.to_string()))?;
     Ok((files, plan))

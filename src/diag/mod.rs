@@ -129,3 +129,29 @@ pub fn did_you_mean<'a>(
         .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
         .map(|(_, c)| c)
 }
+
+/// A value as messages show it: control characters, line breaks and invisible format
+/// characters escaped (`\n`, `\u{1b}`), so input can never drive the terminal, and at most
+/// `max` characters, the rest elided with `…`.
+#[must_use]
+pub fn excerpt(value: &str, max: usize) -> String {
+    let mut out = String::new();
+    for (count, c) in value.chars().enumerate() {
+        if count == max {
+            out.push('…');
+            break;
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control()
+                || matches!(c, '\u{85}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}') =>
+            {
+                out.push_str(&c.escape_unicode().to_string());
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}

@@ -4,13 +4,13 @@
 
 use std::fmt::Write as _;
 
-use super::File;
+use super::{os_release, File, Refused};
 use crate::model::{ExtensionKind, Model};
 
 pub(crate) const DIR: &str = "extensions";
 pub(crate) const FLATPAKS: &str = "flatpak/apps.list";
 
-pub(crate) fn emit(model: &Model) -> Vec<File> {
+pub(crate) fn emit(model: &Model) -> Result<Vec<File>, Refused> {
     let mut files = Vec::new();
     let mut flatpaks = String::new();
     for extension in &model.extensions {
@@ -18,28 +18,32 @@ pub(crate) fn emit(model: &Model) -> Vec<File> {
         let place = match extension.kind.value {
             ExtensionKind::Flatpak => {
                 let app = extension.app.value.as_deref().unwrap_or("");
-                let _ = match &extension.runtime.value {
-                    Some(runtime) => writeln!(flatpaks, "{app} {runtime}"),
-                    None => writeln!(flatpaks, "{app}"),
-                };
+                let mut line = vec![app];
+                line.extend(extension.runtime.value.as_deref());
+                for word in &line {
+                    if word.is_empty() || word.chars().any(|c| c.is_whitespace() || c.is_control())
+                    {
+                        return Err(Refused {
+                            file: FLATPAKS.to_owned(),
+                            key: format!("the Flatpak `{}`", extension.name),
+                            value: (*word).to_owned(),
+                            reason: "white space, a control character, or nothing".to_owned(),
+                        });
+                    }
+                }
+                let _ = writeln!(flatpaks, "{}", line.join(" "));
                 continue;
             }
             ExtensionKind::Confext => "etc/extension-release.d",
             ExtensionKind::Sysext | ExtensionKind::Portable => "usr/lib/extension-release.d",
         };
-        let contents =
-            extension
-                .release(&model.system)
-                .iter()
-                .fold(String::new(), |mut text, (k, v)| {
-                    let _ = writeln!(text, "{k}={v}");
-                    text
-                });
+        let path = format!(
+            "{DIR}/{}/{place}/extension-release.{}",
+            extension.name, extension.name
+        );
+        let contents = os_release::render(&path, &extension.release(&model.system))?;
         files.push(File {
-            path: format!(
-                "{DIR}/{}/{place}/extension-release.{}",
-                extension.name, extension.name
-            ),
+            path,
             contents,
             origins,
         });
@@ -57,5 +61,5 @@ pub(crate) fn emit(model: &Model) -> Vec<File> {
             origins,
         });
     }
-    files
+    Ok(files)
 }

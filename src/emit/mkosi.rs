@@ -9,13 +9,17 @@
 //! sources) are written as seen from where mkosi reads them, so the output directory refers
 //! back to the configuration's directory.
 
-use super::ini::{self, Section};
-use super::{extension, kernel, repart, sysupdate, File, Source};
+use super::ini::{self, Delimiter, Dialect, Section, Value};
+use super::{extension, kernel, repart, sysupdate, File, Refused, Source};
 use crate::model::{Extension, ExtensionKind, Model};
 
 pub(crate) const DIR: &str = "mkosi";
 
-pub(crate) fn emit(model: &Model, source: &Source<'_>, profiles: &[String]) -> Vec<File> {
+pub(crate) fn emit(
+    model: &Model,
+    source: &Source<'_>,
+    profiles: &[String],
+) -> Result<Vec<File>, Refused> {
     let paths = Paths { source, depth: 1 };
     let system_extensions: Vec<&Extension> = model
         .extensions
@@ -23,31 +27,36 @@ pub(crate) fn emit(model: &Model, source: &Source<'_>, profiles: &[String]) -> V
         .filter(|e| e.kind.value != ExtensionKind::Flatpak)
         .collect();
     let origins: Vec<_> = model.system.at.into_iter().collect();
-    let mut files = vec![File {
-        path: format!("{DIR}/mkosi.conf"),
-        contents: ini::render(
-            source.entry_name,
-            &main(model, &paths, profiles, !system_extensions.is_empty()),
-        ),
-        origins: origins.clone(),
-    }];
+    let file = |path: String, sections: &[Section], origins| -> Result<File, Refused> {
+        let contents = ini::render(Dialect::Mkosi, &path, source.entry_name, sections)?;
+        Ok(File {
+            path,
+            contents,
+            origins,
+        })
+    };
+    let mut files = vec![file(
+        format!("{DIR}/mkosi.conf"),
+        &main(model, &paths, profiles, !system_extensions.is_empty()),
+        origins.clone(),
+    )?];
     if system_extensions.is_empty() {
-        return files;
+        return Ok(files);
     }
-    files.push(File {
-        path: format!("{DIR}/mkosi.images/base/mkosi.conf"),
-        contents: ini::render(source.entry_name, &base(model)),
+    files.push(file(
+        format!("{DIR}/mkosi.images/base/mkosi.conf"),
+        &base(model),
         origins,
-    });
+    )?);
     let paths = Paths { source, depth: 3 };
     for ext in system_extensions {
-        files.push(File {
-            path: format!("{DIR}/mkosi.images/{}/mkosi.conf", ext.name),
-            contents: ini::render(source.entry_name, &sub_image(model, &paths, ext)),
-            origins: ext.at.into_iter().collect(),
-        });
+        files.push(file(
+            format!("{DIR}/mkosi.images/{}/mkosi.conf", ext.name),
+            &sub_image(model, &paths, ext),
+            ext.at.into_iter().collect(),
+        )?);
     }
-    files
+    Ok(files)
 }
 
 fn distribution(model: &Model) -> Section {
@@ -71,7 +80,14 @@ fn main(
     output.set_some("ImageVersion", system.version.value.clone());
     // The split partition files are named `<id>_<version>_<arch>.<type>.<uuid>.raw`, which the
     // update transfers' source patterns expect.
-    output.set("Output", "%i_%v_%a");
+    output.set(
+        "Output",
+        Value::specifier("%i")
+            .and_text("_")
+            .and_specifier("%v")
+            .and_text("_")
+            .and_specifier("%a"),
+    );
     // Named, so that `%O` (in `BaseTrees=%O/base`) has a value.
     output.set("OutputDirectory", "mkosi.output");
     output.set("SplitArtifacts", "uki,partitions");
@@ -84,20 +100,21 @@ fn main(
     content.set("Bootable", "yes");
     content.set("Bootloader", "systemd-boot");
     if with_base {
-        content.set("BaseTrees", "%O/base");
+        content.set("BaseTrees", Value::specifier("%O").and_text("/base"));
     } else {
         packages(&mut content, model);
     }
-    let cmdline: Vec<String> = model
-        .cmdline
-        .options
-        .iter()
-        .map(|o| o.value.clone())
-        .collect();
-    content.set_lines("KernelCommandLine", &cmdline);
+    content.set_list(
+        "KernelCommandLine",
+        Delimiter::Space,
+        model.cmdline.options.iter().map(|o| o.value.as_str()),
+    );
     if !profiles.is_empty() {
-        let paths: Vec<String> = profiles.iter().map(|p| format!("../{p}")).collect();
-        content.set_lines("UnifiedKernelImageProfiles", &paths);
+        content.set_list(
+            "UnifiedKernelImageProfiles",
+            Delimiter::Comma,
+            profiles.iter().map(|p| format!("../{p}")),
+        );
     }
     let mut trees = vec![format!("../{}:/usr/lib/repart.d", repart::INSTALL_DIR)];
     if let Some(channel) = model.updates.channels.first() {
@@ -107,7 +124,7 @@ fn main(
             channel.name
         ));
     }
-    content.set_lines("ExtraTrees", &trees);
+    content.set_list("ExtraTrees", Delimiter::Comma, trees);
 
     vec![
         distribution(model),
@@ -118,15 +135,13 @@ fn main(
 }
 
 fn packages(content: &mut Section, model: &Model) {
-    let packages: Vec<String> = model
-        .system
-        .packages
-        .value
-        .iter()
-        .map(|p| p.value.clone())
-        .collect();
+    let packages = &model.system.packages.value;
     if !packages.is_empty() {
-        content.set_lines("Packages", &packages);
+        content.set_list(
+            "Packages",
+            Delimiter::Comma,
+            packages.iter().map(|p| p.value.as_str()),
+        );
     }
 }
 
@@ -182,7 +197,7 @@ fn sub_image(model: &Model, paths: &Paths<'_, '_>, ext: &Extension) -> Vec<Secti
     output.set_some("ImageVersion", model.system.version.value.clone());
     output.set("Overlay", "yes");
     let mut content = Section::new("Content");
-    content.set("BaseTrees", "%O/base");
+    content.set("BaseTrees", Value::specifier("%O").and_text("/base"));
     let mut trees = vec![format!("../../../{}/{}:/", extension::DIR, ext.name)];
     if let Some(source) = &ext.source.value {
         trees.push(format!(
@@ -190,7 +205,7 @@ fn sub_image(model: &Model, paths: &Paths<'_, '_>, ext: &Extension) -> Vec<Secti
             paths.source.config_path(source, paths.depth)
         ));
     }
-    content.set_lines("ExtraTrees", &trees);
+    content.set_list("ExtraTrees", Delimiter::Comma, trees);
     // The verity key and certificate are the image's: mkosi passes them on to sub-images.
     let mut validation = Section::new("Validation");
     validation.set("Verity", ini::yes_no(ext.signed.value));

@@ -4,6 +4,7 @@
 //! Output is deterministic: files sorted by path, no timestamps, no absolute paths; every file
 //! names only the entry file's base name.
 
+mod cmdline;
 mod extension;
 mod ini;
 mod kernel;
@@ -11,9 +12,12 @@ mod manifest;
 pub use crate::digest::sha256_hex;
 mod mkosi;
 mod ninja;
+mod os_release;
 mod picture;
 mod repart;
 mod sysupdate;
+
+use std::fmt;
 
 use std::path::{Component, Path, PathBuf};
 
@@ -29,6 +33,36 @@ pub struct File {
     pub contents: String,
     pub origins: Vec<Span>,
 }
+
+/// A value that a writer cannot put into its file's syntax without changing what the file
+/// means. Validation keeps such values out; a writer that meets one anyway refuses, and nothing
+/// is written (values are data, never text).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refused {
+    /// The emitted file.
+    pub file: String,
+    /// The key, or what the value is in the file.
+    pub key: String,
+    /// The value as given.
+    pub value: String,
+    /// What in it the syntax cannot carry.
+    pub reason: String,
+}
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: cannot write `{}` for {}: it contains {}",
+            self.file,
+            crate::diag::excerpt(&self.value, 80),
+            self.key,
+            self.reason
+        )
+    }
+}
+
+impl std::error::Error for Refused {}
 
 /// How emitted files name the configuration: by the entry file's base name, and other source
 /// files relative to the entry's directory, so that output does not depend on where pcfg runs.
@@ -99,37 +133,43 @@ fn relative_to(path: &Path, base: &Path) -> PathBuf {
 
 /// Every file of a build, sorted by path: the artifacts, `build.ninja` (the build plan as
 /// Ninja runs it) and `manifest.json`, which describes all the others.
-#[must_use]
-pub fn emit(model: &Model, sources: &SourceMap, source: &Source<'_>, inputs: &Inputs) -> Vec<File> {
-    let mut files = artifacts(model, source);
+pub fn emit(
+    model: &Model,
+    sources: &SourceMap,
+    source: &Source<'_>,
+    inputs: &Inputs,
+) -> Result<Vec<File>, Refused> {
+    let mut files = artifacts(model, source)?;
     // The plan of a checked model is a graph by construction; were it not, the build still
     // writes everything else, and `pcfg plan` reports why.
     if let Ok(plan) = crate::plan::plan(model, &files, inputs) {
-        files.push(ninja::emit(&plan, model, source.entry_name));
+        files.push(ninja::emit(&plan, model, source.entry_name)?);
     }
     files.push(picture::layout(model, source.entry_name));
     files.push(picture::trust(model, source.entry_name));
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files.push(manifest::emit(&files, sources, source));
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    files
+    Ok(files)
 }
 
 /// The files the tools read, sorted by path: what the build plan is made from.
-#[must_use]
-pub fn artifacts(model: &Model, source: &Source<'_>) -> Vec<File> {
-    let mut files = repart::emit(model, source.entry_name);
-    files.extend(sysupdate::emit(model, source.entry_name));
-    files.extend(kernel::emit(model, source.entry_name));
-    files.extend(extension::emit(model));
+pub fn artifacts(model: &Model, source: &Source<'_>) -> Result<Vec<File>, Refused> {
+    let mut files = repart::emit(model, source.entry_name)?;
+    files.extend(sysupdate::emit(model, source.entry_name)?);
+    files.extend(kernel::emit(model, source.entry_name)?);
+    files.extend(extension::emit(model)?);
     let profiles = mkosi::profile_paths(&files);
-    files.extend(mkosi::emit(model, source, &profiles));
+    files.extend(mkosi::emit(model, source, &profiles)?);
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    files
+    Ok(files)
 }
 
 /// `build.ninja` for a plan (`pcfg plan --as ninja`).
-#[must_use]
-pub fn ninja_file(plan: &crate::graph::Plan, model: &Model, source: &Source<'_>) -> File {
+pub fn ninja_file(
+    plan: &crate::graph::Plan,
+    model: &Model,
+    source: &Source<'_>,
+) -> Result<File, Refused> {
     ninja::emit(plan, model, source.entry_name)
 }

@@ -5,8 +5,8 @@
 //! Labels use systemd-repart's specifiers `%M` (the image id) and `%A` (the image version), which
 //! mkosi and the installed os-release fill in, as ParticleOS writes them.
 
-use super::ini::{self, Section};
-use super::File;
+use super::ini::{self, Delimiter, Dialect, Section, Value};
+use super::{File, Refused};
 use crate::model::{gates, Create, Format, GptPartition, Label, Model, PartitionType, Role, Slot};
 
 /// Where each set goes in the output directory.
@@ -14,7 +14,7 @@ pub(crate) const BUILD_DIR: &str = "repart.d/build";
 pub(crate) const INSTALL_DIR: &str = "repart.d/install";
 
 /// Both definition sets.
-pub(crate) fn emit(model: &Model, source: &str) -> Vec<File> {
+pub(crate) fn emit(model: &Model, source: &str) -> Result<Vec<File>, Refused> {
     let names = file_names(model);
     let mut files = Vec::new();
     for (gpt, name) in model.layout.iter().zip(&names) {
@@ -25,7 +25,7 @@ pub(crate) fn emit(model: &Model, source: &str) -> Vec<File> {
                 gpt,
                 format!("{BUILD_DIR}/{name}"),
                 build_keys(model, gpt),
-            ));
+            )?);
         }
         files.push(definition(
             model,
@@ -33,9 +33,9 @@ pub(crate) fn emit(model: &Model, source: &str) -> Vec<File> {
             gpt,
             format!("{INSTALL_DIR}/{name}"),
             install_keys(model, gpt),
-        ));
+        )?);
     }
-    files
+    Ok(files)
 }
 
 fn definition(
@@ -44,13 +44,14 @@ fn definition(
     gpt: &GptPartition,
     path: String,
     section: Section,
-) -> File {
+) -> Result<File, Refused> {
     let origins = model.source(gpt).and_then(|p| p.at).into_iter().collect();
-    File {
+    let contents = ini::render(Dialect::Systemd, &path, source, &[section])?;
+    Ok(File {
         path,
-        contents: ini::render(source, &[section]),
+        contents,
         origins,
-    }
+    })
 }
 
 /// `NN-name.conf` for each GPT partition: each declared partition takes the next ten numbers (an
@@ -99,13 +100,22 @@ fn type_name(model: &Model, gpt: &GptPartition) -> String {
     gpt.ty.full_name(model.system.arch.value)
 }
 
-fn label(gpt: &GptPartition) -> Option<String> {
+/// The label: derived ones with the image id (`%M`) and version (`%A`) specifiers, a custom
+/// one as text (its `%` escaped by the writer).
+fn label(gpt: &GptPartition) -> Option<Value> {
     match &gpt.label {
         Label::Default => None,
-        Label::Versioned { suffix } => Some(format!("%M_%A{suffix}")),
-        Label::State { partition } => Some(format!("%M-{partition}")),
-        Label::Empty => Some("_empty".to_owned()),
-        Label::Custom(text) => Some(text.replace('%', "%%")),
+        Label::Versioned { suffix } => Some(
+            Value::specifier("%M")
+                .and_text("_")
+                .and_specifier("%A")
+                .and_text(*suffix),
+        ),
+        Label::State { partition } => {
+            Some(Value::specifier("%M").and_text(format!("-{partition}")))
+        }
+        Label::Empty => Some("_empty".into()),
+        Label::Custom(text) => Some(text.as_str().into()),
     }
 }
 
@@ -170,7 +180,10 @@ fn build_keys(model: &Model, gpt: &GptPartition) -> Section {
         // Versioned partitions are never written after they are made: the GPT read-only flag,
         // as systemd-sysupdate sets it on every later version (`ReadOnly=1`).
         s.set("ReadOnly", "yes");
-        s.set("SplitName", "%t.%U");
+        s.set(
+            "SplitName",
+            Value::specifier("%t").and_text(".").and_specifier("%U"),
+        );
     }
     s
 }
@@ -202,7 +215,11 @@ fn install_keys(model: &Model, gpt: &GptPartition) -> Section {
         s.set_some("Weight", gpt.weight.map(|w| w.to_string()));
     }
     if state && !gpt.directories.is_empty() {
-        s.set("MakeDirectories", gpt.directories.join(" "));
+        s.set_list(
+            "MakeDirectories",
+            Delimiter::Space,
+            gpt.directories.iter().map(String::as_str),
+        );
     }
     if state && gpt.encrypt != crate::model::Encrypt::None {
         s.set("Encrypt", gpt.encrypt.name());

@@ -5,14 +5,14 @@
 //! Source patterns match the split artifacts mkosi writes (`<name>_<version>_<arch>.<type>.<uuid>.raw`,
 //! from `SplitName=%t.%U`); target patterns match the labels of the repart definitions.
 
-use super::ini::{self, Section};
+use super::ini::{self, Delimiter, Dialect, Section, Value};
 use super::repart::file_names;
-use super::File;
+use super::{File, Refused};
 use crate::model::{gates, GptPartition, Label, Model, Role, TransferTarget};
 
 pub(crate) const DIR: &str = "sysupdate.d";
 
-pub(crate) fn emit(model: &Model, source: &str) -> Vec<File> {
+pub(crate) fn emit(model: &Model, source: &str) -> Result<Vec<File>, Refused> {
     let suffix = if model.system.systemd.value >= gates::SYSUPDATE_TRANSFER_SUFFIX {
         ".transfer"
     } else {
@@ -50,19 +50,21 @@ pub(crate) fn emit(model: &Model, source: &str) -> Vec<File> {
                 ),
             };
             let origins = channel.at.into_iter().collect();
+            let path = format!("{DIR}/{}/{name}", channel.name);
+            let contents = ini::render(Dialect::Systemd, &path, source, &sections)?;
             files.push(File {
-                path: format!("{DIR}/{}/{name}", channel.name),
-                contents: ini::render(source, &sections),
+                path,
+                contents,
                 origins,
             });
         }
     }
-    files
+    Ok(files)
 }
 
 fn transfer_section() -> Section {
     let mut s = Section::new("Transfer");
-    s.set("ProtectVersion", "%A");
+    s.set("ProtectVersion", Value::specifier("%A"));
     s
 }
 
@@ -110,9 +112,14 @@ fn uki(model: &Model, url: &str) -> Vec<Section> {
         target.set("PathRelativeTo", "boot");
     }
     // With boot counting, systemd-boot renames the file to `+LEFT-DONE` and then `+LEFT`.
-    target.set(
+    target.set_list(
         "MatchPattern",
-        format!("{name}_@v_{arch}+@l-@d.efi {name}_@v_{arch}+@l.efi {name}_@v_{arch}.efi"),
+        Delimiter::Space,
+        [
+            format!("{name}_@v_{arch}+@l-@d.efi"),
+            format!("{name}_@v_{arch}+@l.efi"),
+            format!("{name}_@v_{arch}.efi"),
+        ],
     );
     target.set("Mode", "0644");
     target.set("TriesLeft", model.updates.tries.value.to_string());

@@ -4,6 +4,7 @@
 //! (unknown names, types, symbols, ranges, required fields, references), and [`headers`]
 //! checks block headers in each file, where a wrong label is best pointed at.
 
+pub mod domains;
 mod headers;
 pub mod v1;
 mod validate;
@@ -98,20 +99,81 @@ pub enum Ty {
     Reference(&'static str),
 }
 
-/// What a string field accepts.
-#[derive(Clone, Copy, Debug)]
+/// What a string field accepts: each is a grammar in [`domains`], chosen so that a value means
+/// the same to every tool that reads it. There is no "any string".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Str {
-    Any,
-    NonEmpty,
     /// The image id: letters, digits, `.`, `_` and `-`, at most 64 characters.
     ImageId,
     /// os-release `ID=`: lower-case letters, digits, `.`, `_` and `-`.
     OsId,
     /// A version: letters, digits and `.~^+-`, no `_` (the label separator).
     Version,
+    /// A distribution release: letters, digits and `._~+-`.
+    Release,
+    /// One line of printable text.
+    Text,
+    /// One line of printable text without `#` (it reaches mkosi's configuration).
+    Title,
+    /// A package name.
+    Package,
+    /// One kernel command-line option.
+    CmdlineOption,
+    /// An absolute, normalised path.
     AbsolutePath,
-    /// A GPT partition label: at most 36 UTF-16 code units.
+    /// A path of the configuration (relative to the entry file, or absolute).
+    ConfigPath,
+    /// An http(s) URL or an absolute path.
+    Url,
+    /// A GPT partition label: at most 36 UTF-16 code units, printable.
     GptLabel,
+    /// A Flatpak application id or ref.
+    FlatpakApp,
+    /// A Flatpak runtime id or ref.
+    FlatpakRuntime,
+}
+
+impl Str {
+    /// How the grammar is named in messages and the schema chapter.
+    #[must_use]
+    pub fn describe(self) -> &'static str {
+        match self {
+            Str::ImageId => "an image id",
+            Str::OsId => "an os-release ID",
+            Str::Version => "a version",
+            Str::Release => "a release",
+            Str::Text => "a line of text",
+            Str::Title => "a title",
+            Str::Package => "a package name",
+            Str::CmdlineOption => "a kernel command-line option",
+            Str::AbsolutePath => "an absolute path",
+            Str::ConfigPath => "a path",
+            Str::Url => "a URL or an absolute path",
+            Str::GptLabel => "a partition label",
+            Str::FlatpakApp => "a Flatpak app",
+            Str::FlatpakRuntime => "a Flatpak runtime",
+        }
+    }
+
+    /// An example value, for help lines.
+    #[must_use]
+    pub fn example(self) -> &'static str {
+        match self {
+            Str::ImageId | Str::OsId => "\"myos\"",
+            Str::Version => "\"1.0\"",
+            Str::Release => "\"trixie\"",
+            Str::Text => "\"My OS\"",
+            Str::Title => "\"Debug\"",
+            Str::Package => "\"systemd-boot\"",
+            Str::CmdlineOption => "\"quiet\"",
+            Str::AbsolutePath => "\"/var/log\"",
+            Str::ConfigPath => "\"keys/db.key\"",
+            Str::Url => "\"https://example.org/updates\"",
+            Str::GptLabel => "\"root\"",
+            Str::FlatpakApp => "\"org.gnome.Maps\"",
+            Str::FlatpakRuntime => "\"org.gnome.Platform//47\"",
+        }
+    }
 }
 
 impl Ty {
@@ -138,8 +200,7 @@ impl Ty {
     #[must_use]
     pub fn example(&self) -> String {
         match self {
-            Ty::Str(Str::AbsolutePath) => "\"/var/log\"".to_owned(),
-            Ty::Str(_) => "\"text\"".to_owned(),
+            Ty::Str(rule) => rule.example().to_owned(),
             Ty::Int { min, .. } => min.to_string(),
             Ty::Size | Ty::SizeOrAuto => "4G".to_owned(),
             Ty::OneOf(values) => values.first().map_or_else(String::new, ToString::to_string),

@@ -21,9 +21,8 @@ const fn required(name: &'static str, ty: Ty) -> Field {
     }
 }
 
-const STRING: Ty = Ty::Str(Str::Any);
-const PATH: Ty = Ty::Str(Str::NonEmpty);
-const STRINGS: Ty = Ty::List(&STRING);
+const PATH: Ty = Ty::Str(Str::ConfigPath);
+const CMDLINE: Ty = Ty::List(&Ty::Str(Str::CmdlineOption));
 const SIZE: Ty = Ty::Size;
 
 /// Architectures by their systemd names (`systemd-analyze architectures`).
@@ -88,14 +87,14 @@ pub const FORMATS: &[&str] = &["vfat", "ext4", "btrfs", "xfs", "erofs", "squashf
 const SYSTEM: &[Field] = &[
     required("name", Ty::Str(Str::ImageId)),
     field("id", Ty::Str(Str::OsId), Some("the name in lower case")),
-    field("pretty-name", STRING, Some("the name")),
+    field("pretty-name", Ty::Str(Str::Text), Some("the name")),
     field("version", Ty::Str(Str::Version), None),
     field("arch", Ty::Symbol(ARCHITECTURES), Some("x86-64")),
     field("distribution", Ty::Symbol(DISTRIBUTIONS), None),
-    field("release", STRING, None),
+    field("release", Ty::Str(Str::Release), None),
     field("systemd", Ty::Int { min: 252, max: 999 }, Some("258")),
-    field("packages", STRINGS, Some("[]")),
-    field("cmdline", STRINGS, Some("[]")),
+    field("packages", Ty::List(&Ty::Str(Str::Package)), Some("[]")),
+    field("cmdline", CMDLINE, Some("[]")),
     field("base-tree", PATH, None),
 ];
 
@@ -173,7 +172,7 @@ const TRUST_BLOCKS: &[BlockSchema] = &[
     BlockSchema::plain("uki", UKI, &[]),
 ];
 
-const CHANNEL: &[Field] = &[required("source", Ty::Str(Str::NonEmpty))];
+const CHANNEL: &[Field] = &[required("source", Ty::Str(Str::Url))];
 
 const UPDATE: &[Field] = &[
     field("tries", Ty::Int { min: 1, max: 99 }, Some("3")),
@@ -183,8 +182,8 @@ const UPDATE: &[Field] = &[
 const UPDATE_BLOCKS: &[BlockSchema] = &[BlockSchema::labelled("channel", CHANNEL, &[])];
 
 const UKI_PROFILE: &[Field] = &[
-    required("title", Ty::Str(Str::NonEmpty)),
-    field("cmdline", STRINGS, Some("[]")),
+    required("title", Ty::Str(Str::Title)),
+    field("cmdline", CMDLINE, Some("[]")),
     field("sign-pcr", Ty::Bool, Some("true")),
 ];
 
@@ -205,8 +204,8 @@ const EXTENSION: &[Field] = &[
         Some("[]"),
     ),
     field("signed", Ty::Bool, Some("true when trust.verity is set")),
-    field("app", Ty::Str(Str::NonEmpty), None),
-    field("runtime", Ty::Str(Str::NonEmpty), None),
+    field("app", Ty::Str(Str::FlatpakApp), None),
+    field("runtime", Ty::Str(Str::FlatpakRuntime), None),
 ];
 
 const TOP: &[BlockSchema] = &[

@@ -1,14 +1,11 @@
 //! Validation of a resolved tree against the v1 schema. Reports every problem, not the first.
 
-use super::{quote_all, v1, BlockSchema, Field, Str, Ty};
-use crate::diag::{did_you_mean, Code, Diagnostic, Label};
+use super::{domains, quote_all, v1, BlockSchema, Field, Str, Ty};
+use crate::diag::{did_you_mean, excerpt, Code, Diagnostic, Label};
 use crate::resolve::{Block, Entry, Node, Resolved};
 use crate::source::{SourceMap, Span};
 use crate::syntax::ast::{Value, ValueKind};
 
-/// GPT partition names hold 36 UTF-16 code units.
-const GPT_LABEL_MAX: usize = 36;
-const IMAGE_ID_MAX: usize = 64;
 /// The name `overrides` uses for the base tree, and mkosi for the tree every image builds on;
 /// no extension may take it.
 pub const BASE: &str = "base";
@@ -366,31 +363,20 @@ impl Validator<'_> {
     }
 
     fn string(&mut self, span: Span, s: &str, rule: Str, path: &[String]) {
-        let problem = match rule {
-            Str::Any => None,
-            _ if s.is_empty() => Some(("is empty".to_owned(), "write a non-empty string".to_owned())),
-            Str::NonEmpty => None,
-            Str::ImageId => (s.len() > IMAGE_ID_MAX || !s.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) || !s.starts_with(|c: char| c.is_ascii_alphanumeric()))
-                .then(|| ("is not a valid image id".to_owned(), format!("use at most {IMAGE_ID_MAX} ASCII letters, digits, `.`, `_` and `-`, starting with a letter or digit: it names partitions and files"))),
-            Str::OsId => (!s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c)))
-                .then(|| ("is not a valid os-release ID".to_owned(), format!("use lower-case letters, digits, `.`, `_` and `-`, e.g. `\"{}\"`", s.to_ascii_lowercase().replace(|c: char| !c.is_ascii_alphanumeric() && !"._-".contains(c), "-")))),
-            Str::Version => (!s.chars().all(|c| c.is_ascii_alphanumeric() || ".~^+-".contains(c)))
-                .then(|| ("is not a valid version".to_owned(), "use letters, digits and `.~^+-`; `_` separates the name from the version in partition labels".to_owned())),
-            Str::AbsolutePath => (!s.starts_with('/'))
-                .then(|| ("is not an absolute path".to_owned(), format!("write `\"/{}\"`", s.trim_start_matches("./")))),
-            Str::GptLabel => (s.encode_utf16().count() > GPT_LABEL_MAX)
-                .then(|| (format!("is longer than {GPT_LABEL_MAX} characters"), "GPT partition labels hold 36 UTF-16 characters: shorten it".to_owned())),
-        };
-        if let Some((what, help)) = problem {
-            let shown: String = s.chars().take(40).collect();
-            let ellipsis = if s.chars().count() > 40 { "…" } else { "" };
+        if let Err(problem) = domains::check(rule, s) {
             self.diagnostics.push(
                 Diagnostic::new(
                     Code::InvalidValue,
-                    format!("`{}` {what}: `{shown}{ellipsis}`", path.join(".")),
-                    Label::new(span, "invalid"),
+                    format!(
+                        "`{} = \"{}\"` is not {}: it {}",
+                        path.join("."),
+                        excerpt(s, 40),
+                        rule.describe(),
+                        problem.what,
+                    ),
+                    Label::new(span, format!("not {}", rule.describe())),
                 )
-                .with_help(help),
+                .with_help(problem.help),
             );
         }
     }
