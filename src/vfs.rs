@@ -60,6 +60,25 @@ pub trait Vfs: Sync {
     fn read_prefix(&self, path: &Path, len: usize) -> Option<Vec<u8>>;
 }
 
+/// Opens `path` for reading only if it is a regular file, without blocking: a FIFO, a device or
+/// a file like `/proc/kmsg` (regular, but its reads wait for data) can never hang pcfg. The
+/// type is checked on the opened file, so it cannot be swapped between the check and the read.
+pub fn open_regular(path: &Path) -> Result<std::fs::File, VfsError> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if meta.is_dir() {
+        return Err(VfsError::IsADirectory);
+    }
+    if !meta.is_file() {
+        return Err(VfsError::Io("not a regular file".to_owned()));
+    }
+    Ok(file)
+}
+
 /// One entry of a directory tree.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TreeEntry {
@@ -104,7 +123,7 @@ pub struct RealFs;
 impl Vfs for RealFs {
     fn read_prefix(&self, path: &Path, len: usize) -> Option<Vec<u8>> {
         use std::io::Read as _;
-        let file = std::fs::File::open(path).ok()?;
+        let file = open_regular(path).ok()?;
         let mut bytes = Vec::with_capacity(len);
         file.take(len as u64).read_to_end(&mut bytes).ok()?;
         Some(bytes)
@@ -192,18 +211,22 @@ impl Vfs for RealFs {
     }
 
     fn read(&self, path: &Path) -> Result<Vec<u8>, VfsError> {
-        let meta = std::fs::metadata(path)?;
-        if meta.is_dir() {
-            return Err(VfsError::IsADirectory);
+        use std::io::Read as _;
+        let file = open_regular(path)?;
+        let len = file.metadata()?.len();
+        if len > MAX_FILE_BYTES {
+            return Err(VfsError::TooLarge { bytes: len });
         }
-        if !meta.is_file() {
-            // A FIFO or a device would block or never end: refuse everything but regular files.
-            return Err(VfsError::Io("not a regular file".to_owned()));
+        // The size can change while the file is read (or lie, as in /proc): read no more than
+        // the limit allows.
+        let mut bytes = Vec::new();
+        file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(VfsError::TooLarge {
+                bytes: bytes.len() as u64,
+            });
         }
-        if meta.len() > MAX_FILE_BYTES {
-            return Err(VfsError::TooLarge { bytes: meta.len() });
-        }
-        Ok(std::fs::read(path)?)
+        Ok(bytes)
     }
 
     fn identity(&self, path: &Path) -> PathBuf {

@@ -155,3 +155,79 @@ fn garbage_never_panics() {
         let _ = rendered(&c);
     }
 }
+
+#[test]
+fn a_fifo_lock_file_does_not_hang_check_locked_or_build() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("s.pcfg"), "system.name = \"a\"\n").expect("write");
+    let made = std::process::Command::new("mkfifo")
+        .arg(dir.path().join("s.pcfg.lock"))
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    // Were the FIFO opened for a blocking read, these would never return.
+    let run = pcfg_in(dir.path(), &["check", "--locked", "s.pcfg"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(run.stderr.contains("pcfg::lock-missing"), "{}", run.stderr);
+    let run = pcfg_in(dir.path(), &["build", "s.pcfg", "-o", "out"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+}
+
+#[test]
+fn diagnostics_never_print_control_characters_from_the_input() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // An ESC sequence that sets the terminal's title, a bidirectional override, in a string and
+    // raw in the source.
+    std::fs::write(
+        dir.path().join("s.pcfg"),
+        "system { name = \"a\\u{1b}]0;pwned\\u{7}\" }\npartition \u{1b}]0;x\u{7} { type = esp }\nsystem.pretty-name = \"\u{202e}x\"\n",
+    )
+    .expect("write");
+    let run = pcfg_in(dir.path(), &["check", "s.pcfg"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    for c in ['\u{1b}', '\u{7}', '\u{202e}'] {
+        assert!(!run.stderr.contains(c), "{c:?} in {}", run.stderr);
+    }
+}
+
+#[test]
+fn very_long_identifiers_are_shortened_in_messages() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let long = "x".repeat(100_000);
+    std::fs::write(
+        dir.path().join("s.pcfg"),
+        format!(
+            "system {{ name = \"a\" }}\nsystem.{long} = 1\nextension {long} {{ kind = sysext }}\n"
+        ),
+    )
+    .expect("write");
+    let run = pcfg_in(dir.path(), &["check", "s.pcfg"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(
+        run.stderr.len() < 10_000,
+        "{} bytes of messages",
+        run.stderr.len()
+    );
+}
+
+#[test]
+fn a_failing_stdout_or_stderr_exits_2_without_a_panic() {
+    let full = || std::fs::File::create("/dev/full").expect("/dev/full");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("bad.pcfg"), "system { name = 1 }\n").expect("write");
+    for (args, stdout_full) in [
+        (&["check", "bad.pcfg"][..], false),
+        (&["explain"][..], true),
+        (&["eval", "bad.pcfg"][..], false),
+    ] {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_pcfg"));
+        command.args(args).current_dir(dir.path());
+        if stdout_full {
+            command.stdout(full());
+        } else {
+            command.stderr(full());
+        }
+        let status = command.status().expect("pcfg runs");
+        assert_eq!(status.code(), Some(2), "{args:?}");
+    }
+}

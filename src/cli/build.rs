@@ -11,7 +11,7 @@ use super::output::Output;
 use super::{Failure, EXIT_INPUT, EXIT_OK};
 use crate::compile;
 use crate::emit::{self, File, Source};
-use crate::vfs::RealFs;
+use crate::vfs::{RealFs, Vfs as _, VfsError};
 
 /// The file every output directory has; a directory without it was not written by pcfg.
 const MARKER: &str = "manifest.json";
@@ -97,13 +97,14 @@ fn entry_from_output(entry_dir: &Path, output: &Path) -> Result<PathBuf, Failure
 fn differences(dir: &Path, files: &[File]) -> Result<Vec<String>, Failure> {
     let mut found = Vec::new();
     for file in files {
-        match fs::read(dir.join(&file.path)) {
+        // Bounded, regular files only: a FIFO or a link to a device is a difference, not a hang.
+        match crate::vfs::RealFs.read(&dir.join(&file.path)) {
             Ok(bytes) if bytes == file.contents.as_bytes() => {}
-            Ok(_) => found.push(format!("differs {}", file.path)),
-            Err(err) if err.kind() == io::ErrorKind::NotFound => {
-                found.push(format!("missing {}", file.path));
+            Err(VfsError::NotFound) => found.push(format!("missing {}", file.path)),
+            Ok(_) | Err(VfsError::TooLarge { .. } | VfsError::IsADirectory) => {
+                found.push(format!("differs {}", file.path));
             }
-            Err(err) => {
+            Err(VfsError::Io(err)) => {
                 return Err(Failure::Message(format!(
                     "cannot read `{}`: {err}",
                     dir.join(&file.path).display()

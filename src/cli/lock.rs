@@ -11,7 +11,7 @@ use crate::compile::{self, Compilation};
 use crate::diag::{Code, Diagnostic, Label};
 use crate::lock::{path_of, Lock};
 use crate::source::Span;
-use crate::vfs::RealFs;
+use crate::vfs::{RealFs, Vfs as _};
 
 pub(super) fn run(args: &LockArgs, output: &Output, out: &mut dyn Write) -> Result<u8, Failure> {
     let compilation = compile::check(&RealFs, &args.file)?;
@@ -55,7 +55,11 @@ pub(super) fn verify(entry: &Path, compilation: &mut Compilation) {
         .and_then(|r| r.layers.layers.get(r.layers.entry()))
         .map(|l| Span::new(l.file, 0, 0));
     let Some(start) = start else { return };
-    let Ok(text) = std::fs::read_to_string(&path) else {
+    let text = RealFs
+        .read(&path)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok());
+    let Some(text) = text else {
         compilation.diagnostics.push(
             Diagnostic::new(
                 Code::LockMissing,
@@ -101,7 +105,8 @@ pub(super) fn verify(entry: &Path, compilation: &mut Compilation) {
 
 /// The SHA-256 of the lock file of `entry`, when there is one (recorded in `manifest.json`).
 pub(super) fn lock_digest(entry: &Path) -> Option<String> {
-    std::fs::read(path_of(entry))
+    RealFs
+        .read(&path_of(entry))
         .ok()
         .map(|bytes| crate::emit::sha256_hex(&bytes))
 }

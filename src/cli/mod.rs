@@ -109,12 +109,13 @@ pub fn run() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(Failure::BrokenPipe) => ExitCode::from(EXIT_OK),
+        // Written without panicking: stderr itself may be what failed (`2>/dev/full`).
         Err(Failure::Usage(message)) => {
-            eprintln!("error: {message}");
+            let _ = writeln!(io::stderr(), "error: {message}");
             ExitCode::from(EXIT_FAILURE)
         }
         Err(Failure::Message(message)) => {
-            eprintln!("pcfg failed: {message}");
+            let _ = writeln!(io::stderr(), "pcfg failed: {message}");
             ExitCode::from(EXIT_FAILURE)
         }
     }

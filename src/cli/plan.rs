@@ -16,7 +16,7 @@ use crate::compile;
 use crate::emit::{self, sha256_hex};
 use crate::graph::Plan;
 use crate::plan::{plan, Inputs};
-use crate::vfs::RealFs;
+use crate::vfs::{RealFs, Vfs as _};
 
 /// The JSON form of a plan, version 1 (see the book's "Build plan" chapter).
 #[derive(Serialize, Deserialize)]
@@ -53,8 +53,16 @@ pub(super) fn run(args: &PlanArgs, output: &Output, out: &mut dyn Write) -> Resu
     let source = super::entry_source(&args.file, &entry_name);
     let json = to_json(&plan);
     if let Some(old) = &args.since {
-        let text = std::fs::read_to_string(old)
-            .map_err(|e| Failure::usage(format!("cannot read `{}`: {e}", old.display())))?;
+        let text = RealFs
+            .read(old)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .ok_or_else(|| {
+                Failure::usage(format!(
+                    "cannot read `{}`: not a readable UTF-8 regular file",
+                    old.display()
+                ))
+            })?;
         let old: PlanJson = serde_json::from_str(&text).map_err(|e| {
             Failure::usage(format!(
                 "`{}` is not a plan (pcfg plan --format json): {e}",

@@ -85,13 +85,13 @@ impl View {
         }
         let here = std::iter::once(&diagnostic.primary)
             .chain(diagnostic.labels.iter().filter(|l| l.span.file == file));
-        let mut view = View::part(sources, file, here, &diagnostic.message);
+        let mut view = View::part(sources, file, here, &shown(&diagnostic.message));
         view.severity = match diagnostic.severity {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
         };
         view.code = Some(diagnostic.code.to_string());
-        view.help.clone_from(&diagnostic.help);
+        view.help = diagnostic.help.as_deref().map(shown);
         view.related = files
             .into_iter()
             .map(|other| {
@@ -114,7 +114,7 @@ impl View {
         let mut message = if message.is_empty() {
             labels
                 .first()
-                .and_then(|l| l.message.clone())
+                .and_then(|l| l.message.as_deref().map(shown))
                 .unwrap_or_else(|| "see also".to_owned())
         } else {
             message.to_owned()
@@ -126,16 +126,16 @@ impl View {
         let (source, spans) = if quotable {
             let spans = labels
                 .iter()
-                .map(|l| LabeledSpan::new_with_span(l.message.clone(), l.span))
+                .map(|l| LabeledSpan::new_with_span(l.message.as_deref().map(shown), l.span))
                 .collect();
-            let source = NamedSource::new(source_file.name.clone(), source_file.text.clone());
+            let source = NamedSource::new(shown(&source_file.name), visible(&source_file.text));
             (Some(source), spans)
         } else {
             if let Some(first) = labels.first() {
                 let at = source_file.line_col(first.span.start as usize);
                 message = format!(
                     "{message}\n  at {}:{at} (line too long to quote)",
-                    source_file.name
+                    shown(&source_file.name)
                 );
             }
             (None, Vec::new())
@@ -150,6 +150,47 @@ impl View {
             related: Vec::new(),
         }
     }
+}
+
+/// The longest word a message shows whole; longer ones (a 100,000-character identifier) are
+/// shortened.
+const MAX_WORD: usize = 120;
+
+/// Text for the terminal: control and invisible format characters escaped (`\u{1b}`), so input
+/// can never drive the terminal, and very long words shortened.
+fn shown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(4096));
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        for (j, word) in line.split(' ').enumerate() {
+            if j > 0 {
+                out.push(' ');
+            }
+            out.push_str(&super::excerpt(word, MAX_WORD));
+        }
+    }
+    out
+}
+
+/// Source text for quoting: each control or invisible format character (other than the line
+/// break and tab) replaced by as many `?` as it has bytes, so every span still falls on the same
+/// characters.
+fn visible(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let crlf = c == '\r' && chars.peek() == Some(&'\n');
+        let hidden = (c.is_control() && c != '\n' && c != '\t' && !crlf)
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}');
+        if hidden {
+            out.extend(std::iter::repeat_n('?', c.len_utf8()));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 impl fmt::Debug for View {
