@@ -208,7 +208,7 @@ fn a_foreign_directory_is_never_replaced() {
     ]);
     assert_eq!(run.code, 2, "{}", run.transcript());
     assert!(
-        run.stderr.contains("was not written by pcfg"),
+        run.stderr.contains("replaces only a directory it wrote"),
         "{}",
         run.stderr
     );
@@ -216,6 +216,110 @@ fn a_foreign_directory_is_never_replaced() {
         std::fs::read_to_string(dir.path().join("precious.txt")).expect("still there"),
         "keep me"
     );
+    // A manifest.json is not enough: the manifest must be pcfg's and list every file there.
+    for manifest in [
+        "{}",
+        "not json",
+        r#"{"version": 1, "files": [{"path": "other.txt"}]}"#,
+    ] {
+        std::fs::write(dir.path().join("manifest.json"), manifest).expect("write");
+        let run = pcfg(&[
+            "build",
+            "examples/minimal.pcfg",
+            "-o",
+            dir.path().to_str().expect("utf-8"),
+        ]);
+        assert_eq!(run.code, 2, "{manifest}: {}", run.transcript());
+        assert!(dir.path().join("precious.txt").is_file());
+    }
+}
+
+#[test]
+fn an_output_of_pcfg_with_build_products_is_replaced_and_a_user_file_is_not() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let out_arg = out.to_str().expect("utf-8");
+    let run = pcfg(&["build", "examples/minimal.pcfg", "-o", out_arg]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    // What ninja makes is the build's.
+    std::fs::create_dir_all(out.join(".pcfg")).expect("mkdir");
+    std::fs::write(out.join(".pcfg/stamp"), "").expect("write");
+    let run = pcfg(&["build", "examples/remix.pcfg", "-o", out_arg]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    std::fs::write(out.join("notes.txt"), "mine").expect("write");
+    let run = pcfg(&["build", "examples/minimal.pcfg", "-o", out_arg]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(run.stderr.contains("notes.txt"), "{}", run.stderr);
+    assert!(out.join("notes.txt").is_file());
+}
+
+#[test]
+fn a_symlinked_output_is_written_through_and_stale_staging_is_removed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let target = dir.path().join("target");
+    std::fs::create_dir(&target).expect("mkdir");
+    let link = dir.path().join("link");
+    std::os::unix::fs::symlink(&target, &link).expect("symlink");
+    // A staging directory of a run that was killed (no such process).
+    let stale = dir.path().join(".target.pcfg-new-999999999");
+    std::fs::create_dir(&stale).expect("mkdir");
+    let run = pcfg(&[
+        "build",
+        "examples/minimal.pcfg",
+        "-o",
+        link.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(std::fs::symlink_metadata(&link)
+        .expect("link")
+        .file_type()
+        .is_symlink());
+    assert!(target.join("manifest.json").is_file());
+    assert!(!stale.exists());
+    let dangling = dir.path().join("dangling");
+    std::os::unix::fs::symlink(dir.path().join("nowhere"), &dangling).expect("symlink");
+    let run = pcfg(&[
+        "build",
+        "examples/minimal.pcfg",
+        "-o",
+        dangling.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+}
+
+#[test]
+fn building_over_the_configuration_or_an_extension_tree_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("config");
+    std::fs::create_dir_all(config.join("tools/usr/lib")).expect("mkdir");
+    std::fs::write(
+        config.join("system.pcfg"),
+        "import \"std/particleos\"\nextension tools {\n  kind = sysext\n  source = \"tools\"\n}\n",
+    )
+    .expect("write");
+    let entry = config.join("system.pcfg");
+    let entry = entry.to_str().expect("utf-8");
+    for output in [
+        config.clone(),
+        dir.path().to_path_buf(),
+        config.join("tools"),
+        config.join("tools/usr"),
+    ] {
+        let run = pcfg(&["build", entry, "-o", output.to_str().expect("utf-8")]);
+        assert_eq!(run.code, 2, "{}: {}", output.display(), run.transcript());
+    }
+    assert!(config.join("system.pcfg").is_file());
+    // --check writes nothing, not even the output's parent directories.
+    let missing = dir.path().join("a/b/out");
+    let run = pcfg(&[
+        "build",
+        entry,
+        "-o",
+        missing.to_str().expect("utf-8"),
+        "--check",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(!dir.path().join("a").exists());
 }
 
 #[test]

@@ -2,19 +2,17 @@
 //! beside DIR, renamed into place only when every file is written. `--check` compares instead.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::args::BuildArgs;
 use super::eval::resolved_or_report;
 use super::output::Output;
+use super::tree::write_tree;
 use super::{Failure, EXIT_INPUT, EXIT_OK};
 use crate::compile;
 use crate::emit::{self, File, Source};
 use crate::vfs::{RealFs, Vfs as _, VfsError};
-
-/// The file every output directory has; a directory without it was not written by pcfg.
-const MARKER: &str = "manifest.json";
 
 pub(super) fn run(args: &BuildArgs, output: &Output, out: &mut dyn Write) -> Result<u8, Failure> {
     let compilation = {
@@ -61,6 +59,7 @@ pub(super) fn run(args: &BuildArgs, output: &Output, out: &mut dyn Write) -> Res
         )?;
         return Ok(EXIT_INPUT);
     }
+    refuse_overlap(args, model)?;
     write_tree(&args.output, &files, &mut |_| Ok(()))?;
     writeln!(
         out,
@@ -73,24 +72,68 @@ pub(super) fn run(args: &BuildArgs, output: &Output, out: &mut dyn Write) -> Res
 
 /// The entry file's directory as seen from the output directory, from where they are on disk
 /// (not from how they were named), so the result is the same from any working directory.
+/// Nothing is created: `--check` writes nothing.
 fn entry_from_output(entry_dir: &Path, output: &Path) -> Result<PathBuf, Failure> {
-    let absolute = |p: &Path| -> Result<PathBuf, Failure> {
-        let base = if p.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            p
-        };
-        fs::canonicalize(base)
-            .map_err(|e| Failure::Message(format!("cannot resolve `{}`: {e}", base.display())))
+    Ok(Source::relative(&resolved(entry_dir)?, &resolved(output)?))
+}
+
+/// `path` made absolute with every existing part's links resolved, lexically beyond that.
+fn resolved(path: &Path) -> Result<PathBuf, Failure> {
+    let base = if path.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        path
     };
-    let entry = absolute(entry_dir)?;
-    let parent = output
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(parent).map_err(|e| io_failure(parent, &e))?;
-    let output = absolute(parent)?.join(output.file_name().unwrap_or_default());
-    Ok(Source::relative(&entry, &output))
+    let absolute = std::path::absolute(base)
+        .map_err(|e| Failure::Message(format!("cannot resolve `{}`: {e}", base.display())))?;
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = fs::canonicalize(existing) {
+            let mut out = real;
+            for part in rest.iter().rev() {
+                out.push(part);
+            }
+            return Ok(crate::vfs::normalize(&out));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_owned());
+                existing = parent;
+            }
+            _ => return Ok(crate::vfs::normalize(&absolute)),
+        }
+    }
+}
+
+/// Refuses an output directory whose replacement would take away the configuration: the entry
+/// file's directory (or one above it), or an extension's source tree (or one above or inside it).
+fn refuse_overlap(args: &BuildArgs, model: &crate::model::Model) -> Result<(), Failure> {
+    let output = resolved(&args.output)?;
+    let entry_dir = args.file.parent().unwrap_or(Path::new(""));
+    let config = resolved(entry_dir)?;
+    if config.starts_with(&output) {
+        return Err(Failure::usage(format!(
+            "`{}` holds `{}`: building into it would replace the configuration; choose another output directory, e.g. `{}`",
+            args.output.display(),
+            args.file.display(),
+            entry_dir.join("out").display()
+        )));
+    }
+    for extension in &model.extensions {
+        let Some(source) = &extension.source.value else {
+            continue;
+        };
+        let tree = resolved(&entry_dir.join(source))?;
+        if tree.starts_with(&output) || output.starts_with(&tree) {
+            return Err(Failure::usage(format!(
+                "`{}` overlaps the source tree `{source}` of extension `{}`: choose an output directory outside it",
+                args.output.display(),
+                extension.name
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// What differs between `dir` and `files`: `missing PATH`, `differs PATH`, `extra PATH`.
@@ -130,85 +173,4 @@ fn differences(dir: &Path, files: &[File]) -> Result<Vec<String>, Failure> {
         found.append(&mut extra);
     }
     Ok(found)
-}
-
-/// Writes `files` as the whole content of `dir`, atomically: into a new directory beside it,
-/// which replaces `dir` only when every file is written. `before_each` runs before each file is
-/// written (tests inject failures with it). On error, `dir` is as it was.
-///
-/// # Errors
-/// When a file cannot be written, or `dir` exists and was not written by pcfg.
-pub fn write_tree(
-    dir: &Path,
-    files: &[File],
-    before_each: &mut dyn FnMut(&Path) -> io::Result<()>,
-) -> Result<(), Failure> {
-    if dir.exists() && !is_pcfg_output(dir) {
-        return Err(Failure::usage(format!(
-            "`{}` exists and was not written by pcfg (it has no {MARKER}): choose another directory, or remove it",
-            dir.display()
-        )));
-    }
-    let name = dir
-        .file_name()
-        .map_or_else(|| "out".to_owned(), |n| n.to_string_lossy().into_owned());
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent).map_err(|e| io_failure(&parent, &e))?;
-    let staging = parent.join(format!(".{name}.pcfg-new-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&staging);
-    let written = write_all(&staging, files, before_each);
-    if let Err(failure) = written {
-        let _ = fs::remove_dir_all(&staging);
-        return Err(failure);
-    }
-    let swapped = swap(&staging, dir, &parent, &name);
-    if swapped.is_err() {
-        let _ = fs::remove_dir_all(&staging);
-    }
-    swapped
-}
-
-fn write_all(
-    staging: &Path,
-    files: &[File],
-    before_each: &mut dyn FnMut(&Path) -> io::Result<()>,
-) -> Result<(), Failure> {
-    fs::create_dir_all(staging).map_err(|e| io_failure(staging, &e))?;
-    for file in files {
-        let path = staging.join(&file.path);
-        before_each(&path).map_err(|e| io_failure(&path, &e))?;
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(|e| io_failure(parent, &e))?;
-        }
-        fs::write(&path, &file.contents).map_err(|e| io_failure(&path, &e))?;
-    }
-    Ok(())
-}
-
-/// Puts `staging` in the place of `dir`; the old `dir`, if any, is removed only after.
-fn swap(staging: &Path, dir: &Path, parent: &Path, name: &str) -> Result<(), Failure> {
-    if !dir.exists() {
-        return fs::rename(staging, dir).map_err(|e| io_failure(dir, &e));
-    }
-    let old = parent.join(format!(".{name}.pcfg-old-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&old);
-    fs::rename(dir, &old).map_err(|e| io_failure(dir, &e))?;
-    if let Err(err) = fs::rename(staging, dir) {
-        let _ = fs::rename(&old, dir);
-        return Err(io_failure(dir, &err));
-    }
-    let _ = fs::remove_dir_all(&old);
-    Ok(())
-}
-
-fn is_pcfg_output(dir: &Path) -> bool {
-    dir.join(MARKER).is_file()
-        || fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_none())
-}
-
-fn io_failure(path: &Path, err: &io::Error) -> Failure {
-    Failure::Message(format!("cannot write `{}`: {err}", path.display()))
 }

@@ -15,6 +15,7 @@ mod model_json;
 mod output;
 mod plan;
 mod progress;
+mod tree;
 mod trust;
 mod why;
 
@@ -24,9 +25,9 @@ use std::process::ExitCode;
 use clap::Parser as _;
 
 pub use args::Args;
-pub use build::write_tree;
 use output::Output;
 pub use plan::{PlanJson, StepJson};
+pub use tree::write_tree;
 
 /// Exit status: the input is fine (warnings allowed).
 pub const EXIT_OK: u8 = 0;

@@ -1,0 +1,253 @@
+//! The output directory of `pcfg build`: whether pcfg may replace it, and replacing it
+//! atomically. The new tree is written beside it, every file and directory fsynced, then
+//! exchanged with the old one in one `renameat2(RENAME_EXCHANGE)`, so at no instant is there no
+//! output directory; a staging directory left by a killed run is removed by the next.
+
+use std::fs;
+use std::io::{self, Write as _};
+use std::path::{Component, Path, PathBuf};
+
+use super::Failure;
+use crate::emit::File;
+
+/// The file every output directory has; a directory without it was not written by pcfg.
+pub(super) const MARKER: &str = "manifest.json";
+
+/// Where the steps of `build.ninja` put what they make: files there are the build's, not the
+/// user's, and do not make a directory foreign.
+const PRODUCTS: &[&str] = &[
+    ".pcfg/",
+    "mkosi/mkosi.output/",
+    "mkosi/mkosi.cache/",
+    "publish/",
+];
+
+/// Writes `files` as the whole content of `dir`, atomically: into a new directory beside it,
+/// which takes the place of `dir` only when every file is written and synced. `before_each`
+/// runs before each file is written (tests inject failures with it). On error, `dir` is as it
+/// was. A `dir` that is a symbolic link is written through: its target is replaced.
+///
+/// # Errors
+/// When a file cannot be written, or `dir` exists and is not provably pcfg's output.
+pub fn write_tree(
+    dir: &Path,
+    files: &[File],
+    before_each: &mut dyn FnMut(&Path) -> io::Result<()>,
+) -> Result<(), Failure> {
+    let dir = &through_link(dir)?;
+    if let Some(reason) = foreign(dir) {
+        return Err(Failure::usage(format!(
+            "`{}` {reason}: pcfg replaces only a directory it wrote; choose another directory, or remove it",
+            dir.display()
+        )));
+    }
+    let name = dir
+        .file_name()
+        .map_or_else(|| "out".to_owned(), |n| n.to_string_lossy().into_owned());
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent).map_err(|e| io_failure(&parent, &e))?;
+    remove_stale(&parent, &name);
+    let staging = parent.join(format!(".{name}.pcfg-new-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&staging);
+    let written = write_all(&staging, files, before_each);
+    if let Err(failure) = written {
+        let _ = fs::remove_dir_all(&staging);
+        return Err(failure);
+    }
+    let swapped = swap(&staging, dir, &parent);
+    let _ = fs::remove_dir_all(&staging);
+    swapped
+}
+
+/// `path` itself, or the directory a symbolic link at `path` points to. A link to nothing, or
+/// to something other than a directory, is refused.
+fn through_link(path: &Path) -> Result<PathBuf, Failure> {
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => match fs::canonicalize(path) {
+            Ok(target) if target.is_dir() => Ok(target),
+            _ => Err(Failure::usage(format!(
+                "`{}` is a symbolic link to no directory: point it at a directory, or choose another output",
+                path.display()
+            ))),
+        },
+        _ => Ok(path.to_path_buf()),
+    }
+}
+
+/// Why `dir` is not pcfg's to replace, if it is not: not a directory, no manifest, a manifest
+/// that is not pcfg's, or a file that neither the manifest lists nor the build made.
+fn foreign(dir: &Path) -> Option<String> {
+    let meta = fs::symlink_metadata(dir).ok()?;
+    if !meta.is_dir() {
+        return Some("exists and is not a directory".to_owned());
+    }
+    if fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_none()) {
+        return None;
+    }
+    let listed = match manifest_paths(dir) {
+        Ok(listed) => listed,
+        Err(reason) => return Some(reason),
+    };
+    for entry in walkdir::WalkDir::new(dir).min_depth(1) {
+        let Ok(entry) = entry else {
+            return Some("cannot be read whole".to_owned());
+        };
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let Ok(relative) = entry.path().strip_prefix(dir) else {
+            continue;
+        };
+        let relative = relative.to_string_lossy();
+        let ours = relative == MARKER
+            || listed.binary_search(&relative.to_string()).is_ok()
+            || PRODUCTS.iter().any(|p| relative.starts_with(p));
+        if !ours {
+            return Some(format!(
+                "holds `{}`, which pcfg did not write",
+                crate::diag::excerpt(&relative, 200)
+            ));
+        }
+    }
+    None
+}
+
+/// The files a pcfg manifest lists, sorted; why it is not one, otherwise.
+fn manifest_paths(dir: &Path) -> Result<Vec<String>, String> {
+    let bytes = crate::vfs::RealFs
+        .read(&dir.join(MARKER))
+        .map_err(|_| format!("has no readable {MARKER}"))?;
+    let json: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|_| format!("has a {MARKER} that is not JSON"))?;
+    let files = json
+        .get("files")
+        .and_then(serde_json::Value::as_array)
+        .filter(|_| json.get("version").is_some_and(serde_json::Value::is_u64))
+        .ok_or_else(|| format!("has a {MARKER} that is not pcfg's"))?;
+    let mut paths: Vec<String> = files
+        .iter()
+        .filter_map(|f| f.get("path").and_then(serde_json::Value::as_str))
+        .map(str::to_owned)
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
+use crate::vfs::Vfs as _;
+
+/// Removes the staging directories of runs that no longer exist (killed before they finished).
+fn remove_stale(parent: &Path, name: &str) {
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let file_name = file_name.to_string_lossy();
+        let pid = file_name
+            .strip_prefix(&format!(".{name}.pcfg-new-"))
+            .or_else(|| file_name.strip_prefix(&format!(".{name}.pcfg-old-")));
+        let Some(pid) = pid.and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists() {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+fn write_all(
+    staging: &Path,
+    files: &[File],
+    before_each: &mut dyn FnMut(&Path) -> io::Result<()>,
+) -> Result<(), Failure> {
+    fs::create_dir_all(staging).map_err(|e| io_failure(staging, &e))?;
+    let mut dirs = vec![staging.to_path_buf()];
+    for file in files {
+        let path = staging.join(safe_relative(&file.path)?);
+        before_each(&path).map_err(|e| io_failure(&path, &e))?;
+        if let Some(parent) = path.parent() {
+            if !parent.is_dir() {
+                fs::create_dir_all(parent).map_err(|e| io_failure(parent, &e))?;
+            }
+            let mut ancestor = Some(parent);
+            while let Some(dir) = ancestor.filter(|d| d.starts_with(staging)) {
+                if !dirs.iter().any(|d| d == dir) {
+                    dirs.push(dir.to_path_buf());
+                }
+                ancestor = dir.parent();
+            }
+        }
+        let mut out = fs::File::create(&path).map_err(|e| io_failure(&path, &e))?;
+        out.write_all(file.contents.as_bytes())
+            .and_then(|()| out.sync_all())
+            .map_err(|e| io_failure(&path, &e))?;
+    }
+    for dir in &dirs {
+        sync_dir(dir)?;
+    }
+    Ok(())
+}
+
+/// An emitted file's path, which must stay inside the output directory.
+fn safe_relative(path: &str) -> Result<&Path, Failure> {
+    let relative = Path::new(path);
+    if relative
+        .components()
+        .all(|c| matches!(c, Component::Normal(_)))
+    {
+        Ok(relative)
+    } else {
+        Err(Failure::Message(format!(
+            "refusing to write `{path}`: it leaves the output directory"
+        )))
+    }
+}
+
+fn sync_dir(dir: &Path) -> Result<(), Failure> {
+    fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| io_failure(dir, &e))
+}
+
+/// Puts `staging` in the place of `dir`: a plain rename when there is no `dir`, else one atomic
+/// exchange (the old tree is then at `staging`, for the caller to remove). Where the file
+/// system cannot exchange, the old tree is renamed away first and put back on failure.
+fn swap(staging: &Path, dir: &Path, parent: &Path) -> Result<(), Failure> {
+    if fs::symlink_metadata(dir).is_err() {
+        fs::rename(staging, dir).map_err(|e| io_failure(dir, &e))?;
+        return sync_dir(parent);
+    }
+    let exchanged = rustix::fs::renameat_with(
+        rustix::fs::CWD,
+        staging,
+        rustix::fs::CWD,
+        dir,
+        rustix::fs::RenameFlags::EXCHANGE,
+    );
+    match exchanged {
+        Ok(()) => sync_dir(parent),
+        Err(err) if err == rustix::io::Errno::INVAL || err == rustix::io::Errno::NOSYS => {
+            let old = staging.with_file_name(
+                staging
+                    .file_name()
+                    .map(|n| n.to_string_lossy().replace(".pcfg-new-", ".pcfg-old-"))
+                    .unwrap_or_default(),
+            );
+            fs::rename(dir, &old).map_err(|e| io_failure(dir, &e))?;
+            if let Err(e) = fs::rename(staging, dir) {
+                let _ = fs::rename(&old, dir);
+                return Err(io_failure(dir, &e));
+            }
+            let _ = fs::rename(&old, staging);
+            sync_dir(parent)
+        }
+        Err(err) => Err(io_failure(dir, &io::Error::from(err))),
+    }
+}
+
+fn io_failure(path: &Path, err: &io::Error) -> Failure {
+    Failure::Message(format!("cannot write `{}`: {err}", path.display()))
+}
