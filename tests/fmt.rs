@@ -404,3 +404,32 @@ fn messy_texts_format_idempotently() {
     }
     assert!(parsed > 2900, "{parsed} of 3000 generated texts parse");
 }
+
+#[test]
+fn fmt_through_a_symlink_formats_the_target_and_keeps_its_mode() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let real = dir.path().join("real.pcfg");
+    std::fs::write(&real, "system   {  name = \"a\" }\n").expect("write");
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    let link = dir.path().join("system.pcfg");
+    std::os::unix::fs::symlink("real.pcfg", &link).expect("symlink");
+    let run = crate::support::pcfg_in(dir.path(), &["fmt", "system.pcfg"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(std::fs::symlink_metadata(&link)
+        .expect("link")
+        .file_type()
+        .is_symlink());
+    assert_eq!(
+        std::fs::read_to_string(&real).expect("read"),
+        "system { name = \"a\" }\n"
+    );
+    let mode = std::fs::metadata(&real).expect("meta").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640);
+    // No temporary file is left beside it.
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+}

@@ -122,20 +122,7 @@ fn unreadable(path: &Path, err: &VfsError) -> Failure {
     Failure::usage(format!("cannot read `{}`: {why}", path.display()))
 }
 
-/// Replaces a file through a sibling and a rename, so it is never half written.
+/// Replaces a file atomically, through a symlink to its target, keeping its owner and mode.
 fn write_file(path: &Path, text: &str) -> Result<(), Failure> {
-    let name = path
-        .file_name()
-        .map_or_else(|| "pcfg".into(), |n| n.to_string_lossy().into_owned());
-    let staging = path.with_file_name(format!(".{name}.pcfg-fmt-{}", std::process::id()));
-    let fail =
-        |e: std::io::Error| Failure::Message(format!("cannot write `{}`: {e}", path.display()));
-    std::fs::write(&staging, text).map_err(fail)?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        let _ = std::fs::set_permissions(&staging, meta.permissions());
-    }
-    std::fs::rename(&staging, path).map_err(|e| {
-        let _ = std::fs::remove_file(&staging);
-        fail(e)
-    })
+    super::replace::replace_file(path, text.as_bytes())
 }

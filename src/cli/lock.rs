@@ -22,14 +22,8 @@ pub(super) fn run(args: &LockArgs, output: &Output, out: &mut dyn Write) -> Resu
     let source = super::entry_source(&args.file, &entry_name);
     let lock = Lock::of(&compilation, compilation.model.as_ref(), &RealFs, &source);
     let path = path_of(&args.file);
-    // Written beside, then renamed: a lock file is never half written.
-    let staging = path.with_extension(format!("lock.pcfg-new-{}", std::process::id()));
-    std::fs::write(&staging, lock.render(&entry_name))
-        .map_err(|e| Failure::Message(format!("cannot write `{}`: {e}", staging.display())))?;
-    std::fs::rename(&staging, &path).map_err(|e| {
-        let _ = std::fs::remove_file(&staging);
-        Failure::Message(format!("cannot write `{}`: {e}", path.display()))
-    })?;
+    // Never half written, never through a planted link.
+    super::replace::replace_file(&path, lock.render(&entry_name).as_bytes())?;
     writeln!(
         out,
         "locked {} files and {} trees in {}",

@@ -15,6 +15,7 @@ mod model_json;
 mod output;
 mod plan;
 mod progress;
+mod replace;
 mod tree;
 mod trust;
 mod why;
