@@ -184,6 +184,16 @@ impl SourceMap {
         self.get(span.file).line_col(span.start as usize)
     }
 
+    /// Renames every file with `rename` (which returns the new name, if any): `pcfg diff`
+    /// shows a revision's files as `REV:path`, not where they were unpacked.
+    pub fn rename(&mut self, rename: impl Fn(&str) -> Option<String>) {
+        for file in &mut self.files {
+            if let Some(name) = rename(&file.name) {
+                file.name = name;
+            }
+        }
+    }
+
     pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
         self.files
             .iter()

@@ -232,3 +232,69 @@ fn diff_reports_errors_of_either_side() {
     assert!(run.stderr.contains("pcfg::unknown-field"), "{}", run.stderr);
     assert!(run.stdout.is_empty());
 }
+
+#[test]
+fn git_revisions_are_read_as_committed_and_cannot_escape() {
+    let repo = tempfile::tempdir().expect("temp dir");
+    let os = repo.path().join("os");
+    std::fs::create_dir(&os).expect("dir");
+    // `export-subst` would rewrite `$Format:…$` in an archive; the committed text is read.
+    std::fs::write(
+        os.join(".gitattributes"),
+        "*.pcfg export-subst\nbase.pcfg export-ignore\n",
+    )
+    .expect("write");
+    std::fs::write(os.join("base.pcfg"), particleos()).expect("write");
+    std::fs::write(
+        os.join("system.pcfg"),
+        "import \"base.pcfg\"\nsystem.pretty-name = \"$Format:%H$\"\n",
+    )
+    .expect("write");
+    git(repo.path(), &["init", "-q"]);
+    git(repo.path(), &["add", "."]);
+    git(repo.path(), &["commit", "-q", "-m", "base"]);
+    let run = pcfg_in(&os, &["diff", "git:HEAD:system.pcfg", "system.pcfg"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(
+        run.stdout.contains("the systems are the same"),
+        "{}",
+        run.stdout
+    );
+
+    // A revision cannot be an option: `--output=FILE` would truncate FILE.
+    let victim = repo.path().join("victim");
+    std::fs::write(&victim, "keep").expect("write");
+    let spec = format!("git:--output={}:system.pcfg", victim.display());
+    let run = pcfg_in(&os, &["diff", &spec, "system.pcfg"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert_eq!(std::fs::read_to_string(&victim).expect("read"), "keep");
+
+    // A path cannot leave the revision.
+    for path in ["git:HEAD:../../x.pcfg", "git:HEAD:/etc/hostname"] {
+        let run = pcfg_in(&os, &["diff", path, "system.pcfg"]);
+        assert_eq!(run.code, 2, "{path}: {}", run.transcript());
+    }
+
+    // Messages name REV:PATH, never a temporary directory.
+    std::fs::write(os.join("broken.pcfg"), "system { name = 1 }\n").expect("write");
+    git(repo.path(), &["add", "."]);
+    git(repo.path(), &["commit", "-q", "-m", "broken"]);
+    // Temporary trees go to TMPDIR (mkdtemp) and are gone afterwards.
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_pcfg"))
+        .args(["diff", "git:HEAD:broken.pcfg", "system.pcfg"])
+        .current_dir(&os)
+        .env("TMPDIR", tmp.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("pcfg runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("HEAD:os/broken.pcfg"), "{stderr}");
+    assert!(!stderr.contains("pcfg-diff-"), "{stderr}");
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).expect("tmp").count(),
+        0,
+        "temporary trees left behind"
+    );
+}

@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use serde_json::{json, Value as Json};
 
@@ -14,6 +13,7 @@ use super::args::{DiffArgs, Format};
 use super::eval::resolved_or_report;
 use super::output::Output;
 use super::plan::{files_and_plan, step_changes, to_json, StepChange};
+use super::revision::Revision;
 use super::{Failure, EXIT_INPUT, EXIT_OK};
 use crate::compile::{self, Compilation};
 use crate::resolve::{Node, Resolved};
@@ -37,8 +37,11 @@ const AREAS: &[&str] = &[
 ];
 
 pub(super) fn run(args: &DiffArgs, output: &Output, out: &mut dyn Write) -> Result<u8, Failure> {
-    let old = Side::open(&args.old, "old")?;
-    let new = Side::open(&args.new, "new")?;
+    if args.old.starts_with("git:") || args.new.starts_with("git:") {
+        super::remove_revisions_on_interrupt();
+    }
+    let old = Side::open(&args.old)?;
+    let new = Side::open(&args.new)?;
     let (Some(old_state), Some(new_state)) = (old.compile(output, out)?, new.compile(output, out)?)
     else {
         return Ok(EXIT_INPUT);
@@ -74,8 +77,8 @@ struct Side {
     /// As the user named it.
     name: String,
     path: PathBuf,
-    /// For `git:REV:PATH`: the unpacked tree, and how to name its files (`REV:`).
-    unpacked: Option<(PathBuf, String)>,
+    /// For `git:REV:PATH`: the revision's tree, unpacked.
+    revision: Option<Revision>,
 }
 
 /// What a compiled side gives the diff.
@@ -92,12 +95,12 @@ struct State {
 
 impl Side {
     /// `which` (`old` or `new`) keeps two sides at the same revision apart.
-    fn open(spec: &str, which: &str) -> Result<Side, Failure> {
+    fn open(spec: &str) -> Result<Side, Failure> {
         let Some(rest) = spec.strip_prefix("git:") else {
             return Ok(Side {
                 name: spec.to_owned(),
                 path: PathBuf::from(spec),
-                unpacked: None,
+                revision: None,
             });
         };
         let Some((rev, path)) = rest.split_once(':') else {
@@ -105,33 +108,29 @@ impl Side {
                 "`{spec}` names no file: write `git:REV:PATH`, e.g. `git:main:system.pcfg`"
             )));
         };
-        if rev.is_empty() || path.is_empty() || Path::new(path).is_absolute() {
+        if rev.is_empty() || path.is_empty() {
             return Err(Failure::usage(format!(
                 "`{spec}`: write `git:REV:PATH` with a revision and a path relative to the current directory"
             )));
         }
-        let prefix = git(&["rev-parse", "--show-prefix"])?;
-        let top = git(&["rev-parse", "--show-toplevel"])?;
-        let dir = std::env::temp_dir().join(format!(
-            "pcfg-diff-{}-{which}-{}",
-            std::process::id(),
-            rev.chars()
-                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-                .collect::<String>()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir)?;
-        let side = Side {
+        let revision = Revision::open(rev, path)?;
+        Ok(Side {
             name: spec.to_owned(),
-            path: dir.join(prefix.trim()).join(path),
-            unpacked: Some((dir.clone(), format!("{rev}:"))),
-        };
-        unpack(Path::new(&top), rev, &dir)?;
-        Ok(side)
+            path: revision.entry.clone(),
+            revision: Some(revision),
+        })
     }
 
     fn compile(&self, output: &Output, out: &mut dyn Write) -> Result<Option<State>, Failure> {
-        let compilation = compile::check(&RealFs, &self.path)?;
+        let mut compilation = compile::check(&RealFs, &self.path)?;
+        if let Some(revision) = &self.revision {
+            compilation.sources.rename(|name| {
+                Path::new(name)
+                    .strip_prefix(revision.dir())
+                    .ok()
+                    .map(|rest| format!("{}{}", revision.prefix, rest.display()))
+            });
+        }
         if resolved_or_report(&compilation, output, out)?.is_none() {
             return Ok(None);
         }
@@ -167,74 +166,14 @@ impl Side {
 
     /// A source file's name as the user knows it: `REV:path` for an unpacked revision.
     fn file_name(&self, name: &str) -> String {
-        match &self.unpacked {
-            Some((dir, rev)) => Path::new(name).strip_prefix(dir).map_or_else(
+        match &self.revision {
+            Some(revision) => Path::new(name).strip_prefix(revision.dir()).map_or_else(
                 |_| name.to_owned(),
-                |rest| format!("{rev}{}", rest.display()),
+                |rest| format!("{}{}", revision.prefix, rest.display()),
             ),
             None => name.to_owned(),
         }
     }
-}
-
-impl Drop for Side {
-    fn drop(&mut self) {
-        if let Some((dir, _)) = &self.unpacked {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-    }
-}
-
-/// Runs git in the current directory; its trimmed standard output.
-fn git(args: &[&str]) -> Result<String, Failure> {
-    let output = Command::new("git")
-        .args(args)
-        .output()
-        .map_err(|e| Failure::Message(format!("cannot run git: {e}")))?;
-    if !output.status.success() {
-        return Err(Failure::usage(format!(
-            "git {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stderr).trim()
-        )));
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
-}
-
-/// Unpacks the repository's whole tree at `rev` into `dir` (`git archive | tar -x`, from the
-/// top, since in a subdirectory git archives only that).
-fn unpack(top: &Path, rev: &str, dir: &Path) -> Result<(), Failure> {
-    let mut archive = Command::new("git")
-        .args(["archive", "--format=tar", rev])
-        .current_dir(top)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| Failure::Message(format!("cannot run git: {e}")))?;
-    let Some(tar_input) = archive.stdout.take() else {
-        return Err(Failure::Message("git archive gave no output".to_owned()));
-    };
-    let tar = Command::new("tar")
-        .arg("-x")
-        .arg("-C")
-        .arg(dir)
-        .stdin(tar_input)
-        .output()
-        .map_err(|e| Failure::Message(format!("cannot run tar: {e}")))?;
-    let archived = archive.wait_with_output()?;
-    if !archived.status.success() {
-        return Err(Failure::usage(format!(
-            "git archive {rev}: {}",
-            String::from_utf8_lossy(&archived.stderr).trim()
-        )));
-    }
-    if !tar.status.success() {
-        return Err(Failure::Message(format!(
-            "tar: {}",
-            String::from_utf8_lossy(&tar.stderr).trim()
-        )));
-    }
-    Ok(())
 }
 
 /// One statement about the system: in `area`, `subject` has `field` = `value`.

@@ -16,6 +16,7 @@ mod output;
 mod plan;
 mod progress;
 mod replace;
+mod revision;
 mod tree;
 mod trust;
 mod why;
@@ -85,6 +86,17 @@ impl From<crate::resolve::EntryError> for Failure {
     fn from(err: crate::resolve::EntryError) -> Self {
         Failure::Message(err.to_string())
     }
+}
+
+/// On SIGINT, SIGTERM or SIGHUP, removes the temporary trees of `git:REV:PATH` revisions, then
+/// exits 130.
+fn remove_revisions_on_interrupt() {
+    let _ = ctrlc::set_handler(|| {
+        revision::remove_all();
+        // The one exit outside `main`'s return: the signal arrived in the middle of a command.
+        #[allow(clippy::exit)]
+        std::process::exit(130);
+    });
 }
 
 /// Runs pcfg with the process's arguments.
