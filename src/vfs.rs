@@ -12,6 +12,9 @@ use std::path::{Component, Path, PathBuf};
 /// mistake (a disk image or a log named by accident), and refusing it keeps memory bounded.
 pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 
+/// The deepest a source tree may be (`PATH_MAX` allows about 2,000 levels; real trees have 20).
+pub const MAX_TREE_DEPTH: usize = 256;
+
 /// Why a file could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VfsError {
@@ -51,13 +54,26 @@ pub trait Vfs: Sync {
     /// directory does not exist or cannot be read.
     fn tree_digest(&self, dir: &Path) -> Option<String>;
 
-    /// Every entry below `dir` (not `dir` itself), sorted by path, without following links;
-    /// `None` when `dir` is not a readable directory.
-    fn walk(&self, dir: &Path) -> Option<Vec<TreeEntry>>;
+    /// Every entry below `dir` (not `dir` itself), sorted by path, without following links.
+    ///
+    /// # Errors
+    /// Why the tree cannot be had whole: `dir` is missing or not a directory, an entry cannot
+    /// be read, or the tree is deeper than [`MAX_TREE_DEPTH`].
+    fn walk(&self, dir: &Path) -> Result<Vec<TreeEntry>, String>;
 
     /// The first `len` bytes of a file (fewer when it is shorter), to recognise its format
     /// without reading it all.
     fn read_prefix(&self, path: &Path, len: usize) -> Option<Vec<u8>>;
+
+    /// `len` bytes of a file from `offset` (fewer at its end): the parts of a large file that
+    /// are needed, never the whole of it.
+    fn read_range(&self, path: &Path, offset: u64, len: usize) -> Option<Vec<u8>>;
+
+    /// The SHA-256 of a regular file of any size, read as a stream.
+    ///
+    /// # Errors
+    /// When the file is missing, not a regular file or unreadable.
+    fn sha256(&self, path: &Path) -> Result<[u8; 32], VfsError>;
 }
 
 /// Opens `path` for reading only if it is a regular file, without blocking: a FIFO, a device or
@@ -121,6 +137,40 @@ fn digest<'a>(entries: impl Iterator<Item = (String, &'a str, Vec<u8>)>) -> Stri
 pub struct RealFs;
 
 impl Vfs for RealFs {
+    fn read_range(&self, path: &Path, offset: u64, len: usize) -> Option<Vec<u8>> {
+        use std::os::unix::fs::FileExt as _;
+        let file = open_regular(path).ok()?;
+        let mut bytes = vec![0; len];
+        let mut filled = 0;
+        while filled < len {
+            match file.read_at(&mut bytes[filled..], offset + filled as u64) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return None,
+            }
+        }
+        bytes.truncate(filled);
+        Some(bytes)
+    }
+
+    fn sha256(&self, path: &Path) -> Result<[u8; 32], VfsError> {
+        use sha2::{Digest, Sha256};
+        use std::io::Read as _;
+        let mut file = open_regular(path)?;
+        let mut hasher = Sha256::new();
+        let mut buffer = vec![0; 1 << 20];
+        loop {
+            match file.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(n) => hasher.update(&buffer[..n]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(hasher.finalize().into())
+    }
+
     fn read_prefix(&self, path: &Path, len: usize) -> Option<Vec<u8>> {
         use std::io::Read as _;
         let file = open_regular(path).ok()?;
@@ -129,23 +179,47 @@ impl Vfs for RealFs {
         Some(bytes)
     }
 
-    fn walk(&self, dir: &Path) -> Option<Vec<TreeEntry>> {
+    fn walk(&self, dir: &Path) -> Result<Vec<TreeEntry>, String> {
         use std::os::unix::fs::PermissionsExt;
-        if !dir.is_dir() {
-            return None;
+        match std::fs::metadata(dir) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err("does not exist".to_owned())
+            }
+            Err(e) => return Err(format!("cannot be read: {e}")),
+            Ok(meta) if !meta.is_dir() => return Err("is not a directory".to_owned()),
+            Ok(_) => {}
         }
+        let unreadable = |path: &Path, e: &dyn std::fmt::Display| {
+            format!(
+                "cannot be read whole: `{}`: {e}",
+                crate::diag::excerpt(
+                    &path.strip_prefix(dir).unwrap_or(path).to_string_lossy(),
+                    200
+                )
+            )
+        };
         let mut entries = Vec::new();
         for entry in walkdir::WalkDir::new(dir)
             .min_depth(1)
+            .max_depth(MAX_TREE_DEPTH + 1)
             .sort_by_file_name()
             .follow_links(false)
         {
-            let entry = entry.ok()?;
-            let meta = entry.metadata().ok()?;
+            let entry = entry.map_err(|e| {
+                unreadable(
+                    e.path().unwrap_or(dir),
+                    &e.io_error()
+                        .map_or_else(|| e.to_string(), ToString::to_string),
+                )
+            })?;
+            if entry.depth() > MAX_TREE_DEPTH {
+                return Err(format!("is deeper than {MAX_TREE_DEPTH} levels"));
+            }
+            let meta = entry.metadata().map_err(|e| unreadable(entry.path(), &e))?;
             let kind = if meta.is_symlink() {
                 EntryKind::Symlink {
                     target: std::fs::read_link(entry.path())
-                        .ok()?
+                        .map_err(|e| unreadable(entry.path(), &e))?
                         .to_string_lossy()
                         .into_owned(),
                 }
@@ -159,9 +233,9 @@ impl Vfs for RealFs {
             let path = entry
                 .path()
                 .strip_prefix(dir)
-                .ok()?
+                .map_err(|e| unreadable(entry.path(), &e))?
                 .to_string_lossy()
-                .replace('\\', "/");
+                .into_owned();
             entries.push(TreeEntry {
                 path,
                 kind,
@@ -169,7 +243,7 @@ impl Vfs for RealFs {
                 mode: meta.permissions().mode(),
             });
         }
-        Some(entries)
+        Ok(entries)
     }
 
     fn tree_digest(&self, dir: &Path) -> Option<String> {
@@ -272,12 +346,25 @@ impl MemoryFs {
 }
 
 impl Vfs for MemoryFs {
+    fn read_range(&self, path: &Path, offset: u64, len: usize) -> Option<Vec<u8>> {
+        let bytes = self.files.get(&normalize(path))?;
+        let start = usize::try_from(offset).ok()?.min(bytes.len());
+        let end = start.saturating_add(len).min(bytes.len());
+        Some(bytes[start..end].to_vec())
+    }
+
+    fn sha256(&self, path: &Path) -> Result<[u8; 32], VfsError> {
+        use sha2::{Digest, Sha256};
+        let bytes = self.files.get(&normalize(path)).ok_or(VfsError::NotFound)?;
+        Ok(Sha256::digest(bytes).into())
+    }
+
     fn read_prefix(&self, path: &Path, len: usize) -> Option<Vec<u8>> {
         let bytes = self.files.get(&normalize(path))?;
         Some(bytes.get(..len.min(bytes.len()))?.to_vec())
     }
 
-    fn walk(&self, dir: &Path) -> Option<Vec<TreeEntry>> {
+    fn walk(&self, dir: &Path) -> Result<Vec<TreeEntry>, String> {
         let dir = normalize(dir);
         let entries: Vec<TreeEntry> = self
             .files
@@ -293,7 +380,10 @@ impl Vfs for MemoryFs {
                 })
             })
             .collect();
-        (!entries.is_empty()).then_some(entries)
+        if entries.is_empty() {
+            return Err("does not exist".to_owned());
+        }
+        Ok(entries)
     }
 
     fn tree_digest(&self, dir: &Path) -> Option<String> {

@@ -74,6 +74,23 @@ pub(crate) fn blocks() -> Vec<(String, String, String)> {
     out
 }
 
+/// Every file of `examples/extensions`, as `extensions/...`.
+fn extension_trees() -> Vec<(String, Vec<u8>)> {
+    let base = root().join("examples");
+    walkdir::WalkDir::new(base.join("extensions"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let relative = e.path().strip_prefix(&base).expect("under examples");
+            (
+                relative.to_string_lossy().into_owned(),
+                std::fs::read(e.path()).expect("read"),
+            )
+        })
+        .collect()
+}
+
 /// The codes of text that does not parse (lang/SPEC.md, "Syntax").
 const SYNTAX: &[&str] = &[
     "invalid-utf8",
@@ -99,6 +116,9 @@ fn every_pcfg_block_of_the_book_compiles_or_fails_as_marked() {
         let mut files: Vec<(&str, &[u8])> = vec![("book.pcfg", text.as_bytes())];
         let particleos = std::fs::read(root().join("examples/particleos.pcfg")).expect("example");
         files.push(("particleos.pcfg", &particleos));
+        // And the extension trees the examples name, as they are beside them.
+        let trees = extension_trees();
+        files.extend(trees.iter().map(|(p, b)| (p.as_str(), b.as_slice())));
         let compilation = compile_memory(&files);
         let codes: Vec<String> = compilation
             .diagnostics

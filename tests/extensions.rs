@@ -140,18 +140,86 @@ fn unsafe_files_and_links_out_of_the_tree_are_reported() {
 }
 
 #[test]
-fn missing_trees_are_skipped_and_said() {
+fn a_missing_or_unreadable_tree_is_an_error() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(
         dir.path().join("system.pcfg"),
         format!("{SYSTEM}extension tools {{ kind = sysext, source = \"ext/none\" }}\n"),
     )
     .expect("write");
-    assert_eq!(pcfg_in(dir.path(), &["check", "system.pcfg"]).code, 0);
+    let check = pcfg_in(dir.path(), &["check", "system.pcfg"]);
+    assert_eq!(check.code, 1, "{}", check.transcript());
+    insta::assert_snapshot!("extension-source", check.transcript());
+    // A file where the tree should be.
+    std::fs::create_dir_all(dir.path().join("ext")).expect("mkdir");
+    std::fs::write(dir.path().join("ext/none"), "").expect("write");
+    let check = pcfg_in(dir.path(), &["check", "system.pcfg"]);
+    assert_eq!(check.code, 1, "{}", check.transcript());
+    assert!(
+        check.stderr.contains("is not a directory"),
+        "{}",
+        check.stderr
+    );
     let report = pcfg_in(dir.path(), &["extensions", "system.pcfg"]);
-    assert_eq!(
-        report.stdout,
-        "tools: source tree not found (not analysed)\n\nno file is shared between extensions\n"
+    assert!(
+        report
+            .stdout
+            .contains("tools: source tree not found (not analysed)"),
+        "{}",
+        report.stdout
+    );
+}
+
+#[test]
+fn large_files_are_hashed_and_large_elf_files_read_in_parts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    // Two identical 12 MiB files: identical, so shared, never a conflict.
+    let big = vec![7u8; 12 << 20];
+    for ext in ["a", "b"] {
+        let path = root.join(format!("ext/{ext}/usr/share/data/blob"));
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, &big).expect("write");
+    }
+    // A 12 MiB program that needs a library extension `a` provides, which `b` does not require.
+    let lib = root.join("ext/a/usr/lib/libpcfgbig.so.1");
+    gcc(
+        root,
+        "int pcfg_big(void) { return 1; }\n",
+        &lib,
+        &["-shared", "-fPIC", "-Wl,-soname,libpcfgbig.so.1"],
+    );
+    std::os::unix::fs::symlink("libpcfgbig.so.1", root.join("ext/a/usr/lib/libpcfgbig.so"))
+        .expect("symlink");
+    let libdir = format!("-L{}", root.join("ext/a/usr/lib").display());
+    gcc(
+        root,
+        "int pcfg_big(void);\nstatic char padding[12 << 20] = {1};\nint main(void) { return pcfg_big() + padding[0]; }\n",
+        &root.join("ext/b/usr/bin/big"),
+        &[&libdir, "-lpcfgbig"],
+    );
+    assert!(
+        std::fs::metadata(root.join("ext/b/usr/bin/big"))
+            .expect("built")
+            .len()
+            > 12 << 20
+    );
+    std::fs::write(
+        root.join("system.pcfg"),
+        format!("{SYSTEM}extension a {{ kind = sysext, source = \"ext/a\" }}\nextension b {{ kind = sysext, source = \"ext/b\" }}\n"),
+    )
+    .expect("write");
+    let check = pcfg_in(root, &["check", "system.pcfg"]);
+    assert!(
+        !check.stderr.contains("extension-shadowing"),
+        "{}",
+        check.stderr
+    );
+    assert!(check.stderr.contains("duplicate-file"), "{}", check.stderr);
+    assert!(
+        check.stderr.contains("missing-library") && check.stderr.contains("libpcfgbig.so.1"),
+        "{}",
+        check.stderr
     );
 }
 

@@ -225,6 +225,10 @@ fn compile(dir: &Path, field: &StringField, value: &str) -> Outcome {
     std::fs::create_dir_all(dir.join("tools/usr/lib")).expect("mkdir");
     std::fs::create_dir_all(dir.join("base-tree")).expect("mkdir");
     std::fs::write(dir.join("base.pcfg"), BASE).expect("write");
+    // An extension's source must be a tree: make the one the value names, where it can be.
+    if field.path == "extension.tools.source" && !value.contains('\0') {
+        let _ = std::fs::create_dir_all(dir.join(value).join("usr/lib"));
+    }
     let value_text = if field.list {
         format!("[{}]", literal(value))
     } else {

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use super::libraries;
-use super::overlap::{digest, Digest};
+use super::overlap::Digest;
 use crate::diag::{Code, Diagnostic, Label};
 use crate::model::Model;
 use crate::vfs::{EntryKind, Vfs};
@@ -29,7 +29,7 @@ impl Base {
     /// The SHA-256 of a base file.
     pub(super) fn digest(&self, vfs: &dyn Vfs, path: &str) -> Option<Digest> {
         match &self.content {
-            Content::Tree(dir) => vfs.read(&dir.join(path)).ok().map(|b| digest(&b)),
+            Content::Tree(dir) => vfs.sha256(&dir.join(path)).ok(),
             Content::Manifest(digests) => digests.get(path).copied(),
         }
     }
@@ -45,10 +45,13 @@ pub(super) fn read(
 ) -> Option<Base> {
     let declared = &model.system.base_tree;
     let path = entry_dir.join(declared.value.as_ref()?);
-    if let Some(entries) = vfs.walk(&path) {
+    if let Ok(entries) = vfs.walk(&path) {
         let head = |p: &str| vfs.read_prefix(&path.join(p), 4);
-        let read = |p: &str| vfs.read(&path.join(p)).ok();
-        let libraries = libraries::scan(&entries, &head, &read).provides;
+        let dynamic = |p: &str| {
+            let file = path.join(p);
+            libraries::elf_dynamic(&|offset, len| vfs.read_range(&file, offset, len))
+        };
+        let libraries = libraries::scan(&entries, &head, &dynamic).provides;
         let files = entries
             .into_iter()
             .filter(|e| e.kind == EntryKind::File)

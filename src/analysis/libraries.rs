@@ -40,12 +40,62 @@ pub(super) struct Libraries {
     pub needs: Vec<(String, String)>,
 }
 
-/// Reads the ELF files of a tree (the only files it reads whole; of the other executables and
-/// `.so` files it reads the first four bytes, and the rest it does not open).
+/// What the dynamic section of an ELF file says: its soname and the libraries it needs.
+pub(super) type DynamicFacts = (Option<String>, Vec<String>);
+
+/// The soname and `DT_NEEDED` entries of an ELF file, read in parts — the header, the program
+/// headers, the dynamic segment and its string table, through `read(offset, len)` — so a file
+/// of any size costs kilobytes, never its whole size.
+pub(super) fn elf_dynamic(read: &dyn Fn(u64, usize) -> Option<Vec<u8>>) -> Option<DynamicFacts> {
+    use goblin::container::Ctx;
+    use goblin::elf::dynamic::{Dynamic, DT_SONAME};
+    use goblin::elf::program_header::{ProgramHeader, PT_DYNAMIC};
+    use goblin::strtab::Strtab;
+    /// Bounds on the parts read: far above any real file's, far below a hostile one's claims.
+    const TABLE_MAX: usize = 1 << 20;
+    const STRINGS_MAX: usize = 16 << 20;
+    let head = read(0, 64)?;
+    let header = Elf::parse_header(&head).ok()?;
+    let ctx = Ctx::new(header.container().ok()?, header.endianness().ok()?);
+    let table_len = usize::from(header.e_phentsize) * usize::from(header.e_phnum);
+    if table_len > TABLE_MAX {
+        return None;
+    }
+    let table = read(header.e_phoff, table_len)?;
+    let mut phdrs = ProgramHeader::parse(&table, 0, usize::from(header.e_phnum), ctx).ok()?;
+    let dynamic = phdrs.iter_mut().find(|p| p.p_type == PT_DYNAMIC)?;
+    let len = usize::try_from(dynamic.p_filesz)
+        .ok()
+        .filter(|&n| n <= TABLE_MAX)?;
+    let segment = read(dynamic.p_offset, len)?;
+    // The segment is read on its own: it starts at offset 0 of its buffer.
+    dynamic.p_offset = 0;
+    let parsed = Dynamic::parse(&segment, &phdrs, ctx).ok()??;
+    let strings = read(
+        parsed.info.strtab as u64,
+        parsed.info.strsz.min(STRINGS_MAX),
+    )?;
+    let strtab = Strtab::parse(&strings, 0, strings.len(), 0).ok()?;
+    let needed = parsed
+        .get_libraries(&strtab)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let soname = parsed
+        .dyns
+        .iter()
+        .find(|d| d.d_tag == DT_SONAME)
+        .and_then(|d| strtab.get_at(usize::try_from(d.d_val).ok()?))
+        .map(str::to_owned);
+    Some((soname, needed))
+}
+
+/// Reads the dynamic sections of the ELF files of a tree (of the other executables and `.so`
+/// files it reads the first four bytes, and the rest it does not open).
 pub(super) fn scan(
     entries: &[TreeEntry],
     head: &dyn Fn(&str) -> Option<Vec<u8>>,
-    read: &dyn Fn(&str) -> Option<Vec<u8>>,
+    dynamic: &dyn Fn(&str) -> Option<DynamicFacts>,
 ) -> Libraries {
     let mut libraries = Libraries::default();
     for entry in entries {
@@ -67,21 +117,16 @@ pub(super) fn scan(
         if !head(&entry.path).is_some_and(|h| h.starts_with(b"\x7fELF")) {
             continue;
         }
-        let Some(bytes) = read(&entry.path) else {
+        let Some((soname, needs)) = dynamic(&entry.path) else {
             continue;
         };
-        let Ok(elf) = Elf::parse(&bytes) else {
-            continue;
-        };
-        if let Some(soname) = elf.soname {
+        if let Some(soname) = soname {
             if in_library_dir {
-                libraries.provides.insert(soname.to_owned());
+                libraries.provides.insert(soname);
             }
         }
-        for needed in elf.libraries {
-            libraries
-                .needs
-                .push((entry.path.clone(), needed.to_owned()));
+        for needed in needs {
+            libraries.needs.push((entry.path.clone(), needed));
         }
     }
     libraries

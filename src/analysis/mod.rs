@@ -14,7 +14,7 @@ mod rules;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic, Label};
 use crate::model::{Extension, ExtensionKind, Model};
 use crate::source::Span;
 use crate::vfs::{TreeEntry, Vfs};
@@ -184,7 +184,7 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
             continue;
         };
         match vfs.walk(&entry_dir.join(source)) {
-            Some(entries) => {
+            Ok(entries) => {
                 report.files.insert(
                     extension.name.clone(),
                     entries
@@ -198,17 +198,39 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
                     entries,
                 });
             }
-            None => report.missing.push(extension.name.clone()),
+            Err(reason) => {
+                report.missing.push(extension.name.clone());
+                if let Some(at) = extension.source.at.or(extension.at) {
+                    report.diagnostics.push(
+                        Diagnostic::new(
+                            Code::ExtensionSource,
+                            format!(
+                                "the source tree `{}` of extension `{}` {reason}",
+                                crate::diag::excerpt(source, 200),
+                                extension.name
+                            ),
+                            Label::new(at, "no tree to check or build"),
+                        )
+                        .with_help(format!(
+                            "create the directory `{}` (relative to this file) with the extension's files, or point `source` at it",
+                            crate::diag::excerpt(source, 200)
+                        )),
+                    );
+                }
+            }
         }
     }
     for tree in &trees {
         rules::check(tree, &mut report.diagnostics);
     }
-    let read = |tree: &Tree<'_>, path: &str| -> Option<Vec<u8>> {
+    let dynamic = |tree: &Tree<'_>, path: &str| -> Option<libraries::DynamicFacts> {
         let source = tree.extension.source.value.as_deref()?;
-        let bytes = vfs.read(&entry_dir.join(source).join(path)).ok()?;
-        progress.read(bytes.len() as u64);
-        Some(bytes)
+        let file = entry_dir.join(source).join(path);
+        libraries::elf_dynamic(&|offset, len| {
+            let bytes = vfs.read_range(&file, offset, len)?;
+            progress.read(bytes.len() as u64);
+            Some(bytes)
+        })
     };
     let head = |tree: &Tree<'_>, path: &str| -> Option<Vec<u8>> {
         let source = tree.extension.source.value.as_deref()?;
@@ -216,7 +238,7 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
     };
     let scanned: Vec<libraries::Libraries> = trees
         .iter()
-        .map(|t| libraries::scan(&t.entries, &|p| head(t, p), &|p| read(t, p)))
+        .map(|t| libraries::scan(&t.entries, &|p| head(t, p), &|p| dynamic(t, p)))
         .collect();
     let base = base::read(model, vfs, entry_dir, &mut report.diagnostics);
     libraries::check(
@@ -231,11 +253,17 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
         progress.read(bytes.len() as u64);
         Some(bytes)
     };
-    let overlaps = overlap::find(&trees, &read, &head_of);
+    let hash = |tree: &Tree<'_>, path: &str, size: u64| -> Option<overlap::Digest> {
+        let source = tree.extension.source.value.as_deref()?;
+        let digest = vfs.sha256(&entry_dir.join(source).join(path)).ok()?;
+        progress.read(size);
+        Some(digest)
+    };
+    let overlaps = overlap::find(&trees, &hash, &head_of);
     if let Some(base) = &base {
         report
             .diagnostics
-            .extend(overlap::against_base(&trees, &base.files, &read, &|p| {
+            .extend(overlap::against_base(&trees, &base.files, &hash, &|p| {
                 base.digest(vfs, p)
             }));
     }

@@ -49,8 +49,8 @@ pub(super) struct Overlaps {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Reads a whole file of a tree.
-pub(super) type ReadFile<'a> = dyn Fn(&Tree<'_>, &str) -> Option<Vec<u8>> + Sync + 'a;
+/// The SHA-256 of a file of a tree (its path and size), read as a stream (files of any size).
+pub(super) type HashFile<'a> = dyn Fn(&Tree<'_>, &str, u64) -> Option<Digest> + Sync + 'a;
 /// Reads the first bytes of a file of a tree.
 pub(super) type ReadPrefix<'a> = dyn Fn(&Tree<'_>, &str, usize) -> Option<Vec<u8>> + Sync + 'a;
 /// A SHA-256, as bytes: half the memory of its hex form, for trees of a million files.
@@ -89,7 +89,7 @@ fn runs_of<K: Ord>(items: &[usize], key: impl Fn(&usize) -> K) -> Vec<Vec<usize>
     out
 }
 
-pub(super) fn find(trees: &[Tree<'_>], read: &ReadFile<'_>, head: &ReadPrefix<'_>) -> Overlaps {
+pub(super) fn find(trees: &[Tree<'_>], hash: &HashFile<'_>, head: &ReadPrefix<'_>) -> Overlaps {
     // Flat vectors indexed by file, sorted views by index: a few dozen bytes per file, so a
     // million files stay in hundreds, not thousands, of megabytes.
     let files: Vec<FileRef<'_>> = trees
@@ -148,11 +148,11 @@ pub(super) fn find(trees: &[Tree<'_>], read: &ReadFile<'_>, head: &ReadPrefix<'_
     let hashes: Vec<Option<Digest>> = (0..files.len())
         .into_par_iter()
         .map(|i| {
-            let (tree, path, _) = files[i];
+            let (tree, path, size) = files[i];
             if !whole[i] {
                 return None;
             }
-            read(trees.get(tree)?, path).map(|bytes| digest(&bytes))
+            hash(trees.get(tree)?, path, size)
         })
         .collect();
     // Files never hashed whole differ from every other file by size or first 4 KiB.
@@ -249,7 +249,7 @@ fn same_path(a: &Tree<'_>, b: &Tree<'_>, path: &str, identical: bool) -> Option<
 pub(super) fn against_base(
     trees: &[Tree<'_>],
     base_files: &BTreeMap<String, Option<u64>>,
-    read: &ReadFile<'_>,
+    hash: &HashFile<'_>,
     base_digest: &dyn Fn(&str) -> Option<Digest>,
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
@@ -267,7 +267,7 @@ pub(super) fn against_base(
                 continue;
             };
             let identical = size.is_none_or(|s| s == entry.size) && {
-                let ours = read(tree, &entry.path).map(|b| digest(&b));
+                let ours = hash(tree, &entry.path, entry.size);
                 ours.is_some() && ours == base_digest(&entry.path)
             };
             let path = &entry.path;

@@ -106,6 +106,7 @@ codes! {
     LockMissing => "lock-missing", Error;
     // Extension trees
     ExtensionContent => "extension-content", Error;
+    ExtensionSource => "extension-source", Error;
     ExtensionShadowing => "extension-shadowing", Error;
     DuplicateFile => "duplicate-file", Warning;
     UnsafeFile => "unsafe-file", Warning;
