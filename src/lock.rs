@@ -1,6 +1,8 @@
 //! The lock file, `FILE.lock`: the SHA-256 of every file the configuration is made of (the entry
-//! file, its imports, the standard library modules) and of every extension source tree, in
-//! TOML sorted by name. `pcfg check --locked` reports each input that no longer matches.
+//! file, its imports, the standard library modules), of every extension source tree, and of
+//! every other input the build reads — the signing keys and certificates and the base tree — in
+//! TOML sorted by name. `pcfg check --locked` reports each input that no longer matches. An
+//! input that exists but cannot be read is an error, never recorded as missing.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -12,7 +14,7 @@ use crate::diag::{Code, Diagnostic, Label};
 use crate::emit::{sha256_hex, Source};
 use crate::model::Model;
 use crate::source::{FileId, Span};
-use crate::vfs::Vfs;
+use crate::vfs::{Vfs, VfsError};
 
 /// The lock file's format version.
 pub const VERSION: u32 = 1;
@@ -27,6 +29,60 @@ pub struct Lock {
     /// Extension source trees by the path the configuration gives; `missing` when absent.
     #[serde(default)]
     pub trees: BTreeMap<String, String>,
+    /// Keys, certificates and the base tree (a directory or a manifest), by the path the
+    /// configuration gives; `missing` when absent.
+    #[serde(default)]
+    pub inputs: BTreeMap<String, String>,
+}
+
+/// What is recorded for an input that does not exist.
+const MISSING: &str = "missing";
+
+/// An input that exists but cannot be read: its path and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unreadable {
+    pub path: String,
+    pub reason: String,
+}
+
+/// The key and certificate paths a model's build reads, and its base tree.
+fn other_inputs(model: &Model) -> Vec<String> {
+    let trust = &model.trust;
+    let mut paths: Vec<String> = [
+        trust.key.value.clone(),
+        trust.cert.value.clone(),
+        model.system.base_tree.value.clone(),
+    ]
+    .into_iter()
+    .chain(
+        [&trust.secure_boot, &trust.verity]
+            .into_iter()
+            .flatten()
+            .flat_map(|pair| [pair.key.value.clone(), pair.cert.value.clone()]),
+    )
+    .flatten()
+    .collect();
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
+/// The digest of a file or a tree, `missing` when there is nothing, or why it cannot be read.
+fn digest_of(vfs: &dyn Vfs, path: &Path) -> Result<String, String> {
+    match vfs.sha256(path) {
+        Ok(digest) => return Ok(crate::digest::hex(&digest)),
+        Err(VfsError::NotFound) => return Ok(MISSING.to_owned()),
+        Err(VfsError::IsADirectory) => {}
+        Err(VfsError::TooLarge { .. }) => return Err("too large".to_owned()),
+        Err(VfsError::Io(reason)) => return Err(reason),
+    }
+    match vfs.walk(path) {
+        Ok(_) => vfs
+            .tree_digest(path)
+            .ok_or_else(|| "cannot be read whole".to_owned()),
+        Err(reason) if reason == "does not exist" => Ok(MISSING.to_owned()),
+        Err(reason) => Err(reason),
+    }
 }
 
 /// The path of the lock file of `entry`: `system.pcfg` → `system.pcfg.lock`.
@@ -39,38 +95,53 @@ pub fn path_of(entry: &Path) -> PathBuf {
 
 impl Lock {
     /// The lock of a compilation as it is now.
-    #[must_use]
+    ///
+    /// # Errors
+    /// Every input that exists but cannot be read.
     pub fn of(
         compilation: &Compilation,
         model: Option<&Model>,
         vfs: &dyn Vfs,
         source: &Source<'_>,
-    ) -> Lock {
+    ) -> Result<Lock, Vec<Unreadable>> {
         let files = compilation
             .sources
             .files()
             .map(|(_, file)| (source.name_of(file), sha256_hex(file.text.as_bytes())))
             .collect();
-        let trees = model
-            .map(|m| {
-                m.extensions
-                    .iter()
-                    .filter_map(|e| e.source.value.as_ref())
-                    .map(|tree| {
-                        (
-                            tree.clone(),
-                            vfs.tree_digest(&source.entry_dir.join(tree))
-                                .unwrap_or_else(|| "missing".to_owned()),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        Lock {
+        let mut unreadable = Vec::new();
+        let mut digests = |paths: Vec<String>| -> BTreeMap<String, String> {
+            let mut out = BTreeMap::new();
+            for path in paths {
+                match digest_of(vfs, &source.entry_dir.join(&path)) {
+                    Ok(digest) => {
+                        out.insert(path, digest);
+                    }
+                    Err(reason) => unreadable.push(Unreadable { path, reason }),
+                }
+            }
+            out
+        };
+        let trees = digests(
+            model
+                .map(|m| {
+                    m.extensions
+                        .iter()
+                        .filter_map(|e| e.source.value.clone())
+                        .collect()
+                })
+                .unwrap_or_default(),
+        );
+        let inputs = digests(model.map(other_inputs).unwrap_or_default());
+        if !unreadable.is_empty() {
+            return Err(unreadable);
+        }
+        Ok(Lock {
             version: VERSION,
             files,
             trees,
-        }
+            inputs,
+        })
     }
 
     /// The TOML text, with a header saying what it is.
@@ -154,6 +225,17 @@ impl Lock {
                 self.trees.contains_key(tree),
                 at,
                 "this source tree",
+            ));
+        }
+        for (input, now) in &current.inputs {
+            if self.inputs.get(input) == Some(now) {
+                continue;
+            }
+            out.push(mismatch(
+                format!("`{input}`"),
+                self.inputs.contains_key(input),
+                entry_start(compilation),
+                "its input",
             ));
         }
         for name in self

@@ -21,6 +21,9 @@ fn project() -> tempfile::TempDir {
         "#!/bin/sh\n",
     )
     .expect("write");
+    // The signing key and certificate the build reads (`trust.key`, `trust.cert`).
+    std::fs::write(dir.path().join("mkosi.key"), "a key\n").expect("write");
+    std::fs::write(dir.path().join("mkosi.crt"), "a certificate\n").expect("write");
     dir
 }
 
@@ -31,13 +34,15 @@ fn a_locked_configuration_checks_clean_until_an_input_changes() {
     assert_eq!(lock.code, 0, "{}", lock.transcript());
     assert_eq!(
         lock.stdout,
-        "locked 2 files and 2 trees in remix.pcfg.lock\n"
+        "locked 2 files, 2 trees and 2 keys, certificates and base trees in remix.pcfg.lock\n"
     );
     let text = std::fs::read_to_string(dir.path().join("remix.pcfg.lock")).expect("a lock file");
     assert!(
         text.contains("[files]")
             && text.contains("\"particleos.pcfg\" = \"")
-            && text.contains("\"extensions/devtools\" = \""),
+            && text.contains("\"extensions/devtools\" = \"")
+            && text.contains("[inputs]")
+            && text.contains("\"mkosi.key\" = \""),
         "{text}"
     );
     assert!(!text.contains("missing"), "{text}");
@@ -66,6 +71,37 @@ fn a_locked_configuration_checks_clean_until_an_input_changes() {
         pcfg_in(dir.path(), &["check", "--locked", "remix.pcfg"]).code,
         0
     );
+    // A new signing key is a changed input.
+    std::fs::write(dir.path().join("mkosi.key"), "another key\n").expect("write");
+    let run = pcfg_in(dir.path(), &["check", "--locked", "remix.pcfg"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(
+        run.stderr
+            .contains("`mkosi.key` changed since it was locked"),
+        "{}",
+        run.stderr
+    );
+    // An input that exists but cannot be read is never recorded as missing: `lock` fails.
+    std::fs::remove_file(dir.path().join("mkosi.key")).expect("rm");
+    let made = std::process::Command::new("mkfifo")
+        .arg(dir.path().join("mkosi.key"))
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let before = std::fs::read_to_string(dir.path().join("remix.pcfg.lock")).expect("lock");
+    let run = pcfg_in(dir.path(), &["lock", "remix.pcfg"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(
+        run.stderr.contains("cannot read the inputs `mkosi.key`"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("remix.pcfg.lock")).expect("lock"),
+        before
+    );
+    let run = pcfg_in(dir.path(), &["check", "--locked", "remix.pcfg"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
 }
 
 #[test]

@@ -20,15 +20,17 @@ pub(super) fn run(args: &LockArgs, output: &Output, out: &mut dyn Write) -> Resu
     }
     let entry_name = super::entry_name(&args.file);
     let source = super::entry_source(&args.file, &entry_name);
-    let lock = Lock::of(&compilation, compilation.model.as_ref(), &RealFs, &source);
+    let lock = Lock::of(&compilation, compilation.model.as_ref(), &RealFs, &source)
+        .map_err(|unreadable| Failure::Message(unreadable_inputs(&unreadable)))?;
     let path = path_of(&args.file);
     // Never half written, never through a planted link.
     super::replace::replace_file(&path, lock.render(&entry_name).as_bytes())?;
     writeln!(
         out,
-        "locked {} files and {} trees in {}",
+        "locked {} files, {} trees and {} keys, certificates and base trees in {}",
         lock.files.len(),
         lock.trees.len(),
+        lock.inputs.len(),
         path.display()
     )?;
     Ok(EXIT_OK)
@@ -49,10 +51,13 @@ pub(super) fn verify(entry: &Path, compilation: &mut Compilation) {
         .and_then(|r| r.layers.layers.get(r.layers.entry()))
         .map(|l| Span::new(l.file, 0, 0));
     let Some(start) = start else { return };
-    let text = RealFs
-        .read(&path)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok());
+    let text = match RealFs.read(&path) {
+        Err(crate::vfs::VfsError::NotFound) => None,
+        Ok(bytes) => Some(String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".to_owned())),
+        Err(crate::vfs::VfsError::IsADirectory) => Some(Err("it is a directory".to_owned())),
+        Err(crate::vfs::VfsError::TooLarge { .. }) => Some(Err("it is too large".to_owned())),
+        Err(crate::vfs::VfsError::Io(reason)) => Some(Err(reason)),
+    };
     let Some(text) = text else {
         compilation.diagnostics.push(
             Diagnostic::new(
@@ -67,7 +72,7 @@ pub(super) fn verify(entry: &Path, compilation: &mut Compilation) {
         );
         return;
     };
-    let locked = Lock::parse(&text);
+    let locked = text.and_then(|text| Lock::parse(&text));
     let locked = match locked {
         Ok(lock) => lock,
         Err(message) => {
@@ -85,7 +90,21 @@ pub(super) fn verify(entry: &Path, compilation: &mut Compilation) {
             return;
         }
     };
-    let current = Lock::of(compilation, compilation.model.as_ref(), &RealFs, &source);
+    let current = match Lock::of(compilation, compilation.model.as_ref(), &RealFs, &source) {
+        Ok(lock) => lock,
+        Err(unreadable) => {
+            compilation.diagnostics.push(
+                Diagnostic::new(
+                    Code::LockMismatch,
+                    unreadable_inputs(&unreadable),
+                    Label::new(start, "checked with --locked"),
+                )
+                .with_help("make every input readable: an input that cannot be read cannot be checked against the lock"),
+            );
+            crate::diag::sort(&mut compilation.diagnostics);
+            return;
+        }
+    };
     let found = locked.verify(
         &current,
         compilation,
@@ -95,6 +114,21 @@ pub(super) fn verify(entry: &Path, compilation: &mut Compilation) {
     );
     compilation.diagnostics.extend(found);
     crate::diag::sort(&mut compilation.diagnostics);
+}
+
+/// "cannot read the inputs `a` (reason), `b` (reason)".
+fn unreadable_inputs(unreadable: &[crate::lock::Unreadable]) -> String {
+    let list: Vec<String> = unreadable
+        .iter()
+        .map(|u| {
+            format!(
+                "`{}` ({})",
+                crate::diag::excerpt(&u.path, 200),
+                crate::diag::excerpt(&u.reason, 200)
+            )
+        })
+        .collect();
+    format!("cannot read the inputs {}", list.join(", "))
 }
 
 /// The SHA-256 of the lock file of `entry`, when there is one (recorded in `manifest.json`).
