@@ -4,6 +4,7 @@
 //! A check points at the declaration at fault (and at the other side where two disagree) and
 //! says what to write instead. Checks never stop at the first problem.
 
+mod disk_size;
 mod encrypted_read_only;
 mod esp_size;
 mod extension_cycle;
@@ -32,6 +33,7 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("version", version::check),
     ("partition-types", partition_types::check),
     ("partition-sizes", partition_sizes::check),
+    ("disk-size", disk_size::check),
     ("partition-format", partition_format::check),
     ("labels", labels::check),
     ("verity-size", verity_size::check),

@@ -72,7 +72,9 @@ fn aligned(partition: &Partition, field: &str, size: &At<Option<u64>>, out: &mut
 }
 
 fn unaligned(path: &str, size: u64, at: crate::source::Span) -> Diagnostic {
-    let up = size.next_multiple_of(ALIGNMENT);
+    let up = size
+        .checked_next_multiple_of(ALIGNMENT)
+        .unwrap_or(size - size % ALIGNMENT);
     Diagnostic::new(
         Code::UnalignedSize,
         format!("`{path}` is {size} bytes, not a multiple of 4 KiB"),

@@ -99,6 +99,7 @@ codes! {
     FlatpakWithoutApp => "flatpak-without-app", Error;
     ExtensionCycle => "extension-cycle", Error;
     UpdateWithoutVersionedPartition => "update-without-versioned-partition", Error;
+    DiskTooSmall => "disk-too-small", Error;
     EspTooSmall => "esp-too-small", Error;
     UnsupportedBySystemd => "unsupported-by-systemd", Error;
     // The lock file

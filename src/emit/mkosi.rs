@@ -126,12 +126,20 @@ fn main(
     }
     content.set_list("ExtraTrees", Delimiter::Comma, trees);
 
-    vec![
+    let mut sections = vec![
         distribution(model),
         output,
         content,
         validation(model, paths),
-    ]
+    ];
+    // The installed disk's size: the disk image is grown to it when mkosi boots it, and
+    // systemd-repart then makes the first-boot partitions in the room.
+    if let Some(size) = model.disk.size.value {
+        let mut runtime = Section::new("Runtime");
+        runtime.set("RuntimeSize", size.to_string());
+        sections.push(runtime);
+    }
+    sections
 }
 
 fn packages(content: &mut Section, model: &Model) {

@@ -6,6 +6,9 @@ use crate::resolve::{Block, Entry, Node, Resolved};
 use crate::source::{SourceMap, Span};
 use crate::syntax::ast::{Value, ValueKind};
 
+/// The largest size a field takes, 1 EiB: far beyond any disk, and small enough that sums of
+/// sizes never overflow.
+pub(crate) const MAX_SIZE: u64 = 1 << 60;
 /// The name `overrides` uses for the base tree, and mkosi for the tree every image builds on;
 /// no extension may take it.
 pub const BASE: &str = "base";
@@ -216,6 +219,18 @@ impl Validator<'_> {
                     path,
                     "a size of zero bytes",
                     "give a size of at least one byte, e.g. `512M`".to_owned(),
+                );
+                return;
+            }
+            (Ty::Size | Ty::SizeOrAuto, ValueKind::Int(n) | ValueKind::Size(n))
+                if *n > MAX_SIZE =>
+            {
+                self.out_of_range(
+                    value.span,
+                    path,
+                    &format!("{n} bytes is more than any disk holds"),
+                    "a size is at most `1E` (an exbibyte); write the size you mean, e.g. `4T`"
+                        .to_owned(),
                 );
                 return;
             }
