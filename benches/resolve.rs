@@ -24,6 +24,15 @@ use pcfg::vfs::{MemoryFs, RealFs, Vfs};
 /// which also overrides, appends and removes as a remix does.
 fn generated(items: usize, files: usize) -> MemoryFs {
     let mut fs = MemoryFs::new();
+    for (path, text) in generated_files(items, files) {
+        fs.insert(path, text);
+    }
+    fs
+}
+
+/// The files of [`generated`], as `(path, text)`.
+fn generated_files(items: usize, files: usize) -> Vec<(String, String)> {
+    let mut fs: Vec<(String, String)> = Vec::new();
     let per_file = items / files;
     let mut entry =
         String::from("system { name = \"bench\", version = \"1\", cmdline = [\"rw\"] }\n");
@@ -47,15 +56,101 @@ fn generated(items: usize, files: usize) -> MemoryFs {
                 text.push_str(&format!(
                     "extension e{n} {{ kind = sysext, source = \"ext/{n}\", {requires} }}\n"
                 ));
+                fs.push((format!("ext/{n}/usr/share/e{n}/README"), format!("e{n}\n")));
             }
         }
-        fs.insert(format!("layer{f}.pcfg"), text);
+        fs.push((format!("layer{f}.pcfg"), text));
     }
     entry.push_str(
         "partition.p0.size-max = 16G\nsystem.cmdline += [\"quiet\"]\nremove partition.p2\n",
     );
-    fs.insert("system.pcfg", entry);
+    fs.push(("system.pcfg".to_owned(), entry));
     fs
+}
+
+/// One file of `n` appends to one list.
+fn appends(n: usize) -> MemoryFs {
+    let mut text = String::from("system { name = \"bench\", version = \"1\" }\n");
+    for i in 0..n {
+        text.push_str(&format!("system.cmdline += [\"opt{i}\"]\n"));
+    }
+    let mut fs = MemoryFs::new();
+    fs.insert("system.pcfg", text);
+    fs
+}
+
+/// A chain of `n` files, each importing the next and appending to one list.
+fn import_chain(n: usize) -> MemoryFs {
+    let mut fs = MemoryFs::new();
+    for i in 0..n {
+        let text = if i + 1 < n {
+            format!("import \"f{}.pcfg\"\nsystem.cmdline += [\"c{i}\"]\n", i + 1)
+        } else {
+            format!(
+                "system {{ name = \"bench\", version = \"1\" }}\nsystem.cmdline += [\"c{i}\"]\n"
+            )
+        };
+        fs.insert(format!("f{i}.pcfg"), text);
+    }
+    fs
+}
+
+/// Measures `shape(n)` for each `n`, printing the growth per doubling.
+fn measure_shape(label: &str, sizes: &[usize], shape: fn(usize) -> MemoryFs, entry: &str) {
+    let mut last: Option<(usize, Duration)> = None;
+    for &n in sizes {
+        let fs = shape(n);
+        let time = measure(&format!("{label}: {n}"), &fs, Path::new(entry));
+        growth(&mut last, n, time);
+    }
+}
+
+/// Prints how time grew against the previous size.
+fn growth(last: &mut Option<(usize, Duration)>, n: usize, time: Duration) {
+    if let Some((previous, previous_time)) = *last {
+        let ratio = time.as_secs_f64() / previous_time.as_secs_f64();
+        let scale = n as f64 / previous as f64;
+        println!("{:<44} {ratio:>10.2}x time for {scale:.1}x size", "");
+    }
+    *last = Some((n, time));
+}
+
+/// `pcfg diff` (the binary) of two generated configurations of `items` that differ in one line.
+fn measure_diff(items: usize) -> Duration {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for side in ["old", "new"] {
+        for (path, mut text) in generated_files(items, 100) {
+            if side == "new" && path == "system.pcfg" {
+                text.push_str("partition.p4.size-max = 32G\n");
+            }
+            let path = dir.path().join(side).join(path);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, text).expect("write");
+        }
+    }
+    let run = || {
+        let start = Instant::now();
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_pcfg"))
+            .args(["diff", "old/system.pcfg", "new/system.pcfg"])
+            .current_dir(dir.path())
+            .output()
+            .expect("pcfg runs");
+        assert!(
+            output.status.code() == Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        start.elapsed()
+    };
+    let mut times: Vec<Duration> = (0..3).map(|_| run()).collect();
+    times.sort();
+    let median = times[1];
+    println!(
+        "{:<44} {:>10.3} ms  (median of 3, the binary)",
+        format!("diff: {items} items each"),
+        median.as_secs_f64() * 1e3
+    );
+    median
 }
 
 /// What one run does: compile only, or compile and emit every file (`pcfg build` without the
@@ -181,6 +276,23 @@ fn main() {
         last = Some((items, time));
     }
     if only.is_none() {
+        measure_shape(
+            "appends in one file",
+            &[10_000, 20_000, 40_000],
+            appends,
+            "system.pcfg",
+        );
+        measure_shape(
+            "import chain, files",
+            &[5_000, 10_000, 20_000],
+            import_chain,
+            "f0.pcfg",
+        );
+        let mut last = None;
+        for items in [2_500, 5_000, 10_000] {
+            let time = measure_diff(items);
+            growth(&mut last, items, time);
+        }
         let particleos =
             std::fs::read_to_string(root.join("examples/particleos.pcfg")).expect("example");
         measure_format("fmt examples/particleos.pcfg", &particleos);

@@ -263,7 +263,7 @@ fn import_span(compilation: &Compilation, file: FileId) -> Span {
         .resolved
         .as_ref()
         .and_then(|r| r.layers.layers.iter().find(|l| l.file == file))
-        .and_then(|l| l.chain.last().copied())
+        .and_then(|l| l.imported_at)
         .unwrap_or_else(|| Span::new(file, 0, 0))
 }
 

@@ -366,9 +366,11 @@ impl Vfs for MemoryFs {
 
     fn walk(&self, dir: &Path) -> Result<Vec<TreeEntry>, String> {
         let dir = normalize(dir);
+        // Paths order by component, so a directory's files are one range of the map.
         let entries: Vec<TreeEntry> = self
             .files
-            .iter()
+            .range(dir.clone()..)
+            .take_while(|(path, _)| path.starts_with(&dir))
             .filter_map(|(path, bytes)| {
                 let relative = path.strip_prefix(&dir).ok()?.to_string_lossy().into_owned();
                 let size = bytes.len() as u64;
@@ -390,7 +392,8 @@ impl Vfs for MemoryFs {
         let dir = normalize(dir);
         let entries: Vec<(String, &str, Vec<u8>)> = self
             .files
-            .iter()
+            .range(dir.clone()..)
+            .take_while(|(path, _)| path.starts_with(&dir))
             .filter_map(|(path, bytes)| {
                 Some((
                     path.strip_prefix(&dir).ok()?.to_string_lossy().into_owned(),

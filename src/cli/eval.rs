@@ -121,12 +121,7 @@ pub(super) fn reason(why: &Overridden) -> &'static str {
 
 /// One definition: where, how, what, and the imports that lead to its file.
 pub(super) fn site_json(site: &Site, resolved: &Resolved, sources: &SourceMap) -> Json {
-    let chain = resolved
-        .layers
-        .layers
-        .get(site.layer)
-        .map(|l| l.chain.as_slice())
-        .unwrap_or_default();
+    let chain = resolved.layers.chain(site.layer);
     let mut json = location_json(site.span, sources);
     if let Json::Object(map) = &mut json {
         map.insert("op".into(), json!(site.op.as_str()));

@@ -204,9 +204,8 @@ fn location(span: Span, resolved: &Resolved, sources: &SourceMap) -> String {
     let at = sources.line_col(span);
     let mut text = format!("{}:{at}", sources.name(span.file));
     let layer = resolved.layers.layers.iter().find(|l| l.file == span.file);
-    let chain = layer.map(|l| l.chain.as_slice()).unwrap_or_default();
-    if let Some(last) = chain.last() {
-        let at = sources.line_col(*last);
+    if let Some(last) = layer.and_then(|l| l.imported_at) {
+        let at = sources.line_col(last);
         let _ = write!(
             text,
             " (imported by {}:{})",

@@ -21,8 +21,9 @@ pub struct Layer {
     pub ast: ast::File,
     /// The layers this file imports directly, in import order.
     pub imports: Vec<usize>,
-    /// The import statements that first led to this file, from the entry file down.
-    pub chain: Vec<Span>,
+    /// The import statement that first loaded this file (`None` for the entry file); the whole
+    /// chain from the entry file down is [`Layers::chain`].
+    pub imported_at: Option<Span>,
 }
 
 /// All layers, in load order: every file comes after the files it imports.
@@ -31,6 +32,8 @@ pub struct Layers {
     pub layers: Vec<Layer>,
     /// `below[a]` holds bit `b` when layer `a` imports layer `b`, directly or not.
     below: Vec<Vec<u64>>,
+    /// The layer of each file, by file id.
+    by_file: Vec<Option<usize>>,
 }
 
 impl Layers {
@@ -43,6 +46,25 @@ impl Layers {
             .is_some_and(|word| word & (1 << (lower % 64)) != 0)
     }
 
+    /// The import statements that first led to `layer`'s file, from the entry file down:
+    /// computed on demand, so a chain of N files costs N spans, not N² (one chain per layer).
+    #[must_use]
+    pub fn chain(&self, layer: usize) -> Vec<Span> {
+        let mut out = Vec::new();
+        let mut current = layer;
+        while let Some(span) = self.layers.get(current).and_then(|l| l.imported_at) {
+            out.push(span);
+            match self.by_file.get(span.file.0 as usize).copied().flatten() {
+                Some(importer) if importer != current && out.len() <= self.layers.len() => {
+                    current = importer;
+                }
+                _ => break,
+            }
+        }
+        out.reverse();
+        out
+    }
+
     /// The entry file's layer: the last one loaded.
     #[must_use]
     pub fn entry(&self) -> usize {
@@ -50,6 +72,13 @@ impl Layers {
     }
 
     fn compute_below(&mut self) {
+        for (index, layer) in self.layers.iter().enumerate() {
+            let id = layer.file.0 as usize;
+            if self.by_file.len() <= id {
+                self.by_file.resize(id + 1, None);
+            }
+            self.by_file[id] = Some(index);
+        }
         let words = self.layers.len().div_ceil(64);
         let mut below: Vec<Vec<u64>> = Vec::with_capacity(self.layers.len());
         for layer in &self.layers {
@@ -132,10 +161,13 @@ pub fn load(
         error,
     })?;
     let key = loader.key(&location);
-    let mut stack = vec![loader.frame(location, key, bytes, Vec::new())];
+    // Where each file on the stack is, for finding a cycle without walking the stack.
+    let mut on_stack: HashMap<PathBuf, usize> = HashMap::from([(key.clone(), 0)]);
+    let mut stack = vec![loader.frame(location, key, bytes, None)];
     while let Some(top) = stack.last_mut() {
         let Some((path, span)) = top.pending.get(top.next).cloned() else {
             let frame = stack.pop().expect("the stack is not empty");
+            on_stack.remove(&frame.key);
             let index = loader.layers.layers.len();
             loader.done.insert(frame.key, index);
             loader.layers.layers.push(frame.layer);
@@ -154,17 +186,13 @@ pub fn load(
             top.layer.imports.push(index);
             continue;
         }
-        if let Some(start) = stack.iter().position(|f| f.key == key) {
+        if let Some(&start) = on_stack.get(&key) {
             loader.report_cycle(&stack[start..], span);
             continue;
         }
-        let mut chain = stack
-            .last()
-            .map(|f| f.layer.chain.clone())
-            .unwrap_or_default();
-        chain.push(span);
         if let Some(bytes) = loader.read(&location, span) {
-            stack.push(loader.frame(location, key, bytes, chain));
+            on_stack.insert(key.clone(), stack.len());
+            stack.push(loader.frame(location, key, bytes, Some(span)));
         }
     }
     loader.layers.compute_below();
@@ -194,7 +222,7 @@ impl Loader<'_, '_> {
         location: Location,
         key: PathBuf,
         bytes: Vec<u8>,
-        chain: Vec<Span>,
+        imported_at: Option<Span>,
     ) -> Frame {
         let (name, origin) = match &location {
             Location::Disk(path) => (path.display().to_string(), Origin::Disk),
@@ -204,7 +232,7 @@ impl Loader<'_, '_> {
         let ast = match bad_utf8 {
             Some(diagnostic) => {
                 self.diagnostics.push(
-                    diagnostic.with_labels(chain.last().map(|&s| Label::new(s, "imported here"))),
+                    diagnostic.with_labels(imported_at.map(|s| Label::new(s, "imported here"))),
                 );
                 ast::File { items: Vec::new() }
             }
@@ -228,7 +256,7 @@ impl Loader<'_, '_> {
             file,
             ast,
             imports: Vec::new(),
-            chain,
+            imported_at,
         };
         Frame {
             layer,
@@ -315,7 +343,7 @@ impl Loader<'_, '_> {
         }
         let message = format!("import cycle: {}", names.join(" → "));
         let labels = cycle.iter().skip(1).filter_map(|frame| {
-            frame.layer.chain.last().map(|&span| {
+            frame.layer.imported_at.map(|span| {
                 Label::new(
                     span,
                     format!("imports `{}`", self.sources.name(frame.layer.file)),

@@ -2,6 +2,7 @@
 //! decides each value by layer (higher wins), weakness (`default` yields) and list operations.
 
 use indexmap::IndexMap;
+use std::collections::HashMap;
 
 use super::imports::Layers;
 use super::provenance::{same_value, Block, Entry, Leaf, Node, Overridden, Provenance, Site};
@@ -375,9 +376,9 @@ impl Merger<'_> {
                 overridden.push((s, Overridden::ByHigherLayer));
                 continue;
             }
-            // A failed operation is reported and skipped, so the rest still validates.
-            if let Some(changed) = self.apply_list_op(value.clone(), &s, path) {
-                value = Some(changed);
+            // A failed operation is reported and skipped, so the rest still validates. The list
+            // is changed in place: N appends cost N, not N² copies.
+            if self.apply_list_op(&mut value, &s, path) {
                 applied.push(s);
             }
         }
@@ -411,13 +412,11 @@ impl Merger<'_> {
         path: &[&str],
     ) -> Vec<&'d Def<'a>> {
         let mut kept: Vec<&Def> = Vec::new();
+        // The first kept definition of each layer: one lookup per definition, not a scan.
+        let mut first_in_layer: HashMap<usize, &Def> = HashMap::new();
         for def in defs {
             let is_set = matches!(def.kind, DefKind::Value { op: Op::Set, .. });
-            if let Some(earlier) = kept
-                .iter()
-                .find(|k| k.layer == def.layer)
-                .filter(|_| is_set)
-            {
+            if let Some(earlier) = first_in_layer.get(&def.layer).filter(|_| is_set) {
                 self.diagnostics.push(
                     Diagnostic::new(
                         Code::DuplicateDefinition,
@@ -429,6 +428,7 @@ impl Merger<'_> {
                 );
                 continue;
             }
+            first_in_layer.entry(def.layer).or_insert(def);
             kept.push(def);
         }
         kept
@@ -471,7 +471,8 @@ impl Merger<'_> {
         Some(last_site)
     }
 
-    fn apply_list_op(&mut self, base: Option<Value>, op: &Site, path: &[&str]) -> Option<Value> {
+    /// Applies `op` to `value`; false (and `value` unchanged) when it cannot apply.
+    fn apply_list_op(&mut self, value: &mut Option<Value>, op: &Site, path: &[&str]) -> bool {
         let dotted = path.join(".");
         let ValueKind::List(items) = &op.value.kind else {
             self.diagnostics.push(
@@ -486,7 +487,7 @@ impl Merger<'_> {
                     self.sources.get(op.value.span.file).slice(op.value.span)
                 )),
             );
-            return None;
+            return false;
         };
         if op.weak {
             self.diagnostics.push(
@@ -497,10 +498,15 @@ impl Merger<'_> {
                 )
                 .with_help("`default` marks a value set with `=` as weak; remove `default` here"),
             );
-            return None;
+            return false;
         }
-        let mut list = match base {
-            None => Vec::new(),
+        if value.is_none() {
+            *value = Some(Value {
+                kind: ValueKind::List(Vec::new()),
+                span: op.value.span,
+            });
+        }
+        let list = match value.as_mut() {
             Some(Value {
                 kind: ValueKind::List(list),
                 ..
@@ -515,8 +521,9 @@ impl Merger<'_> {
                     .with_label(Label::new(other.span, "the value is set here"))
                     .with_help(format!("replace the value with `{dotted} = ...`")),
                 );
-                return None;
+                return false;
             }
+            None => return false,
         };
         match op.op {
             Op::Append => list.extend(items.iter().cloned()),
@@ -534,11 +541,10 @@ impl Merger<'_> {
             }
             Op::Set => {}
         }
-        let span = op.value.span;
-        Some(Value {
-            kind: ValueKind::List(list),
-            span,
-        })
+        if let Some(value) = value.as_mut() {
+            value.span = op.value.span;
+        }
+        true
     }
 }
 
