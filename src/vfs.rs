@@ -156,18 +156,9 @@ impl Vfs for RealFs {
 
     fn sha256(&self, path: &Path) -> Result<[u8; 32], VfsError> {
         use sha2::{Digest, Sha256};
-        use std::io::Read as _;
         let mut file = open_regular(path)?;
         let mut hasher = Sha256::new();
-        let mut buffer = vec![0; 1 << 20];
-        loop {
-            match file.read(&mut buffer) {
-                Ok(0) => break,
-                Ok(n) => hasher.update(&buffer[..n]),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
+        io::copy(&mut file, &mut hasher)?;
         Ok(hasher.finalize().into())
     }
 
@@ -247,10 +238,20 @@ impl Vfs for RealFs {
     }
 
     fn tree_digest(&self, dir: &Path) -> Option<String> {
+        use sha2::{Digest, Sha256};
+        use std::io::Read as _;
         if !dir.is_dir() {
             return None;
         }
-        let mut entries = Vec::new();
+        // The records of `digest`, with each file's content streamed into the hash.
+        let mut hasher = Sha256::new();
+        let record = |hasher: &mut Sha256, path: &str, kind: &str, len: u64| {
+            hasher.update(path.as_bytes());
+            hasher.update([0]);
+            hasher.update(kind.as_bytes());
+            hasher.update([0]);
+            hasher.update(len.to_le_bytes());
+        };
         for entry in walkdir::WalkDir::new(dir)
             .sort_by_file_name()
             .follow_links(false)
@@ -263,25 +264,26 @@ impl Vfs for RealFs {
                 .to_string_lossy()
                 .into_owned();
             let kind = entry.file_type();
-            let (tag, content) = if kind.is_symlink() {
-                (
-                    "link",
-                    std::fs::read_link(entry.path())
-                        .ok()?
-                        .to_string_lossy()
-                        .into_owned()
-                        .into_bytes(),
-                )
+            if kind.is_symlink() {
+                let target = std::fs::read_link(entry.path()).ok()?;
+                let target = target.to_string_lossy();
+                record(&mut hasher, &relative, "link", target.len() as u64);
+                hasher.update(target.as_bytes());
             } else if kind.is_file() {
-                ("file", std::fs::read(entry.path()).ok()?)
+                let file = open_regular(entry.path()).ok()?;
+                let len = file.metadata().ok()?.len();
+                record(&mut hasher, &relative, "file", len);
+                let copied = io::copy(&mut file.take(len), &mut hasher).ok()?;
+                if copied != len {
+                    return None;
+                }
             } else if kind.is_dir() {
-                ("dir", Vec::new())
+                record(&mut hasher, &relative, "dir", 0);
             } else {
-                ("special", Vec::new())
-            };
-            entries.push((relative, tag, content));
+                record(&mut hasher, &relative, "special", 0);
+            }
         }
-        Some(digest(entries.into_iter()))
+        Some(crate::digest::hex(&hasher.finalize()))
     }
 
     fn read(&self, path: &Path) -> Result<Vec<u8>, VfsError> {

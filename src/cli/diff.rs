@@ -3,7 +3,7 @@
 //! UKI profiles, extensions, updates and the build plan — each change with the declaration
 //! responsible for it. OLD and NEW are files, or `git:REV:PATH` for a file at a git revision.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -42,8 +42,18 @@ pub(super) fn run(args: &DiffArgs, output: &Output, out: &mut dyn Write) -> Resu
     }
     let old = Side::open(&args.old)?;
     let new = Side::open(&args.new)?;
-    let (Some(old_state), Some(new_state)) = (old.compile(output, out)?, new.compile(output, out)?)
-    else {
+    // The two sides are independent: compiled side by side, reported in order, then derived
+    // side by side.
+    let (old_compiled, new_compiled) = rayon::join(|| old.check(), || new.check());
+    let (old_compiled, new_compiled) = (old_compiled?, new_compiled?);
+    let old_ok = resolved_or_report(&old_compiled, output, out)?.is_some();
+    let new_ok = resolved_or_report(&new_compiled, output, out)?.is_some();
+    if !(old_ok && new_ok) {
+        return Ok(EXIT_INPUT);
+    }
+    let (old_state, new_state) =
+        rayon::join(|| old.state(old_compiled), || new.state(new_compiled));
+    let (Some(old_state), Some(new_state)) = (old_state?, new_state?) else {
         return Ok(EXIT_INPUT);
     };
     let changes = diff_facts(&old, &old_state, &new, &new_state);
@@ -121,7 +131,8 @@ impl Side {
         })
     }
 
-    fn compile(&self, output: &Output, out: &mut dyn Write) -> Result<Option<State>, Failure> {
+    /// Compiles the side; a revision's files are named `REV:path`.
+    fn check(&self) -> Result<Compilation, Failure> {
         let mut compilation = compile::check(&RealFs, &self.path)?;
         if let Some(revision) = &self.revision {
             compilation.sources.rename(|name| {
@@ -131,9 +142,11 @@ impl Side {
                     .map(|rest| format!("{}{}", revision.prefix, rest.display()))
             });
         }
-        if resolved_or_report(&compilation, output, out)?.is_none() {
-            return Ok(None);
-        }
+        Ok(compilation)
+    }
+
+    /// What the diff compares of a compiled side without errors.
+    fn state(&self, compilation: Compilation) -> Result<Option<State>, Failure> {
         let Some(model) = &compilation.model else {
             return Ok(None);
         };
@@ -190,19 +203,17 @@ struct Fact {
     declared: Option<Span>,
 }
 
-type Key = (usize, String, String);
+/// Facts in the order of their area, subject and field, one for each.
+type Facts = Vec<Fact>;
 
 /// The facts of a model, keyed by area, subject and field.
 fn facts(
     model: &Json,
     files: &[(String, String, Option<Span>)],
     links: &BTreeMap<String, Span>,
-) -> BTreeMap<Key, Fact> {
-    let mut facts = BTreeMap::new();
-    let mut add = |fact: Fact| {
-        let area = AREAS.iter().position(|a| *a == fact.area).unwrap_or(0);
-        facts.insert((area, fact.subject.clone(), fact.field.clone()), fact);
-    };
+) -> Facts {
+    let mut facts: Vec<Fact> = Vec::new();
+    let mut add = |fact: Fact| facts.push(fact);
     let fact = |area, subject: &str, field: &str, value: &Json, paths: Vec<String>| Fact {
         area,
         subject: subject.to_owned(),
@@ -313,17 +324,24 @@ fn facts(
             }
         }
     }
+    // The names of partitions and extensions, looked up for each link.
+    let declared: [(&str, std::collections::HashSet<&str>); 2] =
+        ["partition", "extension"].map(|block| {
+            let names = model[format!("{block}s")]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|i| i["name"].as_str())
+                .collect();
+            (block, names)
+        });
     for link in model["trust-chain"].as_array().into_iter().flatten() {
         let name = link["link"].as_str().unwrap_or_default();
         for key in ["state", "reason"] {
-            let paths = ["partition", "extension"]
+            let paths = declared
                 .iter()
-                .filter(|block| {
-                    model[format!("{block}s")]
-                        .as_array()
-                        .is_some_and(|items| items.iter().any(|i| i["name"] == name))
-                })
-                .map(|block| format!("{block}.{name}"))
+                .filter(|(_, names)| names.contains(name))
+                .map(|(block, _)| format!("{block}.{name}"))
                 .collect();
             let mut f = fact("trust chain", name, key, &link[key], paths);
             f.declared = links.get(name).copied();
@@ -395,21 +413,48 @@ fn facts(
             .collect()
     };
     let (partitions, extensions) = (names("partitions"), names("extensions"));
+    // Names to their order, so each file finds its partition or extension by lookups of the
+    // pieces of its own path, not by a scan of every name (linear in files and names).
+    let index = |names: &[String]| -> HashMap<String, usize> {
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i))
+            .collect()
+    };
+    let (partition_index, extension_index) = (index(&partitions), index(&extensions));
     for (path, digest, origin) in files {
         // The partition or extension a file is named after (`30-swap.conf`, `mkosi.images/NAME/`).
         let stem = path.rsplit('/').next().unwrap_or(path);
         let stem = stem.split('.').next().unwrap_or(stem);
-        let paths = partitions
+        let mut partitions_named: Vec<usize> = stem
+            .match_indices('-')
+            .filter_map(|(i, _)| partition_index.get(&stem[i + 1..]).copied())
+            .collect();
+        partitions_named.sort_unstable();
+        partitions_named.dedup();
+        // A directory between the first and the file: `mkosi.images/NAME/mkosi.conf`.
+        let parts: Vec<&str> = path.split('/').collect();
+        let inner = parts
+            .get(1..parts.len().saturating_sub(1))
+            .unwrap_or_default();
+        let mut in_extension: Vec<usize> = inner
             .iter()
-            .filter(|p| stem.ends_with(&format!("-{p}")))
-            .map(|p| format!("partition.{p}"))
+            .filter_map(|part| extension_index.get(*part).copied())
             .chain(
-                extensions
+                path.match_indices('.')
+                    .filter_map(|(i, _)| extension_index.get(&path[i + 1..]).copied()),
+            )
+            .collect();
+        in_extension.sort_unstable();
+        in_extension.dedup();
+        let paths = partitions_named
+            .iter()
+            .map(|&i| format!("partition.{}", partitions[i]))
+            .chain(
+                in_extension
                     .iter()
-                    .filter(|e| {
-                        path.contains(&format!("/{e}/")) || path.ends_with(&format!(".{e}"))
-                    })
-                    .map(|e| format!("extension.{e}")),
+                    .map(|&i| format!("extension.{}", extensions[i])),
             )
             // Labels, image ids and release files carry the system's name and version.
             .chain(["system.id", "system.name", "system.version"].map(str::to_owned))
@@ -418,7 +463,22 @@ fn facts(
         f.declared = *origin;
         add(f);
     }
-    facts
+    // Sorted (stably) by key; of facts with one key, the last stated stands.
+    facts.sort_by(fact_order);
+    let mut unique: Vec<Fact> = Vec::with_capacity(facts.len());
+    for fact in facts {
+        match unique.last_mut() {
+            Some(last) if fact_order(last, &fact).is_eq() => *last = fact,
+            _ => unique.push(fact),
+        }
+    }
+    unique
+}
+
+/// Facts ordered by area (in [`AREAS`] order), subject and field.
+fn fact_order(a: &Fact, b: &Fact) -> std::cmp::Ordering {
+    let area = |f: &Fact| AREAS.iter().position(|x| *x == f.area).unwrap_or(0);
+    (area(a), &a.subject, &a.field).cmp(&(area(b), &b.subject, &b.field))
 }
 
 /// The command-line options pcfg derives from the partitions (`systemd.image_policy=`, ...).
@@ -497,12 +557,24 @@ impl Change {
 }
 
 fn diff_facts(old: &Side, old_state: &State, new: &Side, new_state: &State) -> Vec<Change> {
-    let before = facts(&old_state.model, &old_state.files, &old_state.links);
-    let after = facts(&new_state.model, &new_state.files, &new_state.links);
+    let (before, after) = rayon::join(
+        || facts(&old_state.model, &old_state.files, &old_state.links),
+        || facts(&new_state.model, &new_state.files, &new_state.links),
+    );
     let mut changes = Vec::new();
-    let keys: std::collections::BTreeSet<&Key> = before.keys().chain(after.keys()).collect();
-    for key in keys {
-        let (a, b) = (before.get(key), after.get(key));
+    // Both lists are sorted by key: walked together, each key once.
+    let (mut in_before, mut in_after) = (0, 0);
+    while in_before < before.len() || in_after < after.len() {
+        let (a, b) = match (before.get(in_before), after.get(in_after)) {
+            (Some(x), Some(y)) => match fact_order(x, y) {
+                std::cmp::Ordering::Less => (Some(x), None),
+                std::cmp::Ordering::Greater => (None, Some(y)),
+                std::cmp::Ordering::Equal => (Some(x), Some(y)),
+            },
+            (x, y) => (x, y),
+        };
+        in_before += usize::from(a.is_some());
+        in_after += usize::from(b.is_some());
         if a.map(|f| &f.value) == b.map(|f| &f.value) {
             continue;
         }
@@ -694,10 +766,9 @@ fn human(old: &str, new: &str, changes: &[Change], steps: &[StepChange]) -> Stri
             continue;
         }
         let _ = writeln!(text, "\n{area}");
-        let mut subjects: Vec<&str> = in_area.iter().map(|c| c.subject.as_str()).collect();
-        subjects.dedup();
-        for subject in subjects {
-            let of: Vec<&&Change> = in_area.iter().filter(|c| c.subject == subject).collect();
+        // Changes are sorted by area, subject and field: a subject's changes are together.
+        for of in in_area.chunk_by(|a, b| a.subject == b.subject) {
+            let subject = of[0].subject.as_str();
             let whole_added = of.iter().all(|c| c.old.is_none());
             let whole_removed = of.iter().all(|c| c.new.is_none());
             let mark = if whole_added {
