@@ -536,3 +536,30 @@ fn the_atomos_example_has_trees_to_analyse() {
         serde_json::json!(["debugtools", "devtools"])
     );
 }
+
+#[test]
+fn a_file_where_another_extension_has_a_directory_is_reported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    tree(&root.join("ext/a"), &[("usr/share/thing", "a file\n")]);
+    tree(&root.join("ext/b"), &[("usr/share/thing/inside", "a file in a directory\n")]);
+    let config = format!("{SYSTEM}extension a {{ kind = sysext, source = \"ext/a\" }}\nextension b {{ kind = sysext, source = \"ext/b\" }}\n");
+    std::fs::write(root.join("system.pcfg"), &config).expect("write");
+    let check = pcfg_in(root, &["check", "system.pcfg"]);
+    assert_eq!(check.code, 1, "{}", check.transcript());
+    assert!(
+        check
+            .stderr
+            .contains("`usr/share/thing` is a file in extension `a` and a directory in extension"),
+        "{}",
+        check.stderr
+    );
+    // Declared, the order is known.
+    std::fs::write(
+        root.join("system.pcfg"),
+        config.replace("source = \"ext/a\" }", "source = \"ext/a\", overrides = [b] }"),
+    )
+    .expect("write");
+    let check = pcfg_in(root, &["check", "system.pcfg"]);
+    assert_eq!(check.code, 0, "{}", check.transcript());
+}

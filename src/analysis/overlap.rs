@@ -180,6 +180,8 @@ pub(super) fn find(trees: &[Tree<'_>], hash: &HashFile<'_>, head: &ReadPrefix<'_
         }
     }
 
+    diagnostics.extend(files_over_directories(trees));
+
     // Sharing: equal hashes among files in at least two extensions.
     let with_digest: Vec<usize> = (0..files.len())
         .filter(|&i| hashes[i].is_some() && files[i].2 > 0)
@@ -242,6 +244,59 @@ fn same_path(a: &Tree<'_>, b: &Tree<'_>, path: &str, identical: bool) -> Option<
             .with_label(Label::new(at_b, format!("`{nb}` has another")))
             .with_help(format!("say which wins with `overrides = [{nb}]` on `{na}` (or the reverse), which also sets the overlay order; or remove one of them")),
     )
+}
+
+/// A file (or link) in one extension where another has a directory: merged, the file hides the
+/// whole directory or the directory the file. Directories are those listed and those implied by
+/// the paths below them.
+fn files_over_directories(trees: &[Tree<'_>]) -> Vec<Diagnostic> {
+    let mut directories: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (index, tree) in trees.iter().enumerate() {
+        for entry in &tree.entries {
+            let mut path = entry.path.as_str();
+            if entry.kind == EntryKind::Dir {
+                directories.entry(path).or_default().push(index);
+            }
+            while let Some((parent, _)) = path.rsplit_once('/') {
+                directories.entry(parent).or_default().push(index);
+                path = parent;
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (index, tree) in trees.iter().enumerate() {
+        for entry in tree.entries.iter().filter(|e| e.kind != EntryKind::Dir) {
+            let Some(others) = directories.get(entry.path.as_str()) else {
+                continue;
+            };
+            let mut others: Vec<usize> = others.iter().copied().filter(|&o| o != index).collect();
+            others.sort_unstable();
+            others.dedup();
+            for other in others {
+                let (file, dir) = (&tree.extension.name, &trees[other].extension.name);
+                let declares = |t: &Tree<'_>, of: &str| {
+                    t.extension.overrides.value.iter().any(|o| o.value == of)
+                };
+                if declares(tree, dir) || declares(&trees[other], file) {
+                    continue;
+                }
+                let (Some(at_file), Some(at_dir)) = (tree.at, trees[other].at) else {
+                    continue;
+                };
+                let path = crate::diag::excerpt(&entry.path, 200);
+                out.push(
+                    Diagnostic::new(
+                        Code::ExtensionShadowing,
+                        format!("`{path}` is a file in extension `{file}` and a directory in extension `{dir}`: merged, one hides the other"),
+                        Label::new(at_file, format!("`{file}` has a file there")),
+                    )
+                    .with_label(Label::new(at_dir, format!("`{dir}` has a directory there")))
+                    .with_help(format!("move the file or the directory so the paths differ, or say which wins with `overrides = [{dir}]` on `{file}` (or the reverse)")),
+                );
+            }
+        }
+    }
+    out
 }
 
 /// Files of an extension at a path the base has too: identical (a duplicate), or different (the
