@@ -95,6 +95,60 @@ pub fn open_regular(path: &Path) -> Result<std::fs::File, VfsError> {
     Ok(file)
 }
 
+/// A file name (bytes) as tree entries carry it: UTF-8 as it is, `\\` for a backslash and
+/// `\xNN` for each byte that is not UTF-8, so that no two names collapse into one and every
+/// name can be shown. [`decode_name`] gives the bytes back.
+#[must_use]
+pub fn encode_name(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c == '\\' {
+                out.push_str("\\\\");
+            } else {
+                out.push(c);
+            }
+        }
+        for byte in chunk.invalid() {
+            let _ = write!(out, "\\x{byte:02x}");
+        }
+    }
+    out
+}
+
+/// The path [`encode_name`] encoded.
+#[must_use]
+pub fn decode_name(name: &str) -> PathBuf {
+    use std::os::unix::ffi::OsStringExt as _;
+    let bytes = name.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            if bytes.get(i + 1) == Some(&b'\\') {
+                out.push(b'\\');
+                i += 2;
+                continue;
+            }
+            let hex = bytes
+                .get(i + 2..i + 4)
+                .and_then(|h| std::str::from_utf8(h).ok());
+            if let (Some(b'x'), Some(byte)) = (
+                bytes.get(i + 1),
+                hex.and_then(|h| u8::from_str_radix(h, 16).ok()),
+            ) {
+                out.push(byte);
+                i += 4;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    PathBuf::from(std::ffi::OsString::from_vec(out))
+}
+
 /// One entry of a directory tree.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TreeEntry {
@@ -171,6 +225,7 @@ impl Vfs for RealFs {
     }
 
     fn walk(&self, dir: &Path) -> Result<Vec<TreeEntry>, String> {
+        use std::os::unix::ffi::OsStrExt as _;
         use std::os::unix::fs::PermissionsExt;
         match std::fs::metadata(dir) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -209,10 +264,12 @@ impl Vfs for RealFs {
             let meta = entry.metadata().map_err(|e| unreadable(entry.path(), &e))?;
             let kind = if meta.is_symlink() {
                 EntryKind::Symlink {
-                    target: std::fs::read_link(entry.path())
-                        .map_err(|e| unreadable(entry.path(), &e))?
-                        .to_string_lossy()
-                        .into_owned(),
+                    target: encode_name(
+                        std::fs::read_link(entry.path())
+                            .map_err(|e| unreadable(entry.path(), &e))?
+                            .as_os_str()
+                            .as_bytes(),
+                    ),
                 }
             } else if meta.is_file() {
                 EntryKind::File
@@ -221,12 +278,14 @@ impl Vfs for RealFs {
             } else {
                 EntryKind::Special
             };
-            let path = entry
-                .path()
-                .strip_prefix(dir)
-                .map_err(|e| unreadable(entry.path(), &e))?
-                .to_string_lossy()
-                .into_owned();
+            let path = encode_name(
+                entry
+                    .path()
+                    .strip_prefix(dir)
+                    .map_err(|e| unreadable(entry.path(), &e))?
+                    .as_os_str()
+                    .as_bytes(),
+            );
             entries.push(TreeEntry {
                 path,
                 kind,
@@ -240,6 +299,7 @@ impl Vfs for RealFs {
     fn tree_digest(&self, dir: &Path) -> Option<String> {
         use sha2::{Digest, Sha256};
         use std::io::Read as _;
+        use std::os::unix::ffi::OsStrExt as _;
         if !dir.is_dir() {
             return None;
         }
@@ -257,16 +317,11 @@ impl Vfs for RealFs {
             .follow_links(false)
         {
             let entry = entry.ok()?;
-            let relative = entry
-                .path()
-                .strip_prefix(dir)
-                .ok()?
-                .to_string_lossy()
-                .into_owned();
+            let relative = encode_name(entry.path().strip_prefix(dir).ok()?.as_os_str().as_bytes());
             let kind = entry.file_type();
             if kind.is_symlink() {
                 let target = std::fs::read_link(entry.path()).ok()?;
-                let target = target.to_string_lossy();
+                let target = encode_name(target.as_os_str().as_bytes());
                 record(&mut hasher, &relative, "link", target.len() as u64);
                 hasher.update(target.as_bytes());
             } else if kind.is_file() {
@@ -374,7 +429,8 @@ impl Vfs for MemoryFs {
             .range(dir.clone()..)
             .take_while(|(path, _)| path.starts_with(&dir))
             .filter_map(|(path, bytes)| {
-                let relative = path.strip_prefix(&dir).ok()?.to_string_lossy().into_owned();
+                use std::os::unix::ffi::OsStrExt as _;
+                let relative = encode_name(path.strip_prefix(&dir).ok()?.as_os_str().as_bytes());
                 let size = bytes.len() as u64;
                 (!relative.is_empty()).then_some(TreeEntry {
                     path: relative,
@@ -458,4 +514,31 @@ pub fn normalize(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{decode_name, encode_name};
+    use std::os::unix::ffi::OsStrExt as _;
+
+    #[test]
+    fn names_round_trip_and_never_collapse() {
+        for name in [
+            &b"caf\xe9"[..],
+            b"caf\xe8",
+            b"a\\b",
+            b"a\\xe9",
+            b"plain/path",
+            b"\xff\xfe",
+        ] {
+            let encoded = encode_name(name);
+            assert_eq!(
+                decode_name(&encoded).as_os_str().as_bytes(),
+                name,
+                "{encoded}"
+            );
+        }
+        assert_ne!(encode_name(b"caf\xe9"), encode_name(b"caf\xe8"));
+        assert_ne!(encode_name(b"a\\xe9"), encode_name(b"a\xe9"));
+    }
 }

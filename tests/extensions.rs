@@ -542,7 +542,10 @@ fn a_file_where_another_extension_has_a_directory_is_reported() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
     tree(&root.join("ext/a"), &[("usr/share/thing", "a file\n")]);
-    tree(&root.join("ext/b"), &[("usr/share/thing/inside", "a file in a directory\n")]);
+    tree(
+        &root.join("ext/b"),
+        &[("usr/share/thing/inside", "a file in a directory\n")],
+    );
     let config = format!("{SYSTEM}extension a {{ kind = sysext, source = \"ext/a\" }}\nextension b {{ kind = sysext, source = \"ext/b\" }}\n");
     std::fs::write(root.join("system.pcfg"), &config).expect("write");
     let check = pcfg_in(root, &["check", "system.pcfg"]);
@@ -557,9 +560,52 @@ fn a_file_where_another_extension_has_a_directory_is_reported() {
     // Declared, the order is known.
     std::fs::write(
         root.join("system.pcfg"),
-        config.replace("source = \"ext/a\" }", "source = \"ext/a\", overrides = [b] }"),
+        config.replace(
+            "source = \"ext/a\" }",
+            "source = \"ext/a\", overrides = [b] }",
+        ),
     )
     .expect("write");
     let check = pcfg_in(root, &["check", "system.pcfg"]);
     assert_eq!(check.code, 0, "{}", check.transcript());
+}
+
+#[test]
+fn file_names_are_bytes_and_never_collapse() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    for (ext, name, text) in [
+        ("a", &b"usr/share/caf\xe9"[..], "one\n"),
+        ("b", &b"usr/share/caf\xe8"[..], "two\n"),
+        ("a", &b"usr/share/x\\y"[..], "three\n"),
+        ("b", &b"usr/share/x/y"[..], "four\n"),
+    ] {
+        let path = root
+            .join("ext")
+            .join(ext)
+            .join(std::ffi::OsStr::from_bytes(name));
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+    std::fs::write(
+        root.join("system.pcfg"),
+        format!("{SYSTEM}extension a {{ kind = sysext, source = \"ext/a\" }}\nextension b {{ kind = sysext, source = \"ext/b\" }}\n"),
+    )
+    .expect("write");
+    // Different names: nothing shadows anything.
+    let check = pcfg_in(root, &["check", "system.pcfg"]);
+    assert_eq!(check.code, 0, "{}", check.transcript());
+    // The same non-UTF-8 name with other content does, and is shown escaped.
+    let clash = root
+        .join("ext/b")
+        .join(std::ffi::OsStr::from_bytes(b"usr/share/caf\xe9"));
+    std::fs::write(clash, "other\n").expect("write");
+    let check = pcfg_in(root, &["check", "system.pcfg"]);
+    assert_eq!(check.code, 1, "{}", check.transcript());
+    assert!(
+        check.stderr.contains("`usr/share/caf\\xe9`"),
+        "{}",
+        check.stderr
+    );
 }

@@ -29,7 +29,7 @@ impl Base {
     /// The SHA-256 of a base file.
     pub(super) fn digest(&self, vfs: &dyn Vfs, path: &str) -> Option<Digest> {
         match &self.content {
-            Content::Tree(dir) => vfs.sha256(&dir.join(path)).ok(),
+            Content::Tree(dir) => vfs.sha256(&dir.join(crate::vfs::decode_name(path))).ok(),
             Content::Manifest(digests) => digests.get(path).copied(),
         }
     }
@@ -46,9 +46,9 @@ pub(super) fn read(
     let declared = &model.system.base_tree;
     let path = entry_dir.join(declared.value.as_ref()?);
     if let Ok(entries) = vfs.walk(&path) {
-        let head = |p: &str| vfs.read_prefix(&path.join(p), 4);
+        let head = |p: &str| vfs.read_prefix(&path.join(crate::vfs::decode_name(p)), 4);
         let dynamic = |p: &str| {
-            let file = path.join(p);
+            let file = path.join(crate::vfs::decode_name(p));
             libraries::elf_dynamic(&|offset, len| vfs.read_range(&file, offset, len))
         };
         let libraries = libraries::scan(&entries, &head, &dynamic).provides;
@@ -64,15 +64,16 @@ pub(super) fn read(
         });
     }
     let text = vfs.read(&path).ok()?;
-    let text = String::from_utf8_lossy(&text);
     let mut digests = BTreeMap::new();
-    for (number, line) in text.lines().enumerate() {
-        if line.trim().is_empty() || line.starts_with('#') {
+    // Lines of bytes: file names need not be UTF-8.
+    for (number, line) in text.split(|b| *b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.trim_ascii().is_empty() || line.starts_with(b"#") {
             continue;
         }
         let Some((sum, file)) = parse_line(line) else {
             if let Some(at) = declared.at.or(model.system.at) {
-                let shown: String = line.chars().take(60).collect();
+                let shown = crate::diag::excerpt(&String::from_utf8_lossy(line), 60);
                 diagnostics.push(
                     Diagnostic::new(
                         Code::BaseManifest,
@@ -90,7 +91,7 @@ pub(super) fn read(
             }
             continue;
         };
-        digests.insert(file.to_owned(), sum);
+        digests.insert(file, sum);
     }
     let mut libraries = BTreeSet::new();
     for file in digests.keys() {
@@ -103,21 +104,48 @@ pub(super) fn read(
     })
 }
 
-/// `HEX  PATH` (text mode) or `HEX *PATH` (binary mode); a leading `./` or `/` is dropped.
-fn parse_line(line: &str) -> Option<(Digest, &str)> {
+/// `HEX  PATH` (text mode) or `HEX *PATH` (binary mode); a leading `./` or `/` is dropped. A
+/// line that starts with `\\` has its name escaped as `sha256sum` escapes names with a
+/// backslash or a line break (`\\\\`, `\\n`, `\\r`). The name comes back as tree entries
+/// carry names ([`crate::vfs::encode_name`]).
+fn parse_line(line: &[u8]) -> Option<(Digest, String)> {
+    let (escaped, line) = match line.strip_prefix(b"\\") {
+        Some(rest) => (true, rest),
+        None => (false, line),
+    };
     let (sum, rest) = line.split_at_checked(64)?;
-    let path = rest
-        .strip_prefix("  ")
-        .or_else(|| rest.strip_prefix(" *"))?;
-    let path = path.trim_start_matches("./").trim_start_matches('/');
-    if path.is_empty() {
+    let name = rest
+        .strip_prefix(b"  ")
+        .or_else(|| rest.strip_prefix(b" *"))?;
+    let mut bytes = Vec::with_capacity(name.len());
+    let mut i = 0;
+    while i < name.len() {
+        match (escaped, name[i], name.get(i + 1)) {
+            (true, b'\\', Some(b'\\')) => bytes.push(b'\\'),
+            (true, b'\\', Some(b'n')) => bytes.push(b'\n'),
+            (true, b'\\', Some(b'r')) => bytes.push(b'\r'),
+            (true, b'\\', _) => return None,
+            (_, byte, _) => {
+                bytes.push(byte);
+                i += 1;
+                continue;
+            }
+        }
+        i += 2;
+    }
+    let mut name: &[u8] = &bytes;
+    while let Some(rest) = name.strip_prefix(b"./").or_else(|| name.strip_prefix(b"/")) {
+        name = rest;
+    }
+    if name.is_empty() {
         return None;
     }
+    let sum = std::str::from_utf8(sum).ok()?;
     let mut out = [0u8; 32];
     for (i, byte) in out.iter_mut().enumerate() {
         *byte = u8::from_str_radix(sum.get(2 * i..2 * i + 2)?, 16).ok()?;
     }
-    Some((out, path))
+    Some((out, crate::vfs::encode_name(name)))
 }
 
 /// The names a library file in a library directory answers to: a manifest lists regular files
@@ -152,18 +180,28 @@ mod tests {
     #[test]
     fn a_manifest_line_is_parsed_as_sha256sum_prints_it() {
         let sum = "a".repeat(64);
+        let name = |line: &[u8]| parse_line(line).map(|(_, p)| p);
         assert_eq!(
-            parse_line(&format!("{sum}  ./usr/bin/tool")).map(|(_, p)| p),
+            name(format!("{sum}  ./usr/bin/tool").as_bytes()).as_deref(),
             Some("usr/bin/tool")
         );
         assert_eq!(
-            parse_line(&format!("{sum} *usr/bin/tool")).map(|(_, p)| p),
+            name(format!("{sum} *usr/bin/tool").as_bytes()).as_deref(),
             Some("usr/bin/tool")
         );
-        assert!(parse_line(&format!("{sum} usr/bin/tool")).is_none());
-        assert!(parse_line("zz  usr/bin/tool").is_none());
-        assert!(parse_line(&format!("{}  usr/bin/tool", "g".repeat(64))).is_none());
-        assert!(parse_line("é".repeat(40).as_str()).is_none());
+        assert!(name(format!("{sum} usr/bin/tool").as_bytes()).is_none());
+        assert!(name(b"zz  usr/bin/tool").is_none());
+        assert!(name(format!("{}  usr/bin/tool", "g".repeat(64)).as_bytes()).is_none());
+        assert!(name("é".repeat(40).as_bytes()).is_none());
+        // Names with a backslash or a line break, as sha256sum escapes them; bytes that are not
+        // UTF-8, as sha256sum prints them.
+        assert_eq!(
+            name(format!("\\{sum}  usr/share/a\\\\b\\nc").as_bytes()).as_deref(),
+            Some("usr/share/a\\\\b\nc")
+        );
+        let mut raw = format!("{sum}  usr/share/caf").into_bytes();
+        raw.push(0xe9);
+        assert_eq!(name(&raw).as_deref(), Some("usr/share/caf\\xe9"));
     }
 
     #[test]

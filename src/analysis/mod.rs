@@ -225,7 +225,7 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
     }
     let dynamic = |tree: &Tree<'_>, path: &str| -> Option<libraries::DynamicFacts> {
         let source = tree.extension.source.value.as_deref()?;
-        let file = entry_dir.join(source).join(path);
+        let file = entry_dir.join(source).join(crate::vfs::decode_name(path));
         libraries::elf_dynamic(&|offset, len| {
             let bytes = vfs.read_range(&file, offset, len)?;
             progress.read(bytes.len() as u64);
@@ -234,7 +234,10 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
     };
     let head = |tree: &Tree<'_>, path: &str| -> Option<Vec<u8>> {
         let source = tree.extension.source.value.as_deref()?;
-        vfs.read_prefix(&entry_dir.join(source).join(path), 4)
+        vfs.read_prefix(
+            &entry_dir.join(source).join(crate::vfs::decode_name(path)),
+            4,
+        )
     };
     let scanned: Vec<libraries::Libraries> = trees
         .iter()
@@ -249,13 +252,18 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
     );
     let head_of = |tree: &Tree<'_>, path: &str, len: usize| -> Option<Vec<u8>> {
         let source = tree.extension.source.value.as_deref()?;
-        let bytes = vfs.read_prefix(&entry_dir.join(source).join(path), len)?;
+        let bytes = vfs.read_prefix(
+            &entry_dir.join(source).join(crate::vfs::decode_name(path)),
+            len,
+        )?;
         progress.read(bytes.len() as u64);
         Some(bytes)
     };
     let hash = |tree: &Tree<'_>, path: &str, size: u64| -> Option<overlap::Digest> {
         let source = tree.extension.source.value.as_deref()?;
-        let digest = vfs.sha256(&entry_dir.join(source).join(path)).ok()?;
+        let digest = vfs
+            .sha256(&entry_dir.join(source).join(crate::vfs::decode_name(path)))
+            .ok()?;
         progress.read(size);
         Some(digest)
     };
