@@ -1,0 +1,162 @@
+//! A value for one string field of the schema, then the whole build: whatever `pcfg check`
+//! accepts, every writer must write (a writer's refusal after a clean check is a defect), and
+//! every emitted file must keep the shape of its syntax — no line a value broke, added or turned
+//! into a section, key or comment. `tests/hostile.rs` has the real parsers (systemd-repart,
+//! mkosi, systemd's command-line parser, Ninja, an XML parser) read the files back; this
+//! target explores the values between.
+#![no_main]
+
+use std::path::Path;
+
+use libfuzzer_sys::fuzz_target;
+use pcfg::schema::{v1, BlockSchema, Ty};
+use pcfg::vfs::MemoryFs;
+
+/// The base, with every string field in use (the hostile test's).
+const BASE: &str = r#"import "std/particleos"
+system {
+  name = "fuzz"
+  version = "1.0"
+  release = "trixie"
+  distribution = debian
+}
+trust {
+  secure-boot {
+    key = "sb.key"
+    cert = "sb.crt"
+  }
+}
+update {
+  channel main { source = "https://example.org/updates" }
+}
+uki-profile debug {
+  title = "Debug"
+  cmdline = ["systemd.log_level=debug"]
+}
+extension tools {
+  kind = sysext
+  source = "tools"
+}
+extension maps {
+  kind = flatpak
+  app = "org.gnome.Maps"
+  runtime = "org.gnome.Platform//47"
+}
+"#;
+
+/// Every string field: its dotted path (labels from the base) and whether it is a list.
+fn fields() -> Vec<(String, bool)> {
+    fn walk(schema: &BlockSchema, prefix: &str, out: &mut Vec<(String, bool)>) {
+        for field in schema.fields {
+            let list = match &field.ty {
+                Ty::Str(_) => false,
+                Ty::List(Ty::Str(_)) => true,
+                _ => continue,
+            };
+            let prefix = match (prefix, field.name) {
+                (p, "app" | "runtime") if p.starts_with("extension.") => "extension.maps",
+                (p, _) if p.starts_with("extension.") => "extension.tools",
+                (p, _) => p,
+            };
+            out.push((format!("{prefix}.{}", field.name), list));
+        }
+        for block in schema.blocks {
+            let mut name = if prefix.is_empty() {
+                block.name.to_owned()
+            } else {
+                format!("{prefix}.{}", block.name)
+            };
+            if block.labelled {
+                let label = match block.name {
+                    "partition" => "root",
+                    "channel" => "main",
+                    "uki-profile" => "debug",
+                    _ => "tools",
+                };
+                name = format!("{name}.{label}");
+            }
+            walk(block, &name, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&v1::ROOT, "", &mut out);
+    out
+}
+
+/// A string literal of the language for any text.
+fn literal(value: &str) -> String {
+    let mut out = String::from("\"");
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            ' '..='~' => out.push(c),
+            c => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The shape of a line of a `[Section]` / `Key=Value` file: blank, a comment, a section, a key,
+/// or (mkosi) an indented continuation.
+fn well_formed_ini(text: &str, continuations: bool) -> bool {
+    text.lines().all(|line| {
+        line.is_empty()
+            || line.starts_with('#')
+            || (line.starts_with('[') && line.ends_with(']') && !line[1..].contains('['))
+            || (continuations && line.starts_with("        ") && !line.trim().is_empty())
+            || line
+                .split_once('=')
+                .is_some_and(|(key, _)| !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric()))
+    }) && !text.chars().any(|c| c.is_control() && c != '\n')
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&choice, value)) = data.split_first() else {
+        return;
+    };
+    let fields = fields();
+    let (path, list) = &fields[usize::from(choice) % fields.len()];
+    let value = String::from_utf8_lossy(value);
+    let value = if *list {
+        format!("[{}]", literal(&value))
+    } else {
+        literal(&value)
+    };
+    let mut fs = MemoryFs::new();
+    fs.insert("base.pcfg", BASE);
+    fs.insert("tools/usr/share/tools/README", "tools\n");
+    fs.insert("system.pcfg", format!("import \"base.pcfg\"\n{path} = {value}\n"));
+    let Ok(compilation) = pcfg::compile::check(&fs, Path::new("system.pcfg")) else {
+        return;
+    };
+    if compilation.has_errors() {
+        return;
+    }
+    let Some(model) = &compilation.model else {
+        return;
+    };
+    let source = pcfg::emit::Source {
+        entry_name: "system.pcfg",
+        entry_dir: Path::new(""),
+        entry_from_output: Path::new(""),
+        lock: None,
+    };
+    let inputs = pcfg::plan::Inputs::read(model, &fs, Path::new(""));
+    let files = pcfg::emit::emit(model, &compilation.sources, &source, &inputs)
+        .unwrap_or_else(|refused| panic!("{path} = {value}: check passed, a writer refused: {refused}"));
+    for file in &files {
+        let ok = if file.path.starts_with("repart.d/") || file.path.starts_with("sysupdate.d/") {
+            well_formed_ini(&file.contents, false)
+        } else if file.path.starts_with("mkosi/") || file.path.starts_with("kernel/profiles/") {
+            well_formed_ini(&file.contents, true)
+        } else if file.path == "kernel/cmdline" {
+            file.contents.lines().count() == 1
+                && !file.contents.trim_end_matches('\n').chars().any(char::is_control)
+        } else {
+            !file.contents.chars().any(|c| c.is_control() && c != '\n')
+        };
+        assert!(ok, "{path} = {value}: {} lost its shape:\n{}", file.path, file.contents);
+    }
+});
