@@ -94,7 +94,6 @@ system {
   pretty-name = "Hostile OS"
   distribution = debian
   release = "trixie"
-  systemd = 257
   base-tree = "base-tree"
 }
 
@@ -613,10 +612,67 @@ fn check_field(field: &StringField) -> Vec<String> {
                 differences.join("\n")
             );
         }
-        if field.path == "system.cmdline" {
+        // Wherever the value reaches the kernel command line (its own options, labels in the
+        // image filter), systemd's parser must see every option.
+        if std::fs::read_to_string(marked.join("kernel/cmdline")).is_ok_and(|t| t.contains(MARK)) {
             assert_command_line(&out, &options_of(&marked, &value), &case);
         }
         accepted.push(case);
     }
     accepted
+}
+
+/// systemd-sysupdate reads a source path with `%` as written: `Path=` expands specifiers, so the
+/// writer's `%%` is read back as `%` and the source directory is found.
+#[test]
+fn systemd_sysupdate_reads_a_source_path_with_percent_as_written() {
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let dir = scratch.path().join("config");
+    let source = scratch.path().join("up%41dates");
+    std::fs::create_dir_all(&source).expect("mkdir");
+    let field = StringField {
+        path: "update.channel.main.source".to_owned(),
+        rule: Str::Url,
+        list: false,
+    };
+    let Outcome::Written(out) = compile(&dir, &field, source.to_str().expect("utf-8")) else {
+        panic!("an absolute path with `%` is a valid update source");
+    };
+    // The UKI transfer, with its target in a scratch directory (the source is what is tested).
+    let transfers = out.join("sysupdate.d/main");
+    let uki = std::fs::read_dir(&transfers)
+        .expect("transfers")
+        .map(|e| e.expect("entry").path())
+        .find(|p| p.to_string_lossy().contains("uki"))
+        .expect("a UKI transfer");
+    let text = std::fs::read_to_string(&uki).expect("read");
+    assert!(text.contains("%%41"), "{text}");
+    let target = scratch.path().join("target");
+    std::fs::create_dir_all(&target).expect("mkdir");
+    let definitions = scratch.path().join("definitions");
+    std::fs::create_dir_all(&definitions).expect("mkdir");
+    let kept: String = text
+        .lines()
+        .filter(|l| !l.starts_with("PathRelativeTo=") && !l.starts_with("ProtectVersion="))
+        .map(|l| {
+            if l == "Path=/EFI/Linux" {
+                format!("Path={}\n", target.display())
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    std::fs::write(definitions.join("20-uki.conf"), kept).expect("write");
+    std::fs::write(source.join("hostile_1.1_x86-64.efi"), "uki").expect("write");
+    let output = Command::new(crate::support::test_tool("systemd-sysupdate-backports"))
+        .arg(format!("--definitions={}", definitions.display()))
+        .args(["list", "--no-pager"])
+        .output()
+        .expect("systemd-sysupdate runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("1.1"),
+        "systemd-sysupdate did not find the source: {stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
