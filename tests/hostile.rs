@@ -19,69 +19,22 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use pcfg::emit::{self, File, Source};
-use pcfg::schema::{v1, BlockSchema, Str, Ty};
+use pcfg::schema::{Str, StringField};
 use pcfg::vfs::RealFs;
 use serde_json::Value as Json;
 
 const MARK: &str = "pcfgmark";
 
-/// A string field: its path with labels filled in, its grammar, and whether it is a list.
-#[derive(Clone, Debug)]
-struct StringField {
-    path: String,
-    rule: Str,
-    list: bool,
-}
-
-/// Every string field of the schema, walked from the root; labelled blocks get the label the
-/// base configuration declares for them.
+/// Every string field of the schema; labelled blocks get the label the base declares for them
+/// (Flatpak fields belong to the Flatpak, other extension fields to the system extension).
 fn string_fields() -> Vec<StringField> {
-    fn walk(schema: &BlockSchema, prefix: &str, out: &mut Vec<StringField>) {
-        for field in schema.fields {
-            let (rule, list) = match &field.ty {
-                Ty::Str(rule) => (*rule, false),
-                Ty::List(Ty::Str(rule)) => (*rule, true),
-                _ => continue,
-            };
-            let prefix = if prefix.starts_with("extension.") {
-                // Flatpak fields belong to the Flatpak, the others to the system extension.
-                if matches!(field.name, "app" | "runtime") {
-                    "extension.maps"
-                } else {
-                    "extension.tools"
-                }
-            } else {
-                prefix
-            };
-            out.push(StringField {
-                path: format!("{prefix}.{}", field.name),
-                rule,
-                list,
-            });
-        }
-        for block in schema.blocks {
-            let name = if prefix.is_empty() {
-                block.name.to_owned()
-            } else {
-                format!("{prefix}.{}", block.name)
-            };
-            let name = if block.labelled {
-                let label = match block.name {
-                    "partition" => "root",
-                    "channel" => "main",
-                    "uki-profile" => "debug",
-                    _ => "tools",
-                };
-                format!("{name}.{label}")
-            } else {
-                name
-            };
-            walk(block, &name, out);
-        }
-    }
-    let mut out = Vec::new();
-    walk(&v1::ROOT, "", &mut out);
-    out
+    pcfg::schema::string_fields(&|kind, field| match (kind, field) {
+        ("partition", _) => "root",
+        ("channel", _) => "main",
+        ("uki-profile", _) => "debug",
+        (_, "app" | "runtime") => "maps",
+        _ => "tools",
+    })
 }
 
 /// The base every case imports: ParticleOS with every string field in use.

@@ -9,7 +9,6 @@
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use pcfg::schema::{v1, BlockSchema, Ty};
 use pcfg::vfs::MemoryFs;
 
 /// The base, with every string field in use (the hostile test's).
@@ -44,45 +43,6 @@ extension maps {
 }
 "#;
 
-/// Every string field: its dotted path (labels from the base) and whether it is a list.
-fn fields() -> Vec<(String, bool)> {
-    fn walk(schema: &BlockSchema, prefix: &str, out: &mut Vec<(String, bool)>) {
-        for field in schema.fields {
-            let list = match &field.ty {
-                Ty::Str(_) => false,
-                Ty::List(Ty::Str(_)) => true,
-                _ => continue,
-            };
-            let prefix = match (prefix, field.name) {
-                (p, "app" | "runtime") if p.starts_with("extension.") => "extension.maps",
-                (p, _) if p.starts_with("extension.") => "extension.tools",
-                (p, _) => p,
-            };
-            out.push((format!("{prefix}.{}", field.name), list));
-        }
-        for block in schema.blocks {
-            let mut name = if prefix.is_empty() {
-                block.name.to_owned()
-            } else {
-                format!("{prefix}.{}", block.name)
-            };
-            if block.labelled {
-                let label = match block.name {
-                    "partition" => "root",
-                    "channel" => "main",
-                    "uki-profile" => "debug",
-                    _ => "tools",
-                };
-                name = format!("{name}.{label}");
-            }
-            walk(block, &name, out);
-        }
-    }
-    let mut out = Vec::new();
-    walk(&v1::ROOT, "", &mut out);
-    out
-}
-
 /// A string literal of the language for any text.
 fn literal(value: &str) -> String {
     let mut out = String::from("\"");
@@ -116,8 +76,15 @@ fuzz_target!(|data: &[u8]| {
     let Some((&choice, value)) = data.split_first() else {
         return;
     };
-    let fields = fields();
-    let (path, list) = &fields[usize::from(choice) % fields.len()];
+    let fields = pcfg::schema::string_fields(&|kind, field| match (kind, field) {
+        ("partition", _) => "root",
+        ("channel", _) => "main",
+        ("uki-profile", _) => "debug",
+        (_, "app" | "runtime") => "maps",
+        _ => "tools",
+    });
+    let field = &fields[usize::from(choice) % fields.len()];
+    let (path, list) = (&field.path, &field.list);
     let value = String::from_utf8_lossy(value);
     let value = if *list {
         format!("[{}]", literal(&value))

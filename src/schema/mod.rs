@@ -221,6 +221,56 @@ fn plural(ty: &Ty) -> String {
     }
 }
 
+/// A string field of the schema, as the property tests and the fuzz targets reach it.
+#[derive(Clone, Debug)]
+pub struct StringField {
+    /// The dotted path, with `label(kind, field)` for each labelled block.
+    pub path: String,
+    pub rule: Str,
+    pub list: bool,
+}
+
+/// Every string field (and list of strings) of the schema, walked from the root; `label` names
+/// the block of a labelled kind that holds the field (`label("extension", "app")`).
+#[must_use]
+pub fn string_fields(label: &dyn Fn(&str, &str) -> &'static str) -> Vec<StringField> {
+    fn walk(
+        schema: &BlockSchema,
+        prefix: &[&str],
+        label: &dyn Fn(&str, &str) -> &'static str,
+        out: &mut Vec<StringField>,
+    ) {
+        for field in schema.fields {
+            let (rule, list) = match &field.ty {
+                Ty::Str(rule) => (*rule, false),
+                Ty::List(Ty::Str(rule)) => (*rule, true),
+                _ => continue,
+            };
+            let mut path: Vec<&str> = prefix.to_vec();
+            if schema.labelled {
+                path.push(label(schema.name, field.name));
+            }
+            path.push(field.name);
+            out.push(StringField {
+                path: path.join("."),
+                rule,
+                list,
+            });
+        }
+        for block in schema.blocks {
+            let mut path = prefix.to_vec();
+            if schema.labelled {
+                path.push(label(schema.name, ""));
+            }
+            path.push(block.name);
+            walk(block, &path, label, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&v1::ROOT, &[], label, &mut out);
+    out
+}
+
 /// `a`, `b`, `c` with backticks.
 #[must_use]
 pub fn quote_all(names: &[&str]) -> String {
