@@ -10,6 +10,7 @@ mod esp_size;
 mod extension_cycle;
 mod extension_fields;
 mod labels;
+mod package_names;
 mod partition_format;
 mod partition_sizes;
 mod partition_types;
@@ -31,6 +32,7 @@ pub type Check = fn(&Model, &mut Checker);
 /// Every check, in the order they run.
 pub const CHECKS: &[(&str, Check)] = &[
     ("version", version::check),
+    ("package-names", package_names::check),
     ("partition-types", partition_types::check),
     ("partition-sizes", partition_sizes::check),
     ("disk-size", disk_size::check),

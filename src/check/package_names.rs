@@ -1,0 +1,72 @@
+//! Package names by the distribution's own rules, beyond the grammar every distribution shares:
+//! Debian, Ubuntu and Kali name packages in lower case (Debian Policy 5.6.1), so `Vim` would
+//! fail at build time, far from the line that wrote it.
+
+use super::Checker;
+use crate::diag::{excerpt, Code, Diagnostic, Label};
+use crate::model::Model;
+
+/// Distributions whose package names follow Debian Policy.
+const DEBIAN_FAMILY: &[&str] = &["debian", "ubuntu", "kali"];
+
+/// Debian Policy's package name: lower-case letters, digits, `+`, `-`, `.`, at least two
+/// characters, starting with a letter or digit; an optional `:arch` qualifier.
+fn debian_name(package: &str) -> bool {
+    let name = package.split_once(':').map_or(package, |(name, _)| name);
+    name.len() >= 2
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c))
+}
+
+pub(super) fn check(model: &Model, out: &mut Checker) {
+    let Some(distribution) = model.system.distribution.value.as_deref() else {
+        return;
+    };
+    if !DEBIAN_FAMILY.contains(&distribution) {
+        return;
+    }
+    for package in &model.system.packages.value {
+        if debian_name(&package.value) {
+            continue;
+        }
+        let at = out.at(package.at.or(model.system.packages.at));
+        out.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                format!(
+                    "`{}` is not a {distribution} package name",
+                    excerpt(&package.value, 60)
+                ),
+                Label::new(at, "not a package name here"),
+            )
+            .with_labels(
+                model
+                    .system
+                    .distribution
+                    .at
+                    .map(|s| Label::new(s, "the distribution")),
+            )
+            .with_help(format!(
+                "{distribution} names packages in lower-case letters, digits and `+-.`, e.g. `\"{}\"`",
+                excerpt(&package.value.to_ascii_lowercase().replace('_', "-"), 60)
+            )),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::debian_name;
+
+    #[test]
+    fn debian_policy_names() {
+        for good in ["vim", "g++", "libc6:i386", "python3.12", "0ad"] {
+            assert!(debian_name(good), "{good}");
+        }
+        for bad in ["Vim", "a", "kernel_core", "-x"] {
+            assert!(!debian_name(bad), "{bad}");
+        }
+    }
+}
