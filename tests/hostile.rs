@@ -529,6 +529,12 @@ fn hostile_values_are_refused_or_read_back_exactly() {
     // read some back, or it checked nothing.
     let accepted = accepted.into_inner().expect("lock");
     assert!(accepted.len() >= 10, "accepted and read back: {accepted:?}");
+    println!(
+        "{} fields, {} hostile values each: {} accepted and read back exactly, the rest refused",
+        fields.len(),
+        hostile(Str::Text).len(),
+        accepted.len()
+    );
 }
 
 /// One field: the marker, then each hostile value; returns the hostile values that were
