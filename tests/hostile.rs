@@ -15,6 +15,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -529,7 +530,9 @@ fn hostile_values_are_refused_or_read_back_exactly() {
     // read some back, or it checked nothing.
     let accepted = accepted.into_inner().expect("lock");
     assert!(accepted.len() >= 10, "accepted and read back: {accepted:?}");
-    println!(
+    // Shown with `--nocapture`.
+    let _ = writeln!(
+        std::io::stdout(),
         "{} fields, {} hostile values each: {} accepted and read back exactly, the rest refused",
         fields.len(),
         hostile(Str::Text).len(),
