@@ -76,13 +76,10 @@ fn digest_of(vfs: &dyn Vfs, path: &Path) -> Result<String, String> {
         Err(VfsError::TooLarge { .. }) => return Err("too large".to_owned()),
         Err(VfsError::Io(reason)) => return Err(reason),
     }
-    match vfs.walk(path) {
-        Ok(_) => vfs
-            .tree_digest(path)
-            .ok_or_else(|| "cannot be read whole".to_owned()),
-        Err(reason) if reason == "does not exist" => Ok(MISSING.to_owned()),
-        Err(reason) => Err(reason),
-    }
+    // A directory: its tree, which must be readable whole.
+    vfs.walk(path)?;
+    vfs.tree_digest(path)
+        .ok_or_else(|| "cannot be read whole".to_owned())
 }
 
 /// The path of the lock file of `entry`: `system.pcfg` → `system.pcfg.lock`.

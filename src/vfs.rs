@@ -412,8 +412,20 @@ impl Vfs for MemoryFs {
 
     fn sha256(&self, path: &Path) -> Result<[u8; 32], VfsError> {
         use sha2::{Digest, Sha256};
-        let bytes = self.files.get(&normalize(path)).ok_or(VfsError::NotFound)?;
-        Ok(Sha256::digest(bytes).into())
+        let path = normalize(path);
+        match self.files.get(&path) {
+            Some(bytes) => Ok(Sha256::digest(bytes).into()),
+            // A directory is implied by the files below it.
+            None if self
+                .files
+                .range(path.clone()..)
+                .next()
+                .is_some_and(|(p, _)| p.starts_with(&path)) =>
+            {
+                Err(VfsError::IsADirectory)
+            }
+            None => Err(VfsError::NotFound),
+        }
     }
 
     fn read_prefix(&self, path: &Path, len: usize) -> Option<Vec<u8>> {

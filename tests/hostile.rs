@@ -38,50 +38,9 @@ fn string_fields() -> Vec<StringField> {
     })
 }
 
-/// The base every case imports: ParticleOS with every string field in use.
-const BASE: &str = r#"import "std/particleos"
-
-system {
-  name = "hostile"
-  version = "1.0"
-  id = "hostile"
-  pretty-name = "Hostile OS"
-  distribution = debian
-  release = "trixie"
-  base-tree = "base-tree"
-}
-
-trust {
-  secure-boot {
-    key = "sb.key"
-    cert = "sb.crt"
-  }
-  verity {
-    key = "verity.key"
-    cert = "verity.crt"
-  }
-}
-
-update {
-  channel main { source = "https://example.org/updates" }
-}
-
-uki-profile debug {
-  title = "Debug"
-  cmdline = ["systemd.log_level=debug"]
-}
-
-extension tools {
-  kind = sysext
-  source = "tools"
-}
-
-extension maps {
-  kind = flatpak
-  app = "org.gnome.Maps"
-  runtime = "org.gnome.Platform//47"
-}
-"#;
+/// The base every case imports: ParticleOS with every string field in use (shared with the
+/// `emit` fuzz target).
+const BASE: &str = include_str!("hostile/base.pcfg");
 
 /// A value of the rule's grammar that contains the marker.
 fn marker(rule: Str) -> String {
@@ -147,22 +106,10 @@ fn hostile(rule: Str) -> Vec<String> {
     out
 }
 
-/// A string literal of the language for `value`: every character outside printable ASCII as a
-/// `\u{…}` escape.
+/// A string literal of the language for `value`, as pcfg prints strings (control characters as
+/// `\u{…}` escapes).
 fn literal(value: &str) -> String {
-    let mut out = String::from("\"");
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            ' '..='~' => out.push(c),
-            c => {
-                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
-            }
-        }
-    }
-    out.push('"');
-    out
+    pcfg::syntax::ast::ValueKind::Str(value.to_owned()).to_string()
 }
 
 /// What compiling a case gave.

@@ -11,52 +11,8 @@ use std::path::Path;
 use libfuzzer_sys::fuzz_target;
 use pcfg::vfs::MemoryFs;
 
-/// The base, with every string field in use (the hostile test's).
-const BASE: &str = r#"import "std/particleos"
-system {
-  name = "fuzz"
-  version = "1.0"
-  release = "trixie"
-  distribution = debian
-}
-trust {
-  secure-boot {
-    key = "sb.key"
-    cert = "sb.crt"
-  }
-}
-update {
-  channel main { source = "https://example.org/updates" }
-}
-uki-profile debug {
-  title = "Debug"
-  cmdline = ["systemd.log_level=debug"]
-}
-extension tools {
-  kind = sysext
-  source = "tools"
-}
-extension maps {
-  kind = flatpak
-  app = "org.gnome.Maps"
-  runtime = "org.gnome.Platform//47"
-}
-"#;
-
-/// A string literal of the language for any text.
-fn literal(value: &str) -> String {
-    let mut out = String::from("\"");
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            ' '..='~' => out.push(c),
-            c => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
-        }
-    }
-    out.push('"');
-    out
-}
+/// The base, with every string field in use: the hostile test's.
+const BASE: &str = include_str!("../../tests/hostile/base.pcfg");
 
 /// The shape of a line of a `[Section]` / `Key=Value` file: blank, a comment, a section, a key,
 /// or (mkosi) an indented continuation.
@@ -86,14 +42,17 @@ fuzz_target!(|data: &[u8]| {
     let field = &fields[usize::from(choice) % fields.len()];
     let (path, list) = (&field.path, &field.list);
     let value = String::from_utf8_lossy(value);
+    // A string literal as pcfg prints strings.
+    let literal = pcfg::syntax::ast::ValueKind::Str(value.into_owned()).to_string();
     let value = if *list {
-        format!("[{}]", literal(&value))
+        format!("[{literal}]")
     } else {
-        literal(&value)
+        literal
     };
     let mut fs = MemoryFs::new();
     fs.insert("base.pcfg", BASE);
     fs.insert("tools/usr/share/tools/README", "tools\n");
+    fs.insert("base-tree/usr/share/base/README", "base\n");
     fs.insert("system.pcfg", format!("import \"base.pcfg\"\n{path} = {value}\n"));
     let Ok(compilation) = pcfg::compile::check(&fs, Path::new("system.pcfg")) else {
         return;

@@ -7,14 +7,13 @@ use crate::model::Model;
 use crate::syntax::ast::format_size;
 
 /// The partition table (primary and backup GPT) and the first partition's offset.
-pub(crate) const TABLE_OVERHEAD: u64 = 2 << 20;
+const TABLE_OVERHEAD: u64 = 2 << 20;
 /// The least a partition takes: systemd-repart aligns partitions to 4 KiB.
 const GRAIN: u64 = 4096;
 
 /// The least the installed disk needs: every partition at its minimum (a partition without
 /// one at a grain), and the partition table. Saturates rather than overflows.
-#[must_use]
-pub(crate) fn least_disk_size(model: &Model) -> u64 {
+fn least_disk_size(model: &Model) -> u64 {
     model
         .layout
         .iter()

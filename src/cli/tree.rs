@@ -9,6 +9,7 @@ use std::path::{Component, Path, PathBuf};
 
 use super::Failure;
 use crate::emit::File;
+use crate::vfs::Vfs as _;
 
 /// The file every output directory has; a directory without it was not written by pcfg.
 pub(super) const MARKER: &str = "manifest.json";
@@ -135,8 +136,6 @@ fn manifest_paths(dir: &Path) -> Result<Vec<String>, String> {
     paths.sort();
     Ok(paths)
 }
-
-use crate::vfs::Vfs as _;
 
 /// Removes the staging directories of runs that no longer exist (killed before they finished).
 fn remove_stale(parent: &Path, name: &str) {

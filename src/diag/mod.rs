@@ -130,6 +130,16 @@ pub fn did_you_mean<'a>(
         .map(|(_, c)| c)
 }
 
+/// Characters that must never reach a terminal or a file as they are: control characters (C0,
+/// DEL, C1 — line breaks among them) and the invisible format characters that make text read
+/// differently from what it is (zero-width characters, line and paragraph separators,
+/// bidirectional overrides and isolates, the byte-order mark).
+#[must_use]
+pub fn is_hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+}
+
 /// A value as messages show it: control characters, line breaks and invisible format
 /// characters escaped (`\n`, `\u{1b}`), so input can never drive the terminal, and at most
 /// `max` characters, the rest elided with `…`.
@@ -145,9 +155,7 @@ pub fn excerpt(value: &str, max: usize) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control()
-                || matches!(c, '\u{85}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}') =>
-            {
+            c if is_hidden(c) => {
                 out.push_str(&c.escape_unicode().to_string());
             }
             c => out.push(c),

@@ -182,8 +182,7 @@ fn visible(text: &str) -> String {
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         let crlf = c == '\r' && chars.peek() == Some(&'\n');
-        let hidden = (c.is_control() && c != '\n' && c != '\t' && !crlf)
-            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}');
+        let hidden = super::is_hidden(c) && c != '\n' && c != '\t' && !crlf;
         if hidden {
             out.extend(std::iter::repeat_n('?', c.len_utf8()));
         } else {

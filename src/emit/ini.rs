@@ -278,46 +278,46 @@ fn value_text(
             }
         }
     }
-    let whole = value
-        .0
-        .iter()
-        .map(|p| match p {
-            Piece::Text(t) => t.as_str(),
-            Piece::Specifier(s) => s,
-        })
-        .collect::<String>();
+    // The value as given, for a refusal's message.
+    let whole = || {
+        value
+            .0
+            .iter()
+            .map(|p| match p {
+                Piece::Text(t) => t.as_str(),
+                Piece::Specifier(s) => s,
+            })
+            .collect::<String>()
+    };
     if out.is_empty() && delimiter.is_some() {
         return Err((
             "an empty list item, which the reader drops".to_owned(),
-            whole,
+            whole(),
         ));
     }
     if out.starts_with(char::is_whitespace) || out.ends_with(char::is_whitespace) {
         return Err((
             "white space at either end, which the reader drops".to_owned(),
-            whole,
+            whole(),
         ));
     }
     if delimiter == Some(Delimiter::Space) && out.contains("  ") {
         return Err((
             "repeated spaces inside a list item, which the reader joins with one".to_owned(),
-            whole,
+            whole(),
         ));
     }
     if dialect == Dialect::Systemd && out.ends_with('\\') {
-        return Err(("a final `\\`, which continues the line".to_owned(), whole));
+        return Err(("a final `\\`, which continues the line".to_owned(), whole()));
     }
     Ok(out)
 }
 
 /// Why the dialect cannot carry `c` in a value, if it cannot.
 fn refused_char(dialect: Dialect, c: char, delimiter: Option<Delimiter>) -> Option<String> {
-    let line_break = matches!(c, '\n' | '\r' | '\0')
-        || (dialect.is_mkosi()
-            && matches!(
-                c,
-                '\u{b}' | '\u{c}' | '\u{1c}'..='\u{1e}' | '\u{85}' | '\u{2028}' | '\u{2029}'
-            ));
+    // Control characters end lines for systemd (`\n`, `\r`, NUL) and for mkosi, which splits as
+    // Python's `str.splitlines` does: mkosi also at U+2028 and U+2029.
+    let line_break = dialect.is_mkosi() && matches!(c, '\u{2028}' | '\u{2029}');
     if line_break || c.is_control() {
         return Some(format!(
             "a control character or line break (U+{:04X})",

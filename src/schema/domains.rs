@@ -67,28 +67,16 @@ fn describe(c: char) -> String {
         '\\' => "a backslash",
         c if c.is_control() => "a control character",
         c if c.is_whitespace() => "a white-space character",
-        c if is_line_break(c) => "a line separator",
+        '\u{2028}' | '\u{2029}' => "a line separator",
         _ => return format!("`{c}` (U+{:04X})", u32::from(c)),
     };
     format!("{name} (U+{:04X})", u32::from(c))
 }
 
-/// Characters that some reader of emitted files takes as the end of a line: systemd's
-/// `read_line` (`\n`, `\r`, NUL) and Python's `str.splitlines`, which mkosi uses.
-fn is_line_break(c: char) -> bool {
-    matches!(
-        c,
-        '\n' | '\r' | '\u{0}' | '\u{b}' | '\u{c}' | '\u{1c}'
-            ..='\u{1e}' | '\u{85}' | '\u{2028}' | '\u{2029}'
-    )
-}
-
-/// Control characters, line breaks of any reader, and the invisible format characters that make
-/// text read differently from what it is (bidirectional overrides, zero-width characters).
+/// Control characters, line breaks of any reader (systemd's `read_line`, Python's
+/// `str.splitlines`, which mkosi uses) and invisible format characters.
 fn is_unprintable(c: char) -> bool {
-    c.is_control()
-        || is_line_break(c)
-        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+    crate::diag::is_hidden(c)
 }
 
 /// The first character that fails `allowed`, as a problem.
