@@ -374,7 +374,7 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
         specs.step(
             &format!("extension:{}", ext.name),
             "mkosi",
-            &[&format!("--image={}", ext.name), "build"],
+            &[&format!("--image={}", ext.image), "build"],
             [
                 ("kind", ext.kind.value.name().to_owned()),
                 ("release", release),

@@ -874,6 +874,7 @@ fn mkosi_reads_the_emitted_project_as_the_model_says() {
     assert_eq!(
         main["ExtraTrees"],
         serde_json::json!([
+            { "Source": at("image-tree"), "Target": "/" },
             { "Source": at("repart.d/install"), "Target": "/usr/lib/repart.d" },
             { "Source": at("sysupdate.d/obs"), "Target": "/usr/lib/sysupdate.d" },
         ])

@@ -21,5 +21,6 @@ mod plan;
 mod remix;
 mod sarif;
 mod support;
+mod sysext;
 mod tools;
 mod tutorial;

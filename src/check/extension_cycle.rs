@@ -1,11 +1,61 @@
-//! `requires` between extensions must not form a cycle: there would be no order to merge them in.
+//! `requires` between extensions must not form a cycle: there would be no order to merge them in;
+//! nor may `overrides`: there would be no extension on top.
 
 use super::Checker;
 use crate::diag::{Code, Diagnostic, Label};
 use crate::model::extension::dependency_order;
-use crate::model::Model;
+use crate::model::{overlay, Model};
 
 pub(super) fn check(model: &Model, out: &mut Checker) {
+    requires(model, out);
+    overrides(model, out);
+}
+
+/// Extensions that each declare they override another, round in a circle: none can be on top.
+fn overrides(model: &Model, out: &mut Checker) {
+    let extensions = &model.extensions;
+    let Some(stuck) = overlay::unordered(extensions) else {
+        return;
+    };
+    let names: Vec<&str> = stuck
+        .iter()
+        .filter_map(|&i| extensions.get(i))
+        .map(|e| e.name.as_str())
+        .collect();
+    let labels: Vec<Label> = stuck
+        .iter()
+        .filter_map(|&i| extensions.get(i))
+        .flat_map(|e| {
+            e.overrides
+                .value
+                .iter()
+                .filter(|o| names.contains(&o.value.as_str()))
+                .filter_map(|o| {
+                    Some(Label::new(
+                        o.at?,
+                        format!("`{}` overrides `{}`", e.name, o.value),
+                    ))
+                })
+        })
+        .collect();
+    let Some((first, rest)) = labels.split_first() else {
+        return;
+    };
+    out.push(
+        Diagnostic::new(
+            Code::ExtensionCycle,
+            format!(
+                "extensions override each other in a cycle ({}): none of them can be on top",
+                names.join(", ")
+            ),
+            first.clone(),
+        )
+        .with_labels(rest.iter().cloned())
+        .with_help("decide which one wins and remove `overrides` from the others"),
+    );
+}
+
+fn requires(model: &Model, out: &mut Checker) {
     let Err(cycle) = dependency_order(&model.extensions) else {
         return;
     };

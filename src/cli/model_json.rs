@@ -139,6 +139,7 @@ fn extension_json(model: &Model, e: &Extension) -> Json {
         .collect();
     json!({
         "name": e.name,
+        "image": e.image,
         "kind": e.kind.value.name(),
         "source": e.source.value,
         "requires": strings(&e.requires.value),

@@ -37,9 +37,10 @@ pub(crate) fn emit(model: &Model) -> Result<Vec<File>, Refused> {
             ExtensionKind::Confext => "etc/extension-release.d",
             ExtensionKind::Sysext | ExtensionKind::Portable => "usr/lib/extension-release.d",
         };
+        // Named after the image, which is what systemd looks the file up by.
         let path = format!(
             "{DIR}/{}/{place}/extension-release.{}",
-            extension.name, extension.name
+            extension.name, extension.image
         );
         let contents = os_release::render(&path, &extension.release(&model.system))?;
         files.push(File {

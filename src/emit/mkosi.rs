@@ -10,7 +10,7 @@
 //! back to the configuration's directory.
 
 use super::ini::{self, Delimiter, Dialect, Section, Value};
-use super::{extension, kernel, repart, sysupdate, File, Refused, Source};
+use super::{extension, image_tree, kernel, repart, sysupdate, File, Refused, Source};
 use crate::model::{Extension, ExtensionKind, Model};
 
 pub(crate) const DIR: &str = "mkosi";
@@ -51,7 +51,7 @@ pub(crate) fn emit(
     let paths = Paths { source, depth: 3 };
     for ext in system_extensions {
         files.push(file(
-            format!("{DIR}/mkosi.images/{}/mkosi.conf", ext.name),
+            format!("{DIR}/mkosi.images/{}/mkosi.conf", ext.image),
             &sub_image(model, &paths, ext),
             ext.at.into_iter().collect(),
         )?);
@@ -116,7 +116,10 @@ fn main(
             profiles.iter().map(|p| format!("../{p}")),
         );
     }
-    let mut trees = vec![format!("../{}:/usr/lib/repart.d", repart::INSTALL_DIR)];
+    let mut trees = vec![
+        format!("../{}:/", image_tree::DIR),
+        format!("../{}:/usr/lib/repart.d", repart::INSTALL_DIR),
+    ];
     if let Some(channel) = model.updates.channels.first() {
         trees.push(format!(
             "../{}/{}:/usr/lib/sysupdate.d",
@@ -183,12 +186,14 @@ fn validation(model: &Model, paths: &Paths<'_, '_>) -> Section {
     s
 }
 
-/// The tree everything builds on: the packages, as a plain directory.
+/// The tree everything builds on: the packages and the image's own files (its os-release, which
+/// mkosi reads to write each extension's release file), as a plain directory.
 fn base(model: &Model) -> Vec<Section> {
     let mut output = Section::new("Output");
     output.set("Format", "directory");
     let mut content = Section::new("Content");
     packages(&mut content, model);
+    content.set("ExtraTrees", format!("../../../{}:/", image_tree::DIR));
     vec![output, content]
 }
 
@@ -197,11 +202,19 @@ fn base(model: &Model) -> Vec<Section> {
 fn sub_image(model: &Model, paths: &Paths<'_, '_>, ext: &Extension) -> Vec<Section> {
     let mut config = Section::new("Config");
     let mut dependencies = vec!["base".to_owned()];
-    dependencies.extend(ext.requires.value.iter().map(|r| r.value.clone()));
+    dependencies.extend(ext.requires.value.iter().filter_map(|r| {
+        model
+            .extensions
+            .iter()
+            .find(|e| e.name == r.value)
+            .map(|e| e.image.clone())
+    }));
     config.set("Dependencies", dependencies.join(","));
     let mut output = Section::new("Output");
     output.set("Format", ext.kind.value.name());
-    output.set("ImageId", ext.name.clone());
+    // The sub-image's directory and id are its image name, which decides its place in the
+    // overlay (`model/overlay.rs`).
+    output.set("ImageId", ext.image.clone());
     output.set_some("ImageVersion", model.system.version.value.clone());
     output.set("Overlay", "yes");
     let mut content = Section::new("Content");

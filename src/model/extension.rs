@@ -33,6 +33,9 @@ impl ExtensionKind {
 #[derive(Clone, Debug)]
 pub struct Extension {
     pub name: String,
+    /// The image name systemd merges it under: the name, or with a rank prefix when `overrides`
+    /// needs one to put the declared winner on top (`overlay.rs`).
+    pub image: String,
     pub at: Option<Span>,
     pub kind: At<ExtensionKind>,
     pub source: At<Option<String>>,
@@ -54,11 +57,7 @@ impl Extension {
             ExtensionKind::Confext => "CONFEXT_LEVEL",
             ExtensionKind::Sysext | ExtensionKind::Portable => "SYSEXT_LEVEL",
         };
-        let mut fields = vec![("ID", system.id.value.clone())];
-        match &system.version.value {
-            Some(version) => fields.push(("VERSION_ID", version.clone())),
-            None => fields.push((level, "1".to_owned())),
-        }
+        let mut fields = system.match_fields(level);
         if self.kind.value != ExtensionKind::Confext {
             fields.push(("ARCHITECTURE", system.arch.value.name().to_owned()));
         }
@@ -82,6 +81,7 @@ pub(super) fn lower_extension(name: &str, fields: &Fields<'_>, has_verity_key: b
     );
     Extension {
         name: name.to_owned(),
+        image: name.to_owned(),
         at: fields.at,
         kind,
         source: fields.string("source"),

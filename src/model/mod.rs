@@ -10,6 +10,7 @@ pub mod cmdline;
 pub mod extension;
 mod fields;
 pub mod gates;
+pub mod overlay;
 pub mod partition;
 pub mod system;
 pub mod trust;
@@ -71,11 +72,15 @@ pub fn lower(resolved: &Resolved) -> Model {
         .collect();
     let layout = partition::layout(&partitions);
     let trust = trust::lower_trust(&root.block("trust"));
-    let extensions: Vec<Extension> = root
+    let mut extensions: Vec<Extension> = root
         .labelled("extension")
         .iter()
         .map(|(name, fields)| extension::lower_extension(name, fields, trust.verity.is_some()))
         .collect();
+    let images = overlay::image_names(&extensions);
+    for (extension, image) in extensions.iter_mut().zip(images) {
+        extension.image = image;
+    }
     let chain = trust::chain(&trust, &partitions, &extensions);
     let cmdline = cmdline::base(&system, &partitions, &layout);
     let profiles = root

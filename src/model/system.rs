@@ -25,6 +25,52 @@ pub struct System {
     pub at: Option<crate::source::Span>,
 }
 
+/// The extension level the image declares and its extensions carry when the system has no
+/// version to match them by (`SYSEXT_LEVEL=`, `CONFEXT_LEVEL=`).
+pub const EXTENSION_LEVEL: &str = "1";
+
+impl System {
+    /// What systemd compares between the image's os-release and an extension's release file
+    /// before it merges the extension: `ID`, then `VERSION_ID`, or the level (`level` is
+    /// `SYSEXT_LEVEL` or `CONFEXT_LEVEL`) when there is no version. Both files take these from
+    /// here, so they agree by construction.
+    #[must_use]
+    pub fn match_fields(&self, level: &'static str) -> Vec<(&'static str, String)> {
+        let mut fields = vec![("ID", self.id.value.clone())];
+        match &self.version.value {
+            Some(version) => fields.push(("VERSION_ID", version.clone())),
+            None => fields.push((level, EXTENSION_LEVEL.to_owned())),
+        }
+        fields
+    }
+
+    /// The image's `/usr/lib/os-release`: its name, id and version in place of the
+    /// distribution's, and the fields extensions are matched by.
+    #[must_use]
+    pub fn os_release(&self) -> Vec<(&'static str, String)> {
+        let mut fields = vec![("NAME", self.name.value.clone())];
+        fields.push(("PRETTY_NAME", self.pretty_name.value.clone()));
+        fields.push(("ID", self.id.value.clone()));
+        if let Some(distribution) = &self.distribution.value {
+            if *distribution != self.id.value {
+                fields.push(("ID_LIKE", distribution.clone()));
+            }
+        }
+        for level in ["SYSEXT_LEVEL", "CONFEXT_LEVEL"] {
+            for (key, value) in self.match_fields(level) {
+                if !fields.iter().any(|(k, _)| *k == key) {
+                    fields.push((key, value));
+                }
+            }
+        }
+        fields.push(("IMAGE_ID", self.name.value.clone()));
+        if let Some(version) = &self.version.value {
+            fields.push(("IMAGE_VERSION", version.clone()));
+        }
+        fields
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Disk {
     /// `None` is `auto`: as large as the partitions need.
