@@ -820,10 +820,34 @@ fn mkosi_reads_the_emitted_project_as_the_model_says() {
         .iter()
         .map(|i| i["Image"].as_str().unwrap_or("<main>"))
         .collect();
-    assert_eq!(names, ["base", "toolchain-libs", "devtools", "<main>"]);
+    assert_eq!(
+        names,
+        ["base", "initrd", "toolchain-libs", "devtools", "<main>"]
+    );
     let main = images.last().expect("the image");
     let out = out.canonicalize().expect("canonical");
     let at = |p: &str| out.join(p).display().to_string();
+    // The initrd is mkosi's default one, built as a sub-image with pcfg's files (the drop-in
+    // with the PCRs systemd-repart seals root to), and it is the image's initrd.
+    let initrd = &images[1];
+    assert_eq!(initrd["Format"], "cpio");
+    assert_eq!(initrd["CompressOutput"], "zstd");
+    assert!(
+        initrd["ExtraTrees"]
+            .as_array()
+            .expect("trees")
+            .contains(&serde_json::json!({ "Source": at("initrd-tree"), "Target": "/" })),
+        "{}",
+        initrd["ExtraTrees"]
+    );
+    let initrd_file = format!(
+        "{}/{}.cpio.zst",
+        initrd["OutputDirectory"]
+            .as_str()
+            .expect("output directory"),
+        initrd["Output"].as_str().expect("output")
+    );
+    assert_eq!(main["Initrds"], serde_json::json!([initrd_file]));
     assert_eq!(main["Distribution"], "fedora");
     assert_eq!(main["Release"], "rawhide");
     assert_eq!(main["Architecture"], "x86-64");
@@ -904,7 +928,7 @@ fn mkosi_reads_the_emitted_project_as_the_model_says() {
         main["BaseTrees"],
         serde_json::json!([at("mkosi/mkosi.output/base")])
     );
-    let devtools = &images[2];
+    let devtools = &images[3];
     assert_eq!(devtools["Format"], "sysext");
     assert_eq!(devtools["Overlay"], true);
     assert_eq!(

@@ -227,8 +227,24 @@ fn parsed(out: &Path, dir: &Path, readers: &[&'static str]) -> BTreeMap<&'static
     let dir = dir.display().to_string();
     views
         .into_iter()
-        .map(|(k, v)| (k, map_strings(v, &|s| s.replace(&dir, "<dir>"))))
+        .map(|(k, v)| {
+            (
+                k,
+                map_strings(v, &|s| mkosi_resources(&s.replace(&dir, "<dir>"))),
+            )
+        })
         .collect()
+}
+
+/// mkosi unpacks its own configuration (`Include=mkosi-initrd`) into a new temporary directory
+/// each run: `/tmp/tmpXXXX/resources/...` is `<mkosi>/resources/...`.
+fn mkosi_resources(s: &str) -> String {
+    match (s.find("/tmp/tmp"), s.find("/resources/")) {
+        (Some(start), Some(end)) if start < end => {
+            format!("{}<mkosi>{}", &s[..start], &s[end..])
+        }
+        _ => s.to_owned(),
+    }
 }
 
 fn map_strings(value: Json, f: &dyn Fn(&str) -> String) -> Json {

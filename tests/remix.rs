@@ -258,3 +258,19 @@ fn std_modules_import_from_anywhere() {
     assert_eq!(value(files, "system.name"), "\"Mine\"");
     assert_eq!(value(files, "partition.usr.size-max"), "20G");
 }
+
+#[test]
+fn list_operations_start_from_the_schema_default() {
+    let files: &[(&str, &[u8])] = &[(
+        "s.pcfg",
+        b"system { name = \"base\" }\ntrust.tpm2.signed-policy = false\ntrust.tpm2.pcrs += [11]\nsystem.cmdline += [\"quiet\"]\n",
+    )];
+    // `pcrs` defaults to `[7]`: appending keeps 7.
+    assert_eq!(value(files, "trust.tpm2.pcrs"), "[7, 11]");
+    assert_eq!(value(files, "system.cmdline"), "[\"quiet\"]");
+    let files: &[(&str, &[u8])] = &[(
+        "s.pcfg",
+        b"system { name = \"base\" }\ntrust.tpm2.signed-policy = false\ntrust.tpm2.pcrs -= [7]\n",
+    )];
+    assert_eq!(value(files, "trust.tpm2.pcrs"), "[]");
+}

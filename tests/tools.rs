@@ -99,3 +99,85 @@ fn backported_systemd_repart_builds_erofs_as_the_gate_says() {
         "{stderr}"
     );
 }
+
+/// The drop-in pcfg writes for `systemd-repart.service` when a first-boot partition is sealed to
+/// the TPM: its `ExecStart=` is a command systemd-repart accepts, with the declared PCRs, and it
+/// runs over the emitted definitions of the installed disk.
+#[test]
+fn systemd_repart_accepts_the_sealing_drop_in() {
+    let repart = crate::support::test_tool("systemd-repart-backports");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("system.pcfg"),
+        "import \"std/particleos\"\nsystem.name = \"SealOS\"\ntrust.tpm2.pcrs += [11]\n",
+    )
+    .expect("write");
+    let run = crate::support::pcfg_in(dir.path(), &["build", "system.pcfg", "-o", "out"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let out = dir.path().join("out");
+    let drop_in = "usr/lib/systemd/system/systemd-repart.service.d/50-pcfg-tpm2.conf";
+    let image = std::fs::read_to_string(out.join("image-tree").join(drop_in)).expect("drop-in");
+    let initrd = std::fs::read_to_string(out.join("initrd-tree").join(drop_in)).expect("drop-in");
+    assert_eq!(image, initrd);
+    let commands: Vec<&str> = image
+        .lines()
+        .filter_map(|l| l.strip_prefix("ExecStart="))
+        .collect();
+    assert_eq!(commands.first(), Some(&""), "the default command is reset");
+    let command: Vec<&str> = commands
+        .last()
+        .expect("a command")
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        command,
+        [
+            "systemd-repart",
+            "--dry-run=no",
+            "--tpm2-pcrs=7+11",
+            "--tpm2-public-key-pcrs=11"
+        ]
+    );
+    // The same options, on the emitted definitions of the sealed partitions (those of slot A
+    // copy blocks from the booted disk, which a test has not), without writing: a later
+    // `--dry-run` wins.
+    let sealed = dir.path().join("sealed");
+    std::fs::create_dir(&sealed).expect("mkdir");
+    for entry in std::fs::read_dir(out.join("repart.d/install")).expect("definitions") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("definition");
+        if text.contains("Encrypt=tpm2") {
+            std::fs::write(sealed.join(path.file_name().expect("name")), text).expect("write");
+        }
+    }
+    assert!(
+        std::fs::read_dir(&sealed).expect("dir").count() >= 2,
+        "root and swap"
+    );
+    // An empty GPT disk: `--empty=create` would imply `--dry-run=no`.
+    let disk = dir.path().join("disk.raw");
+    std::fs::File::create(&disk)
+        .and_then(|f| f.set_len(64 << 30))
+        .expect("disk");
+    let mut sfdisk = Command::new(crate::support::test_tool_on_path("sfdisk"))
+        .arg("--quiet")
+        .arg(&disk)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("sfdisk runs");
+    std::io::Write::write_all(sfdisk.stdin.as_mut().expect("stdin"), b"label: gpt\n")
+        .expect("write");
+    assert!(sfdisk.wait().expect("sfdisk").success());
+    let output = Command::new(&repart)
+        .args(&command[1..])
+        .arg(format!("--definitions={}", sealed.display()))
+        .args(["--dry-run=yes", "--no-pager"])
+        .arg(&disk)
+        .output()
+        .expect("systemd-repart runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

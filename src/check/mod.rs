@@ -5,6 +5,7 @@
 //! says what to write instead. Checks never stop at the first problem.
 
 mod disk_size;
+mod encrypted_image;
 mod encrypted_read_only;
 mod esp_size;
 mod extension_cycle;
@@ -40,6 +41,7 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("labels", labels::check),
     ("verity-size", verity_size::check),
     ("encrypted-read-only", encrypted_read_only::check),
+    ("encrypted-image", encrypted_image::check),
     ("signing-keys", signing_keys::check),
     ("tpm2", tpm2::check),
     ("trust-requirement", trust_requirement::check),

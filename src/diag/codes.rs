@@ -92,6 +92,7 @@ codes! {
     VerityTooSmall => "verity-too-small", Error;
     VerityUnbounded => "verity-unbounded", Error;
     EncryptedReadOnly => "encrypted-read-only", Error;
+    EncryptedInImage => "encrypted-in-image", Error;
     MissingSigningKey => "missing-signing-key", Error;
     Tpm2NotConfigured => "tpm2-not-configured", Error;
     TrustRequirementUnmet => "trust-requirement-unmet", Error;

@@ -14,6 +14,8 @@ use super::{extension, image_tree, kernel, repart, sysupdate, File, Refused, Sou
 use crate::model::{Extension, ExtensionKind, Model};
 
 pub(crate) const DIR: &str = "mkosi";
+/// The sub-image of the initrd, when the initrd needs files of pcfg's (`initrd-tree/`).
+const INITRD: &str = "initrd";
 
 pub(crate) fn emit(
     model: &Model,
@@ -35,11 +37,25 @@ pub(crate) fn emit(
             origins,
         })
     };
+    let initrd = image_tree::repart_options(model).is_some();
     let mut files = vec![file(
         format!("{DIR}/mkosi.conf"),
-        &main(model, &paths, profiles, !system_extensions.is_empty()),
+        &main(
+            model,
+            &paths,
+            profiles,
+            !system_extensions.is_empty(),
+            initrd,
+        ),
         origins.clone(),
     )?];
+    if initrd {
+        files.push(file(
+            format!("{DIR}/mkosi.images/{INITRD}/mkosi.conf"),
+            &initrd_image(),
+            origins.clone(),
+        )?);
+    }
     if system_extensions.is_empty() {
         return Ok(files);
     }
@@ -72,6 +88,7 @@ fn main(
     paths: &Paths<'_, '_>,
     profiles: &[String],
     with_base: bool,
+    initrd: bool,
 ) -> Vec<Section> {
     let system = &model.system;
     let mut output = Section::new("Output");
@@ -114,6 +131,13 @@ fn main(
             "UnifiedKernelImageProfiles",
             Delimiter::Comma,
             profiles.iter().map(|p| format!("../{p}")),
+        );
+    }
+    if initrd {
+        // mkosi's default initrd, built as a sub-image so that it takes pcfg's files.
+        content.set(
+            "Initrds",
+            Value::specifier("%O").and_text(format!("/{INITRD}.cpio.zst")),
         );
     }
     let mut trees = vec![
@@ -195,6 +219,21 @@ fn base(model: &Model) -> Vec<Section> {
     packages(&mut content, model);
     content.set("ExtraTrees", format!("../../../{}:/", image_tree::DIR));
     vec![output, content]
+}
+
+/// The initrd: mkosi's own default initrd configuration (`Include=mkosi-initrd`, which writes
+/// `initrd.cpio.zst`), with pcfg's files for it.
+fn initrd_image() -> Vec<Section> {
+    let mut include = Section::new("Include");
+    include.set("Include", "mkosi-initrd");
+    let mut output = Section::new("Output");
+    output.set("CompressOutput", "zstd");
+    let mut content = Section::new("Content");
+    content.set(
+        "ExtraTrees",
+        format!("../../../{}:/", image_tree::INITRD_DIR),
+    );
+    vec![include, output, content]
 }
 
 /// An extension image: the base as a lower layer, the extension's tree on top, only the

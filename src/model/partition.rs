@@ -105,6 +105,15 @@ impl Encrypt {
         }
     }
 
+    /// The symbol that selects it (`encrypt = key-file+tpm2`).
+    #[must_use]
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Encrypt::None => "none",
+            other => other.name(),
+        }
+    }
+
     #[must_use]
     pub fn uses_tpm2(self) -> bool {
         matches!(self, Encrypt::Tpm2 | Encrypt::KeyFileTpm2)

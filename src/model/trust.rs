@@ -26,6 +26,22 @@ pub struct Tpm2 {
     pub at: Option<Span>,
 }
 
+impl Tpm2 {
+    /// The options that make systemd-repart seal what it encrypts as declared: to the PCRs
+    /// (`--tpm2-pcrs=7+11`, none for `[]`) and, with a signed policy, to PCR 11 as signed by the
+    /// UKI's key (`--tpm2-public-key-pcrs=11`; empty when the policy is not signed). systemd-repart
+    /// reads these from its command line only, never from `repart.d`.
+    #[must_use]
+    pub fn repart_options(&self) -> Vec<String> {
+        let pcrs: Vec<String> = self.pcrs.value.iter().map(u64::to_string).collect();
+        let signed = if self.signed_policy.value { "11" } else { "" };
+        vec![
+            format!("--tpm2-pcrs={}", pcrs.join("+")),
+            format!("--tpm2-public-key-pcrs={signed}"),
+        ]
+    }
+}
+
 /// What `trust.require` demands of every link.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Requirement {

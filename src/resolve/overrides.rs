@@ -501,9 +501,16 @@ impl Merger<'_> {
             return false;
         }
         if value.is_none() {
+            // Nothing set the list: the operation starts from the field's default, as `pcfg
+            // why` shows it (`trust.tpm2.pcrs += [11]` is `[7, 11]`).
+            let span = op.value.span;
+            let start = crate::schema::list_default(path)
+                .into_iter()
+                .map(|kind| Value { kind, span })
+                .collect();
             *value = Some(Value {
-                kind: ValueKind::List(Vec::new()),
-                span: op.value.span,
+                kind: ValueKind::List(start),
+                span,
             });
         }
         let list = match value.as_mut() {

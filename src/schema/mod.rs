@@ -271,9 +271,79 @@ pub fn string_fields(label: &dyn Fn(&str, &str) -> &'static str) -> Vec<StringFi
     out
 }
 
+/// The field at a dotted path of a configuration (labels included: `partition.root.size`).
+#[must_use]
+pub fn field_at(path: &[&str]) -> Option<&'static Field> {
+    let (name, blocks) = path.split_last()?;
+    let mut schema: &'static BlockSchema = &v1::ROOT;
+    let mut rest = blocks.iter();
+    while let Some(segment) = rest.next() {
+        schema = schema.block(segment)?;
+        if schema.labelled {
+            rest.next()?;
+        }
+    }
+    schema.field(name)
+}
+
+/// The items of a list field's default, which `+=` and `-=` start from when nothing else set
+/// the list: `[7]` for `trust.tpm2.pcrs`, nothing for the others.
+#[must_use]
+pub fn list_default(path: &[&str]) -> Vec<crate::syntax::ast::ValueKind> {
+    let Some(field) = field_at(path) else {
+        return Vec::new();
+    };
+    let (Ty::List(Ty::Int { .. }), Some(default)) = (&field.ty, field.default) else {
+        return Vec::new();
+    };
+    default
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .split(',')
+        .filter_map(|item| item.trim().parse().ok())
+        .map(crate::syntax::ast::ValueKind::Int)
+        .collect()
+}
+
 /// `a`, `b`, `c` with backticks.
 #[must_use]
 pub fn quote_all(names: &[&str]) -> String {
     let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
     quoted.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every list field's default is a list literal `+=` can start from: `[]`, or integers.
+    #[test]
+    fn list_defaults_are_literals() {
+        fn walk(schema: &BlockSchema, prefix: &[&str], count: &mut usize) {
+            for field in schema.fields {
+                if let Ty::List(item) = &field.ty {
+                    let default = field.default.unwrap_or("[]");
+                    let mut path = prefix.to_vec();
+                    path.push(field.name);
+                    let items = list_default(&path);
+                    let written: Vec<String> = items.iter().map(ToString::to_string).collect();
+                    assert_eq!(default, format!("[{}]", written.join(", ")), "{path:?}");
+                    assert!(items.is_empty() || matches!(item, Ty::Int { .. }));
+                    *count += 1;
+                }
+            }
+            for block in schema.blocks {
+                let mut path = prefix.to_vec();
+                path.push(block.name);
+                if block.labelled {
+                    path.push("label");
+                }
+                walk(block, &path, count);
+            }
+        }
+        let mut count = 0;
+        walk(&v1::ROOT, &[], &mut count);
+        assert!(count >= 7, "{count} list fields");
+        assert_eq!(list_default(&["trust", "tpm2", "pcrs"]).len(), 1);
+    }
 }
