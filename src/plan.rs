@@ -111,16 +111,7 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
             ),
             ("release", system.release.value.clone().unwrap_or_default()),
             ("architecture", system.arch.value.name().to_owned()),
-            (
-                "packages",
-                system
-                    .packages
-                    .value
-                    .iter()
-                    .map(|p| p.value.as_str())
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            ),
+            ("packages", model.image_packages().join("\n")),
         ],
     );
     let trust = &model.trust;
@@ -152,17 +143,26 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
         specs.key("key:pcr-policy", key.as_deref(), cert.as_deref(), inputs);
     }
 
+    // The image's own files (os-release, drop-ins, Flatpak's preinstall list), which the base
+    // takes too.
+    specs.generated("image-files", text("image-tree/"));
     specs.step(
         "base-tree",
         "mkosi",
         &["--image=base", "build"],
         [],
-        &["packages"],
+        &["packages", "image-files"],
         &["mkosi/mkosi.output/base"],
     );
     specs.generated("definitions:first-boot", text("repart.d/install/"));
     let first_channel = model.updates.channels.first();
-    let mut tree_needs = vec!["base-tree", "definitions:first-boot"];
+    let mut tree_needs = vec!["base-tree", "definitions:first-boot", "image-files"];
+    // The initrd's files (the sealing drop-in): the UKI carries the initrd.
+    let initrd = text("initrd-tree/");
+    let has_initrd_files = !initrd.is_empty();
+    if has_initrd_files {
+        specs.generated("initrd-files", initrd);
+    }
     if let Some(channel) = first_channel {
         specs.generated(
             "definitions:updates",
@@ -261,6 +261,9 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
         &["kernel/cmdline"],
     );
     let mut uki_needs = vec!["base-tree", "cmdline"];
+    if has_initrd_files {
+        uki_needs.push("initrd-files");
+    }
     if trust.secure_boot.is_some() {
         uki_needs.push("key:secure-boot");
     }
@@ -380,17 +383,6 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
                 ("release", release),
             ],
             &needs,
-            &[],
-        );
-    }
-    let flatpaks = text("flatpak/");
-    if !flatpaks.is_empty() {
-        specs.step(
-            "flatpak-installs",
-            "flatpak",
-            &["install", "--noninteractive"],
-            [("apps", flatpaks)],
-            &[],
             &[],
         );
     }

@@ -915,13 +915,11 @@ fn mkosi_reads_the_emitted_project_as_the_model_says() {
     assert_eq!(pcfg::vfs::normalize(&out.join("mkosi").join(key)), examples);
     // Packages live in the base every image builds on.
     let base = &images[0];
-    let packages: Vec<&str> = model
-        .system
-        .packages
-        .value
-        .iter()
-        .map(|p| p.value.as_str())
-        .collect();
+    let packages = model.image_packages();
+    assert!(
+        packages.contains(&"flatpak"),
+        "the example has Flatpak apps"
+    );
     assert_eq!(base["Format"], "directory");
     assert_eq!(base["Packages"], serde_json::json!(packages));
     assert_eq!(

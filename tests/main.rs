@@ -12,6 +12,7 @@ mod diff;
 mod editors;
 mod examples;
 mod extensions;
+mod flatpak;
 mod fmt;
 mod hostile;
 mod json_contract;

@@ -99,10 +99,24 @@ fn single_line_remixes_change_exactly_what_they_should() {
             "system.packages += [\"vim\"]",
             with(&["packages", "base-tree"], FROM_USR_TREE),
         ),
-        // The name is in os-release, the transfers' patterns and the image filter.
+        // The name is in os-release (which the base carries, so that extensions built on it
+        // match the image), the transfers' patterns and the image filter.
         (
             "system.name = \"MyOS\"",
-            with(&["definitions:updates"], FROM_USR_TREE),
+            with(
+                &["definitions:updates", "image-files", "base-tree"],
+                FROM_USR_TREE,
+            ),
+        ),
+        // The PCRs are in the sealing drop-in, in the image and in the initrd (in the UKI).
+        (
+            "trust.tpm2.pcrs += [11]",
+            with(&["image-files", "initrd-files", "base-tree"], FROM_USR_TREE),
+        ),
+        // A Flatpak app: its preinstall file and the `flatpak` package, nothing built for it.
+        (
+            "extension maps { kind = flatpak, app = \"org.gnome.Maps\" }",
+            with(&["packages", "image-files", "base-tree"], FROM_USR_TREE),
         ),
         (
             "update.tries = 5",

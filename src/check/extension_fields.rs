@@ -1,8 +1,12 @@
-//! Fields an extension kind needs: a Flatpak extension names its app.
+//! Fields an extension kind needs, and fields it cannot use: a Flatpak extension names its app;
+//! `app` and `runtime` mean something only for Flatpak apps, `source`, `requires`, `overrides`
+//! and `signed` only for images pcfg builds; `overrides` only between extensions merged into
+//! the same hierarchy.
 
 use super::Checker;
 use crate::diag::{Code, Diagnostic, Label};
-use crate::model::{ExtensionKind, Model};
+use crate::model::{Extension, ExtensionKind, Model};
+use crate::source::Span;
 
 pub(super) fn check(model: &Model, out: &mut Checker) {
     for extension in model
@@ -14,5 +18,114 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
             Diagnostic::new(Code::FlatpakWithoutApp, format!("flatpak extension `{}` names no app", extension.name), Label::new(out.at(extension.kind.at.or(extension.at)), "a flatpak"))
                 .with_help("add `app = \"org.example.App\"` (the Flatpak application id), and `runtime` if it needs one"),
         );
+    }
+}
+
+/// Fields of `extension` that its kind does not use, with where each is written.
+fn unused_fields(extension: &Extension) -> Vec<(&'static str, Option<Span>)> {
+    let written = |set: bool, at: Option<Span>| set.then_some(at).flatten();
+    let fields = if extension.kind.value == ExtensionKind::Flatpak {
+        vec![
+            (
+                "source",
+                written(extension.source.value.is_some(), extension.source.at),
+            ),
+            (
+                "requires",
+                written(!extension.requires.value.is_empty(), extension.requires.at),
+            ),
+            (
+                "overrides",
+                written(
+                    !extension.overrides.value.is_empty(),
+                    extension.overrides.at,
+                ),
+            ),
+            ("signed", extension.signed.at),
+        ]
+    } else {
+        vec![
+            (
+                "app",
+                written(extension.app.value.is_some(), extension.app.at),
+            ),
+            (
+                "runtime",
+                written(extension.runtime.value.is_some(), extension.runtime.at),
+            ),
+        ]
+    };
+    fields
+        .into_iter()
+        .filter_map(|(name, at)| at.map(|at| (name, Some(at))))
+        .collect()
+}
+
+/// What each kind's images are merged into (`None` for those never overlaid).
+fn hierarchy(kind: ExtensionKind) -> Option<&'static str> {
+    match kind {
+        ExtensionKind::Sysext => Some("`/usr` and `/opt`"),
+        ExtensionKind::Confext => Some("`/etc`"),
+        ExtensionKind::Portable | ExtensionKind::Flatpak => None,
+    }
+}
+
+pub(super) fn check_kinds(model: &Model, out: &mut Checker) {
+    for extension in &model.extensions {
+        let kind = extension.kind.value.name();
+        for (field, at) in unused_fields(extension) {
+            let why = if extension.kind.value == ExtensionKind::Flatpak {
+                "Flatpak installs the app from its remote; pcfg builds no image for it"
+            } else {
+                "only a Flatpak app has an app id and a runtime"
+            };
+            out.push(
+                Diagnostic::new(
+                    Code::FieldForOtherKind,
+                    format!(
+                        "`{field}` means nothing for extension `{}`, a {kind}",
+                        extension.name
+                    ),
+                    Label::new(out.at(at), format!("`{field}` on a {kind}")),
+                )
+                .with_labels(extension.kind.at.map(|k| Label::new(k, "the kind")))
+                .with_help(format!("remove `{field}`: {why}")),
+            );
+        }
+        if extension.kind.value == ExtensionKind::Flatpak {
+            continue;
+        }
+        for overridden in &extension.overrides.value {
+            let Some(other) = model.extensions.iter().find(|e| e.name == overridden.value) else {
+                continue;
+            };
+            let (mine, theirs) = (hierarchy(extension.kind.value), hierarchy(other.kind.value));
+            if mine.is_some() && mine == theirs {
+                continue;
+            }
+            let place =
+                |h: Option<&'static str>| h.unwrap_or("nothing (it is attached, not merged)");
+            out.push(
+                Diagnostic::new(
+                    Code::FieldForOtherKind,
+                    format!(
+                        "`{}` ({}) cannot override `{}` ({}): their files are never merged together",
+                        extension.name,
+                        extension.kind.value.name(),
+                        other.name,
+                        other.kind.value.name()
+                    ),
+                    Label::new(out.at(overridden.at.or(extension.overrides.at)), "overrides an extension of another hierarchy"),
+                )
+                .with_help(format!(
+                    "remove `{}` from `overrides`: a {} is merged into {}, a {} into {}",
+                    other.name,
+                    extension.kind.value.name(),
+                    place(mine),
+                    other.kind.value.name(),
+                    place(theirs)
+                )),
+            );
+        }
     }
 }

@@ -46,6 +46,7 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("tpm2", tpm2::check),
     ("trust-requirement", trust_requirement::check),
     ("extension-fields", extension_fields::check),
+    ("extension-kinds", extension_fields::check_kinds),
     ("extension-cycle", extension_cycle::check),
     ("updates", updates::check),
     ("esp-size", esp_size::check),

@@ -21,6 +21,7 @@ fn debian_name(package: &str) -> bool {
 }
 
 pub(super) fn check(model: &Model, out: &mut Checker) {
+    duplicates(model, out);
     let Some(distribution) = model.system.distribution.value.as_deref() else {
         return;
     };
@@ -51,6 +52,33 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
             .with_help(format!(
                 "{distribution} names packages in lower-case letters, digits and `+-.`, e.g. `\"{}\"`",
                 excerpt(&package.value.to_ascii_lowercase().replace('_', "-"), 60)
+            )),
+        );
+    }
+}
+
+/// A package listed twice (often once in a base and again in a remix): installed once, but the
+/// second entry is dead weight that hides what the list means.
+fn duplicates(model: &Model, out: &mut Checker) {
+    let packages = &model.system.packages.value;
+    let mut first: std::collections::HashMap<&str, &crate::model::At<String>> =
+        std::collections::HashMap::new();
+    for package in packages {
+        let Some(earlier) = first.get(package.value.as_str()) else {
+            first.insert(package.value.as_str(), package);
+            continue;
+        };
+        let at = out.at(package.at.or(model.system.packages.at));
+        out.push(
+            Diagnostic::new(
+                Code::DuplicatePackage,
+                format!("package `{}` is listed twice", excerpt(&package.value, 60)),
+                Label::new(at, "listed again here"),
+            )
+            .with_labels(earlier.at.map(|s| Label::new(s, "first listed here")))
+            .with_help(format!(
+                "remove this entry: `{}` is installed once either way",
+                excerpt(&package.value, 60)
             )),
         );
     }

@@ -93,11 +93,13 @@ codes! {
     VerityUnbounded => "verity-unbounded", Error;
     EncryptedReadOnly => "encrypted-read-only", Error;
     EncryptedInImage => "encrypted-in-image", Error;
+    DuplicatePackage => "duplicate-package", Warning;
     MissingSigningKey => "missing-signing-key", Error;
     Tpm2NotConfigured => "tpm2-not-configured", Error;
     TrustRequirementUnmet => "trust-requirement-unmet", Error;
     UnsignedExtension => "unsigned-extension", Error;
     FlatpakWithoutApp => "flatpak-without-app", Error;
+    FieldForOtherKind => "field-for-other-kind", Error;
     ExtensionCycle => "extension-cycle", Error;
     UpdateWithoutVersionedPartition => "update-without-versioned-partition", Error;
     DiskTooSmall => "disk-too-small", Error;

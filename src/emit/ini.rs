@@ -1,6 +1,6 @@
-//! The writer of the `[Section]` / `Key=Value` files pcfg emits, in the two dialects that read
-//! them: systemd's unit-file syntax (repart.d, sysupdate.d) and mkosi's configuration
-//! (mkosi.conf, UKI profiles). Values are data: text from the configuration is escaped (`%` as
+//! The writer of the `[Section]` / `Key=Value` files pcfg emits, in the dialects that read
+//! them: systemd's unit-file syntax (repart.d, sysupdate.d, drop-ins), mkosi's configuration
+//! (mkosi.conf, UKI profiles) and `GLib`'s key files (Flatpak's `.preinstall`). Values are data: text from the configuration is escaped (`%` as
 //! `%%` where the key expands specifiers) or refused when the dialect has no way to carry it (a
 //! line break, a control character, white space at either end, a final `\` for systemd, `#` for
 //! mkosi, a list separator inside a list item). Specifiers pcfg means (`%M`, `%A`) are separate
@@ -23,6 +23,10 @@ pub(crate) enum Dialect {
     /// mkosi's syntax for the files a setting points to (UKI profiles): as [`Dialect::Mkosi`],
     /// but `%` is literal (mkosi expands no specifiers there).
     MkosiProfile,
+    /// `GLib`'s `GKeyFile` (Flatpak's `.preinstall` files): `#` starts a comment only at the start
+    /// of a line, `\` escapes, `%` is literal, a group name holds no `[`, `]` or control
+    /// character.
+    KeyFile,
 }
 
 impl Dialect {
@@ -34,7 +38,7 @@ impl Dialect {
     fn percent(self, key: &str) -> Percent {
         match self {
             Dialect::Mkosi => Percent::Escape,
-            Dialect::MkosiProfile => Percent::Literal,
+            Dialect::MkosiProfile | Dialect::KeyFile => Percent::Literal,
             Dialect::Systemd if SYSTEMD_SPECIFIER_KEYS.contains(&key) => Percent::Escape,
             Dialect::Systemd => Percent::Refuse,
         }
@@ -135,14 +139,14 @@ pub(crate) enum Delimiter {
 /// One `[Section]` and its keys, in the order written.
 #[derive(Debug)]
 pub(crate) struct Section {
-    name: &'static str,
+    name: String,
     keys: Vec<(&'static str, Entry)>,
 }
 
 impl Section {
-    pub(crate) fn new(name: &'static str) -> Self {
+    pub(crate) fn new(name: impl Into<String>) -> Self {
         Section {
-            name,
+            name: name.into(),
             keys: Vec::new(),
         }
     }
@@ -189,6 +193,18 @@ pub(crate) fn render(
 ) -> Result<String, Refused> {
     let mut out = header(source);
     for section in sections {
+        if let Some(c) = section
+            .name
+            .chars()
+            .find(|&c| c.is_control() || c == '[' || c == ']')
+        {
+            return Err(Refused {
+                file: path.to_owned(),
+                key: "a section name".to_owned(),
+                value: section.name.clone(),
+                reason: format!("`{}` (U+{:04X})", c.escape_default(), u32::from(c)),
+            });
+        }
         let _ = write!(out, "\n[{}]\n", section.name);
         for (key, entry) in &section.keys {
             let refuse = |reason: String, value: &str| Refused {
@@ -212,7 +228,7 @@ pub(crate) fn render(
                         texts.push(text);
                     }
                     match dialect {
-                        Dialect::Systemd => {
+                        Dialect::Systemd | Dialect::KeyFile => {
                             let _ = writeln!(out, "{key}={}", texts.join(" "));
                         }
                         Dialect::Mkosi | Dialect::MkosiProfile => {
@@ -260,6 +276,10 @@ fn value_text(
                 for c in text.chars() {
                     if let Some(reason) = refused_char(dialect, c, delimiter) {
                         return Err((reason, text.clone()));
+                    }
+                    if dialect == Dialect::KeyFile && c == '\\' {
+                        // GKeyFile's escape character.
+                        out.push('\\');
                     }
                     if c == '%' {
                         match percent {

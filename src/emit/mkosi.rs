@@ -170,13 +170,9 @@ fn main(
 }
 
 fn packages(content: &mut Section, model: &Model) {
-    let packages = &model.system.packages.value;
+    let packages = model.image_packages();
     if !packages.is_empty() {
-        content.set_list(
-            "Packages",
-            Delimiter::Comma,
-            packages.iter().map(|p| p.value.as_str()),
-        );
+        content.set_list("Packages", Delimiter::Comma, packages);
     }
 }
 

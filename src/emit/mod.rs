@@ -6,6 +6,7 @@
 
 mod cmdline;
 mod extension;
+mod flatpak;
 mod image_tree;
 mod ini;
 mod kernel;
@@ -161,6 +162,7 @@ pub fn artifacts(model: &Model, source: &Source<'_>) -> Result<Vec<File>, Refuse
     files.extend(kernel::emit(model, source.entry_name)?);
     files.extend(extension::emit(model)?);
     files.extend(image_tree::emit(model, source.entry_name)?);
+    files.extend(flatpak::emit(model, source.entry_name)?);
     let profiles = mkosi::profile_paths(&files);
     files.extend(mkosi::emit(model, source, &profiles)?);
     files.sort_by(|a, b| a.path.cmp(&b.path));

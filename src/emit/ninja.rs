@@ -85,18 +85,6 @@ pub(crate) fn emit(plan: &Plan, model: &Model, source: &str) -> Result<File, Ref
             value(&format!("{split_prefix}*.raw {split_prefix}*.efi"))?,
         );
     }
-    for step in plan.steps.iter().filter(|s| s.spec.kind == "flatpak") {
-        let _ = write!(
-            out,
-            "build {}: stamp | {}\n  what = {}\n\n",
-            stamp(step)?,
-            stamps_of(&step.spec.needs)?,
-            value(&format!(
-                "{} (installed at first boot from flatpak/apps.list)",
-                step.spec.name
-            ))?
-        );
-    }
     let all = plan
         .steps
         .iter()

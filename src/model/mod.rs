@@ -52,6 +52,26 @@ impl Model {
         self.layout.iter().filter(|g| g.create == Create::Image)
     }
 
+    /// The packages the image installs: those declared, each once, then those the declarations
+    /// need: `flatpak` when there are Flatpak apps to install.
+    #[must_use]
+    pub fn image_packages(&self) -> Vec<&str> {
+        let mut packages: Vec<&str> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let needed = self
+            .extensions
+            .iter()
+            .any(|e| e.kind.value == ExtensionKind::Flatpak)
+            .then_some("flatpak");
+        let declared = self.system.packages.value.iter().map(|p| p.value.as_str());
+        for package in declared.chain(needed) {
+            if seen.insert(package) {
+                packages.push(package);
+            }
+        }
+        packages
+    }
+
     /// The declared partition a GPT partition comes from.
     #[must_use]
     pub fn source(&self, gpt: &GptPartition) -> Option<&Partition> {

@@ -1,0 +1,84 @@
+//! Flatpak apps, installed by Flatpak's own mechanism: one `.preinstall` file per app in
+//! `/usr/share/flatpak/preinstall.d/` (flatpak ≥ 1.16 reads them) naming the app and its
+//! runtime, and a unit that runs `flatpak preinstall` once the network is up at boot, enabled by
+//! a preset (mkosi applies presets when it builds the image). The `flatpak` package itself is
+//! added to the image by the model (`System::image_packages`).
+
+use super::image_tree::DIR;
+use super::ini::{self, Dialect, Section};
+use super::{File, Refused};
+use crate::model::{ExtensionKind, Model};
+
+const PREINSTALL_DIR: &str = "usr/share/flatpak/preinstall.d";
+const UNIT: &str = "pcfg-flatpak-preinstall.service";
+
+pub(crate) fn emit(model: &Model, source: &str) -> Result<Vec<File>, Refused> {
+    let mut files = Vec::new();
+    let flatpaks = model
+        .extensions
+        .iter()
+        .filter(|e| e.kind.value == ExtensionKind::Flatpak);
+    for extension in flatpaks.clone() {
+        let mut groups = Vec::new();
+        if let Some(app) = &extension.app.value {
+            groups.push(group(app, false));
+        }
+        if let Some(runtime) = &extension.runtime.value {
+            groups.push(group(runtime, true));
+        }
+        let path = format!("{DIR}/{PREINSTALL_DIR}/{}.preinstall", extension.name);
+        let contents = ini::render(Dialect::KeyFile, &path, source, &groups)?;
+        files.push(File {
+            path,
+            contents,
+            origins: extension.at.into_iter().collect(),
+        });
+    }
+    if files.is_empty() {
+        return Ok(files);
+    }
+    let origins: Vec<_> = flatpaks.filter_map(|e| e.at).collect();
+    let mut unit = Section::new("Unit");
+    unit.set("Description", "Install the Flatpak apps the OS declares");
+    unit.set("Documentation", "man:flatpak-preinstall(1)");
+    unit.set("Wants", "network-online.target");
+    unit.set("After", "network-online.target");
+    let mut service = Section::new("Service");
+    service.set("Type", "oneshot");
+    service.set(
+        "ExecStart",
+        "flatpak preinstall --system --assumeyes --noninteractive",
+    );
+    let mut install = Section::new("Install");
+    install.set("WantedBy", "multi-user.target");
+    let path = format!("{DIR}/usr/lib/systemd/system/{UNIT}");
+    let contents = ini::render(Dialect::Systemd, &path, source, &[unit, service, install])?;
+    files.push(File {
+        path,
+        contents,
+        origins: origins.clone(),
+    });
+    let path = format!("{DIR}/usr/lib/systemd/system-preset/50-pcfg.preset");
+    let contents = format!("{}enable {UNIT}\n", ini::header(source));
+    files.push(File {
+        path,
+        contents,
+        origins,
+    });
+    Ok(files)
+}
+
+/// `[Flatpak Preinstall ID]` for an app or runtime written as an id (`org.gnome.Maps`), an id
+/// and branch (`org.gnome.Platform//47`) or a whole ref (`app/ID/ARCH/BRANCH`). Without a
+/// branch an app is Flathub's `stable` (Flatpak itself would look for `master`).
+fn group(reference: &str, runtime: bool) -> Section {
+    let parts: Vec<&str> = reference.split('/').collect();
+    let (id, branch) = match parts.as_slice() {
+        [_, id, _, branch] | [id, _, branch] => (*id, *branch),
+        _ => (reference, "stable"),
+    };
+    let mut section = Section::new(format!("Flatpak Preinstall {id}"));
+    section.set("Branch", branch);
+    section.set("IsRuntime", if runtime { "true" } else { "false" });
+    section
+}
