@@ -997,9 +997,53 @@ impl Drop for LoopDevice {
 
 #[test]
 fn systemd_sysupdate_finds_the_installed_version_and_the_next_one() {
+    sysupdate_finds_versions("examples/particleos.pcfg");
+}
+
+/// A declared label with the version in it (`%M_%A_u`, as real systems write `<id>_%A_r`): the
+/// transfers follow the label, so systemd-sysupdate still finds both versions.
+#[test]
+fn systemd_sysupdate_follows_a_declared_versioned_label() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("labelled.pcfg");
+    std::fs::write(
+        &config,
+        format!(
+            "import \"{}\"\npartition.usr.label = \"%M_%A_u\"\n",
+            root().join("examples/particleos.pcfg").display()
+        ),
+    )
+    .expect("write");
+    let (model, files) = build(config.to_str().expect("utf-8"));
+    let usr = model
+        .layout
+        .iter()
+        .find(|g| g.ty == pcfg::model::PartitionType::Usr)
+        .expect("usr");
+    assert_eq!(
+        usr.label.text(&model.system).as_deref(),
+        Some("ParticleOS_20260526_u")
+    );
+    let cmdline = files
+        .iter()
+        .find(|f| f.path == "kernel/cmdline")
+        .expect("cmdline");
+    assert!(
+        cmdline
+            .contents
+            .contains("usr=ParticleOS_*_u:usr-verity=ParticleOS_*_u:"),
+        "{}",
+        cmdline.contents
+    );
+    sysupdate_finds_versions(config.to_str().expect("utf-8"));
+}
+
+/// systemd-sysupdate, given the transfers `config` emits, finds the installed disk's version as
+/// current and the next one on the server as the candidate.
+fn sysupdate_finds_versions(config: &str) {
     let sysupdate = crate::support::test_tool("systemd-sysupdate-backports");
     let dir = tempfile::tempdir().expect("tempdir");
-    let (model, files) = build("examples/particleos.pcfg");
+    let (model, files) = build(config);
     // The installed disk: the image of this version. The update server: the next version's
     // split files, as mkosi names them.
     let (installed, _) = make_image(&files, &model, &dir.path().join("installed"), "20260526");

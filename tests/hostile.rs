@@ -526,9 +526,16 @@ fn check_field(field: &StringField) -> Vec<String> {
         };
         let case = format!("{} = {value:?}", field.path);
         let views = parsed(&out, &dir, &readers);
+        // What the value means: in a label `%%` is a `%` (`%A` is refused on the state partition
+        // the label is set on, and the grammar refuses any `%` but `%A`, `%M` and `%%`).
+        let meant = if field.rule == Str::GptLabel {
+            value.replace("%%", "%")
+        } else {
+            value.clone()
+        };
         for (parser, view) in &views {
             let expected = map_strings(expected_views[parser].clone(), &|s| {
-                s.replace(&mark, &value)
+                s.replace(&mark, &meant)
             });
             let differences = json_diff(&expected, view, "");
             assert!(
@@ -540,7 +547,7 @@ fn check_field(field: &StringField) -> Vec<String> {
         // Wherever the value reaches the kernel command line (its own options, labels in the
         // image filter), systemd's parser must see every option.
         if std::fs::read_to_string(marked.join("kernel/cmdline")).is_ok_and(|t| t.contains(MARK)) {
-            assert_command_line(&out, &options_of(&marked, &value), &case);
+            assert_command_line(&out, &options_of(&marked, &meant), &case);
         }
         accepted.push(case);
     }

@@ -3,6 +3,7 @@
 
 use super::Checker;
 use crate::diag::{Code, Diagnostic, Label as DiagLabel};
+use crate::model::partition::{label_template, LabelPart};
 use crate::model::{Label, Model};
 
 use crate::schema::domains::GPT_LABEL_MAX;
@@ -10,6 +11,7 @@ use crate::schema::domains::GPT_LABEL_MAX;
 const VERSION_ROOM: usize = 4;
 
 pub(super) fn check(model: &Model, out: &mut Checker) {
+    versions(model, out);
     let mut reported: Vec<usize> = Vec::new();
     for gpt in &model.layout {
         if reported.contains(&gpt.partition) {
@@ -46,5 +48,44 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
                     .with_help(format!("keep at least {VERSION_ROOM} characters free: shorten `system.name`, or use shorter versions")),
             );
         }
+    }
+}
+
+/// A declared label carries the version (`%A`) exactly when the partition is versioned: an A/B
+/// partition whose label had no version would carry the same label in both slots after an
+/// update, so systemd-sysupdate could not tell them apart, and the image filter would match the
+/// old one; a state partition is never updated, so a version in its label would go stale.
+fn versions(model: &Model, out: &mut Checker) {
+    for partition in &model.partitions {
+        let Some(written) = &partition.label.value else {
+            continue;
+        };
+        let count = label_template(written)
+            .iter()
+            .filter(|p| **p == LabelPart::Version)
+            .count();
+        let versioned = partition.is_versioned();
+        let problem = match (versioned, count) {
+            (true, 1) | (false, 0) => continue,
+            (true, 0) => "has no version (`%A`), so both slots would carry the same label",
+            (true, _) => "has the version (`%A`) more than once",
+            (false, _) => "has a version (`%A`), but the partition is not versioned: the label would keep the version it was made with",
+        };
+        let help = if versioned {
+            format!(
+                "write the version into the label once, e.g. `label = \"{}_%A\"`",
+                written.replace("%A", "")
+            )
+        } else {
+            "remove `%A` from the label".to_owned()
+        };
+        out.push(
+            Diagnostic::new(
+                Code::LabelVersion,
+                format!("the label of partition `{}` {problem}", partition.name),
+                DiagLabel::new(out.at(partition.label.at), "the label"),
+            )
+            .with_help(help),
+        );
     }
 }

@@ -89,6 +89,7 @@ codes! {
     FormatMismatch => "format-mismatch", Error;
     LabelTooLong => "label-too-long", Error;
     LabelLittleRoom => "label-little-room", Warning;
+    LabelVersion => "label-version", Error;
     VerityTooSmall => "verity-too-small", Error;
     VerityUnbounded => "verity-unbounded", Error;
     EncryptedReadOnly => "encrypted-read-only", Error;

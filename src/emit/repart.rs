@@ -7,7 +7,8 @@
 
 use super::ini::{self, Delimiter, Dialect, Section, Value};
 use super::{File, Refused};
-use crate::model::{gates, Create, Format, GptPartition, Label, Model, PartitionType, Role, Slot};
+use crate::model::partition::LabelPart;
+use crate::model::{gates, Create, Format, GptPartition, Model, PartitionType, Role, Slot};
 
 /// Where each set goes in the output directory.
 pub(crate) const BUILD_DIR: &str = "repart.d/build";
@@ -100,23 +101,19 @@ fn type_name(model: &Model, gpt: &GptPartition) -> String {
     gpt.ty.full_name(model.system.arch.value)
 }
 
-/// The label: derived ones with the image id (`%M`) and version (`%A`) specifiers, a custom
-/// one as text (its `%` escaped by the writer).
+/// The label, with the image id (`%M`) and version (`%A`) as systemd-repart's specifiers, which
+/// mkosi and the installed os-release fill in; text is escaped by the writer.
 fn label(gpt: &GptPartition) -> Option<Value> {
-    match &gpt.label {
-        Label::Default => None,
-        Label::Versioned { suffix } => Some(
-            Value::specifier("%M")
-                .and_text("_")
-                .and_specifier("%A")
-                .and_text(*suffix),
-        ),
-        Label::State { partition } => {
-            Some(Value::specifier("%M").and_text(format!("-{partition}")))
-        }
-        Label::Empty => Some("_empty".into()),
-        Label::Custom(text) => Some(text.as_str().into()),
+    let parts = gpt.label.parts()?;
+    let mut value = Value::default();
+    for part in parts {
+        value = match part {
+            LabelPart::Text(text) => value.and_text(text),
+            LabelPart::ImageId => value.and_specifier("%M"),
+            LabelPart::Version => value.and_specifier("%A"),
+        };
     }
+    Some(value)
 }
 
 fn sizes(section: &mut Section, gpt: &GptPartition) {

@@ -8,7 +8,7 @@
 use super::ini::{self, Delimiter, Dialect, Section, Value};
 use super::repart::file_names;
 use super::{File, Refused};
-use crate::model::{gates, GptPartition, Label, Model, Role, TransferTarget};
+use crate::model::{gates, GptPartition, Model, TransferTarget};
 
 pub(crate) const DIR: &str = "sysupdate.d";
 
@@ -82,16 +82,16 @@ fn partition(model: &Model, url: &str, gpt: &GptPartition) -> Vec<Section> {
     let name = &model.system.name.value;
     let arch = model.system.arch.value.name();
     let ty = gpt.ty.full_name(model.system.arch.value);
-    let suffix = match (&gpt.label, gpt.role) {
-        (Label::Versioned { suffix }, _) => *suffix,
-        (_, Role::VeritySignature) => "_verity_sig",
-        (_, Role::VerityHash) => "_verity",
-        (_, Role::Data) => "",
-    };
+    // The label with `@v` for the version: what slot A is labelled, and what sysupdate labels
+    // the free slot when it writes a new version there.
+    let pattern = gpt
+        .label
+        .pattern(&model.system)
+        .unwrap_or_else(|| format!("{name}_@v"));
     let mut target = Section::new("Target");
     target.set("Type", "partition");
     target.set("Path", "auto");
-    target.set("MatchPattern", format!("{name}_@v{suffix}"));
+    target.set("MatchPattern", pattern);
     target.set("MatchPartitionType", ty.clone());
     target.set("PartitionFlags", "0");
     target.set("ReadOnly", "1");

@@ -115,9 +115,9 @@ pub fn image_filter(system: &System, layout: &[GptPartition]) -> Option<String> 
     let mut parts: Vec<String> = Vec::new();
     for g in layout {
         let pattern = match &g.label {
-            Label::Versioned { .. } => format!("{name}_*"),
+            // Every state partition of this OS, as ParticleOS writes it.
             Label::State { .. } => format!("{name}-*"),
-            Label::Custom(text) => text.clone(),
+            Label::Versioned { .. } | Label::Custom(_) => g.label.glob(system).unwrap_or_default(),
             Label::Default | Label::Empty => continue,
         };
         let designator = format!("{}=", g.ty.repart_name());

@@ -196,36 +196,153 @@ pub enum Slot {
     B,
 }
 
+/// A piece of a label: text, or one of systemd-repart's specifiers, which it fills in when it
+/// makes the partition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LabelPart {
+    Text(String),
+    /// `%M`: the image id (`system.name`).
+    ImageId,
+    /// `%A`: the image version (`system.version`).
+    Version,
+}
+
+/// Reads a label as written: `%A` is the version, `%M` the image id, `%%` a `%` (the grammar
+/// refuses any other `%`).
+#[must_use]
+pub fn label_template(text: &str) -> Vec<LabelPart> {
+    let mut parts = Vec::new();
+    let mut literal = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        let specifier = match (c, chars.clone().next()) {
+            ('%', Some('A')) => Some(LabelPart::Version),
+            ('%', Some('M')) => Some(LabelPart::ImageId),
+            ('%', Some('%')) => {
+                chars.next();
+                literal.push('%');
+                continue;
+            }
+            _ => None,
+        };
+        match specifier {
+            Some(part) => {
+                chars.next();
+                if !literal.is_empty() {
+                    parts.push(LabelPart::Text(std::mem::take(&mut literal)));
+                }
+                parts.push(part);
+            }
+            None => literal.push(c),
+        }
+    }
+    if !literal.is_empty() {
+        parts.push(LabelPart::Text(literal));
+    }
+    parts
+}
+
 /// How a GPT partition is labelled.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Label {
     /// No label: systemd-repart's default (the type name).
     Default,
-    /// `<name>_<version><suffix>`, the version systemd-sysupdate matches.
-    Versioned { suffix: &'static str },
+    /// A label with the version systemd-sysupdate matches: `template` (`%M_%A` when derived, or
+    /// the declared `label`), then `suffix` (`_verity`, `_verity_sig`).
+    Versioned {
+        template: Vec<LabelPart>,
+        suffix: &'static str,
+    },
     /// `<name>-<partition>`: a state partition of this OS.
     State { partition: String },
     /// `_empty`: a free slot that systemd-sysupdate fills.
     Empty,
-    /// Written by the user.
-    Custom(String),
+    /// Written by the user, for a partition without versions.
+    Custom(Vec<LabelPart>),
 }
 
 impl Label {
-    /// The label text, or `None` for the default label.
+    /// The derived label of a versioned partition: `<image id>_<version>`.
     #[must_use]
-    pub fn text(&self, system: &System) -> Option<String> {
-        let name = &system.name.value;
+    pub fn derived_versioned(suffix: &'static str) -> Label {
+        Label::Versioned {
+            template: vec![
+                LabelPart::ImageId,
+                LabelPart::Text("_".to_owned()),
+                LabelPart::Version,
+            ],
+            suffix,
+        }
+    }
+
+    /// The pieces of the label, suffix included (`None` for the default label).
+    #[must_use]
+    pub fn parts(&self) -> Option<Vec<LabelPart>> {
         match self {
             Label::Default => None,
-            Label::Versioned { suffix } => {
-                let version = system.version.value.as_deref().unwrap_or("");
-                Some(format!("{name}_{version}{suffix}"))
+            Label::Versioned { template, suffix } => {
+                let mut parts = template.clone();
+                if !suffix.is_empty() {
+                    parts.push(LabelPart::Text((*suffix).to_owned()));
+                }
+                Some(parts)
             }
-            Label::State { partition } => Some(format!("{name}-{partition}")),
-            Label::Empty => Some("_empty".to_owned()),
-            Label::Custom(text) => Some(text.clone()),
+            Label::State { partition } => Some(vec![
+                LabelPart::ImageId,
+                LabelPart::Text(format!("-{partition}")),
+            ]),
+            Label::Empty => Some(vec![LabelPart::Text("_empty".to_owned())]),
+            Label::Custom(parts) => Some(parts.clone()),
         }
+    }
+
+    /// The label text as systemd-repart writes it for this system, or `None` for the default.
+    #[must_use]
+    pub fn text(&self, system: &System) -> Option<String> {
+        self.parts()?;
+        let version = system.version.value.as_deref().unwrap_or("");
+        Some(self.render(&system.name.value, version))
+    }
+
+    /// The label with the image id and version filled in as given (`*` for a glob, `@v` for a
+    /// systemd-sysupdate pattern).
+    fn render(&self, image_id: &str, version: &str) -> String {
+        self.parts()
+            .unwrap_or_default()
+            .iter()
+            .map(|p| match p {
+                LabelPart::Text(t) => t.as_str(),
+                LabelPart::ImageId => image_id,
+                LabelPart::Version => version,
+            })
+            .collect()
+    }
+
+    /// A glob matching every version of the label (`ParticleOS_*`), for the image filter: of
+    /// a versioned label the template alone, whose `*` also covers the hash and signature
+    /// partitions' suffixes, as ParticleOS writes it.
+    #[must_use]
+    pub fn glob(&self, system: &System) -> Option<String> {
+        match self {
+            Label::Versioned { template, .. } => Some(
+                Label::Versioned {
+                    template: template.clone(),
+                    suffix: "",
+                }
+                .render(&system.name.value, "*"),
+            ),
+            other => {
+                other.parts()?;
+                Some(other.render(&system.name.value, "*"))
+            }
+        }
+    }
+
+    /// systemd-sysupdate's pattern for the label (`ParticleOS_@v_verity`).
+    #[must_use]
+    pub fn pattern(&self, system: &System) -> Option<String> {
+        self.parts()?;
+        Some(self.render(&system.name.value, "@v"))
     }
 }
 
@@ -345,7 +462,7 @@ pub fn layout(partitions: &[Partition]) -> Vec<GptPartition> {
 fn single(index: usize, partition: &Partition) -> GptPartition {
     let ty = partition.ty.value;
     let label = match (&partition.label.value, ty) {
-        (Some(custom), _) => Label::Custom(custom.clone()),
+        (Some(custom), _) => Label::Custom(label_template(custom)),
         (None, PartitionType::Esp | PartitionType::Xbootldr) => Label::Default,
         (None, _) => Label::State {
             partition: partition.name.clone(),
@@ -409,8 +526,11 @@ fn versioned(index: usize, partition: &Partition, slot: Slot) -> Vec<GptPartitio
     };
     let label = |suffix: &'static str| match (slot, &partition.label.value) {
         (Slot::B, _) => Label::Empty,
-        (_, Some(custom)) => Label::Custom(format!("{custom}{suffix}")),
-        (_, None) => Label::Versioned { suffix },
+        (_, Some(custom)) => Label::Versioned {
+            template: label_template(custom),
+            suffix,
+        },
+        (_, None) => Label::derived_versioned(suffix),
     };
     let match_key = (partition.verity.value != Verity::None).then(|| partition.name.clone());
     let data = data_partition(

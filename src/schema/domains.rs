@@ -342,11 +342,33 @@ fn gpt_label(s: &str) -> Result<(), Problem> {
     // Labels are matched by the image filter on the kernel command line
     // (`systemd.image_filter=root=LABEL:…`): nothing that splits the command line, ends a filter
     // entry or is a glob may be in one.
+    // `@` starts a field in systemd-sysupdate's patterns, which are made from labels.
     only(
         s,
-        |c| !is_unprintable(c) && !c.is_whitespace() && !"\"'\\:=*?[]#".contains(c),
-        "a partition label is printable and has no white space, quotes, backslashes or `:` `=` `*` `?` `[` `]` `#`: it is matched by the image filter on the kernel command line",
+        |c| !is_unprintable(c) && !c.is_whitespace() && !"\"'\\:=*?[]#@".contains(c),
+        "a partition label is printable and has no white space, quotes, backslashes or `:` `=` `*` `?` `[` `]` `#` `@`: it is matched by the image filter on the kernel command line and by systemd-sysupdate's patterns",
     )?;
+    // systemd-repart's specifiers: pcfg gives meaning to `%A` (the version) and `%M` (the image
+    // id), and `%%` is a `%`; any other would be expanded to something pcfg does not know.
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            continue;
+        }
+        match chars.next() {
+            Some('A' | 'M' | '%') => {}
+            other => {
+                let written = other.map_or_else(|| "%".to_owned(), |o| format!("%{o}"));
+                return problem(
+                    format!(
+                        "has `{}`, a specifier pcfg does not know",
+                        excerpt(&written, 8)
+                    ),
+                    "in a label `%A` is the image version, `%M` the image id and `%%` a `%`",
+                );
+            }
+        }
+    }
     if s == "_empty" {
         return problem(
             "is `_empty`, the label systemd-sysupdate gives a free slot",
@@ -508,7 +530,10 @@ mod tests {
 
     #[test]
     fn labels_packages_and_refs() {
-        assert!(ok(Str::GptLabel, "root-x86-64_%50"));
+        assert!(ok(Str::GptLabel, "root-x86-64_%%50"));
+        assert!(ok(Str::GptLabel, "%M_%A_r"));
+        assert!(!ok(Str::GptLabel, "root-x86-64_%50"));
+        assert!(!ok(Str::GptLabel, "root@1"));
         for bad in [
             "rootfs\nType=esp",
             " x",
