@@ -6,6 +6,7 @@
 //! `{{#include path}}` lines are read as mdBook reads them. The generated diagnostics
 //! catalogue is checked by `catalogue.rs`. Links and includes must resolve, anchors included.
 
+use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::support::compile_memory;
@@ -205,4 +206,71 @@ fn every_link_and_include_of_the_book_resolves() {
         }
     }
     assert!(checked >= 20, "links checked: {checked}");
+}
+
+/// The marker before a sample output in a chapter: the snapshot the block repeats.
+const SAMPLE: &str = "<!-- sample: ";
+
+/// The body of an insta snapshot: what follows its `---` header.
+fn snapshot_body(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let body = text
+        .strip_prefix("---\n")
+        .and_then(|rest| rest.split_once("\n---\n"))
+        .map_or(text.as_str(), |(_, body)| body);
+    let mut body = body.to_owned();
+    if !body.ends_with('\n') {
+        body.push('\n');
+    }
+    body
+}
+
+/// Sample outputs are written out in the chapters, so that they read correctly wherever the
+/// Markdown is read (a forge's file view, an editor), not only after `mdbook build`. Each
+/// follows a `<!-- sample: tests/snapshots/NAME.snap -->` marker and must equal the snapshot,
+/// which the test that runs the command keeps current; `UPDATE_DOCS=1` rewrites them.
+#[test]
+fn sample_outputs_are_inline_and_current() {
+    let mut stale = Vec::new();
+    let mut samples = 0;
+    for (name, path, text) in chapters() {
+        assert!(
+            !text.contains("{{#include ../../tests/snapshots/"),
+            "{name}: write the sample out after a `{SAMPLE}...` marker instead of including it"
+        );
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find(SAMPLE) {
+            let (before, marked) = rest.split_at(at);
+            out.push_str(before);
+            let (opening, after) = marked.split_once("-->\n").expect("a closed marker");
+            let snapshot = opening[SAMPLE.len()..].trim();
+            let body = snapshot_body(&root().join(snapshot));
+            let (fence, block) = after
+                .split_once('\n')
+                .expect("a code block after the marker");
+            assert!(
+                fence.starts_with("```"),
+                "{name}: a code block follows {opening}"
+            );
+            let (current, after_block) = block.split_once("```\n").expect("a closed block");
+            if current != body {
+                stale.push(format!("{name}: {snapshot}"));
+            }
+            let _ = write!(out, "{opening}-->\n{fence}\n{body}```\n");
+            rest = after_block;
+            samples += 1;
+        }
+        out.push_str(rest);
+        if std::env::var_os("UPDATE_DOCS").is_some() && out != text {
+            std::fs::write(&path, out).expect("write the chapter");
+        }
+    }
+    assert!(samples >= 10, "{samples} samples");
+    if std::env::var_os("UPDATE_DOCS").is_none() {
+        assert!(
+            stale.is_empty(),
+            "stale samples (run `UPDATE_DOCS=1 cargo test sample_outputs`): {stale:#?}"
+        );
+    }
 }

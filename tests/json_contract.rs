@@ -144,7 +144,7 @@ fn why_json() {
     let why: Why = serde_json::from_str(&run.stdout).expect("the why schema");
     assert_eq!(why.value, 30u64 << 30);
     let set = why.set.expect("set");
-    assert_eq!((set.file.as_str(), set.line), ("examples/remix.pcfg", 6));
+    assert_eq!((set.file.as_str(), set.line), ("examples/remix.pcfg", 7));
     assert_eq!(why.overridden.len(), 1);
     assert_eq!(why.overridden[0].reason, "higher-layer");
     assert_eq!(

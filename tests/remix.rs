@@ -253,7 +253,7 @@ fn removal_shows_in_provenance_of_a_redefined_value() {
 fn std_modules_import_from_anywhere() {
     let files: &[(&str, &[u8])] = &[(
         "deep/dir/s.pcfg",
-        b"import \"std/particleos\"\nsystem.name = \"Mine\"\n",
+        b"import \"std/particleos\"\nsystem.name = \"Mine\"\nupdate.channel.obs.source = \"https://updates.example.org/mine/\"\n",
     )];
     assert_eq!(value(files, "system.name"), "\"Mine\"");
     assert_eq!(value(files, "partition.usr.size-max"), "20G");

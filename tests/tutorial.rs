@@ -1,10 +1,11 @@
 //! The book's tutorial (`book/src/tutorial.md`), step by step: each command it shows is run
-//! here, and the chapter includes these snapshots, so what it says is what pcfg does.
+//! here, and the chapter shows these snapshots (`book.rs` checks it does), so what it says is
+//! what pcfg does.
 
 use crate::support::pcfg_in;
 
 /// The tutorial's configuration, as the chapter shows it.
-pub(crate) const SYSTEM: &str = "import \"std/particleos\"\n\nsystem.name = \"MyOS\"\npartition.usr.size-max = 30G\nremove partition.swap\n";
+pub(crate) const SYSTEM: &str = "import \"std/particleos\"\n\nsystem.name = \"MyOS\"\nupdate.channel.obs.source = \"https://updates.example.org/myos/\"\npartition.usr.size-max = 30G\nremove partition.swap\n";
 
 #[test]
 fn the_tutorial_runs_as_the_book_tells_it() {

@@ -5,6 +5,7 @@
 //! says what to write instead. Checks never stop at the first problem.
 
 mod disk_size;
+mod distribution;
 mod encrypted_image;
 mod encrypted_read_only;
 mod esp_size;
@@ -34,6 +35,7 @@ pub type Check = fn(&Model, &mut Checker);
 pub const CHECKS: &[(&str, Check)] = &[
     ("version", version::check),
     ("package-names", package_names::check),
+    ("distribution", distribution::check),
     ("partition-types", partition_types::check),
     ("partition-sizes", partition_sizes::check),
     ("disk-size", disk_size::check),

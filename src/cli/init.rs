@@ -13,12 +13,13 @@ const REMIX: &str = r#"# My system: ParticleOS, changed where it says so. `pcfg 
 import "std/particleos"
 
 system.name = "MyOS"                 # the image id: labels, artifact names, filters
+update.channel.obs.source = "https://updates.example.org/myos/"  # where MyOS is published: replace this placeholder
 # system.packages += ["vim"]         # more packages in the image
 # system.cmdline += ["quiet"]        # more kernel command line
 # partition.usr.size-max = 30G       # room for a bigger /usr (slot B follows)
-# remove partition.swap              # no swap: its files, policy and transfer go
-# trust.require = measured-boot      # without Secure Boot keys
-# update.channel.obs.source = "https://example.org/myos/"
+# remove partition.swap              # no swap: its repart files and policy entry go
+# trust.require = measured-boot      # accept a measured boot; then `remove trust.secure-boot` drops the keys
+# update.tries = 5                   # boots a new version may try before falling back
 "#;
 
 /// The examples `--from` takes: self-contained configurations (no files beside them).

@@ -95,6 +95,8 @@ codes! {
     EncryptedReadOnly => "encrypted-read-only", Error;
     EncryptedInImage => "encrypted-in-image", Error;
     DuplicatePackage => "duplicate-package", Warning;
+    ReleaseMismatch => "release-mismatch", Error;
+    InheritedUpdateServer => "inherited-update-server", Warning;
     MissingSigningKey => "missing-signing-key", Error;
     Tpm2NotConfigured => "tpm2-not-configured", Error;
     TrustRequirementUnmet => "trust-requirement-unmet", Error;

@@ -7,6 +7,7 @@
 
 pub mod arch;
 pub mod cmdline;
+pub mod distribution;
 pub mod extension;
 mod fields;
 pub mod gates;

@@ -106,14 +106,26 @@ pub(super) fn lower_system(fields: &Fields<'_>) -> System {
         }),
         systemd.at,
     );
+    let distribution = fields.symbol("distribution").map(|d| d.map(str::to_owned));
+    // No release: the one mkosi builds for the distribution, said out loud.
+    let release = match fields.string("release") {
+        At { value: None, .. } => At::derived(
+            distribution
+                .value
+                .as_deref()
+                .and_then(super::distribution::default_release)
+                .map(str::to_owned),
+        ),
+        written => written,
+    };
     System {
         name,
         id,
         pretty_name,
         version: fields.string("version"),
         arch,
-        distribution: fields.symbol("distribution").map(|d| d.map(str::to_owned)),
-        release: fields.string("release"),
+        distribution,
+        release,
         systemd,
         packages: fields.list("packages"),
         cmdline: fields.list("cmdline"),

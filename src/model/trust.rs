@@ -351,10 +351,23 @@ fn state_partition(partition: &Partition, trust: &Trust) -> Link {
             partition.at,
         ),
         e if e.uses_tpm2() => {
+            // What systemd-repart is told to seal to (`Tpm2::repart_options`).
             let bound = match &trust.tpm2 {
-                Some(t) if t.signed_policy.value => "to the signed PCR 11 policy",
-                Some(_) => "to the PCRs of trust.tpm2",
-                None => "but trust.tpm2 is missing",
+                Some(t) => {
+                    let pcrs: Vec<String> = t.pcrs.value.iter().map(u64::to_string).collect();
+                    let pcrs = match pcrs.as_slice() {
+                        [] => None,
+                        [one] => Some(format!("PCR {one}")),
+                        many => Some(format!("PCRs {}", many.join("+"))),
+                    };
+                    match (pcrs, t.signed_policy.value) {
+                        (Some(p), true) => format!("to {p} and the signed PCR 11 policy"),
+                        (None, true) => "to the signed PCR 11 policy".to_owned(),
+                        (Some(p), false) => format!("to {p}"),
+                        (None, false) => "to no PCR at all".to_owned(),
+                    }
+                }
+                None => "but trust.tpm2 is missing".to_owned(),
             };
             link(
                 &name,

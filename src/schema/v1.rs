@@ -91,7 +91,11 @@ const SYSTEM: &[Field] = &[
     field("version", Ty::Str(Str::Version), None),
     field("arch", Ty::Symbol(ARCHITECTURES), Some("x86-64")),
     field("distribution", Ty::Symbol(DISTRIBUTIONS), None),
-    field("release", Ty::Str(Str::Release), None),
+    field(
+        "release",
+        Ty::Str(Str::Release),
+        Some("mkosi's for the distribution (debian: testing, fedora: 41, ubuntu: noble, ...)"),
+    ),
     field("systemd", Ty::Int { min: 252, max: 999 }, Some("258")),
     field("packages", Ty::List(&Ty::Str(Str::Package)), Some("[]")),
     field("cmdline", CMDLINE, Some("[]")),

@@ -1,0 +1,82 @@
+//! What a remix inherits from a base written for another system: a release name of another
+//! distribution (`release = "rawhide"` kept after `distribution = debian`), and the base's
+//! update server kept after the system was renamed, where the transfers would look for images
+//! of the new name that the server never has.
+
+use super::Checker;
+use crate::diag::{Code, Diagnostic, Label};
+use crate::model::distribution::{release_of_another, some_releases};
+use crate::model::Model;
+
+pub(super) fn check(model: &Model, out: &mut Checker) {
+    release(model, out);
+    update_server(model, out);
+}
+
+fn release(model: &Model, out: &mut Checker) {
+    let system = &model.system;
+    let (Some(distribution), Some(release)) = (
+        system.distribution.value.as_deref(),
+        system.release.value.as_deref(),
+    ) else {
+        return;
+    };
+    let Some(owner) = release_of_another(distribution, release) else {
+        return;
+    };
+    let examples = some_releases(distribution);
+    let help = if examples.is_empty() {
+        format!("set `system.release` to a release of {distribution}")
+    } else {
+        format!(
+            "set `system.release` to a release of {distribution}, e.g. `\"{}\"`",
+            examples.join("\"`, `\"")
+        )
+    };
+    out.push(
+        Diagnostic::new(
+            Code::ReleaseMismatch,
+            format!("`{release}` is a release of {owner}, not of {distribution}"),
+            Label::new(
+                out.at(system.release.at.or(system.at)),
+                format!("a {owner} release"),
+            ),
+        )
+        .with_labels(
+            system
+                .distribution
+                .at
+                .map(|d| Label::new(d, "the distribution")),
+        )
+        .with_help(help),
+    );
+}
+
+fn update_server(model: &Model, out: &mut Checker) {
+    let Some(name_at) = model.system.name.at else {
+        return;
+    };
+    for channel in &model.updates.channels {
+        let Some(source_at) = channel.source.at else {
+            continue;
+        };
+        if source_at.file == name_at.file {
+            continue;
+        }
+        out.push(
+            Diagnostic::new(
+                Code::InheritedUpdateServer,
+                format!(
+                    "the system is named `{}`, but update channel `{}` keeps a server declared elsewhere, for another system",
+                    model.system.name.value, channel.name
+                ),
+                Label::new(name_at, "the system is named here"),
+            )
+            .with_label(Label::new(source_at, "the server is declared here"))
+            .with_help(format!(
+                "the transfers look for `{}_VERSION_…` files, which that server does not publish: set `update.channel.{}.source` to your own server, or `remove update.channel.{}`",
+                model.system.name.value, channel.name, channel.name
+            )),
+        );
+    }
+}
