@@ -132,13 +132,8 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
         );
     }
     let pcr_signer = trust
-        .tpm2
-        .as_ref()
-        .filter(|t| t.signed_policy.value)
-        .map(|_| match &trust.secure_boot {
-            Some(sb) => (sb.key.value.clone(), sb.cert.value.clone()),
-            None => (trust.key.value.clone(), trust.cert.value.clone()),
-        });
+        .pcr_signer()
+        .map(|(key, cert)| (key.value.clone(), cert.value.clone()));
     if let Some((key, cert)) = &pcr_signer {
         specs.key("key:pcr-policy", key.as_deref(), cert.as_deref(), inputs);
     }

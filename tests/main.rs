@@ -10,6 +10,7 @@ mod cli;
 mod corpus;
 mod diff;
 mod editors;
+mod effects;
 mod examples;
 mod extensions;
 mod flatpak;

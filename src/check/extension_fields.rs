@@ -81,7 +81,7 @@ pub(super) fn check_kinds(model: &Model, out: &mut Checker) {
             };
             out.push(
                 Diagnostic::new(
-                    Code::FieldForOtherKind,
+                    Code::UnusedField,
                     format!(
                         "`{field}` means nothing for extension `{}`, a {kind}",
                         extension.name
@@ -107,7 +107,7 @@ pub(super) fn check_kinds(model: &Model, out: &mut Checker) {
                 |h: Option<&'static str>| h.unwrap_or("nothing (it is attached, not merged)");
             out.push(
                 Diagnostic::new(
-                    Code::FieldForOtherKind,
+                    Code::UnusedField,
                     format!(
                         "`{}` ({}) cannot override `{}` ({}): their files are never merged together",
                         extension.name,

@@ -20,6 +20,7 @@ mod signing_keys;
 mod systemd_version;
 mod tpm2;
 mod trust_requirement;
+mod unused_fields;
 mod updates;
 mod verity_size;
 mod version;
@@ -49,6 +50,7 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("trust-requirement", trust_requirement::check),
     ("extension-fields", extension_fields::check),
     ("extension-kinds", extension_fields::check_kinds),
+    ("unused-fields", unused_fields::check),
     ("extension-cycle", extension_cycle::check),
     ("updates", updates::check),
     ("esp-size", esp_size::check),

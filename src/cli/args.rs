@@ -203,7 +203,8 @@ pub struct TrustArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ExplainArgs {
-    /// A code such as `pcfg::import-cycle` or `import-cycle`; without one, lists every code.
+    /// A code such as `pcfg::import-cycle` or `import-cycle`, or a field such as
+    /// `partition.root.size` (or `partition.size`); without one, lists every code.
     pub code: Option<String>,
 }
 

@@ -181,7 +181,40 @@ fn dispatch(args: &Args, output: &Output, out: &mut dyn Write) -> Result<u8, Fai
     }
 }
 
+/// A field of the schema: its type, default, and what it does (`check-only` with the reason).
+fn explain_field(path: &str, out: &mut dyn Write) -> Result<u8, Failure> {
+    let parts: Vec<&str> = path.split('.').collect();
+    let Some(field) = crate::schema::field_at_loose(&parts) else {
+        return Err(Failure::usage(format!(
+            "no field `{path}` in the schema: `pcfg explain` takes a code or a field path such as `partition.root.size`"
+        )));
+    };
+    let ty = match &field.ty {
+        crate::schema::Ty::Str(rule) => rule.describe().to_owned(),
+        other => other.describe(),
+    };
+    writeln!(out, "{path}: {ty}")?;
+    if field.required {
+        writeln!(out, "required")?;
+    }
+    if let Some(default) = field.default {
+        writeln!(out, "default: {default}")?;
+    }
+    match field.effect {
+        crate::schema::Effect::Emitted => {
+            writeln!(out, "takes effect in the emitted files")?;
+        }
+        crate::schema::Effect::CheckOnly(reason) => {
+            writeln!(out, "check-only: {reason}")?;
+        }
+    }
+    Ok(EXIT_OK)
+}
+
 fn explain_code(name: &str, out: &mut dyn Write) -> Result<u8, Failure> {
+    if pcfg_code(name).is_none() && name.contains('.') {
+        return explain_field(name, out);
+    }
     let Some(code) = pcfg_code(name) else {
         let names: Vec<&str> = crate::diag::Code::ALL.iter().map(|c| c.name()).collect();
         let hint =

@@ -102,7 +102,7 @@ codes! {
     TrustRequirementUnmet => "trust-requirement-unmet", Error;
     UnsignedExtension => "unsigned-extension", Error;
     FlatpakWithoutApp => "flatpak-without-app", Error;
-    FieldForOtherKind => "field-for-other-kind", Error;
+    UnusedField => "unused-field", Error;
     ExtensionCycle => "extension-cycle", Error;
     UpdateWithoutVersionedPartition => "update-without-versioned-partition", Error;
     DiskTooSmall => "disk-too-small", Error;

@@ -4,6 +4,8 @@
 //!
 //! - `/usr/lib/os-release` with the system's name, id and version in place of the
 //!   distribution's, so that the extensions' release files match it;
+//! - `/efi/loader/loader.conf` (copied into the ESP with the rest of `/efi`): systemd-boot's
+//!   command-line editor off unless `trust.uki.editable-cmdline` allows editing;
 //! - when a partition made at first boot is sealed to the TPM, a drop-in for
 //!   `systemd-repart.service` with the PCRs of `trust.tpm2`, in the image and in the initrd
 //!   (where systemd-repart makes the root file system), since systemd-repart takes them from its
@@ -25,6 +27,17 @@ pub(crate) fn emit(model: &Model, source: &str) -> Result<Vec<File>, Refused> {
         contents,
         origins: model.system.at.into_iter().collect(),
     }];
+    // `loader.conf` is `KEY VALUE` lines; only pcfg's own words go into it.
+    let editor = if model.trust.editable_cmdline.value {
+        "yes"
+    } else {
+        "no"
+    };
+    files.push(File {
+        path: format!("{DIR}/efi/loader/loader.conf"),
+        contents: format!("{}editor {editor}\n", ini::header(source)),
+        origins: model.trust.editable_cmdline.at.into_iter().collect(),
+    });
     if let Some(options) = repart_options(model) {
         let mut command = vec!["systemd-repart".to_owned(), "--dry-run=no".to_owned()];
         command.extend(options);

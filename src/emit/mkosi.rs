@@ -190,13 +190,14 @@ fn validation(model: &Model, paths: &Paths<'_, '_>) -> Section {
     }
     if let Some(tpm2) = &trust.tpm2 {
         s.set("SignExpectedPcr", ini::yes_no(tpm2.signed_policy.value));
-        if tpm2.signed_policy.value && trust.secure_boot.is_none() {
-            s.set_some("SignExpectedPcrKey", paths.of(trust.key.value.as_deref()));
-            s.set_some(
-                "SignExpectedPcrCertificate",
-                paths.of(trust.cert.value.as_deref()),
-            );
-        }
+    }
+    // Named even when it is the Secure Boot key: mkosi 25 does not fall back to it.
+    if let Some((key, cert)) = trust.pcr_signer() {
+        s.set_some("SignExpectedPcrKey", paths.of(key.value.as_deref()));
+        s.set_some(
+            "SignExpectedPcrCertificate",
+            paths.of(cert.value.as_deref()),
+        );
     }
     if let Some(verity) = &trust.verity {
         s.set("Verity", "yes");

@@ -42,6 +42,22 @@ impl Tpm2 {
     }
 }
 
+/// A role's key and certificate, as configured.
+pub type KeyAndCert<'a> = (&'a At<Option<String>>, &'a At<Option<String>>);
+
+impl Trust {
+    /// The key and certificate that sign the PCR 11 policy, when the policy is signed: the
+    /// Secure Boot key when there is one (as ParticleOS signs), else `trust.key`.
+    #[must_use]
+    pub fn pcr_signer(&self) -> Option<KeyAndCert<'_>> {
+        self.tpm2.as_ref().filter(|t| t.signed_policy.value)?;
+        Some(match &self.secure_boot {
+            Some(sb) => (&sb.key, &sb.cert),
+            None => (&self.key, &self.cert),
+        })
+    }
+}
+
 /// What `trust.require` demands of every link.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Requirement {

@@ -77,6 +77,18 @@ pub struct Field {
     pub required: bool,
     /// The default as users read it, when there is one.
     pub default: Option<&'static str>,
+    /// Whether the field reaches an emitted file; `tests/effects.rs` holds every field to it.
+    pub effect: Effect,
+}
+
+/// What a field does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Every change of its value changes a file the tools read.
+    Emitted,
+    /// It changes no emitted file: pcfg checks the configuration against it. The reason says
+    /// what it is for (`pcfg explain PATH`, the schema chapter).
+    CheckOnly(&'static str),
 }
 
 /// The type of a field's value.
@@ -284,6 +296,39 @@ pub fn field_at(path: &[&str]) -> Option<&'static Field> {
         }
     }
     schema.field(name)
+}
+
+/// The field at a dotted path, with or without the labels of labelled blocks
+/// (`partition.root.size` or `partition.size`).
+#[must_use]
+pub fn field_at_loose(path: &[&str]) -> Option<&'static Field> {
+    if let Some(field) = field_at(path) {
+        return Some(field);
+    }
+    let (name, blocks) = path.split_last()?;
+    let mut schema: &'static BlockSchema = &v1::ROOT;
+    for segment in blocks {
+        schema = schema.block(segment)?;
+    }
+    schema.field(name)
+}
+
+/// Every check-only field as `(dotted path, reason)`, labels left out (`partition.size`).
+#[must_use]
+pub fn check_only_fields() -> Vec<(String, &'static str)> {
+    fn walk(schema: &BlockSchema, prefix: &str, out: &mut Vec<(String, &'static str)>) {
+        for field in schema.fields {
+            if let Effect::CheckOnly(reason) = field.effect {
+                out.push((format!("{prefix}{}", field.name), reason));
+            }
+        }
+        for block in schema.blocks {
+            walk(block, &format!("{prefix}{}.", block.name), out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&v1::ROOT, "", &mut out);
+    out
 }
 
 /// The items of a list field's default, which `+=` and `-=` start from when nothing else set

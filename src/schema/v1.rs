@@ -1,7 +1,7 @@
 //! The v1 schema as data: every block, field, type, default and allowed symbol of
 //! `lang/SPEC.md`'s schema section.
 
-use super::{BlockSchema, Field, Str, Ty};
+use super::{BlockSchema, Effect, Field, Str, Ty};
 
 const fn field(name: &'static str, ty: Ty, default: Option<&'static str>) -> Field {
     Field {
@@ -9,6 +9,7 @@ const fn field(name: &'static str, ty: Ty, default: Option<&'static str>) -> Fie
         ty,
         required: false,
         default,
+        effect: Effect::Emitted,
     }
 }
 
@@ -18,6 +19,15 @@ const fn required(name: &'static str, ty: Ty) -> Field {
         ty,
         required: true,
         default: None,
+        effect: Effect::Emitted,
+    }
+}
+
+/// A field that changes no emitted file, and why it exists.
+const fn check_only(field: Field, reason: &'static str) -> Field {
+    Field {
+        effect: Effect::CheckOnly(reason),
+        ..field
     }
 }
 
@@ -99,7 +109,10 @@ const SYSTEM: &[Field] = &[
     field("systemd", Ty::Int { min: 252, max: 999 }, Some("258")),
     field("packages", Ty::List(&Ty::Str(Str::Package)), Some("[]")),
     field("cmdline", CMDLINE, Some("[]")),
-    field("base-tree", PATH, None),
+    check_only(
+        field("base-tree", PATH, None),
+        "the built base the extension trees are checked against (shadowing, missing libraries); the image itself is built from the packages",
+    ),
 ];
 
 const DISK: &[Field] = &[
@@ -162,10 +175,13 @@ const UKI: &[Field] = &[field("editable-cmdline", Ty::Bool, Some("false"))];
 const TRUST: &[Field] = &[
     field("key", PATH, None),
     field("cert", PATH, None),
-    field(
-        "require",
-        Ty::Symbol(&["none", "measured-boot", "verified-boot"]),
-        Some("none"),
+    check_only(
+        field(
+            "require",
+            Ty::Symbol(&["none", "measured-boot", "verified-boot"]),
+            Some("none"),
+        ),
+        "what pcfg check demands of every link of the trust chain; the links are what the other declarations make them",
     ),
 ];
 
