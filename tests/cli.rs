@@ -349,3 +349,41 @@ fn github_format_annotates_each_diagnostic_on_its_line() {
         run.stderr
     );
 }
+
+/// The synopsis in the CLI chapter lists every value `--format` and `--color` take.
+#[test]
+fn the_cli_chapter_lists_every_format() {
+    let help = pcfg(&["--help"]).stdout;
+    let chapter = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("book/src/cli.md"),
+    )
+    .expect("cli.md");
+    for option in ["--format", "--color"] {
+        let block = help
+            .split_once(&format!("{option} <"))
+            .map(|(_, rest)| {
+                rest.split_once("\n      -")
+                    .map_or(rest, |(block, _)| block)
+            })
+            .expect("the option in --help");
+        // clap lists values either inline or one per line (when they have help of their own).
+        let values: Vec<&str> = match block.split_once("[possible values: ") {
+            Some((_, list)) => list
+                .split_once(']')
+                .map_or(list, |(l, _)| l)
+                .split(", ")
+                .collect(),
+            None => block
+                .lines()
+                .filter_map(|l| l.trim().strip_prefix("- "))
+                .filter_map(|l| l.split(':').next())
+                .collect(),
+        };
+        assert!(values.len() >= 3, "{option}: {values:?}");
+        let synopsis = format!("[{option} {}]", values.join("|"));
+        assert!(
+            chapter.contains(&synopsis),
+            "cli.md should show `{synopsis}`"
+        );
+    }
+}

@@ -44,9 +44,9 @@ pub(super) fn run(args: &BuildArgs, output: &Output, out: &mut dyn Write) -> Res
         if differences.is_empty() {
             writeln!(
                 out,
-                "{} is up to date ({} files)",
+                "{} is up to date ({})",
                 args.output.display(),
-                files.len()
+                super::output::count(files.len(), "file")
             )?;
             return Ok(EXIT_OK);
         }
@@ -63,8 +63,8 @@ pub(super) fn run(args: &BuildArgs, output: &Output, out: &mut dyn Write) -> Res
     write_tree(&args.output, &files, &mut |_| Ok(()))?;
     writeln!(
         out,
-        "wrote {} files to {}",
-        files.len(),
+        "wrote {} to {}",
+        super::output::count(files.len(), "file"),
         args.output.display()
     )?;
     Ok(EXIT_OK)

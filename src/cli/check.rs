@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
 
 use super::args::{CheckArgs, Format};
+use super::output::count;
 use super::output::Output;
 use super::{Failure, EXIT_INPUT, EXIT_OK};
 use crate::compile::{self, Compilation};
@@ -51,14 +52,6 @@ pub(super) fn run(args: &CheckArgs, output: &Output, out: &mut dyn Write) -> Res
     }
     let failed = errors > 0 || (args.deny_warnings && warnings > 0);
     Ok(if failed { EXIT_INPUT } else { EXIT_OK })
-}
-
-fn count(n: usize, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
-    }
 }
 
 /// The files to check: each file argument, and the `*.pcfg` files below each directory argument

@@ -183,10 +183,10 @@ fn human(report: &Report) -> String {
     text.push_str("\nsuggestions (libraries first: sharing them saves memory too):\n");
     for s in report.suggestions() {
         let files = match (s.files, s.libraries) {
-            (1, 0) => "1 file".to_owned(),
-            (n, 0) => format!("{n} files"),
+            (n, 0) => super::output::count(n, "file"),
             (n, l) => format!(
-                "{n} files ({l} {})",
+                "{} ({l} {})",
+                super::output::count(n, "file"),
                 if l == 1 { "library" } else { "libraries" }
             ),
         };

@@ -25,12 +25,15 @@ pub(super) fn run(args: &LockArgs, output: &Output, out: &mut dyn Write) -> Resu
     let path = path_of(&args.file);
     // Never half written, never through a planted link.
     super::replace::replace_file(&path, lock.render(&entry_name).as_bytes())?;
+    let inputs = match lock.inputs.len() {
+        1 => "1 key, certificate or base tree".to_owned(),
+        n => format!("{n} keys, certificates and base trees"),
+    };
     writeln!(
         out,
-        "locked {} files, {} trees and {} keys, certificates and base trees in {}",
-        lock.files.len(),
-        lock.trees.len(),
-        lock.inputs.len(),
+        "locked {}, {} and {inputs} in {}",
+        super::output::count(lock.files.len(), "file"),
+        super::output::count(lock.trees.len(), "tree"),
         path.display()
     )?;
     Ok(EXIT_OK)

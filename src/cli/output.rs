@@ -125,3 +125,12 @@ fn use_color(flag: Color, stderr_is_terminal: bool) -> bool {
         Color::Auto => stderr_is_terminal,
     }
 }
+
+/// `1 file`, `2 files`: a count and its noun (plural with `s`).
+pub(crate) fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}

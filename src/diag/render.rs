@@ -96,7 +96,11 @@ impl View {
             .into_iter()
             .map(|other| {
                 let labels = diagnostic.labels.iter().filter(|l| l.span.file == other);
-                View::part(sources, other, labels, "")
+                let mut part = View::part(sources, other, labels, "");
+                // miette heads a related part with its severity and code: the code says which
+                // diagnostic the part belongs to (without one the header would be empty).
+                part.code = Some(diagnostic.code.to_string());
+                part
             })
             .collect();
         view

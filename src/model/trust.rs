@@ -401,6 +401,33 @@ fn state_partition(partition: &Partition, trust: &Trust) -> Link {
     }
 }
 
+/// `2 system extensions, 1 configuration extension and 1 portable service`.
+fn extension_counts(extensions: &[&Extension]) -> String {
+    let kinds = [
+        (ExtensionKind::Sysext, "system extension"),
+        (ExtensionKind::Confext, "configuration extension"),
+        (ExtensionKind::Portable, "portable service"),
+    ];
+    let parts: Vec<String> = kinds
+        .iter()
+        .filter_map(|(kind, noun)| {
+            let n = extensions.iter().filter(|e| e.kind.value == *kind).count();
+            (n > 0).then(|| {
+                if n == 1 {
+                    format!("1 {noun}")
+                } else {
+                    format!("{n} {noun}s")
+                }
+            })
+        })
+        .collect();
+    match parts.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
 fn extensions_link(extensions: &[Extension], trust: &Trust) -> Option<Link> {
     let system: Vec<&Extension> = extensions
         .iter()
@@ -416,10 +443,7 @@ fn extensions_link(extensions: &[Extension], trust: &Trust) -> Option<Link> {
         None => link(
             "extensions",
             LinkState::Verified,
-            format!(
-                "{} system extension images, each verity-signed",
-                system.len()
-            ),
+            format!("{}, each verity-signed", extension_counts(&system)),
             trust.verity.as_ref().and_then(|v| v.at),
         ),
         Some(e) => link(

@@ -237,6 +237,8 @@ fn apply_removes(
             .unwrap_or_default();
         let name = last.first().map_or("", |s| s.name.as_str());
         let help = match did_you_mean(name, siblings.iter().map(String::as_str)) {
+            // The very path: it is defined, but not by a file this one imports.
+            Some(similar) if similar == name => "`remove` discards what the files this one imports define; this path is defined here or by a file that imports this one: delete that definition instead".to_owned(),
             Some(similar) => format!("did you mean `remove {}`?", parent_path.iter().map(|s| s.name.as_str()).chain([similar]).collect::<Vec<_>>().join(".")),
             None => "`remove` discards what imported files define; delete the statement, or check the path with `pcfg eval`".to_owned(),
         };
