@@ -91,6 +91,40 @@ fn why_of_an_unset_field_gives_its_default() {
     );
 }
 
+/// `why` of a field of an absent block (its default), of a derived value (the value and the
+/// rule), of what a `remove` took out (where, and what it was), and through two imports (the
+/// whole chain).
+#[test]
+fn why_explains_defaults_derivations_removals_and_chains() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("system.pcfg"),
+        "import \"std/particleos\"\nsystem.name = \"MyOS\"\nupdate.channel.obs.source = \"https://u.example.org/\"\nremove partition.swap\n",
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("top.pcfg"), "import \"system.pcfg\"\n").expect("write");
+    std::fs::write(
+        dir.path().join("derived.pcfg"),
+        "system { name = \"v\", version = \"1\" }\npartition usr { type = usr, verity = hash, size-max = 60G, slots = 2 }\n",
+    )
+    .expect("write");
+    let mut transcript = String::new();
+    for (file, path) in [
+        ("system.pcfg", "disk.size"),
+        ("derived.pcfg", "partition.usr.verity-size"),
+        ("system.pcfg", "partition.root.label"),
+        ("system.pcfg", "system.id"),
+        ("system.pcfg", "partition.swap"),
+        ("system.pcfg", "partition.swap.size"),
+        ("top.pcfg", "partition.usr.size-max"),
+    ] {
+        let run = pcfg_in(dir.path(), &["why", file, path]);
+        assert_eq!(run.code, 0, "{}", run.transcript());
+        let _ = writeln!(transcript, "$ pcfg why {file} {path}\n{}", run.stdout);
+    }
+    insta::assert_snapshot!(transcript);
+}
+
 #[test]
 fn why_of_an_unknown_path_suggests() {
     let run = pcfg(&["why", "examples/remix.pcfg", "partition.usrr.size"]);

@@ -25,7 +25,19 @@ pub(super) fn run(args: &WhyArgs, output: &Output, out: &mut dyn Write) -> Resul
     let sources = &compilation.sources;
     let path: Vec<&str> = args.path.split('.').collect();
     let Some(entry) = resolved.root.get(&path) else {
-        return unset(&args.path, &path, &resolved.root, output, out);
+        if let Some(text) = removed(&args.path, &path, resolved, sources) {
+            if output.format == Format::Json {
+                return Err(Failure::usage(format!(
+                    "`{}` was removed: {}",
+                    args.path,
+                    text.lines().next().unwrap_or("")
+                )));
+            }
+            out.write_all(text.as_bytes())?;
+            return Ok(EXIT_OK);
+        }
+        let model = compilation.model.as_ref();
+        return unset(&args.path, &path, &resolved.root, model, output, out);
     };
     match (&entry.node, output.format) {
         (Node::Leaf(leaf), Format::Human | Format::Github | Format::Sarif) => {
@@ -131,6 +143,7 @@ fn unset(
     dotted: &str,
     path: &[&str],
     root: &Block,
+    model: Option<&crate::model::Model>,
     output: &Output,
     out: &mut dyn Write,
 ) -> Result<u8, Failure> {
@@ -145,14 +158,24 @@ fn unset(
             _ => break,
         }
     }
-    let field = schema_field(path).filter(|_| known.len() + 1 == path.len());
+    // A field of a block that exists, or of unlabelled blocks that are absent (`disk.size`
+    // without a `disk` block): its default. A missing label is an error below.
+    let field = schema_field(path).filter(|_| only_unlabelled_blocks_missing(path, known.len()));
     if let Some(field) = field {
+        let derived = model.and_then(|m| derived(path, m));
         if output.format == Format::Json {
             serde_json::to_writer_pretty(
                 &mut *out,
-                &json!({ "path": dotted, "value": null, "default": field.default }),
+                &json!({
+                    "path": dotted,
+                    "value": null,
+                    "default": field.default,
+                    "derived": derived.as_ref().map(|(value, rule)| json!({ "value": value, "rule": rule })),
+                }),
             )?;
             writeln!(out)?;
+        } else if let Some((value, rule)) = derived {
+            writeln!(out, "{dotted} = {value}\n\nderived: {rule}")?;
         } else {
             let default = field.default.unwrap_or("none: it stays unset");
             writeln!(
@@ -181,6 +204,187 @@ fn unset(
     )))
 }
 
+/// Whether the segments of `path` after the first `known` name only unlabelled blocks (and the
+/// field): absent blocks whose fields have their defaults.
+fn only_unlabelled_blocks_missing(path: &[&str], known: usize) -> bool {
+    let mut schema: &BlockSchema = &v1::ROOT;
+    let mut index = 0;
+    while index + 1 < path.len() {
+        let Some(inner) = schema.block(path[index]) else {
+            return false;
+        };
+        if inner.labelled {
+            // The label is a segment: it must be among the known ones.
+            if index + 1 >= known {
+                return false;
+            }
+            index += 1;
+        }
+        schema = inner;
+        index += 1;
+    }
+    true
+}
+
+/// A value pcfg derives for an unset field, and the rule, with the values it comes from.
+fn derived(path: &[&str], model: &crate::model::Model) -> Option<(String, String)> {
+    use crate::model::{Role, Slot};
+    use crate::syntax::ast::format_size;
+    let system = &model.system;
+    match path {
+        ["system", "id"] => Some((
+            format!("\"{}\"", system.id.value),
+            format!("the name `{}` in lower case", system.name.value),
+        )),
+        ["system", "pretty-name"] => Some((
+            format!("\"{}\"", system.pretty_name.value),
+            "the name".to_owned(),
+        )),
+        ["system", "release"] => system.release.value.as_ref().map(|r| {
+            (
+                format!("\"{r}\""),
+                format!(
+                    "the release mkosi builds for distribution `{}` when none is named",
+                    system.distribution.value.as_deref().unwrap_or("")
+                ),
+            )
+        }),
+        ["partition", name, field] => {
+            let index = model.partitions.iter().position(|p| p.name == *name)?;
+            let partition = &model.partitions[index];
+            let gpt = |role: Role| {
+                model.layout.iter().find(|g| {
+                    g.partition == index && g.role == role && matches!(g.slot, Slot::A | Slot::Only)
+                })
+            };
+            match *field {
+                "verity-size" => {
+                    let size = partition.verity_size.value?;
+                    let max = partition.max()?;
+                    Some((
+                        format_size(size),
+                        format!(
+                            "from size-max {}: the SHA-256 hash tree of {} in 4 KiB blocks, rounded up to a MiB",
+                            format_size(max),
+                            format_size(max)
+                        ),
+                    ))
+                }
+                "format" => Some((
+                    partition.format.value.name().to_owned(),
+                    format!("the format for type `{}`", partition.ty.value.repart_name()),
+                )),
+                "label" => {
+                    let data = gpt(Role::Data)?;
+                    let text = data.label.text(system)?;
+                    Some((
+                        format!("\"{text}\""),
+                        if partition.is_versioned() {
+                            "`<name>_<version>`, as systemd-sysupdate matches versions".to_owned()
+                        } else {
+                            "`<name>-<partition>`".to_owned()
+                        },
+                    ))
+                }
+                "create" => {
+                    let data = gpt(Role::Data)?;
+                    let create = match data.create {
+                        crate::model::Create::Image => "image",
+                        crate::model::Create::FirstBoot => "first-boot",
+                    };
+                    Some((
+                        create.to_owned(),
+                        "the ESP and slot A are in the image, the rest is made at first boot"
+                            .to_owned(),
+                    ))
+                }
+                _ => None,
+            }
+        }
+        ["extension", name, "signed"] => {
+            let extension = model.extensions.iter().find(|e| e.name == *name)?;
+            Some((
+                extension.signed.value.to_string(),
+                "true when `trust.verity` is set (and the extension is not a Flatpak app)"
+                    .to_owned(),
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// For a path that a `remove` took out (or that lies under one): where it was removed, and
+/// where it had been declared, with its value for a field.
+fn removed(
+    dotted: &str,
+    path: &[&str],
+    resolved: &Resolved,
+    sources: &SourceMap,
+) -> Option<String> {
+    let removal = resolved
+        .removals
+        .iter()
+        .find(|r| r.path.len() <= path.len() && r.path.iter().zip(path).all(|(a, b)| a == b))?;
+    let mut text = format!(
+        "{dotted} was removed at {}\n",
+        location(removal.span, resolved, sources)
+    );
+    let file = sources.get(removal.span.file);
+    let at = file.line_col(removal.span.start as usize);
+    let _ = writeln!(text, "{:>5} │ {}", at.line, file.line_text(at.line));
+    for layer in &resolved.layers.layers {
+        let mut found = Vec::new();
+        declarations(&layer.ast.items, &[], path, &mut found);
+        for (span, value) in found {
+            let what = value.map_or_else(|| " declared".to_owned(), |v| format!(" = {v}"));
+            let _ = writeln!(text, "\nwas{what} at {}", location(span, resolved, sources));
+            let file = sources.get(span.file);
+            let at = file.line_col(span.start as usize);
+            let _ = writeln!(text, "{:>5} │ {}", at.line, file.line_text(at.line));
+        }
+    }
+    Some(text)
+}
+
+/// Where `items` (under `prefix`) declare `path` or something under it: blocks by their header,
+/// assignments with their value.
+fn declarations(
+    items: &[crate::syntax::ast::Item],
+    prefix: &[String],
+    path: &[&str],
+    out: &mut Vec<(Span, Option<String>)>,
+) {
+    use crate::syntax::ast::Item;
+    let covers =
+        |full: &[String]| full.len() >= path.len() && full.iter().zip(path).all(|(a, b)| a == b);
+    let leads = |full: &[String]| full.iter().zip(path).all(|(a, b)| a == b);
+    for item in items {
+        match item {
+            Item::Block(block) => {
+                let mut full = prefix.to_vec();
+                full.push(block.kind.name.clone());
+                if let Some(label) = &block.label {
+                    full.push(label.name.clone());
+                }
+                if covers(&full) {
+                    out.push((block.header_span(), None));
+                } else if leads(&full) {
+                    declarations(&block.items, &full, path, out);
+                }
+            }
+            Item::Assign(assign) => {
+                let mut full = prefix.to_vec();
+                full.extend(assign.path.segments.iter().map(|s| s.name.clone()));
+                if covers(&full) {
+                    let value = (full.len() == path.len()).then(|| assign.value.kind.to_string());
+                    out.push((assign.span, value));
+                }
+            }
+            Item::Import(_) | Item::Remove(_) => {}
+        }
+    }
+}
+
 /// The schema field a path names, if it names one (labels of labelled blocks are free).
 fn schema_field(path: &[&str]) -> Option<&'static crate::schema::Field> {
     let mut schema: &BlockSchema = &v1::ROOT;
@@ -199,19 +403,22 @@ fn schema_field(path: &[&str]) -> Option<&'static crate::schema::Field> {
     }
 }
 
-/// `file:line:column`, and the import chain that led to the file.
+/// `file:line:column`, and the whole import chain that led to the file, from the entry file.
 fn location(span: Span, resolved: &Resolved, sources: &SourceMap) -> String {
     let at = sources.line_col(span);
     let mut text = format!("{}:{at}", sources.name(span.file));
-    let layer = resolved.layers.layers.iter().find(|l| l.file == span.file);
-    if let Some(last) = layer.and_then(|l| l.imported_at) {
-        let at = sources.line_col(last);
-        let _ = write!(
-            text,
-            " (imported by {}:{})",
-            sources.name(last.file),
-            at.line
-        );
+    let layer = resolved
+        .layers
+        .layers
+        .iter()
+        .position(|l| l.file == span.file);
+    let chain = layer.map(|l| resolved.layers.chain(l)).unwrap_or_default();
+    if !chain.is_empty() {
+        let steps: Vec<String> = chain
+            .iter()
+            .map(|s| format!("{}:{}", sources.name(s.file), sources.line_col(*s).line))
+            .collect();
+        let _ = write!(text, " (imported by {})", steps.join(" → "));
     }
     text
 }
