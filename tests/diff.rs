@@ -230,7 +230,19 @@ fn diff_reports_errors_of_either_side() {
     let run = diff_remix("partition.usr.sise-max = 30G\n", &[]);
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("pcfg::unknown-field"), "{}", run.stderr);
-    assert!(run.stdout.is_empty());
+    // What can still be compared is: the declarations, with the broken side named.
+    insta::assert_snapshot!("diff_with_errors", run.stdout);
+    assert!(run.stdout.contains("has errors"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("~ partition.usr.sise-max: unset → 30G"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains("/tmp"),
+        "no temporary path: {}",
+        run.stdout
+    );
 }
 
 #[test]

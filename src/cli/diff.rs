@@ -30,6 +30,7 @@ const AREAS: &[&str] = &[
     "command line",
     "image policy",
     "uki profiles",
+    "trust",
     "trust chain",
     "extensions",
     "updates",
@@ -49,6 +50,15 @@ pub(super) fn run(args: &DiffArgs, output: &Output, out: &mut dyn Write) -> Resu
     let old_ok = resolved_or_report(&old_compiled, output, out)?.is_some();
     let new_ok = resolved_or_report(&new_compiled, output, out)?.is_some();
     if !(old_ok && new_ok) {
+        // What can still be compared: the declarations, when both sides resolve.
+        let text = broken(&old, &old_compiled, &new, &new_compiled);
+        match output.format {
+            Format::Json => {
+                serde_json::to_writer_pretty(&mut *out, &text.1)?;
+                writeln!(out)?;
+            }
+            Format::Human | Format::Github | Format::Sarif => out.write_all(text.0.as_bytes())?,
+        }
         return Ok(EXIT_INPUT);
     }
     let (old_state, new_state) =
@@ -79,6 +89,72 @@ pub(super) fn run(args: &DiffArgs, output: &Output, out: &mut dyn Write) -> Resu
         }
     }
     Ok(EXIT_OK)
+}
+
+/// When a side has errors: which sides are broken, and the declarations that differ when both
+/// resolve (the derived systems cannot be compared), as text and as JSON.
+fn broken(old: &Side, old_c: &Compilation, new: &Side, new_c: &Compilation) -> (String, Json) {
+    use std::fmt::Write as _;
+    let mut text = format!("{} → {}\n", old.name, new.name);
+    let mut broken = Vec::new();
+    for (side, compilation) in [(old, old_c), (new, new_c)] {
+        if compilation.has_errors() {
+            let _ = writeln!(
+                text,
+                "  {} has errors (above): its system is not derived, so only declarations are compared",
+                side.name
+            );
+            broken.push(side.name.clone());
+        }
+    }
+    let mut declarations = Vec::new();
+    if let (Some(a), Some(b)) = (old_c.resolved.as_ref(), new_c.resolved.as_ref()) {
+        let mut paths: Vec<String> = a
+            .root
+            .entries
+            .keys()
+            .flat_map(|block| leaf_paths(a, block))
+            .collect();
+        for path in b.root.entries.keys().flat_map(|block| leaf_paths(b, block)) {
+            if !paths.contains(&path) {
+                paths.push(path);
+            }
+        }
+        paths.sort();
+        let mut lines = Vec::new();
+        for path in paths {
+            let (before, after) = (value_at(a, &path), value_at(b, &path));
+            if before == after {
+                continue;
+            }
+            let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "unset".to_owned());
+            lines.push(format!(
+                "  ~ {path}: {} → {}",
+                shown(&before),
+                shown(&after)
+            ));
+            declarations.push(json!({ "path": path, "old": before, "new": after }));
+        }
+        text.push_str("\ndeclarations\n");
+        if lines.is_empty() {
+            text.push_str("  (none differ)\n");
+        }
+        for line in lines {
+            let _ = writeln!(text, "{line}");
+        }
+    } else {
+        text.push_str("  a side does not resolve: nothing can be compared\n");
+    }
+    let json = json!({
+        "version": 1,
+        "old": old.name,
+        "new": new.name,
+        "broken": broken,
+        "declarations": declarations,
+        "changes": [],
+        "plan": [],
+    });
+    (text, json)
 }
 
 /// One config to compare: a file, or a file of a git revision unpacked into a directory that is
@@ -293,6 +369,24 @@ fn facts(
             let mut f = fact("image policy", designator, field, &json!(value), paths);
             f.owner = owner;
             add(f);
+        }
+    }
+    for (key, value) in model["trust"].as_object().into_iter().flatten() {
+        let fields: Vec<(String, &Json)> = match value {
+            Json::Object(inner) => inner
+                .iter()
+                .map(|(k, v)| (format!("{key}.{k}"), v))
+                .collect(),
+            other => vec![(key.clone(), other)],
+        };
+        for (field, value) in fields {
+            add(fact(
+                "trust",
+                "trust",
+                &field,
+                value,
+                vec![format!("trust.{field}"), format!("trust.{key}")],
+            ));
         }
     }
     let base = &model["cmdline"];
@@ -580,10 +674,12 @@ fn diff_facts(old: &Side, old_state: &State, new: &Side, new_state: &State) -> V
         }
         let Some(fact) = b.or(a) else { continue };
         let declared = match (a, b) {
-            // Gone: a `remove` in NEW, or else where OLD declared it.
-            (Some(f), None) => {
-                removal(f, new, new_state).or_else(|| responsible(f, old, old_state, new_state))
-            }
+            // Gone: a `remove` in NEW, a changed value of its own in OLD, else the first change
+            // NEW makes.
+            (Some(f), None) => removal(f, new, new_state)
+                .or_else(|| own_change(f, old, old_state, new_state))
+                .or_else(|| first_change(new, new_state, old_state))
+                .or_else(|| responsible(f, old, old_state, new_state)),
             (_, Some(f)) => responsible(f, new, new_state, old_state),
             (None, None) => None,
         };
@@ -604,31 +700,65 @@ fn diff_facts(old: &Side, old_state: &State, new: &Side, new_state: &State) -> V
 /// value differs on the `other` side — else the first that is set — at the last definition
 /// applied to it (or the block's last header).
 fn responsible(fact: &Fact, side: &Side, state: &State, other: &State) -> Option<Declared> {
-    let sources = &state.compilation.sources;
+    own_change(fact, side, state, other)
+        .or_else(|| first_change(side, state, other))
+        .or_else(|| {
+            let resolved = state.compilation.resolved.as_ref()?;
+            fact.declared
+                .or_else(|| fact.paths.iter().find_map(|path| site_of(resolved, path)))
+                .map(|span| declared_at(span, side, &state.compilation.sources))
+        })
+}
+
+/// The first of a fact's own paths (for a link, also any trust setting) whose value `side`
+/// sets otherwise than `other`.
+fn own_change(fact: &Fact, side: &Side, state: &State, other: &State) -> Option<Declared> {
     let resolved = state.compilation.resolved.as_ref()?;
     let differs = |path: &&String| match other.compilation.resolved.as_ref() {
         Some(theirs) => value_at(resolved, path) != value_at(theirs, path),
         None => true,
     };
-    if let Some(recorded) = fact.declared {
-        // A named declaration that changed explains a file or link better than its first origin;
-        // a link's state may follow from any of the trust settings.
-        let mut candidates = fact.paths.clone();
-        if fact.area == "trust chain" {
-            candidates.extend(leaf_paths(resolved, "trust"));
-        }
-        let changed = candidates
-            .iter()
-            .filter(differs)
-            .find_map(|p| site_of(resolved, p));
-        return Some(declared_at(changed.unwrap_or(recorded), side, sources));
+    let mut candidates = fact.paths.clone();
+    if fact.area == "trust chain" {
+        candidates.extend(leaf_paths(resolved, "trust"));
     }
-    fact.paths
+    candidates
         .iter()
         .filter(differs)
-        .chain(fact.paths.iter())
-        .find_map(|path| site_of(resolved, path))
-        .map(|span| declared_at(span, side, sources))
+        .find_map(|p| site_of(resolved, p))
+        .map(|span| declared_at(span, side, &state.compilation.sources))
+}
+
+/// A derived fact (a file, a command-line option) whose own paths did not change follows from
+/// a declaration that did: blaming an unchanged line would be false, so the first declaration of
+/// `side` that differs from `other` (a value, or a `remove`), in source order.
+fn first_change(side: &Side, state: &State, other: &State) -> Option<Declared> {
+    let mine = state.compilation.resolved.as_ref()?;
+    let theirs = other.compilation.resolved.as_ref()?;
+    let span = *changed_declarations(mine, theirs).first()?;
+    Some(declared_at(span, side, &state.compilation.sources))
+}
+
+/// Where `mine` sets a value that `theirs` sets otherwise (or not at all), and its `remove`s
+/// that `theirs` lacks, in source order.
+fn changed_declarations(mine: &Resolved, theirs: &Resolved) -> Vec<Span> {
+    let mut spans: Vec<Span> = mine
+        .root
+        .entries
+        .keys()
+        .flat_map(|block| leaf_paths(mine, block))
+        .filter(|path| value_at(mine, path) != value_at(theirs, path))
+        .filter_map(|path| site_of(mine, &path))
+        .collect();
+    spans.extend(
+        mine.removals
+            .iter()
+            .filter(|r| !theirs.removals.iter().any(|t| t.path == r.path))
+            .map(|r| r.span),
+    );
+    spans.sort_by_key(|s| (s.file.0, s.start));
+    spans.dedup();
+    spans
 }
 
 /// The dotted paths of every value below a block.

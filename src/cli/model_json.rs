@@ -23,6 +23,7 @@ pub(super) fn model_json(model: &Model, sources: &SourceMap) -> Json {
             "release": system.release.value,
             "systemd": system.systemd.value,
             "packages": strings(&system.packages.value),
+            "base-tree": system.base_tree.value,
         },
         "disk": { "size": model.disk.size.value, "sector-size": model.disk.sector_size.value },
         "partitions": model.partitions.iter().map(|p| partition_json(p, sources)).collect::<Vec<_>>(),
@@ -36,6 +37,14 @@ pub(super) fn model_json(model: &Model, sources: &SourceMap) -> Json {
             "cmdline": strings(&p.cmdline),
             "sign-pcr": p.sign_pcr.value,
         })).collect::<Vec<_>>(),
+        "trust": {
+            "require": model.trust.require.value.name(),
+            "editable-cmdline": model.trust.editable_cmdline.value,
+            "tpm2": model.trust.tpm2.as_ref().map(|t| json!({
+                "pcrs": t.pcrs.value,
+                "signed-policy": t.signed_policy.value,
+            })),
+        },
         "trust-chain": chain_json(&model.chain, sources),
         "extensions": model.extensions.iter().map(|e| extension_json(model, e)).collect::<Vec<_>>(),
         "extension-order": dependency_order(&model.extensions)
