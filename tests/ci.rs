@@ -248,3 +248,41 @@ fn the_pre_commit_hooks_run_under_pre_commit() {
     assert_eq!(check.status.code(), Some(1), "{log}");
     assert!(log.contains("pcfg::unknown-field"), "{log}");
 }
+
+/// The workflow does not hide failures and does not fail where it should not: every step runs
+/// under `bash -eo pipefail`, the SARIF step fails when pcfg cannot run (exit 2) but not on
+/// findings (exit 1), the upload tolerates repositories without code scanning, and pcfg is
+/// compiled only when the cache has no binary for the pinned revision.
+#[test]
+fn the_workflow_fails_only_where_it_should() {
+    let text = std::fs::read_to_string(workflow()).expect("workflow");
+    for needle in [
+        "shell: bash",
+        "continue-on-error: true",
+        "if: steps.cache.outputs.cache-hit != 'true'",
+        "--rev \"${PCFG_REV}\"",
+        "set -o pipefail",
+    ] {
+        assert!(text.contains(needle), "the workflow lacks `{needle}`");
+    }
+    let (_, sarif) = run_steps()
+        .into_iter()
+        .find(|(name, _)| name == "Check (code scanning)")
+        .expect("the SARIF step");
+    // Findings: the step passes and the log holds them.
+    let findings = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        findings.path().join("system.pcfg"),
+        "system { name = \"x\" }\npartition esp { type = esp, sise = 1G }\n",
+    )
+    .expect("write");
+    let summary = findings.path().join("summary.md");
+    let output = run_step(findings.path(), &sarif, &summary);
+    assert!(output.status.success(), "findings fail the SARIF step");
+    let log = std::fs::read_to_string(findings.path().join("pcfg.sarif")).expect("the log");
+    assert!(log.contains("pcfg::unknown-field"), "{log}");
+    // pcfg cannot run (no configuration at all: exit 2): the step fails.
+    let empty = tempfile::tempdir().expect("tempdir");
+    let output = run_step(empty.path(), &sarif, &summary);
+    assert!(!output.status.success(), "exit 2 must fail the SARIF step");
+}
