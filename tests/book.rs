@@ -44,8 +44,22 @@ pub(crate) fn blocks() -> Vec<(String, String, String)> {
         if name == "diagnostics.md" {
             continue;
         }
-        let mut lines = text.lines();
+        let mut lines = text.lines().peekable();
+        // A part of another document written out (`<!-- sample: ../../lang/SPEC.md:… -->` up to
+        // `<!-- end sample -->`): its blocks are that document's, checked with it.
+        let mut in_document = false;
         while let Some(line) = lines.next() {
+            if line.starts_with(SAMPLE) {
+                in_document = !lines.peek().is_some_and(|next| next.starts_with("```"));
+                continue;
+            }
+            if line == SAMPLE_END.trim_end() {
+                in_document = false;
+                continue;
+            }
+            if in_document {
+                continue;
+            }
             let Some(info) = line.strip_prefix("```pcfg") else {
                 continue;
             };
@@ -208,34 +222,71 @@ fn every_link_and_include_of_the_book_resolves() {
     assert!(checked >= 20, "links checked: {checked}");
 }
 
-/// The marker before a sample output in a chapter: the snapshot the block repeats.
+/// The marker before a sample in a chapter: the file (relative to `book/src`, as mdBook's
+/// `{{#include}}` takes it, with its `:LINE:` or `:ANCHOR` selector) that the sample repeats.
 const SAMPLE: &str = "<!-- sample: ";
+/// The end of a sample that is not a code block.
+const SAMPLE_END: &str = "<!-- end sample -->\n";
 
-/// The body of an insta snapshot: what follows its `---` header.
-fn snapshot_body(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let body = text
-        .strip_prefix("---\n")
-        .and_then(|rest| rest.split_once("\n---\n"))
-        .map_or(text.as_str(), |(_, body)| body);
-    let mut body = body.to_owned();
+/// What a sample marker names: a snapshot's body (what follows its `---` header), the lines of a
+/// file from `:N:` on, the part between mdBook's `ANCHOR: name` and `ANCHOR_END: name`, or the
+/// whole file.
+fn sample_text(spec: &str) -> String {
+    let (path, selector) = match spec.split_once(':') {
+        Some((path, selector)) => (path, selector),
+        None => (spec, ""),
+    };
+    let file = root().join("book/src").join(path);
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let lines_of = |lines: &mut dyn Iterator<Item = &str>| {
+        lines.fold(String::new(), |mut out, l| {
+            out.push_str(l);
+            out.push('\n');
+            out
+        })
+    };
+    let mut body = if Path::new(path).extension().is_some_and(|e| e == "snap") {
+        text.strip_prefix("---\n")
+            .and_then(|rest| rest.split_once("\n---\n"))
+            .map_or(text.as_str(), |(_, body)| body)
+            .to_owned()
+    } else if let Some(from) = selector
+        .strip_suffix(':')
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        lines_of(&mut text.lines().skip(from.saturating_sub(1)))
+    } else if !selector.is_empty() {
+        let begin = format!("ANCHOR: {selector}");
+        let end = format!("ANCHOR_END: {selector}");
+        lines_of(
+            &mut text
+                .lines()
+                .skip_while(|l| !l.contains(&begin))
+                .skip(1)
+                .take_while(|l| !l.contains(&end))
+                .filter(|l| !l.contains("ANCHOR")),
+        )
+    } else {
+        text
+    };
     if !body.ends_with('\n') {
         body.push('\n');
     }
     body
 }
 
-/// Sample outputs are written out in the chapters, so that they read correctly wherever the
-/// Markdown is read (a forge's file view, an editor), not only after `mdbook build`. Each
-/// follows a `<!-- sample: tests/snapshots/NAME.snap -->` marker and must equal the snapshot,
-/// which the test that runs the command keeps current; `UPDATE_DOCS=1` rewrites them.
+/// Samples — outputs, examples, the reference — are written out in the chapters, so that they
+/// read correctly wherever the Markdown is read (a forge's file view, an editor), not only after
+/// `mdbook build`. Each follows a `<!-- sample: PATH -->` marker and must equal what it names
+/// (a snapshot, which the test that runs the command keeps current; an example; a part of
+/// SPEC.md); `UPDATE_DOCS=1` rewrites them.
 #[test]
 fn sample_outputs_are_inline_and_current() {
     let mut stale = Vec::new();
     let mut samples = 0;
     for (name, path, text) in chapters() {
         assert!(
-            !text.contains("{{#include ../../tests/snapshots/"),
+            !text.contains("{{#include"),
             "{name}: write the sample out after a `{SAMPLE}...` marker instead of including it"
         );
         let mut out = String::with_capacity(text.len());
@@ -244,21 +295,35 @@ fn sample_outputs_are_inline_and_current() {
             let (before, marked) = rest.split_at(at);
             out.push_str(before);
             let (opening, after) = marked.split_once("-->\n").expect("a closed marker");
-            let snapshot = opening[SAMPLE.len()..].trim();
-            let body = snapshot_body(&root().join(snapshot));
-            let (fence, block) = after
-                .split_once('\n')
-                .expect("a code block after the marker");
-            assert!(
-                fence.starts_with("```"),
-                "{name}: a code block follows {opening}"
-            );
-            let (current, after_block) = block.split_once("```\n").expect("a closed block");
+            let spec = opening[SAMPLE.len()..].trim();
+            let body = sample_text(spec);
+            let (fence, current, after_sample) = match after.split_once('\n') {
+                Some((fence, block)) if fence.starts_with("```") => {
+                    let (current, after_block) = block
+                        .split_once("\n```\n")
+                        .map_or((block, ""), |(c, a)| (c, a));
+                    let current = format!("{current}\n");
+                    (Some(fence), current, after_block)
+                }
+                _ => {
+                    let (current, after_end) = after
+                        .split_once(SAMPLE_END)
+                        .unwrap_or_else(|| panic!("{name}: {spec}: no `{SAMPLE_END}`"));
+                    (None, current.to_owned(), after_end)
+                }
+            };
             if current != body {
-                stale.push(format!("{name}: {snapshot}"));
+                stale.push(format!("{name}: {spec}"));
             }
-            let _ = write!(out, "{opening}-->\n{fence}\n{body}```\n");
-            rest = after_block;
+            match fence {
+                Some(fence) => {
+                    let _ = write!(out, "{opening}-->\n{fence}\n{body}```\n");
+                }
+                None => {
+                    let _ = write!(out, "{opening}-->\n{body}{SAMPLE_END}");
+                }
+            }
+            rest = after_sample;
             samples += 1;
         }
         out.push_str(rest);
@@ -266,7 +331,7 @@ fn sample_outputs_are_inline_and_current() {
             std::fs::write(&path, out).expect("write the chapter");
         }
     }
-    assert!(samples >= 10, "{samples} samples");
+    assert!(samples >= 15, "{samples} samples");
     if std::env::var_os("UPDATE_DOCS").is_none() {
         assert!(
             stale.is_empty(),
