@@ -274,3 +274,25 @@ fn list_operations_start_from_the_schema_default() {
     )];
     assert_eq!(value(files, "trust.tpm2.pcrs"), "[]");
 }
+
+/// Inside one file, `+=` and `-=` apply on top of the file's `=` whichever is written first
+/// (issue 15, item 1): no duplicate definition, no spurious missing item.
+#[test]
+fn list_operations_before_the_set_in_one_file() {
+    let files: &[(&str, &[u8])] = &[(
+        "s.pcfg",
+        b"system.cmdline += [\"splash\"]\nsystem.cmdline -= [\"quiet\"]\nsystem { name = \"x\", cmdline = [\"rw\", \"quiet\"] }\n",
+    )];
+    assert_eq!(value(files, "system.cmdline"), "[\"rw\", \"splash\"]");
+    let files: &[(&str, &[u8])] = &[(
+        "s.pcfg",
+        b"system { name = \"x\", cmdline = [\"rw\", \"quiet\"] }\nsystem.cmdline += [\"splash\"]\nsystem.cmdline -= [\"quiet\"]\n",
+    )];
+    assert_eq!(value(files, "system.cmdline"), "[\"rw\", \"splash\"]");
+    // Two `=` stay a duplicate.
+    let compilation = compile_memory(&[(
+        "s.pcfg",
+        b"system { name = \"x\" }\nsystem.cmdline = [\"a\"]\nsystem.cmdline += [\"b\"]\nsystem.cmdline = [\"c\"]\n",
+    )]);
+    assert_eq!(codes(&compilation), ["pcfg::duplicate-definition"]);
+}

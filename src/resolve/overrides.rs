@@ -414,7 +414,9 @@ impl Merger<'_> {
         path: &[&str],
     ) -> Vec<&'d Def<'a>> {
         let mut kept: Vec<&Def> = Vec::new();
-        // The first kept definition of each layer: one lookup per definition, not a scan.
+        // The first `=` of each layer: one lookup per definition, not a scan. Only a second `=`
+        // is a duplicate; a `+=` or `-=` written before the `=` applies on top of it, as in any
+        // order (SPEC, resolution rule 6).
         let mut first_in_layer: HashMap<usize, &Def> = HashMap::new();
         for def in defs {
             let is_set = matches!(def.kind, DefKind::Value { op: Op::Set, .. });
@@ -430,7 +432,9 @@ impl Merger<'_> {
                 );
                 continue;
             }
-            first_in_layer.entry(def.layer).or_insert(def);
+            if is_set {
+                first_in_layer.entry(def.layer).or_insert(def);
+            }
             kept.push(def);
         }
         kept
