@@ -449,30 +449,37 @@ impl Merger<'_> {
     ) -> Option<Site> {
         let (last, others) = winners.split_last()?;
         let last_site = site(last)?;
+        // Every sibling that disagrees with the last is named: the user must see them all to
+        // decide.
+        let mut disagreeing = Vec::new();
         for other in others {
             let Some(other_site) = site(other) else {
                 continue;
             };
-            if !same_value(&other_site.value.kind, &last_site.value.kind) {
-                let dotted = path.join(".");
-                let entry = self
-                    .sources
-                    .name(
-                        self.layers
-                            .layers
-                            .get(self.layers.entry())
-                            .map_or(last.key.file, |l| l.file),
-                    )
-                    .to_owned();
-                // Reported; the later definition stands in, so that validation goes on.
-                self.diagnostics.push(
-                    Diagnostic::new(Code::ConflictingDefinitions, format!("`{dotted}` is set to different values by files that do not import each other"), Label::new(last.key, "set here"))
-                        .with_label(Label::new(other.key, "and set differently here"))
-                        .with_help(format!("set `{dotted}` in `{entry}` (which imports both) to decide, or mark one of them `default`")),
-                );
-                return Some(last_site);
+            if same_value(&other_site.value.kind, &last_site.value.kind) {
+                overridden.push((other_site, Overridden::Agreeing));
+            } else {
+                disagreeing.push(*other);
             }
-            overridden.push((other_site, Overridden::Agreeing));
+        }
+        if !disagreeing.is_empty() {
+            let dotted = path.join(".");
+            let entry = self
+                .sources
+                .name(
+                    self.layers
+                        .layers
+                        .get(self.layers.entry())
+                        .map_or(last.key.file, |l| l.file),
+                )
+                .to_owned();
+            let count = disagreeing.len() + 1;
+            // Reported; the later definition stands in, so that validation goes on.
+            self.diagnostics.push(
+                Diagnostic::new(Code::ConflictingDefinitions, format!("`{dotted}` is set to different values by {count} files that do not import each other"), Label::new(last.key, "set here"))
+                    .with_labels(disagreeing.iter().map(|d| Label::new(d.key, "and set differently here")))
+                    .with_help(format!("set `{dotted}` in `{entry}` (which imports them all) to decide, or mark all but one of them `default`")),
+            );
         }
         Some(last_site)
     }
