@@ -296,3 +296,34 @@ fn list_operations_before_the_set_in_one_file() {
     )]);
     assert_eq!(codes(&compilation), ["pcfg::duplicate-definition"]);
 }
+
+/// Two siblings that both remove the same thing from their shared base: both removals hold,
+/// neither is `remove-undefined` (issue 15, item 3).
+#[test]
+fn siblings_may_remove_the_same_thing() {
+    let files: &[(&str, &[u8])] = &[
+        (
+            "s.pcfg",
+            b"import \"a.pcfg\"\nimport \"b.pcfg\"\nsystem.name = \"both\"\n",
+        ),
+        ("a.pcfg", b"import \"base.pcfg\"\nremove partition.swap\n"),
+        ("b.pcfg", b"import \"base.pcfg\"\nremove partition.swap\n"),
+        ("base.pcfg", BASE),
+    ];
+    assert_eq!(value(files, "partition.swap"), "<absent>");
+    assert_eq!(value(files, "partition.usr.size"), "4G");
+}
+
+/// Removing again what a lower layer removed discards nothing: `remove-undefined`.
+#[test]
+fn removing_what_a_lower_layer_removed_is_undefined() {
+    let compilation = compile_memory(&[
+        (
+            "s.pcfg",
+            b"import \"a.pcfg\"\nremove partition.swap\nsystem.name = \"x\"\n",
+        ),
+        ("a.pcfg", b"import \"base.pcfg\"\nremove partition.swap\n"),
+        ("base.pcfg", BASE),
+    ]);
+    assert_eq!(codes(&compilation), ["pcfg::remove-undefined"]);
+}

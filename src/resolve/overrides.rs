@@ -37,6 +37,8 @@ struct Def<'a> {
     key: Span,
     kind: DefKind<'a>,
     removed_by: Option<Span>,
+    /// The layer of that `remove`.
+    remover: Option<usize>,
 }
 
 /// A node of the path trie: the definitions made exactly here and the children by name.
@@ -77,6 +79,7 @@ impl<'a> Trie<'a> {
             key: segment.span,
             kind,
             removed_by: None,
+            remover: None,
         });
         child
     }
@@ -92,11 +95,22 @@ impl<'a> Trie<'a> {
     /// Marks every definition at or below this node made in a layer `below` the remover's.
     fn remove_below(&mut self, layers: &Layers, remover: usize, by: Span) -> usize {
         let mut count = 0;
+        // A definition a sibling's `remove` took out already counts too: two siblings may both
+        // remove the same thing from their shared base (the first keeps the record). One that a
+        // lower layer removed does not: removing it again discards nothing.
         for def in &mut self.defs {
-            let removable = !matches!(def.kind, DefKind::Remove) && def.removed_by.is_none();
-            if removable && layers.is_below(def.layer, remover) {
-                def.removed_by = Some(by);
-                count += 1;
+            let removable = !matches!(def.kind, DefKind::Remove);
+            if !removable || !layers.is_below(def.layer, remover) {
+                continue;
+            }
+            match def.remover {
+                None => {
+                    def.removed_by = Some(by);
+                    def.remover = Some(remover);
+                    count += 1;
+                }
+                Some(earlier) if !layers.is_below(earlier, remover) => count += 1,
+                Some(_) => {}
             }
         }
         for child in self.children.values_mut() {
@@ -165,6 +179,7 @@ fn flatten<'a>(
                         key,
                         kind,
                         removed_by: None,
+                        remover: None,
                     },
                 );
             }
@@ -199,6 +214,7 @@ fn flatten<'a>(
                     key,
                     kind,
                     removed_by: None,
+                    remover: None,
                 });
             }
         }
