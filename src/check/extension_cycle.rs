@@ -38,20 +38,14 @@ fn overrides(model: &Model, out: &mut Checker) {
                 })
         })
         .collect();
-    let Some((first, rest)) = labels.split_first() else {
-        return;
-    };
-    out.push(
-        Diagnostic::new(
-            Code::ExtensionCycle,
-            format!(
-                "extensions override each other in a cycle ({}): none of them can be on top",
-                names.join(", ")
-            ),
-            first.clone(),
-        )
-        .with_labels(rest.iter().cloned())
-        .with_help("decide which one wins and remove `overrides` from the others"),
+    push_cycle(
+        out,
+        format!(
+            "extensions override each other in a cycle ({}): none of them can be on top",
+            names.join(", ")
+        ),
+        labels,
+        "decide which one wins and remove `overrides` from the others",
     );
 }
 
@@ -77,21 +71,27 @@ fn requires(model: &Model, out: &mut Checker) {
             ))
         })
         .collect();
-    let Some((first, rest)) = steps.split_first() else {
+    push_cycle(
+        out,
+        format!(
+            "extensions require each other in a cycle: {}",
+            names.join(" → ")
+        ),
+        steps,
+        "break the cycle: move what both need into a third extension that both `require`",
+    );
+}
+
+/// An `extension-cycle` at the first step of the cycle, with the others; nothing when no step
+/// was written anywhere.
+fn push_cycle(out: &mut Checker, message: String, steps: Vec<Label>, help: &str) {
+    let mut steps = steps.into_iter();
+    let Some(first) = steps.next() else {
         return;
     };
     out.push(
-        Diagnostic::new(
-            Code::ExtensionCycle,
-            format!(
-                "extensions require each other in a cycle: {}",
-                names.join(" → ")
-            ),
-            first.clone(),
-        )
-        .with_labels(rest.iter().cloned())
-        .with_help(
-            "break the cycle: move what both need into a third extension that both `require`",
-        ),
+        Diagnostic::new(Code::ExtensionCycle, message, first)
+            .with_labels(steps)
+            .with_help(help),
     );
 }

@@ -109,18 +109,16 @@ fn broken(old: &Side, old_c: &Compilation, new: &Side, new_c: &Compilation) -> (
     }
     let mut declarations = Vec::new();
     if let (Some(a), Some(b)) = (old_c.resolved.as_ref(), new_c.resolved.as_ref()) {
-        let mut paths: Vec<String> = a
-            .root
-            .entries
-            .keys()
-            .flat_map(|block| leaf_paths(a, block))
+        // Every path either side sets, each once, sorted.
+        let paths: std::collections::BTreeSet<String> = [a, b]
+            .iter()
+            .flat_map(|side| {
+                side.root
+                    .entries
+                    .keys()
+                    .flat_map(|block| leaf_paths(side, block))
+            })
             .collect();
-        for path in b.root.entries.keys().flat_map(|block| leaf_paths(b, block)) {
-            if !paths.contains(&path) {
-                paths.push(path);
-            }
-        }
-        paths.sort();
         let mut lines = Vec::new();
         for path in paths {
             let (before, after) = (value_at(a, &path), value_at(b, &path));
@@ -655,6 +653,11 @@ fn diff_facts(old: &Side, old_state: &State, new: &Side, new_state: &State) -> V
         || facts(&old_state.model, &old_state.files, &old_state.links),
         || facts(&new_state.model, &new_state.files, &new_state.links),
     );
+    // What each side declares differently first: found once, for every derived fact.
+    let (first_old, first_new) = rayon::join(
+        || first_changed_declaration(old_state, new_state),
+        || first_changed_declaration(new_state, old_state),
+    );
     let mut changes = Vec::new();
     // Both lists are sorted by key: walked together, each key once.
     let (mut in_before, mut in_after) = (0, 0);
@@ -678,9 +681,11 @@ fn diff_facts(old: &Side, old_state: &State, new: &Side, new_state: &State) -> V
             // NEW makes.
             (Some(f), None) => removal(f, new, new_state)
                 .or_else(|| own_change(f, old, old_state, new_state))
-                .or_else(|| first_change(new, new_state, old_state))
-                .or_else(|| responsible(f, old, old_state, new_state)),
-            (_, Some(f)) => responsible(f, new, new_state, old_state),
+                .or_else(|| {
+                    first_new.map(|span| declared_at(span, new, &new_state.compilation.sources))
+                })
+                .or_else(|| responsible(f, old, old_state, new_state, first_old)),
+            (_, Some(f)) => responsible(f, new, new_state, old_state, first_new),
             (None, None) => None,
         };
         changes.push(Change {
@@ -696,17 +701,25 @@ fn diff_facts(old: &Side, old_state: &State, new: &Side, new_state: &State) -> V
     changes
 }
 
-/// Where a side declares a fact: the model's own record, or the first of its config paths whose
-/// value differs on the `other` side — else the first that is set — at the last definition
-/// applied to it (or the block's last header).
-fn responsible(fact: &Fact, side: &Side, state: &State, other: &State) -> Option<Declared> {
+/// Where a side declares a fact: the first of its own paths that the `other` side sets
+/// otherwise; else, for a derived fact, `first` — the first declaration that differs at all,
+/// since blaming an unchanged line would be false; else the declaration the model records for
+/// it, or the first of its paths that is set.
+fn responsible(
+    fact: &Fact,
+    side: &Side,
+    state: &State,
+    other: &State,
+    first: Option<Span>,
+) -> Option<Declared> {
+    let sources = &state.compilation.sources;
     own_change(fact, side, state, other)
-        .or_else(|| first_change(side, state, other))
+        .or_else(|| first.map(|span| declared_at(span, side, sources)))
         .or_else(|| {
             let resolved = state.compilation.resolved.as_ref()?;
             fact.declared
                 .or_else(|| fact.paths.iter().find_map(|path| site_of(resolved, path)))
-                .map(|span| declared_at(span, side, &state.compilation.sources))
+                .map(|span| declared_at(span, side, sources))
         })
 }
 
@@ -729,36 +742,24 @@ fn own_change(fact: &Fact, side: &Side, state: &State, other: &State) -> Option<
         .map(|span| declared_at(span, side, &state.compilation.sources))
 }
 
-/// A derived fact (a file, a command-line option) whose own paths did not change follows from
-/// a declaration that did: blaming an unchanged line would be false, so the first declaration of
-/// `side` that differs from `other` (a value, or a `remove`), in source order.
-fn first_change(side: &Side, state: &State, other: &State) -> Option<Declared> {
+/// The first declaration (in source order) where `state` sets a value that `other` sets otherwise
+/// or not at all, or makes a `remove` that `other` lacks.
+fn first_changed_declaration(state: &State, other: &State) -> Option<Span> {
     let mine = state.compilation.resolved.as_ref()?;
     let theirs = other.compilation.resolved.as_ref()?;
-    let span = *changed_declarations(mine, theirs).first()?;
-    Some(declared_at(span, side, &state.compilation.sources))
-}
-
-/// Where `mine` sets a value that `theirs` sets otherwise (or not at all), and its `remove`s
-/// that `theirs` lacks, in source order.
-fn changed_declarations(mine: &Resolved, theirs: &Resolved) -> Vec<Span> {
-    let mut spans: Vec<Span> = mine
+    let values = mine
         .root
         .entries
         .keys()
         .flat_map(|block| leaf_paths(mine, block))
         .filter(|path| value_at(mine, path) != value_at(theirs, path))
-        .filter_map(|path| site_of(mine, &path))
-        .collect();
-    spans.extend(
-        mine.removals
-            .iter()
-            .filter(|r| !theirs.removals.iter().any(|t| t.path == r.path))
-            .map(|r| r.span),
-    );
-    spans.sort_by_key(|s| (s.file.0, s.start));
-    spans.dedup();
-    spans
+        .filter_map(|path| site_of(mine, &path));
+    let removes = mine
+        .removals
+        .iter()
+        .filter(|r| !theirs.removals.iter().any(|t| t.path == r.path))
+        .map(|r| r.span);
+    values.chain(removes).min_by_key(|s| (s.file.0, s.start))
 }
 
 /// The dotted paths of every value below a block.

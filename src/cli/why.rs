@@ -160,7 +160,8 @@ fn unset(
     }
     // A field of a block that exists, or of unlabelled blocks that are absent (`disk.size`
     // without a `disk` block): its default. A missing label is an error below.
-    let field = schema_field(path).filter(|_| only_unlabelled_blocks_missing(path, known.len()));
+    let field =
+        crate::schema::field_at(path).filter(|_| only_unlabelled_blocks_missing(path, known.len()));
     if let Some(field) = field {
         let derived = model.and_then(|m| derived(path, m));
         if output.format == Format::Json {
@@ -381,24 +382,6 @@ fn declarations(
                 }
             }
             Item::Import(_) | Item::Remove(_) => {}
-        }
-    }
-}
-
-/// The schema field a path names, if it names one (labels of labelled blocks are free).
-fn schema_field(path: &[&str]) -> Option<&'static crate::schema::Field> {
-    let mut schema: &BlockSchema = &v1::ROOT;
-    let mut rest = path;
-    loop {
-        let (first, tail) = rest.split_first()?;
-        if tail.is_empty() {
-            return schema.field(first);
-        }
-        let inner = schema.block(first)?;
-        rest = if inner.labelled { tail.get(1..)? } else { tail };
-        schema = inner;
-        if rest.is_empty() {
-            return None;
         }
     }
 }

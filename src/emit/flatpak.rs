@@ -8,6 +8,7 @@ use super::image_tree::DIR;
 use super::ini::{self, Dialect, Section};
 use super::{File, Refused};
 use crate::model::{ExtensionKind, Model};
+use crate::schema::domains::flatpak_ref_parts;
 
 const PREINSTALL_DIR: &str = "usr/share/flatpak/preinstall.d";
 const UNIT: &str = "pcfg-flatpak-preinstall.service";
@@ -69,16 +70,15 @@ pub(crate) fn emit(model: &Model, source: &str) -> Result<Vec<File>, Refused> {
 }
 
 /// `[Flatpak Preinstall ID]` for an app or runtime written as an id (`org.gnome.Maps`), an id
-/// and branch (`org.gnome.Platform//47`) or a whole ref (`app/ID/ARCH/BRANCH`). Without a
-/// branch an app is Flathub's `stable` (Flatpak itself would look for `master`).
+/// and branch (`org.gnome.Platform//47`) or a whole ref (`app/ID/ARCH/BRANCH`), read as the
+/// grammar reads it. Without a branch an app is Flathub's `stable` (Flatpak itself would look
+/// for `master`).
 fn group(reference: &str, runtime: bool) -> Section {
-    let parts: Vec<&str> = reference.split('/').collect();
-    let (id, branch) = match parts.as_slice() {
-        [_, id, _, branch] | [id, _, branch] => (*id, *branch),
-        _ => (reference, "stable"),
-    };
+    let kind = if runtime { "runtime" } else { "app" };
+    let (id, _, branch) = flatpak_ref_parts(reference, kind).unwrap_or((reference, "", ""));
+    let branch = if branch.is_empty() { "stable" } else { branch };
     let mut section = Section::new(format!("Flatpak Preinstall {id}"));
     section.set("Branch", branch);
-    section.set("IsRuntime", if runtime { "true" } else { "false" });
+    section.set("IsRuntime", runtime.to_string());
     section
 }

@@ -28,11 +28,7 @@ pub(crate) fn emit(model: &Model, source: &str) -> Result<Vec<File>, Refused> {
         origins: model.system.at.into_iter().collect(),
     }];
     // `loader.conf` is `KEY VALUE` lines; only pcfg's own words go into it.
-    let editor = if model.trust.editable_cmdline.value {
-        "yes"
-    } else {
-        "no"
-    };
+    let editor = ini::yes_no(model.trust.editable_cmdline.value);
     files.push(File {
         path: format!("{DIR}/efi/loader/loader.conf"),
         contents: format!("{}editor {editor}\n", ini::header(source)),

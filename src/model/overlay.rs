@@ -46,8 +46,9 @@ pub fn unordered(extensions: &[Extension]) -> Option<Vec<usize>> {
     for kind in [ExtensionKind::Sysext, ExtensionKind::Confext] {
         let members = members(extensions, kind);
         let edges = edges(extensions, &members);
-        if layer_order(extensions, &members, &edges).is_none() {
-            let placed = partial_order(extensions, &members, &edges);
+        let placed = partial_order(extensions, &members, &edges);
+        if placed.len() < members.len() {
+            let placed: std::collections::HashSet<usize> = placed.into_iter().collect();
             return Some(
                 members
                     .into_iter()

@@ -378,6 +378,20 @@ fn gpt_label(s: &str) -> Result<(), Problem> {
     Ok(())
 }
 
+/// The id, architecture and branch of a Flatpak ref of `kind` (`app` or `runtime`) as written
+/// — `ID`, `KIND/ID/ARCH/BRANCH`, or for a runtime `ID/ARCH/BRANCH` — each empty when not
+/// written; `None` when it has none of these shapes.
+#[must_use]
+pub fn flatpak_ref_parts<'a>(s: &'a str, kind: &str) -> Option<(&'a str, &'a str, &'a str)> {
+    let parts: Vec<&str> = s.split('/').collect();
+    match parts.as_slice() {
+        [id] => Some((*id, "", "")),
+        [k, id, arch, branch] if *k == kind => Some((*id, *arch, *branch)),
+        [id, arch, branch] if kind == "runtime" => Some((*id, *arch, *branch)),
+        _ => None,
+    }
+}
+
 /// A Flatpak id (`org.gnome.Maps`): at least three elements separated by `.`, each starting
 /// with a letter or `_`, then letters, digits, `_` (and `-` in the last element), at most 255
 /// characters. A full ref is `KIND/ID/ARCH/BRANCH`; a runtime may also be `ID/ARCH/BRANCH`, and
@@ -389,12 +403,8 @@ fn flatpak_ref(s: &str, kind: &str) -> Result<(), Problem> {
         "`\"org.gnome.Platform//47\"` or `\"runtime/org.gnome.Platform/x86_64/47\"`"
     };
     let help = format!("write a Flatpak {kind} id or ref, e.g. {example}");
-    let parts: Vec<&str> = s.split('/').collect();
-    let (id, arch, branch) = match parts.as_slice() {
-        [id] => (*id, "", ""),
-        [k, id, arch, branch] if *k == kind => (*id, *arch, *branch),
-        [id, arch, branch] if kind == "runtime" => (*id, *arch, *branch),
-        _ => return problem(format!("is not `ID` or `{kind}/ID/ARCH/BRANCH`"), help),
+    let Some((id, arch, branch)) = flatpak_ref_parts(s, kind) else {
+        return problem(format!("is not `ID` or `{kind}/ID/ARCH/BRANCH`"), help);
     };
     flatpak_id(id).map_err(|what| Problem {
         what,
@@ -417,7 +427,7 @@ fn flatpak_ref(s: &str, kind: &str) -> Result<(), Problem> {
             help,
         );
     }
-    if parts.len() > 1 && branch.is_empty() {
+    if s.contains('/') && branch.is_empty() {
         return problem("has an empty branch", help);
     }
     Ok(())
