@@ -44,7 +44,8 @@ pub enum Command {
     Lock(LockArgs),
     /// Show the trust chain, link by link: verified, measured, encrypted or unprotected.
     Trust(TrustArgs),
-    /// Explain a diagnostic code: what it checks, why, an example and the fix.
+    /// Explain a diagnostic code (what it checks, why, an example and the fix), or a field of the
+    /// schema (its type, default, and whether it changes emitted files or is check-only).
     Explain(ExplainArgs),
     /// Compare two configurations as systems: partitions, disk layout, trust chain, command line
     /// and image policy, extensions, updates and build steps, each change with its declaration.
