@@ -1,9 +1,10 @@
 //! A value for one string field of the schema, then the whole build: whatever `pcfg check`
 //! accepts, every writer must write (a writer's refusal after a clean check is a defect), and
 //! every emitted file must keep the shape of its syntax — no line a value broke, added or turned
-//! into a section, key or comment. `tests/hostile.rs` has the real parsers (systemd-repart,
-//! mkosi, systemd's command-line parser, Ninja, an XML parser) read the files back; this
-//! target explores the values between.
+//! into a section, key or comment. The real parsers (systemd-repart, systemd-sysupdate, mkosi,
+//! systemd's command-line parser, Ninja, the shell, GLib's key-file parser, XML and JSON
+//! parsers) take about a second an input, so `tests/hostile.rs` runs them on this target's
+//! minimized corpus (`fuzz/seeds/emit`) in `cargo test`, besides its own hostile values.
 #![no_main]
 
 use std::path::Path;

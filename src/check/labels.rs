@@ -1,5 +1,6 @@
-//! GPT partition labels hold 36 UTF-16 characters. Versioned labels grow with the version, so a
-//! label that barely fits today breaks at the next version bump.
+//! Partition labels hold at most 36 bytes (systemd-repart's limit for `Label=`; GPT's own is 36
+//! UTF-16 characters). Versioned labels grow with the version, so a label that barely fits today
+//! breaks at the next version bump.
 
 use super::Checker;
 use crate::diag::{Code, Diagnostic, Label as DiagLabel};
@@ -23,13 +24,13 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
         let Some(partition) = model.source(gpt) else {
             continue;
         };
-        let length = text.encode_utf16().count();
+        let length = text.len();
         let at = out.at(partition.label.at.or(model.system.name.at));
         let versioned = matches!(gpt.label, Label::Versioned { .. });
         if length > GPT_LABEL_MAX {
             reported.push(gpt.partition);
-            let mut d = Diagnostic::new(Code::LabelTooLong, format!("the label `{text}` of partition `{}` has {length} characters, more than GPT's {GPT_LABEL_MAX}", partition.name), DiagLabel::new(at, "makes the label"))
-                .with_help(if partition.label.at.is_some() { "shorten `label`".to_owned() } else { format!("shorten `system.name` (the label is `<name>_<version>` plus suffix) by at least {}", length - GPT_LABEL_MAX) });
+            let mut d = Diagnostic::new(Code::LabelTooLong, format!("the label `{text}` of partition `{}` has {length} bytes, more than the {GPT_LABEL_MAX} systemd-repart reads", partition.name), DiagLabel::new(at, "makes the label"))
+                .with_help(if partition.label.at.is_some() { "shorten `label`".to_owned() } else if versioned { format!("shorten `system.name` or `system.version` (the label is `<name>_<version>` plus a suffix) by at least {} bytes", length - GPT_LABEL_MAX) } else { format!("shorten `system.name` (the label is `<name>-<partition>`) by at least {} bytes", length - GPT_LABEL_MAX) });
             if versioned {
                 d = d.with_labels(
                     model
@@ -43,7 +44,7 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
         } else if versioned && length + VERSION_ROOM > GPT_LABEL_MAX {
             reported.push(gpt.partition);
             out.push(
-                Diagnostic::new(Code::LabelLittleRoom, format!("the label `{text}` of partition `{}` leaves {} characters for a longer version", partition.name, GPT_LABEL_MAX - length), DiagLabel::new(at, "makes the label"))
+                Diagnostic::new(Code::LabelLittleRoom, format!("the label `{text}` of partition `{}` leaves {} bytes for a longer version", partition.name, GPT_LABEL_MAX - length), DiagLabel::new(at, "makes the label"))
                     .with_labels(model.system.version.at.map(|v| DiagLabel::new(v, "the version")))
                     .with_help(format!("keep at least {VERSION_ROOM} characters free: shorten `system.name`, or use shorter versions")),
             );

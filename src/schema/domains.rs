@@ -21,7 +21,10 @@ fn problem(what: impl Into<String>, help: impl Into<String>) -> Result<(), Probl
     })
 }
 
-/// GPT partition names hold 36 UTF-16 code units.
+/// GPT partition names hold 36 UTF-16 code units, and systemd-repart reads `Label=` into at
+/// most 36 bytes of UTF-8 after expanding specifiers (a longer value is ignored with a warning
+/// and the partition gets the default label): a label may have at most 36 bytes. Every UTF-16
+/// code unit takes at least one byte, so the byte limit is the one that binds.
 pub const GPT_LABEL_MAX: usize = 36;
 pub const IMAGE_ID_MAX: usize = 64;
 /// The longest a free-text value (a pretty name, a title) may be.
@@ -282,10 +285,22 @@ fn config_path(s: &str) -> Result<(), Problem> {
     let mut components = relative
         .split('/')
         .skip_while(|c| *c == ".." && !s.starts_with('/'));
-    if components.any(|c| matches!(c, "" | "." | "..")) {
+    let mut named = false;
+    for c in components.by_ref() {
+        if matches!(c, "" | "." | "..") {
+            return problem(
+                "has an empty, `.` or inner `..` component, or a trailing `/`",
+                "write the path normalised, e.g. `\"../keys/db.key\"` or `\"keys/db.key\"`",
+            );
+        }
+        named = true;
+    }
+    // Only `..`: a directory that holds this configuration, never a key, a certificate or a
+    // tree of its own (mkosi would also read it as an absolute path, not as written).
+    if !named && !s.starts_with('/') {
         return problem(
-            "has an empty, `.` or inner `..` component, or a trailing `/`",
-            "write the path normalised, e.g. `\"../keys/db.key\"` or `\"keys/db.key\"`",
+            "names only a directory above this file, which holds the configuration itself",
+            "name the file or directory itself, e.g. `\"../keys/db.key\"`",
         );
     }
     at_most(s, PATH_MAX, "paths")
@@ -328,15 +343,14 @@ fn url(s: &str) -> Result<(), Problem> {
     at_most(s, PATH_MAX, "URLs")
 }
 
-/// A GPT partition label as systemd-repart accepts it: at most 36 UTF-16 code units, printable,
+/// A GPT partition label as systemd-repart accepts it: at most 36 bytes (`GPT_LABEL_MAX`), printable,
 /// without the white space at either end that unit files drop or a final `\` (a line
 /// continuation). `_empty` is refused: systemd-sysupdate takes it for a free slot.
 fn gpt_label(s: &str) -> Result<(), Problem> {
-    let units = s.encode_utf16().count();
-    if units > GPT_LABEL_MAX {
+    if s.len() > GPT_LABEL_MAX {
         return problem(
-            format!("is longer than {GPT_LABEL_MAX} characters"),
-            "GPT partition labels hold 36 UTF-16 characters: shorten it",
+            format!("has {} bytes, more than {GPT_LABEL_MAX}", s.len()),
+            "systemd-repart reads labels of at most 36 bytes (a character outside ASCII takes 2 to 4): shorten it",
         );
     }
     // Labels are matched by the image filter on the kernel command line
@@ -518,6 +532,8 @@ mod tests {
             "a//b",
             "a/./b",
             "a/../b",
+            "..",
+            "../..",
             "./a",
             "a/",
             "/../a",

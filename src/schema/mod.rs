@@ -137,7 +137,7 @@ pub enum Str {
     ConfigPath,
     /// An http(s) URL or an absolute path.
     Url,
-    /// A GPT partition label: at most 36 UTF-16 code units, printable.
+    /// A GPT partition label: at most 36 bytes (systemd-repart's limit), printable.
     GptLabel,
     /// A Flatpak application id or ref.
     FlatpakApp,
