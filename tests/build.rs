@@ -1113,31 +1113,7 @@ fn sysupdate_finds_versions(config: &str) {
     );
 }
 
-/// A throwaway signing key and certificate.
-pub(crate) fn test_key(dir: &Path) -> (PathBuf, PathBuf) {
-    let (key, cert) = (dir.join("test.key"), dir.join("test.crt"));
-    let status = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=pcfg test",
-        ])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .expect("openssl runs")
-        .status;
-    assert!(status.success());
-    (key, cert)
-}
+pub(crate) use crate::readback::test_key;
 
 /// `MatchPattern` of a transfer's `[Source]` as a check on a file name: `@v` a version, `@u` a
 /// partition UUID (with or without dashes).

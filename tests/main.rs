@@ -20,6 +20,7 @@ mod json_contract;
 mod lock;
 mod model;
 mod plan;
+mod readback;
 mod remix;
 mod sarif;
 mod support;

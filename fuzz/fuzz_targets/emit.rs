@@ -5,15 +5,26 @@
 //! systemd's command-line parser, Ninja, the shell, GLib's key-file parser, XML and JSON
 //! parsers) take about a second an input, so `tests/hostile.rs` runs them on this target's
 //! minimized corpus (`fuzz/seeds/emit`) in `cargo test`, besides its own hostile values.
+//! With `PCFG_FUZZ_READBACK=1` this target runs them itself on every input it builds (the same
+//! code, `tests/readback.rs`): slow, but every value the fuzzer tries is read back by them.
 #![no_main]
 
+use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Mutex;
 
 use libfuzzer_sys::fuzz_target;
 use pcfg::vfs::MemoryFs;
 
-/// The base, with every string field in use: the hostile test's.
-const BASE: &str = include_str!("../../tests/hostile/base.pcfg");
+/// The readers of `tests/hostile.rs`, and the base with every string field in use.
+#[path = "../../tests/readback.rs"]
+#[allow(dead_code)]
+mod readback;
+
+use readback::BASE;
+
+/// One `FieldCheck` per field, kept across inputs: each compiles its markers once.
+static READBACK: Mutex<BTreeMap<String, readback::FieldCheck>> = Mutex::new(BTreeMap::new());
 
 /// The shape of a line of a `[Section]` / `Key=Value` file: blank, a comment, a section, a key,
 /// or (mkosi) an indented continuation.
@@ -33,18 +44,12 @@ fuzz_target!(|data: &[u8]| {
     let Some((&choice, value)) = data.split_first() else {
         return;
     };
-    let fields = pcfg::schema::string_fields(&|kind, field| match (kind, field) {
-        ("partition", _) => "root",
-        ("channel", _) => "main",
-        ("uki-profile", _) => "debug",
-        (_, "app" | "runtime") => "maps",
-        _ => "tools",
-    });
+    let fields = readback::string_fields();
     let field = &fields[usize::from(choice) % fields.len()];
     let (path, list) = (&field.path, &field.list);
-    let value = String::from_utf8_lossy(value);
+    let raw = String::from_utf8_lossy(value).into_owned();
     // A string literal as pcfg prints strings.
-    let literal = pcfg::syntax::ast::ValueKind::Str(value.into_owned()).to_string();
+    let literal = pcfg::syntax::ast::ValueKind::Str(raw.clone()).to_string();
     let value = if *list {
         format!("[{literal}]")
     } else {
@@ -85,5 +90,13 @@ fuzz_target!(|data: &[u8]| {
             !file.contents.chars().any(|c| c.is_control() && c != '\n')
         };
         assert!(ok, "{path} = {value}: {} lost its shape:\n{}", file.path, file.contents);
+    }
+    // The real parsers, when asked: refused at the value or read back exactly, or a panic.
+    if std::env::var_os("PCFG_FUZZ_READBACK").is_some() {
+        let mut checks = READBACK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let check = checks
+            .entry(field.path.clone())
+            .or_insert_with(|| readback::FieldCheck::new(field.clone()));
+        check.check(&readback::fetchable(field.rule, raw));
     }
 });
