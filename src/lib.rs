@@ -13,6 +13,7 @@ pub mod emit;
 pub mod graph;
 pub mod lock;
 pub mod model;
+pub mod openpgp;
 pub mod plan;
 pub mod resolve;
 pub mod schema;

@@ -1,6 +1,7 @@
 //! The lock file, `FILE.lock`: the SHA-256 of every file the configuration is made of (the entry
 //! file, its imports, the standard library modules), of every extension source tree, and of
-//! every other input the build reads — the signing keys and certificates and the base tree — in
+//! every other input the build reads — the signing keys and certificates, Flatpak remotes' keys
+//! and the base tree — in
 //! TOML sorted by name. `pcfg check --locked` reports each input that no longer matches. An
 //! input that exists but cannot be read is an error, never recorded as missing.
 
@@ -45,7 +46,8 @@ pub struct Unreadable {
     pub reason: String,
 }
 
-/// The key and certificate paths a model's build reads, and its base tree.
+/// The key and certificate paths a model's build reads (signing keys, Flatpak remotes' keys),
+/// and its base tree.
 fn other_inputs(model: &Model) -> Vec<String> {
     let trust = &model.trust;
     let mut paths: Vec<String> = [
@@ -61,6 +63,7 @@ fn other_inputs(model: &Model) -> Vec<String> {
             .flat_map(|pair| [pair.key.value.clone(), pair.cert.value.clone()]),
     )
     .flatten()
+    .chain(model.flatpak_remotes.iter().map(|r| r.key.value.clone()))
     .collect();
     paths.sort();
     paths.dedup();

@@ -19,6 +19,9 @@ use crate::vfs::Vfs;
 #[derive(Debug, Default)]
 pub struct Inputs {
     digests: BTreeMap<String, String>,
+    /// Each Flatpak remote's key file, as `GPGKey=` carries it (base64 of the binary key), or
+    /// why it cannot be (`pcfg check` reports it as `flatpak-remote-key`).
+    flatpak_keys: BTreeMap<String, Result<String, String>>,
 }
 
 impl Inputs {
@@ -50,7 +53,31 @@ impl Inputs {
                 digests.insert(source.clone(), digest);
             }
         }
-        Inputs { digests }
+        let mut flatpak_keys = BTreeMap::new();
+        for key in model.flatpak_remotes.iter().map(|r| &r.key.value) {
+            let (digest, read) = read_flatpak_key(vfs, &resolve(key));
+            if let Some(digest) = digest {
+                digests.insert(key.clone(), digest);
+            }
+            flatpak_keys.insert(key.clone(), read);
+        }
+        Inputs {
+            digests,
+            flatpak_keys,
+        }
+    }
+
+    /// The key of a Flatpak remote (its `key` path) as `GPGKey=` carries it, or why it cannot
+    /// be read as one.
+    ///
+    /// # Errors
+    /// When the file is missing, unreadable or not an OpenPGP public key.
+    pub fn flatpak_key(&self, path: &str) -> Result<&str, &str> {
+        match self.flatpak_keys.get(path) {
+            Some(Ok(key)) => Ok(key),
+            Some(Err(why)) => Err(why),
+            None => Err("was not read"),
+        }
     }
 
     /// The digest of a path, or a marker that it could not be read (so the path still counts).
@@ -59,6 +86,26 @@ impl Inputs {
             .get(path)
             .cloned()
             .unwrap_or_else(|| format!("unread:{path}"))
+    }
+}
+
+/// A Flatpak remote's key file: its digest when it could be read, and the key as `GPGKey=`
+/// carries it, or why it cannot be one.
+pub(crate) fn read_flatpak_key(
+    vfs: &dyn Vfs,
+    path: &Path,
+) -> (Option<String>, Result<String, String>) {
+    match vfs.read(path) {
+        Ok(bytes) => (
+            Some(crate::emit::sha256_hex(&bytes)),
+            crate::openpgp::public_key_base64(&bytes).map_err(str::to_owned),
+        ),
+        Err(crate::vfs::VfsError::NotFound) => (None, Err("does not exist".to_owned())),
+        Err(crate::vfs::VfsError::IsADirectory) => (None, Err("is a directory".to_owned())),
+        Err(crate::vfs::VfsError::TooLarge { bytes }) => {
+            (None, Err(format!("has {bytes} bytes, more than any key")))
+        }
+        Err(crate::vfs::VfsError::Io(e)) => (None, Err(format!("cannot be read: {e}"))),
     }
 }
 

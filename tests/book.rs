@@ -89,11 +89,12 @@ pub(crate) fn blocks() -> Vec<(String, String, String)> {
     out
 }
 
-/// Every file of `examples/extensions`, as `extensions/...`.
+/// Every file of `examples/extensions` and `examples/keys`, as `extensions/...` and `keys/...`.
 fn extension_trees() -> Vec<(String, Vec<u8>)> {
     let base = root().join("examples");
     walkdir::WalkDir::new(base.join("extensions"))
         .into_iter()
+        .chain(walkdir::WalkDir::new(base.join("keys")))
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_file())
         .map(|e| {

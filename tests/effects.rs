@@ -23,6 +23,7 @@ const LABELS: &[(&str, &[&str])] = &[
     ("channel", &["stable"]),
     ("uki-profile", &["debug", "factory-reset"]),
     ("extension", &["libs", "tools", "etc", "web", "browser"]),
+    ("flatpak-remote", &["remote"]),
 ];
 
 /// Values to try for a field, in pcfg syntax: special cases first, then by type.
@@ -38,6 +39,7 @@ fn candidates(path: &str, field: &Field) -> Vec<String> {
         "system.distribution" => &["debian", "custom"],
         "trust.tpm2.pcrs" => &["[7]", "[7, 11]", "[]"],
         "disk.size" => &["auto", "64G", "128G"],
+        "flatpak-remote.remote.key" => &["\"keys/remote.gpg\"", "\"keys/other.gpg\""],
         _ => &[],
     };
     if !special.is_empty() {
@@ -154,7 +156,8 @@ fn artifacts(dir: &Path, base: &str, path: &str, value: &str) -> Option<BTreeMap
         entry_from_output: Path::new(""),
         lock: None,
     };
-    let files = emit::artifacts(&model, &source).ok()?;
+    let inputs = pcfg::plan::Inputs::read(&model, &pcfg::vfs::RealFs, dir);
+    let files = emit::artifacts(&model, &source, &inputs).ok()?;
     Some(files.into_iter().map(|f| (f.path, f.contents)).collect())
 }
 

@@ -94,3 +94,156 @@ fn flatpak_reads_the_preinstall_files_as_declared() {
         .collect();
     assert!(complaints.is_empty(), "{stderr}");
 }
+
+/// A fresh OpenPGP key made with `gpg` in `dir/gnupg`, exported binary and armored into
+/// `dir/keys`; returns its fingerprint.
+fn make_key(dir: &std::path::Path) -> String {
+    let home = dir.join("gnupg");
+    std::fs::create_dir_all(&home).expect("mkdir");
+    std::fs::create_dir_all(dir.join("keys")).expect("mkdir");
+    let gpg = |args: &[&str]| {
+        let output = Command::new("gpg")
+            .env("GNUPGHOME", &home)
+            .args(["--batch", "--quiet", "--passphrase", ""])
+            .args(args)
+            .output()
+            .expect("gpg runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output.stdout
+    };
+    gpg(&[
+        "--quick-gen-key",
+        "pcfg test <test@example.org>",
+        "ed25519",
+        "sign",
+        "never",
+    ]);
+    std::fs::write(dir.join("keys/repo.gpg"), gpg(&["--export"])).expect("write");
+    std::fs::write(dir.join("keys/repo.asc"), gpg(&["--export", "--armor"])).expect("write");
+    std::fs::write(dir.join("keys/secret.gpg"), gpg(&["--export-secret-keys"])).expect("write");
+    let listing = String::from_utf8(gpg(&["--with-colons", "--list-keys"])).expect("utf-8");
+    listing
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("fpr:")
+                .map(|f| f.trim_matches(':').to_owned())
+        })
+        .expect("a fingerprint")
+}
+
+/// A declared remote becomes a `.flatpakrepo` that real Flatpak adds with GPG verification
+/// and the declared key, armored or binary alike; a secret key or a missing file is refused.
+#[test]
+fn flatpak_adds_the_declared_remote_with_its_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fingerprint = make_key(dir.path());
+    let config = |key: &str| {
+        format!(
+            "system {{ name = \"AppOS\", packages = [\"systemd\"] }}\n\
+             flatpak-remote apps {{ url = \"https://flatpak.example.org/repo/\", key = \"{key}\", title = \"Example apps\" }}\n\
+             extension maps {{ kind = flatpak, app = \"org.gnome.Maps\" }}\n"
+        )
+    };
+    std::fs::write(dir.path().join("system.pcfg"), config("keys/repo.asc")).expect("write");
+    let run = pcfg_in(dir.path(), &["build", "system.pcfg", "-o", "out"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let repo = dir
+        .path()
+        .join("out/image-tree/usr/share/flatpak/remotes.d/apps.flatpakrepo");
+    // GLib's key-file parser reads the file Flatpak reads; the key is the binary export.
+    let read = Command::new("/usr/bin/python3")
+        .args([
+            "-c",
+            "import json, sys\nfrom gi.repository import GLib\nk = GLib.KeyFile()\nk.load_from_file(sys.argv[1], GLib.KeyFileFlags.NONE)\nprint(json.dumps({key: k.get_string('Flatpak Repo', key) for key in k.get_keys('Flatpak Repo')[0]}))",
+        ])
+        .arg(&repo)
+        .output()
+        .expect("python3 runs");
+    let keys: serde_json::Value = serde_json::from_slice(&read.stdout).expect("json");
+    let encoded = Command::new("base64")
+        .arg("-w0")
+        .arg(dir.path().join("keys/repo.gpg"))
+        .output()
+        .expect("base64 runs")
+        .stdout;
+    assert_eq!(
+        keys,
+        serde_json::json!({
+            "Title": "Example apps",
+            "Url": "https://flatpak.example.org/repo/",
+            "GPGKey": String::from_utf8(encoded).expect("base64"),
+        })
+    );
+    // Flatpak itself adds the remote from the file, verifying with the key (a user
+    // installation in a scratch home: the file is the one the system installation imports).
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).expect("mkdir");
+    let flatpak = |args: &[&str]| {
+        Command::new(crate::support::test_tool_on_path("flatpak"))
+            .env("HOME", &home)
+            .env_remove("XDG_DATA_HOME")
+            .args(args)
+            .output()
+            .expect("flatpak runs")
+    };
+    let added = flatpak(&[
+        "remote-add",
+        "--user",
+        "--from",
+        "apps",
+        repo.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        added.status.success(),
+        "flatpak refuses the remote: {}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let remotes = flatpak(&["remotes", "--user", "--columns=name,title,url"]);
+    assert_eq!(
+        String::from_utf8_lossy(&remotes.stdout),
+        "apps\tExample apps\thttps://flatpak.example.org/repo/\n"
+    );
+    let repo_config = std::fs::read_to_string(home.join(".local/share/flatpak/repo/config"))
+        .expect("the user repository's config");
+    assert!(repo_config.contains("gpg-verify=true\n"), "{repo_config}");
+    let keyring = home.join(".local/share/flatpak/repo/apps.trustedkeys.gpg");
+    let trusted = Command::new("gpg")
+        .env("GNUPGHOME", dir.path().join("gnupg"))
+        .args(["--batch", "--with-colons", "--show-keys"])
+        .arg(&keyring)
+        .output()
+        .expect("gpg runs");
+    assert!(
+        String::from_utf8_lossy(&trusted.stdout).contains(&format!("fpr:::::::::{fingerprint}:")),
+        "Flatpak trusts other keys than the declared one: {}",
+        String::from_utf8_lossy(&trusted.stdout)
+    );
+    // The binary export gives the same file; a secret key and a missing file are refused.
+    std::fs::write(dir.path().join("system.pcfg"), config("keys/repo.gpg")).expect("write");
+    let run = pcfg_in(dir.path(), &["build", "system.pcfg", "-o", "out2"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let again = dir
+        .path()
+        .join("out2/image-tree/usr/share/flatpak/remotes.d/apps.flatpakrepo");
+    assert_eq!(
+        std::fs::read(&repo).expect("read"),
+        std::fs::read(&again).expect("read")
+    );
+    for (key, says) in [
+        ("keys/secret.gpg", "holds a secret"),
+        ("keys/none.gpg", "does not exist"),
+    ] {
+        std::fs::write(dir.path().join("system.pcfg"), config(key)).expect("write");
+        let run = pcfg_in(dir.path(), &["check", "system.pcfg"]);
+        assert_eq!(run.code, 1, "{}", run.transcript());
+        assert!(
+            run.stderr.contains("pcfg::flatpak-remote-key") && run.stderr.contains(says),
+            "{}",
+            run.transcript()
+        );
+    }
+}

@@ -21,7 +21,14 @@ fn project() -> tempfile::TempDir {
         "#!/bin/sh\n",
     )
     .expect("write");
-    // The signing key and certificate the build reads (`trust.key`, `trust.cert`).
+    // The Flatpak remote's key, and the signing key and certificate the build reads
+    // (`trust.key`, `trust.cert`).
+    std::fs::create_dir_all(dir.path().join("keys")).expect("mkdir");
+    std::fs::copy(
+        root.join("examples/keys/flathub.gpg"),
+        dir.path().join("keys/flathub.gpg"),
+    )
+    .expect("copy");
     std::fs::write(dir.path().join("mkosi.key"), "a key\n").expect("write");
     std::fs::write(dir.path().join("mkosi.crt"), "a certificate\n").expect("write");
     dir
@@ -34,7 +41,7 @@ fn a_locked_configuration_checks_clean_until_an_input_changes() {
     assert_eq!(lock.code, 0, "{}", lock.transcript());
     assert_eq!(
         lock.stdout,
-        "locked 2 files, 2 trees and 2 keys, certificates and base trees in remix.pcfg.lock\n"
+        "locked 2 files, 2 trees and 3 keys, certificates and base trees in remix.pcfg.lock\n"
     );
     let text = std::fs::read_to_string(dir.path().join("remix.pcfg.lock")).expect("a lock file");
     assert!(

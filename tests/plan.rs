@@ -34,8 +34,9 @@ fn plan_of(remix: &str) -> Plan {
         entry_from_output: Path::new(""),
         lock: None,
     };
-    let files = emit::artifacts(&model, &source).expect("every value is written");
-    plan(&model, &files, &Inputs::read(&model, &fs, Path::new(""))).expect("a plan")
+    let inputs = Inputs::read(&model, &fs, Path::new(""));
+    let files = emit::artifacts(&model, &source, &inputs).expect("every value is written");
+    plan(&model, &files, &inputs).expect("a plan")
 }
 
 /// The steps whose ids differ (or that are new) in `after`.

@@ -41,6 +41,7 @@ pub(crate) fn string_fields() -> Vec<StringField> {
         ("partition", _) => "root",
         ("channel", _) => "main",
         ("uki-profile", _) => "debug",
+        ("flatpak-remote", _) => "remote",
         (_, "app" | "runtime") => "maps",
         _ => "tools",
     })
@@ -49,6 +50,9 @@ pub(crate) fn string_fields() -> Vec<StringField> {
 /// The base every case imports: ParticleOS with every string field in use (shared with the
 /// `emit` fuzz target).
 pub(crate) const BASE: &str = include_str!("hostile/base.pcfg");
+
+/// An OpenPGP public key for the base's Flatpak remote (the examples' placeholder key).
+pub(crate) const FLATPAK_KEY: &[u8] = include_bytes!("../examples/keys/flathub.gpg");
 
 /// A value of the rule's grammar that contains the marker.
 pub(crate) fn marker(rule: Str) -> String {
@@ -80,6 +84,15 @@ pub(crate) fn compile(dir: &Path, field: &StringField, value: &str) -> Outcome {
     std::fs::create_dir_all(dir.join("tools/usr/lib")).expect("mkdir");
     std::fs::create_dir_all(dir.join("base-tree")).expect("mkdir");
     std::fs::write(dir.join("base.pcfg"), BASE).expect("write");
+    // A Flatpak remote's key must be a public key: write one where the value names it.
+    std::fs::write(dir.join("flatpak.gpg"), FLATPAK_KEY).expect("write");
+    if field.path == "flatpak-remote.remote.key" && !value.contains('\0') {
+        let path = dir.join(value);
+        if let Some(parent) = path.parent() {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        let _ = std::fs::write(path, FLATPAK_KEY);
+    }
     // An extension's source must be a tree: make the one the value names, where it can be.
     if field.path == "extension.tools.source" && !value.contains('\0') {
         let _ = std::fs::create_dir_all(dir.join(value).join("usr/lib"));

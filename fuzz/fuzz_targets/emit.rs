@@ -57,6 +57,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut fs = MemoryFs::new();
     fs.insert("base.pcfg", BASE);
+    fs.insert("flatpak.gpg", readback::FLATPAK_KEY);
     fs.insert("tools/usr/share/tools/README", "tools\n");
     fs.insert("base-tree/usr/share/base/README", "base\n");
     fs.insert("system.pcfg", format!("import \"base.pcfg\"\n{path} = {value}\n"));

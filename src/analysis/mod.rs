@@ -220,6 +220,29 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
             }
         }
     }
+    for remote in &model.flatpak_remotes {
+        let key = &remote.key.value;
+        if let (_, Err(why)) = crate::plan::read_flatpak_key(vfs, &entry_dir.join(key)) {
+            let at =
+                remote
+                    .key
+                    .at
+                    .or(remote.at)
+                    .unwrap_or(Span::new(crate::source::FileId(0), 0, 0));
+            report.diagnostics.push(
+                Diagnostic::new(
+                    Code::FlatpakRemoteKey,
+                    format!(
+                        "the key file `{}` of Flatpak remote `{}` {why}",
+                        crate::diag::excerpt(key, 200),
+                        remote.name
+                    ),
+                    Label::new(at, "the key Flatpak verifies the remote with"),
+                )
+                .with_help("export the remote's OpenPGP public key next to this file (`gpg --export KEYID > flathub.gpg`, or `--armor`) and point `key` at it"),
+            );
+        }
+    }
     for tree in &trees {
         rules::check(tree, &mut report.diagnostics);
     }

@@ -1,7 +1,8 @@
 //! Fields an extension kind needs, and fields it cannot use: a Flatpak extension names its app;
 //! `app` and `runtime` mean something only for Flatpak apps, `source`, `requires`, `overrides`
 //! and `signed` only for images pcfg builds; `overrides` only between extensions merged into
-//! the same hierarchy.
+//! the same hierarchy. Flatpak apps need a remote to come from: `flatpak preinstall` finds
+//! them only in the remotes the system has.
 
 use super::Checker;
 use crate::diag::{Code, Diagnostic, Label};
@@ -17,6 +18,16 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
         out.push(
             Diagnostic::new(Code::FlatpakWithoutApp, format!("flatpak extension `{}` names no app", extension.name), Label::new(out.at(extension.kind.at.or(extension.at)), "a flatpak"))
                 .with_help("add `app = \"org.example.App\"` (the Flatpak application id), and `runtime` if it needs one"),
+        );
+    }
+    let first_flatpak = model
+        .extensions
+        .iter()
+        .find(|e| e.kind.value == ExtensionKind::Flatpak);
+    if let (Some(extension), true) = (first_flatpak, model.flatpak_remotes.is_empty()) {
+        out.push(
+            Diagnostic::new(Code::FlatpakWithoutRemote, format!("flatpak extension `{}` is installed at first boot, but the system has no Flatpak remote to install it from", extension.name), Label::new(out.at(extension.kind.at.or(extension.at)), "installed by `flatpak preinstall`"))
+                .with_help("declare the remote the apps come from, with its signing key: `flatpak-remote flathub { url = \"https://dl.flathub.org/repo/\", key = \"keys/flathub.gpg\" }`"),
         );
     }
 }

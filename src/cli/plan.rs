@@ -94,8 +94,8 @@ pub(super) fn files_and_plan(
 ) -> Result<(Vec<emit::File>, Plan), Failure> {
     let entry_name = super::entry_name(file);
     let source = super::entry_source(file, &entry_name);
-    let files = emit::artifacts(model, &source)?;
     let inputs = Inputs::read(model, &RealFs, source.entry_dir);
+    let files = emit::artifacts(model, &source, &inputs)?;
     let plan = plan(model, &files, &inputs).map_err(|e| Failure::Message(e.to_string()))?;
     Ok((files, plan))
 }

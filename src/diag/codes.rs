@@ -102,6 +102,7 @@ codes! {
     TrustRequirementUnmet => "trust-requirement-unmet", Error;
     UnsignedExtension => "unsigned-extension", Error;
     FlatpakWithoutApp => "flatpak-without-app", Error;
+    FlatpakWithoutRemote => "flatpak-without-remote", Warning;
     UnusedField => "unused-field", Error;
     ExtensionCycle => "extension-cycle", Error;
     UpdateWithoutVersionedPartition => "update-without-versioned-partition", Error;
@@ -114,6 +115,7 @@ codes! {
     // Extension trees
     ExtensionContent => "extension-content", Error;
     ExtensionSource => "extension-source", Error;
+    FlatpakRemoteKey => "flatpak-remote-key", Error;
     ExtensionShadowing => "extension-shadowing", Error;
     DuplicateFile => "duplicate-file", Warning;
     UnsafeFile => "unsafe-file", Warning;

@@ -1,20 +1,26 @@
 //! Flatpak apps, installed by Flatpak's own mechanism: one `.preinstall` file per app in
 //! `/usr/share/flatpak/preinstall.d/` (flatpak ≥ 1.16 reads them) naming the app and its
 //! runtime, and a unit that runs `flatpak preinstall` once the network is up at boot, enabled by
-//! a preset (mkosi applies presets when it builds the image). The `flatpak` package itself is
-//! added to the image by the model (`System::image_packages`).
+//! a preset (mkosi applies presets when it builds the image). Each declared remote is a
+//! `.flatpakrepo` file in `/usr/share/flatpak/remotes.d/` (flatpak ≥ 1.15.12 reads it there, and
+//! adds the remote to the system installation on first use) with its title, URL and key
+//! (`GPGKey=`, the base64 of the binary OpenPGP key). The `flatpak` package itself is added to
+//! the image by the model (`Model::image_packages`).
 
 use super::image_tree::DIR;
 use super::ini::{self, Dialect, Section};
 use super::{File, Refused};
 use crate::model::{ExtensionKind, Model};
+use crate::plan::Inputs;
 use crate::schema::domains::flatpak_ref_parts;
 
 const PREINSTALL_DIR: &str = "usr/share/flatpak/preinstall.d";
+const REMOTES_DIR: &str = "usr/share/flatpak/remotes.d";
 const UNIT: &str = "pcfg-flatpak-preinstall.service";
 
-pub(crate) fn emit(model: &Model, source: &str) -> Result<Vec<File>, Refused> {
-    let mut files = Vec::new();
+pub(crate) fn emit(model: &Model, source: &str, inputs: &Inputs) -> Result<Vec<File>, Refused> {
+    let mut files = remotes(model, source, inputs)?;
+    let remotes = files.len();
     let flatpaks = model
         .extensions
         .iter()
@@ -35,7 +41,7 @@ pub(crate) fn emit(model: &Model, source: &str) -> Result<Vec<File>, Refused> {
             origins: extension.at.into_iter().collect(),
         });
     }
-    if files.is_empty() {
+    if files.len() == remotes {
         return Ok(files);
     }
     let origins: Vec<_> = flatpaks.filter_map(|e| e.at).collect();
@@ -66,6 +72,34 @@ pub(crate) fn emit(model: &Model, source: &str) -> Result<Vec<File>, Refused> {
         contents,
         origins,
     });
+    Ok(files)
+}
+
+/// One `.flatpakrepo` per declared remote; refused when a key cannot be read as a public key
+/// (which `pcfg check` reports first, as `flatpak-remote-key`).
+fn remotes(model: &Model, source: &str, inputs: &Inputs) -> Result<Vec<File>, Refused> {
+    let mut files = Vec::new();
+    for remote in &model.flatpak_remotes {
+        let path = format!("{DIR}/{REMOTES_DIR}/{}.flatpakrepo", remote.name);
+        let key = inputs
+            .flatpak_key(&remote.key.value)
+            .map_err(|why| Refused {
+                file: path.clone(),
+                key: "GPGKey".to_owned(),
+                value: remote.key.value.clone(),
+                reason: format!("the key file {why}"),
+            })?;
+        let mut repo = Section::new("Flatpak Repo");
+        repo.set("Title", remote.title.value.as_str());
+        repo.set("Url", remote.url.value.as_str());
+        repo.set("GPGKey", key);
+        let contents = ini::render(Dialect::KeyFile, &path, source, &[repo])?;
+        files.push(File {
+            path,
+            contents,
+            origins: remote.at.into_iter().collect(),
+        });
+    }
     Ok(files)
 }
 

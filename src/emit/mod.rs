@@ -141,7 +141,7 @@ pub fn emit(
     source: &Source<'_>,
     inputs: &Inputs,
 ) -> Result<Vec<File>, Refused> {
-    let mut files = artifacts(model, source)?;
+    let mut files = artifacts(model, source, inputs)?;
     // The plan of a checked model is a graph by construction; were it not, the build still
     // writes everything else, and `pcfg plan` reports why.
     if let Ok(plan) = crate::plan::plan(model, &files, inputs) {
@@ -156,13 +156,17 @@ pub fn emit(
 }
 
 /// The files the tools read, sorted by path: what the build plan is made from.
-pub fn artifacts(model: &Model, source: &Source<'_>) -> Result<Vec<File>, Refused> {
+pub fn artifacts(
+    model: &Model,
+    source: &Source<'_>,
+    inputs: &Inputs,
+) -> Result<Vec<File>, Refused> {
     let mut files = repart::emit(model, source.entry_name)?;
     files.extend(sysupdate::emit(model, source.entry_name)?);
     files.extend(kernel::emit(model, source.entry_name)?);
     files.extend(extension::emit(model)?);
     files.extend(image_tree::emit(model, source.entry_name)?);
-    files.extend(flatpak::emit(model, source.entry_name)?);
+    files.extend(flatpak::emit(model, source.entry_name, inputs)?);
     let profiles = mkosi::profile_paths(&files);
     files.extend(mkosi::emit(model, source, &profiles)?);
     files.sort_by(|a, b| a.path.cmp(&b.path));

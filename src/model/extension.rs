@@ -65,6 +65,30 @@ impl Extension {
     }
 }
 
+/// A Flatpak remote the image ships (`/usr/share/flatpak/remotes.d/NAME.flatpakrepo`), which
+/// Flatpak adds to the system installation on first use, trusting the declared key.
+#[derive(Clone, Debug)]
+pub struct FlatpakRemote {
+    pub name: String,
+    pub at: Option<Span>,
+    pub url: At<String>,
+    /// An OpenPGP public key file (binary or ASCII-armored), relative to the entry file.
+    pub key: At<String>,
+    pub title: At<String>,
+}
+
+pub(super) fn lower_flatpak_remote(name: &str, fields: &Fields<'_>) -> FlatpakRemote {
+    FlatpakRemote {
+        name: name.to_owned(),
+        at: fields.at,
+        url: fields.string("url").map(Option::unwrap_or_default),
+        key: fields.string("key").map(Option::unwrap_or_default),
+        title: fields
+            .string("title")
+            .map(|t| t.unwrap_or_else(|| name.to_owned())),
+    }
+}
+
 pub(super) fn lower_extension(name: &str, fields: &Fields<'_>, has_verity_key: bool) -> Extension {
     let kind = fields.symbol("kind").map(|k| match k {
         Some("confext") => ExtensionKind::Confext,

@@ -19,7 +19,7 @@ pub mod update;
 
 pub use arch::{Arch, PartitionType};
 pub use cmdline::{Cmdline, UkiProfile};
-pub use extension::{Extension, ExtensionKind};
+pub use extension::{Extension, ExtensionKind, FlatpakRemote};
 pub use fields::At;
 pub use partition::{Create, Encrypt, Format, GptPartition, Label, Partition, Role, Slot, Verity};
 pub use system::{Disk, System};
@@ -44,6 +44,7 @@ pub struct Model {
     pub cmdline: Cmdline,
     pub profiles: Vec<UkiProfile>,
     pub extensions: Vec<Extension>,
+    pub flatpak_remotes: Vec<FlatpakRemote>,
     pub updates: Updates,
 }
 
@@ -59,11 +60,12 @@ impl Model {
     pub fn image_packages(&self) -> Vec<&str> {
         let mut packages: Vec<&str> = Vec::new();
         let mut seen = std::collections::HashSet::new();
-        let needed = self
+        let needed = (self
             .extensions
             .iter()
             .any(|e| e.kind.value == ExtensionKind::Flatpak)
-            .then_some("flatpak");
+            || !self.flatpak_remotes.is_empty())
+        .then_some("flatpak");
         let declared = self.system.packages.value.iter().map(|p| p.value.as_str());
         for package in declared.chain(needed) {
             if seen.insert(package) {
@@ -110,6 +112,11 @@ pub fn lower(resolved: &Resolved) -> Model {
         .map(|(name, fields)| cmdline::lower_profile(name, fields, &cmdline))
         .collect();
     let updates = update::lower_updates(&root.block("update"), &layout);
+    let flatpak_remotes = root
+        .labelled("flatpak-remote")
+        .iter()
+        .map(|(name, fields)| extension::lower_flatpak_remote(name, fields))
+        .collect();
     Model {
         system,
         disk,
@@ -120,6 +127,7 @@ pub fn lower(resolved: &Resolved) -> Model {
         cmdline,
         profiles,
         extensions,
+        flatpak_remotes,
         updates,
     }
 }

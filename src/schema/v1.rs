@@ -228,6 +228,12 @@ const EXTENSION: &[Field] = &[
     field("runtime", Ty::Str(Str::FlatpakRuntime), None),
 ];
 
+const FLATPAK_REMOTE: &[Field] = &[
+    required("url", Ty::Str(Str::Url)),
+    required("key", PATH),
+    field("title", Ty::Str(Str::Title), Some("the label")),
+];
+
 const TOP: &[BlockSchema] = &[
     BlockSchema::plain("system", SYSTEM, &[]),
     BlockSchema::plain("disk", DISK, &[]),
@@ -236,6 +242,7 @@ const TOP: &[BlockSchema] = &[
     BlockSchema::plain("update", UPDATE, UPDATE_BLOCKS),
     BlockSchema::labelled("uki-profile", UKI_PROFILE, &[]),
     BlockSchema::labelled("extension", EXTENSION, &[]),
+    BlockSchema::labelled("flatpak-remote", FLATPAK_REMOTE, &[]),
 ];
 
 /// The root of the schema: a file's top level.
