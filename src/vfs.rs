@@ -42,8 +42,16 @@ pub trait Vfs: Sync {
     /// When the file is missing, a directory, larger than [`MAX_FILE_BYTES`] or unreadable.
     fn read(&self, path: &Path) -> Result<Vec<u8>, VfsError>;
 
-    /// A key that is equal for two paths naming the same file (the import identity).
+    /// A key that is equal for two paths naming the same file (the import identity): on disk
+    /// the device and inode, so that a hard link, a symbolic link and the file itself are one.
     fn identity(&self, path: &Path) -> PathBuf;
+
+    /// The directory that relative imports written in `file` resolve against: the directory
+    /// of the file itself, found by following a symbolic link to it, so that a file means the
+    /// same wherever it is reached from.
+    fn import_dir(&self, file: &Path) -> PathBuf {
+        file.parent().unwrap_or(Path::new("")).to_path_buf()
+    }
 
     /// The names of the entries of a directory, sorted (for "did you mean" help); empty when the
     /// directory cannot be listed.
@@ -361,7 +369,31 @@ impl Vfs for RealFs {
     }
 
     fn identity(&self, path: &Path) -> PathBuf {
-        std::fs::canonicalize(path).unwrap_or_else(|_| normalize(path))
+        use std::os::unix::fs::MetadataExt as _;
+        match std::fs::metadata(path) {
+            Ok(meta) => PathBuf::from(format!("\0inode/{}/{}", meta.dev(), meta.ino())),
+            Err(_) => std::fs::canonicalize(path).unwrap_or_else(|_| normalize(path)),
+        }
+    }
+
+    fn import_dir(&self, file: &Path) -> PathBuf {
+        let dir = file.parent().unwrap_or(Path::new(""));
+        let shown_dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        // The directory as written while it is the file's own (the names in messages stay
+        // short); the real one when the file is reached through a link.
+        match (
+            std::fs::canonicalize(file),
+            std::fs::canonicalize(shown_dir),
+        ) {
+            (Ok(real), Ok(real_dir)) if real.parent() != Some(real_dir.as_path()) => real
+                .parent()
+                .map_or_else(|| dir.to_path_buf(), Path::to_path_buf),
+            _ => dir.to_path_buf(),
+        }
     }
 
     fn list_dir(&self, path: &Path) -> Vec<String> {

@@ -128,6 +128,86 @@ fn siblings_agreeing_are_not_a_conflict() {
     assert_eq!(value(files, "partition.usr.size"), "4G");
 }
 
+/// A file is one layer however it is reached (issue 15, item 4): by a hard link, by a symbolic
+/// link, or by its own name; and a relative import inside a file reached through a link
+/// resolves against the file's real directory.
+#[test]
+fn a_file_imported_under_two_names_is_loaded_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("real")).expect("mkdir");
+    std::fs::create_dir_all(root.join("other")).expect("mkdir");
+    std::fs::write(root.join("real/base.pcfg"), "system.cmdline += [\"x\"]\n").expect("write");
+    std::fs::write(root.join("real/mid.pcfg"), "import \"base.pcfg\"\n").expect("write");
+    std::fs::hard_link(root.join("real/base.pcfg"), root.join("hard.pcfg")).expect("link");
+    std::os::unix::fs::symlink("real/base.pcfg", root.join("sym.pcfg")).expect("symlink");
+    std::os::unix::fs::symlink("../real/mid.pcfg", root.join("other/mid.pcfg")).expect("symlink");
+    std::fs::write(
+        root.join("system.pcfg"),
+        "import \"real/base.pcfg\"\nimport \"hard.pcfg\"\nimport \"sym.pcfg\"\nimport \"other/mid.pcfg\"\nsystem { name = \"x\" }\n",
+    )
+    .expect("write");
+    let compilation = crate::support::compile_file(&root.join("system.pcfg"));
+    assert!(codes(&compilation).is_empty(), "{:?}", codes(&compilation));
+    let model = compilation.model.expect("a model");
+    let cmdline: Vec<&str> = model
+        .system
+        .cmdline
+        .value
+        .iter()
+        .map(|o| o.value.as_str())
+        .collect();
+    assert_eq!(cmdline, ["x"]);
+    // base, mid and the entry file.
+    assert_eq!(
+        compilation.resolved.expect("resolved").layers.layers.len(),
+        3
+    );
+}
+
+/// Siblings agree when their values mean the same, however written (issue 15, item 5): a size
+/// in another unit or in bytes, an integer in hexadecimal. A different size still conflicts.
+#[test]
+fn siblings_agree_on_typed_values() {
+    for (a, b) in [
+        ("size = 4G", "size = 4294967296"),
+        ("size = 4G", "size = 4096M"),
+        ("weight = 16", "weight = 0x10"),
+    ] {
+        let a_file = format!("partition usr {{ type = usr, {a} }}\n");
+        let b_file = format!("partition usr {{ type = usr, {b} }}\n");
+        let files: &[(&str, &[u8])] = &[
+            (
+                "s.pcfg",
+                b"import \"a.pcfg\"\nimport \"b.pcfg\"\nsystem.name = \"s\"\n",
+            ),
+            ("a.pcfg", a_file.as_bytes()),
+            ("b.pcfg", b_file.as_bytes()),
+        ];
+        let compilation = compile_memory(files);
+        assert!(
+            codes(&compilation).is_empty(),
+            "{a} / {b}: {:?}",
+            codes(&compilation)
+        );
+    }
+    let files: &[(&str, &[u8])] = &[
+        (
+            "s.pcfg",
+            b"import \"a.pcfg\"\nimport \"b.pcfg\"\nsystem.name = \"s\"\n",
+        ),
+        ("a.pcfg", b"partition usr { type = usr, size = 4G }\n"),
+        (
+            "b.pcfg",
+            b"partition usr { type = usr, size = 4294967297 }\n",
+        ),
+    ];
+    assert_eq!(
+        codes(&compile_memory(files)),
+        ["pcfg::conflicting-definitions"]
+    );
+}
+
 #[test]
 fn a_higher_layer_decides_a_sibling_conflict() {
     let conflicting: &[(&str, &[u8])] = &[

@@ -296,7 +296,7 @@ impl Loader<'_, '_> {
                 None
             }
             (None, Location::Disk(base)) => {
-                let dir = base.parent().unwrap_or(Path::new(""));
+                let dir = self.vfs.import_dir(base);
                 Some(Location::Disk(normalize(&dir.join(path))))
             }
             (None, Location::Std(_)) => None,

@@ -85,13 +85,17 @@ impl Block {
     }
 }
 
-/// Structural equality of two values, ignoring where they were written.
+/// Typed equality of two values, ignoring where and how they were written: `4G`, `4096M` and
+/// `4294967296` are one size, `0x10` and `16` one integer.
 #[must_use]
 pub fn same_value(a: &ValueKind, b: &ValueKind) -> bool {
     match (a, b) {
         (ValueKind::List(a), ValueKind::List(b)) => {
             a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_value(&x.kind, &y.kind))
         }
+        // Typed values: a size and a plain integer are both bytes (`4G` and `4294967296`); a
+        // field that counts refuses the size anyway, so the two never disagree in meaning.
+        (ValueKind::Size(a), ValueKind::Int(b)) | (ValueKind::Int(a), ValueKind::Size(b)) => a == b,
         _ => a == b,
     }
 }

@@ -267,6 +267,11 @@ impl Validator<'_> {
         let found = describe_value(&value.kind);
         let written = self.sources.get(value.span.file).slice(value.span);
         let help = match (ty, &value.kind) {
+            // `weight = default` with nothing after it: the keyword needs a value.
+            (_, ValueKind::Symbol(s)) if s == "default" && !matches!(ty, Ty::Str(_)) => format!(
+                "`default` is a keyword only before a value: write `= default {}` for a weak value, or leave the field unset for the schema's default",
+                ty.example()
+            ),
             (Ty::Str(_), ValueKind::Symbol(_) | ValueKind::Int(_)) => {
                 format!("quote it: `\"{written}\"`")
             }

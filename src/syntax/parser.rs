@@ -98,7 +98,8 @@ fn describe(input: &str) -> String {
         return "end of file".to_owned();
     };
     match c {
-        '\n' | '\r' => "a line break".to_owned(),
+        '\n' => "a line break".to_owned(),
+        '\r' if input.starts_with("\r\n") => "a line break".to_owned(),
         c if is_ident_start(c) => {
             let word: String = input
                 .chars()
@@ -113,9 +114,16 @@ fn describe(input: &str) -> String {
     }
 }
 
-/// A character that is never valid outside strings and comments.
+/// A character that is never valid outside strings and comments: control characters but a
+/// line feed and a tab (a CR only as part of CRLF, which is consumed as a line break before a
+/// token is looked at), and anything outside ASCII, white space included (U+00A0, U+3000).
 fn is_invalid_char(c: char) -> bool {
-    (c.is_control() && !matches!(c, '\n' | '\r' | '\t')) || (!c.is_ascii() && !c.is_whitespace())
+    (c.is_control() && !matches!(c, '\n' | '\t')) || !c.is_ascii()
+}
+
+/// `i` after one line break (`\n` or `\r\n`), if it starts with one.
+fn line_break(i: &str) -> Option<&str> {
+    i.strip_prefix('\n').or_else(|| i.strip_prefix("\r\n"))
 }
 
 impl<'s> Parser<'s> {
@@ -195,7 +203,8 @@ impl<'s> Parser<'s> {
     fn any_space(&self, i: &'s str) -> &'s str {
         let mut i = i;
         loop {
-            let next = self.inline_space(i).trim_start_matches(['\n', '\r']);
+            let spaced = self.inline_space(i);
+            let next = line_break(spaced).unwrap_or(spaced);
             if next.len() == i.len() {
                 return i;
             }
@@ -252,14 +261,17 @@ impl<'s> Parser<'s> {
             items.push(item);
             i = self.inline_space(rest);
             match i.chars().next() {
-                None | Some('\n' | '\r' | ',') => {}
+                None | Some('\n' | ',') => {}
+                Some('\r') if i.starts_with("\r\n") => {}
                 Some('}') if close.is_some() => {}
-                Some(_) => {
-                    return Self::unexpected(
-                        i,
-                        "a line break or `,` after an item",
-                        Some("put each item on its own line, or separate items with `,`"),
-                    );
+                Some(c) => {
+                    // `key-file + tpm2`: a symbol is one token.
+                    let hint = if c == '+' {
+                        "a combined symbol is one word, without spaces around `+`: `key-file+tpm2`"
+                    } else {
+                        "put each item on its own line, or separate items with `,`"
+                    };
+                    return Self::unexpected(i, "a line break or `,` after an item", Some(hint));
                 }
             }
         }
@@ -286,6 +298,15 @@ impl<'s> Parser<'s> {
         }
         if word.name == REMOVE && next.starts_with(is_ident_start) {
             let (rest, path) = self.expect_path(next)?;
+            // `remove x { ... }`: `remove` is a keyword, never a block's kind.
+            let after = self.inline_space(rest);
+            if after.starts_with('{') {
+                let hint = format!(
+                    "`remove` takes a path and nothing else: write `remove {0}`; to change its fields, write `{0}.FIELD = VALUE`",
+                    path.dotted()
+                );
+                return Self::unexpected(after, "a line break after `remove PATH`", Some(&hint));
+            }
             return Ok((
                 rest,
                 Item::Remove(Remove {
@@ -358,16 +379,48 @@ impl<'s> Parser<'s> {
             Ok((rest, "+=")) => (rest, Op::Append),
             Ok((rest, "-=")) => (rest, Op::Subtract),
             Ok((rest, _)) => (rest, Op::Set),
+            Err(_) if i.starts_with('{') => {
+                // `trust.tpm2 { ... }`: a block's kind is one name (a single word would have
+                // opened a block above).
+                let names: Vec<&str> = path.segments.iter().map(|s| s.name.as_str()).collect();
+                let nested = names.iter().rev().fold(String::from("..."), |inner, name| {
+                    format!("{name} {{ {inner} }}")
+                });
+                let hint = format!(
+                    "a block is opened by one kind, not a path: write `{nested}`, or set each field with its path: `{}.FIELD = VALUE`",
+                    path.dotted()
+                );
+                return Self::unexpected(i, "`=`, `+=` or `-=` after a dotted path", Some(&hint));
+            }
+            Err(_) if i.starts_with('.') => {
+                // `partition . root`: a path is one token.
+                let hint = "a path is one word, without spaces around `.`: `partition.root.weight`";
+                return Self::unexpected(i, "`=`, `+=` or `-=`", Some(hint));
+            }
             Err(_) => {
                 let hint = Some("an assignment is written `PATH = VALUE`; a block is written `KIND LABEL? { ... }`");
-                return Self::unexpected(i, "`=`, `+=`, `-=`, `.` or `{`", hint);
+                let expected = if path.segments.len() > 1 {
+                    "`=`, `+=`, `-=` or `.`"
+                } else {
+                    "`=`, `+=`, `-=`, `.` or `{`"
+                };
+                return Self::unexpected(i, expected, hint);
             }
         };
         let op_span = self.span(op_start, i);
         let i = self.inline_space(i);
+        // `default` is the keyword only when a value follows it on the line; otherwise it is
+        // the value (the symbol `default`).
         let (i, default) = match self.parse_keyword(i, DEFAULT) {
-            Some(rest) => (self.inline_space(rest), Some(self.span(i, rest))),
-            None => (i, None),
+            Some(rest)
+                if !self
+                    .inline_space(rest)
+                    .starts_with(['\n', '\r', ',', '}', ']'])
+                    && !self.inline_space(rest).is_empty() =>
+            {
+                (self.inline_space(rest), Some(self.span(i, rest)))
+            }
+            _ => (i, None),
         };
         let (rest, value) = self.expect_value(i, depth)?;
         let assign = Assign {
@@ -557,8 +610,12 @@ impl<'s> Parser<'s> {
                     value.push(c);
                     rest = after;
                 }
-                None | Some('\n' | '\r') => {
+                None | Some('\n') => {
                     let line_len = i.find('\n').unwrap_or(i.len());
+                    return Self::fail(i, line_len, SyntaxErrorKind::UnterminatedString);
+                }
+                Some('\r') if rest.starts_with("\r\n") => {
+                    let line_len = i.find("\r\n").unwrap_or(i.len());
                     return Self::fail(i, line_len, SyntaxErrorKind::UnterminatedString);
                 }
                 Some(c) => {
@@ -613,7 +670,17 @@ impl<'s> Parser<'s> {
 
     /// An integer (`42`, `0x1f`) or a size (`512M`, `1.5G`, `4KiB`).
     fn expect_number(&self, i: &'s str) -> PResult<'s, Value> {
-        if let Some(hex) = i.strip_prefix("0x").or_else(|| i.strip_prefix("0X")) {
+        if let Some(after) = i.strip_prefix("0X") {
+            let len = 2 + after.chars().take_while(|&c| is_ident_char(c)).count();
+            return Self::fail(
+                i,
+                len,
+                SyntaxErrorKind::InvalidNumber {
+                    reason: "a hexadecimal number starts with a lower-case `0x`",
+                },
+            );
+        }
+        if let Some(hex) = i.strip_prefix("0x") {
             let (rest, digits) = take_while(|c: char| c.is_ascii_hexdigit()).parse(hex)?;
             if digits.is_empty() || rest.starts_with(is_ident_char) {
                 let len = self.offset(rest) - self.offset(i)
