@@ -165,6 +165,59 @@ fn a_file_imported_under_two_names_is_loaded_once() {
     );
 }
 
+/// Resizing is one line (issue 15): a higher layer's exact `size` supersedes the bounds of the
+/// layers below, and a higher layer's bounds supersede a `size` below; within one layer a
+/// contradiction is still an error.
+#[test]
+fn a_higher_layer_decides_a_partition_size() {
+    let over_bounds: &[(&str, &[u8])] = &[(
+        "s.pcfg",
+        b"import \"std/particleos\"\npartition usr { size = 6G }\n",
+    )];
+    let compilation = compile_memory(over_bounds);
+    assert!(codes(&compilation).is_empty(), "{:?}", codes(&compilation));
+    let model = compilation.model.expect("a model");
+    let usr = model
+        .partitions
+        .iter()
+        .find(|p| p.name == "usr")
+        .expect("usr");
+    assert_eq!(usr.size.value, Some(6 << 30));
+    assert_eq!(usr.size_max.value, None);
+    let resolved = compilation.resolved.expect("resolved");
+    assert!(resolved
+        .removals
+        .iter()
+        .any(|r| r.superseded && r.path == ["partition", "usr", "size-max"]));
+
+    let over_size: &[(&str, &[u8])] = &[
+        (
+            "s.pcfg",
+            b"import \"base.pcfg\"\npartition.usr.size-max = 16G\n",
+        ),
+        (
+            "base.pcfg",
+            b"system.name = \"s\"\npartition usr { type = usr, size = 4G }\n",
+        ),
+    ];
+    let compilation = compile_memory(over_size);
+    assert!(codes(&compilation).is_empty(), "{:?}", codes(&compilation));
+    let usr = compilation
+        .model
+        .expect("a model")
+        .partitions
+        .into_iter()
+        .find(|p| p.name == "usr")
+        .expect("usr");
+    assert_eq!((usr.size.value, usr.size_max.value), (None, Some(16 << 30)));
+
+    let one_layer: &[(&str, &[u8])] = &[(
+        "s.pcfg",
+        b"system.name = \"s\"\npartition usr { type = usr, size = 8G, size-max = 4G }\n",
+    )];
+    assert!(!codes(&compile_memory(one_layer)).is_empty());
+}
+
 /// Siblings agree when their values mean the same, however written (issue 15, item 5): a size
 /// in another unit or in bytes, an integer in hexadecimal. A different size still conflicts.
 #[test]

@@ -53,7 +53,7 @@ fn range(partition: &Partition, out: &mut Checker) {
                 out.push(
                     Diagnostic::new(Code::SizeRange, format!("partition `{}` has both an exact `size` and a bound", partition.name), Label::new(size_at, "exact size"))
                         .with_label(Label::new(bound_at, "bound"))
-                        .with_help("write either `size` (exact) or `size-min`/`size-max` (bounds); to replace an imported bound, `remove` it"),
+                        .with_help("write either `size` (exact) or `size-min`/`size-max` (bounds) in this file; in a file that imports this one, either would supersede the other"),
                 );
             }
         }

@@ -326,8 +326,13 @@ fn removed(
         .removals
         .iter()
         .find(|r| r.path.len() <= path.len() && r.path.iter().zip(path).all(|(a, b)| a == b))?;
+    let how = if removal.superseded {
+        "was superseded by the partition's size decided in a higher layer, at"
+    } else {
+        "was removed at"
+    };
     let mut text = format!(
-        "{dotted} was removed at {}\n",
+        "{dotted} {how} {}\n",
         location(removal.span, resolved, sources)
     );
     let file = sources.get(removal.span.file);

@@ -15,6 +15,10 @@ use crate::syntax::ast::{self, Ident, Op, Value, ValueKind};
 pub struct Removal {
     pub path: Vec<String>,
     pub span: Span,
+    /// Taken out by a higher layer's other field rather than a `remove`: a partition's exact
+    /// `size` supersedes lower layers' `size-min` and `size-max`, and bounds a lower `size`.
+    /// `span` is then the superseding definition.
+    pub superseded: bool,
 }
 
 /// What one item says about one path.
@@ -150,8 +154,57 @@ pub fn merge(
         sources,
         diagnostics,
     };
-    let root = merger.block(&trie, &mut Vec::new(), Vec::new());
+    let mut root = merger.block(&trie, &mut Vec::new(), Vec::new());
+    let mut removals = removals;
+    supersede_sizes(&mut root, layers, &mut removals);
     (root, removals)
+}
+
+/// A partition's size is one decision, made by the highest layer that makes it: an exact
+/// `size` in a higher layer supersedes `size-min` and `size-max` of the layers it imports, and
+/// bounds in a higher layer supersede an imported `size`, so that resizing is one line
+/// (`partition usr { size = 6G }` over `std/particleos`'s bounds). Within one layer, or between
+/// siblings, both stay, and a contradiction is reported as before.
+fn supersede_sizes(root: &mut Block, layers: &Layers, removals: &mut Vec<Removal>) {
+    let Some(Node::Block(partitions)) = root.entries.get_mut("partition").map(|e| &mut e.node)
+    else {
+        return;
+    };
+    for (name, entry) in &mut partitions.entries {
+        let Node::Block(partition) = &mut entry.node else {
+            continue;
+        };
+        let winner = |partition: &Block, field: &str| match partition.entries.get(field) {
+            Some(Entry {
+                node: Node::Leaf(leaf),
+                ..
+            }) => leaf.provenance.winner.as_ref().map(|w| (w.layer, w.span)),
+            _ => None,
+        };
+        let Some((size_layer, size_span)) = winner(partition, "size") else {
+            continue;
+        };
+        let mut drop = Vec::new();
+        for bound in ["size-min", "size-max"] {
+            let Some((bound_layer, bound_span)) = winner(partition, bound) else {
+                continue;
+            };
+            if layers.is_below(bound_layer, size_layer) {
+                drop.push((bound, size_span));
+            } else if layers.is_below(size_layer, bound_layer) {
+                drop.push(("size", bound_span));
+            }
+        }
+        for (field, by) in drop {
+            if partition.entries.shift_remove(field).is_some() {
+                removals.push(Removal {
+                    path: vec!["partition".to_owned(), name.clone(), field.to_owned()],
+                    span: by,
+                    superseded: true,
+                });
+            }
+        }
+    }
 }
 
 /// Adds the definitions of `items` (a file's, or a block's at `node`) to the trie. `prefix` is
@@ -237,6 +290,7 @@ fn apply_removes(
             removals.push(Removal {
                 path: dotted,
                 span: *span,
+                superseded: false,
             });
             continue;
         }

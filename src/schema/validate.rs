@@ -43,6 +43,8 @@ impl Validator<'_> {
                 self.field(entry, field, path);
             } else if let Some(kind) = schema.block(name) {
                 self.nested(entry, kind, path);
+            } else if Self::label_position(entry, schema) {
+                self.unexpected_label(entry.key_span, schema, path);
             } else {
                 self.unknown(entry.key_span, schema, path);
             }
@@ -91,6 +93,37 @@ impl Validator<'_> {
                 }
             }
         }
+    }
+
+    /// `trust.tpm2.t.pcrs`: a name that is neither a field nor a block of a block that takes
+    /// no label, followed by the block's own fields, stands where a label would — the dotted
+    /// form of `trust { tpm2 t { pcrs = ... } }`, and reported as that form is.
+    fn label_position(entry: &Entry, schema: &BlockSchema) -> bool {
+        let Node::Block(inner) = &entry.node else {
+            return false;
+        };
+        !schema.name.is_empty()
+            && !schema.labelled
+            && !inner.entries.is_empty()
+            && inner
+                .entries
+                .keys()
+                .all(|k| schema.field(k).is_some() || schema.block(k).is_some())
+    }
+
+    fn unexpected_label(&mut self, key_span: Span, schema: &BlockSchema, path: &[String]) {
+        let (label, parent) = path.split_last().expect("path has the label");
+        self.diagnostics.push(
+            Diagnostic::new(
+                Code::UnexpectedLabel,
+                format!("`{}` takes no label", schema.name),
+                Label::new(key_span, "unexpected label"),
+            )
+            .with_help(format!(
+                "remove `{label}`: write `{}.FIELD = ...`",
+                parent.join(".")
+            )),
+        );
     }
 
     fn expected_block(&mut self, entry: &Entry, kind: &BlockSchema, path: &[String]) {
@@ -329,11 +362,16 @@ impl Validator<'_> {
         if name == BASE && path.last().is_some_and(|p| p == "overrides") {
             return;
         }
-        let removal = self
-            .resolved
-            .removals
+        // The removal of that one, or of the whole kind (`remove extension`).
+        let removals = &self.resolved.removals;
+        let removal = removals
             .iter()
-            .find(|r| r.path.len() == 2 && r.path[0] == kind && r.path[1] == name);
+            .find(|r| r.path.len() == 2 && r.path[0] == kind && r.path[1] == name)
+            .or_else(|| {
+                removals
+                    .iter()
+                    .find(|r| r.path.len() == 1 && r.path[0] == kind)
+            });
         let mut diagnostic = Diagnostic::new(
             Code::UnknownReference,
             format!(
@@ -346,6 +384,11 @@ impl Validator<'_> {
             removal,
             did_you_mean(name, defined.entries.keys().map(String::as_str)),
         ) {
+            (Some(removal), _) if removal.path.len() == 1 => diagnostic
+                .with_label(Label::new(removal.span, format!("every `{kind}` removed here")))
+                .with_help(format!(
+                    "remove `{name}` from this list too, or declare `{kind} {name} {{ ... }}` again after the `remove`"
+                )),
             (Some(removal), _) => diagnostic
                 .with_label(Label::new(removal.span, "removed here"))
                 .with_help(format!(

@@ -808,32 +808,46 @@ fn decimal_unit_suggestion(unit: &str) -> Option<&'static str> {
     })
 }
 
-/// `whole.frac * multiplier` as whole bytes.
+/// `whole.frac * multiplier` as whole bytes, exactly: `multiplier` is `2^k`, so `0.FRAC` (trailing
+/// zeros dropped, `d` digits, value `m`) times it is whole exactly when `5^d` divides `m` and
+/// `d <= k` (a fraction that ends in a digit other than 0 and is a multiple of 5 is odd), and it
+/// is then `m / 5^d * 2^(k - d)`. Any number of decimal places is read this way.
 fn size_bytes(whole: &str, frac: &str, multiplier: u64) -> Result<u64, SyntaxErrorKind> {
     let too_large = || SyntaxErrorKind::NumberTooLarge;
-    if frac.len() > 18 {
-        return Err(SyntaxErrorKind::InvalidNumber {
-            reason: "too many decimal places",
-        });
-    }
-    let scale = 10u128.pow(u32::try_from(frac.len()).unwrap_or(0));
-    let whole: u128 = whole.parse().map_err(|_| too_large())?;
-    let frac_value: u128 = if frac.is_empty() {
-        0
-    } else {
-        frac.parse().map_err(|_| too_large())?
+    let not_whole = || SyntaxErrorKind::InvalidNumber {
+        reason: "the size is not a whole number of bytes",
     };
-    let scaled = whole
-        .checked_mul(scale)
-        .and_then(|w| w.checked_add(frac_value))
-        .and_then(|m| m.checked_mul(u128::from(multiplier)))
-        .ok_or_else(too_large)?;
-    if scaled % scale != 0 {
-        return Err(SyntaxErrorKind::InvalidNumber {
-            reason: "the size is not a whole number of bytes",
-        });
+    let whole: u64 = whole.parse().map_err(|_| too_large())?;
+    let whole_bytes = whole.checked_mul(multiplier).ok_or_else(too_large)?;
+    let frac = frac.trim_end_matches('0');
+    if frac.is_empty() {
+        return Ok(whole_bytes);
     }
-    u64::try_from(scaled / scale).map_err(|_| too_large())
+    let k = multiplier.trailing_zeros() as usize;
+    if frac.len() > k {
+        return Err(not_whole());
+    }
+    // `m / 5^d` by long division of the decimal digits, five at a time.
+    let mut digits: Vec<u8> = frac.bytes().map(|b| b - b'0').collect();
+    for _ in 0..frac.len() {
+        let mut remainder = 0u8;
+        for digit in &mut digits {
+            let current = remainder * 10 + *digit;
+            *digit = current / 5;
+            remainder = current % 5;
+        }
+        if remainder != 0 {
+            return Err(not_whole());
+        }
+    }
+    let quotient = digits
+        .iter()
+        .try_fold(0u64, |n, &d| n.checked_mul(10)?.checked_add(u64::from(d)))
+        .ok_or_else(too_large)?;
+    let frac_bytes = quotient
+        .checked_mul(1u64 << (k - frac.len()))
+        .ok_or_else(too_large)?;
+    whole_bytes.checked_add(frac_bytes).ok_or_else(too_large)
 }
 
 #[cfg(test)]
@@ -871,6 +885,43 @@ mod tests {
             value("16777216T"),
             Err(SyntaxErrorKind::NumberTooLarge)
         ));
+    }
+
+    /// A raw tab is allowed in a string, as SPEC and GRAMMAR say (issue 15, item 15); other
+    /// control characters are not.
+    #[test]
+    fn strings_take_a_raw_tab() {
+        assert_eq!(value("\"a\tb\""), Ok(ValueKind::Str("a\tb".into())));
+        assert!(matches!(
+            value("\"a\u{7}b\""),
+            Err(SyntaxErrorKind::InvalidCharacter { .. })
+        ));
+    }
+
+    /// Any number of decimal places is read exactly (issue 15, item 14): trailing zeros, and
+    /// the 40 places of 2^-40 T, which is one byte.
+    #[test]
+    fn sizes_with_many_decimal_places_are_exact() {
+        assert_eq!(
+            value("1.0000000000000000000G"),
+            Ok(ValueKind::Size(1 << 30))
+        );
+        assert_eq!(
+            value("0.0000000000009094947017729282379150390625T"),
+            Ok(ValueKind::Size(1))
+        );
+        assert_eq!(value("0.0009765625K"), Ok(ValueKind::Size(1)));
+        assert_eq!(value("2.25K"), Ok(ValueKind::Size(2304)));
+        for not_whole in [
+            "0.00048828125K",
+            "1.1K",
+            "0.0000000000000000000000000000000000000000001T",
+        ] {
+            assert!(
+                matches!(value(not_whole), Err(SyntaxErrorKind::InvalidNumber { .. })),
+                "{not_whole}"
+            );
+        }
     }
 
     #[test]
