@@ -15,6 +15,7 @@ mod examples;
 mod extensions;
 mod flatpak;
 mod fmt;
+mod grammar;
 mod hostile;
 mod json_contract;
 mod lock;

@@ -63,6 +63,13 @@ impl Validator<'_> {
             return;
         }
         for (label, labelled) in &block.entries {
+            // `extension true { }`: a reference to it would read as the value `true`.
+            if ["true", "false", "auto"].contains(&label.as_str()) {
+                self.diagnostics.push(
+                    Diagnostic::new(Code::InvalidValue, format!("`{label}` cannot be the label of a `{}` block", kind.name), Label::new(labelled.key_span, "a value, not a name"))
+                        .with_help(format!("`{label}` is a value wherever a name is expected (`requires = [{label}]` is the value `{label}`), so nothing could refer to it: choose another name")),
+                );
+            }
             if kind.name == "extension" && label == BASE {
                 self.diagnostics.push(
                     Diagnostic::new(Code::InvalidValue, "`base` cannot name an extension", Label::new(labelled.key_span, "reserved"))
