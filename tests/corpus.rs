@@ -18,18 +18,18 @@ pub(crate) struct Corpus {
     pub(crate) seed: u64,
 }
 
-/// A small, fast, deterministic generator (xorshift64*).
-struct Rng(u64);
+/// A small, fast, deterministic generator (xorshift64*), also the grammar test's.
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         usize::try_from(self.next() % n.max(1) as u64).unwrap_or(0)
     }
 

@@ -11,22 +11,16 @@ use std::io::Write as _;
 
 use pcfg::source::FileId;
 
-/// xorshift64*: a small deterministic generator (the tests must give the same sentences on
-/// every machine).
-struct Rng(u64);
+/// The corpus generator's xorshift64* (the tests must give the same sentences on every
+/// machine), with the two choices the grammar needs.
+use crate::corpus::Rng;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
+trait Choose {
+    fn chance(&mut self, percent: u64) -> bool;
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str;
+}
 
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % n as u64).expect("fits")
-    }
-
+impl Choose for Rng {
     fn chance(&mut self, percent: u64) -> bool {
         self.next() % 100 < percent
     }

@@ -80,23 +80,9 @@ pub(crate) fn pcfg_in(dir: &Path, args: &[&str]) -> Run {
     }
 }
 
-/// A tool that `scripts/test-tools` prepares (`PCFG_TEST_TOOLS`, or `target/test-tools`).
-///
-/// # Panics
-/// When it is missing: the tests need it, and `scripts/test-tools` provides it.
-pub(crate) fn test_tool(name: &str) -> std::path::PathBuf {
-    let dir = std::env::var_os("PCFG_TEST_TOOLS").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-tools"),
-        std::path::PathBuf::from,
-    );
-    let path = dir.join("bin").join(name);
-    assert!(
-        path.is_file(),
-        "{} is missing: run `scripts/test-tools` first (README.md)",
-        path.display()
-    );
-    path
-}
+// A tool that `scripts/test-tools` prepares (`PCFG_TEST_TOOLS`, or `target/test-tools`); it
+// panics when the tool is missing. Defined beside the readers, which the fuzz target shares.
+pub(crate) use crate::readback::test_tool;
 
 /// A tool that `scripts/test-tools` installs with apt-get, found on `PATH`.
 ///
