@@ -218,6 +218,40 @@ fn a_higher_layer_decides_a_partition_size() {
     assert!(!codes(&compile_memory(one_layer)).is_empty());
 }
 
+/// Sibling list operations commute or conflict (issue 15): one sibling adding an item that the
+/// other removes is a conflict in either import order; a higher layer's `=` decides it.
+#[test]
+fn sibling_list_operations_on_one_item_conflict() {
+    let base: &[u8] = b"system { name = \"x\", cmdline = [\"a\"] }\n";
+    let add: &[u8] = b"import \"base.pcfg\"\nsystem.cmdline += [\"c\"]\n";
+    let del: &[u8] = b"import \"base.pcfg\"\nsystem.cmdline -= [\"c\"]\n";
+    for entry in [
+        "import \"add.pcfg\"\nimport \"del.pcfg\"\n",
+        "import \"del.pcfg\"\nimport \"add.pcfg\"\n",
+    ] {
+        let files: &[(&str, &[u8])] = &[
+            ("s.pcfg", entry.as_bytes()),
+            ("base.pcfg", base),
+            ("add.pcfg", add),
+            ("del.pcfg", del),
+        ];
+        assert!(
+            codes(&compile_memory(files)).contains(&"pcfg::conflicting-definitions".to_owned()),
+            "{entry}"
+        );
+    }
+    let decided: &[(&str, &[u8])] = &[
+        (
+            "s.pcfg",
+            b"import \"add.pcfg\"\nimport \"del.pcfg\"\nsystem.cmdline = [\"a\", \"c\"]\n",
+        ),
+        ("base.pcfg", base),
+        ("add.pcfg", add),
+        ("del.pcfg", del),
+    ];
+    assert!(codes(&compile_memory(decided)).is_empty());
+}
+
 /// Siblings agree when their values mean the same, however written (issue 15, item 5): a size
 /// in another unit or in bytes, an integer in hexadecimal. A different size still conflicts.
 #[test]

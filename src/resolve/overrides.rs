@@ -434,6 +434,7 @@ impl Merger<'_> {
             }
         }
         let winner = self.pick_winner(&winners, path, &mut overridden);
+        self.sibling_list_conflicts(&defs, winner.as_ref(), path);
         let mut applied = Vec::new();
         let mut value = winner.as_ref().map(|w| w.value.clone());
         for def in &defs {
@@ -552,6 +553,60 @@ impl Merger<'_> {
             );
         }
         Some(last_site)
+    }
+
+    /// One file adds an item and another removes it, and neither imports the other: the result
+    /// would depend on the order of the `import` lines, so it is a conflict, named at both.
+    /// Only list operations that apply (not below the winner) count; a layer's own `-=` and
+    /// `+=` apply in the file's order.
+    fn sibling_list_conflicts(&mut self, defs: &[&Def], winner: Option<&Site>, path: &[&str]) {
+        let ops: Vec<Site> = defs
+            .iter()
+            .filter_map(|d| site(d))
+            .filter(|s| s.op != Op::Set)
+            .filter(|s| winner.is_none_or(|w| !self.layers.is_below(s.layer, w.layer)))
+            .collect();
+        let removals: Vec<&Site> = ops.iter().filter(|s| s.op == Op::Subtract).collect();
+        if removals.is_empty() {
+            return;
+        }
+        let siblings = |a: usize, b: usize| {
+            a != b && !self.layers.is_below(a, b) && !self.layers.is_below(b, a)
+        };
+        for append in ops.iter().filter(|s| s.op == Op::Append) {
+            let ValueKind::List(added) = &append.value.kind else {
+                continue;
+            };
+            for removal in removals.iter().filter(|r| siblings(r.layer, append.layer)) {
+                let ValueKind::List(removed) = &removal.value.kind else {
+                    continue;
+                };
+                let Some((add, remove)) = added.iter().find_map(|a| {
+                    removed
+                        .iter()
+                        .find(|r| same_value(&a.kind, &r.kind))
+                        .map(|r| (a, r))
+                }) else {
+                    continue;
+                };
+                let dotted = path.join(".");
+                let item = self.sources.get(add.span.file).slice(add.span).to_owned();
+                let entry = self
+                    .sources
+                    .name(
+                        self.layers
+                            .layers
+                            .get(self.layers.entry())
+                            .map_or(add.span.file, |l| l.file),
+                    )
+                    .to_owned();
+                self.diagnostics.push(
+                    Diagnostic::new(Code::ConflictingDefinitions, format!("`{item}` is added to `{dotted}` and removed from it by files that do not import each other"), Label::new(remove.span, "removed here"))
+                        .with_label(Label::new(add.span, "and added here"))
+                        .with_help(format!("the result would depend on the order of the imports: set the whole list with `{dotted} = [...]` in `{entry}` (which imports both), or drop one of the two")),
+                );
+            }
+        }
     }
 
     /// Applies `op` to `value`; false (and `value` unchanged) when it cannot apply.
