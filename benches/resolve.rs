@@ -167,20 +167,18 @@ fn run(vfs: &dyn Vfs, entry: &Path, work: Work) -> usize {
         return compilation.diagnostics.len();
     }
     let model = compilation.model.as_ref().expect("a model");
+    let entry_dir = entry.parent().unwrap_or(Path::new(""));
     let source = Source {
         entry_name: "system.pcfg",
-        entry_dir: Path::new(""),
+        entry_dir,
         entry_from_output: Path::new(""),
         lock: None,
     };
-    emit::emit(
-        model,
-        &compilation.sources,
-        &source,
-        &pcfg::plan::Inputs::default(),
-    )
-    .expect("every value is written")
-    .len()
+    // What the build reads besides the configuration (keys, trees), as `pcfg build` does.
+    let inputs = pcfg::plan::Inputs::read(model, vfs, entry_dir);
+    emit::emit(model, &compilation.sources, &source, &inputs)
+        .expect("every value is written")
+        .len()
 }
 
 fn measure(name: &str, vfs: &dyn Vfs, entry: &Path) -> Duration {
