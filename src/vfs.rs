@@ -378,22 +378,14 @@ impl Vfs for RealFs {
 
     fn import_dir(&self, file: &Path) -> PathBuf {
         let dir = file.parent().unwrap_or(Path::new(""));
-        let shown_dir = if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        };
-        // The directory as written while it is the file's own (the names in messages stay
-        // short); the real one when the file is reached through a link.
-        match (
-            std::fs::canonicalize(file),
-            std::fs::canonicalize(shown_dir),
-        ) {
-            (Ok(real), Ok(real_dir)) if real.parent() != Some(real_dir.as_path()) => real
-                .parent()
-                .map_or_else(|| dir.to_path_buf(), Path::to_path_buf),
-            _ => dir.to_path_buf(),
-        }
+        // Only a file that is itself a link lives elsewhere (a linked directory on the way is
+        // followed by the kernel for the imports too): one `lstat`, and the directory as
+        // written otherwise, so that names in messages stay short.
+        let linked = std::fs::symlink_metadata(file).is_ok_and(|m| m.file_type().is_symlink());
+        let real = linked.then(|| std::fs::canonicalize(file).ok()).flatten();
+        real.as_deref()
+            .and_then(Path::parent)
+            .map_or_else(|| dir.to_path_buf(), Path::to_path_buf)
     }
 
     fn list_dir(&self, path: &Path) -> Vec<String> {

@@ -222,13 +222,11 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
     }
     for remote in &model.flatpak_remotes {
         let key = &remote.key.value;
+        // `key` is required, so it is written somewhere.
+        let Some(at) = remote.key.at.or(remote.at) else {
+            continue;
+        };
         if let (_, Err(why)) = crate::plan::read_flatpak_key(vfs, &entry_dir.join(key)) {
-            let at =
-                remote
-                    .key
-                    .at
-                    .or(remote.at)
-                    .unwrap_or(Span::new(crate::source::FileId(0), 0, 0));
             report.diagnostics.push(
                 Diagnostic::new(
                     Code::FlatpakRemoteKey,

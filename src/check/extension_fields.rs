@@ -24,7 +24,7 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
         .extensions
         .iter()
         .find(|e| e.kind.value == ExtensionKind::Flatpak);
-    if let (Some(extension), true) = (first_flatpak, model.flatpak_remotes.is_empty()) {
+    if let Some(extension) = first_flatpak.filter(|_| model.flatpak_remotes.is_empty()) {
         out.push(
             Diagnostic::new(Code::FlatpakWithoutRemote, format!("flatpak extension `{}` is installed at first boot, but the system has no Flatpak remote to install it from", extension.name), Label::new(out.at(extension.kind.at.or(extension.at)), "installed by `flatpak preinstall`"))
                 .with_help("declare the remote the apps come from, with its signing key: `flatpak-remote flathub { url = \"https://dl.flathub.org/repo/\", key = \"keys/flathub.gpg\" }`"),

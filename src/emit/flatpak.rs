@@ -20,7 +20,14 @@ const UNIT: &str = "pcfg-flatpak-preinstall.service";
 
 pub(crate) fn emit(model: &Model, source: &str, inputs: &Inputs) -> Result<Vec<File>, Refused> {
     let mut files = remotes(model, source, inputs)?;
-    let remotes = files.len();
+    files.extend(apps(model, source)?);
+    Ok(files)
+}
+
+/// One `.preinstall` file per Flatpak app, and the unit and preset that apply them; nothing
+/// without Flatpak apps.
+fn apps(model: &Model, source: &str) -> Result<Vec<File>, Refused> {
+    let mut files = Vec::new();
     let flatpaks = model
         .extensions
         .iter()
@@ -41,7 +48,7 @@ pub(crate) fn emit(model: &Model, source: &str, inputs: &Inputs) -> Result<Vec<F
             origins: extension.at.into_iter().collect(),
         });
     }
-    if files.len() == remotes {
+    if files.is_empty() {
         return Ok(files);
     }
     let origins: Vec<_> = flatpaks.filter_map(|e| e.at).collect();

@@ -535,15 +535,7 @@ impl Merger<'_> {
         }
         if !disagreeing.is_empty() {
             let dotted = path.join(".");
-            let entry = self
-                .sources
-                .name(
-                    self.layers
-                        .layers
-                        .get(self.layers.entry())
-                        .map_or(last.key.file, |l| l.file),
-                )
-                .to_owned();
+            let entry = self.entry_name();
             let count = disagreeing.len() + 1;
             // Reported; the later definition stands in, so that validation goes on.
             self.diagnostics.push(
@@ -555,32 +547,44 @@ impl Merger<'_> {
         Some(last_site)
     }
 
+    /// The entry file's name, where a conflict between files it imports is decided.
+    fn entry_name(&self) -> String {
+        let layers = &self.layers.layers;
+        layers
+            .get(self.layers.entry())
+            .map_or_else(String::new, |l| self.sources.name(l.file).to_owned())
+    }
+
     /// One file adds an item and another removes it, and neither imports the other: the result
     /// would depend on the order of the `import` lines, so it is a conflict, named at both.
     /// Only list operations that apply (not below the winner) count; a layer's own `-=` and
     /// `+=` apply in the file's order.
     fn sibling_list_conflicts(&mut self, defs: &[&Def], winner: Option<&Site>, path: &[&str]) {
-        let ops: Vec<Site> = defs
+        // The list operations that apply, borrowed: `(layer, op, items)`.
+        let ops: Vec<(usize, Op, &[Value])> = defs
             .iter()
-            .filter_map(|d| site(d))
-            .filter(|s| s.op != Op::Set)
-            .filter(|s| winner.is_none_or(|w| !self.layers.is_below(s.layer, w.layer)))
+            .filter_map(|d| match &d.kind {
+                DefKind::Value { op, value, .. } if *op != Op::Set => match &value.kind {
+                    ValueKind::List(items) => Some((d.layer, *op, items.as_slice())),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .filter(|(layer, ..)| winner.is_none_or(|w| !self.layers.is_below(*layer, w.layer)))
             .collect();
-        let removals: Vec<&Site> = ops.iter().filter(|s| s.op == Op::Subtract).collect();
-        if removals.is_empty() {
+        if !ops.iter().any(|(_, op, _)| *op == Op::Subtract) {
             return;
         }
         let siblings = |a: usize, b: usize| {
             a != b && !self.layers.is_below(a, b) && !self.layers.is_below(b, a)
         };
-        for append in ops.iter().filter(|s| s.op == Op::Append) {
-            let ValueKind::List(added) = &append.value.kind else {
-                continue;
-            };
-            for removal in removals.iter().filter(|r| siblings(r.layer, append.layer)) {
-                let ValueKind::List(removed) = &removal.value.kind else {
-                    continue;
-                };
+        let (appends, removals): (Vec<_>, Vec<_>) =
+            ops.iter().partition(|(_, op, _)| *op == Op::Append);
+        for &&(append_layer, _, added) in &appends {
+            for &&(_, _, removed) in removals
+                .iter()
+                .filter(|(layer, ..)| siblings(*layer, append_layer))
+            {
                 let Some((add, remove)) = added.iter().find_map(|a| {
                     removed
                         .iter()
@@ -591,15 +595,7 @@ impl Merger<'_> {
                 };
                 let dotted = path.join(".");
                 let item = self.sources.get(add.span.file).slice(add.span).to_owned();
-                let entry = self
-                    .sources
-                    .name(
-                        self.layers
-                            .layers
-                            .get(self.layers.entry())
-                            .map_or(add.span.file, |l| l.file),
-                    )
-                    .to_owned();
+                let entry = self.entry_name();
                 self.diagnostics.push(
                     Diagnostic::new(Code::ConflictingDefinitions, format!("`{item}` is added to `{dotted}` and removed from it by files that do not import each other"), Label::new(remove.span, "removed here"))
                         .with_label(Label::new(add.span, "and added here"))

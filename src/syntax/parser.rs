@@ -98,8 +98,7 @@ fn describe(input: &str) -> String {
         return "end of file".to_owned();
     };
     match c {
-        '\n' => "a line break".to_owned(),
-        '\r' if input.starts_with("\r\n") => "a line break".to_owned(),
+        _ if line_break(input).is_some() => "a line break".to_owned(),
         c if is_ident_start(c) => {
             let word: String = input
                 .chars()
@@ -261,8 +260,8 @@ impl<'s> Parser<'s> {
             items.push(item);
             i = self.inline_space(rest);
             match i.chars().next() {
-                None | Some('\n' | ',') => {}
-                Some('\r') if i.starts_with("\r\n") => {}
+                None | Some(',') => {}
+                Some(_) if line_break(i).is_some() => {}
                 Some('}') if close.is_some() => {}
                 Some(c) => {
                     // `key-file + tpm2`: a symbol is one token.
@@ -411,16 +410,15 @@ impl<'s> Parser<'s> {
         let i = self.inline_space(i);
         // `default` is the keyword only when a value follows it on the line; otherwise it is
         // the value (the symbol `default`).
-        let (i, default) = match self.parse_keyword(i, DEFAULT) {
-            Some(rest)
-                if !self
-                    .inline_space(rest)
-                    .starts_with(['\n', '\r', ',', '}', ']'])
-                    && !self.inline_space(rest).is_empty() =>
-            {
-                (self.inline_space(rest), Some(self.span(i, rest)))
-            }
-            _ => (i, None),
+        let keyword = self
+            .parse_keyword(i, DEFAULT)
+            .map(|rest| (rest, self.inline_space(rest)))
+            .filter(|(_, value)| {
+                !value.is_empty() && !value.starts_with(['\n', '\r', ',', '}', ']'])
+            });
+        let (i, default) = match keyword {
+            Some((rest, value)) => (value, Some(self.span(i, rest))),
+            None => (i, None),
         };
         let (rest, value) = self.expect_value(i, depth)?;
         let assign = Assign {
@@ -610,12 +608,12 @@ impl<'s> Parser<'s> {
                     value.push(c);
                     rest = after;
                 }
-                None | Some('\n') => {
-                    let line_len = i.find('\n').unwrap_or(i.len());
-                    return Self::fail(i, line_len, SyntaxErrorKind::UnterminatedString);
+                None => {
+                    return Self::fail(i, i.len(), SyntaxErrorKind::UnterminatedString);
                 }
-                Some('\r') if rest.starts_with("\r\n") => {
-                    let line_len = i.find("\r\n").unwrap_or(i.len());
+                Some(_) if line_break(rest).is_some() => {
+                    // Up to the line break: the string as written on its line.
+                    let line_len = self.offset(rest) - self.offset(i);
                     return Self::fail(i, line_len, SyntaxErrorKind::UnterminatedString);
                 }
                 Some(c) => {
