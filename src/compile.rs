@@ -8,7 +8,7 @@ use crate::analysis;
 use crate::check as checks;
 use crate::diag::{self, Diagnostic};
 use crate::model::{self, Model};
-use crate::resolve::{self, EntryError, Resolved};
+use crate::resolve::{self, EntryError, Resolution, Resolved};
 use crate::schema;
 use crate::source::{SourceMap, Span};
 use crate::vfs::Vfs;
@@ -52,7 +52,16 @@ pub fn check_with(
 ) -> Result<Compilation, EntryError> {
     let mut sources = SourceMap::new();
     let mut diagnostics = Vec::new();
-    let resolved = resolve::resolve(vfs, &mut sources, entry, &mut diagnostics)?;
+    let resolved = match resolve::resolve(vfs, &mut sources, entry, &mut diagnostics)? {
+        Resolution::Whole(resolved) => Some(resolved),
+        Resolution::Partial(layers) => {
+            // Each file's block headers are its own: checked in every file that parses.
+            for layer in &layers.layers {
+                schema::check_headers(&layer.ast, &mut diagnostics);
+            }
+            None
+        }
+    };
     let model = resolved
         .as_ref()
         .and_then(|r| validate_and_lower(r, &sources, &mut diagnostics));

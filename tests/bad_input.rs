@@ -236,3 +236,48 @@ fn a_failing_stdout_or_stderr_exits_2_without_a_panic() {
         assert_eq!(status.code(), Some(2), "{args:?}");
     }
 }
+
+/// A syntax error hides nothing else (issue 15): the imports written before it load and are
+/// checked; a problem among files that a whole file imports is reported; one that the text
+/// after the error could decide is not; block headers are checked in every file.
+#[test]
+fn a_syntax_error_hides_no_other_file_s_errors() {
+    let compilation = compile_memory(&[
+        (
+            "s.pcfg",
+            b"import \"base.pcfg\"\nimport \"mid.pcfg\"\nimport \"c.pcfg\"\nimport \"missing.pcfg\"\nsystem foo { }\nsystem.name = = 3\nimport \"after.pcfg\"\n",
+        ),
+        (
+            "base.pcfg",
+            b"system { name = \"x\", version = \"1\" }\nsystem.name = \"y\"\nremove partition.nothing\n",
+        ),
+        ("mid.pcfg", b"import \"a.pcfg\"\nimport \"b.pcfg\"\n"),
+        ("a.pcfg", b"partition.swap.size = 8G\n"),
+        ("b.pcfg", b"partition.swap.size = 9G\n"),
+        // A sibling of `base.pcfg` under the broken file, which could still decide.
+        ("c.pcfg", b"system.version = \"2\"\n"),
+        ("after.pcfg", b"system.name = = 4\n"),
+    ]);
+    let mut found: Vec<(String, String)> = compilation
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let file = compilation.sources.name(d.primary.span.file).to_owned();
+            (d.code.to_string(), file)
+        })
+        .collect();
+    found.sort();
+    let expected = [
+        ("pcfg::conflicting-definitions", "b.pcfg"),
+        ("pcfg::duplicate-definition", "base.pcfg"),
+        ("pcfg::file-not-found", "s.pcfg"),
+        ("pcfg::remove-undefined", "base.pcfg"),
+        ("pcfg::unexpected-label", "s.pcfg"),
+        ("pcfg::unexpected-token", "s.pcfg"),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(c, f)| ((*c).to_owned(), (*f).to_owned()))
+        .collect();
+    assert_eq!(found, expected);
+}

@@ -494,3 +494,101 @@ fn removing_what_a_lower_layer_removed_is_undefined() {
     ]);
     assert_eq!(codes(&compilation), ["pcfg::remove-undefined"]);
 }
+
+/// A sibling's `remove` of what the shared base defines, while another sibling still defines
+/// something there (a partial re-definition relying on the base): a conflict named at both
+/// places, in either import order, not a `missing-field` far away alone. A file importing both
+/// decides by removing the path itself (issue 15).
+#[test]
+fn a_sibling_remove_and_a_sibling_definition_conflict() {
+    let remover: &[u8] = b"import \"base.pcfg\"\nremove partition.swap\n";
+    let definer: &[u8] = b"import \"base.pcfg\"\npartition.swap.size = 8G\n";
+    for entry in [
+        "import \"a.pcfg\"\nimport \"b.pcfg\"\n",
+        "import \"b.pcfg\"\nimport \"a.pcfg\"\n",
+    ] {
+        let files: &[(&str, &[u8])] = &[
+            ("s.pcfg", entry.as_bytes()),
+            ("a.pcfg", remover),
+            ("b.pcfg", definer),
+            ("base.pcfg", BASE),
+        ];
+        let compilation = compile_memory(files);
+        let conflict = compilation
+            .diagnostics
+            .iter()
+            .find(|d| d.code.to_string() == "pcfg::conflicting-definitions")
+            .unwrap_or_else(|| panic!("{entry}: {:?}", codes(&compilation)));
+        let files: Vec<&str> = std::iter::once(&conflict.primary)
+            .chain(&conflict.labels)
+            .map(|l| compilation.sources.name(l.span.file))
+            .collect();
+        assert_eq!(files, ["a.pcfg", "b.pcfg"], "{entry}");
+    }
+    let decided: &[(&str, &[u8])] = &[
+        (
+            "s.pcfg",
+            b"import \"a.pcfg\"\nimport \"b.pcfg\"\nremove partition.swap\n",
+        ),
+        ("a.pcfg", remover),
+        ("b.pcfg", definer),
+        ("base.pcfg", BASE),
+    ];
+    assert_eq!(value(decided, "partition.swap"), "<absent>");
+}
+
+/// The order of `import` lines never matters (issue 15): imports load in the order of their
+/// paths, so siblings' appends and new entries come out the same whichever line is first.
+#[test]
+fn the_order_of_import_lines_does_not_matter() {
+    let a: &[u8] = b"import \"base.pcfg\"\nsystem.cmdline += [\"a\"]\npartition srv { type = srv, size-min = 1G }\nuki-profile a { title = \"A\" }\n";
+    let b: &[u8] = b"import \"base.pcfg\"\nsystem.cmdline += [\"b\"]\npartition data { type = linux-generic, size-min = 1G }\nuki-profile b { title = \"B\" }\n";
+    let eval = |entry: &str| {
+        let files: &[(&str, &[u8])] = &[
+            ("s.pcfg", entry.as_bytes()),
+            ("z/a.pcfg", a),
+            ("b.pcfg", b),
+            ("z/base.pcfg", BASE),
+            ("base.pcfg", BASE),
+        ];
+        let compilation = compile_memory(files);
+        assert!(codes(&compilation).is_empty(), "{:?}", codes(&compilation));
+        let model = compilation.model.expect("a model");
+        let partitions: Vec<String> = model.partitions.iter().map(|p| p.name.clone()).collect();
+        let profiles: Vec<String> = model.profiles.iter().map(|p| p.name.clone()).collect();
+        let cmdline: Vec<String> = model
+            .system
+            .cmdline
+            .value
+            .iter()
+            .map(|c| c.value.clone())
+            .collect();
+        (cmdline, partitions, profiles)
+    };
+    let one = eval("import \"z/a.pcfg\"\nimport \"b.pcfg\"\nsystem.name = \"s\"\n");
+    let other = eval("import \"b.pcfg\"\nimport \"z/a.pcfg\"\nsystem.name = \"s\"\n");
+    assert_eq!(one, other);
+    // `b.pcfg` sorts before `z/a.pcfg`.
+    assert_eq!(one.0, ["rw", "quiet", "b", "a"]);
+    assert_eq!(one.2, ["b", "a"]);
+}
+
+/// Partitions are laid out as boot partitions, then A/B partitions, then state partitions;
+/// within each group in declaration order (issue 15): a state partition written first still
+/// comes after the ESP and `/usr`.
+#[test]
+fn partitions_are_laid_out_by_group_then_declaration() {
+    let files: &[(&str, &[u8])] = &[(
+        "s.pcfg",
+        b"system { name = \"s\", version = \"1\" }
+partition home { type = home, size-min = 1G }
+partition swap { type = swap, size = 1G }
+partition usr { type = usr, size = 4G, slots = 2, format = erofs }
+partition esp { type = esp, size = 1G }
+",
+    )];
+    let compilation = compile_memory(files);
+    let model = compilation.model.expect("a model");
+    let names: Vec<&str> = model.partitions.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["esp", "usr", "home", "swap"]);
+}

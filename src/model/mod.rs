@@ -35,7 +35,8 @@ use crate::resolve::{Node, Resolved};
 pub struct Model {
     pub system: System,
     pub disk: Disk,
-    /// Declared partitions, in declaration order.
+    /// Declared partitions, in disk order: boot, A/B, then state partitions, each group in
+    /// declaration order.
     pub partitions: Vec<Partition>,
     /// The GPT partitions of the installed disk, in table order.
     pub layout: Vec<GptPartition>,
@@ -88,11 +89,14 @@ pub fn lower(resolved: &Resolved) -> Model {
     let root = Fields::new(&resolved.root, None);
     let system = system::lower_system(&root.block("system"));
     let disk = system::lower_disk(&root.block("disk"));
-    let partitions: Vec<Partition> = root
+    let mut partitions: Vec<Partition> = root
         .labelled("partition")
         .iter()
         .map(|(name, fields)| partition::lower_partition(name, fields))
         .collect();
+    // Boot partitions, then A/B partitions, then state partitions; each group in declaration
+    // order (SPEC, "GPT partitions").
+    partitions.sort_by_key(Partition::group);
     let layout = partition::layout(&partitions);
     let trust = trust::lower_trust(&root.block("trust"));
     let mut extensions: Vec<Extension> = root

@@ -160,6 +160,17 @@ impl Partition {
         self.slots.value > 1 || self.verity.value != Verity::None
     }
 
+    /// Where the partition goes on the disk: 0 for the boot partitions (ESP, XBOOTLDR), 1 for
+    /// versioned (A/B) partitions, 2 for state partitions. Within a group, declaration order.
+    #[must_use]
+    pub fn group(&self) -> u8 {
+        match self.ty.value {
+            PartitionType::Esp | PartitionType::Xbootldr => 0,
+            _ if self.is_versioned() => 1,
+            _ => 2,
+        }
+    }
+
     /// The lower size bound: `size`, else `size-min`.
     #[must_use]
     pub fn min(&self) -> Option<u64> {

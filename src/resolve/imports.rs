@@ -65,6 +65,27 @@ impl Layers {
         out
     }
 
+    /// The layer of a file, when it was loaded.
+    #[must_use]
+    pub fn of_file(&self, file: FileId) -> Option<usize> {
+        self.by_file.get(file.0 as usize).copied().flatten()
+    }
+
+    /// Which layers are whole: the file and everything it imports loaded and parsed, judged by
+    /// `failed` (a file that has a syntax error, or an import that could not be loaded).
+    #[must_use]
+    pub fn whole(&self, failed: &dyn Fn(FileId) -> bool) -> Vec<bool> {
+        let mut whole: Vec<bool> = Vec::with_capacity(self.layers.len());
+        for layer in &self.layers {
+            let imports_whole = layer
+                .imports
+                .iter()
+                .all(|&i| whole.get(i).copied().unwrap_or(false));
+            whole.push(imports_whole && !failed(layer.file));
+        }
+        whole
+    }
+
     /// The entry file's layer: the last one loaded.
     #[must_use]
     pub fn entry(&self) -> usize {
@@ -229,22 +250,20 @@ impl Loader<'_, '_> {
             Location::Std(name) => (format!("{}{name}", stdlib::PREFIX), Origin::Std),
         };
         let (file, bad_utf8) = decode(self.sources, name, origin, bytes);
-        let ast = match bad_utf8 {
-            Some(diagnostic) => {
-                self.diagnostics.push(
-                    diagnostic.with_labels(imported_at.map(|s| Label::new(s, "imported here"))),
-                );
-                ast::File { items: Vec::new() }
+        let ast = if let Some(diagnostic) = bad_utf8 {
+            self.diagnostics
+                .push(diagnostic.with_labels(imported_at.map(|s| Label::new(s, "imported here"))));
+            ast::File { items: Vec::new() }
+        } else {
+            // The items before a syntax error still count: their imports load, so that every
+            // file that parses is checked too (see `resolve`).
+            let (ast, error) = syntax::parse_prefix(file, &self.sources.get(file).text);
+            if let Some(error) = error {
+                self.diagnostics.push(error.to_diagnostic());
             }
-            None => match syntax::parse(file, &self.sources.get(file).text) {
-                Ok(ast) => ast,
-                Err(err) => {
-                    self.diagnostics.push(err.to_diagnostic());
-                    ast::File { items: Vec::new() }
-                }
-            },
+            ast
         };
-        let pending = ast
+        let mut pending: Vec<(String, Span)> = ast
             .items
             .iter()
             .filter_map(|item| match item {
@@ -252,6 +271,11 @@ impl Loader<'_, '_> {
                 _ => None,
             })
             .collect();
+        // Imports load in the order of their paths, not of the `import` lines: files that do
+        // not import each other then mean the same however their importer lists them (SPEC,
+        // "Load order"). Paths written in one file are relative to one directory, so the order
+        // is the same from any working directory and on any machine.
+        pending.sort_by_cached_key(|(path, _)| normalize(Path::new(path)));
         let layer = Layer {
             file,
             ast,

@@ -88,6 +88,14 @@ impl<'a> Trie<'a> {
         child
     }
 
+    fn find_ref(&self, path: &[Ident]) -> Option<&Trie<'a>> {
+        let mut node = self;
+        for segment in path {
+            node = node.children.get(&segment.name)?;
+        }
+        Some(node)
+    }
+
     fn find(&mut self, path: &[Ident]) -> Option<&mut Trie<'a>> {
         let mut node = self;
         for segment in path {
@@ -123,6 +131,20 @@ impl<'a> Trie<'a> {
         count
     }
 
+    /// The first live definition at or below this node of each layer `pick` accepts, in the
+    /// order the layers are first met.
+    fn live_defs_by_layer(&self, pick: &dyn Fn(usize) -> bool, out: &mut Vec<(usize, Span)>) {
+        for def in &self.defs {
+            let live = def.removed_by.is_none() && !matches!(def.kind, DefKind::Remove);
+            if live && pick(def.layer) && !out.iter().any(|(layer, _)| *layer == def.layer) {
+                out.push((def.layer, def.key));
+            }
+        }
+        for child in self.children.values() {
+            child.live_defs_by_layer(pick, out);
+        }
+    }
+
     fn has_live_defs(&self) -> bool {
         self.defs
             .iter()
@@ -137,9 +159,22 @@ pub fn merge(
     sources: &SourceMap,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> (Block, Vec<Removal>) {
+    merge_some(layers, &|_| true, sources, diagnostics)
+}
+
+/// [`merge`] of the layers `include` accepts only.
+pub fn merge_some(
+    layers: &Layers,
+    include: &dyn Fn(usize) -> bool,
+    sources: &SourceMap,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> (Block, Vec<Removal>) {
     let mut trie = Trie::default();
     let mut removes = Vec::new();
     for (index, layer) in layers.layers.iter().enumerate() {
+        if !include(index) {
+            continue;
+        }
         flatten(
             &layer.ast.items,
             &mut Vec::new(),
@@ -281,6 +316,7 @@ fn apply_removes(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Removal> {
     let mut removals = Vec::new();
+    let mut effective = Vec::new();
     for (path, layer, span) in removes {
         let dotted: Vec<String> = path.iter().map(|s| s.name.clone()).collect();
         let discarded = trie
@@ -292,6 +328,7 @@ fn apply_removes(
                 span: *span,
                 superseded: false,
             });
+            effective.push((path, *layer, *span));
             continue;
         }
         let (parent_path, last) = path.split_at(path.len().saturating_sub(1));
@@ -321,7 +358,50 @@ fn apply_removes(
             .with_help(help),
         );
     }
+    for (path, layer, span) in effective {
+        sibling_definitions_of_removed(trie, layers, path, layer, span, diagnostics);
+    }
     removals
+}
+
+/// A `remove` took out what the shared base defines, and a file that does not import the
+/// remover (nor is imported by it) still defines something there: one file says the thing is
+/// gone, the other relies on it (a partial re-definition would survive the `remove` and fail
+/// far away with a missing field). The result would depend on which of them is right, so it is
+/// a conflict, named at both; a file that imports both decides by removing the path itself.
+fn sibling_definitions_of_removed(
+    trie: &Trie,
+    layers: &Layers,
+    path: &[Ident],
+    remover: usize,
+    span: Span,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let Some(node) = trie.find_ref(path) else {
+        return;
+    };
+    let sibling = |layer: usize| {
+        layer != remover && !layers.is_below(layer, remover) && !layers.is_below(remover, layer)
+    };
+    let mut found = Vec::new();
+    node.live_defs_by_layer(&sibling, &mut found);
+    if found.is_empty() {
+        return;
+    }
+    let dotted = path
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect::<Vec<_>>()
+        .join(".");
+    diagnostics.push(
+        Diagnostic::new(
+            Code::ConflictingDefinitions,
+            format!("`{dotted}` is removed by one file and still defined by another that does not import it"),
+            Label::new(span, "removed here"),
+        )
+        .with_labels(found.iter().map(|(_, key)| Label::new(*key, "but defined here")))
+        .with_help(format!("the file that defines it relies on what the `remove` takes away: move the `remove {dotted}` to a file that imports both (it then discards every definition), or delete the definition")),
+    );
 }
 
 struct Merger<'a> {

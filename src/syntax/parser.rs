@@ -37,12 +37,25 @@ pub const MAX_NESTING: usize = 64;
 /// # Errors
 /// The first syntax error of the file.
 pub fn parse(file: FileId, src: &str) -> Result<File, SyntaxError> {
+    match parse_prefix(file, src) {
+        (ast, None) => Ok(ast),
+        (_, Some(error)) => Err(error),
+    }
+}
+
+/// Parses one file as far as it goes: the top-level items that end before the first syntax
+/// error (each followed by its line break or `,`), and that error. An item the error falls in
+/// is not kept, nor the one the error follows on its line: what comes after an error could
+/// change what they mean.
+#[must_use]
+pub fn parse_prefix(file: FileId, src: &str) -> (File, Option<SyntaxError>) {
     let parser = Parser { file, src };
     let body = src.strip_prefix('\u{feff}').unwrap_or(src);
-    match parser.items(body, None, 0) {
-        Ok((_, items)) => Ok(File { items }),
-        Err(nom::Err::Error(e) | nom::Err::Failure(e)) => Err(parser.to_error(e)),
-        Err(nom::Err::Incomplete(_)) => Err(SyntaxError {
+    let mut items = Vec::new();
+    let error = match parser.items(body, None, 0, &mut items) {
+        Ok(_) => None,
+        Err(nom::Err::Error(e) | nom::Err::Failure(e)) => Some(parser.to_error(e)),
+        Err(nom::Err::Incomplete(_)) => Some(SyntaxError {
             kind: SyntaxErrorKind::UnexpectedToken {
                 expected: "more input",
                 found: "end of file".to_owned(),
@@ -50,7 +63,8 @@ pub fn parse(file: FileId, src: &str) -> Result<File, SyntaxError> {
             },
             span: Span::new(file, src.len(), src.len()),
         }),
-    }
+    };
+    (File { items }, error)
 }
 
 /// A parse failure: the kind and where, as the length of the input left at its start and end.
@@ -225,19 +239,20 @@ impl<'s> Parser<'s> {
 
     // ---- items --------------------------------------------------------------------------
 
-    /// Items up to `close` (a block's `}`) or the end of the file.
+    /// Items up to `close` (a block's `}`) or the end of the file, pushed to `items` as each is
+    /// found complete: on an error, `items` holds those before it.
     fn items(
         &self,
         i: &'s str,
         close: Option<(char, &'s str)>,
         depth: usize,
-    ) -> PResult<'s, Vec<Item>> {
-        let mut items = Vec::new();
+        items: &mut Vec<Item>,
+    ) -> PResult<'s, ()> {
         let mut i = i;
         loop {
             i = self.separators(i);
             match (i.chars().next(), close) {
-                (None, None) | (Some('}'), Some(_)) => return Ok((i, items)),
+                (None, None) | (Some('}'), Some(_)) => return Ok((i, ())),
                 (None, Some((open, at))) => {
                     return Self::fail(
                         at,
@@ -257,7 +272,6 @@ impl<'s> Parser<'s> {
                     return Self::fail(at, import.span.len(), SyntaxErrorKind::MisplacedImport);
                 }
             }
-            items.push(item);
             i = self.inline_space(rest);
             match i.chars().next() {
                 None | Some(',') => {}
@@ -273,6 +287,7 @@ impl<'s> Parser<'s> {
                     return Self::unexpected(i, "a line break or `,` after an item", Some(hint));
                 }
             }
+            items.push(item);
         }
     }
 
@@ -351,7 +366,8 @@ impl<'s> Parser<'s> {
             );
         }
         let (inner, _) = char('{').parse(brace)?;
-        let (rest, items) = self.items(inner, Some(('{', brace)), depth + 1)?;
+        let mut items = Vec::new();
+        let (rest, ()) = self.items(inner, Some(('{', brace)), depth + 1, &mut items)?;
         let (rest, _) = char('}').parse(rest)?;
         Ok((
             rest,
