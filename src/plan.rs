@@ -219,6 +219,8 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
         [
             ("image-id", system.name.value.clone()),
             ("version", system.version.value.clone().unwrap_or_default()),
+            // The initrd this build makes (its sub-image, or mkosi's default).
+            ("initrd-packages", model.initrd_packages().join("\n")),
         ],
         &tree_needs,
         &["mkosi/mkosi.output/root"],

@@ -122,6 +122,49 @@ struct Why {
     set: Option<Site>,
     applied: Vec<Site>,
     overridden: Vec<OverriddenSite>,
+    /// Only for `system.packages`.
+    added: Option<Vec<Added>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Added {
+    package: String,
+    #[serde(rename = "for")]
+    need: String,
+    #[serde(rename = "in")]
+    place: String,
+}
+
+/// `system.packages`: what pcfg adds, each with its need and where it goes.
+#[test]
+fn why_json_of_the_packages_lists_what_pcfg_adds() {
+    let run = pcfg(&[
+        "why",
+        "--format",
+        "json",
+        "examples/server/system.pcfg",
+        "system.packages",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let why: Why = serde_json::from_str(&run.stdout).expect("the why schema");
+    assert_eq!(why.path, "system.packages");
+    let added = why.added.expect("added");
+    let find = |package: &str, place: &str| {
+        added
+            .iter()
+            .find(|a| a.package == package && a.place == place)
+            .map(|a| a.need.clone())
+    };
+    assert_eq!(
+        find("systemd-repart", "image").as_deref(),
+        Some("partitions made at first boot (systemd-repart)")
+    );
+    assert_eq!(
+        find("xfsprogs", "initrd").as_deref(),
+        Some("the `xfs` file system")
+    );
+    assert!(added.iter().all(|a| a.package != "openssh-server"));
 }
 
 #[derive(Deserialize)]

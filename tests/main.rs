@@ -20,6 +20,7 @@ mod hostile;
 mod json_contract;
 mod lock;
 mod model;
+mod packages;
 mod plan;
 mod readback;
 mod remix;

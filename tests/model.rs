@@ -318,7 +318,7 @@ fn trust_command_on_particleos() {
     assert_eq!(value["version"], 1);
     assert_eq!(value["require"], "verified-boot");
     assert_eq!(value["chain"][3]["link"], "/usr");
-    assert_eq!(value["chain"][3]["declared"]["line"], 32);
+    assert_eq!(value["chain"][3]["declared"]["line"], 31);
 }
 
 #[test]

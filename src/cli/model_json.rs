@@ -25,6 +25,9 @@ pub(super) fn model_json(model: &Model, sources: &SourceMap) -> Json {
             "packages": strings(&system.packages.value),
             "base-tree": system.base_tree.value,
         },
+        // What mkosi installs: the declared packages and those the declarations need.
+        "image-packages": model.image_packages(),
+        "initrd-packages": model.initrd_packages(),
         "disk": { "size": model.disk.size.value, "sector-size": model.disk.sector_size.value },
         "partitions": model.partitions.iter().map(|p| partition_json(p, sources)).collect::<Vec<_>>(),
         "layout": model.layout.iter().map(|g| gpt_json(model, g)).collect::<Vec<_>>(),

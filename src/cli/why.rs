@@ -43,17 +43,23 @@ pub(super) fn run(args: &WhyArgs, output: &Output, out: &mut dyn Write) -> Resul
         (Node::Leaf(leaf), Format::Human | Format::Github | Format::Sarif) => {
             let mut text = format!("{} = {}\n", args.path, leaf.value.kind);
             describe_leaf(&mut text, leaf, resolved, sources);
+            if let Some(model) = compilation.model.as_ref().filter(|_| path == PACKAGES) {
+                describe_added_packages(&mut text, model);
+            }
             out.write_all(text.as_bytes())?;
         }
         (Node::Leaf(leaf), Format::Json) => {
             let p = &leaf.provenance;
-            let json = json!({
+            let mut json = json!({
                 "path": args.path,
                 "value": value_json(&leaf.value.kind),
                 "set": p.winner.as_ref().map(|s| site_json(s, resolved, sources)),
                 "applied": p.applied.iter().map(|s| site_json(s, resolved, sources)).collect::<Vec<_>>(),
                 "overridden": p.overridden.iter().map(|(s, why)| json!({ "reason": reason(why), "definition": site_json(s, resolved, sources) })).collect::<Vec<_>>(),
             });
+            if let Some(model) = compilation.model.as_ref().filter(|_| path == PACKAGES) {
+                json["added"] = added_packages_json(model);
+            }
             serde_json::to_writer_pretty(&mut *out, &json)?;
             writeln!(out)?;
         }
@@ -138,6 +144,68 @@ fn describe_block(text: &mut String, prefix: &str, block: &Block, sources: &Sour
     }
 }
 
+const PACKAGES: [&str; 2] = ["system", "packages"];
+
+/// The packages pcfg adds to the declared ones, with the need each meets: `(package, need,
+/// "image" or "initrd")`.
+fn added_packages(model: &crate::model::Model) -> Vec<(&'static str, String, &'static str)> {
+    use crate::model::packages;
+    let declared: Vec<&str> = model
+        .system
+        .packages
+        .value
+        .iter()
+        .map(|p| p.value.as_str())
+        .collect();
+    let image = packages::resolve(model, &packages::image_needs(model))
+        .into_iter()
+        .filter(|(name, _)| !declared.contains(name))
+        .map(|(name, need)| (name, need.reason(), "image"));
+    let initrd = packages::resolve(model, &packages::initrd_needs(model))
+        .into_iter()
+        .map(|(name, need)| (name, need.reason(), "initrd"));
+    image.chain(initrd).collect()
+}
+
+fn added_packages_json(model: &crate::model::Model) -> serde_json::Value {
+    added_packages(model)
+        .into_iter()
+        .map(|(package, need, place)| json!({ "package": package, "for": need, "in": place }))
+        .collect()
+}
+
+fn describe_added_packages(text: &mut String, model: &crate::model::Model) {
+    let added = added_packages(model);
+    let distribution = model.system.distribution.value.as_deref().unwrap_or("");
+    if added.is_empty() {
+        if distribution.is_empty() {
+            let _ = writeln!(
+                text,
+                "\npcfg adds no packages: no `system.distribution` is declared, so mkosi builds the host's distribution, whose package names pcfg cannot know; the list names every package the image needs"
+            );
+        } else if !crate::model::packages::known(distribution) {
+            let _ = writeln!(
+                text,
+                "\npcfg adds no packages: it does not know the package names of distribution `{distribution}`, so the list names every package the image needs"
+            );
+        }
+        return;
+    }
+    let _ = writeln!(
+        text,
+        "\nand pcfg adds what the declarations need, as `{distribution}` names them:"
+    );
+    let width = added.iter().map(|(p, ..)| p.len()).max().unwrap_or(0);
+    for (package, need, place) in added {
+        let place = if place == "initrd" {
+            " (in the initrd)"
+        } else {
+            ""
+        };
+        let _ = writeln!(text, "  {package:width$}  {need}{place}");
+    }
+}
+
 /// A path that resolves to nothing: a schema field left at its default, or an error.
 fn unset(
     dotted: &str,
@@ -165,18 +233,23 @@ fn unset(
     if let Some(field) = field {
         let derived = model.and_then(|m| derived(path, m));
         if output.format == Format::Json {
-            serde_json::to_writer_pretty(
-                &mut *out,
-                &json!({
-                    "path": dotted,
-                    "value": null,
-                    "default": field.default,
-                    "derived": derived.as_ref().map(|(value, rule)| json!({ "value": value, "rule": rule })),
-                }),
-            )?;
+            let mut json = json!({
+                "path": dotted,
+                "value": null,
+                "default": field.default,
+                "derived": derived.as_ref().map(|(value, rule)| json!({ "value": value, "rule": rule })),
+            });
+            if let Some(model) = model.filter(|_| path == PACKAGES) {
+                json["added"] = added_packages_json(model);
+            }
+            serde_json::to_writer_pretty(&mut *out, &json)?;
             writeln!(out)?;
         } else if let Some((value, rule)) = derived {
             writeln!(out, "{dotted} = {value}\n\nderived: {rule}")?;
+        } else if let Some(model) = model.filter(|_| path == PACKAGES) {
+            let mut text = format!("{dotted} is not set in this configuration; default: []\n");
+            describe_added_packages(&mut text, model);
+            out.write_all(text.as_bytes())?;
         } else {
             let default = field.default.unwrap_or("none: it stays unset");
             writeln!(

@@ -52,7 +52,7 @@ pub(crate) fn emit(
     if initrd {
         files.push(file(
             format!("{DIR}/mkosi.images/{INITRD}/mkosi.conf"),
-            &initrd_image(),
+            &initrd_image(model),
             origins.clone(),
         )?);
     }
@@ -120,6 +120,12 @@ fn main(
         content.set("BaseTrees", Value::specifier("%O").and_text("/base"));
     } else {
         packages(&mut content, model);
+    }
+    // mkosi's default initrd, when pcfg has no initrd sub-image: the tools of the file systems
+    // systemd-repart makes there at first boot.
+    let initrd_packages = model.initrd_packages();
+    if !initrd && !initrd_packages.is_empty() {
+        content.set_list("InitrdPackages", Delimiter::Comma, initrd_packages);
     }
     content.set_list(
         "KernelCommandLine",
@@ -219,13 +225,18 @@ fn base(model: &Model) -> Vec<Section> {
 }
 
 /// The initrd: mkosi's own default initrd configuration (`Include=mkosi-initrd`, which writes
-/// `initrd.cpio.zst`), with pcfg's files for it.
-fn initrd_image() -> Vec<Section> {
+/// `initrd.cpio.zst`), with pcfg's files for it and the tools of the file systems
+/// systemd-repart makes there at first boot.
+fn initrd_image(model: &Model) -> Vec<Section> {
     let mut include = Section::new("Include");
     include.set("Include", "mkosi-initrd");
     let mut output = Section::new("Output");
     output.set("CompressOutput", "zstd");
     let mut content = Section::new("Content");
+    let packages = model.initrd_packages();
+    if !packages.is_empty() {
+        content.set_list("Packages", Delimiter::Comma, packages);
+    }
     content.set(
         "ExtraTrees",
         format!("../../../{}:/", image_tree::INITRD_DIR),

@@ -12,6 +12,7 @@ pub mod extension;
 mod fields;
 pub mod gates;
 pub mod overlay;
+pub mod packages;
 pub mod partition;
 pub mod system;
 pub mod trust;
@@ -56,24 +57,29 @@ impl Model {
     }
 
     /// The packages the image installs: those declared, each once, then those the declarations
-    /// need: `flatpak` when there are Flatpak apps to install.
+    /// need, named as the distribution names them (`packages.rs`).
     #[must_use]
     pub fn image_packages(&self) -> Vec<&str> {
-        let mut packages: Vec<&str> = Vec::new();
+        let needed = packages::resolve(self, &packages::image_needs(self));
+        let mut out: Vec<&str> = Vec::new();
         let mut seen = std::collections::HashSet::new();
-        let needed = (self
-            .extensions
-            .iter()
-            .any(|e| e.kind.value == ExtensionKind::Flatpak)
-            || !self.flatpak_remotes.is_empty())
-        .then_some("flatpak");
         let declared = self.system.packages.value.iter().map(|p| p.value.as_str());
-        for package in declared.chain(needed) {
+        for package in declared.chain(needed.iter().map(|(name, _)| *name)) {
             if seen.insert(package) {
-                packages.push(package);
+                out.push(package);
             }
         }
-        packages
+        out
+    }
+
+    /// The packages the initrd needs beyond mkosi's default initrd: the tools of the file
+    /// systems systemd-repart makes there at first boot.
+    #[must_use]
+    pub fn initrd_packages(&self) -> Vec<&'static str> {
+        packages::resolve(self, &packages::initrd_needs(self))
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect()
     }
 
     /// The declared partition a GPT partition comes from.

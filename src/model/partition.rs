@@ -19,6 +19,16 @@ pub enum Format {
 }
 
 impl Format {
+    pub const ALL: &'static [Format] = &[
+        Format::Vfat,
+        Format::Ext4,
+        Format::Btrfs,
+        Format::Xfs,
+        Format::Erofs,
+        Format::Squashfs,
+        Format::Swap,
+    ];
+
     #[must_use]
     pub fn from_symbol(symbol: &str) -> Option<Format> {
         Some(match symbol {
@@ -377,6 +387,20 @@ pub struct GptPartition {
     pub create: Create,
     pub factory_reset: bool,
     pub directories: Vec<String>,
+}
+
+impl GptPartition {
+    /// The file system systemd-repart makes on this partition at first boot, if it makes one:
+    /// a state partition made then (slot B is left empty for updates to fill, slot A copied).
+    #[must_use]
+    pub fn first_boot_format(&self) -> Option<Format> {
+        let state = self.slot == Slot::Only && self.verity_match_key.is_none();
+        if state && self.create == Create::FirstBoot {
+            self.format
+        } else {
+            None
+        }
+    }
 }
 
 /// sha256 hash trees use 4 KiB blocks holding 128 hashes each, plus one superblock.

@@ -1,0 +1,155 @@
+//! The packages pcfg adds for what the declarations need, in the distribution's own names: every
+//! Debian name is a real package of trixie (its package index, through apt-cache), and mkosi
+//! reads them where the image and its initrd install them.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use pcfg::model::packages::{names, Need};
+use pcfg::model::Arch;
+
+use crate::support::{pcfg, test_tool};
+
+/// Every package name pcfg derives for Debian (and Kali, from the same archive) on the
+/// architectures trixie publishes an index for here is a real package of trixie's, not a
+/// virtual one.
+#[test]
+fn every_debian_package_pcfg_derives_is_in_trixie() {
+    let mut wanted = BTreeSet::new();
+    for need in Need::every() {
+        for distribution in ["debian", "kali"] {
+            wanted.extend(names(distribution, Arch::X86_64, need).iter().copied());
+        }
+    }
+    assert!(wanted.contains("systemd-repart") && wanted.contains("linux-image-amd64"));
+    let output = Command::new(test_tool("apt-cache-trixie"))
+        .args(["show", "--no-all-versions"])
+        .args(&wanted)
+        .output()
+        .expect("apt-cache runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let found: BTreeSet<&str> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("Package: "))
+        .collect();
+    let missing: Vec<&&str> = wanted.iter().filter(|w| !found.contains(**w)).collect();
+    assert!(
+        missing.is_empty(),
+        "not packages of trixie: {missing:?}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// mkosi's summary of a built project: each image by name (`<main>` for the image).
+fn summary(config: &str, dir: &Path) -> serde_json::Value {
+    let entry = dir.join("system.pcfg");
+    std::fs::write(&entry, config).expect("write");
+    let out = dir.join("out");
+    let run = pcfg(&[
+        "build",
+        entry.to_str().expect("utf-8"),
+        "-o",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let output = Command::new(test_tool("mkosi"))
+        .args(["--json", "summary"])
+        .current_dir(out.join("mkosi"))
+        .output()
+        .expect("mkosi runs");
+    assert!(
+        output.status.success(),
+        "mkosi: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("mkosi's JSON")
+}
+
+fn image<'a>(summary: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    summary["Images"]
+        .as_array()
+        .expect("images")
+        .iter()
+        .find(|i| i["Image"].as_str().unwrap_or("<main>") == name)
+        .unwrap_or_else(|| panic!("no image {name}: {summary}"))
+}
+
+fn strings(value: &serde_json::Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Issue 13: a remix of ParticleOS that switches to Debian gets Debian's names for what the
+/// system needs (a kernel, systemd-boot's stub, systemd-repart, systemd-homed for the home
+/// partition, the TPM2 libraries), and none of Fedora's; the initrd gets the tools of the file
+/// systems systemd-repart makes at first boot.
+#[test]
+fn a_debian_remix_of_particleos_installs_debian_packages() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let summary = summary(
+        "import \"std/particleos\"\nsystem { distribution = debian, release = \"trixie\" }\nremove update\n",
+        dir.path(),
+    );
+    let main = image(&summary, "<main>");
+    assert_eq!(main["Distribution"], "debian");
+    let packages = strings(&main["Packages"]);
+    for wanted in [
+        "linux-image-amd64",
+        "systemd-boot",
+        "systemd-boot-efi",
+        "systemd-repart",
+        "systemd-cryptsetup",
+        "systemd-homed",
+        "tpm2-tools",
+        "btrfs-progs",
+        "fwupd",
+    ] {
+        assert!(
+            packages.iter().any(|p| p == wanted),
+            "{wanted}: {packages:?}"
+        );
+    }
+    for fedora in ["kernel-core", "tpm2-tss", "cryptsetup"] {
+        assert!(
+            !packages.iter().any(|p| p == fedora),
+            "{fedora}: {packages:?}"
+        );
+    }
+    // Root and home are btrfs, swap needs no tools: the initrd (pcfg's sub-image, for the
+    // sealing drop-in) gets btrfs-progs, after mkosi-initrd's own list.
+    let initrd = strings(&image(&summary, "initrd")["Packages"]);
+    assert_eq!(
+        initrd.last().map(String::as_str),
+        Some("btrfs-progs"),
+        "{initrd:?}"
+    );
+    assert!(initrd.iter().any(|p| p == "systemd-repart"), "{initrd:?}");
+}
+
+/// Without an initrd sub-image, mkosi's default initrd takes the file systems' tools
+/// (`InitrdPackages=`): an XFS root made at first boot has `mkfs.xfs` where systemd-repart runs.
+#[test]
+fn a_first_boot_file_system_has_its_tools_in_the_initrd() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let summary = summary(
+        "system { name = \"x\", version = \"1\", distribution = debian, release = \"trixie\" }\npartition esp { type = esp, size = 512M }\npartition root { type = root, size-min = 2G, format = xfs }\n",
+        dir.path(),
+    );
+    let main = image(&summary, "<main>");
+    assert_eq!(strings(&main["InitrdPackages"]), ["xfsprogs"]);
+    let packages = strings(&main["Packages"]);
+    assert!(packages.iter().any(|p| p == "xfsprogs"), "{packages:?}");
+    assert!(
+        !packages
+            .iter()
+            .any(|p| p == "systemd-homed" || p == "tpm2-tools"),
+        "nothing declared needs them: {packages:?}"
+    );
+}
