@@ -47,6 +47,18 @@ fn shadowing_is_an_error_unless_declared_and_duplicates_are_shared() {
     )
     .expect("json");
     assert_eq!(json["version"], 1);
+    // Every finding is in the report, as `pcfg check --format json` gives it.
+    let codes: Vec<&str> = json["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter_map(|d| d["code"].as_str())
+        .collect();
+    assert!(
+        codes.contains(&"pcfg::extension-shadowing") && codes.contains(&"pcfg::duplicate-file"),
+        "{codes:?}"
+    );
+    assert_eq!(json["errors"], 1);
     assert_eq!(
         json["bytes_saved"],
         "the same library, twice".len() + "identical bytes at another path".len()
@@ -224,7 +236,7 @@ fn large_files_are_hashed_and_large_elf_files_read_in_parts() {
 }
 
 /// Compiles C `source` with gcc into `out` (`args` add flags such as `-shared`).
-fn gcc(dir: &Path, source: &str, out: &Path, args: &[&str]) {
+pub(crate) fn gcc(dir: &Path, source: &str, out: &Path, args: &[&str]) {
     let file = dir.join(format!(
         "{}.c",
         out.file_name().expect("name").to_string_lossy()

@@ -1,5 +1,6 @@
 //! The integration tests: one binary (style.md T4), one module per concern.
 
+mod abi;
 mod bad_input;
 mod book;
 mod build;

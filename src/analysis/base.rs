@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use super::elf::{self, ElfFacts};
 use super::libraries;
 use super::overlap::Digest;
 use crate::diag::{Code, Diagnostic, Label};
@@ -15,8 +16,12 @@ use crate::vfs::{EntryKind, Vfs};
 pub(super) struct Base {
     /// Regular files: path, size when known (a manifest does not give it).
     pub(super) files: BTreeMap<String, Option<u64>>,
+    /// Symbolic links: path, target as written.
+    pub(super) links: BTreeMap<String, String>,
     /// Library file names and sonames the base provides.
     pub(super) libraries: BTreeSet<String>,
+    /// The facts of the base's ELF files (a directory only: a manifest does not record them).
+    pub(super) elves: BTreeMap<String, ElfFacts>,
     content: Content,
 }
 
@@ -47,19 +52,29 @@ pub(super) fn read(
     let path = entry_dir.join(declared.value.as_ref()?);
     if let Ok(entries) = vfs.walk(&path) {
         let head = |p: &str| vfs.read_prefix(&path.join(crate::vfs::decode_name(p)), 4);
-        let dynamic = |p: &str| {
+        let facts = |p: &str| {
             let file = path.join(crate::vfs::decode_name(p));
-            libraries::elf_dynamic(&|offset, len| vfs.read_range(&file, offset, len))
+            elf::facts(&|offset, len| vfs.read_range(&file, offset, len))
         };
-        let libraries = libraries::scan(&entries, &head, &dynamic).provides;
-        let files = entries
-            .into_iter()
-            .filter(|e| e.kind == EntryKind::File)
-            .map(|e| (e.path, Some(e.size)))
-            .collect();
+        let scanned = libraries::scan(&entries, &head, &facts);
+        let mut files = BTreeMap::new();
+        let mut links = BTreeMap::new();
+        for entry in entries {
+            match entry.kind {
+                EntryKind::File => {
+                    files.insert(entry.path, Some(entry.size));
+                }
+                EntryKind::Symlink { target } => {
+                    links.insert(entry.path, target);
+                }
+                _ => {}
+            }
+        }
         return Some(Base {
             files,
-            libraries,
+            links,
+            libraries: scanned.provides,
+            elves: scanned.elves,
             content: Content::Tree(path),
         });
     }
@@ -99,7 +114,9 @@ pub(super) fn read(
     }
     Some(Base {
         files: digests.keys().map(|p| (p.clone(), None)).collect(),
+        links: BTreeMap::new(),
         libraries,
+        elves: BTreeMap::new(),
         content: Content::Manifest(digests),
     })
 }

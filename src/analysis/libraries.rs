@@ -5,8 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use goblin::elf::Elf;
-
+use super::elf::ElfFacts;
 use super::Tree;
 use crate::diag::{Code, Diagnostic, Label};
 use crate::vfs::{EntryKind, TreeEntry};
@@ -38,56 +37,8 @@ pub(super) struct Libraries {
     pub provides: BTreeSet<String>,
     /// `(file, library)` for each `DT_NEEDED` entry of each ELF file.
     pub needs: Vec<(String, String)>,
-}
-
-/// What the dynamic section of an ELF file says: its soname and the libraries it needs.
-pub(super) type DynamicFacts = (Option<String>, Vec<String>);
-
-/// The soname and `DT_NEEDED` entries of an ELF file, read in parts — the header, the program
-/// headers, the dynamic segment and its string table, through `read(offset, len)` — so a file
-/// of any size costs kilobytes, never its whole size.
-pub(super) fn elf_dynamic(read: &dyn Fn(u64, usize) -> Option<Vec<u8>>) -> Option<DynamicFacts> {
-    use goblin::container::Ctx;
-    use goblin::elf::dynamic::{Dynamic, DT_SONAME};
-    use goblin::elf::program_header::{ProgramHeader, PT_DYNAMIC};
-    use goblin::strtab::Strtab;
-    /// Bounds on the parts read: far above any real file's, far below a hostile one's claims.
-    const TABLE_MAX: usize = 1 << 20;
-    const STRINGS_MAX: usize = 16 << 20;
-    let head = read(0, 64)?;
-    let header = Elf::parse_header(&head).ok()?;
-    let ctx = Ctx::new(header.container().ok()?, header.endianness().ok()?);
-    let table_len = usize::from(header.e_phentsize) * usize::from(header.e_phnum);
-    if table_len > TABLE_MAX {
-        return None;
-    }
-    let table = read(header.e_phoff, table_len)?;
-    let mut phdrs = ProgramHeader::parse(&table, 0, usize::from(header.e_phnum), ctx).ok()?;
-    let dynamic = phdrs.iter_mut().find(|p| p.p_type == PT_DYNAMIC)?;
-    let len = usize::try_from(dynamic.p_filesz)
-        .ok()
-        .filter(|&n| n <= TABLE_MAX)?;
-    let segment = read(dynamic.p_offset, len)?;
-    // The segment is read on its own: it starts at offset 0 of its buffer.
-    dynamic.p_offset = 0;
-    let parsed = Dynamic::parse(&segment, &phdrs, ctx).ok()??;
-    let strings = read(
-        parsed.info.strtab as u64,
-        parsed.info.strsz.min(STRINGS_MAX),
-    )?;
-    let strtab = Strtab::parse(&strings, 0, strings.len(), 0).ok()?;
-    let needed = parsed
-        .get_libraries(&strtab)
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
-    let soname = parsed
-        .dyns
-        .iter()
-        .find(|d| d.d_tag == DT_SONAME)
-        .and_then(|d| strtab.get_at(usize::try_from(d.d_val).ok()?))
-        .map(str::to_owned);
-    Some((soname, needed))
+    /// The facts of each ELF file, by path: each file is read once, for every check.
+    pub elves: BTreeMap<String, ElfFacts>,
 }
 
 /// Reads the dynamic sections of the ELF files of a tree (of the other executables and `.so`
@@ -95,7 +46,7 @@ pub(super) fn elf_dynamic(read: &dyn Fn(u64, usize) -> Option<Vec<u8>>) -> Optio
 pub(super) fn scan(
     entries: &[TreeEntry],
     head: &dyn Fn(&str) -> Option<Vec<u8>>,
-    dynamic: &dyn Fn(&str) -> Option<DynamicFacts>,
+    facts: &dyn Fn(&str) -> Option<ElfFacts>,
 ) -> Libraries {
     let mut libraries = Libraries::default();
     for entry in entries {
@@ -117,17 +68,18 @@ pub(super) fn scan(
         if !head(&entry.path).is_some_and(|h| h.starts_with(b"\x7fELF")) {
             continue;
         }
-        let Some((soname, needs)) = dynamic(&entry.path) else {
+        let Some(facts) = facts(&entry.path) else {
             continue;
         };
-        if let Some(soname) = soname {
+        if let Some(soname) = &facts.soname {
             if in_library_dir {
-                libraries.provides.insert(soname);
+                libraries.provides.insert(soname.clone());
             }
         }
-        for needed in needs {
-            libraries.needs.push((entry.path.clone(), needed));
+        for needed in &facts.needed {
+            libraries.needs.push((entry.path.clone(), needed.clone()));
         }
+        libraries.elves.insert(entry.path.clone(), facts);
     }
     libraries
 }

@@ -6,7 +6,9 @@
 //! another extension has a file of the same size and start — at the same path (shadowing) or any
 //! path (sharing). Hashing runs on every core (rayon).
 
+mod abi;
 mod base;
+pub mod elf;
 mod libraries;
 mod overlap;
 mod rules;
@@ -244,10 +246,10 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
     for tree in &trees {
         rules::check(tree, &mut report.diagnostics);
     }
-    let dynamic = |tree: &Tree<'_>, path: &str| -> Option<libraries::DynamicFacts> {
+    let facts = |tree: &Tree<'_>, path: &str| -> Option<elf::ElfFacts> {
         let source = tree.extension.source.value.as_deref()?;
         let file = entry_dir.join(source).join(crate::vfs::decode_name(path));
-        libraries::elf_dynamic(&|offset, len| {
+        elf::facts(&|offset, len| {
             let bytes = vfs.read_range(&file, offset, len)?;
             progress.read(bytes.len() as u64);
             Some(bytes)
@@ -262,9 +264,30 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
     };
     let scanned: Vec<libraries::Libraries> = trees
         .iter()
-        .map(|t| libraries::scan(&t.entries, &|p| head(t, p), &|p| dynamic(t, p)))
+        .map(|t| libraries::scan(&t.entries, &|p| head(t, p), &|p| facts(t, p)))
         .collect();
     let base = base::read(model, vfs, entry_dir, &mut report.diagnostics);
+    let base_dir = model
+        .system
+        .base_tree
+        .value
+        .as_deref()
+        .map(|b| entry_dir.join(b));
+    let read_base = |path: &str| -> Option<Vec<u8>> {
+        vfs.read(&base_dir.as_ref()?.join(crate::vfs::decode_name(path)))
+            .ok()
+    };
+    let elves: Vec<&std::collections::BTreeMap<String, elf::ElfFacts>> =
+        scanned.iter().map(|s| &s.elves).collect();
+    abi::check(
+        model,
+        &trees,
+        &elves,
+        base.as_ref(),
+        &read_base,
+        model.system.base_tree.at.or(model.system.at),
+        &mut report.diagnostics,
+    );
     libraries::check(
         &trees,
         &scanned,
@@ -290,11 +313,13 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
     };
     let overlaps = overlap::find(&trees, &hash, &head_of);
     if let Some(base) = &base {
-        report
-            .diagnostics
-            .extend(overlap::against_base(&trees, &base.files, &hash, &|p| {
-                base.digest(vfs, p)
-            }));
+        report.diagnostics.extend(overlap::against_base(
+            &trees,
+            &base.files,
+            &base.links,
+            &hash,
+            &|p| base.digest(vfs, p),
+        ));
     }
     report.shared = overlaps.shared;
     report.diagnostics.extend(overlaps.diagnostics);

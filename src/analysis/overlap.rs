@@ -181,6 +181,7 @@ pub(super) fn find(trees: &[Tree<'_>], hash: &HashFile<'_>, head: &ReadPrefix<'_
     }
 
     diagnostics.extend(files_over_directories(trees));
+    diagnostics.extend(links(trees));
 
     // Sharing: equal hashes among files in at least two extensions.
     let with_digest: Vec<usize> = (0..files.len())
@@ -246,6 +247,39 @@ fn same_path(a: &Tree<'_>, b: &Tree<'_>, path: &str, identical: bool) -> Option<
     )
 }
 
+/// Symbolic links compared as files are, by their target: the same link in two extensions is
+/// a duplicate; a link where another extension has another link or a file shadows it.
+fn links(trees: &[Tree<'_>]) -> Vec<Diagnostic> {
+    let mut by_path: BTreeMap<&str, Vec<(usize, Option<&str>)>> = BTreeMap::new();
+    for (index, tree) in trees.iter().enumerate() {
+        for entry in &tree.entries {
+            let target = match &entry.kind {
+                EntryKind::Symlink { target } => Some(target.as_str()),
+                EntryKind::File => None,
+                _ => continue,
+            };
+            by_path
+                .entry(&entry.path)
+                .or_default()
+                .push((index, target));
+        }
+    }
+    let mut out = Vec::new();
+    for (path, entries) in by_path {
+        // Two files are the content comparison's business.
+        if entries.iter().all(|(_, target)| target.is_none()) {
+            continue;
+        }
+        for (k, &(a, target_a)) in entries.iter().enumerate() {
+            for &(b, target_b) in &entries[k + 1..] {
+                let identical = target_a.is_some() && target_a == target_b;
+                out.extend(same_path(&trees[a], &trees[b], path, identical));
+            }
+        }
+    }
+    out
+}
+
 /// A file (or link) in one extension where another has a directory: merged, the file hides the
 /// whole directory or the directory the file. Directories are those listed and those implied by
 /// the paths below them.
@@ -304,6 +338,7 @@ fn files_over_directories(trees: &[Tree<'_>]) -> Vec<Diagnostic> {
 pub(super) fn against_base(
     trees: &[Tree<'_>],
     base_files: &BTreeMap<String, Option<u64>>,
+    base_links: &BTreeMap<String, String>,
     hash: &HashFile<'_>,
     base_digest: &dyn Fn(&str) -> Option<Digest>,
 ) -> Vec<Diagnostic> {
@@ -317,15 +352,22 @@ pub(super) fn against_base(
             .value
             .iter()
             .any(|o| o.value == crate::schema::BASE);
-        for entry in tree.entries.iter().filter(|e| e.kind == EntryKind::File) {
-            let Some(&size) = base_files.get(entry.path.as_str()) else {
-                continue;
+        for entry in &tree.entries {
+            let path = entry.path.as_str();
+            // Links are compared by target, files by content; a link and a file differ.
+            let identical = match (&entry.kind, base_files.get(path), base_links.get(path)) {
+                (EntryKind::File, Some(&size), _) => {
+                    size.is_none_or(|s| s == entry.size) && {
+                        let ours = hash(tree, path, entry.size);
+                        ours.is_some() && ours == base_digest(path)
+                    }
+                }
+                (EntryKind::Symlink { target }, _, Some(theirs)) => target == theirs,
+                (EntryKind::File, None, Some(_)) | (EntryKind::Symlink { .. }, Some(_), None) => {
+                    false
+                }
+                _ => continue,
             };
-            let identical = size.is_none_or(|s| s == entry.size) && {
-                let ours = hash(tree, &entry.path, entry.size);
-                ours.is_some() && ours == base_digest(&entry.path)
-            };
-            let path = &entry.path;
             if identical {
                 out.push(
                     Diagnostic::new(
@@ -338,7 +380,7 @@ pub(super) fn against_base(
             } else if !declared {
                 out.push(
                     Diagnostic::new(Code::ExtensionShadowing, format!("`{path}` in extension `{name}` shadows a different file of the base tree"), Label::new(at, format!("`{name}` has its own `{path}`")))
-                        .with_help(format!("declare it with `overrides = [base]` on `{name}`, or remove the file from the extension")),
+                        .with_help(format!("declare it with `overrides = [base]` on `{name}`, or remove the file from the extension (a symbolic link counts as a file: its target is its content)")),
                 );
             }
         }

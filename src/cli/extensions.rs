@@ -15,16 +15,19 @@ use crate::compile;
 use crate::syntax::ast::format_size;
 use crate::vfs::RealFs;
 
-/// The JSON report, version 1. Diagnostics are not repeated here: `pcfg check --format json`
-/// reports them.
+/// The JSON report, version 1: the findings (every diagnostic, in the form of `pcfg check
+/// --format json`, with the counts) and what a shared extension would hold.
 #[derive(Serialize)]
 struct ReportJson<'a> {
     bytes_saved: u64,
+    diagnostics: Vec<crate::diag::json::JsonDiagnostic>,
+    errors: usize,
     extensions: Vec<ExtensionJson<'a>>,
     missing: &'a [String],
     shared: Vec<SharedJson<'a>>,
     suggestions: Vec<SuggestionJson>,
     version: u32,
+    warnings: usize,
 }
 
 #[derive(Serialize)]
@@ -71,9 +74,8 @@ pub(super) fn run(
         resolved_or_report(&compilation, output, out)?;
         return Ok(EXIT_INPUT);
     };
-    // Problems in the trees go to stderr (human), to annotations (github), or are left to
-    // `pcfg check --format json`;
-    // the report itself is printed either way.
+    // Problems in the trees go to stderr (human), to annotations (github), or into the JSON
+    // report; the report itself is printed either way.
     if output.format != Format::Json {
         output.diagnostics(
             &[(compilation.diagnostics.as_slice(), &compilation.sources)],
@@ -81,7 +83,11 @@ pub(super) fn run(
         )?;
     }
     if output.format == Format::Json {
-        serde_json::to_writer_pretty(&mut *out, &to_json(report))?;
+        let findings = crate::diag::json::Report::new(&[(
+            compilation.diagnostics.as_slice(),
+            &compilation.sources,
+        )]);
+        serde_json::to_writer_pretty(&mut *out, &to_json(report, findings))?;
         writeln!(out)?;
     } else {
         out.write_all(human(report).as_bytes())?;
@@ -93,9 +99,12 @@ pub(super) fn run(
     })
 }
 
-fn to_json(report: &Report) -> ReportJson<'_> {
+fn to_json(report: &Report, findings: crate::diag::json::Report) -> ReportJson<'_> {
     ReportJson {
         bytes_saved: report.bytes_saved(),
+        diagnostics: findings.diagnostics,
+        errors: findings.errors,
+        warnings: findings.warnings,
         extensions: report
             .files
             .iter()

@@ -121,6 +121,8 @@ codes! {
     UnsafeFile => "unsafe-file", Warning;
     SymlinkEscape => "symlink-escape", Error;
     MissingLibrary => "missing-library", Error;
+    AbiBreak => "abi-break", Error;
+    ElfArchitecture => "elf-architecture", Error;
     BaseManifest => "base-manifest", Error;
 }
 

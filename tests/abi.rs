@@ -1,0 +1,199 @@
+//! The merged `/usr` checked as the dynamic loader sees it (issue 14): a small C library in two
+//! versions (linker version scripts), a base program that needs the newer one, and an
+//! extension that ships the older one — as a regular file and in Debian's
+//! `libfoo.so.0 -> libfoo.so.0.N.0` layout. pcfg reports the break; the real loader fails the
+//! same way on the merged tree; the suggested fix makes both clean.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::extensions::gcc;
+use crate::support::pcfg_in;
+
+const LIB_DIR: &str = "usr/lib/x86_64-linux-gnu";
+
+/// `libfoo.so.0.N.0`: version 1 defines `V_1.0` (`foo_old`), version 2 also `V_1.1`
+/// (`foo_new`).
+fn library(work: &Path, version: u8, out: &Path) {
+    let (script, source) = if version == 1 {
+        (
+            "V_1.0 { global: foo_old; local: *; };\n",
+            "int foo_old(void) { return 1; }\n",
+        )
+    } else {
+        (
+            "V_1.0 { global: foo_old; local: *; };\nV_1.1 { global: foo_new; } V_1.0;\n",
+            "int foo_old(void) { return 1; }\nint foo_new(void) { return 2; }\n",
+        )
+    };
+    let map = work.join(format!("foo{version}.map"));
+    std::fs::write(&map, script).expect("write");
+    let map_arg = format!("-Wl,--version-script={}", map.display());
+    gcc(
+        work,
+        source,
+        out,
+        &["-shared", "-fPIC", "-Wl,-soname,libfoo.so.0", &map_arg],
+    );
+}
+
+struct Scene {
+    dir: tempfile::TempDir,
+}
+
+impl Scene {
+    /// The base (a program needing `V_1.1`, libfoo 2 behind `libfoo.so.0`) and extension
+    /// `app` with libfoo 1, as a link (`linked`) or a regular file.
+    fn new(linked: bool) -> Scene {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        let work = root.join("work");
+        std::fs::create_dir_all(&work).expect("mkdir");
+        let base_lib = root.join("base").join(LIB_DIR);
+        library(&work, 2, &base_lib.join("libfoo.so.0.2.0"));
+        std::os::unix::fs::symlink("libfoo.so.0.2.0", base_lib.join("libfoo.so.0")).expect("link");
+        std::os::unix::fs::symlink("libfoo.so.0", base_lib.join("libfoo.so")).expect("link");
+        let link_arg = format!("-L{}", base_lib.display());
+        gcc(
+            &work,
+            "int foo_new(void);\nint main(void) { return foo_new() == 2 ? 0 : 1; }\n",
+            &root.join("base/usr/bin/compositor"),
+            &[&link_arg, "-lfoo"],
+        );
+        std::fs::remove_file(base_lib.join("libfoo.so")).expect("rm");
+        let ext_lib = root.join("ext/app").join(LIB_DIR);
+        if linked {
+            library(&work, 1, &ext_lib.join("libfoo.so.0.1.0"));
+            std::os::unix::fs::symlink("libfoo.so.0.1.0", ext_lib.join("libfoo.so.0"))
+                .expect("link");
+        } else {
+            library(&work, 1, &ext_lib.join("libfoo.so.0"));
+        }
+        std::fs::write(root.join("ext/app/usr/lib/app-data"), "data").expect("write");
+        Scene { dir }
+    }
+
+    fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn check(&self, extension: &str) -> crate::support::Run {
+        let config = format!(
+            "system {{ name = \"desk\", version = \"1\", base-tree = \"base\" }}\n{extension}\n"
+        );
+        std::fs::write(self.root().join("system.pcfg"), config).expect("write");
+        pcfg_in(self.root(), &["check", "system.pcfg"])
+    }
+
+    /// `(code, message)` of each diagnostic, from `pcfg check --format json`.
+    fn findings(&self) -> Vec<(String, String)> {
+        let run = pcfg_in(self.root(), &["check", "--format", "json", "system.pcfg"]);
+        let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+        report["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .map(|d| {
+                (
+                    d["code"].as_str().unwrap_or("").to_owned(),
+                    d["message"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// The merged tree as systemd-sysext makes it: the base, the extension's files on top.
+    fn merged(&self) -> PathBuf {
+        let merged = self.root().join("merged");
+        let _ = std::fs::remove_dir_all(&merged);
+        for from in ["base", "ext/app"] {
+            let status = Command::new("cp")
+                .args(["-a", "--remove-destination", "-T"])
+                .arg(self.root().join(from))
+                .arg(&merged)
+                .status()
+                .expect("cp runs");
+            assert!(status.success());
+        }
+        merged
+    }
+
+    /// Runs the base's program with the real dynamic loader over the merged tree.
+    fn run_compositor(&self) -> (bool, String) {
+        let merged = self.merged();
+        let output = Command::new("/lib64/ld-linux-x86-64.so.2")
+            .arg("--library-path")
+            .arg(merged.join(LIB_DIR))
+            .arg(merged.join("usr/bin/compositor"))
+            .output()
+            .expect("ld.so runs");
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+}
+
+#[test]
+fn an_extension_s_old_library_breaks_the_base_and_the_fix_loads() {
+    for linked in [true, false] {
+        let scene = Scene::new(linked);
+        let extension = "extension app { kind = sysext, source = \"ext/app\" }";
+        let run = scene.check(extension);
+        assert_eq!(run.code, 1, "{}", run.transcript());
+        let found = scene.findings();
+        let library = if linked {
+            "libfoo.so.0.1.0"
+        } else {
+            "libfoo.so.0"
+        };
+        let wanted = format!("`usr/bin/compositor` (the base) needs `V_1.1` of `libfoo.so.0`, which `{LIB_DIR}/{library}` (extension `app`) does not define: extension `app` puts it in front of the base's `{LIB_DIR}/libfoo.so.0.2.0`");
+        assert!(
+            found.contains(&("pcfg::abi-break".to_owned(), wanted.clone())),
+            "{wanted}\n{found:?}"
+        );
+        if linked {
+            insta::assert_snapshot!("abi-break", run.transcript());
+        }
+        // The real loader agrees.
+        let (ok, stderr) = scene.run_compositor();
+        assert!(
+            !ok && stderr.contains("version `V_1.1' not found"),
+            "{stderr}"
+        );
+        // `overrides = [base]` declares which copy wins; it does not make the old one new.
+        let run = scene
+            .check("extension app { kind = sysext, source = \"ext/app\", overrides = [base] }");
+        assert!(run.stderr.contains("pcfg::abi-break"), "{}", run.stderr);
+        // The fix the help line gives: drop the library (and its links) from the extension.
+        for file in ["libfoo.so.0", "libfoo.so.0.1.0"] {
+            let _ = std::fs::remove_file(scene.root().join("ext/app").join(LIB_DIR).join(file));
+        }
+        let run = scene.check(extension);
+        assert_eq!(run.code, 0, "{}", run.transcript());
+        let (ok, stderr) = scene.run_compositor();
+        assert!(ok, "{stderr}");
+    }
+}
+
+/// An extension's ELF file of another machine than `system.arch`.
+#[test]
+fn an_elf_file_of_another_machine_is_refused() {
+    let scene = Scene::new(false);
+    let library = scene
+        .root()
+        .join("ext/app")
+        .join(LIB_DIR)
+        .join("libfoo.so.0");
+    let mut bytes = std::fs::read(&library).expect("read");
+    // e_machine (little-endian, at 18): EM_AARCH64.
+    bytes[18..20].copy_from_slice(&183u16.to_le_bytes());
+    std::fs::write(&library, bytes).expect("write");
+    let run = scene.check("extension app { kind = sysext, source = \"ext/app\" }");
+    assert!(
+        run.stderr.contains("pcfg::elf-architecture"),
+        "{}",
+        run.stderr
+    );
+    insta::assert_snapshot!("elf-architecture", run.stderr);
+}
