@@ -50,6 +50,21 @@ pub fn check_with(
     entry: &Path,
     progress: &dyn analysis::Progress,
 ) -> Result<Compilation, EntryError> {
+    check_against(vfs, entry, progress, None)
+}
+
+/// [`check_with`], with the extension trees checked against `base` (a base directory or
+/// manifest; a relative path is relative to the entry file's directory, so callers pass an
+/// absolute one) instead of `system.base-tree`.
+///
+/// # Errors
+/// When the entry file itself cannot be read.
+pub fn check_against(
+    vfs: &dyn Vfs,
+    entry: &Path,
+    progress: &dyn analysis::Progress,
+    base: Option<&Path>,
+) -> Result<Compilation, EntryError> {
     let mut sources = SourceMap::new();
     let mut diagnostics = Vec::new();
     let resolved = match resolve::resolve(vfs, &mut sources, entry, &mut diagnostics)? {
@@ -62,9 +77,13 @@ pub fn check_with(
             None
         }
     };
-    let model = resolved
+    let mut model = resolved
         .as_ref()
         .and_then(|r| validate_and_lower(r, &sources, &mut diagnostics));
+    if let (Some(model), Some(base)) = (model.as_mut(), base) {
+        // An absolute path stays itself when joined to the entry file's directory.
+        model.system.base_tree.value = Some(base.display().to_string());
+    }
     // The extension trees, where they are present.
     let extensions = model.as_ref().map(|m| {
         let mut report =

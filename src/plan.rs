@@ -194,7 +194,7 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
         &["--image=base", "build"],
         [],
         &["packages", "image-files"],
-        &["mkosi/mkosi.output/base"],
+        &[BASE_TREE],
     );
     specs.generated("definitions:first-boot", text("repart.d/install/"));
     let first_channel = model.updates.channels.first();
@@ -425,13 +425,50 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
             [
                 ("kind", ext.kind.value.name().to_owned()),
                 ("release", release),
+                (
+                    "packages",
+                    ext.packages
+                        .value
+                        .iter()
+                        .map(|p| p.value.as_str())
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                ),
             ],
             &needs,
             &[],
         );
     }
+    // Once the base is built, the extension trees are checked against it (shadowing, symbol
+    // versions in the merged /usr) through its manifest, which CI without the tree can use too.
+    let checked: Vec<String> = model
+        .extensions
+        .iter()
+        .filter(|e| e.kind.value == ExtensionKind::Sysext && e.source.value.is_some())
+        .map(|e| format!("source:{}", e.name))
+        .collect();
+    if !checked.is_empty() {
+        let mut needs = vec!["base-tree"];
+        needs.extend(checked.iter().map(String::as_str));
+        specs.push(
+            CHECK_STEP,
+            "check",
+            Some("pcfg"),
+            &["extensions", "--base", BASE_MANIFEST],
+            [],
+            &needs,
+            &[BASE_MANIFEST],
+        );
+    }
     specs.finish()
 }
+
+/// The step that checks the extension trees against the built base.
+pub const CHECK_STEP: &str = "extensions:check";
+/// Where the build writes the built base's manifest (`pcfg base-manifest`).
+pub const BASE_MANIFEST: &str = "base.manifest.json";
+/// The built base tree, as mkosi writes it.
+pub const BASE_TREE: &str = "mkosi/mkosi.output/base";
 
 /// The path of the build-time definition of a declared partition's data, hash or signature.
 fn repart_file(files: &[File], partition: &str, suffix: &str) -> String {

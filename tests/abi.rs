@@ -197,3 +197,135 @@ fn an_elf_file_of_another_machine_is_refused() {
     );
     insta::assert_snapshot!("elf-architecture", run.stderr);
 }
+
+/// The base as pcfg's manifest (`pcfg base-manifest`): the same diagnosis without the tree, as
+/// `system.base-tree` and as `pcfg extensions --base`.
+#[test]
+fn the_base_as_a_manifest_answers_the_same() {
+    let scene = Scene::new(true);
+    let write = pcfg_in(scene.root(), &["base-manifest", "base", "-o", "base.json"]);
+    assert_eq!(write.code, 0, "{}", write.transcript());
+    let manifest = std::fs::read_to_string(scene.root().join("base.json")).expect("manifest");
+    assert!(
+        manifest.starts_with("{\"pcfg-base-manifest\":1,"),
+        "{manifest}"
+    );
+    assert!(
+        manifest.contains("\"link\":\"libfoo.so.0.2.0\""),
+        "{manifest}"
+    );
+    assert!(
+        manifest.contains("[\"libfoo.so.0\",[\"V_1.1\"]]"),
+        "{manifest}"
+    );
+    // The tree itself is gone: only the manifest answers.
+    std::fs::rename(scene.root().join("base"), scene.root().join("gone")).expect("rename");
+    let config = "system { name = \"desk\", version = \"1\", base-tree = \"base.json\" }\nextension app { kind = sysext, source = \"ext/app\" }\n";
+    std::fs::write(scene.root().join("system.pcfg"), config).expect("write");
+    let found = scene.findings();
+    let codes: Vec<&str> = found.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(
+        codes,
+        ["pcfg::extension-shadowing", "pcfg::abi-break"],
+        "{found:?}"
+    );
+    // The same through `--base`, for a configuration that names no base.
+    let config = "system { name = \"desk\", version = \"1\" }\nextension app { kind = sysext, source = \"ext/app\" }\n";
+    std::fs::write(scene.root().join("system.pcfg"), config).expect("write");
+    let run = pcfg_in(
+        scene.root(),
+        &[
+            "extensions",
+            "--format",
+            "json",
+            "--base",
+            "base.json",
+            "system.pcfg",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let codes: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter_map(|d| d["code"].as_str())
+        .collect();
+    assert!(codes.contains(&"pcfg::abi-break"), "{codes:?}");
+}
+
+/// The build plan checks the extensions against the base it builds: `build.ninja`'s check
+/// step, run as Ninja runs it once mkosi has made the base tree, writes the base's manifest
+/// and fails on the break; without the old library it passes.
+#[test]
+fn the_build_checks_the_extensions_against_the_built_base() {
+    let scene = Scene::new(true);
+    let config = "system { name = \"desk\", version = \"1\" }\nextension app { kind = sysext, source = \"ext/app\" }\n";
+    std::fs::write(scene.root().join("system.pcfg"), config).expect("write");
+    let build = pcfg_in(scene.root(), &["build", "system.pcfg", "-o", "out"]);
+    assert_eq!(build.code, 0, "{}", build.transcript());
+    let out = scene.root().join("out");
+    // What mkosi would have built: the base tree.
+    let base_tree = out.join("mkosi/mkosi.output/base");
+    std::fs::create_dir_all(base_tree.parent().expect("parent")).expect("mkdir");
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(scene.root().join("base"))
+        .arg(&base_tree)
+        .status()
+        .expect("cp runs");
+    assert!(status.success());
+    let ninja = std::fs::read_to_string(out.join("build.ninja")).expect("build.ninja");
+    let stamp = ninja
+        .lines()
+        .find_map(|l| l.strip_prefix("build ")?.split_once(": check")?.0.into())
+        .expect("a check step")
+        .to_owned();
+    let commands = Command::new("ninja")
+        .arg("-C")
+        .arg(&out)
+        .args(["-t", "commands", &stamp])
+        .output()
+        .expect("ninja runs");
+    let commands = String::from_utf8_lossy(&commands.stdout).into_owned();
+    let check = commands
+        .lines()
+        .last()
+        .expect("the check's command")
+        .to_owned();
+    assert!(check.starts_with("pcfg base-manifest"), "{commands}");
+    let bin = Path::new(env!("CARGO_BIN_EXE_pcfg"))
+        .parent()
+        .expect("bin dir")
+        .to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run = |command: &str| {
+        Command::new("sh")
+            .args(["-c", command])
+            .current_dir(&out)
+            .env("PATH", &path)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("sh runs")
+    };
+    let failed = run(&check);
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(
+        !failed.status.success() && stderr.contains("pcfg::abi-break"),
+        "{stderr}"
+    );
+    assert!(out.join("base.manifest.json").is_file());
+    for file in ["libfoo.so.0", "libfoo.so.0.1.0"] {
+        std::fs::remove_file(scene.root().join("ext/app").join(LIB_DIR).join(file)).expect("rm");
+    }
+    let passed = run(&check);
+    assert!(
+        passed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&passed.stderr)
+    );
+}

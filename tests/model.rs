@@ -255,7 +255,9 @@ fn remix_extensions_in_dependency_order_with_release_fields() {
         [
             ("ID", "atomos".to_owned()),
             ("VERSION_ID", "20260526".to_owned()),
-            ("ARCHITECTURE", "x86-64".to_owned())
+            ("ARCHITECTURE", "x86-64".to_owned()),
+            // Its own version: the system's, as it declares none.
+            ("SYSEXT_VERSION_ID", "20260526".to_owned()),
         ]
     );
     let firefox = m

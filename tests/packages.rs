@@ -153,3 +153,38 @@ fn a_first_boot_file_system_has_its_tools_in_the_initrd() {
         "nothing declared needs them: {packages:?}"
     );
 }
+
+/// Issue 14: an extension's own packages and version reach its mkosi sub-image (as mkosi reads
+/// it) and its release file; a configuration extension cannot take packages.
+#[test]
+fn an_extension_has_its_own_packages_and_version() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("ext/tools/usr/bin")).expect("mkdir");
+    std::fs::write(dir.path().join("ext/tools/usr/bin/t"), "t").expect("write");
+    let summary = summary(
+        "system { name = \"x\", version = \"7\", distribution = debian, release = \"trixie\" }\npartition esp { type = esp, size = 512M }\npartition root { type = root, size-min = 2G }\nextension tools { kind = sysext, source = \"ext/tools\", packages = [\"gdb\", \"strace\"], version = \"2.1\" }\n",
+        dir.path(),
+    );
+    let tools = image(&summary, "tools");
+    assert_eq!(strings(&tools["Packages"]), ["gdb", "strace"]);
+    assert_eq!(tools["ImageVersion"], "2.1");
+    let release = std::fs::read_to_string(
+        dir.path()
+            .join("out/extensions/tools/usr/lib/extension-release.d/extension-release.tools"),
+    )
+    .expect("release file");
+    assert!(release.contains("SYSEXT_VERSION_ID=2.1\n"), "{release}");
+    assert!(release.contains("VERSION_ID=7\n"), "{release}");
+    let entry = dir.path().join("system.pcfg");
+    std::fs::write(
+        &entry,
+        "system { name = \"x\", version = \"7\" }\nextension etc { kind = confext, packages = [\"vim\"] }\n",
+    )
+    .expect("write");
+    let run = pcfg(&["check", entry.to_str().expect("utf-8")]);
+    assert!(
+        run.stderr.contains("pcfg::unused-field"),
+        "{}",
+        run.transcript()
+    );
+}

@@ -152,7 +152,8 @@ fn single_line_remixes_change_exactly_what_they_should() {
         ),
         (
             "extension tools { kind = sysext, source = \"ext/tools\" }",
-            set(&["source:tools", "extension:tools"]),
+            // Its image, and the check of the system extensions against the built base.
+            set(&["source:tools", "extension:tools", "extensions:check"]),
         ),
         (
             "update.channel.stable.source = \"https://example.org/os/\"",
@@ -263,7 +264,14 @@ fn ninja_runs_the_plan_in_the_output_directory() {
         assert!(stdout.contains("mkosi build"), "{stdout}");
         assert!(stdout.contains("publish publish/obs"), "{stdout}");
         // The file `pcfg plan --as ninja` prints is the one the build wrote.
-        let printed = pcfg(&["plan", "--as", "ninja", &format!("examples/{example}.pcfg")]);
+        let printed = pcfg(&[
+            "plan",
+            "--as",
+            "ninja",
+            "-o",
+            out.to_str().expect("utf-8"),
+            &format!("examples/{example}.pcfg"),
+        ]);
         assert_eq!(
             printed.stdout,
             std::fs::read_to_string(out.join("build.ninja")).expect("build.ninja")

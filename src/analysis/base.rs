@@ -1,12 +1,14 @@
 //! The base `/usr` that extensions are merged onto (`system.base-tree`): a directory holding the
-//! base's root (`usr/...`), or a manifest of it in the format `sha256sum` prints, one
-//! `SHA256  PATH` line per regular file.
+//! base's root (`usr/...`), pcfg's base manifest of it (`manifest.rs`: files, links and ELF
+//! facts), or a manifest in the format `sha256sum` prints, one `SHA256  PATH` line per regular
+//! file.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use super::elf::{self, ElfFacts};
 use super::libraries;
+use super::manifest;
 use super::overlap::Digest;
 use crate::diag::{Code, Diagnostic, Label};
 use crate::model::Model;
@@ -78,7 +80,28 @@ pub(super) fn read(
             content: Content::Tree(path),
         });
     }
-    let text = vfs.read(&path).ok()?;
+    // A manifest of a whole `/usr` may well exceed what a source file may hold.
+    let text = vfs.read_range(&path, 0, MANIFEST_MAX)?;
+    if let Some(manifest) = manifest::read(&text) {
+        return match manifest {
+            Ok(manifest) => Some(from_manifest(manifest)),
+            Err(reason) => {
+                if let Some(at) = declared.at.or(model.system.at) {
+                    diagnostics.push(
+                        Diagnostic::new(
+                            Code::BaseManifest,
+                            format!("the base manifest cannot be read: {reason}"),
+                            Label::new(at, "the base manifest"),
+                        )
+                        .with_help(
+                            "write it again with `pcfg base-manifest BASE-DIR -o FILE`, or give the base directory itself",
+                        ),
+                    );
+                }
+                None
+            }
+        };
+    }
     let mut digests = BTreeMap::new();
     // Lines of bytes: file names need not be UTF-8.
     for (number, line) in text.split(|b| *b == b'\n').enumerate() {
@@ -119,6 +142,64 @@ pub(super) fn read(
         elves: BTreeMap::new(),
         content: Content::Manifest(digests),
     })
+}
+
+/// The largest manifest read: a `/usr` of a million files.
+const MANIFEST_MAX: usize = 512 << 20;
+
+/// The base as pcfg's manifest records it: files with sizes and hashes, links, ELF facts.
+fn from_manifest(manifest: manifest::Manifest) -> Base {
+    let mut files = BTreeMap::new();
+    let mut links = BTreeMap::new();
+    let mut digests = BTreeMap::new();
+    let mut elves = BTreeMap::new();
+    let mut libraries = BTreeSet::new();
+    for entry in manifest.entries {
+        if let Some(target) = entry.link {
+            if libraries::in_library_dir(&entry.path)
+                && libraries::is_library_name(entry.path.rsplit('/').next().unwrap_or(""))
+            {
+                libraries.insert(entry.path.rsplit('/').next().unwrap_or("").to_owned());
+            }
+            links.insert(entry.path, target);
+            continue;
+        }
+        let name = entry.path.rsplit('/').next().unwrap_or("").to_owned();
+        if libraries::in_library_dir(&entry.path) && libraries::is_library_name(&name) {
+            libraries.insert(name);
+        }
+        if let Some(sum) = entry.sha256.as_deref().and_then(parse_hex) {
+            digests.insert(entry.path.clone(), sum);
+        }
+        if let Some(elf) = entry.elf {
+            let facts = ElfFacts::from(elf);
+            if let Some(soname) = &facts.soname {
+                if libraries::in_library_dir(&entry.path) {
+                    libraries.insert(soname.clone());
+                }
+            }
+            elves.insert(entry.path.clone(), facts);
+        }
+        files.insert(entry.path, entry.size);
+    }
+    Base {
+        files,
+        links,
+        libraries,
+        elves,
+        content: Content::Manifest(digests),
+    }
+}
+
+fn parse_hex(sum: &str) -> Option<Digest> {
+    let mut out = [0u8; 32];
+    if sum.len() != 64 {
+        return None;
+    }
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(sum.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
 }
 
 /// `HEX  PATH` (text mode) or `HEX *PATH` (binary mode); a leading `./` or `/` is dropped. A

@@ -10,6 +10,7 @@ mod abi;
 mod base;
 pub mod elf;
 mod libraries;
+pub mod manifest;
 mod overlap;
 mod rules;
 

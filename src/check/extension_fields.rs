@@ -1,6 +1,7 @@
 //! Fields an extension kind needs, and fields it cannot use: a Flatpak extension names its app;
-//! `app` and `runtime` mean something only for Flatpak apps, `source`, `requires`, `overrides`
-//! and `signed` only for images pcfg builds; `overrides` only between extensions merged into
+//! `app` and `runtime` mean something only for Flatpak apps, `source`, `requires`, `overrides`,
+//! `signed`, `packages` and `version` only for images pcfg builds, `packages` not for a
+//! configuration extension (which holds `/etc` only); `overrides` only between extensions merged into
 //! the same hierarchy. Flatpak apps need a remote to come from: `flatpak preinstall` finds
 //! them only in the remotes the system has.
 
@@ -53,9 +54,17 @@ fn unused_fields(extension: &Extension) -> Vec<(&'static str, Option<Span>)> {
                 ),
             ),
             ("signed", extension.signed.at),
+            (
+                "packages",
+                written(!extension.packages.value.is_empty(), extension.packages.at),
+            ),
+            (
+                "version",
+                written(extension.version.value.is_some(), extension.version.at),
+            ),
         ]
     } else {
-        vec![
+        let mut fields = vec![
             (
                 "app",
                 written(extension.app.value.is_some(), extension.app.at),
@@ -64,7 +73,15 @@ fn unused_fields(extension: &Extension) -> Vec<(&'static str, Option<Span>)> {
                 "runtime",
                 written(extension.runtime.value.is_some(), extension.runtime.at),
             ),
-        ]
+        ];
+        // A configuration extension carries `/etc` only; packages install elsewhere.
+        if extension.kind.value == ExtensionKind::Confext {
+            fields.push((
+                "packages",
+                written(!extension.packages.value.is_empty(), extension.packages.at),
+            ));
+        }
+        fields
     };
     fields
         .into_iter()
@@ -87,6 +104,8 @@ pub(super) fn check_kinds(model: &Model, out: &mut Checker) {
         for (field, at) in unused_fields(extension) {
             let why = if extension.kind.value == ExtensionKind::Flatpak {
                 "Flatpak installs the app from its remote; pcfg builds no image for it"
+            } else if field == "packages" {
+                "a configuration extension holds only `/etc`, and packages install their files elsewhere; put them in a system extension"
             } else {
                 "only a Flatpak app has an app id and a runtime"
             };

@@ -40,6 +40,10 @@ pub enum Command {
     /// Analyse the extension source trees: shadowing, sharing, library dependencies, what each kind
     /// may contain.
     Extensions(ExtensionsArgs),
+    /// Write the manifest of a built base tree: every file's size and SHA-256, every link's
+    /// target, and each ELF file's machine, libraries and symbol versions; what `pcfg extensions`
+    /// needs of the base, for CI that does not have the tree (`system.base-tree = "base.json"`).
+    BaseManifest(BaseManifestArgs),
     /// Record the SHA-256 of every input (files, extension trees) in `FILE.lock`.
     Lock(LockArgs),
     /// Show the trust chain, link by link: verified, measured, encrypted or unprotected.
@@ -154,6 +158,11 @@ pub struct PlanArgs {
     /// A plan saved with `--as json`: list the steps whose ids changed since, and why.
     #[arg(long, value_name = "OLD_PLAN.json")]
     pub since: Option<PathBuf>,
+
+    /// The output directory the plan is for (as `pcfg build -o DIR`): where `--as ninja`'s
+    /// steps find the configuration from. Default: the configuration's own directory.
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -188,6 +197,20 @@ pub struct WhyArgs {
 pub struct ExtensionsArgs {
     /// The entry file, e.g. `system.pcfg`; extension sources are relative to it.
     pub file: PathBuf,
+    /// The base to check against instead of `system.base-tree`: a directory holding its `usr/`,
+    /// a manifest of `pcfg base-manifest`, or a `sha256sum` manifest.
+    #[arg(long, value_name = "DIR|MANIFEST")]
+    pub base: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BaseManifestArgs {
+    /// The base tree: a directory holding its `usr/` (e.g. `mkosi/mkosi.output/base`).
+    pub dir: PathBuf,
+    /// Write the manifest to FILE (replaced whole, or left as it was on error) instead of
+    /// standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -73,7 +73,7 @@ pub(super) fn run(args: &BuildArgs, output: &Output, out: &mut dyn Write) -> Res
 /// The entry file's directory as seen from the output directory, from where they are on disk
 /// (not from how they were named), so the result is the same from any working directory.
 /// Nothing is created: `--check` writes nothing.
-fn entry_from_output(entry_dir: &Path, output: &Path) -> Result<PathBuf, Failure> {
+pub(super) fn entry_from_output(entry_dir: &Path, output: &Path) -> Result<PathBuf, Failure> {
     Ok(Source::relative(&resolved(entry_dir)?, &resolved(output)?))
 }
 

@@ -6,7 +6,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use super::args::{ExtensionsArgs, Format};
+use super::args::{BaseManifestArgs, ExtensionsArgs, Format};
 use super::eval::resolved_or_report;
 use super::output::Output;
 use super::{Failure, EXIT_INPUT, EXIT_OK};
@@ -67,7 +67,12 @@ pub(super) fn run(
 ) -> Result<u8, Failure> {
     let compilation = {
         let bar = super::progress::Bar::new(output);
-        compile::check_with(&RealFs, &args.file, &bar)?
+        // `--base` is named from the working directory.
+        let base = args
+            .base
+            .as_ref()
+            .map(|b| std::env::current_dir().map_or_else(|_| b.clone(), |cwd| cwd.join(b)));
+        compile::check_against(&RealFs, &args.file, &bar, base.as_deref())?
     };
     let Some(report) = &compilation.extensions else {
         // The configuration itself has errors: report them.
@@ -218,4 +223,19 @@ fn human(report: &Report) -> String {
         };
     }
     text
+}
+
+/// `pcfg base-manifest DIR`: the manifest of a built base, on standard output or in a file.
+pub(super) fn base_manifest(args: &BaseManifestArgs, out: &mut dyn Write) -> Result<u8, Failure> {
+    let manifest = crate::analysis::manifest::write(&RealFs, &args.dir).map_err(|reason| {
+        Failure::usage(format!(
+            "cannot read the base tree `{}`: {reason}",
+            args.dir.display()
+        ))
+    })?;
+    match &args.output {
+        Some(path) => super::replace::replace_file(path, manifest.as_bytes())?,
+        None => out.write_all(manifest.as_bytes())?,
+    }
+    Ok(EXIT_OK)
 }

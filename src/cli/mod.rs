@@ -145,6 +145,7 @@ fn dispatch(args: &Args, output: &Output, out: &mut dyn Write) -> Result<u8, Fai
         args::Command::Trust(trust) => trust::run(trust, output, out),
         args::Command::Lock(lock) => lock::run(lock, output, out),
         args::Command::Extensions(extensions) => extensions::run(extensions, output, out),
+        args::Command::BaseManifest(manifest) => extensions::base_manifest(manifest, out),
         args::Command::Explain(explain) => match &explain.code {
             Some(code) => explain_code(code, out),
             None => list_codes(out),

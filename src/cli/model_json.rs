@@ -157,6 +157,8 @@ fn extension_json(model: &Model, e: &Extension) -> Json {
         "requires": strings(&e.requires.value),
         "overrides": strings(&e.overrides.value),
         "signed": e.signed.value,
+        "packages": strings(&e.packages.value),
+        "version": e.version_in(&model.system),
         "app": e.app.value,
         "runtime": e.runtime.value,
         "release": release,

@@ -50,7 +50,12 @@ pub(super) fn run(args: &PlanArgs, output: &Output, out: &mut dyn Write) -> Resu
     };
     let (_, plan) = files_and_plan(&args.file, model)?;
     let entry_name = super::entry_name(&args.file);
-    let source = super::entry_source(&args.file, &entry_name);
+    let mut source = super::entry_source(&args.file, &entry_name);
+    let from_output = match &args.output {
+        Some(dir) => super::build::entry_from_output(source.entry_dir, dir)?,
+        None => std::path::PathBuf::new(),
+    };
+    source.entry_from_output = &from_output;
     let json = to_json(&plan);
     if let Some(old) = &args.since {
         let text = RealFs

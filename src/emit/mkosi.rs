@@ -262,10 +262,18 @@ fn sub_image(model: &Model, paths: &Paths<'_, '_>, ext: &Extension) -> Vec<Secti
     // The sub-image's directory and id are its image name, which decides its place in the
     // overlay (`model/overlay.rs`).
     output.set("ImageId", ext.image.clone());
-    output.set_some("ImageVersion", model.system.version.value.clone());
+    output.set_some("ImageVersion", ext.version_in(&model.system));
     output.set("Overlay", "yes");
     let mut content = Section::new("Content");
     content.set("BaseTrees", Value::specifier("%O").and_text("/base"));
+    // Installed on top of the base; `Overlay=yes` keeps only what they add.
+    if !ext.packages.value.is_empty() {
+        content.set_list(
+            "Packages",
+            Delimiter::Comma,
+            ext.packages.value.iter().map(|p| p.value.as_str()),
+        );
+    }
     let mut trees = vec![format!("../../../{}/{}:/", extension::DIR, ext.name)];
     if let Some(source) = &ext.source.value {
         trees.push(format!(

@@ -145,7 +145,7 @@ pub fn emit(
     // The plan of a checked model is a graph by construction; were it not, the build still
     // writes everything else, and `pcfg plan` reports why.
     if let Ok(plan) = crate::plan::plan(model, &files, inputs) {
-        files.push(ninja::emit(&plan, model, source.entry_name)?);
+        files.push(ninja::emit(&plan, model, source)?);
     }
     files.push(picture::layout(model, source.entry_name));
     files.push(picture::trust(model, source.entry_name));
@@ -179,5 +179,5 @@ pub fn ninja_file(
     model: &Model,
     source: &Source<'_>,
 ) -> Result<File, Refused> {
-    ninja::emit(plan, model, source.entry_name)
+    ninja::emit(plan, model, source)
 }

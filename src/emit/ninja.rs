@@ -3,11 +3,12 @@
 //! rebuilds exactly the steps whose ids changed. Commands are the real invocations: mkosi
 //! builds the trees, images, UKIs and extension images in one run (it calls systemd-repart and
 //! ukify itself); publishing copies the update artifacts of each channel into
-//! `publish/CHANNEL/`, ready to upload to the channel's server.
+//! `publish/CHANNEL/`, ready to upload to the channel's server; the extension trees are then
+//! checked against the built base (`pcfg base-manifest`, `pcfg extensions --base`).
 
 use std::fmt::Write as _;
 
-use super::{ini, File, Refused};
+use super::{ini, File, Refused, Source};
 use crate::graph::{Plan, Step};
 use crate::model::Model;
 
@@ -16,13 +17,14 @@ pub(crate) const PATH: &str = "build.ninja";
 /// The kinds of step mkosi performs in one `mkosi build`.
 const MKOSI: &[&str] = &["mkosi", "systemd-repart", "ukify", "pcfg"];
 
-pub(crate) fn emit(plan: &Plan, model: &Model, source: &str) -> Result<File, Refused> {
-    let mut out = ini::header(source);
+pub(crate) fn emit(plan: &Plan, model: &Model, source: &Source<'_>) -> Result<File, Refused> {
+    let mut out = ini::header(source.entry_name);
     out.push_str("# Run `ninja` in this directory; `ninja -n` shows what would run.\n\n");
     out.push_str("ninja_required_version = 1.10\n\n");
     out.push_str("rule stamp\n  command = mkdir -p .pcfg && touch $out\n  description = $what\n\n");
     out.push_str("rule mkosi\n  command = mkosi -C mkosi --force build && mkdir -p .pcfg && touch $out\n  description = mkosi build\n  pool = console\n\n");
     out.push_str("rule publish\n  command = mkdir -p $dir && cp $files $dir/ && touch $out\n  description = publish $dir\n\n");
+    out.push_str("rule check\n  command = pcfg base-manifest $base -o $manifest && pcfg extensions --base $manifest $config && mkdir -p .pcfg && touch $out\n  description = check the extensions against the built base\n\n");
 
     let stamp = |step: &Step| -> Result<String, Refused> {
         path(&format!(
@@ -56,7 +58,11 @@ pub(crate) fn emit(plan: &Plan, model: &Model, source: &str) -> Result<File, Ref
     let built: Vec<&Step> = plan
         .steps
         .iter()
-        .filter(|s| s.spec.tool.is_some_and(|t| MKOSI.contains(&t)) && s.spec.kind != "definitions")
+        .filter(|s| {
+            s.spec.tool.is_some_and(|t| MKOSI.contains(&t))
+                && s.spec.kind != "definitions"
+                && s.spec.kind != "check"
+        })
         .collect();
     if !built.is_empty() {
         let outputs = built
@@ -83,6 +89,17 @@ pub(crate) fn emit(plan: &Plan, model: &Model, source: &str) -> Result<File, Ref
             stamps_of(&step.spec.needs)?,
             value(&shell_word(&format!("publish/{channel}")))?,
             value(&format!("{split_prefix}*.raw {split_prefix}*.efi"))?,
+        );
+    }
+    for step in plan.steps.iter().filter(|s| s.spec.kind == "check") {
+        let _ = write!(
+            out,
+            "build {}: check | {}\n  base = {}\n  manifest = {}\n  config = {}\n\n",
+            stamp(step)?,
+            stamps_of(&step.spec.needs)?,
+            value(&shell_word(crate::plan::BASE_TREE))?,
+            value(&shell_word(crate::plan::BASE_MANIFEST))?,
+            value(&shell_word(&source.config_path(source.entry_name, 0)))?,
         );
     }
     let all = plan

@@ -43,6 +43,11 @@ pub struct Extension {
     pub overrides: At<Vec<At<String>>>,
     /// Verity-signed image; by default when the system has `trust.verity`.
     pub signed: At<bool>,
+    /// Packages installed into the extension's image, on top of the base's.
+    pub packages: At<Vec<At<String>>>,
+    /// The extension's own version (`SYSEXT_VERSION_ID=`, its image's version); `None`: the
+    /// system's.
+    pub version: At<Option<String>>,
     pub app: At<Option<String>>,
     pub runtime: At<Option<String>>,
 }
@@ -52,16 +57,32 @@ impl Extension {
     /// for systemd to merge it; empty for Flatpak apps, which have none.
     #[must_use]
     pub fn release(&self, system: &System) -> Vec<(&'static str, String)> {
-        let level = match self.kind.value {
+        let (level, version) = match self.kind.value {
             ExtensionKind::Flatpak => return Vec::new(),
-            ExtensionKind::Confext => "CONFEXT_LEVEL",
-            ExtensionKind::Sysext | ExtensionKind::Portable => "SYSEXT_LEVEL",
+            ExtensionKind::Confext => ("CONFEXT_LEVEL", "CONFEXT_VERSION_ID"),
+            ExtensionKind::Sysext | ExtensionKind::Portable => {
+                ("SYSEXT_LEVEL", "SYSEXT_VERSION_ID")
+            }
         };
         let mut fields = system.match_fields(level);
         if self.kind.value != ExtensionKind::Confext {
             fields.push(("ARCHITECTURE", system.arch.value.name().to_owned()));
         }
+        // The extension's own version: informational for systemd, which matches on the fields
+        // above, and the version its image is named with.
+        if let Some(own) = self.version_in(system) {
+            fields.push((version, own));
+        }
         fields
+    }
+
+    /// The extension's version: its own, else the system's.
+    #[must_use]
+    pub fn version_in(&self, system: &System) -> Option<String> {
+        self.version
+            .value
+            .clone()
+            .or_else(|| system.version.value.clone())
     }
 }
 
@@ -112,6 +133,8 @@ pub(super) fn lower_extension(name: &str, fields: &Fields<'_>, has_verity_key: b
         requires: fields.list("requires"),
         overrides: fields.list("overrides"),
         signed,
+        packages: fields.list("packages"),
+        version: fields.string("version"),
         app: fields.string("app"),
         runtime: fields.string("runtime"),
     }

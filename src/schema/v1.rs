@@ -224,6 +224,12 @@ const EXTENSION: &[Field] = &[
         Some("[]"),
     ),
     field("signed", Ty::Bool, Some("true when trust.verity is set")),
+    field("packages", Ty::List(&Ty::Str(Str::Package)), Some("[]")),
+    field(
+        "version",
+        Ty::Str(Str::Version),
+        Some("the system's version"),
+    ),
     field("app", Ty::Str(Str::FlatpakApp), None),
     field("runtime", Ty::Str(Str::FlatpakRuntime), None),
 ];
