@@ -539,7 +539,10 @@ fn particleos_repart_definitions_match_particleos_key_by_key() {
     // From shared/design/particleos-facts.md. Deliberate differences (examples/README.md):
     // Type= names the architecture (usr-x86-64), so cross-architecture builds get the right
     // UUIDs; root has no Subvolumes=/var (not in the schema yet); slot A carries the GPT
-    // read-only flag, as every later version does (the transfers' ReadOnly=1).
+    // read-only flag, as every later version does (the transfers' ReadOnly=1), except the
+    // signature partition, where systemd-repart refuses it; signature partitions have the
+    // 16 KiB systemd-repart makes them (ParticleOS's slot B one has no bounds and took
+    // gigabytes: issue 16).
     let expected: &[(&str, &[&str])] = &[
         (
             "repart.d/build/00-esp.conf",
@@ -559,7 +562,6 @@ fn particleos_repart_definitions_match_particleos_key_by_key() {
                 "Label=%M_%A_verity_sig",
                 "Verity=signature",
                 "VerityMatchKey=usr",
-                "ReadOnly=yes",
                 "SplitName=%t.%U",
             ],
         ),
@@ -606,6 +608,8 @@ fn particleos_repart_definitions_match_particleos_key_by_key() {
                 "Type=usr-x86-64-verity-sig",
                 "Label=%M_%A_verity_sig",
                 "CopyBlocks=auto",
+                "SizeMinBytes=16K",
+                "SizeMaxBytes=16K",
             ],
         ),
         (
@@ -631,7 +635,12 @@ fn particleos_repart_definitions_match_particleos_key_by_key() {
         ),
         (
             "repart.d/install/20-usr-verity-sig.conf",
-            &["Type=usr-x86-64-verity-sig", "Label=_empty"],
+            &[
+                "Type=usr-x86-64-verity-sig",
+                "Label=_empty",
+                "SizeMinBytes=16K",
+                "SizeMaxBytes=16K",
+            ],
         ),
         (
             "repart.d/install/21-usr-verity.conf",

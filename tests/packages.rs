@@ -188,3 +188,40 @@ fn an_extension_has_its_own_packages_and_version() {
         run.transcript()
     );
 }
+
+/// Issue 16 items 2, 3 and 6: the image is always a UKI (never mkosi's silent fall-back to a
+/// Type #1 entry), named as the UKI transfers match it; a Debian trixie system targets the
+/// systemd trixie ships (257), so its command line has no `root=dissect`, which 257 does not
+/// know.
+#[test]
+fn a_trixie_image_is_a_uki_for_systemd_257() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/minimal.pcfg"),
+    )
+    .expect("example")
+    .replace(
+        "system { name = \"tiny\", version = \"1\" }",
+        "system { name = \"tiny\", version = \"1\", distribution = debian, release = \"trixie\" }",
+    );
+    let summary = summary(&config, dir.path());
+    let main = image(&summary, "<main>");
+    assert_eq!(main["UnifiedKernelImages"], "enabled", "{main}");
+    // `%i_%v_%a`, as mkosi expands it.
+    assert_eq!(main["UnifiedKernelImageFormat"], "tiny_1_x86-64", "{main}");
+    let cmdline = strings(&main["KernelCommandLine"]);
+    assert!(
+        !cmdline.iter().any(|o| o.contains("dissect")),
+        "systemd 257 does not know root=dissect: {cmdline:?}"
+    );
+    let why = pcfg(&[
+        "why",
+        dir.path().join("system.pcfg").to_str().expect("utf-8"),
+        "system.systemd",
+    ]);
+    assert!(
+        why.stdout.starts_with("system.systemd = 257\n"),
+        "{}",
+        why.transcript()
+    );
+}

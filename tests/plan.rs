@@ -278,3 +278,67 @@ fn ninja_runs_the_plan_in_the_output_directory() {
         );
     }
 }
+
+/// Issue 16 item 8: publishing copies exactly what the channel's transfers fetch — the split
+/// partitions and the UKI — never the whole disk image or the ESP image mkosi writes beside
+/// them (the command Ninja runs, over files named as mkosi names them).
+#[test]
+fn publishing_copies_only_what_the_transfers_fetch() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let run = pcfg(&[
+        "build",
+        "examples/server/system.pcfg",
+        "-o",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let output = out.join("mkosi/mkosi.output");
+    std::fs::create_dir_all(&output).expect("mkdir");
+    let split =
+        |ty: &str| format!("HeadlessOS_1.0_x86-64.{ty}.0a1b2c3d-0000-4000-8000-000000000000.raw");
+    let fetched = [
+        split("usr-x86-64"),
+        split("usr-x86-64-verity"),
+        split("usr-x86-64-verity-sig"),
+        "HeadlessOS_1.0_x86-64.efi".to_owned(),
+    ];
+    let others = [
+        "HeadlessOS_1.0_x86-64.raw".to_owned(),
+        split("esp"),
+        "HeadlessOS_1.0_x86-64.vmlinuz".to_owned(),
+    ];
+    for name in fetched.iter().chain(&others) {
+        std::fs::write(output.join(name), name).expect("write");
+    }
+    let ninja = std::fs::read_to_string(out.join("build.ninja")).expect("build.ninja");
+    let stamp = ninja
+        .lines()
+        .find_map(|l| l.strip_prefix("build ")?.split_once(": publish")?.0.into())
+        .expect("a publish step")
+        .to_owned();
+    let commands = std::process::Command::new(crate::support::test_tool_on_path("ninja"))
+        .arg("-C")
+        .arg(&out)
+        .args(["-t", "commands", &stamp])
+        .output()
+        .expect("ninja runs");
+    let commands = String::from_utf8_lossy(&commands.stdout).into_owned();
+    let publish = commands.lines().last().expect("the publish command");
+    // Ninja makes the directories of a step's outputs before it runs the command.
+    std::fs::create_dir_all(out.join(".pcfg")).expect("mkdir");
+    let status = std::process::Command::new("sh")
+        .args(["-c", publish])
+        .current_dir(&out)
+        .status()
+        .expect("sh runs");
+    assert!(status.success(), "{publish}");
+    let mut published: Vec<String> = std::fs::read_dir(out.join("publish/stable"))
+        .expect("published")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    published.sort();
+    let mut expected = fetched.to_vec();
+    expected.sort();
+    assert_eq!(published, expected);
+}

@@ -8,6 +8,7 @@ use crate::source::Span;
 pub(super) fn check(model: &Model, out: &mut Checker) {
     let target = model.system.systemd.value;
     let target_at = model.system.systemd.at;
+    release(model, out);
     let gate = |since: u32, what: String, at: Option<Span>, out: &mut Checker| {
         if target >= since {
             return;
@@ -59,4 +60,38 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
             );
         }
     }
+}
+
+/// A target newer than the systemd the release ships: the image would use what its systemd
+/// does not know (`root=dissect` on 257 is emergency mode at boot).
+fn release(model: &Model, out: &mut Checker) {
+    let system = &model.system;
+    let (Some(at), Some(distribution), Some(release)) = (
+        system.systemd.at,
+        system.distribution.value.as_deref(),
+        system.release.value.as_deref(),
+    ) else {
+        return;
+    };
+    let Some(shipped) = crate::model::distribution::systemd_of(distribution, release) else {
+        return;
+    };
+    if system.systemd.value <= shipped {
+        return;
+    }
+    out.push(
+        Diagnostic::new(
+            Code::SystemdReleaseMismatch,
+            format!(
+                "the target is systemd {}, but `{distribution}` `{release}` ships systemd {shipped}",
+                system.systemd.value
+            ),
+            Label::new(at, "the target version"),
+        )
+        .with_labels(system.release.at.map(|r| Label::new(r, "the release")))
+        .with_help(format!(
+            "set `system.systemd = {shipped}` (or remove it: the release's is the default), or install systemd {} or later from another suite",
+            system.systemd.value
+        )),
+    );
 }

@@ -314,6 +314,15 @@ fn derived(path: &[&str], model: &crate::model::Model) -> Option<(String, String
             format!("\"{}\"", system.pretty_name.value),
             "the name".to_owned(),
         )),
+        ["system", "systemd"] => {
+            let distribution = system.distribution.value.as_deref()?;
+            let release = system.release.value.as_deref()?;
+            crate::model::distribution::systemd_of(distribution, release)?;
+            Some((
+                system.systemd.value.to_string(),
+                format!("the systemd that `{distribution}` `{release}` ships"),
+            ))
+        }
         ["system", "release"] => system.release.value.as_ref().map(|r| {
             (
                 format!("\"{r}\""),

@@ -109,6 +109,7 @@ codes! {
     DiskTooSmall => "disk-too-small", Error;
     EspTooSmall => "esp-too-small", Error;
     UnsupportedBySystemd => "unsupported-by-systemd", Error;
+    SystemdReleaseMismatch => "systemd-release-mismatch", Warning;
     // The lock file
     LockMismatch => "lock-mismatch", Error;
     LockMissing => "lock-missing", Error;

@@ -116,6 +116,18 @@ fn main(
     let mut content = Section::new("Content");
     content.set("Bootable", "yes");
     content.set("Bootloader", "systemd-boot");
+    // A UKI, always: the plan, the transfers and the publish step expect one, and with `auto`
+    // mkosi silently falls back to a Type #1 entry when the stub is missing. Named as the UKI
+    // transfers match it (`NAME_@v_ARCH.efi`), not mkosi's default `&e-&k-&h`.
+    content.set("UnifiedKernelImages", "yes");
+    content.set(
+        "UnifiedKernelImageFormat",
+        Value::specifier("%i")
+            .and_text("_")
+            .and_specifier("%v")
+            .and_text("_")
+            .and_specifier("%a"),
+    );
     if with_base {
         content.set("BaseTrees", Value::specifier("%O").and_text("/base"));
     } else {

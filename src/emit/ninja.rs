@@ -78,8 +78,9 @@ pub(crate) fn emit(plan: &Plan, model: &Model, source: &Source<'_>) -> Result<Fi
         );
     }
     // The publish rule's variables are words of a shell command: quoted for the shell, then
-    // escaped for Ninja.
-    let split_prefix = shell_word(&format!("mkosi/mkosi.output/{}_", model.system.name.value));
+    // escaped for Ninja. The files are exactly those the channel's transfers fetch (their
+    // source patterns with `*` for the version and UUID), never the whole disk image or the
+    // ESP image that mkosi writes beside them.
     for step in plan.steps.iter().filter(|s| s.spec.kind == "publish") {
         let channel = step.spec.name.trim_start_matches("update:");
         let _ = write!(
@@ -88,7 +89,7 @@ pub(crate) fn emit(plan: &Plan, model: &Model, source: &Source<'_>) -> Result<Fi
             stamp(step)?,
             stamps_of(&step.spec.needs)?,
             value(&shell_word(&format!("publish/{channel}")))?,
-            value(&format!("{split_prefix}*.raw {split_prefix}*.efi"))?,
+            value(&published(model, channel).join(" "))?,
         );
     }
     for step in plan.steps.iter().filter(|s| s.spec.kind == "check") {
@@ -117,6 +118,42 @@ pub(crate) fn emit(plan: &Plan, model: &Model, source: &Source<'_>) -> Result<Fi
         contents: out,
         origins: model.system.at.into_iter().collect(),
     })
+}
+
+/// Shell globs of the files channel `channel`'s transfers fetch, as mkosi names them:
+/// `NAME_*_ARCH.TYPE.*.raw` per partition, `NAME_*_ARCH.efi` for the UKI.
+fn published(model: &Model, channel: &str) -> Vec<String> {
+    use crate::model::TransferTarget;
+    let system = &model.system;
+    let arch = system.arch.value;
+    let prefix = shell_word(&format!("mkosi/mkosi.output/{}_", system.name.value));
+    let Some(index) = model
+        .updates
+        .channels
+        .iter()
+        .position(|c| c.name == channel)
+    else {
+        return Vec::new();
+    };
+    model
+        .updates
+        .transfers
+        .iter()
+        .filter(|t| t.channel == index)
+        .filter_map(|t| match t.target {
+            TransferTarget::Partition(i) => {
+                let ty = model.layout.get(i)?.ty.full_name(arch);
+                Some(format!(
+                    "{prefix}*{}*.raw",
+                    shell_word(&format!("_{}.{ty}.", arch.name()))
+                ))
+            }
+            TransferTarget::Uki => Some(format!(
+                "{prefix}*{}",
+                shell_word(&format!("_{}.efi", arch.name()))
+            )),
+        })
+        .collect()
 }
 
 /// A path in a `build` line: `$`, space and `:` escaped with `$`; line breaks and control

@@ -116,6 +116,10 @@ fn label(gpt: &GptPartition) -> Option<Value> {
     Some(value)
 }
 
+/// The size systemd-repart gives a verity signature partition (`VERITY_SIG_SIZE` in
+/// `src/repart/repart.c`: four times its 4 KiB hard minimum).
+const VERITY_SIG_SIZE: u64 = 16 << 10;
+
 fn sizes(section: &mut Section, gpt: &GptPartition) {
     section.set_some("SizeMinBytes", gpt.size_min.map(bytes));
     section.set_some("SizeMaxBytes", gpt.size_max.map(bytes));
@@ -175,8 +179,12 @@ fn build_keys(model: &Model, gpt: &GptPartition) -> Section {
     }
     if gpt.verity_match_key.is_some() || gpt.slot != Slot::Only {
         // Versioned partitions are never written after they are made: the GPT read-only flag,
-        // as systemd-sysupdate sets it on every later version (`ReadOnly=1`).
-        s.set("ReadOnly", "yes");
+        // as systemd-sysupdate sets it on every later version (`ReadOnly=1`). systemd-repart
+        // refuses the flag on a signature partition (with a warning), which holds no file
+        // system to protect.
+        if gpt.role != Role::VeritySignature {
+            s.set("ReadOnly", "yes");
+        }
         s.set(
             "SplitName",
             Value::specifier("%t").and_text(".").and_specifier("%U"),
@@ -205,7 +213,12 @@ fn install_keys(model: &Model, gpt: &GptPartition) -> Section {
     if gpt.slot == Slot::B && gpt.role != Role::VeritySignature {
         s.set("NoAuto", "1");
     }
-    if gpt.role != Role::VeritySignature {
+    if gpt.role == Role::VeritySignature {
+        // systemd-repart makes a signature partition exactly this size; an empty slot B one
+        // without bounds would take a share of the free space (gigabytes) instead.
+        s.set("SizeMinBytes", bytes(VERITY_SIG_SIZE));
+        s.set("SizeMaxBytes", bytes(VERITY_SIG_SIZE));
+    } else {
         sizes(&mut s, gpt);
     }
     if gpt.role == Role::Data && gpt.ty != PartitionType::Esp {

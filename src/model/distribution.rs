@@ -81,3 +81,34 @@ pub fn some_releases(distribution: &str) -> Vec<&'static str> {
         .map(|(_, names)| names.iter().copied().take(4).collect())
         .unwrap_or_default()
 }
+
+/// The systemd each release ships, for the releases whose version is settled.
+const SYSTEMD_OF: &[(&str, &str, u32)] = &[
+    ("debian", "buster", 241),
+    ("debian", "bullseye", 247),
+    ("debian", "bookworm", 252),
+    ("debian", "oldstable", 252),
+    ("debian", "trixie", 257),
+    ("debian", "stable", 257),
+    ("ubuntu", "focal", 245),
+    ("ubuntu", "jammy", 249),
+    ("ubuntu", "noble", 255),
+    ("ubuntu", "oracular", 256),
+    ("ubuntu", "plucky", 257),
+    ("fedora", "39", 254),
+    ("fedora", "40", 255),
+    ("fedora", "41", 256),
+    ("fedora", "42", 257),
+    ("fedora", "43", 258),
+];
+
+/// The systemd a release ships: the image's command line and partition definitions must not
+/// use what that systemd does not know (`root=dissect` needs 258). `None` for rolling and
+/// development releases.
+#[must_use]
+pub fn systemd_of(distribution: &str, release: &str) -> Option<u32> {
+    SYSTEMD_OF
+        .iter()
+        .find(|(d, r, _)| *d == distribution && *r == release)
+        .map(|(_, _, version)| *version)
+}

@@ -99,13 +99,6 @@ pub(super) fn lower_system(fields: &Fields<'_>) -> System {
         arch.value.and_then(Arch::from_name).unwrap_or(Arch::X86_64),
         arch.at,
     );
-    let systemd = fields.int("systemd");
-    let systemd = At::new(
-        systemd.value.map_or(DEFAULT_SYSTEMD, |v| {
-            u32::try_from(v).unwrap_or(DEFAULT_SYSTEMD)
-        }),
-        systemd.at,
-    );
     let distribution = fields.symbol("distribution").map(|d| d.map(str::to_owned));
     // No release: the one mkosi builds for the distribution, said out loud.
     let release = match fields.string("release") {
@@ -118,6 +111,21 @@ pub(super) fn lower_system(fields: &Fields<'_>) -> System {
         ),
         written => written,
     };
+    // No target systemd: the one the release ships, when that is settled, else the newest.
+    let systemd = fields.int("systemd");
+    let shipped = distribution
+        .value
+        .as_deref()
+        .zip(release.value.as_deref())
+        .and_then(|(d, r)| super::distribution::systemd_of(d, r));
+    let systemd = At::new(
+        systemd
+            .value
+            .map_or(shipped.unwrap_or(DEFAULT_SYSTEMD), |v| {
+                u32::try_from(v).unwrap_or(DEFAULT_SYSTEMD)
+            }),
+        systemd.at,
+    );
     System {
         name,
         id,

@@ -106,7 +106,11 @@ const SYSTEM: &[Field] = &[
         Ty::Str(Str::Release),
         Some("mkosi's for the distribution (debian: testing, fedora: 41, ubuntu: noble, ...)"),
     ),
-    field("systemd", Ty::Int { min: 252, max: 999 }, Some("258")),
+    field(
+        "systemd",
+        Ty::Int { min: 252, max: 999 },
+        Some("the systemd the release ships, else 258"),
+    ),
     field("packages", Ty::List(&Ty::Str(Str::Package)), Some("[]")),
     field("cmdline", CMDLINE, Some("[]")),
     check_only(
