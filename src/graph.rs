@@ -39,6 +39,9 @@ pub struct Step {
 #[derive(Clone, Debug, Default)]
 pub struct Plan {
     pub steps: Vec<Step>,
+    /// Each step's position in `steps`, by name: a step with thousands of needs (the check of
+    /// every extension) looks each up once, not by scanning.
+    by_name: HashMap<String, usize>,
 }
 
 /// Why steps cannot form a plan.
@@ -110,13 +113,18 @@ impl Plan {
                 id,
             });
         }
-        Ok(Plan { steps })
+        let by_name = steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.spec.name.clone(), i))
+            .collect();
+        Ok(Plan { steps, by_name })
     }
 
     /// The step called `name`.
     #[must_use]
     pub fn step(&self, name: &str) -> Option<&Step> {
-        self.steps.iter().find(|s| s.spec.name == name)
+        self.by_name.get(name).and_then(|&i| self.steps.get(i))
     }
 }
 
