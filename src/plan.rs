@@ -211,6 +211,12 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
             text(&format!("sysupdate.d/{}/", channel.name)),
         );
         tree_needs.push("definitions:updates");
+        // The extensions' update components, in the image only.
+        let components = text("sysupdate-components/");
+        if !components.is_empty() {
+            specs.generated("definitions:components", components);
+            tree_needs.push("definitions:components");
+        }
     }
     specs.step(
         "usr-tree",
@@ -378,9 +384,19 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
         &disk_needs,
         &[&disk_name],
     );
-    for channel in &model.updates.channels {
+    // The first channel also publishes the extensions' images, which their components fetch.
+    let components: Vec<String> = model
+        .extensions
+        .iter()
+        .filter(|e| e.updatable())
+        .map(|e| format!("extension:{}", e.name))
+        .collect();
+    for (index, channel) in model.updates.channels.iter().enumerate() {
         let mut needs: Vec<&str> = image_parts.iter().map(String::as_str).collect();
         needs.push("uki");
+        if index == 0 {
+            needs.extend(components.iter().map(String::as_str));
+        }
         specs.step(
             &format!("update:{}", channel.name),
             "publish",

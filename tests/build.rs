@@ -910,6 +910,8 @@ fn mkosi_reads_the_emitted_project_as_the_model_says() {
             { "Source": at("image-tree"), "Target": "/" },
             { "Source": at("repart.d/install"), "Target": "/usr/lib/repart.d" },
             { "Source": at("sysupdate.d/obs"), "Target": "/usr/lib/sysupdate.d" },
+            // The extensions' update components: `sysupdate.NAME.d/` in /usr/lib.
+            { "Source": at("sysupdate-components"), "Target": "/usr/lib" },
         ])
     );
     assert_eq!(main["SecureBoot"], true);
@@ -1409,4 +1411,88 @@ fn the_book_shows_the_pictures_as_particleos_builds_them() {
             path.display()
         );
     }
+}
+
+/// Issue 14: each system extension is an update component of its own. Real systemd-sysupdate
+/// (254) reads the component pcfg puts into the image (`/usr/lib/sysupdate.NAME.d/`), lists the
+/// installed and the available version from the channel's source, and installs the new image
+/// into `/var/lib/extensions.d/`, pointing `/var/lib/extensions/NAME.raw` at it.
+#[test]
+fn an_extension_updates_as_a_sysupdate_component() {
+    let sysupdate = crate::support::test_tool("systemd-sysupdate-backports");
+    let import = crate::support::test_tool("systemd-import-backports");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("ext/tools/usr/bin")).expect("mkdir");
+    std::fs::write(dir.path().join("ext/tools/usr/bin/t"), "t").expect("write");
+    // systemd 254 reads `.conf` transfers; the channel is a local directory of the root.
+    std::fs::write(
+        dir.path().join("system.pcfg"),
+        "system { name = \"x\", version = \"1\", systemd = 254 }\npartition esp { type = esp, size = 512M }\npartition usr { type = usr, size = 2G, slots = 2, format = erofs }\nupdate.channel.local.source = \"/srv/updates\"\nextension tools { kind = sysext, source = \"ext/tools\" }\n",
+    )
+    .expect("write");
+    let run = crate::support::pcfg_in(dir.path(), &["build", "system.pcfg", "-o", "out"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let root = dir.path().join("root");
+    let component = root.join("usr/lib/sysupdate.tools.d");
+    std::fs::create_dir_all(&component).expect("mkdir");
+    std::fs::copy(
+        dir.path()
+            .join("out/sysupdate-components/sysupdate.tools.d/tools.conf"),
+        component.join("tools.conf"),
+    )
+    .expect("the component's transfer");
+    for (path, contents) in [
+        ("srv/updates/tools_1.raw", "one"),
+        ("srv/updates/tools_2.raw", "two"),
+        ("var/lib/extensions.d/tools_1.raw", "one"),
+    ] {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, contents).expect("write");
+    }
+    std::fs::create_dir_all(root.join("var/lib/extensions")).expect("mkdir");
+    let sysupdate_run = |args: &[&str]| {
+        let output = Command::new(&sysupdate)
+            .arg(format!("--root={}", root.display()))
+            .args(["--no-pager", "--component=tools"])
+            .args(args)
+            .env("SYSTEMD_IMPORT_PATH", &import)
+            .output()
+            .expect("systemd-sysupdate runs");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(output.status.success(), "{text}");
+        text
+    };
+    let listed = sysupdate_run(&["--no-legend", "list"]);
+    let rows: Vec<Vec<&str>> = listed
+        .lines()
+        .map(|l| {
+            l.split_whitespace()
+                .filter(|w| !["●", "↻"].contains(w))
+                .collect()
+        })
+        .collect();
+    assert!(
+        rows.iter()
+            .any(|r| r.first() == Some(&"2") && r.contains(&"candidate")),
+        "{listed}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.first() == Some(&"1") && r.contains(&"current")),
+        "{listed}"
+    );
+    sysupdate_run(&["update"]);
+    assert_eq!(
+        std::fs::read_to_string(root.join("var/lib/extensions.d/tools_2.raw")).expect("installed"),
+        "two"
+    );
+    assert_eq!(
+        std::fs::read_link(root.join("var/lib/extensions/tools.raw")).expect("the current link"),
+        Path::new("../extensions.d/tools_2.raw")
+    );
 }

@@ -152,8 +152,25 @@ fn single_line_remixes_change_exactly_what_they_should() {
         ),
         (
             "extension tools { kind = sysext, source = \"ext/tools\" }",
-            // Its image, and the check of the system extensions against the built base.
-            set(&["source:tools", "extension:tools", "extensions:check"]),
+            // Its image and the check of the system extensions against the built base; and the
+            // image, which carries its update component (never the base or other extensions).
+            set(&[
+                "source:tools",
+                "extension:tools",
+                "extensions:check",
+                "definitions:components",
+                "usr-tree",
+                "usr-image",
+                "usr-verity",
+                "usr-verity-sig",
+                "cmdline",
+                "uki",
+                "uki-profile:emergency",
+                "uki-profile:factory-reset",
+                "esp",
+                "disk-image",
+                "update:obs",
+            ]),
         ),
         (
             "update.channel.stable.source = \"https://example.org/os/\"",

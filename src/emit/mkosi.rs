@@ -168,6 +168,13 @@ fn main(
             sysupdate::DIR,
             channel.name
         ));
+        if model
+            .extensions
+            .iter()
+            .any(crate::model::Extension::updatable)
+        {
+            trees.push(format!("../{}:/usr/lib", sysupdate::COMPONENTS_DIR));
+        }
     }
     content.set_list("ExtraTrees", Delimiter::Comma, trees);
 
@@ -275,6 +282,16 @@ fn sub_image(model: &Model, paths: &Paths<'_, '_>, ext: &Extension) -> Vec<Secti
     // overlay (`model/overlay.rs`).
     output.set("ImageId", ext.image.clone());
     output.set_some("ImageVersion", ext.version_in(&model.system));
+    // `IMAGE_VERSION.raw`: what the extension's update component matches.
+    let versioned = ext.version_in(&model.system).is_some();
+    output.set(
+        "Output",
+        if versioned {
+            Value::specifier("%i").and_text("_").and_specifier("%v")
+        } else {
+            Value::specifier("%i")
+        },
+    );
     output.set("Overlay", "yes");
     let mut content = Section::new("Content");
     content.set("BaseTrees", Value::specifier("%O").and_text("/base"));

@@ -163,6 +163,7 @@ pub fn artifacts(
 ) -> Result<Vec<File>, Refused> {
     let mut files = repart::emit(model, source.entry_name)?;
     files.extend(sysupdate::emit(model, source.entry_name)?);
+    files.extend(sysupdate::components(model, source.entry_name)?);
     files.extend(kernel::emit(model, source.entry_name)?);
     files.extend(extension::emit(model)?);
     files.extend(image_tree::emit(model, source.entry_name)?);

@@ -121,7 +121,8 @@ pub(crate) fn emit(plan: &Plan, model: &Model, source: &Source<'_>) -> Result<Fi
 }
 
 /// Shell globs of the files channel `channel`'s transfers fetch, as mkosi names them:
-/// `NAME_*_ARCH.TYPE.*.raw` per partition, `NAME_*_ARCH.efi` for the UKI.
+/// `NAME_*_ARCH.TYPE.*.raw` per partition, `NAME_*_ARCH.efi` for the UKI, and for the first
+/// channel `IMAGE_*.raw` per extension component.
 fn published(model: &Model, channel: &str) -> Vec<String> {
     use crate::model::TransferTarget;
     let system = &model.system;
@@ -135,6 +136,17 @@ fn published(model: &Model, channel: &str) -> Vec<String> {
     else {
         return Vec::new();
     };
+    // The first channel is the one the image carries, with the extensions' components.
+    let extensions = model
+        .extensions
+        .iter()
+        .filter(|e| index == 0 && e.updatable())
+        .map(|e| {
+            format!(
+                "{}*.raw",
+                shell_word(&format!("mkosi/mkosi.output/{}_", e.image))
+            )
+        });
     model
         .updates
         .transfers
@@ -153,6 +165,7 @@ fn published(model: &Model, channel: &str) -> Vec<String> {
                 shell_word(&format!("_{}.efi", arch.name()))
             )),
         })
+        .chain(extensions)
         .collect()
 }
 

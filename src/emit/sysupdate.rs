@@ -1,6 +1,8 @@
 //! `sysupdate.d` transfers for systemd-sysupdate: per update channel, one per versioned
 //! partition (slot A's signature, hash and data: sysupdate finds the free slot by its `_empty`
-//! label) and one for the UKI.
+//! label) and one for the UKI; and for the channel the image carries, one component per system
+//! or configuration extension (`/usr/lib/sysupdate.NAME.d/`), which downloads its image into
+//! `/var/lib/extensions.d/` and points `/var/lib/extensions/NAME.raw` at the current one.
 //!
 //! Source patterns match the split artifacts mkosi writes (`<name>_<version>_<arch>.<type>.<uuid>.raw`,
 //! from `SplitName=%t.%U`); target patterns match the labels of the repart definitions.
@@ -8,9 +10,12 @@
 use super::ini::{self, Delimiter, Dialect, Section, Value};
 use super::repart::file_names;
 use super::{File, Refused};
-use crate::model::{gates, GptPartition, Model, TransferTarget};
+use crate::model::{gates, ExtensionKind, GptPartition, Model, TransferTarget};
 
 pub(crate) const DIR: &str = "sysupdate.d";
+/// The extensions' components, which the image (not the base the extensions build on) takes
+/// into `/usr/lib`: adding an extension changes the image, never the other extensions.
+pub(crate) const COMPONENTS_DIR: &str = "sysupdate-components";
 
 pub(crate) fn emit(model: &Model, source: &str) -> Result<Vec<File>, Refused> {
     let suffix = if model.system.systemd.value >= gates::SYSUPDATE_TRANSFER_SUFFIX {
@@ -130,4 +135,44 @@ fn uki(model: &Model, url: &str) -> Vec<Section> {
         source_section(url, format!("{name}_@v_{arch}.efi")),
         target,
     ]
+}
+
+/// The extension components of the first channel (the one the image carries):
+/// `sysupdate-components/sysupdate.IMAGE.d/IMAGE.transfer`, installed into `/usr/lib`.
+pub(crate) fn components(model: &Model, source: &str) -> Result<Vec<File>, Refused> {
+    let Some(channel) = model.updates.channels.first() else {
+        return Ok(Vec::new());
+    };
+    let suffix = if model.system.systemd.value >= gates::SYSUPDATE_TRANSFER_SUFFIX {
+        ".transfer"
+    } else {
+        ".conf"
+    };
+    let mut files = Vec::new();
+    for extension in model.extensions.iter().filter(|e| e.updatable()) {
+        let image = &extension.image;
+        let (dir, links) = if extension.kind.value == ExtensionKind::Confext {
+            ("/var/lib/confexts.d", "/var/lib/confexts")
+        } else {
+            ("/var/lib/extensions.d", "/var/lib/extensions")
+        };
+        // mkosi names the image `IMAGE_VERSION.raw` (`Output=%i_%v` in its sub-image).
+        let pattern = format!("{image}_@v.raw");
+        let mut target = Section::new("Target");
+        target.set("Type", "regular-file");
+        target.set("Path", dir);
+        target.set("MatchPattern", pattern.clone());
+        target.set("CurrentSymlink", format!("{links}/{image}.raw"));
+        target.set("Mode", "0444");
+        target.set("InstancesMax", model.updates.keep.value.to_string());
+        let sections = [source_section(&channel.source.value, pattern), target];
+        let path = format!("{COMPONENTS_DIR}/sysupdate.{image}.d/{image}{suffix}");
+        let contents = ini::render(Dialect::Systemd, &path, source, &sections)?;
+        files.push(File {
+            path,
+            contents,
+            origins: extension.at.into_iter().chain(channel.at).collect(),
+        });
+    }
+    Ok(files)
 }

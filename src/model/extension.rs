@@ -76,6 +76,16 @@ impl Extension {
         fields
     }
 
+    /// Whether systemd-sysupdate updates it as a component of its own: a system or
+    /// configuration extension whose image pcfg builds.
+    #[must_use]
+    pub fn updatable(&self) -> bool {
+        matches!(
+            self.kind.value,
+            ExtensionKind::Sysext | ExtensionKind::Confext
+        ) && self.source.value.is_some()
+    }
+
     /// The extension's version: its own, else the system's.
     #[must_use]
     pub fn version_in(&self, system: &System) -> Option<String> {
