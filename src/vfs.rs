@@ -202,6 +202,10 @@ impl Vfs for RealFs {
     fn read_range(&self, path: &Path, offset: u64, len: usize) -> Option<Vec<u8>> {
         use std::os::unix::fs::FileExt as _;
         let file = open_regular(path).ok()?;
+        // A window larger than what is left of the file (a version table's, a manifest's
+        // bound) allocates only what is there.
+        let left = file.metadata().ok()?.len().saturating_sub(offset);
+        let len = usize::try_from(left).map_or(len, |left| len.min(left));
         let mut bytes = vec![0; len];
         let mut filled = 0;
         while filled < len {
@@ -227,7 +231,8 @@ impl Vfs for RealFs {
     fn read_prefix(&self, path: &Path, len: usize) -> Option<Vec<u8>> {
         use std::io::Read as _;
         let file = open_regular(path).ok()?;
-        let mut bytes = Vec::with_capacity(len);
+        let size = file.metadata().ok()?.len();
+        let mut bytes = Vec::with_capacity(usize::try_from(size).map_or(len, |size| len.min(size)));
         file.take(len as u64).read_to_end(&mut bytes).ok()?;
         Some(bytes)
     }
