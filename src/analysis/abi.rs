@@ -214,20 +214,14 @@ pub(super) fn check(
     let Some(base) = base else {
         return;
     };
-    // System extensions only merge into /usr (and /opt); in the order systemd stacks them.
-    let names = overlay::image_names(&model.extensions);
+    // System extensions only merge into /usr (and /opt); in the order systemd stacks them, by
+    // the image names the model gave them.
     let mut order: Vec<usize> = (0..trees.len())
         .filter(|&i| trees[i].extension.kind.value == ExtensionKind::Sysext)
         .collect();
-    let image = |i: usize| {
-        model
-            .extensions
-            .iter()
-            .position(|e| std::ptr::eq(e, trees[i].extension))
-            .and_then(|p| names.get(p))
-            .map_or(trees[i].extension.name.as_str(), String::as_str)
-    };
-    order.sort_by(|&a, &b| overlay::version_cmp(image(a), image(b)));
+    order.sort_by(|&a, &b| {
+        overlay::version_cmp(&trees[a].extension.image, &trees[b].extension.image)
+    });
     let mut lower = View {
         entries: BTreeMap::new(),
     };

@@ -22,7 +22,8 @@ pub(super) struct Base {
     pub(super) links: BTreeMap<String, String>,
     /// Library file names and sonames the base provides.
     pub(super) libraries: BTreeSet<String>,
-    /// The facts of the base's ELF files (a directory only: a manifest does not record them).
+    /// The facts of the base's ELF files (from the tree or pcfg's manifest; a `sha256sum`
+    /// manifest records none).
     pub(super) elves: BTreeMap<String, ElfFacts>,
     content: Content,
 }
@@ -155,18 +156,14 @@ fn from_manifest(manifest: manifest::Manifest) -> Base {
     let mut elves = BTreeMap::new();
     let mut libraries = BTreeSet::new();
     for entry in manifest.entries {
+        // Files and links alike provide their names, as `libraries::scan` counts them.
+        let name = entry.path.rsplit('/').next().unwrap_or("");
+        if libraries::in_library_dir(&entry.path) && libraries::is_library_name(name) {
+            libraries.insert(name.to_owned());
+        }
         if let Some(target) = entry.link {
-            if libraries::in_library_dir(&entry.path)
-                && libraries::is_library_name(entry.path.rsplit('/').next().unwrap_or(""))
-            {
-                libraries.insert(entry.path.rsplit('/').next().unwrap_or("").to_owned());
-            }
             links.insert(entry.path, target);
             continue;
-        }
-        let name = entry.path.rsplit('/').next().unwrap_or("").to_owned();
-        if libraries::in_library_dir(&entry.path) && libraries::is_library_name(&name) {
-            libraries.insert(name);
         }
         if let Some(sum) = entry.sha256.as_deref().and_then(parse_hex) {
             digests.insert(entry.path.clone(), sum);
@@ -191,6 +188,7 @@ fn from_manifest(manifest: manifest::Manifest) -> Base {
     }
 }
 
+/// A SHA-256 written as 64 hex digits.
 fn parse_hex(sum: &str) -> Option<Digest> {
     let mut out = [0u8; 32];
     if sum.len() != 64 {
@@ -238,12 +236,8 @@ fn parse_line(line: &[u8]) -> Option<(Digest, String)> {
     if name.is_empty() {
         return None;
     }
-    let sum = std::str::from_utf8(sum).ok()?;
-    let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(sum.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some((out, crate::vfs::encode_name(name)))
+    let sum = parse_hex(std::str::from_utf8(sum).ok()?)?;
+    Some((sum, crate::vfs::encode_name(name)))
 }
 
 /// The names a library file in a library directory answers to: a manifest lists regular files

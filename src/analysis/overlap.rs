@@ -250,7 +250,16 @@ fn same_path(a: &Tree<'_>, b: &Tree<'_>, path: &str, identical: bool) -> Option<
 /// Symbolic links compared as files are, by their target: the same link in two extensions is
 /// a duplicate; a link where another extension has another link or a file shadows it.
 fn links(trees: &[Tree<'_>]) -> Vec<Diagnostic> {
-    let mut by_path: BTreeMap<&str, Vec<(usize, Option<&str>)>> = BTreeMap::new();
+    // Only paths where some extension has a link: links are few, files many.
+    let mut by_path: BTreeMap<&str, Vec<(usize, Option<&str>)>> = trees
+        .iter()
+        .flat_map(|t| &t.entries)
+        .filter(|e| matches!(e.kind, EntryKind::Symlink { .. }))
+        .map(|e| (e.path.as_str(), Vec::new()))
+        .collect();
+    if by_path.is_empty() {
+        return Vec::new();
+    }
     for (index, tree) in trees.iter().enumerate() {
         for entry in &tree.entries {
             let target = match &entry.kind {
@@ -258,18 +267,13 @@ fn links(trees: &[Tree<'_>]) -> Vec<Diagnostic> {
                 EntryKind::File => None,
                 _ => continue,
             };
-            by_path
-                .entry(&entry.path)
-                .or_default()
-                .push((index, target));
+            if let Some(at) = by_path.get_mut(entry.path.as_str()) {
+                at.push((index, target));
+            }
         }
     }
     let mut out = Vec::new();
     for (path, entries) in by_path {
-        // Two files are the content comparison's business.
-        if entries.iter().all(|(_, target)| target.is_none()) {
-            continue;
-        }
         for (k, &(a, target_a)) in entries.iter().enumerate() {
             for &(b, target_b) in &entries[k + 1..] {
                 let identical = target_a.is_some() && target_a == target_b;

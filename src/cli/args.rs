@@ -37,8 +37,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// Show a value, where it was set, and every definition it overrode.
     Why(WhyArgs),
-    /// Analyse the extension source trees: shadowing, sharing, library dependencies, what each kind
-    /// may contain.
+    /// Analyse the extension source trees: shadowing, sharing, library dependencies, symbol
+    /// versions in the merged `/usr`, what each kind may contain.
     Extensions(ExtensionsArgs),
     /// Write the manifest of a built base tree: every file's size and SHA-256, every link's
     /// target, and each ELF file's machine, libraries and symbol versions; what `pcfg extensions`

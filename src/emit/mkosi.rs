@@ -281,9 +281,10 @@ fn sub_image(model: &Model, paths: &Paths<'_, '_>, ext: &Extension) -> Vec<Secti
     // The sub-image's directory and id are its image name, which decides its place in the
     // overlay (`model/overlay.rs`).
     output.set("ImageId", ext.image.clone());
-    output.set_some("ImageVersion", ext.version_in(&model.system));
+    let version = ext.version_in(&model.system);
+    let versioned = version.is_some();
+    output.set_some("ImageVersion", version);
     // `IMAGE_VERSION.raw`: what the extension's update component matches.
-    let versioned = ext.version_in(&model.system).is_some();
     output.set(
         "Output",
         if versioned {

@@ -18,11 +18,7 @@ pub(crate) const DIR: &str = "sysupdate.d";
 pub(crate) const COMPONENTS_DIR: &str = "sysupdate-components";
 
 pub(crate) fn emit(model: &Model, source: &str) -> Result<Vec<File>, Refused> {
-    let suffix = if model.system.systemd.value >= gates::SYSUPDATE_TRANSFER_SUFFIX {
-        ".transfer"
-    } else {
-        ".conf"
-    };
+    let suffix = suffix(model);
     let names = file_names(model);
     let mut files = Vec::new();
     for (index, channel) in model.updates.channels.iter().enumerate() {
@@ -65,6 +61,15 @@ pub(crate) fn emit(model: &Model, source: &str) -> Result<Vec<File>, Refused> {
         }
     }
     Ok(files)
+}
+
+/// `.transfer` from systemd 257 on, `.conf` before.
+fn suffix(model: &Model) -> &'static str {
+    if model.system.systemd.value >= gates::SYSUPDATE_TRANSFER_SUFFIX {
+        ".transfer"
+    } else {
+        ".conf"
+    }
 }
 
 fn transfer_section() -> Section {
@@ -143,11 +148,7 @@ pub(crate) fn components(model: &Model, source: &str) -> Result<Vec<File>, Refus
     let Some(channel) = model.updates.channels.first() else {
         return Ok(Vec::new());
     };
-    let suffix = if model.system.systemd.value >= gates::SYSUPDATE_TRANSFER_SUFFIX {
-        ".transfer"
-    } else {
-        ".conf"
-    };
+    let suffix = suffix(model);
     let mut files = Vec::new();
     for extension in model.extensions.iter().filter(|e| e.updatable()) {
         let image = &extension.image;
