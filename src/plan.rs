@@ -205,6 +205,12 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
     if has_initrd_files {
         specs.generated("initrd-files", initrd);
     }
+    // mkosi's finalize script (the image's /etc kept in /usr), which the image runs.
+    let scripts = text("mkosi/mkosi.finalize");
+    if !scripts.is_empty() {
+        specs.generated("image-scripts", scripts);
+        tree_needs.push("image-scripts");
+    }
     if let Some(channel) = first_channel {
         specs.generated(
             "definitions:updates",

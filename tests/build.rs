@@ -156,6 +156,95 @@ fn builds_are_byte_identical_from_any_working_directory() {
     assert_eq!(a, read_tree(&rebuilt), "a second build is identical");
 }
 
+/// A root made at first boot starts with an empty `/etc`: mkosi's finalize script (written
+/// executable) keeps the image's `/etc` in `/usr/share/factory/etc` without per-machine and
+/// secret files, and systemd-tmpfiles' `C+ /etc` copies it back. Run here by `sh` on a fake
+/// build root as mkosi runs it (`BUILDROOT=`); shellcheck reads it too.
+#[test]
+fn the_image_etc_is_kept_in_usr_when_root_is_made_at_first_boot() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let run = pcfg(&[
+        "build",
+        "examples/server/system.pcfg",
+        "-o",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let script = out.join("mkosi/mkosi.finalize");
+    let mode = std::fs::metadata(&script)
+        .expect("finalize")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o755, "{mode:o}");
+    let tmpfiles =
+        std::fs::read_to_string(out.join("image-tree/usr/lib/tmpfiles.d/pcfg-factory-etc.conf"))
+            .expect("tmpfiles");
+    assert!(
+        tmpfiles.lines().any(|l| l == "C+ /etc - - - -"),
+        "{tmpfiles}"
+    );
+    let shellcheck = Command::new(crate::support::test_tool_on_path("shellcheck"))
+        .arg(&script)
+        .output()
+        .expect("shellcheck runs");
+    assert!(
+        shellcheck.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shellcheck.stdout)
+    );
+    let buildroot = dir.path().join("buildroot");
+    for (path, text) in [
+        ("etc/ssh/sshd_config", "Port 22\n"),
+        ("etc/ssh/ssh_host_ed25519_key", "secret\n"),
+        ("etc/passwd", "root:x:0:0::/root:/bin/sh\n"),
+        ("etc/shadow", "root:hash:::::::\n"),
+        ("etc/machine-id", "0123456789abcdef0123456789abcdef\n"),
+        ("usr/share/factory/etc/nsswitch.conf", "systemd's own\n"),
+        ("etc/nsswitch.conf", "the image's\n"),
+    ] {
+        let path = buildroot.join(path);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+    let status = Command::new(&script)
+        .env("BUILDROOT", &buildroot)
+        .status()
+        .expect("the script runs");
+    assert!(status.success());
+    let factory = buildroot.join("usr/share/factory/etc");
+    let has = |p: &str| factory.join(p).exists();
+    assert!(has("ssh/sshd_config") && has("passwd"));
+    assert!(!has("ssh/ssh_host_ed25519_key") && !has("shadow") && !has("machine-id"));
+    // What a package put into the factory directory itself is kept.
+    assert_eq!(
+        std::fs::read_to_string(factory.join("nsswitch.conf")).expect("kept"),
+        "systemd's own\n"
+    );
+    // A root copied from the image carries its own /etc: nothing of this is written.
+    let config = dir.path().join("image-root.pcfg");
+    std::fs::write(
+        &config,
+        "system { name = \"imageroot\" }\n\
+         partition esp { type = esp, size = 512M }\n\
+         partition root { type = root, size = 4G, format = ext4, create = image }\n",
+    )
+    .expect("write");
+    let image_root = dir.path().join("image-root");
+    let run = pcfg(&[
+        "build",
+        config.to_str().expect("utf-8"),
+        "-o",
+        image_root.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(!image_root.join("mkosi/mkosi.finalize").exists());
+    assert!(!image_root
+        .join("image-tree/usr/lib/tmpfiles.d/pcfg-factory-etc.conf")
+        .exists());
+}
+
 #[test]
 fn a_failed_build_leaves_the_output_directory_as_it_was() {
     let dir = tempfile::tempdir().expect("tempdir");

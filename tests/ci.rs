@@ -286,3 +286,31 @@ fn the_workflow_fails_only_where_it_should() {
     let output = run_step(empty.path(), &sarif, &summary);
     assert!(!output.status.success(), "exit 2 must fail the SARIF step");
 }
+
+/// The repository's own shell scripts — CI's, the test tools', the end-to-end test's, and the
+/// report the booted system runs — are shellcheck-clean (warnings and errors).
+#[test]
+fn the_repository_shell_scripts_are_shellcheck_clean() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let scripts = [
+        (".ci/run", "bash"),
+        ("scripts/test-tools", "bash"),
+        ("scripts/e2e", "bash"),
+        ("scripts/e2e-root", "bash"),
+        ("scripts/in-root", "bash"),
+        ("tests/e2e/boot-vm", "bash"),
+        ("tests/e2e/facts.sh", "sh"),
+    ];
+    for (script, shell) in scripts {
+        let output = Command::new(test_tool_on_path("shellcheck"))
+            .args([&format!("--shell={shell}"), "--severity=warning"])
+            .arg(root.join(script))
+            .output()
+            .expect("shellcheck runs");
+        assert!(
+            output.status.success(),
+            "{script}:\n{}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+    }
+}

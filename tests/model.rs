@@ -8,7 +8,7 @@ use std::process::Command;
 use pcfg::model::partition::verity_hash_size;
 use pcfg::model::{Arch, Create, LinkState, Model, PartitionType, Role, Slot};
 
-use crate::support::{compile_file, pcfg};
+use crate::support::{compile_file, compile_memory, pcfg};
 
 fn model(path: &str) -> Model {
     let compilation = compile_file(Path::new(path));
@@ -195,6 +195,45 @@ fn particleos_image_policy_and_filter_are_particleos_own() {
         );
         assert_eq!(cmdline.len(), options.len() + profile.own.value.len());
     }
+}
+
+/// Before systemd 258 a signed `/usr` is verified by the root hash on the UKI's command line,
+/// not by the policy: the policy leaves it to its default (`usr=signed` made
+/// systemd-gpt-auto-generator refuse the whole disk under QEMU, `tests/boot.rs`), and the trust
+/// chain says where the hash comes from.
+#[test]
+fn before_systemd_258_a_verity_usr_is_left_out_of_the_image_policy() {
+    let m = model("examples/server/system.pcfg");
+    assert_eq!(m.system.systemd.value, 257);
+    assert_eq!(
+        m.cmdline.image_policy.as_deref(),
+        Some("esp=unprotected:xbootldr=unprotected+unused+absent:root=encrypted+absent:=ignore")
+    );
+    let usr = m
+        .chain
+        .iter()
+        .find(|l| l.name == "/usr")
+        .expect("/usr link");
+    assert_eq!(usr.state, LinkState::Verified);
+    assert!(
+        usr.reason.contains("usrhash=") && usr.reason.contains("257"),
+        "{}",
+        usr.reason
+    );
+    // Without Secure Boot or a TPM the command line, and with it /usr, is unprotected.
+    let source = std::fs::read_to_string("examples/server/system.pcfg").expect("example");
+    let bare = source
+        .replace("  secure-boot { }\n", "")
+        .replace("  tpm2 { }\n", "")
+        .replace("  require = verified-boot\n", "");
+    let compilation = compile_memory(&[("system.pcfg", bare.as_bytes())]);
+    let m = compilation.model.expect("a model");
+    let usr = m
+        .chain
+        .iter()
+        .find(|l| l.name == "/usr")
+        .expect("/usr link");
+    assert_eq!(usr.state, LinkState::Unprotected, "{}", usr.reason);
 }
 
 #[test]

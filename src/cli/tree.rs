@@ -180,6 +180,11 @@ fn write_all(
             }
         }
         let mut out = fs::File::create(&path).map_err(|e| io_failure(&path, &e))?;
+        if file.executable() {
+            use std::os::unix::fs::PermissionsExt;
+            out.set_permissions(fs::Permissions::from_mode(0o755))
+                .map_err(|e| io_failure(&path, &e))?;
+        }
         out.write_all(file.contents.as_bytes())
             .and_then(|()| out.sync_all())
             .map_err(|e| io_failure(&path, &e))?;

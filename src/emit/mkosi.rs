@@ -254,6 +254,15 @@ fn initrd_image(model: &Model) -> Vec<Section> {
     let mut content = Section::new("Content");
     let packages = model.initrd_packages();
     if !packages.is_empty() {
+        // mkosi-initrd removes dpkg from a Debian or Ubuntu initrd, and with it every package
+        // that needs it; the file systems' tools need what dpkg's removal scripts call
+        // (xfsprogs brings Python), so that removal fails the build: dpkg stays.
+        if matches!(
+            model.system.distribution.value.as_deref(),
+            Some("debian" | "ubuntu" | "kali")
+        ) {
+            content.set("RemovePackages", "");
+        }
         content.set_list("Packages", Delimiter::Comma, packages);
     }
     content.set(

@@ -6,6 +6,7 @@
 
 mod cmdline;
 mod extension;
+mod factory;
 mod flatpak;
 mod image_tree;
 mod ini;
@@ -34,6 +35,15 @@ pub struct File {
     pub path: String,
     pub contents: String,
     pub origins: Vec<Span>,
+}
+
+impl File {
+    /// Whether the file is a program a tool runs (mkosi's finalize script): written with the
+    /// executable bits set.
+    #[must_use]
+    pub fn executable(&self) -> bool {
+        self.path == factory::script_path()
+    }
 }
 
 /// A value that a writer cannot put into its file's syntax without changing what the file
@@ -167,6 +177,7 @@ pub fn artifacts(
     files.extend(kernel::emit(model, source.entry_name)?);
     files.extend(extension::emit(model)?);
     files.extend(image_tree::emit(model, source.entry_name)?);
+    files.extend(factory::emit(model, source.entry_name));
     files.extend(flatpak::emit(model, source.entry_name, inputs)?);
     let profiles = mkosi::profile_paths(&files);
     files.extend(mkosi::emit(model, source, &profiles)?);

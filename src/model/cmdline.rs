@@ -72,13 +72,26 @@ const FILTER_ORDER: &[PartitionType] = &[
 /// where it is made at first boot, `unused` where the system runs without it; everything else
 /// ignored.
 #[must_use]
-pub fn image_policy(partitions: &[Partition], layout: &[GptPartition]) -> String {
+///
+/// Before systemd 258 the initrd sets up a verity partition from the root hash on the command
+/// line (`usrhash=`, `roothash=`) and the policy plays no part in it; what reads the policy is
+/// systemd-gpt-auto-generator on the booted system, which dissects the whole disk to mount the
+/// ESP, swap and home, and sees that partition as unprotected (it pairs no hash partition). A
+/// `usr=signed` there makes it refuse the whole disk: no ESP is mounted and systemd-sysupdate
+/// cannot install a UKI (seen under QEMU, `tests/boot.rs`). So a verity partition is left to
+/// the default (`ignore`) before 258: it is verified by its root hash, not by the policy.
+pub fn image_policy(partitions: &[Partition], layout: &[GptPartition], systemd: u32) -> String {
     let mut parts = Vec::new();
     for &ty in POLICY_ORDER {
         let declared = partitions.iter().position(|p| p.ty.value == ty);
         let flags = match declared.and_then(|i| Some((i, partitions.get(i)?))) {
             None if ty == PartitionType::Xbootldr => "unprotected+unused+absent".to_owned(),
             None => continue,
+            Some((_, partition))
+                if systemd < gates::DISSECT && partition.verity.value != Verity::None =>
+            {
+                continue
+            }
             Some((index, partition)) => policy_flags(index, partition, layout),
         };
         parts.push(format!("{}={flags}", ty.repart_name()));
@@ -148,7 +161,8 @@ pub fn base(system: &System, partitions: &[Partition], layout: &[GptPartition]) 
         options.push(At::derived("mount.usr=dissect".to_owned()));
     }
     options.extend(system.cmdline.value.iter().cloned());
-    let image_policy = (systemd >= gates::IMAGE_POLICY).then(|| image_policy(partitions, layout));
+    let image_policy =
+        (systemd >= gates::IMAGE_POLICY).then(|| image_policy(partitions, layout, systemd));
     let image_filter = if systemd >= gates::IMAGE_FILTER {
         image_filter(system, layout)
     } else {

@@ -82,6 +82,18 @@ impl Model {
             .collect()
     }
 
+    /// Whether `/etc` starts empty on the installed system: no root partition is copied from
+    /// the image (the root file system is made at first boot, or there is none), so the image's
+    /// own `/etc` — what its packages install there — reaches the system only as a factory copy
+    /// in `/usr` (`emit/factory.rs`).
+    #[must_use]
+    pub fn etc_made_at_first_boot(&self) -> bool {
+        !self
+            .layout
+            .iter()
+            .any(|g| g.ty == PartitionType::Root && g.create == Create::Image)
+    }
+
     /// The declared partition a GPT partition comes from.
     #[must_use]
     pub fn source(&self, gpt: &GptPartition) -> Option<&Partition> {
@@ -114,7 +126,7 @@ pub fn lower(resolved: &Resolved) -> Model {
     for (extension, image) in extensions.iter_mut().zip(images) {
         extension.image = image;
     }
-    let chain = trust::chain(&trust, &partitions, &extensions);
+    let chain = trust::chain(&trust, &partitions, &extensions, system.systemd.value);
     let cmdline = cmdline::base(&system, &partitions, &layout);
     let profiles = root
         .labelled("uki-profile")

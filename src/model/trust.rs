@@ -189,7 +189,12 @@ pub(super) fn lower_trust(fields: &Fields<'_>) -> Trust {
 
 /// The chain, link by link.
 #[must_use]
-pub fn chain(trust: &Trust, partitions: &[Partition], extensions: &[Extension]) -> Vec<Link> {
+pub fn chain(
+    trust: &Trust,
+    partitions: &[Partition],
+    extensions: &[Extension],
+    systemd: u32,
+) -> Vec<Link> {
     let mut links = Vec::new();
     let secure_boot = trust.secure_boot.as_ref();
     let tpm2 = trust.tpm2.as_ref();
@@ -254,7 +259,7 @@ pub fn chain(trust: &Trust, partitions: &[Partition], extensions: &[Extension]) 
     };
     let cmdline_state = cmdline.state;
     links.push(cmdline);
-    links.extend(os_image(partitions, cmdline_state));
+    links.extend(os_image(partitions, cmdline_state, systemd));
     // State partitions in the order of the chain: root and swap, then home and the rest.
     for ty in [
         PartitionType::Root,
@@ -288,7 +293,11 @@ fn link(name: &str, state: LinkState, reason: String, at: Option<Span>) -> Link 
 
 /// The operating system image: `/usr` (or a versioned root) and how it is verified. A plain,
 /// writable root is a state partition and has its own link.
-fn os_image(partitions: &[Partition], cmdline: LinkState) -> Option<Link> {
+///
+/// Before systemd 258 (`mount.usr=dissect`, `root=dissect`) the initrd takes the root hash from
+/// the command line (`usrhash=`, `roothash=`, which mkosi puts into the UKI) and never reads the
+/// signature partition: a signed root hash is then as trustworthy as the command line.
+fn os_image(partitions: &[Partition], cmdline: LinkState, systemd: u32) -> Option<Link> {
     let os = partitions
         .iter()
         .find(|p| p.ty.value == PartitionType::Usr)
@@ -302,7 +311,21 @@ fn os_image(partitions: &[Partition], cmdline: LinkState) -> Option<Link> {
     } else {
         "/"
     };
+    let hash_flag = if os.ty.value == PartitionType::Usr {
+        "usrhash="
+    } else {
+        "roothash="
+    };
     Some(match os.verity.value {
+        Verity::Signed if systemd < super::gates::DISSECT => link(
+            name,
+            cmdline,
+            format!(
+                "dm-verity, its root hash on the command line ({hash_flag}), which is {cmdline}: \
+                 systemd {systemd} does not read the signature partition at boot (258 does)"
+            ),
+            os.verity.at,
+        ),
         Verity::Signed => link(
             name,
             LinkState::Verified,

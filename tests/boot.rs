@@ -1,0 +1,158 @@
+//! End to end: `examples/server` compiled by `pcfg build`, built by `ninja -C out` with mkosi
+//! 25.3 and systemd 257 (a Debian trixie root, `scripts/e2e-root`), and booted twice under QEMU
+//! with OVMF's Secure Boot firmware and a software TPM (`scripts/e2e`). The booted system
+//! reports on its serial console (`tests/e2e/facts.sh`); this test reads that report.
+//!
+//! It needs root, loop devices and the network, and takes minutes: `.ci/run` runs it with
+//! `cargo test --locked --features e2e --test boot`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repository() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The `PCFG-E2E key=value` lines of a serial console log.
+fn facts(log: &Path) -> BTreeMap<String, String> {
+    let bytes = std::fs::read(log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
+    let text = String::from_utf8_lossy(&bytes);
+    text.lines()
+        .filter_map(|line| line.trim_end_matches('\r').split_once("PCFG-E2E "))
+        .filter_map(|(_, fact)| fact.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+/// The value of `usrhash=` in a kernel command line, or in the bytes of a UKI.
+fn usrhash(text: &str) -> Option<String> {
+    let start = text.find("usrhash=")? + "usrhash=".len();
+    let hash: String = text[start..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect();
+    (hash.len() == 64).then_some(hash)
+}
+
+/// The UKI the build signed, as bytes read as text (its `.cmdline` section is ASCII).
+fn uki_cmdline_hash(work: &Path) -> String {
+    let output = work.join("system/out/mkosi/mkosi.output");
+    let uki = std::fs::read_dir(&output)
+        .expect("mkosi.output")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "efi"))
+        .expect("a UKI in mkosi.output");
+    let bytes = std::fs::read(&uki).expect("UKI");
+    usrhash(&String::from_utf8_lossy(&bytes)).expect("usrhash= in the UKI's command line")
+}
+
+/// The PCRs `pcfg trust` says the example's root is sealed to, and those of the signed policy,
+/// as the LUKS2 token lists them (`7`, `11`).
+fn declared_pcrs() -> (String, String) {
+    let compilation = pcfg::compile::check(
+        &pcfg::vfs::RealFs,
+        &repository().join("examples/server/system.pcfg"),
+    )
+    .expect("the example is readable");
+    let model = compilation.model.expect("the example compiles");
+    let tpm2 = model.trust.tpm2.expect("the example seals to the TPM");
+    let pcrs: Vec<String> = tpm2.pcrs.value.iter().map(u64::to_string).collect();
+    let signed = if tpm2.signed_policy.value { "11" } else { "" };
+    (pcrs.join(","), signed.to_owned())
+}
+
+fn check_boot(n: usize, facts: &BTreeMap<String, String>, signed_hash: &str) {
+    let fact = |key: &str| {
+        facts
+            .get(key)
+            .unwrap_or_else(|| panic!("boot {n}: no `{key}` on the console; facts: {facts:#?}"))
+            .as_str()
+    };
+    assert_eq!(fact("done"), "1", "boot {n}: the report did not finish");
+    assert_eq!(fact("multi-user"), "active", "boot {n}");
+    // Secure Boot on, with the image's keys (systemd-boot enrolled them on the first boot).
+    assert_eq!(fact("secure-boot"), "1", "boot {n}: Secure Boot is off");
+    // /usr is a dm-verity device, verified against the root hash in the signed UKI.
+    assert_eq!(fact("usr-source"), "/dev/mapper/usr", "boot {n}");
+    assert!(
+        fact("usr-dm").starts_with("CRYPT-VERITY-"),
+        "boot {n}: /usr is not verity: {}",
+        fact("usr-dm")
+    );
+    assert_eq!(
+        usrhash(fact("cmdline")).as_deref(),
+        Some(signed_hash),
+        "boot {n}: the command line is not the signed UKI's"
+    );
+    assert_eq!(
+        fact("usr-roothash"),
+        signed_hash,
+        "boot {n}: /usr's root hash"
+    );
+    // The root file system: made at first boot, XFS, in LUKS2, unlocked by the TPM.
+    assert_eq!(fact("root-source"), "/dev/mapper/root", "boot {n}");
+    assert!(
+        fact("root-dm").starts_with("CRYPT-LUKS2-"),
+        "boot {n}: root is not LUKS2: {}",
+        fact("root-dm")
+    );
+    assert_eq!(fact("root-fstype"), "xfs", "boot {n}");
+    assert!(
+        fact("root-tokens").split(',').any(|t| t == "tpm2"),
+        "boot {n}: no TPM2 key slot on root: {}",
+        fact("root-tokens")
+    );
+    assert_ne!(
+        fact("tpm2-unlock"),
+        "0",
+        "boot {n}: root not unlocked by the TPM"
+    );
+    // Sealed to exactly what `pcfg trust` says: `trust.tpm2.pcrs` and the signed PCR 11 policy.
+    let (pcrs, pubkey_pcrs) = declared_pcrs();
+    assert_eq!(
+        fact("root-tpm2-pcrs"),
+        pcrs,
+        "boot {n}: the PCRs root is sealed to"
+    );
+    assert_eq!(
+        fact("root-tpm2-pubkey-pcrs"),
+        pubkey_pcrs,
+        "boot {n}: the PCRs of the signed policy"
+    );
+    // The image's /etc reached the system: the declared SSH server runs.
+    assert_eq!(fact("ssh"), "active", "boot {n}: ssh.service");
+    // The ESP is mounted where systemd-sysupdate finds $BOOT, and sysupdate sees the running
+    // version as the current one.
+    assert!(
+        ["/boot", "/efi"].contains(&fact("esp")),
+        "boot {n}: the ESP is not mounted: `{}`",
+        fact("esp")
+    );
+    assert_eq!(
+        fact("sysupdate-current"),
+        "1.0",
+        "boot {n}: systemd-sysupdate"
+    );
+}
+
+#[test]
+fn the_server_example_builds_and_boots_twice() {
+    let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("e2e-server");
+    let status = Command::new(repository().join("scripts/e2e"))
+        .arg(repository().join("examples/server"))
+        .arg(&work)
+        .env("PCFG", env!("CARGO_BIN_EXE_pcfg"))
+        .status()
+        .expect("scripts/e2e runs");
+    assert!(status.success(), "scripts/e2e failed: {status}");
+    let signed_hash = uki_cmdline_hash(&work);
+    let first = facts(&work.join("console-1.log"));
+    let second = facts(&work.join("console-2.log"));
+    check_boot(1, &first, &signed_hash);
+    check_boot(2, &second, &signed_hash);
+    // First boot: systemd-repart made slot B and root; second boot: nothing left to do.
+    assert_eq!(first["repart"], "changed", "boot 1: systemd-repart");
+    assert_eq!(second["repart"], "no-changes", "boot 2: systemd-repart");
+}
