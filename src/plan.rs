@@ -148,6 +148,15 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
                 text
             })
     };
+    // The paths of those files: what Ninja checks for changes (the steps' implicit inputs).
+    let paths = |prefix: &str| -> Vec<String> {
+        let first = by_path.partition_point(|f| f.path.as_str() < prefix);
+        by_path[first..]
+            .iter()
+            .take_while(|f| f.path.starts_with(prefix))
+            .map(|f| f.path.clone())
+            .collect()
+    };
 
     specs.input(
         "packages",
@@ -187,7 +196,7 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
 
     // The image's own files (os-release, drop-ins, Flatpak's preinstall list), which the base
     // takes too.
-    specs.generated("image-files", text("image-tree/"));
+    specs.generated("image-files", text("image-tree/"), paths("image-tree/"));
     specs.step(
         "base-tree",
         "mkosi",
@@ -196,31 +205,37 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
         &["packages", "image-files"],
         &[BASE_TREE],
     );
-    specs.generated("definitions:first-boot", text("repart.d/install/"));
+    specs.generated(
+        "definitions:first-boot",
+        text("repart.d/install/"),
+        paths("repart.d/install/"),
+    );
     let first_channel = model.updates.channels.first();
     let mut tree_needs = vec!["base-tree", "definitions:first-boot", "image-files"];
     // The initrd's files (the sealing drop-in): the UKI carries the initrd.
     let initrd = text("initrd-tree/");
     let has_initrd_files = !initrd.is_empty();
     if has_initrd_files {
-        specs.generated("initrd-files", initrd);
+        specs.generated("initrd-files", initrd, paths("initrd-tree/"));
     }
     // mkosi's finalize script (the image's /etc kept in /usr), which the image runs.
     let scripts = text("mkosi/mkosi.finalize");
     if !scripts.is_empty() {
-        specs.generated("image-scripts", scripts);
+        specs.generated("image-scripts", scripts, paths("mkosi/mkosi.finalize"));
         tree_needs.push("image-scripts");
     }
     if let Some(channel) = first_channel {
-        specs.generated(
-            "definitions:updates",
-            text(&format!("sysupdate.d/{}/", channel.name)),
-        );
+        let dir = format!("sysupdate.d/{}/", channel.name);
+        specs.generated("definitions:updates", text(&dir), paths(&dir));
         tree_needs.push("definitions:updates");
         // The extensions' update components, in the image only.
         let components = text("sysupdate-components/");
         if !components.is_empty() {
-            specs.generated("definitions:components", components);
+            specs.generated(
+                "definitions:components",
+                components,
+                paths("sysupdate-components/"),
+            );
             tree_needs.push("definitions:components");
         }
     }
@@ -533,7 +548,9 @@ impl Specs {
         );
     }
 
-    fn generated(&mut self, name: &str, content: String) {
+    /// Files `pcfg build` writes, as one input: `content` is what they say (their identity),
+    /// `files` their paths (what the step produces, and what Ninja watches).
+    fn generated(&mut self, name: &str, content: String, files: Vec<String>) {
         self.push(
             name,
             "definitions",
@@ -543,6 +560,9 @@ impl Specs {
             &[],
             &[],
         );
+        if let Some(spec) = self.specs.last_mut() {
+            spec.outputs = files;
+        }
     }
 
     fn step<const N: usize>(

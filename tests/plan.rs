@@ -2,7 +2,7 @@
 //! plan's JSON contract; the pictures.
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use pcfg::emit::{self, Source};
 use pcfg::graph::Plan;
@@ -254,17 +254,32 @@ fn plan_pictures_and_human_form() {
     }
 }
 
+/// A copy of `examples/` in `dir`, with the key and certificate the examples name
+/// (`mkosi.key`, `mkosi.crt`; only their presence matters to Ninja).
+fn examples_with_keys(dir: &Path) -> PathBuf {
+    let examples = dir.join("examples");
+    let status = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"))
+        .arg(&examples)
+        .status()
+        .expect("cp runs");
+    assert!(status.success());
+    for name in ["mkosi.key", "mkosi.crt"] {
+        std::fs::write(examples.join(name), name).expect("write");
+    }
+    examples
+}
+
 #[test]
 fn ninja_runs_the_plan_in_the_output_directory() {
     for example in ["particleos", "remix"] {
         let dir = tempfile::tempdir().expect("tempdir");
         let out = dir.path().join("out");
-        let run = pcfg(&[
-            "build",
-            &format!("examples/{example}.pcfg"),
-            "-o",
-            out.to_str().expect("utf-8"),
-        ]);
+        let examples = examples_with_keys(dir.path());
+        let config = examples.join(format!("{example}.pcfg"));
+        let config = config.to_str().expect("utf-8");
+        let run = pcfg(&["build", config, "-o", out.to_str().expect("utf-8")]);
         assert_eq!(run.code, 0, "{}", run.transcript());
         let ninja = crate::support::test_tool_on_path("ninja");
         let dry = std::process::Command::new(&ninja)
@@ -287,12 +302,98 @@ fn ninja_runs_the_plan_in_the_output_directory() {
             "ninja",
             "-o",
             out.to_str().expect("utf-8"),
-            &format!("examples/{example}.pcfg"),
+            config,
         ]);
         assert_eq!(
             printed.stdout,
             std::fs::read_to_string(out.join("build.ninja")).expect("build.ninja")
         );
+    }
+}
+
+/// Issue 16 item 9: Ninja sees what changed. The mkosi run depends on every file of the mkosi
+/// project and on the stamps of its inputs, and each input's stamp on the files it stands for
+/// (`ninja -t query`); real Ninja, having made those stamps, remakes exactly the one whose file
+/// was edited or replaced (an emitted definition, a key) and nothing when none was.
+#[test]
+fn ninja_rebuilds_when_a_file_mkosi_reads_or_a_key_changes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let examples = examples_with_keys(dir.path());
+    let config = examples.join("particleos.pcfg");
+    let run = pcfg(&[
+        "build",
+        config.to_str().expect("utf-8"),
+        "-o",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let ninja = crate::support::test_tool_on_path("ninja");
+    let ninja_in = |args: &[&str]| -> String {
+        let output = std::process::Command::new(&ninja)
+            .args(args)
+            .current_dir(&out)
+            .output()
+            .expect("ninja runs");
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let targets = ninja_in(&["-t", "targets", "all"]);
+    let stamp = |prefix: &str| -> String {
+        targets
+            .lines()
+            .filter_map(|l| l.split_once(':').map(|(t, _)| t))
+            .find(|t| t.starts_with(&format!(".pcfg/{prefix}-")))
+            .unwrap_or_else(|| panic!("no {prefix} stamp in {targets}"))
+            .to_owned()
+    };
+    let mkosi_inputs = ninja_in(&["-t", "query", &stamp("disk-image")]);
+    for file in [
+        "mkosi/mkosi.conf",
+        "mkosi/mkosi.finalize",
+        "mkosi/mkosi.images/initrd/mkosi.conf",
+    ] {
+        assert!(
+            mkosi_inputs.contains(&format!("| {file}\n")),
+            "{file}: {mkosi_inputs}"
+        );
+    }
+    let key_stamp = stamp("key_secure-boot");
+    let definitions_stamp = stamp("definitions_first-boot");
+    for needed in [&key_stamp, &definitions_stamp] {
+        assert!(mkosi_inputs.contains(needed.as_str()), "{mkosi_inputs}");
+    }
+    let key_inputs = ninja_in(&["-t", "query", &key_stamp]);
+    assert!(
+        key_inputs.contains("/mkosi.key\n") && key_inputs.contains("/mkosi.crt\n"),
+        "{key_inputs}"
+    );
+    // Make the two input stamps for real, then change their files one at a time.
+    ninja_in(&[&key_stamp, &definitions_stamp]);
+    let dry = |target: &str| ninja_in(&["-n", target]);
+    assert!(dry(&key_stamp).contains("no work to do"));
+    assert!(dry(&definitions_stamp).contains("no work to do"));
+    for (changed, target, other) in [
+        (
+            out.join("repart.d/install/40-root.conf"),
+            &definitions_stamp,
+            &key_stamp,
+        ),
+        (examples.join("mkosi.key"), &key_stamp, &definitions_stamp),
+    ] {
+        // Ninja compares modification times: let the clock move past the stamps'.
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let mut text = std::fs::read(&changed).expect("read");
+        text.extend_from_slice(b"\n");
+        std::fs::write(&changed, text).expect("write");
+        assert!(
+            !dry(target).contains("no work to do"),
+            "{}: {target} is not remade",
+            changed.display()
+        );
+        assert!(dry(other).contains("no work to do"), "{other} is remade");
+        ninja_in(&[target]);
+        assert!(dry(target).contains("no work to do"));
     }
 }
 

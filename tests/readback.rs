@@ -855,8 +855,9 @@ fn manifest(out: &Path) -> Json {
     json
 }
 
-/// Ninja's view of `build.ninja`: its targets and rules (`-t targets`), and each command as
-/// Ninja expands it (`-t commands`) split into words as a POSIX shell splits them (`shlex`).
+/// Ninja's view of `build.ninja`: its targets and rules (`-t targets`), each target's inputs
+/// and implicit inputs (`-t query`: the files a stamp watches, keys included), and each command
+/// as Ninja expands it (`-t commands`) split into words as a POSIX shell splits them (`shlex`).
 /// Step ids are content hashes, which change with any value: they are masked.
 fn ninja(out: &Path) -> Json {
     let run = |tool: &str| {
@@ -868,6 +869,17 @@ fn ninja(out: &Path) -> Json {
             .expect("ninja runs")
     };
     let (targets, commands) = (run("targets"), run("commands"));
+    let names: Vec<String> = String::from_utf8_lossy(&targets.stdout)
+        .lines()
+        .filter_map(|l| l.rsplit_once(": ").map(|(t, _)| t.to_owned()))
+        .collect();
+    let query = Command::new("ninja")
+        .arg("-C")
+        .arg(out)
+        .args(["-t", "query"])
+        .args(&names)
+        .output()
+        .expect("ninja runs");
     let mut split = Command::new("/usr/bin/python3")
         .args([
             "-c",
@@ -888,8 +900,9 @@ fn ninja(out: &Path) -> Json {
         .unwrap_or_else(|_| Json::String("not shell words".to_owned()));
     map_strings(
         serde_json::json!({
-            "ok": targets.status.success() && commands.status.success(),
+            "ok": targets.status.success() && commands.status.success() && query.status.success(),
             "targets": String::from_utf8_lossy(&targets.stdout),
+            "inputs": String::from_utf8_lossy(&query.stdout),
             "commands": words,
             "stderr": String::from_utf8_lossy(&targets.stderr),
         }),

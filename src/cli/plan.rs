@@ -48,7 +48,7 @@ pub(super) fn run(args: &PlanArgs, output: &Output, out: &mut dyn Write) -> Resu
     let Some(model) = &compilation.model else {
         return Ok(EXIT_INPUT);
     };
-    let (_, plan) = files_and_plan(&args.file, model)?;
+    let (files, plan) = files_and_plan(&args.file, model)?;
     let entry_name = super::entry_name(&args.file);
     let mut source = super::entry_source(&args.file, &entry_name);
     let from_output = match &args.output {
@@ -80,7 +80,7 @@ pub(super) fn run(args: &PlanArgs, output: &Output, out: &mut dyn Write) -> Resu
     let text = match (args.plan_format, output.format) {
         (Some(PlanFormat::Dot), _) => dot(&plan),
         (Some(PlanFormat::Mermaid), _) => mermaid(&plan),
-        (Some(PlanFormat::Ninja), _) => emit::ninja_file(&plan, model, &source)?.contents,
+        (Some(PlanFormat::Ninja), _) => emit::ninja_file(&plan, model, &source, &files)?.contents,
         (Some(PlanFormat::Json), _) | (None, Format::Json) => {
             let mut text = serde_json::to_string_pretty(&json)?;
             text.push('\n');

@@ -155,7 +155,8 @@ pub fn emit(
     // The plan of a checked model is a graph by construction; were it not, the build still
     // writes everything else, and `pcfg plan` reports why.
     if let Ok(plan) = crate::plan::plan(model, &files, inputs) {
-        files.push(ninja::emit(&plan, model, source)?);
+        let ninja = ninja::emit(&plan, model, source, &files)?;
+        files.push(ninja);
     }
     files.push(picture::layout(model, source.entry_name));
     files.push(picture::trust(model, source.entry_name));
@@ -190,6 +191,7 @@ pub fn ninja_file(
     plan: &crate::graph::Plan,
     model: &Model,
     source: &Source<'_>,
+    files: &[File],
 ) -> Result<File, Refused> {
-    ninja::emit(plan, model, source)
+    ninja::emit(plan, model, source, files)
 }

@@ -17,7 +17,12 @@ pub(crate) const PATH: &str = "build.ninja";
 /// The kinds of step mkosi performs in one `mkosi build`.
 const MKOSI: &[&str] = &["mkosi", "systemd-repart", "ukify", "pcfg"];
 
-pub(crate) fn emit(plan: &Plan, model: &Model, source: &Source<'_>) -> Result<File, Refused> {
+pub(crate) fn emit(
+    plan: &Plan,
+    model: &Model,
+    source: &Source<'_>,
+    files: &[File],
+) -> Result<File, Refused> {
     let mut out = ini::header(source.entry_name);
     out.push_str("# Run `ninja` in this directory; `ninja -n` shows what would run.\n\n");
     out.push_str("ninja_required_version = 1.10\n\n");
@@ -46,10 +51,32 @@ pub(crate) fn emit(plan: &Plan, model: &Model, source: &Source<'_>) -> Result<Fi
         .iter()
         .filter(|s| s.spec.tool.is_none() || s.spec.kind == "definitions")
         .collect();
+    // An input's stamp depends on the files it stands for, so that Ninja, which compares
+    // times, sees an edited file or a replaced key as the changed input it is: the files pcfg
+    // wrote (the step's outputs) and the key files (as the output directory sees them).
     for step in &inputs {
+        let files: Vec<String> = if step.spec.kind == "definitions" {
+            step.spec.outputs.clone()
+        } else {
+            ["key", "cert"]
+                .iter()
+                .filter_map(|k| step.spec.params.get(*k))
+                .filter(|p| !p.is_empty())
+                .map(|p| source.config_path(p, 0))
+                .collect()
+        };
+        let files = files
+            .iter()
+            .map(|f| path(f))
+            .collect::<Result<Vec<_>, _>>()?;
+        let implicit = if files.is_empty() {
+            String::new()
+        } else {
+            format!(" | {}", files.join(" "))
+        };
         let _ = write!(
             out,
-            "build {}: stamp\n  what = {}\n\n",
+            "build {}: stamp{implicit}\n  what = {}\n\n",
             stamp(step)?,
             value(&step.spec.name)?
         );
@@ -70,11 +97,19 @@ pub(crate) fn emit(plan: &Plan, model: &Model, source: &Source<'_>) -> Result<Fi
             .map(|s| stamp(s))
             .collect::<Result<Vec<_>, _>>()?;
         let needs: Vec<String> = inputs.iter().map(|s| s.spec.name.clone()).collect();
+        // The project mkosi reads (mkosi.conf, the sub-images' and the finalize script) as
+        // files too: an edit to one of them makes Ninja run mkosi again.
+        let project = files
+            .iter()
+            .filter(|f| f.path.starts_with(&format!("{}/", super::mkosi::DIR)))
+            .map(|f| path(&f.path))
+            .collect::<Result<Vec<_>, _>>()?;
         let _ = write!(
             out,
-            "build {}: mkosi | {}\n\n",
+            "build {}: mkosi | {} $\n    {}\n\n",
             outputs.join(" $\n    "),
-            stamps_of(&needs)?
+            stamps_of(&needs)?,
+            project.join(" ")
         );
     }
     // The publish rule's variables are words of a shell command: quoted for the shell, then
@@ -179,6 +214,8 @@ fn path(text: &str) -> Result<String, Refused> {
                 out.push('$');
                 out.push(c);
             }
+            // Ninja ends a path at `|` (implicit inputs follow) and has no escape for it.
+            '|' => return Err(refused(text, c)),
             c if c.is_control() => return Err(refused(text, c)),
             c => out.push(c),
         }
@@ -208,7 +245,11 @@ fn refused(text: &str, c: char) -> Refused {
         file: PATH.to_owned(),
         key: "a path or variable".to_owned(),
         value: text.to_owned(),
-        reason: format!("a control character or line break (U+{:04X})", u32::from(c)),
+        reason: if c == '|' {
+            "`|`, which Ninja cannot write in a path".to_owned()
+        } else {
+            format!("a control character or line break (U+{:04X})", u32::from(c))
+        },
     }
 }
 

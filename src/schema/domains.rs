@@ -272,8 +272,9 @@ fn normalised_absolute(s: &str) -> String {
 /// file or absolute. mkosi reads these: `:` separates a tree's source from its target, `,`
 /// separates list items, `#` starts a comment, `$` and a leading `~` are expanded.
 fn config_path(s: &str) -> Result<(), Problem> {
-    let help = "write a plain file path, relative to this file or absolute, e.g. `\"keys/db.key\"`: no white space, quotes, backslashes, or `:` `,` `#` `$`, and no leading `~`";
-    only(s, |c| path_char(c) && !":,#$".contains(c), help)?;
+    // `|` too: Ninja, which watches key files, has no way to write it in a path.
+    let help = "write a plain file path, relative to this file or absolute, e.g. `\"keys/db.key\"`: no white space, quotes, backslashes, or `:` `,` `#` `$` `|`, and no leading `~`";
+    only(s, |c| path_char(c) && !":,#$|".contains(c), help)?;
     if s.starts_with('~') {
         return problem(
             "starts with `~`, which mkosi expands to a home directory",
