@@ -163,15 +163,7 @@ fn builds_are_byte_identical_from_any_working_directory() {
 #[test]
 fn the_image_etc_is_kept_in_usr_when_root_is_made_at_first_boot() {
     use std::os::unix::fs::PermissionsExt;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let out = dir.path().join("out");
-    let run = pcfg(&[
-        "build",
-        "examples/server/system.pcfg",
-        "-o",
-        out.to_str().expect("utf-8"),
-    ]);
-    assert_eq!(run.code, 0, "{}", run.transcript());
+    let (dir, out) = crate::support::built("examples/server/system.pcfg");
     let script = out.join("mkosi/mkosi.finalize");
     let mode = std::fs::metadata(&script)
         .expect("finalize")

@@ -402,15 +402,7 @@ fn ninja_rebuilds_when_a_file_mkosi_reads_or_a_key_changes() {
 /// them (the command Ninja runs, over files named as mkosi names them).
 #[test]
 fn publishing_copies_only_what_the_transfers_fetch() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let out = dir.path().join("out");
-    let run = pcfg(&[
-        "build",
-        "examples/server/system.pcfg",
-        "-o",
-        out.to_str().expect("utf-8"),
-    ]);
-    assert_eq!(run.code, 0, "{}", run.transcript());
+    let (_dir, out) = crate::support::built("examples/server/system.pcfg");
     let output = out.join("mkosi/mkosi.output");
     std::fs::create_dir_all(&output).expect("mkdir");
     let split =

@@ -115,3 +115,13 @@ pub(crate) fn git(dir: &Path, args: &[&str]) {
         .expect("git runs");
     assert!(status.success(), "git {args:?}");
 }
+
+/// `pcfg build CONFIG -o DIR/out` in a new temporary directory; panics when it fails. The
+/// directory lives as long as the returned guard.
+pub(crate) fn built(config: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let run = pcfg(&["build", config, "-o", out.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    (dir, out)
+}
