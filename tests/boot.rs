@@ -3,6 +3,9 @@
 //! with OVMF's Secure Boot firmware and a software TPM (`scripts/e2e`). The booted system
 //! reports on its serial console (`tests/e2e/facts.sh`); this test reads that report.
 //!
+//! The same root runs systemd 257's systemd-sysupdate over what pcfg emits for an extension's
+//! update component (bookworm-backports' 254 reads it in the main suite).
+//!
 //! It needs root, loop devices and the network, and takes minutes: `.ci/run` runs it with
 //! `cargo test --locked --features e2e --test boot`.
 
@@ -155,4 +158,105 @@ fn the_server_example_builds_and_boots_twice() {
     // First boot: systemd-repart made slot B and root; second boot: nothing left to do.
     assert_eq!(first["repart"], "changed", "boot 1: systemd-repart");
     assert_eq!(second["repart"], "no-changes", "boot 2: systemd-repart");
+}
+
+/// systemd 257 (trixie's, the target the release gives) reads an extension's update component
+/// as pcfg emits it (`sysupdate.NAME.d/NAME.transfer`), lists the installed version as current
+/// and a newer one from the channel as a candidate, and updates it: the new image in
+/// `/var/lib/extensions.d/`, the `CurrentSymlink=` in `/var/lib/extensions/` pointing at it.
+#[test]
+fn systemd_sysupdate_257_updates_an_extension_component() {
+    let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("e2e-sysupdate");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(work.join("config/ext/tools/usr/bin")).expect("mkdir");
+    std::fs::write(work.join("config/ext/tools/usr/bin/t"), "t").expect("write");
+    std::fs::write(
+        work.join("config/system.pcfg"),
+        "system { name = \"x\", version = \"1\", distribution = debian, release = \"trixie\" }\n\
+         partition esp { type = esp, size = 512M }\n\
+         partition usr { type = usr, size = 2G, slots = 2, format = erofs }\n\
+         update.channel.local.source = \"/srv/updates\"\n\
+         extension tools { kind = sysext, source = \"ext/tools\" }\n",
+    )
+    .expect("write");
+    let run = Command::new(env!("CARGO_BIN_EXE_pcfg"))
+        .args(["build", "system.pcfg", "-o", "out"])
+        .current_dir(work.join("config"))
+        .output()
+        .expect("pcfg runs");
+    assert!(run.status.success(), "{run:?}");
+    let transfer = work.join("config/out/sysupdate-components/sysupdate.tools.d/tools.transfer");
+    let component = work.join("root/usr/lib/sysupdate.tools.d");
+    std::fs::create_dir_all(&component).expect("mkdir");
+    std::fs::copy(&transfer, component.join("tools.transfer")).expect("the component's transfer");
+    for (path, contents) in [
+        ("srv/updates/tools_1.raw", "one"),
+        ("srv/updates/tools_2.raw", "two"),
+        ("var/lib/extensions.d/tools_1.raw", "one"),
+    ] {
+        let path = work.join("root").join(path);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, contents).expect("write");
+    }
+    std::fs::create_dir_all(work.join("root/var/lib/extensions")).expect("mkdir");
+    let prepared = Command::new(repository().join("scripts/e2e-root"))
+        .status()
+        .expect("scripts/e2e-root runs");
+    assert!(prepared.success());
+    let target = repository().join("target/e2e");
+    let cache = target.join("cache");
+    std::fs::create_dir_all(&cache).expect("mkdir");
+    let sysupdate = |args: &[&str]| -> String {
+        let output = Command::new(repository().join("scripts/in-root"))
+            .arg(target.join("root"))
+            .arg(&work)
+            .arg(&cache)
+            .args([
+                "/usr/lib/systemd/systemd-sysupdate",
+                "--root=/work/root",
+                "--no-pager",
+                "--component=tools",
+            ])
+            .args(args)
+            .output()
+            .expect("systemd-sysupdate runs");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(output.status.success(), "{text}");
+        text
+    };
+    assert!(sysupdate(&["--version"]).contains("systemd 257"));
+    let listed = sysupdate(&["--no-legend", "list"]);
+    let rows: Vec<Vec<&str>> = listed
+        .lines()
+        .map(|l| {
+            l.split_whitespace()
+                .filter(|w| !["●", "↻", "✓"].contains(w))
+                .collect()
+        })
+        .collect();
+    assert!(
+        rows.iter()
+            .any(|r| r.first() == Some(&"2") && r.contains(&"candidate")),
+        "{listed}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.first() == Some(&"1") && r.contains(&"current")),
+        "{listed}"
+    );
+    sysupdate(&["update"]);
+    assert_eq!(
+        std::fs::read_to_string(work.join("root/var/lib/extensions.d/tools_2.raw"))
+            .expect("installed"),
+        "two"
+    );
+    assert_eq!(
+        std::fs::read_link(work.join("root/var/lib/extensions/tools.raw"))
+            .expect("the current link"),
+        Path::new("../extensions.d/tools_2.raw")
+    );
 }
