@@ -257,10 +257,13 @@ fn initrd_image(model: &Model) -> Vec<Section> {
         // mkosi-initrd removes dpkg from a Debian or Ubuntu initrd, and with it every package
         // that needs it; the file systems' tools need what dpkg's removal scripts call
         // (xfsprogs brings Python), so that removal fails the build: dpkg stays.
-        if matches!(
-            model.system.distribution.value.as_deref(),
-            Some("debian" | "ubuntu" | "kali")
-        ) {
+        if model
+            .system
+            .distribution
+            .value
+            .as_deref()
+            .is_some_and(crate::model::packages::dpkg_based)
+        {
             content.set("RemovePackages", "");
         }
         content.set_list("Packages", Delimiter::Comma, packages);

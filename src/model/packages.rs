@@ -97,6 +97,13 @@ fn family(distribution: &str) -> Option<Family> {
     })
 }
 
+/// Whether `distribution` installs with dpkg (Debian and its derivatives), which mkosi's default
+/// initrd removes.
+#[must_use]
+pub fn dpkg_based(distribution: &str) -> bool {
+    matches!(family(distribution), Some(Family::Debian | Family::Ubuntu))
+}
+
 /// Whether pcfg knows the package names of `distribution`.
 #[must_use]
 pub fn known(distribution: &str) -> bool {
