@@ -75,7 +75,7 @@ fn vim_gives_every_token_of_every_example_a_group() {
 }
 
 /// The sample every highlighter must tell apart, and where to look in it.
-const SAMPLE: &str = "import \"std/particleos\"\nremove partition.swap\npartition.usr.size-max = 30G # note\nextension tools { kind = sysext, signed = true, requires = [libs] }\ntrust { tpm2 { pcrs = [7, 0x0b] } }\nsystem.cmdline += [\"a\\\"b\"]\npartition.root.size = default 1.5G\n";
+const SAMPLE: &str = "import \"std/particleos\"\nremove partition.swap\npartition.usr.size-max = 30G # note\nextension tools { kind = sysext, signed = true, requires = [libs] }\ntrust { tpm2 { pcrs = [7, 0x0b] } }\nsystem.cmdline += [\"a\\\"b\"]\npartition.root.size = default 1.5G\nextension 1password { requires = [7zip], x = 42 }\n";
 
 #[test]
 fn vim_tells_the_parts_of_a_configuration_apart() {
@@ -122,6 +122,9 @@ fn vim_tells_the_parts_of_a_configuration_apart() {
     assert_eq!(at(6, "\\", 0), "pcfgEscape");
     assert_eq!(at(7, "default", 0), "pcfgDefault");
     assert_eq!(at(7, "1.5G", 0), "pcfgSize");
+    assert_eq!(at(8, "1password", 0), "pcfgLabel");
+    assert_eq!(at(8, "7zip", 0), "pcfgIdent");
+    assert_eq!(at(8, "42", 0), "pcfgNumber");
 }
 
 /// One token as vscode-textmate reports it.
@@ -234,4 +237,7 @@ fn textmate_tells_the_parts_of_a_configuration_apart() {
     assert_eq!(scope(6, "\\\"", 0), "constant.character.escape.pcfg");
     assert_eq!(scope(7, "default", 0), "storage.modifier.default.pcfg");
     assert_eq!(scope(7, "1.5G", 0), "constant.numeric.size.pcfg");
+    assert_eq!(scope(8, "1password", 0), "entity.name.label.pcfg");
+    assert_eq!(scope(8, "7zip", 0), "constant.other.symbol.pcfg");
+    assert_eq!(scope(8, "42", 0), "constant.numeric.integer.pcfg");
 }

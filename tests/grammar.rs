@@ -40,7 +40,17 @@ struct Gen {
 }
 
 const IDENTS: &[&str] = &[
-    "a", "x9", "size-max", "key_file", "Z", "usr", "b-c-d", "tpm2",
+    "a",
+    "x9",
+    "size-max",
+    "key_file",
+    "Z",
+    "usr",
+    "b-c-d",
+    "tpm2",
+    "1password",
+    "7zip",
+    "2fa-x",
 ];
 
 impl Gen {

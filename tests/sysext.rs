@@ -169,6 +169,10 @@ fn the_declared_winner_is_on_top_whatever_the_names() {
     assert_eq!(overriding(Some("1.0"), "alpha", "zeta"), "alpha\n");
     // Without a version the images match by SYSEXT_LEVEL instead.
     assert_eq!(overriding(None, "alpha", "zeta"), "alpha\n");
+    // Names as they are in the wild start with digits (issue 14): `1password` sorts before
+    // `7zip`, and each wins when it is declared to.
+    assert_eq!(overriding(Some("1.0"), "1password", "7zip"), "1password\n");
+    assert_eq!(overriding(Some("1.0"), "7zip", "1password"), "7zip\n");
 }
 
 #[test]

@@ -70,6 +70,13 @@ impl Validator<'_> {
                         .with_help(format!("`{label}` is a value wherever a name is expected (`requires = [{label}]` is the value `{label}`), so nothing could refer to it: choose another name")),
                 );
             }
+            // `extension 10 { }`, `partition 4G { }`: a reference would read as a number.
+            if label.starts_with(|c: char| c.is_ascii_digit()) && !crate::syntax::is_name(label) {
+                self.diagnostics.push(
+                    Diagnostic::new(Code::InvalidValue, format!("`{label}` cannot be the label of a `{}` block", kind.name), Label::new(labelled.key_span, "a number, not a name"))
+                        .with_help(format!("`{label}` reads as a number or a size wherever a name is expected (`requires = [{label}]`), so nothing could refer to it: a label that starts with a digit needs letters that are not a size unit, e.g. `{label}-x` or `x{label}`")),
+                );
+            }
             if kind.name == "extension" && label == BASE {
                 self.diagnostics.push(
                     Diagnostic::new(Code::InvalidValue, "`base` cannot name an extension", Label::new(labelled.key_span, "reserved"))
@@ -283,6 +290,17 @@ impl Validator<'_> {
                     self.out_of_range(value.span, path, &format!("`{n}` is not allowed"), help);
                 }
                 return;
+            }
+            // `size = 4X`: a word that starts with a digit is read as a name (it could be
+            // `1password`); where a number is expected, it gets the number's own diagnostic.
+            (Ty::Size | Ty::SizeOrAuto | Ty::Int { .. } | Ty::OneOf(_), ValueKind::Symbol(s))
+                if s.starts_with(|c: char| c.is_ascii_digit()) =>
+            {
+                if let Some(error) = crate::syntax::number_error(s, value.span) {
+                    self.diagnostics.push(error.to_diagnostic());
+                    return;
+                }
+                false
             }
             (Ty::Symbol(symbols), ValueKind::Symbol(s)) => {
                 return self.symbol(value.span, s, symbols, path)

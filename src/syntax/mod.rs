@@ -10,4 +10,4 @@ pub mod format;
 mod parser;
 
 pub use error::{SyntaxError, SyntaxErrorKind};
-pub use parser::{parse, parse_prefix, KEYWORDS, MAX_NESTING};
+pub use parser::{is_name, number_error, parse, parse_prefix, KEYWORDS, MAX_NESTING};

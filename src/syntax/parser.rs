@@ -28,6 +28,10 @@ const TRUE: &str = "true";
 const FALSE: &str = "false";
 const AUTO: &str = "auto";
 
+/// The reason of `pcfg::invalid-number` for a number with more after it (`4G5`); a word of this
+/// shape is a name where a name may stand.
+const AFTER_NUMBER: &str = "unexpected characters after the number";
+
 /// How deep blocks and lists may nest. The schema needs three levels; 64 leaves room for any
 /// plausible future schema while keeping recursion far from the stack's limit.
 pub const MAX_NESTING: usize = 64;
@@ -93,13 +97,53 @@ impl ParseError<&str> for PError {
 
 type PResult<'a, T> = IResult<&'a str, T, PError>;
 
+/// Whether `word`, written as a value, is the name `word` (a symbol) rather than a number, a
+/// size, a keyword value or an error: what a label must be for a reference to reach it.
+#[must_use]
+pub fn is_name(word: &str) -> bool {
+    let parser = Parser {
+        file: FileId(0),
+        src: word,
+    };
+    matches!(
+        parser.expect_value(word, 0),
+        Ok(("", Value { kind: ValueKind::Symbol(s), .. })) if s == word
+    )
+}
+
+/// The diagnostic a word that starts with a digit gets where a number or a size is expected
+/// (`size = 4X`, `4g`): the parser reads such a word as a name, since it could be one
+/// (`requires = [1password]`); what the number's error would have been, at `span`.
+#[must_use]
+pub fn number_error(word: &str, span: Span) -> Option<SyntaxError> {
+    let parser = Parser {
+        file: span.file,
+        src: word,
+    };
+    let Err(nom::Err::Failure(e) | nom::Err::Error(e)) = parser.expect_number(word) else {
+        return None;
+    };
+    let error = parser.to_error(e);
+    Some(SyntaxError {
+        kind: error.kind,
+        span: Span::new(
+            span.file,
+            (span.start + error.span.start) as usize,
+            (span.start + error.span.end) as usize,
+        ),
+    })
+}
+
 struct Parser<'s> {
     file: FileId,
     src: &'s str,
 }
 
+/// A word (a kind, a label, a path segment, a symbol) starts with a letter or a digit: labels
+/// are names as they are in the wild (`1password`). In a value, a word that reads as a number
+/// or a size is one (see [`Parser::expect_value`]).
 fn is_ident_start(c: char) -> bool {
-    c.is_ascii_alphabetic()
+    c.is_ascii_alphanumeric()
 }
 
 fn is_ident_char(c: char) -> bool {
@@ -514,13 +558,34 @@ impl<'s> Parser<'s> {
                 Ok((rest, Value { kind: ValueKind::Str(s), span }))
             }
             Some('[') => self.expect_list(i, depth),
-            Some(c) if c.is_ascii_digit() => self.expect_number(i),
+            Some(c) if c.is_ascii_digit() => match self.expect_number(i) {
+                Err(nom::Err::Failure(e)) if Self::name_not_number(i, &e) => self.word_value(i),
+                number => number,
+            },
             Some('-' | '+') if i[1..].starts_with(|c: char| c.is_ascii_digit()) => {
                 Self::fail(i, 1, SyntaxErrorKind::InvalidNumber { reason: "numbers have no sign; every value pcfg takes is zero or more" })
             }
             Some(c) if is_ident_start(c) => self.word_value(i),
             _ => Self::unexpected(i, "a value", Some("values are strings (`\"x\"`), numbers (`42`), sizes (`4G`), `true`, `false`, `auto`, names (`erofs`) and lists (`[a, b]`)")),
         }
+    }
+
+    /// Whether a word that starts with a digit and is no number (`e`) is a name instead
+    /// (`1password`, `7zip`, `4x-tools`): its letters are not a size unit, decimal ones
+    /// included (`4GB` stays `pcfg::decimal-size-unit`), it is not hexadecimal (`0x1g` stays
+    /// `pcfg::invalid-number`) and no `.` follows it (`1.5X` is a size with a wrong unit).
+    fn name_not_number(i: &str, e: &PError) -> bool {
+        let word_len = i.chars().take_while(|&c| is_ident_char(c)).count();
+        let name_like = matches!(
+            e.kind,
+            Some(
+                SyntaxErrorKind::InvalidSizeUnit { .. }
+                    | SyntaxErrorKind::InvalidNumber {
+                        reason: AFTER_NUMBER
+                    }
+            )
+        );
+        name_like && !i.starts_with("0x") && !i.starts_with("0X") && !i[word_len..].starts_with('.')
     }
 
     /// `true`, `false`, `auto` or a symbol; symbols may join words with `+` (`key-file+tpm2`).
@@ -740,7 +805,7 @@ impl<'s> Parser<'s> {
                 i,
                 len + bad,
                 SyntaxErrorKind::InvalidNumber {
-                    reason: "unexpected characters after the number",
+                    reason: AFTER_NUMBER,
                 },
             );
         }
@@ -936,6 +1001,59 @@ mod tests {
                 "{not_whole}"
             );
         }
+    }
+
+    /// Names may start with a digit (issue 14: `1password`); a word is a number or a size
+    /// whenever it reads as one, and a label must not (`is_name`).
+    #[test]
+    fn a_word_that_starts_with_a_digit_is_a_name_unless_it_is_a_number() {
+        for name in ["1password", "7zip", "4x-tools", "2fa_x", "4G5", "0day"] {
+            assert_eq!(value(name), Ok(ValueKind::Symbol(name.into())), "{name}");
+            assert!(is_name(name), "{name}");
+        }
+        let Ok(ValueKind::List(items)) = value("[1password, 7zip]") else {
+            panic!("not a list");
+        };
+        let names: Vec<_> = items.into_iter().map(|v| v.kind).collect();
+        assert_eq!(
+            names,
+            [
+                ValueKind::Symbol("1password".into()),
+                ValueKind::Symbol("7zip".into())
+            ]
+        );
+        for number in [
+            "10", "0x1f", "4G", "4KiB", "1.5G", "4GB", "0x1g", "0X1", "1.5X", "true",
+        ] {
+            assert!(!is_name(number), "{number}");
+        }
+        assert!(matches!(
+            value("4GB"),
+            Err(SyntaxErrorKind::DecimalSizeUnit { .. })
+        ));
+        assert!(matches!(
+            value("0x1g"),
+            Err(SyntaxErrorKind::InvalidNumber { .. })
+        ));
+        assert!(matches!(
+            value("1.5X"),
+            Err(SyntaxErrorKind::InvalidSizeUnit { .. })
+        ));
+        // Where a number is expected, such a name gets the number's diagnostic, at the unit.
+        let span = Span::new(FileId(0), 10, 12);
+        let error = number_error("4X", span).expect("an error");
+        assert_eq!(
+            error.kind,
+            SyntaxErrorKind::InvalidSizeUnit { unit: "X".into() }
+        );
+        assert_eq!((error.span.start, error.span.end), (11, 12));
+        // Blocks, labels and path segments take such words too.
+        let file = parse(
+            FileId(0),
+            "extension 1password { requires = [7zip] }\nextension.2fa.kind = sysext\n",
+        )
+        .expect("parses");
+        assert_eq!(file.items.len(), 2);
     }
 
     #[test]

@@ -10,14 +10,15 @@ syn case match
 syn iskeyword @,48-57,_,-
 
 " Lowest priority first: in Vim a later item wins at the same position.
-" Any identifier: a symbol in value position, a block label, a path segment.
-syn match pcfgIdent /\a[A-Za-z0-9_-]*/
+" Any identifier: a symbol in value position, a block label, a path segment; it may start with
+" a digit (`1password`), and a number or a size below wins where the whole word is one.
+syn match pcfgIdent /[A-Za-z0-9][A-Za-z0-9_-]*/
 " A path segment followed by the rest of a path and an operator: a field being set.
-syn match pcfgKey /\a[A-Za-z0-9_-]*\ze\%(\.\a[A-Za-z0-9_-]*\)*\s*\%(+=\|-=\|=\)/
+syn match pcfgKey /[A-Za-z0-9][A-Za-z0-9_-]*\ze\%(\.[A-Za-z0-9][A-Za-z0-9_-]*\)*\s*\%(+=\|-=\|=\)/
 " A block's kind: an identifier that opens a block, with or without a label.
-syn match pcfgBlock /\a[A-Za-z0-9_-]*\ze\%(\s\+\a[A-Za-z0-9_-]*\)\=\s*{/
+syn match pcfgBlock /[A-Za-z0-9][A-Za-z0-9_-]*\ze\%(\s\+[A-Za-z0-9][A-Za-z0-9_-]*\)\=\s*{/
 " A block's label: the identifier between its kind and `{`.
-syn match pcfgLabel /\%(\a[A-Za-z0-9_-]*\s\+\)\@<=\a[A-Za-z0-9_-]*\ze\s*{/
+syn match pcfgLabel /\%([A-Za-z0-9][A-Za-z0-9_-]*\s\+\)\@<=[A-Za-z0-9][A-Za-z0-9_-]*\ze\s*{/
 syn match pcfgDelimiter /[{}[\],.+]/
 syn match pcfgOperator /+=\|-=\|=/
 syn match pcfgNumber /\<\%(0x\x\+\|\d\+\)\>/
