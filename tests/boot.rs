@@ -160,23 +160,128 @@ fn the_server_example_builds_and_boots_twice() {
     assert_eq!(second["repart"], "no-changes", "boot 2: systemd-repart");
 }
 
+/// Runs the end-to-end root's systemd-sysupdate 257 on `WORK/root` for one component: whether it
+/// succeeded, and what it printed.
+fn sysupdate_257(work: &Path, component: &str, args: &[&str]) -> (bool, String) {
+    let prepared = Command::new(repository().join("scripts/e2e-root"))
+        .status()
+        .expect("scripts/e2e-root runs");
+    assert!(prepared.success());
+    let target = repository().join("target/e2e");
+    let cache = target.join("cache");
+    std::fs::create_dir_all(&cache).expect("mkdir");
+    let output = Command::new(repository().join("scripts/in-root"))
+        .arg(target.join("root"))
+        .arg(work)
+        .arg(&cache)
+        .args([
+            "/usr/lib/systemd/systemd-sysupdate",
+            "--root=/work/root",
+            "--no-pager",
+            &format!("--component={component}"),
+        ])
+        .args(args)
+        .output()
+        .expect("systemd-sysupdate runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+/// AtomOS's extensions as the image carries them: systemd-sysupdate 257 finds every component
+/// pcfg emits, reads each one's transfer offline, and knows the optional extension's feature
+/// (disabled until a drop-in enables it).
+#[test]
+fn systemd_sysupdate_257_reads_every_component_of_atomos() {
+    let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("e2e-atomos");
+    let _ = std::fs::remove_dir_all(&work);
+    let out = work.join("out");
+    let built = Command::new(env!("CARGO_BIN_EXE_pcfg"))
+        .args(["build", "system.pcfg", "-o"])
+        .arg(&out)
+        .current_dir(repository().join("examples/atomos"))
+        .output()
+        .expect("pcfg runs");
+    assert!(built.status.success(), "{built:?}");
+    let components = out.join("sysupdate-components");
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(&components).expect("components") {
+        let dir = entry.expect("entry").path();
+        let to = work
+            .join("root/usr/lib")
+            .join(dir.file_name().expect("name"));
+        std::fs::create_dir_all(&to).expect("mkdir");
+        for file in std::fs::read_dir(&dir).expect("component") {
+            let file = file.expect("file").path();
+            std::fs::copy(&file, to.join(file.file_name().expect("name"))).expect("copy");
+        }
+        let name = dir
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        names.push(name["sysupdate.".len()..name.len() - ".d".len()].to_owned());
+    }
+    names.sort();
+    assert_eq!(
+        names,
+        ["debugtools", "devtools", "ssh-hardening", "toolchain-libs"]
+    );
+    for dir in ["var/lib/extensions", "var/lib/confexts"] {
+        std::fs::create_dir_all(work.join("root").join(dir)).expect("mkdir");
+    }
+    let (ok, text) = sysupdate_257(&work, "devtools", &["components"]);
+    assert!(ok, "{text}");
+    let listed: Vec<&str> = text.lines().filter(|l| !l.contains(' ')).collect();
+    assert_eq!(listed, names, "{text}");
+    for name in ["devtools", "ssh-hardening", "toolchain-libs"] {
+        let (ok, text) = sysupdate_257(&work, name, &["--offline", "list"]);
+        assert!(ok, "{name}: {text}");
+    }
+    let (ok, text) = sysupdate_257(&work, "debugtools", &["--offline", "list"]);
+    assert!(!ok && text.contains("No transfer definitions"), "{text}");
+    let dropin = work.join("root/etc/sysupdate.debugtools.d/debugtools.feature.d");
+    std::fs::create_dir_all(&dropin).expect("mkdir");
+    std::fs::write(dropin.join("enable.conf"), "[Feature]\nEnabled=yes\n").expect("write");
+    let (ok, text) = sysupdate_257(&work, "debugtools", &["features", "debugtools"]);
+    assert!(ok && text.contains("Enabled: yes"), "{text}");
+    assert!(text.contains("The debugtools system extension"), "{text}");
+    let (ok, text) = sysupdate_257(&work, "debugtools", &["--offline", "list"]);
+    assert!(ok, "{text}");
+}
+
 /// systemd 257 (trixie's, the target the release gives) reads an extension's update component
 /// as pcfg emits it (`sysupdate.NAME.d/NAME.transfer`), lists the installed version as current
 /// and a newer one from the channel as a candidate, and updates it: the new image in
 /// `/var/lib/extensions.d/`, the `CurrentSymlink=` in `/var/lib/extensions/` pointing at it.
+/// An optional extension's component (`NAME.feature`, `Features=NAME`) installs nothing until
+/// its feature is enabled by a drop-in, and then installs the image.
 #[test]
 fn systemd_sysupdate_257_updates_an_extension_component() {
     let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("e2e-sysupdate");
     let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(work.join("config/ext/tools/usr/bin")).expect("mkdir");
-    std::fs::write(work.join("config/ext/tools/usr/bin/t"), "t").expect("write");
+    for tree in ["tools", "extra"] {
+        std::fs::create_dir_all(work.join("config/ext").join(tree).join("usr/bin")).expect("mkdir");
+        std::fs::write(
+            work.join("config/ext")
+                .join(tree)
+                .join("usr/bin")
+                .join(tree),
+            tree,
+        )
+        .expect("write");
+    }
     std::fs::write(
         work.join("config/system.pcfg"),
         "system { name = \"x\", version = \"1\", distribution = debian, release = \"trixie\" }\n\
          partition esp { type = esp, size = 512M }\n\
          partition usr { type = usr, size = 2G, slots = 2, format = erofs }\n\
          update.channel.local.source = \"/srv/updates\"\n\
-         extension tools { kind = sysext, source = \"ext/tools\" }\n",
+         extension tools { kind = sysext, source = \"ext/tools\" }\n\
+         extension extra { kind = sysext, source = \"ext/extra\", optional = true, requires = [tools] }\n",
     )
     .expect("write");
     let run = Command::new(env!("CARGO_BIN_EXE_pcfg"))
@@ -185,13 +290,20 @@ fn systemd_sysupdate_257_updates_an_extension_component() {
         .output()
         .expect("pcfg runs");
     assert!(run.status.success(), "{run:?}");
-    let transfer = work.join("config/out/sysupdate-components/sysupdate.tools.d/tools.transfer");
-    let component = work.join("root/usr/lib/sysupdate.tools.d");
-    std::fs::create_dir_all(&component).expect("mkdir");
-    std::fs::copy(&transfer, component.join("tools.transfer")).expect("the component's transfer");
+    for file in [
+        "sysupdate.tools.d/tools.transfer",
+        "sysupdate.extra.d/extra.transfer",
+        "sysupdate.extra.d/extra.feature",
+    ] {
+        let to = work.join("root/usr/lib").join(file);
+        std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+        std::fs::copy(work.join("config/out/sysupdate-components").join(file), to)
+            .expect("the components' files");
+    }
     for (path, contents) in [
         ("srv/updates/tools_1.raw", "one"),
         ("srv/updates/tools_2.raw", "two"),
+        ("srv/updates/extra_2.raw", "extra two"),
         ("var/lib/extensions.d/tools_1.raw", "one"),
     ] {
         let path = work.join("root").join(path);
@@ -199,33 +311,10 @@ fn systemd_sysupdate_257_updates_an_extension_component() {
         std::fs::write(path, contents).expect("write");
     }
     std::fs::create_dir_all(work.join("root/var/lib/extensions")).expect("mkdir");
-    let prepared = Command::new(repository().join("scripts/e2e-root"))
-        .status()
-        .expect("scripts/e2e-root runs");
-    assert!(prepared.success());
-    let target = repository().join("target/e2e");
-    let cache = target.join("cache");
-    std::fs::create_dir_all(&cache).expect("mkdir");
+    let run = |component: &str, args: &[&str]| sysupdate_257(&work, component, args);
     let sysupdate = |args: &[&str]| -> String {
-        let output = Command::new(repository().join("scripts/in-root"))
-            .arg(target.join("root"))
-            .arg(&work)
-            .arg(&cache)
-            .args([
-                "/usr/lib/systemd/systemd-sysupdate",
-                "--root=/work/root",
-                "--no-pager",
-                "--component=tools",
-            ])
-            .args(args)
-            .output()
-            .expect("systemd-sysupdate runs");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        assert!(output.status.success(), "{text}");
+        let (ok, text) = run("tools", args);
+        assert!(ok, "{text}");
         text
     };
     assert!(sysupdate(&["--version"]).contains("systemd 257"));
@@ -258,5 +347,26 @@ fn systemd_sysupdate_257_updates_an_extension_component() {
         std::fs::read_link(work.join("root/var/lib/extensions/tools.raw"))
             .expect("the current link"),
         Path::new("../extensions.d/tools_2.raw")
+    );
+    // The optional extension: its feature is disabled, so its component has no transfer to run
+    // (systemd 257 says so and stops) and nothing is installed.
+    let (ok, text) = run("extra", &["update"]);
+    assert!(!ok && text.contains("No transfer definitions"), "{text}");
+    assert!(!work.join("root/var/lib/extensions.d/extra_2.raw").exists());
+    // Enabled by the administrator's drop-in, as `sysupdate.features(5)` shows.
+    let dropin = work.join("root/etc/sysupdate.extra.d/extra.feature.d");
+    std::fs::create_dir_all(&dropin).expect("mkdir");
+    std::fs::write(dropin.join("enable.conf"), "[Feature]\nEnabled=yes\n").expect("write");
+    let (ok, text) = run("extra", &["features", "extra"]);
+    assert!(
+        ok && text.contains("Enabled: yes") && text.contains("Transfers: extra"),
+        "{text}"
+    );
+    let (ok, text) = run("extra", &["update"]);
+    assert!(ok, "{text}");
+    assert_eq!(
+        std::fs::read_link(work.join("root/var/lib/extensions/extra.raw"))
+            .expect("the optional extension's link"),
+        Path::new("../extensions.d/extra_2.raw")
     );
 }

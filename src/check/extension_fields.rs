@@ -1,7 +1,8 @@
 //! Fields an extension kind needs, and fields it cannot use: a Flatpak extension names its app;
 //! `app` and `runtime` mean something only for Flatpak apps, `source`, `requires`, `overrides`,
 //! `signed`, `packages` and `version` only for images pcfg builds, `packages` not for a
-//! configuration extension (which holds `/etc` only); `overrides` only between extensions merged into
+//! configuration extension (which holds `/etc` only), `optional` only for those with an update
+//! component; `overrides` only between extensions merged into
 //! the same hierarchy. Flatpak apps need a remote to come from: `flatpak preinstall` finds
 //! them only in the remotes the system has.
 
@@ -34,7 +35,7 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
 }
 
 /// Fields of `extension` that its kind does not use, with where each is written.
-fn unused_fields(extension: &Extension) -> Vec<(&'static str, Option<Span>)> {
+fn unused_fields(extension: &Extension, has_channel: bool) -> Vec<(&'static str, Option<Span>)> {
     let written = |set: bool, at: Option<Span>| set.then_some(at).flatten();
     let fields = if extension.kind.value == ExtensionKind::Flatpak {
         vec![
@@ -62,6 +63,7 @@ fn unused_fields(extension: &Extension) -> Vec<(&'static str, Option<Span>)> {
                 "version",
                 written(extension.version.value.is_some(), extension.version.at),
             ),
+            ("optional", extension.optional.at),
         ]
     } else {
         let mut fields = vec![
@@ -74,6 +76,11 @@ fn unused_fields(extension: &Extension) -> Vec<(&'static str, Option<Span>)> {
                 written(extension.runtime.value.is_some(), extension.runtime.at),
             ),
         ];
+        // An optional extension is a feature of its update component, which only an image
+        // pcfg builds and a system with an update channel has.
+        if extension.optional.value && !(extension.updatable() && has_channel) {
+            fields.push(("optional", extension.optional.at));
+        }
         // A configuration extension carries `/etc` only; packages install elsewhere.
         if extension.kind.value == ExtensionKind::Confext {
             fields.push((
@@ -101,8 +108,10 @@ fn hierarchy(kind: ExtensionKind) -> Option<&'static str> {
 pub(super) fn check_kinds(model: &Model, out: &mut Checker) {
     for extension in &model.extensions {
         let kind = extension.kind.value.name();
-        for (field, at) in unused_fields(extension) {
-            let why = if extension.kind.value == ExtensionKind::Flatpak {
+        for (field, at) in unused_fields(extension, !model.updates.channels.is_empty()) {
+            let why = if field == "optional" && extension.kind.value != ExtensionKind::Flatpak {
+                "an optional extension is a systemd-sysupdate feature of the extension's update component, which only a system or configuration extension built from a `source`, on a system with an update channel, has"
+            } else if extension.kind.value == ExtensionKind::Flatpak {
                 "Flatpak installs the app from its remote; pcfg builds no image for it"
             } else if field == "packages" {
                 "a configuration extension holds only `/etc`, and packages install their files elsewhere; put them in a system extension"

@@ -11,6 +11,7 @@ mod encrypted_read_only;
 mod esp_size;
 mod extension_cycle;
 mod extension_fields;
+mod extension_optional;
 mod labels;
 mod package_names;
 mod partition_format;
@@ -52,6 +53,7 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("extension-kinds", extension_fields::check_kinds),
     ("unused-fields", unused_fields::check),
     ("extension-cycle", extension_cycle::check),
+    ("extension-optional", extension_optional::check),
     ("updates", updates::check),
     ("esp-size", esp_size::check),
     ("systemd-version", systemd_version::check),

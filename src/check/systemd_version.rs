@@ -44,6 +44,17 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
             out,
         );
     }
+    for extension in model.extensions.iter().filter(|e| e.optional.value) {
+        gate(
+            gates::SYSUPDATE_FEATURES,
+            format!(
+                "an optional extension (`{}`, a systemd-sysupdate feature)",
+                extension.name
+            ),
+            extension.optional.at.or(extension.at),
+            out,
+        );
+    }
     for profile in &model.profiles {
         gate(
             gates::UKI_PROFILES,

@@ -159,6 +159,7 @@ fn extension_json(model: &Model, e: &Extension) -> Json {
         "signed": e.signed.value,
         "packages": strings(&e.packages.value),
         "version": e.version_in(&model.system),
+        "optional": e.optional.value,
         "app": e.app.value,
         "runtime": e.runtime.value,
         "release": release,

@@ -105,6 +105,7 @@ codes! {
     FlatpakWithoutRemote => "flatpak-without-remote", Warning;
     UnusedField => "unused-field", Error;
     ExtensionCycle => "extension-cycle", Error;
+    RequiresOptional => "requires-optional", Error;
     UpdateWithoutVersionedPartition => "update-without-versioned-partition", Error;
     DiskTooSmall => "disk-too-small", Error;
     EspTooSmall => "esp-too-small", Error;

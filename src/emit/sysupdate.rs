@@ -166,13 +166,38 @@ pub(crate) fn components(model: &Model, source: &str) -> Result<Vec<File>, Refus
         target.set("CurrentSymlink", format!("{links}/{image}.raw"));
         target.set("Mode", "0444");
         target.set("InstancesMax", model.updates.keep.value.to_string());
-        let sections = [source_section(&channel.source.value, pattern), target];
+        let mut sections = vec![source_section(&channel.source.value, pattern), target];
+        let origins: Vec<_> = extension.at.into_iter().chain(channel.at).collect();
+        if extension.optional.value {
+            // The transfer belongs to the feature, so systemd-sysupdate downloads the image
+            // only once the administrator enables it (and removes it when disabled again).
+            let mut transfer = Section::new("Transfer");
+            transfer.set("Features", extension.name.as_str());
+            sections.insert(0, transfer);
+            let mut feature = Section::new("Feature");
+            let kind = match extension.kind.value {
+                ExtensionKind::Confext => "configuration extension",
+                _ => "system extension",
+            };
+            feature.set("Description", format!("The {} {kind}", extension.name));
+            feature.set("Enabled", "no");
+            let path = format!(
+                "{COMPONENTS_DIR}/sysupdate.{image}.d/{}.feature",
+                extension.name
+            );
+            let contents = ini::render(Dialect::Systemd, &path, source, &[feature])?;
+            files.push(File {
+                path,
+                contents,
+                origins: origins.clone(),
+            });
+        }
         let path = format!("{COMPONENTS_DIR}/sysupdate.{image}.d/{image}{suffix}");
         let contents = ini::render(Dialect::Systemd, &path, source, &sections)?;
         files.push(File {
             path,
             contents,
-            origins: extension.at.into_iter().chain(channel.at).collect(),
+            origins,
         });
     }
     Ok(files)

@@ -48,6 +48,9 @@ pub struct Extension {
     /// The extension's own version (`SYSEXT_VERSION_ID=`, its image's version); `None`: the
     /// system's.
     pub version: At<Option<String>>,
+    /// Installed only when the administrator enables it: its update component's transfer
+    /// belongs to a systemd-sysupdate feature of the same name, disabled by default.
+    pub optional: At<bool>,
     pub app: At<Option<String>>,
     pub runtime: At<Option<String>>,
 }
@@ -145,6 +148,10 @@ pub(super) fn lower_extension(name: &str, fields: &Fields<'_>, has_verity_key: b
         signed,
         packages: fields.list("packages"),
         version: fields.string("version"),
+        optional: {
+            let optional = fields.boolean("optional");
+            At::new(optional.value.unwrap_or(false), optional.at)
+        },
         app: fields.string("app"),
         runtime: fields.string("runtime"),
     }

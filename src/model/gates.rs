@@ -22,5 +22,8 @@ pub const MINIMIZE: u32 = 253;
 pub const COMPRESSION: u32 = 257;
 /// systemd-sysupdate resolves target paths against the boot partition (`PathRelativeTo=`).
 pub const SYSUPDATE_PATH_RELATIVE_TO: u32 = 254;
+/// systemd-sysupdate's optional features (`*.feature`, `Features=` in a transfer); before, a
+/// transfer's `Features=` is an unknown key, ignored with a warning, and the transfer always used.
+pub const SYSUPDATE_FEATURES: u32 = 257;
 /// systemd-sysupdate reads `*.transfer` files; before, `*.conf` (254 ignores `.transfer`, tested).
 pub const SYSUPDATE_TRANSFER_SUFFIX: u32 = 257;

@@ -234,6 +234,7 @@ const EXTENSION: &[Field] = &[
         Ty::Str(Str::Version),
         Some("the system's version"),
     ),
+    field("optional", Ty::Bool, Some("false")),
     field("app", Ty::Str(Str::FlatpakApp), None),
     field("runtime", Ty::Str(Str::FlatpakRuntime), None),
 ];
