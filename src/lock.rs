@@ -46,7 +46,8 @@ pub struct Unreadable {
     pub reason: String,
 }
 
-/// The key and certificate paths a model's build reads (signing keys, Flatpak remotes' keys),
+/// The key and certificate paths a model's build reads (signing keys, Flatpak remotes' and
+/// update channels' keys),
 /// and its base tree.
 fn other_inputs(model: &Model) -> Vec<String> {
     let trust = &model.trust;
@@ -64,6 +65,13 @@ fn other_inputs(model: &Model) -> Vec<String> {
     )
     .flatten()
     .chain(model.flatpak_remotes.iter().map(|r| r.key.value.clone()))
+    .chain(
+        model
+            .updates
+            .channels
+            .iter()
+            .filter_map(|c| c.key.value.clone()),
+    )
     .collect();
     paths.sort();
     paths.dedup();

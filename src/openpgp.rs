@@ -1,6 +1,6 @@
 //! OpenPGP public keys as a `.flatpakrepo` file carries them: the binary key, base64-encoded on
 //! one line (`GPGKey=`), from a key file exported binary (`gpg --export`) or ASCII-armored
-//! (`gpg --export --armor`). Only the outer packet is looked at: the first packet must be a
+//! (`gpg --export --armor`); and as a keyring gpg reads (an update channel's key), binary only. Only the outer packet is looked at: the first packet must be a
 //! public key (tag 6, RFC 9580 §5.5.1.1); a secret key, a signature or anything else is refused,
 //! so that a private key can never be written into an image.
 
@@ -26,6 +26,19 @@ pub fn public_key_base64(bytes: &[u8]) -> Result<String, Problem> {
         Some(_) => Err("does not start with a public key packet"),
         None => Err("is not an OpenPGP key (binary or ASCII-armored)"),
     }
+}
+
+/// Checks that `bytes` is a binary OpenPGP public key, as a keyring gpg reads
+/// (`--keyring`, systemd-sysupdate's `import-pubring.gpg`) must be: an armored key is refused,
+/// since gpg does not read one as a keyring.
+///
+/// # Errors
+/// When `bytes` is armored, a secret key, or not an OpenPGP public key.
+pub fn binary_public_key(bytes: &[u8]) -> Result<(), Problem> {
+    if bytes.starts_with(b"-----BEGIN PGP") {
+        return Err("is ASCII-armored, and gpg reads a keyring only in binary: export it with `gpg --export KEYID` (or convert it with `gpg --dearmor`)");
+    }
+    public_key_base64(bytes).map(|_| ())
 }
 
 /// The tag of the first packet: old format `10TTTTLL`, new format `11TTTTTT`.
@@ -92,6 +105,17 @@ mod tests {
         assert_eq!(public_key_base64(armored.as_bytes()), Ok(binary));
         // New-format header of a public key (0xC6).
         assert!(public_key_base64(&[0xc6, 0x01, 0x04]).is_ok());
+    }
+
+    #[test]
+    fn a_keyring_key_must_be_binary() {
+        assert_eq!(binary_public_key(PUBLIC), Ok(()));
+        let armored = format!(
+            "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n{}\n-----END PGP PUBLIC KEY BLOCK-----\n",
+            STANDARD.encode(PUBLIC)
+        );
+        assert!(binary_public_key(armored.as_bytes()).is_err_and(|e| e.contains("--dearmor")));
+        assert!(binary_public_key(&[0x95, 0x00, 0x01, 0x04]).is_err_and(|e| e.contains("secret")));
     }
 
     #[test]

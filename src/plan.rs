@@ -61,6 +61,16 @@ impl Inputs {
             }
             flatpak_keys.insert(key.clone(), read);
         }
+        for key in model
+            .updates
+            .channels
+            .iter()
+            .filter_map(|c| c.key.value.as_ref())
+        {
+            if let (Some(digest), _) = read_update_key(vfs, &resolve(key)) {
+                digests.insert(key.clone(), digest);
+            }
+        }
         Inputs {
             digests,
             flatpak_keys,
@@ -95,10 +105,24 @@ pub(crate) fn read_flatpak_key(
     vfs: &dyn Vfs,
     path: &Path,
 ) -> (Option<String>, Result<String, String>) {
+    read_key(vfs, path, crate::openpgp::public_key_base64)
+}
+
+/// An update channel's key file: its digest when it could be read, or why it cannot be the
+/// binary public key systemd-sysupdate's keyring must hold.
+pub(crate) fn read_update_key(vfs: &dyn Vfs, path: &Path) -> (Option<String>, Result<(), String>) {
+    read_key(vfs, path, crate::openpgp::binary_public_key)
+}
+
+fn read_key<T>(
+    vfs: &dyn Vfs,
+    path: &Path,
+    parse: fn(&[u8]) -> Result<T, crate::openpgp::Problem>,
+) -> (Option<String>, Result<T, String>) {
     match vfs.read(path) {
         Ok(bytes) => (
             Some(crate::emit::sha256_hex(&bytes)),
-            crate::openpgp::public_key_base64(&bytes).map_err(str::to_owned),
+            parse(&bytes).map_err(str::to_owned),
         ),
         Err(crate::vfs::VfsError::NotFound) => (None, Err("does not exist".to_owned())),
         Err(crate::vfs::VfsError::IsADirectory) => (None, Err("is a directory".to_owned())),
@@ -223,6 +247,32 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
     if !scripts.is_empty() {
         specs.generated("image-scripts", scripts, paths("mkosi/mkosi.finalize"));
         tree_needs.push("image-scripts");
+    }
+    // The channels' signing keys: the first channel's goes into the image (its keyring), each
+    // signs its channel's `SHA256SUMS` when published.
+    for channel in &model.updates.channels {
+        if let Some(key) = &channel.key.value {
+            specs.key(
+                &format!("key:update:{}", channel.name),
+                Some(key),
+                None,
+                inputs,
+            );
+            if let Some(spec) = specs.specs.last_mut() {
+                spec.params.insert("key-sha256".to_owned(), inputs.of(key));
+            }
+        }
+    }
+    let update_key = |channel: &crate::model::update::Channel| {
+        channel
+            .key
+            .value
+            .as_ref()
+            .map(|_| format!("key:update:{}", channel.name))
+    };
+    let first_key = first_channel.and_then(update_key);
+    if let Some(key) = &first_key {
+        tree_needs.push(key);
     }
     if let Some(channel) = first_channel {
         let dir = format!("sysupdate.d/{}/", channel.name);
@@ -417,6 +467,11 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
         needs.push("uki");
         if index == 0 {
             needs.extend(components.iter().map(String::as_str));
+        }
+        // A signed channel's `SHA256SUMS` is signed with its key when published.
+        let key = update_key(channel);
+        if let Some(key) = &key {
+            needs.push(key);
         }
         specs.step(
             &format!("update:{}", channel.name),

@@ -160,8 +160,9 @@ fn the_server_example_builds_and_boots_twice() {
     assert_eq!(second["repart"], "no-changes", "boot 2: systemd-repart");
 }
 
-/// Runs the end-to-end root's systemd-sysupdate 257 on `WORK/root` for one component: whether it
-/// succeeded, and what it printed.
+/// Runs the end-to-end root's systemd-sysupdate 257 on `WORK/root` for one component, with the
+/// image's keyring (`WORK/root/usr/lib/systemd/import-pubring.gpg`, when it has one) as the
+/// running system's: whether it succeeded, and what it printed.
 fn sysupdate_257(work: &Path, component: &str, args: &[&str]) -> (bool, String) {
     let prepared = Command::new(repository().join("scripts/e2e-root"))
         .status()
@@ -174,8 +175,15 @@ fn sysupdate_257(work: &Path, component: &str, args: &[&str]) -> (bool, String) 
         .arg(target.join("root"))
         .arg(work)
         .arg(&cache)
+        // systemd-pull verifies downloads with the running system's keyring, not the one under
+        // `--root`: the image's keyring stands in for it, as it does on the booted image.
         .args([
-            "/usr/lib/systemd/systemd-sysupdate",
+            "sh",
+            "-c",
+            "keyring=/usr/lib/systemd/import-pubring.gpg; \
+             if [ -e \"/work/root$keyring\" ]; then mount --bind \"/work/root$keyring\" \"$keyring\"; fi; \
+             exec /usr/lib/systemd/systemd-sysupdate \"$@\"",
+            "sh",
             "--root=/work/root",
             "--no-pager",
             &format!("--component={component}"),
@@ -369,4 +377,184 @@ fn systemd_sysupdate_257_updates_an_extension_component() {
             .expect("the optional extension's link"),
         Path::new("../extensions.d/extra_2.raw")
     );
+}
+
+/// Makes an OpenPGP signing key in the home directory of gpg `home`; returns the public key, binary.
+fn gpg_key(home: &Path, name: &str) -> Vec<u8> {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::create_dir_all(home).expect("mkdir");
+    std::fs::set_permissions(home, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    let gpg = |args: &[&str]| {
+        let output = Command::new("gpg")
+            .env("GNUPGHOME", home)
+            .args(["--batch", "--quiet"])
+            .args(args)
+            .output()
+            .expect("gpg runs");
+        assert!(output.status.success(), "{output:?}");
+        output.stdout
+    };
+    gpg(&[
+        "--pinentry-mode",
+        "loopback",
+        "--passphrase",
+        "",
+        "--quick-gen-key",
+        name,
+        "ed25519",
+        "sign",
+        "never",
+    ]);
+    gpg(&["--export", name])
+}
+
+/// Signed downloads, as systemd-sysupdate 257 checks them: a channel with a `key` publishes
+/// `SHA256SUMS` signed by it (the publish step's own command, as `ninja -t commands` gives it),
+/// the image's keyring is that key, and systemd-sysupdate downloads over HTTP and installs an
+/// extension whose `SHA256SUMS` the key signed, and refuses one signed by another key.
+#[test]
+fn systemd_sysupdate_257_verifies_a_signed_channel() {
+    let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("e2e-signed");
+    let _ = std::fs::remove_dir_all(&work);
+    let config = work.join("config");
+    std::fs::create_dir_all(config.join("ext/tools/usr/bin")).expect("mkdir");
+    std::fs::create_dir_all(config.join("keys")).expect("mkdir");
+    std::fs::write(config.join("ext/tools/usr/bin/tools"), "tools").expect("write");
+    let gnupg = work.join("gnupg");
+    let key = gpg_key(&gnupg, "pcfg e2e updates <updates@example.org>");
+    std::fs::write(config.join("keys/updates.gpg"), &key).expect("write");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    std::fs::write(
+        config.join("system.pcfg"),
+        format!(
+            "system {{ name = \"x\", version = \"1\", distribution = debian, release = \"trixie\" }}\n\
+             partition esp {{ type = esp, size = 512M }}\n\
+             partition usr {{ type = usr, size = 2G, slots = 2, format = erofs }}\n\
+             update {{ channel web {{ source = \"http://127.0.0.1:{port}/\", key = \"keys/updates.gpg\" }} }}\n\
+             extension tools {{ kind = sysext, source = \"ext/tools\" }}\n"
+        ),
+    )
+    .expect("write");
+    let out = config.join("out");
+    let built = Command::new(env!("CARGO_BIN_EXE_pcfg"))
+        .args(["build", "system.pcfg", "-o", "out"])
+        .current_dir(&config)
+        .output()
+        .expect("pcfg runs");
+    assert!(built.status.success(), "{built:?}");
+    let transfer =
+        std::fs::read_to_string(out.join("sysupdate-components/sysupdate.tools.d/tools.transfer"))
+            .expect("the component");
+    assert!(transfer.contains("[Transfer]\nVerify=yes\n"), "{transfer}");
+    let mkosi = std::fs::read_to_string(out.join("mkosi/mkosi.conf")).expect("mkosi.conf");
+    assert!(
+        mkosi.contains("keys/updates.gpg:/usr/lib/systemd/import-pubring.gpg"),
+        "{mkosi}"
+    );
+    // What mkosi would have made: a file for every pattern the channel publishes, version 2.
+    let ninja = std::fs::read_to_string(out.join("build.ninja")).expect("build.ninja");
+    let edge = ninja
+        .lines()
+        .find(|l| l.contains(": publish-signed |"))
+        .expect("a signed publish step");
+    let stamp = edge["build ".len()..edge.find(':').expect("a colon")].to_owned();
+    let files = ninja
+        .lines()
+        .skip_while(|l| *l != edge)
+        .find_map(|l| l.strip_prefix("  files = "))
+        .expect("the published files");
+    for pattern in files.split(' ') {
+        let file = out.join(pattern.replace('*', "2"));
+        std::fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&file, pattern).expect("write");
+    }
+    // The publish step's command, exactly as Ninja would run it (its last command).
+    let commands = Command::new("ninja")
+        .args(["-t", "commands", &stamp])
+        .current_dir(&out)
+        .output()
+        .expect("ninja runs");
+    let commands = String::from_utf8_lossy(&commands.stdout).into_owned();
+    let publish = commands.lines().last().expect("the publish command");
+    assert!(publish.contains("--detach-sign"), "{publish}");
+    // Ninja makes the directories of a step's outputs before it runs the command.
+    std::fs::create_dir_all(out.join(".pcfg")).expect("mkdir");
+    let published = Command::new("sh")
+        .args(["-c", publish])
+        .env("GNUPGHOME", &gnupg)
+        .current_dir(&out)
+        .output()
+        .expect("sh runs");
+    assert!(published.status.success(), "{published:?}");
+    let channel = out.join("publish/web");
+    let sums = std::fs::read_to_string(channel.join("SHA256SUMS")).expect("SHA256SUMS");
+    assert!(sums.contains("  tools_2.raw\n"), "{sums}");
+    assert!(channel.join("SHA256SUMS.gpg").exists());
+    // The image: the component, the keyring, version 1 installed.
+    let root = work.join("root");
+    for (path, contents) in [
+        (
+            "usr/lib/sysupdate.tools.d/tools.transfer",
+            transfer.as_bytes(),
+        ),
+        ("usr/lib/systemd/import-pubring.gpg", key.as_slice()),
+        ("var/lib/extensions.d/tools_1.raw", b"one".as_slice()),
+    ] {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, contents).expect("write");
+    }
+    std::fs::create_dir_all(root.join("var/lib/extensions")).expect("mkdir");
+    let mut server = Command::new("python3")
+        .args([
+            "-m",
+            "http.server",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+        ])
+        .current_dir(&channel)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("an HTTP server");
+    // Until it answers.
+    for _ in 0..50 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let (updated, text) = sysupdate_257(&work, "tools", &["update"]);
+    // A newer version whose SHA256SUMS another key signed: refused.
+    let other = gpg_key(&work.join("other"), "someone else <else@example.org>");
+    assert!(!other.is_empty());
+    std::fs::write(channel.join("tools_3.raw"), "three").expect("write");
+    let resigned = Command::new("sh")
+        .args([
+            "-c",
+            "rm -f SHA256SUMS SHA256SUMS.gpg && sha256sum -- * > SHA256SUMS && gpg --batch --yes --detach-sign --output SHA256SUMS.gpg SHA256SUMS",
+        ])
+        .env("GNUPGHOME", work.join("other"))
+        .current_dir(&channel)
+        .output()
+        .expect("sh runs");
+    let (forged, forged_text) = sysupdate_257(&work, "tools", &["update"]);
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(updated, "{text}");
+    assert_eq!(
+        std::fs::read_link(root.join("var/lib/extensions/tools.raw")).expect("the current link"),
+        Path::new("../extensions.d/tools_2.raw")
+    );
+    assert!(resigned.status.success(), "{resigned:?}");
+    assert!(!forged, "a forged SHA256SUMS was accepted: {forged_text}");
+    assert!(
+        forged_text.contains("Signature verification failed"),
+        "{forged_text}"
+    );
+    assert!(!root.join("var/lib/extensions.d/tools_3.raw").exists());
 }

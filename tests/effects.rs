@@ -39,7 +39,9 @@ fn candidates(path: &str, field: &Field) -> Vec<String> {
         "system.distribution" => &["debian", "custom"],
         "trust.tpm2.pcrs" => &["[7]", "[7, 11]", "[]"],
         "disk.size" => &["auto", "64G", "128G"],
-        "flatpak-remote.remote.key" => &["\"keys/remote.gpg\"", "\"keys/other.gpg\""],
+        "flatpak-remote.remote.key" | "update.channel.stable.key" => {
+            &["\"keys/remote.gpg\"", "\"keys/other.gpg\""]
+        }
         _ => &[],
     };
     if !special.is_empty() {

@@ -332,6 +332,7 @@ fn trust_chain_of_particleos_is_verified_or_encrypted() {
             ("root", LinkState::Encrypted),
             ("swap", LinkState::Encrypted),
             ("home", LinkState::Encrypted),
+            ("updates", LinkState::Verified),
         ]
     );
     assert!(

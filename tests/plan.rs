@@ -449,6 +449,16 @@ fn publishing_copies_only_what_the_transfers_fetch() {
         .collect();
     published.sort();
     let mut expected = fetched.to_vec();
+    expected.push("SHA256SUMS".to_owned());
     expected.sort();
     assert_eq!(published, expected);
+    // The manifest systemd-sysupdate reads first: every published file, with its hash.
+    let sums = std::fs::read_to_string(out.join("publish/stable/SHA256SUMS")).expect("SHA256SUMS");
+    assert_eq!(sums.lines().count(), fetched.len(), "{sums}");
+    let checked = std::process::Command::new("sha256sum")
+        .args(["--check", "--strict", "SHA256SUMS"])
+        .current_dir(out.join("publish/stable"))
+        .output()
+        .expect("sha256sum runs");
+    assert!(checked.status.success(), "{checked:?}");
 }

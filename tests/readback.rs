@@ -84,14 +84,30 @@ pub(crate) fn compile(dir: &Path, field: &StringField, value: &str) -> Outcome {
     std::fs::create_dir_all(dir.join("tools/usr/lib")).expect("mkdir");
     std::fs::create_dir_all(dir.join("base-tree")).expect("mkdir");
     std::fs::write(dir.join("base.pcfg"), BASE).expect("write");
-    // A Flatpak remote's key must be a public key: write one where the value names it.
+    // A Flatpak remote's and an update channel's key must be a public key (binary): write one
+    // where the value names it. Owner-only, as mkosi wants key files to be: an absolute marker
+    // (`/pcfgmark`) is the same file as the signing keys' absolute marker.
     std::fs::write(dir.join("flatpak.gpg"), FLATPAK_KEY).expect("write");
-    if field.path == "flatpak-remote.remote.key" && !value.contains('\0') {
+    let key_fields = ["flatpak-remote.remote.key", "update.channel.main.key"];
+    if key_fields.contains(&field.path.as_str()) && !value.contains('\0') {
+        use std::io::Write as _;
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
         let path = dir.join(value);
         if let Some(parent) = path.parent() {
             let _ = std::fs::create_dir_all(parent);
         }
-        let _ = std::fs::write(path, FLATPAK_KEY);
+        // Created owner-only, never readable by others for a moment (a parallel case may be
+        // reading the same absolute marker as a signing key).
+        let written = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&path)
+            .and_then(|mut file| file.write_all(FLATPAK_KEY));
+        if written.is_ok() {
+            let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+        }
     }
     // An extension's source must be a tree: make the one the value names, where it can be.
     if field.path == "extension.tools.source" && !value.contains('\0') {

@@ -244,6 +244,28 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
             );
         }
     }
+    for channel in &model.updates.channels {
+        let Some(key) = &channel.key.value else {
+            continue;
+        };
+        let Some(at) = channel.key.at.or(channel.at) else {
+            continue;
+        };
+        if let (_, Err(why)) = crate::plan::read_update_key(vfs, &entry_dir.join(key)) {
+            report.diagnostics.push(
+                Diagnostic::new(
+                    Code::UpdateKey,
+                    format!(
+                        "the key file `{}` of update channel `{}` {why}",
+                        crate::diag::excerpt(key, 200),
+                        channel.name
+                    ),
+                    Label::new(at, "the key systemd-sysupdate verifies the channel's downloads with"),
+                )
+                .with_help("export the public key that signs the channel's SHA256SUMS, in binary, next to this file (`gpg --export KEYID > updates.gpg`) and point `key` at it"),
+            );
+        }
+    }
     for tree in &trees {
         rules::check(tree, &mut report.diagnostics);
     }

@@ -118,6 +118,7 @@ codes! {
     ExtensionContent => "extension-content", Error;
     ExtensionSource => "extension-source", Error;
     FlatpakRemoteKey => "flatpak-remote-key", Error;
+    UpdateKey => "update-key", Error;
     ExtensionShadowing => "extension-shadowing", Error;
     DuplicateFile => "duplicate-file", Warning;
     UnsafeFile => "unsafe-file", Warning;

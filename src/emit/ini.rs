@@ -151,6 +151,11 @@ impl Section {
         }
     }
 
+    /// Whether no key was set: a section worth leaving out.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
     /// Adds `key=value`.
     pub(crate) fn set(&mut self, key: &'static str, value: impl Into<Value>) -> &mut Self {
         self.keys.push((key, Entry::One(value.into())));

@@ -168,6 +168,11 @@ fn main(
             sysupdate::DIR,
             channel.name
         ));
+        // The key that signs the channel's `SHA256SUMS`, as the keyring systemd-sysupdate
+        // verifies downloads with.
+        if let Some(key) = paths.of(channel.key.value.as_deref()) {
+            trees.push(format!("{key}:/usr/lib/systemd/import-pubring.gpg"));
+        }
         if model
             .extensions
             .iter()

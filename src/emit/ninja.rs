@@ -3,7 +3,8 @@
 //! rebuilds exactly the steps whose ids changed. Commands are the real invocations: mkosi
 //! builds the trees, images, UKIs and extension images in one run (it calls systemd-repart and
 //! ukify itself); publishing copies the update artifacts of each channel into
-//! `publish/CHANNEL/`, ready to upload to the channel's server; the extension trees are then
+//! `publish/CHANNEL/` with their `SHA256SUMS` (signed when the channel has a key), ready to
+//! upload to the channel's server; the extension trees are then
 //! checked against the built base (`pcfg base-manifest`, `pcfg extensions --base`).
 
 use std::fmt::Write as _;
@@ -28,7 +29,15 @@ pub(crate) fn emit(
     out.push_str("ninja_required_version = 1.10\n\n");
     out.push_str("rule stamp\n  command = mkdir -p .pcfg && touch $out\n  description = $what\n\n");
     out.push_str("rule mkosi\n  command = mkosi -C mkosi --force build && mkdir -p .pcfg && touch $out\n  description = mkosi build\n  pool = console\n\n");
-    out.push_str("rule publish\n  command = mkdir -p $dir && cp $files $dir/ && touch $out\n  description = publish $dir\n\n");
+    // systemd-sysupdate reads a channel's `SHA256SUMS` (and, with `Verify=yes`, its signature
+    // `SHA256SUMS.gpg`): made after each copy over everything published so far.
+    out.push_str("rule publish\n  command = mkdir -p $dir && cp $files $dir/ && (cd $dir && rm -f SHA256SUMS SHA256SUMS.gpg && sha256sum -- * > SHA256SUMS) && touch $out\n  description = publish $dir\n\n");
+    // Signed with the secret half of the channel's key from the user's GnuPG keyring (the
+    // primary key whose fingerprint the declared public key has), then verified against the
+    // declared key alone, as systemd-sysupdate will verify it.
+    if model.updates.channels.iter().any(|c| c.key.value.is_some()) {
+        out.push_str("rule publish-signed\n  command = mkdir -p $dir && cp $files $dir/ && key=$$(realpath $key) && (cd $dir && rm -f SHA256SUMS SHA256SUMS.gpg && sha256sum -- * > SHA256SUMS && gpg --batch --yes --local-user \"$$(gpg --with-colons --show-keys \"$$key\" | awk -F: '$$1 == \"fpr\" { print $$10; exit }')!\" --detach-sign --output SHA256SUMS.gpg SHA256SUMS && gpg --batch --no-default-keyring --lock-never --keyring \"$$key\" --trust-model always --verify SHA256SUMS.gpg SHA256SUMS) && touch $out\n  description = publish and sign $dir\n\n");
+    }
     out.push_str("rule check\n  command = pcfg base-manifest $base -o $manifest && pcfg extensions --base $manifest $config && mkdir -p .pcfg && touch $out\n  description = check the extensions against the built base\n\n");
 
     let stamp = |step: &Step| -> Result<String, Refused> {
@@ -118,9 +127,25 @@ pub(crate) fn emit(
     // ESP image that mkosi writes beside them.
     for step in plan.steps.iter().filter(|s| s.spec.kind == "publish") {
         let channel = step.spec.name.trim_start_matches("update:");
+        let key = model
+            .updates
+            .channels
+            .iter()
+            .find(|c| c.name == channel)
+            .and_then(|c| c.key.value.as_deref());
+        let (rule, key) = match key {
+            Some(key) => (
+                "publish-signed",
+                format!(
+                    "\n  key = {}",
+                    value(&shell_word(&source.config_path(key, 0)))?
+                ),
+            ),
+            None => ("publish", String::new()),
+        };
         let _ = write!(
             out,
-            "build {}: publish | {}\n  dir = {}\n  files = {}\n\n",
+            "build {}: {rule} | {}\n  dir = {}\n  files = {}{key}\n\n",
             stamp(step)?,
             stamps_of(&step.spec.needs)?,
             value(&shell_word(&format!("publish/{channel}")))?,

@@ -10,6 +10,7 @@
 use super::ini::{self, Delimiter, Dialect, Section, Value};
 use super::repart::file_names;
 use super::{File, Refused};
+use crate::model::update::Channel;
 use crate::model::{gates, ExtensionKind, GptPartition, Model, TransferTarget};
 
 pub(crate) const DIR: &str = "sysupdate.d";
@@ -43,11 +44,11 @@ pub(crate) fn emit(model: &Model, source: &str) -> Result<Vec<File>, Refused> {
                             .and_then(|n| n.parse().ok())
                             .unwrap_or(0),
                     );
-                    (name, partition(model, &channel.source.value, gpt))
+                    (name, partition(model, channel, gpt))
                 }
                 TransferTarget::Uki => (
                     format!("{:02}-uki{suffix}", (last_number / 10 + 1) * 10),
-                    uki(model, &channel.source.value),
+                    uki(model, channel),
                 ),
             };
             let origins = channel.at.into_iter().collect();
@@ -72,10 +73,21 @@ fn suffix(model: &Model) -> &'static str {
     }
 }
 
-fn transfer_section() -> Section {
+fn transfer_section(channel: &Channel) -> Section {
     let mut s = Section::new("Transfer");
     s.set("ProtectVersion", Value::specifier("%A"));
+    verify(&mut s, channel);
     s
+}
+
+/// `Verify=yes` for a channel with a key: downloads are checked against its signed
+/// `SHA256SUMS` (`SHA256SUMS.gpg`) with the image's keyring, which is that key. Without a key,
+/// systemd's default is the same check against the keyring the distribution's systemd ships,
+/// so nothing is written. A local directory has nothing to verify.
+fn verify(section: &mut Section, channel: &Channel) {
+    if channel.is_remote() && channel.key.value.is_some() {
+        section.set("Verify", "yes");
+    }
 }
 
 /// `[Source]`: a URL is fetched (`url-file`), anything else is a local directory.
@@ -88,7 +100,8 @@ fn source_section(url: &str, pattern: String) -> Section {
     s
 }
 
-fn partition(model: &Model, url: &str, gpt: &GptPartition) -> Vec<Section> {
+fn partition(model: &Model, channel: &Channel, gpt: &GptPartition) -> Vec<Section> {
+    let url = &channel.source.value;
     let name = &model.system.name.value;
     let arch = model.system.arch.value.name();
     let ty = gpt.ty.full_name(model.system.arch.value);
@@ -106,13 +119,14 @@ fn partition(model: &Model, url: &str, gpt: &GptPartition) -> Vec<Section> {
     target.set("PartitionFlags", "0");
     target.set("ReadOnly", "1");
     vec![
-        transfer_section(),
+        transfer_section(channel),
         source_section(url, format!("{name}_@v_{arch}.{ty}.@u.raw")),
         target,
     ]
 }
 
-fn uki(model: &Model, url: &str) -> Vec<Section> {
+fn uki(model: &Model, channel: &Channel) -> Vec<Section> {
+    let url = &channel.source.value;
     let name = &model.system.name.value;
     let arch = model.system.arch.value.name();
     let mut target = Section::new("Target");
@@ -136,7 +150,7 @@ fn uki(model: &Model, url: &str) -> Vec<Section> {
     target.set("TriesDone", "0");
     target.set("InstancesMax", model.updates.keep.value.to_string());
     vec![
-        transfer_section(),
+        transfer_section(channel),
         source_section(url, format!("{name}_@v_{arch}.efi")),
         target,
     ]
@@ -168,12 +182,12 @@ pub(crate) fn components(model: &Model, source: &str) -> Result<Vec<File>, Refus
         target.set("InstancesMax", model.updates.keep.value.to_string());
         let mut sections = vec![source_section(&channel.source.value, pattern), target];
         let origins: Vec<_> = extension.at.into_iter().chain(channel.at).collect();
+        let mut transfer = Section::new("Transfer");
+        verify(&mut transfer, channel);
         if extension.optional.value {
             // The transfer belongs to the feature, so systemd-sysupdate downloads the image
-            // only once the administrator enables it (and removes it when disabled again).
-            let mut transfer = Section::new("Transfer");
+            // only once the administrator enables it.
             transfer.set("Features", extension.name.as_str());
-            sections.insert(0, transfer);
             let mut feature = Section::new("Feature");
             let kind = match extension.kind.value {
                 ExtensionKind::Confext => "configuration extension",
@@ -191,6 +205,9 @@ pub(crate) fn components(model: &Model, source: &str) -> Result<Vec<File>, Refus
                 contents,
                 origins: origins.clone(),
             });
+        }
+        if !transfer.is_empty() {
+            sections.insert(0, transfer);
         }
         let path = format!("{COMPONENTS_DIR}/sysupdate.{image}.d/{image}{suffix}");
         let contents = ini::render(Dialect::Systemd, &path, source, &sections)?;

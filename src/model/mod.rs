@@ -126,7 +126,7 @@ pub fn lower(resolved: &Resolved) -> Model {
     for (extension, image) in extensions.iter_mut().zip(images) {
         extension.image = image;
     }
-    let chain = trust::chain(&trust, &partitions, &extensions, system.systemd.value);
+    let mut chain = trust::chain(&trust, &partitions, &extensions, system.systemd.value);
     let cmdline = cmdline::base(&system, &partitions, &layout);
     let profiles = root
         .labelled("uki-profile")
@@ -134,6 +134,7 @@ pub fn lower(resolved: &Resolved) -> Model {
         .map(|(name, fields)| cmdline::lower_profile(name, fields, &cmdline))
         .collect();
     let updates = update::lower_updates(&root.block("update"), &layout);
+    chain.extend(trust::updates_link(&updates.channels));
     let flatpak_remotes = root
         .labelled("flatpak-remote")
         .iter()

@@ -282,6 +282,43 @@ pub fn chain(
     links
 }
 
+/// What systemd-sysupdate checks a download against: every remote channel's `SHA256SUMS` must
+/// carry a valid signature (`Verify=` is on by default) by a key of the image's keyring, which
+/// is the channel's declared key or else the keyring the distribution's systemd ships (keys
+/// pcfg does not know). A local directory is copied, with nothing to verify. Images are checked
+/// again when used (dm-verity, Secure Boot), which the other links show.
+#[must_use]
+pub fn updates_link(channels: &[super::update::Channel]) -> Option<Link> {
+    let remote: Vec<&super::update::Channel> = channels.iter().filter(|c| c.is_remote()).collect();
+    if remote.is_empty() {
+        return None;
+    }
+    Some(match remote.iter().find(|c| c.key.value.is_none()) {
+        None => link(
+            "updates",
+            LinkState::Verified,
+            format!(
+                "systemd-sysupdate verifies every download against SHA256SUMS signed by the channel's key ({})",
+                remote
+                    .iter()
+                    .map(|c| format!("`{}`: {}", c.name, c.key.value.as_deref().unwrap_or_default()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            remote.first().and_then(|c| c.key.at),
+        ),
+        Some(unsigned) => link(
+            "updates",
+            LinkState::Verified,
+            format!(
+                "channel `{}` declares no key: its SHA256SUMS must be signed by a key of the keyring the distribution's systemd ships (/usr/lib/systemd/import-pubring.gpg)",
+                unsigned.name
+            ),
+            unsigned.at,
+        ),
+    })
+}
+
 fn link(name: &str, state: LinkState, reason: String, at: Option<Span>) -> Link {
     Link {
         name: name.to_owned(),

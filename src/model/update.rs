@@ -9,6 +9,20 @@ pub struct Channel {
     pub name: String,
     pub at: Option<Span>,
     pub source: At<String>,
+    /// The OpenPGP public key (binary) that signs the channel's `SHA256SUMS`: the image's
+    /// `/usr/lib/systemd/import-pubring.gpg`, which systemd-sysupdate verifies every download
+    /// against (`Verify=yes`); without it, the keyring the distribution's systemd ships.
+    pub key: At<Option<String>>,
+}
+
+impl Channel {
+    /// Whether systemd-sysupdate downloads from it (`url-file`), rather than copying from a
+    /// directory: only then is there a signature to verify.
+    #[must_use]
+    pub fn is_remote(&self) -> bool {
+        let url = &self.source.value;
+        url.starts_with("http://") || url.starts_with("https://")
+    }
 }
 
 /// What one transfer installs.
@@ -47,6 +61,7 @@ pub(super) fn lower_updates(fields: &Fields<'_>, layout: &[GptPartition]) -> Upd
             name: name.to_owned(),
             at: channel.at,
             source: channel.string("source").map(Option::unwrap_or_default),
+            key: channel.string("key"),
         })
         .collect();
     // Slot A (or the only slot) of each versioned partition: the slot an update writes into is

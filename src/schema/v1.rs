@@ -196,7 +196,10 @@ const TRUST_BLOCKS: &[BlockSchema] = &[
     BlockSchema::plain("uki", UKI, &[]),
 ];
 
-const CHANNEL: &[Field] = &[required("source", Ty::Str(Str::Url))];
+const CHANNEL: &[Field] = &[
+    required("source", Ty::Str(Str::Url)),
+    field("key", PATH, None),
+];
 
 const UPDATE: &[Field] = &[
     field("tries", Ty::Int { min: 1, max: 99 }, Some("3")),
