@@ -329,3 +329,56 @@ fn the_build_checks_the_extensions_against_the_built_base() {
         String::from_utf8_lossy(&passed.stderr)
     );
 }
+
+/// A command-line program built against the base, declared as a Flatpak: `pcfg extensions`
+/// says where it belongs (a system extension), and as one it is checked and loads.
+#[test]
+fn a_host_program_declared_as_a_flatpak_is_pointed_to_a_system_extension() {
+    let scene = Scene::new(true);
+    let root = scene.root();
+    let work = root.join("work");
+    let base_lib = root.join("base").join(LIB_DIR);
+    std::os::unix::fs::symlink("libfoo.so.0", base_lib.join("libfoo.so")).expect("link");
+    gcc(
+        &work,
+        "int foo_new(void);\nint main(void) { return foo_new() == 2 ? 0 : 1; }\n",
+        &root.join("ext/tool/usr/bin/tool"),
+        &[&format!("-L{}", base_lib.display()), "-lfoo"],
+    );
+    std::fs::remove_file(base_lib.join("libfoo.so")).expect("rm");
+    // The base has a C library, as every real one does.
+    std::fs::copy(
+        Path::new("/lib/x86_64-linux-gnu/libc.so.6"),
+        base_lib.join("libc.so.6"),
+    )
+    .expect("the C library");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/keys/flathub.gpg"),
+        root.join("flathub.gpg"),
+    )
+    .expect("copy");
+    let remote =
+        "flatpak-remote flathub { url = \"https://dl.flathub.org/repo/\", key = \"flathub.gpg\" }";
+    let run = scene.check(&format!(
+        "{remote}\nextension tool {{ kind = flatpak, app = \"org.example.Tool\", source = \"ext/tool\" }}"
+    ));
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    let found = scene.findings();
+    assert!(
+        found.iter().any(|(code, message)| code == "pcfg::extension-content"
+            && message.starts_with("flatpak `tool` is declared for `usr/bin/tool`, a program that needs libraries of the host (")
+            && message.contains("`libfoo.so.0`")),
+        "{found:?}"
+    );
+    assert!(run.stderr.contains("kind = sysext"), "{}", run.stderr);
+    // What the help says: a system extension, checked against the base, and it loads.
+    let run = scene.check("extension tool { kind = sysext, source = \"ext/tool\" }");
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let output = Command::new("/lib64/ld-linux-x86-64.so.2")
+        .arg("--library-path")
+        .arg(&base_lib)
+        .arg(root.join("ext/tool/usr/bin/tool"))
+        .output()
+        .expect("ld.so runs");
+    assert!(output.status.success(), "{output:?}");
+}

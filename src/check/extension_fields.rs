@@ -111,6 +111,8 @@ pub(super) fn check_kinds(model: &Model, out: &mut Checker) {
         for (field, at) in unused_fields(extension, !model.updates.channels.is_empty()) {
             let why = if field == "optional" && extension.kind.value != ExtensionKind::Flatpak {
                 "an optional extension is a systemd-sysupdate feature of the extension's update component, which only a system or configuration extension built from a `source`, on a system with an update channel, has"
+            } else if extension.kind.value == ExtensionKind::Flatpak && field == "source" {
+                "Flatpak installs the app from its remote; pcfg builds no image for it (a command-line program built for this system belongs in `kind = sysext`)"
             } else if extension.kind.value == ExtensionKind::Flatpak {
                 "Flatpak installs the app from its remote; pcfg builds no image for it"
             } else if field == "packages" {
