@@ -10,6 +10,7 @@ mod abi;
 mod base;
 pub mod elf;
 mod flatpak_programs;
+mod keys;
 mod libraries;
 pub mod manifest;
 mod overlap;
@@ -224,49 +225,7 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
             }
         }
     }
-    for remote in &model.flatpak_remotes {
-        let key = &remote.key.value;
-        // `key` is required, so it is written somewhere.
-        let Some(at) = remote.key.at.or(remote.at) else {
-            continue;
-        };
-        if let (_, Err(why)) = crate::plan::read_flatpak_key(vfs, &entry_dir.join(key)) {
-            report.diagnostics.push(
-                Diagnostic::new(
-                    Code::FlatpakRemoteKey,
-                    format!(
-                        "the key file `{}` of Flatpak remote `{}` {why}",
-                        crate::diag::excerpt(key, 200),
-                        remote.name
-                    ),
-                    Label::new(at, "the key Flatpak verifies the remote with"),
-                )
-                .with_help("export the remote's OpenPGP public key next to this file (`gpg --export KEYID > flathub.gpg`, or `--armor`) and point `key` at it"),
-            );
-        }
-    }
-    for channel in &model.updates.channels {
-        let Some(key) = &channel.key.value else {
-            continue;
-        };
-        let Some(at) = channel.key.at.or(channel.at) else {
-            continue;
-        };
-        if let (_, Err(why)) = crate::plan::read_update_key(vfs, &entry_dir.join(key)) {
-            report.diagnostics.push(
-                Diagnostic::new(
-                    Code::UpdateKey,
-                    format!(
-                        "the key file `{}` of update channel `{}` {why}",
-                        crate::diag::excerpt(key, 200),
-                        channel.name
-                    ),
-                    Label::new(at, "the key systemd-sysupdate verifies the channel's downloads with"),
-                )
-                .with_help("export the public key that signs the channel's SHA256SUMS, in binary, next to this file (`gpg --export KEYID > updates.gpg`) and point `key` at it"),
-            );
-        }
-    }
+    keys::check(model, vfs, entry_dir, &mut report.diagnostics);
     for extension in model
         .extensions
         .iter()

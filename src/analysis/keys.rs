@@ -1,0 +1,91 @@
+//! The OpenPGP key files a configuration names: each Flatpak remote's (a public key, binary or
+//! armored, that Flatpak verifies the remote with) and each update channel's (a binary public
+//! key, the keyring systemd-sysupdate verifies downloads with). Read through the `Vfs`.
+
+use std::path::Path;
+
+use crate::diag::{Code, Diagnostic, Label};
+use crate::model::Model;
+use crate::source::Span;
+use crate::vfs::Vfs;
+
+/// What to say of one kind of key file that cannot be used.
+struct KeyUse {
+    code: Code,
+    /// "Flatpak remote", "update channel".
+    owner: &'static str,
+    label: &'static str,
+    help: &'static str,
+}
+
+const FLATPAK: KeyUse = KeyUse {
+    code: Code::FlatpakRemoteKey,
+    owner: "Flatpak remote",
+    label: "the key Flatpak verifies the remote with",
+    help: "export the remote's OpenPGP public key next to this file (`gpg --export KEYID > flathub.gpg`, or `--armor`) and point `key` at it",
+};
+
+const UPDATES: KeyUse = KeyUse {
+    code: Code::UpdateKey,
+    owner: "update channel",
+    label: "the key systemd-sysupdate verifies the channel's downloads with",
+    help: "export the public key that signs the channel's SHA256SUMS, in binary, next to this file (`gpg --export KEYID > updates.gpg`) and point `key` at it",
+};
+
+pub(super) fn check(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, out: &mut Vec<Diagnostic>) {
+    for remote in &model.flatpak_remotes {
+        let key = &remote.key.value;
+        let (_, read) = crate::plan::read_flatpak_key(vfs, &entry_dir.join(key));
+        if let Err(why) = read {
+            push(
+                &FLATPAK,
+                key,
+                &remote.name,
+                remote.key.at.or(remote.at),
+                &why,
+                out,
+            );
+        }
+    }
+    for channel in &model.updates.channels {
+        let Some(key) = &channel.key.value else {
+            continue;
+        };
+        let (_, read) = crate::plan::read_update_key(vfs, &entry_dir.join(key));
+        if let Err(why) = read {
+            push(
+                &UPDATES,
+                key,
+                &channel.name,
+                channel.key.at.or(channel.at),
+                &why,
+                out,
+            );
+        }
+    }
+}
+
+fn push(
+    what: &KeyUse,
+    key: &str,
+    name: &str,
+    at: Option<Span>,
+    why: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Some(at) = at else {
+        return;
+    };
+    out.push(
+        Diagnostic::new(
+            what.code,
+            format!(
+                "the key file `{}` of {} `{name}` {why}",
+                crate::diag::excerpt(key, 200),
+                what.owner
+            ),
+            Label::new(at, what.label),
+        )
+        .with_help(what.help),
+    );
+}
