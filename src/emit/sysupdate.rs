@@ -91,17 +91,22 @@ fn verify(section: &mut Section, channel: &Channel) {
 }
 
 /// `[Source]`: a URL is fetched (`url-file`), anything else is a local directory.
-fn source_section(url: &str, pattern: String) -> Section {
+fn source_section(channel: &Channel, pattern: String) -> Section {
     let mut s = Section::new("Source");
-    let remote = url.starts_with("http://") || url.starts_with("https://");
-    s.set("Type", if remote { "url-file" } else { "regular-file" });
-    s.set("Path", url);
+    s.set(
+        "Type",
+        if channel.is_remote() {
+            "url-file"
+        } else {
+            "regular-file"
+        },
+    );
+    s.set("Path", channel.source.value.as_str());
     s.set("MatchPattern", pattern);
     s
 }
 
 fn partition(model: &Model, channel: &Channel, gpt: &GptPartition) -> Vec<Section> {
-    let url = &channel.source.value;
     let name = &model.system.name.value;
     let arch = model.system.arch.value.name();
     let ty = gpt.ty.full_name(model.system.arch.value);
@@ -120,13 +125,12 @@ fn partition(model: &Model, channel: &Channel, gpt: &GptPartition) -> Vec<Sectio
     target.set("ReadOnly", "1");
     vec![
         transfer_section(channel),
-        source_section(url, format!("{name}_@v_{arch}.{ty}.@u.raw")),
+        source_section(channel, format!("{name}_@v_{arch}.{ty}.@u.raw")),
         target,
     ]
 }
 
 fn uki(model: &Model, channel: &Channel) -> Vec<Section> {
-    let url = &channel.source.value;
     let name = &model.system.name.value;
     let arch = model.system.arch.value.name();
     let mut target = Section::new("Target");
@@ -151,7 +155,7 @@ fn uki(model: &Model, channel: &Channel) -> Vec<Section> {
     target.set("InstancesMax", model.updates.keep.value.to_string());
     vec![
         transfer_section(channel),
-        source_section(url, format!("{name}_@v_{arch}.efi")),
+        source_section(channel, format!("{name}_@v_{arch}.efi")),
         target,
     ]
 }
@@ -180,7 +184,7 @@ pub(crate) fn components(model: &Model, source: &str) -> Result<Vec<File>, Refus
         target.set("CurrentSymlink", format!("{links}/{image}.raw"));
         target.set("Mode", "0444");
         target.set("InstancesMax", model.updates.keep.value.to_string());
-        let mut sections = vec![source_section(&channel.source.value, pattern), target];
+        let mut sections = vec![source_section(channel, pattern), target];
         let origins: Vec<_> = extension.at.into_iter().chain(channel.at).collect();
         let mut transfer = Section::new("Transfer");
         verify(&mut transfer, channel);
