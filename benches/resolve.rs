@@ -95,12 +95,79 @@ fn import_chain(n: usize) -> MemoryFs {
     fs
 }
 
+/// One file: an `n`-item list, then `n` lines that each remove one item (`-=`).
+fn subtracts(n: usize) -> MemoryFs {
+    let mut text =
+        String::from("system { name = \"bench\", version = \"1\" }\nsystem.cmdline = [\n");
+    for i in 0..n {
+        text.push_str(&format!("  \"opt{i}\",\n"));
+    }
+    text.push_str("]\n");
+    for i in 0..n {
+        text.push_str(&format!("system.cmdline -= [\"opt{i}\"]\n"));
+    }
+    let mut fs = MemoryFs::new();
+    fs.insert("system.pcfg", text);
+    fs
+}
+
+/// `n` sibling files, imported by one entry, each setting the same key to the same value.
+fn siblings(n: usize) -> MemoryFs {
+    let mut fs = MemoryFs::new();
+    let mut entry = String::new();
+    for i in 0..n {
+        entry.push_str(&format!("import \"s{i}.pcfg\"\n"));
+        fs.insert(
+            format!("s{i}.pcfg"),
+            "system.pretty-name = \"Bench OS\"\n".to_owned(),
+        );
+    }
+    entry.push_str("system { name = \"bench\", version = \"1\" }\n");
+    fs.insert("system.pcfg", entry);
+    fs
+}
+
+/// One file with `n` `remove` lines of paths nothing defines (each a diagnostic).
+fn removes_of_nothing(n: usize) -> MemoryFs {
+    let mut text = String::from("system { name = \"bench\", version = \"1\" }\n");
+    for i in 0..n {
+        text.push_str(&format!("remove partition.p{i}\n"));
+    }
+    let mut fs = MemoryFs::new();
+    fs.insert("system.pcfg", text);
+    fs
+}
+
+/// `n` extensions, each requiring one that is not declared (each a diagnostic with a
+/// suggestion).
+fn unknown_requires(n: usize) -> MemoryFs {
+    let mut text = String::from("system { name = \"bench\", version = \"1\" }\n");
+    for i in 0..n {
+        text.push_str(&format!(
+            "extension e{i} {{ kind = sysext, requires = [missing{i}] }}\n"
+        ));
+    }
+    let mut fs = MemoryFs::new();
+    fs.insert("system.pcfg", text);
+    fs
+}
+
 /// Measures `shape(n)` for each `n`, printing the growth per doubling.
 fn measure_shape(label: &str, sizes: &[usize], shape: fn(usize) -> MemoryFs, entry: &str) {
+    measure_shape_work(label, sizes, shape, entry, Work::Compile);
+}
+
+fn measure_shape_work(
+    label: &str,
+    sizes: &[usize],
+    shape: fn(usize) -> MemoryFs,
+    entry: &str,
+    work: Work,
+) {
     let mut last: Option<(usize, Duration)> = None;
     for &n in sizes {
         let fs = shape(n);
-        let time = measure(&format!("{label}: {n}"), &fs, Path::new(entry));
+        let time = measure_work(&format!("{label}: {n}"), &fs, Path::new(entry), work);
         growth(&mut last, n, time);
     }
 }
@@ -159,12 +226,29 @@ fn measure_diff(items: usize) -> Duration {
 enum Work {
     Compile,
     Build,
+    /// Compile a configuration with errors and render every diagnostic for people, as
+    /// `pcfg check` prints them.
+    Diagnose,
 }
 
 fn run(vfs: &dyn Vfs, entry: &Path, work: Work) -> usize {
     let compilation = check(vfs, entry).expect("entry readable");
     if work == Work::Compile {
         return compilation.diagnostics.len();
+    }
+    if work == Work::Diagnose {
+        return compilation
+            .diagnostics
+            .iter()
+            .map(|d| {
+                pcfg::diag::render::render(
+                    d,
+                    &compilation.sources,
+                    pcfg::diag::render::RenderOptions::plain(80),
+                )
+                .len()
+            })
+            .sum();
     }
     let model = compilation.model.as_ref().expect("a model");
     let entry_dir = entry.parent().unwrap_or(Path::new(""));
@@ -188,7 +272,7 @@ fn measure(name: &str, vfs: &dyn Vfs, entry: &Path) -> Duration {
 fn measure_work(name: &str, vfs: &dyn Vfs, entry: &Path, work: Work) -> Duration {
     let first = check(vfs, entry).expect("entry readable");
     assert!(
-        first.diagnostics.is_empty(),
+        first.diagnostics.is_empty() || work == Work::Diagnose,
         "{name}: {:?}",
         first.diagnostics.first()
     );
@@ -285,6 +369,32 @@ fn main() {
             &[5_000, 10_000, 20_000],
             import_chain,
             "f0.pcfg",
+        );
+        measure_shape(
+            "list items removed by -=",
+            &[2_000, 4_000, 8_000, 16_000],
+            subtracts,
+            "system.pcfg",
+        );
+        measure_shape(
+            "siblings setting one key",
+            &[2_000, 4_000, 8_000, 16_000],
+            siblings,
+            "system.pcfg",
+        );
+        measure_shape_work(
+            "remove of undefined paths, rendered",
+            &[1_000, 2_000, 4_000, 8_000],
+            removes_of_nothing,
+            "system.pcfg",
+            Work::Diagnose,
+        );
+        measure_shape_work(
+            "unknown requires, rendered",
+            &[1_000, 2_000, 4_000, 8_000],
+            unknown_requires,
+            "system.pcfg",
+            Work::Diagnose,
         );
         let mut last = None;
         for items in [2_500, 5_000, 10_000] {

@@ -3,18 +3,27 @@
 //! enabled one component at a time, so nothing installs an optional extension along with another
 //! extension that requires it.
 
+use std::collections::HashMap;
+
 use super::Checker;
 use crate::diag::{Code, Diagnostic, Label};
-use crate::model::Model;
+use crate::model::{Extension, Model};
 
 pub(super) fn check(model: &Model, out: &mut Checker) {
+    // The optional extensions by name: one look-up per requirement, whatever the number of
+    // extensions.
+    let optional: HashMap<&str, &Extension> = model
+        .extensions
+        .iter()
+        .filter(|e| e.optional.value)
+        .map(|e| (e.name.as_str(), e))
+        .collect();
+    if optional.is_empty() {
+        return;
+    }
     for extension in &model.extensions {
         for required in &extension.requires.value {
-            let Some(other) = model
-                .extensions
-                .iter()
-                .find(|e| e.name == required.value && e.optional.value)
-            else {
+            let Some(other) = optional.get(required.value.as_str()) else {
                 continue;
             };
             let (message, consequence) = if extension.optional.value {
