@@ -111,6 +111,23 @@ impl SourceFile {
         }
     }
 
+    /// The byte range of 1-based lines `first` to `last` (clamped to the file), line breaks
+    /// included.
+    #[must_use]
+    pub fn lines_bytes(&self, first: usize, last: usize) -> (usize, usize) {
+        let start = self
+            .line_starts
+            .get(first.saturating_sub(1))
+            .copied()
+            .unwrap_or(self.text.len());
+        let end = self
+            .line_starts
+            .get(last)
+            .copied()
+            .unwrap_or(self.text.len());
+        (start.min(end), end)
+    }
+
     /// The text of 1-based line `line`, without its line break.
     #[must_use]
     pub fn line_text(&self, line: usize) -> &str {

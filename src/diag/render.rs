@@ -6,7 +6,8 @@
 use std::fmt;
 
 use miette::{
-    GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode, SourceSpan,
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
+    SourceCode, SourceSpan, SpanContents,
 };
 
 use super::{Diagnostic, Label, Severity};
@@ -14,6 +15,47 @@ use crate::source::{FileId, SourceMap, Span};
 
 /// Source lines longer than this are not quoted: a snippet of a megabyte-long line helps nobody.
 const MAX_QUOTED_LINE: usize = 500;
+
+/// Lines quoted around a diagnostic's labels: more than miette's context (one line), so the
+/// excerpt always holds what miette shows.
+const EXCERPT_CONTEXT: usize = 3;
+
+/// The lines of a file around a diagnostic's labels, as miette reads them: spans stay offsets
+/// in the whole file and lines are the file's, but only these lines are copied (for quoting,
+/// with hidden characters made visible), so N diagnostics in a long file cost N excerpts, not N
+/// copies of the file.
+struct Excerpt {
+    name: String,
+    text: String,
+    /// Where the excerpt starts in the file: a byte offset and a 0-based line.
+    offset: usize,
+    first_line: usize,
+}
+
+impl SourceCode for Excerpt {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let local = SourceSpan::new(span.offset().saturating_sub(self.offset).into(), span.len());
+        let contents = self
+            .text
+            .read_span(&local, context_lines_before, context_lines_after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            contents.data(),
+            SourceSpan::new(
+                (contents.span().offset() + self.offset).into(),
+                contents.span().len(),
+            ),
+            contents.line() + self.first_line,
+            contents.column(),
+            contents.line_count(),
+        )))
+    }
+}
 
 /// How to draw diagnostics.
 #[derive(Clone, Copy, Debug)]
@@ -69,7 +111,7 @@ struct View {
     code: Option<String>,
     message: String,
     help: Option<String>,
-    source: Option<NamedSource<String>>,
+    source: Option<Excerpt>,
     labels: Vec<LabeledSpan>,
     related: Vec<View>,
 }
@@ -132,7 +174,23 @@ impl View {
                 .iter()
                 .map(|l| LabeledSpan::new_with_span(l.message.as_deref().map(shown), l.span))
                 .collect();
-            let source = NamedSource::new(shown(&source_file.name), visible(&source_file.text));
+            let lines = labels.iter().flat_map(|l| {
+                [
+                    source_file.line_col(l.span.start as usize).line,
+                    source_file.line_col(l.span.end as usize).line,
+                ]
+            });
+            let (first, last) = lines.fold((usize::MAX, 0), |(lo, hi), line| {
+                (lo.min(line), hi.max(line))
+            });
+            let first = first.min(last).saturating_sub(EXCERPT_CONTEXT).max(1);
+            let (start, end) = source_file.lines_bytes(first, last + EXCERPT_CONTEXT);
+            let source = Excerpt {
+                name: shown(&source_file.name),
+                text: visible(source_file.text.get(start..end).unwrap_or("")),
+                offset: start,
+                first_line: first - 1,
+            };
             (Some(source), spans)
         } else {
             if let Some(first) = labels.first() {

@@ -4,6 +4,7 @@
 //! semantics, [`provenance`] holds the result. Nothing here knows the schema.
 
 pub mod imports;
+mod list_ops;
 pub mod overrides;
 pub mod provenance;
 pub mod stdlib;

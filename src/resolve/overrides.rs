@@ -5,6 +5,7 @@ use indexmap::IndexMap;
 use std::collections::HashMap;
 
 use super::imports::Layers;
+use super::list_ops::ListOps;
 use super::provenance::{same_value, Block, Entry, Leaf, Node, Overridden, Provenance, Site};
 use crate::diag::{did_you_mean, Code, Diagnostic, Label};
 use crate::source::{SourceMap, Span};
@@ -317,12 +318,17 @@ fn apply_removes(
 ) -> Vec<Removal> {
     let mut removals = Vec::new();
     let mut effective = Vec::new();
+    // The live children of each parent a `remove` of nothing names, for its suggestion: looked
+    // up once per parent while no `remove` takes anything out, so N removes of undefined paths
+    // under one block cost N, not N times the block's children.
+    let mut live_children: HashMap<Vec<String>, Vec<String>> = HashMap::new();
     for (path, layer, span) in removes {
         let dotted: Vec<String> = path.iter().map(|s| s.name.clone()).collect();
         let discarded = trie
             .find(path)
             .map_or(0, |node| node.remove_below(layers, *layer, *span));
         if discarded > 0 {
+            live_children.clear();
             removals.push(Removal {
                 path: dotted,
                 span: *span,
@@ -332,16 +338,18 @@ fn apply_removes(
             continue;
         }
         let (parent_path, last) = path.split_at(path.len().saturating_sub(1));
-        let siblings: Vec<String> = trie
-            .find(parent_path)
-            .map(|p| {
-                p.children
-                    .iter()
-                    .filter(|(_, c)| c.has_live_defs())
-                    .map(|(k, _)| k.clone())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let parent_key: Vec<String> = parent_path.iter().map(|s| s.name.clone()).collect();
+        let siblings = live_children.entry(parent_key).or_insert_with(|| {
+            trie.find(parent_path)
+                .map(|p| {
+                    p.children
+                        .iter()
+                        .filter(|(_, c)| c.has_live_defs())
+                        .map(|(k, _)| k.clone())
+                        .collect()
+                })
+                .unwrap_or_default()
+        });
         let name = last.first().map_or("", |s| s.name.as_str());
         let help = match did_you_mean(name, siblings.iter().map(String::as_str)) {
             // The very path: it is defined, but not by a file this one imports.
@@ -503,13 +511,13 @@ impl Merger<'_> {
             );
             strong
         };
-        let winners: Vec<&Def> = pool
-            .iter()
-            .copied()
-            .filter(|d| !pool.iter().any(|o| self.layers.is_below(d.layer, o.layer)))
-            .collect();
-        for def in &pool {
-            if !winners.iter().any(|w| std::ptr::eq(*w, *def)) {
+        let layers: Vec<usize> = pool.iter().map(|d| d.layer).collect();
+        let topmost = self.layers.topmost(&layers);
+        let mut winners: Vec<&Def> = Vec::new();
+        for (def, top) in pool.iter().zip(&topmost) {
+            if *top {
+                winners.push(def);
+            } else {
                 overridden.extend(site(def).map(|s| (s, Overridden::ByHigherLayer)));
             }
         }
@@ -517,6 +525,9 @@ impl Merger<'_> {
         self.sibling_list_conflicts(&defs, winner.as_ref(), path);
         let mut applied = Vec::new();
         let mut value = winner.as_ref().map(|w| w.value.clone());
+        // The list's operations, applied in time linear in their number; written back into
+        // `value` at the end.
+        let mut list: Option<ListOps> = None;
         for def in &defs {
             let Some(s) = site(def) else { continue };
             if s.op == Op::Set {
@@ -531,9 +542,19 @@ impl Merger<'_> {
             }
             // A failed operation is reported and skipped, so the rest still validates. The list
             // is changed in place: N appends cost N, not N² copies.
-            if self.apply_list_op(&mut value, &s, path) {
+            if self.apply_list_op(&mut value, &mut list, &s, path) {
                 applied.push(s);
             }
+        }
+        if let (
+            Some(list),
+            Some(Value {
+                kind: ValueKind::List(items),
+                ..
+            }),
+        ) = (list, value.as_mut())
+        {
+            *items = list.finish();
         }
         let key_span = winner.as_ref().map_or_else(
             || defs.last().map(|d| d.key),
@@ -686,7 +707,13 @@ impl Merger<'_> {
     }
 
     /// Applies `op` to `value`; false (and `value` unchanged) when it cannot apply.
-    fn apply_list_op(&mut self, value: &mut Option<Value>, op: &Site, path: &[&str]) -> bool {
+    fn apply_list_op(
+        &mut self,
+        value: &mut Option<Value>,
+        ops: &mut Option<ListOps>,
+        op: &Site,
+        path: &[&str],
+    ) -> bool {
         let dotted = path.join(".");
         let ValueKind::List(items) = &op.value.kind else {
             self.diagnostics.push(
@@ -746,13 +773,13 @@ impl Merger<'_> {
             }
             None => return false,
         };
+        // The list's items move into the operations on the first one.
+        let ops = ops.get_or_insert_with(|| ListOps::new(std::mem::take(list)));
         match op.op {
-            Op::Append => list.extend(items.iter().cloned()),
+            Op::Append => ops.append(items.iter().cloned()),
             Op::Subtract => {
                 for item in items {
-                    let before = list.len();
-                    list.retain(|x| !same_value(&x.kind, &item.kind));
-                    if list.len() == before {
+                    if !ops.remove(&item.kind) {
                         self.diagnostics.push(
                             Diagnostic::new(Code::RemoveMissingItem, format!("`{}` is not in `{dotted}`", self.sources.get(item.span.file).slice(item.span)), Label::new(item.span, "not in the list"))
                                 .with_help("delete this item from the `-=`; `pcfg why` shows the list as the lower layers define it"),

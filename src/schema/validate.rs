@@ -25,14 +25,23 @@ pub fn validate(
         sources,
         resolved,
         diagnostics,
+        suggestions_left: SUGGESTION_BUDGET,
     };
     validator.block(&resolved.root, &v1::ROOT, &mut Vec::new(), entry_span);
 }
+
+/// How many names one check may compare an unknown reference with to suggest one: each unknown
+/// reference costs as many comparisons as there are names of its kind, so thousands of unknown
+/// references among thousands of names would cost their product. Past this, the help line says
+/// how to declare the name instead (the first hundreds of references still get suggestions).
+const SUGGESTION_BUDGET: usize = 1_000_000;
 
 struct Validator<'a> {
     sources: &'a SourceMap,
     resolved: &'a Resolved,
     diagnostics: &'a mut Vec<Diagnostic>,
+    /// Comparisons left for did-you-mean suggestions of references.
+    suggestions_left: usize,
 }
 
 impl Validator<'_> {
@@ -405,10 +414,13 @@ impl Validator<'_> {
             ),
             Label::new(span, "no such {kind}".replace("{kind}", kind)),
         );
-        diagnostic = match (
-            removal,
-            did_you_mean(name, defined.entries.keys().map(String::as_str)),
-        ) {
+        let similar = if defined.entries.len() <= self.suggestions_left {
+            self.suggestions_left -= defined.entries.len();
+            did_you_mean(name, defined.entries.keys().map(String::as_str))
+        } else {
+            None
+        };
+        diagnostic = match (removal, similar) {
             (Some(removal), _) if removal.path.len() == 1 => diagnostic
                 .with_label(Label::new(removal.span, format!("every `{kind}` removed here")))
                 .with_help(format!(
