@@ -419,7 +419,7 @@ fn main() {
             last = Some((items, time));
         }
         let mut last: Option<(usize, Duration)> = None;
-        for items in [2_500, 5_000, 10_000] {
+        for items in [2_500, 5_000, 10_000, 20_000, 40_000] {
             let fs = generated(items, 100);
             let time = measure_work(
                 &format!("build: {items} items in 100 files"),

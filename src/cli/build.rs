@@ -156,6 +156,8 @@ fn differences(dir: &Path, files: &[File]) -> Result<Vec<String>, Failure> {
         }
     }
     if dir.is_dir() {
+        let expected: std::collections::HashSet<&str> =
+            files.iter().map(|f| f.path.as_str()).collect();
         let mut extra: Vec<String> = walkdir::WalkDir::new(dir)
             .sort_by_file_name()
             .into_iter()
@@ -167,7 +169,7 @@ fn differences(dir: &Path, files: &[File]) -> Result<Vec<String>, Failure> {
                     .ok()
                     .map(|p| p.to_string_lossy().into_owned())
             })
-            .filter(|p| !files.iter().any(|f| &f.path == p))
+            .filter(|p| !expected.contains(p.as_str()))
             .map(|p| format!("extra {p}"))
             .collect();
         found.append(&mut extra);

@@ -79,6 +79,16 @@ pub(super) fn layout(model: &Model, source: &str) -> File {
             (MAX_WIDTH * size as f64 / largest as f64).clamp(MIN_WIDTH, MAX_WIDTH)
         })
     };
+    // The GPT partitions of each declared partition and slot, in layout order: one pass, so a
+    // layout of N partitions costs N, not N per partition.
+    let mut by_partition: std::collections::HashMap<(usize, Slot), Vec<&GptPartition>> =
+        std::collections::HashMap::new();
+    for part in &model.layout {
+        by_partition
+            .entry((part.partition, part.slot))
+            .or_default()
+            .push(part);
+    }
     let mut body = String::new();
     let mut rows = 0u32;
     let mut widest = 0f64;
@@ -94,11 +104,7 @@ pub(super) fn layout(model: &Model, source: &str) -> File {
             xml(partition.ty.value.repart_name()),
         );
         for slot in [Slot::Only, Slot::A, Slot::B] {
-            let parts: Vec<&GptPartition> = model
-                .layout
-                .iter()
-                .filter(|p| p.partition == index && p.slot == slot)
-                .collect();
+            let parts: Vec<&GptPartition> = by_partition.remove(&(index, slot)).unwrap_or_default();
             if parts.is_empty() {
                 continue;
             }

@@ -209,7 +209,7 @@ pub enum Role {
 }
 
 /// Which copy of an A/B partition.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Slot {
     /// The partition has no slots.
     Only,
