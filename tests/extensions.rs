@@ -621,3 +621,56 @@ fn file_names_are_bytes_and_never_collapse() {
         check.stderr
     );
 }
+
+/// One file shipped identically by N extensions is one finding naming all N, not N(N-1)/2
+/// pairs (issue 17): output grows with the decisions to make. Links are grouped the same way.
+#[test]
+fn a_file_many_extensions_ship_identically_is_one_finding() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let names: Vec<String> = (0..12).map(|i| format!("x{i:02}")).collect();
+    let mut config = SYSTEM.to_owned();
+    for name in &names {
+        tree(
+            &dir.path().join("ext").join(name),
+            &[("usr/share/common/data", "the same bytes everywhere")],
+        );
+        std::os::unix::fs::symlink(
+            "data",
+            dir.path()
+                .join("ext")
+                .join(name)
+                .join("usr/share/common/link"),
+        )
+        .expect("link");
+        config.push_str(&format!(
+            "extension {name} {{ kind = sysext, source = \"ext/{name}\" }}\n"
+        ));
+    }
+    std::fs::write(dir.path().join("system.pcfg"), &config).expect("write");
+    let run = pcfg_in(dir.path(), &["check", "--format", "json", "system.pcfg"]);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let duplicates: Vec<&str> = json["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["code"] == "pcfg::duplicate-file")
+        .filter_map(|d| d["message"].as_str())
+        .collect();
+    let listed = format!(
+        "{} and `x11`",
+        names[..11]
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    assert_eq!(
+        duplicates,
+        [
+            format!("`usr/share/common/data` is identical in extensions {listed}"),
+            format!("`usr/share/common/link` is identical in extensions {listed}"),
+        ],
+        "{}",
+        run.stdout
+    );
+}

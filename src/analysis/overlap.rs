@@ -163,21 +163,20 @@ pub(super) fn find(trees: &[Tree<'_>], hash: &HashFile<'_>, head: &ReadPrefix<'_
 
     let mut diagnostics = Vec::new();
     for run in &by_path {
-        for (k, &a) in run.iter().enumerate() {
-            for &b in &run[k + 1..] {
-                if files[a].0 == files[b].0 {
-                    continue;
-                }
-                if let Some(d) = same_path(
-                    &trees[files[a].0],
-                    &trees[files[b].0],
-                    files[a].1,
-                    same(a, b),
-                ) {
-                    diagnostics.push(d);
-                }
+        // One finding per path and content: a file N extensions ship identically is one
+        // duplicate naming all N, not N(N-1)/2 pairs.
+        let mut classes: Vec<Vec<usize>> = Vec::new();
+        for &i in run {
+            match classes.iter_mut().find(|c| same(c[0], i)) {
+                Some(class) => class.push(i),
+                None => classes.push(vec![i]),
             }
         }
+        let classes: Vec<Vec<usize>> = classes
+            .into_iter()
+            .map(|class| class.into_iter().map(|i| files[i].0).collect())
+            .collect();
+        report_path(trees, files[run[0]].1, &classes, &mut diagnostics);
     }
 
     diagnostics.extend(files_over_directories(trees));
@@ -223,18 +222,75 @@ pub(super) fn find(trees: &[Tree<'_>], hash: &HashFile<'_>, head: &ReadPrefix<'_
     }
 }
 
-/// Two extensions with a file at the same path: a duplicate when identical, a conflict unless
-/// one declares that it overrides the other.
-fn same_path(a: &Tree<'_>, b: &Tree<'_>, path: &str, identical: bool) -> Option<Diagnostic> {
+/// What one path holds in several extensions, as classes of identical content (tree indices):
+/// one duplicate per class that two or more extensions share, naming them all; and, between
+/// classes, each pair of extensions a shadowing (each pair is a decision: which is on top).
+fn report_path(trees: &[Tree<'_>], path: &str, classes: &[Vec<usize>], out: &mut Vec<Diagnostic>) {
+    for class in classes {
+        let mut members: Vec<&Tree<'_>> = Vec::new();
+        for &tree in class {
+            if !members.iter().any(|m| std::ptr::eq(*m, &trees[tree])) {
+                members.push(&trees[tree]);
+            }
+        }
+        out.extend(duplicate(&members, path));
+    }
+    for (k, class) in classes.iter().enumerate() {
+        for other in &classes[k + 1..] {
+            for &a in class {
+                for &b in other.iter().filter(|&&b| b != a) {
+                    out.extend(shadowing(&trees[a], &trees[b], path));
+                }
+            }
+        }
+    }
+}
+
+/// The same file at the same path in two or more extensions (in the order found): one
+/// duplicate naming them all.
+fn duplicate(members: &[&Tree<'_>], path: &str) -> Option<Diagnostic> {
+    let [first, second, rest @ ..] = members else {
+        return None;
+    };
+    let names: Vec<String> = members
+        .iter()
+        .map(|t| format!("`{}`", t.extension.name))
+        .collect();
+    let listed = match names.split_last() {
+        Some((last, init)) => format!("{} and {last}", init.join(", ")),
+        None => String::new(),
+    };
+    let help = if rest.is_empty() {
+        format!(
+            "keep it in one: move it into an extension that both `require`, or remove it from `{}`",
+            second.extension.name
+        )
+    } else {
+        format!(
+            "keep it in one: move it into an extension that all {} `require`, or remove it from all but `{}`",
+            members.len(),
+            first.extension.name
+        )
+    };
+    let mut diagnostic = Diagnostic::new(
+        Code::DuplicateFile,
+        format!("`{path}` is identical in extensions {listed}"),
+        Label::new(first.at?, format!("`{}`", first.extension.name)),
+    );
+    for member in &members[1..] {
+        if let Some(at) = member.at {
+            diagnostic =
+                diagnostic.with_label(Label::new(at, format!("`{}`", member.extension.name)));
+        }
+    }
+    Some(diagnostic.with_help(help))
+}
+
+/// Two extensions with different files at the same path: a conflict unless one declares that
+/// it overrides the other.
+fn shadowing(a: &Tree<'_>, b: &Tree<'_>, path: &str) -> Option<Diagnostic> {
     let (na, nb) = (&a.extension.name, &b.extension.name);
     let (at_a, at_b) = (a.at?, b.at?);
-    if identical {
-        return Some(
-            Diagnostic::new(Code::DuplicateFile, format!("`{path}` is identical in extensions `{na}` and `{nb}`"), Label::new(at_a, format!("`{na}`")))
-                .with_label(Label::new(at_b, format!("`{nb}`")))
-                .with_help(format!("keep it in one: move it into an extension that both `require`, or remove it from `{nb}`")),
-        );
-    }
     let declares =
         |t: &Tree<'_>, other: &str| t.extension.overrides.value.iter().any(|o| o.value == other);
     if declares(a, nb) || declares(b, na) {
@@ -274,12 +330,19 @@ fn links(trees: &[Tree<'_>]) -> Vec<Diagnostic> {
     }
     let mut out = Vec::new();
     for (path, entries) in by_path {
-        for (k, &(a, target_a)) in entries.iter().enumerate() {
-            for &(b, target_b) in &entries[k + 1..] {
-                let identical = target_a.is_some() && target_a == target_b;
-                out.extend(same_path(&trees[a], &trees[b], path, identical));
+        // Links with one target are one class; a file is never identical to a link.
+        let mut classes: Vec<(Option<&str>, Vec<usize>)> = Vec::new();
+        for &(tree, target) in &entries {
+            match classes
+                .iter_mut()
+                .find(|(t, _)| target.is_some() && *t == target)
+            {
+                Some((_, class)) => class.push(tree),
+                None => classes.push((target, vec![tree])),
             }
         }
+        let classes: Vec<Vec<usize>> = classes.into_iter().map(|(_, c)| c).collect();
+        report_path(trees, path, &classes, &mut out);
     }
     out
 }
