@@ -626,6 +626,7 @@ fn file_names_are_bytes_and_never_collapse() {
 /// pairs (issue 17): output grows with the decisions to make. Links are grouped the same way.
 #[test]
 fn a_file_many_extensions_ship_identically_is_one_finding() {
+    use std::fmt::Write as _;
     let dir = tempfile::tempdir().expect("tempdir");
     let names: Vec<String> = (0..12).map(|i| format!("x{i:02}")).collect();
     let mut config = SYSTEM.to_owned();
@@ -642,9 +643,10 @@ fn a_file_many_extensions_ship_identically_is_one_finding() {
                 .join("usr/share/common/link"),
         )
         .expect("link");
-        config.push_str(&format!(
-            "extension {name} {{ kind = sysext, source = \"ext/{name}\" }}\n"
-        ));
+        let _ = writeln!(
+            config,
+            "extension {name} {{ kind = sysext, source = \"ext/{name}\" }}"
+        );
     }
     std::fs::write(dir.path().join("system.pcfg"), &config).expect("write");
     let run = pcfg_in(dir.path(), &["check", "--format", "json", "system.pcfg"]);

@@ -227,12 +227,13 @@ pub(super) fn find(trees: &[Tree<'_>], hash: &HashFile<'_>, head: &ReadPrefix<'_
 /// classes, each pair of extensions a shadowing (each pair is a decision: which is on top).
 fn report_path(trees: &[Tree<'_>], path: &str, classes: &[Vec<usize>], out: &mut Vec<Diagnostic>) {
     for class in classes {
-        let mut members: Vec<&Tree<'_>> = Vec::new();
+        let mut seen: Vec<usize> = Vec::new();
         for &tree in class {
-            if !members.iter().any(|m| std::ptr::eq(*m, &trees[tree])) {
-                members.push(&trees[tree]);
+            if !seen.contains(&tree) {
+                seen.push(tree);
             }
         }
+        let members: Vec<&Tree<'_>> = seen.iter().map(|&t| &trees[t]).collect();
         out.extend(duplicate(&members, path));
     }
     for (k, class) in classes.iter().enumerate() {
