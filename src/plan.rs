@@ -250,19 +250,6 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
     }
     // The channels' signing keys: the first channel's goes into the image (its keyring), each
     // signs its channel's `SHA256SUMS` when published.
-    for channel in &model.updates.channels {
-        if let Some(key) = &channel.key.value {
-            specs.key(
-                &format!("key:update:{}", channel.name),
-                Some(key),
-                None,
-                inputs,
-            );
-            if let Some(spec) = specs.specs.last_mut() {
-                spec.params.insert("key-sha256".to_owned(), inputs.of(key));
-            }
-        }
-    }
     let update_key = |channel: &crate::model::update::Channel| {
         channel
             .key
@@ -270,6 +257,14 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
             .as_ref()
             .map(|_| format!("key:update:{}", channel.name))
     };
+    for channel in &model.updates.channels {
+        if let (Some(name), Some(key)) = (update_key(channel), &channel.key.value) {
+            specs.key(&name, Some(key), None, inputs);
+            if let Some(spec) = specs.specs.last_mut() {
+                spec.params.insert("key-sha256".to_owned(), inputs.of(key));
+            }
+        }
+    }
     let first_key = first_channel.and_then(update_key);
     if let Some(key) = &first_key {
         tree_needs.push(key);

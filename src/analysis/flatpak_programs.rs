@@ -5,24 +5,49 @@
 //! tree does not provide. No list of what Flatpak runtimes contain is consulted.
 
 use std::fmt::Write as _;
+use std::path::Path;
 
+use super::elf;
 use super::libraries::{self, Libraries};
 use crate::diag::{Code, Diagnostic, Label};
-use crate::model::Extension;
+use crate::model::{Extension, ExtensionKind, Model};
 use crate::source::Span;
-use crate::vfs::TreeEntry;
+use crate::vfs::{TreeEntry, Vfs};
 
 /// At most this many libraries are named in one diagnostic.
 const NAMED: usize = 3;
 
+/// Every Flatpak declared with a `source` tree (relative to `entry_dir`) that holds programs
+/// needing libraries the tree does not provide.
+pub(super) fn check(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, out: &mut Vec<Diagnostic>) {
+    for extension in model
+        .extensions
+        .iter()
+        .filter(|e| e.kind.value == ExtensionKind::Flatpak)
+    {
+        let (Some(source), Some(at)) = (&extension.source.value, extension.source.at) else {
+            continue;
+        };
+        let root = entry_dir.join(source);
+        let Ok(entries) = vfs.walk(&root) else {
+            continue;
+        };
+        let file = |path: &str| root.join(crate::vfs::decode_name(path));
+        let head = |path: &str| vfs.read_prefix(&file(path), 4);
+        let facts =
+            |path: &str| elf::facts(&|offset, len| vfs.read_range(&file(path), offset, len));
+        out.extend(host_programs(extension, at, &entries, &head, &facts));
+    }
+}
+
 /// The diagnostic for Flatpak `extension`, whose `source` tree (`entries`, declared at `at`)
 /// holds programs that need libraries it does not provide; `None` when it holds none.
-pub(super) fn check(
+fn host_programs(
     extension: &Extension,
     at: Span,
     entries: &[TreeEntry],
     head: &dyn Fn(&str) -> Option<Vec<u8>>,
-    facts: &dyn Fn(&str) -> Option<super::elf::ElfFacts>,
+    facts: &dyn Fn(&str) -> Option<elf::ElfFacts>,
 ) -> Option<Diagnostic> {
     let scanned: Libraries = libraries::scan(entries, head, facts);
     let (program, _) = scanned

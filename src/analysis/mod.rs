@@ -226,26 +226,7 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
         }
     }
     keys::check(model, vfs, entry_dir, &mut report.diagnostics);
-    for extension in model
-        .extensions
-        .iter()
-        .filter(|e| e.kind.value == ExtensionKind::Flatpak)
-    {
-        let (Some(source), Some(at)) = (&extension.source.value, extension.source.at) else {
-            continue;
-        };
-        let Ok(entries) = vfs.walk(&entry_dir.join(source)) else {
-            continue;
-        };
-        let root = entry_dir.join(source);
-        let file = |path: &str| root.join(crate::vfs::decode_name(path));
-        let head = |path: &str| vfs.read_prefix(&file(path), 4);
-        let facts =
-            |path: &str| elf::facts(&|offset, len| vfs.read_range(&file(path), offset, len));
-        report.diagnostics.extend(flatpak_programs::check(
-            extension, at, &entries, &head, &facts,
-        ));
-    }
+    flatpak_programs::check(model, vfs, entry_dir, &mut report.diagnostics);
     for tree in &trees {
         rules::check(tree, &mut report.diagnostics);
     }

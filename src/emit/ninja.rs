@@ -31,12 +31,22 @@ pub(crate) fn emit(
     out.push_str("rule mkosi\n  command = mkosi -C mkosi --force build && mkdir -p .pcfg && touch $out\n  description = mkosi build\n  pool = console\n\n");
     // systemd-sysupdate reads a channel's `SHA256SUMS` (and, with `Verify=yes`, its signature
     // `SHA256SUMS.gpg`): made after each copy over everything published so far.
-    out.push_str("rule publish\n  command = mkdir -p $dir && cp $files $dir/ && (cd $dir && rm -f SHA256SUMS SHA256SUMS.gpg && sha256sum -- * > SHA256SUMS) && touch $out\n  description = publish $dir\n\n");
+    let copy = "mkdir -p $dir && cp $files $dir/";
+    let sums = "rm -f SHA256SUMS SHA256SUMS.gpg && sha256sum -- * > SHA256SUMS";
+    let _ = write!(
+        out,
+        "rule publish\n  command = {copy} && (cd $dir && {sums}) && touch $out\n  description = publish $dir\n\n"
+    );
     // Signed with the secret half of the channel's key from the user's GnuPG keyring (the
     // primary key whose fingerprint the declared public key has), then verified against the
     // declared key alone, as systemd-sysupdate will verify it.
     if model.updates.channels.iter().any(|c| c.key.value.is_some()) {
-        out.push_str("rule publish-signed\n  command = mkdir -p $dir && cp $files $dir/ && key=$$(realpath $key) && (cd $dir && rm -f SHA256SUMS SHA256SUMS.gpg && sha256sum -- * > SHA256SUMS && gpg --batch --yes --local-user \"$$(gpg --with-colons --show-keys \"$$key\" | awk -F: '$$1 == \"fpr\" { print $$10; exit }')!\" --detach-sign --output SHA256SUMS.gpg SHA256SUMS && gpg --batch --no-default-keyring --lock-never --keyring \"$$key\" --trust-model always --verify SHA256SUMS.gpg SHA256SUMS) && touch $out\n  description = publish and sign $dir\n\n");
+        let sign = "gpg --batch --yes --local-user \"$$(gpg --with-colons --show-keys \"$$key\" | awk -F: '$$1 == \"fpr\" { print $$10; exit }')!\" --detach-sign --output SHA256SUMS.gpg SHA256SUMS";
+        let verify = "gpg --batch --no-default-keyring --lock-never --keyring \"$$key\" --trust-model always --verify SHA256SUMS.gpg SHA256SUMS";
+        let _ = write!(
+            out,
+            "rule publish-signed\n  command = {copy} && key=$$(realpath $key) && (cd $dir && {sums} && {sign} && {verify}) && touch $out\n  description = publish and sign $dir\n\n"
+        );
     }
     out.push_str("rule check\n  command = pcfg base-manifest $base -o $manifest && pcfg extensions --base $manifest $config && mkdir -p .pcfg && touch $out\n  description = check the extensions against the built base\n\n");
 
