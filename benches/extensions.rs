@@ -3,7 +3,15 @@
 //! `rdfind -dryrun true` on the same tree and `sha256sum` over every file, each run twice so
 //! that the second runs from a warm cache. `PCFG_BENCH_CORPUS_FILES` sets the files per
 //! extension, `PCFG_BENCH_CORPUS_DIR` where the corpus is written (default `target/corpus`).
-#![allow(clippy::print_stdout, clippy::cast_precision_loss)]
+//!
+//! Then, in memory, the shapes whose cost could grow faster than their input: a `requires`
+//! chain shared by many sets of extensions with identical files, reported as JSON
+//! (`pcfg extensions --format json`), with its growth per doubling.
+#![allow(
+    clippy::print_stdout,
+    clippy::cast_precision_loss,
+    clippy::format_push_string
+)]
 
 use std::path::Path;
 use std::process::Command;
@@ -27,7 +35,65 @@ fn tool(name: &str, args: &[&str], dir: &Path) -> Option<Duration> {
     }))
 }
 
+/// `n` extensions in a `requires` chain (`e0` requires `e1`, ...), each pair of neighbours
+/// shipping one identical file: `n - 1` sets, each of which looks for a common requirement.
+fn requires_chain(n: usize) -> pcfg::vfs::MemoryFs {
+    let mut fs = pcfg::vfs::MemoryFs::new();
+    let mut text = String::from("system { name = \"bench\", version = \"1\" }\n");
+    for i in 0..n {
+        let requires = if i + 1 < n {
+            format!(", requires = [e{}]", i + 1)
+        } else {
+            String::new()
+        };
+        text.push_str(&format!(
+            "extension e{i} {{ kind = sysext, source = \"ext/{i}\"{requires} }}\n"
+        ));
+        for pair in [i.saturating_sub(1), i] {
+            let data = format!("shared by e{pair} and its neighbour, {pair:>64}\n");
+            fs.insert(format!("ext/{i}/usr/share/pair-{pair}/data-{i}"), data);
+        }
+    }
+    fs.insert("system.pcfg", text);
+    fs
+}
+
+/// The analysis of [`requires_chain`] and its suggestions (what `--format json` reports), median of five runs.
+fn measure_requires_chain(n: usize) -> Duration {
+    let fs = requires_chain(n);
+    let mut times: Vec<Duration> = (0..5)
+        .map(|_| {
+            let start = Instant::now();
+            let compilation =
+                pcfg::compile::check(&fs, Path::new("system.pcfg")).expect("in memory");
+            let report = compilation.extensions.expect("analysed");
+            // What `--format json` adds to the analysis: a suggestion per set.
+            let suggestions = report.suggestions();
+            assert!(suggestions.len() + 1 >= n, "a suggestion per set");
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[2]
+}
+
 fn main() {
+    let mut last: Option<(usize, Duration)> = None;
+    for n in [1_000, 2_000, 4_000, 8_000] {
+        let time = measure_requires_chain(n);
+        let growth = last.map_or_else(String::new, |(_, t)| {
+            format!(
+                "{:>8.2}x per doubling",
+                time.as_secs_f64() / t.as_secs_f64()
+            )
+        });
+        println!(
+            "{:<44} {:>10.3} ms {growth}",
+            format!("requires chain shared by sets: {n} extensions"),
+            time.as_secs_f64() * 1e3
+        );
+        last = Some((n, time));
+    }
     let files: usize = std::env::var("PCFG_BENCH_CORPUS_FILES")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -324,11 +324,20 @@ fn measure_format(name: &str, text: &str) -> Duration {
 fn main() {
     // `cargo bench` passes `--bench`; a filter argument is accepted and ignored.
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for example in ["minimal", "particleos", "remix"] {
+    // PCFG_BENCH_ITEMS=20000 measures one size alone (for profiling).
+    let only: Option<usize> = std::env::var("PCFG_BENCH_ITEMS")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let examples: &[&str] = if only.is_some() {
+        &[]
+    } else {
+        &["minimal", "particleos", "remix"]
+    };
+    for example in examples {
         let path = root.join("examples").join(format!("{example}.pcfg"));
         measure(&format!("examples/{example}.pcfg"), &RealFs, &path);
     }
-    for example in ["particleos", "remix"] {
+    for example in examples.iter().skip(1) {
         let path = root.join("examples").join(format!("{example}.pcfg"));
         measure_work(
             &format!("build examples/{example}.pcfg"),
@@ -338,10 +347,6 @@ fn main() {
         );
     }
     let mut last: Option<(usize, Duration)> = None;
-    // PCFG_BENCH_ITEMS=20000 measures one size alone (for profiling).
-    let only: Option<usize> = std::env::var("PCFG_BENCH_ITEMS")
-        .ok()
-        .and_then(|v| v.parse().ok());
     let sizes = only.map_or_else(|| vec![1_000, 2_500, 5_000, 10_000], |n| vec![n]);
     for items in sizes {
         let fs = generated(items, 100);

@@ -14,6 +14,7 @@ mod keys;
 mod libraries;
 pub mod manifest;
 mod overlap;
+mod requirements;
 mod rules;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -23,6 +24,7 @@ use crate::diag::{Code, Diagnostic, Label};
 use crate::model::{Extension, ExtensionKind, Model};
 use crate::source::Span;
 use crate::vfs::{TreeEntry, Vfs};
+use requirements::Requirements;
 
 pub use overlap::{Duplicate, SharedGroup};
 
@@ -58,28 +60,12 @@ pub struct Report {
     /// Identical files at different paths or in different extensions, largest saving first.
     pub shared: Vec<SharedGroup>,
     pub diagnostics: Vec<Diagnostic>,
-    /// What each extension `requires` directly; [`Report::required_by`] follows the chains, to
-    /// find where shared files can already go.
+    /// What each extension `requires` directly; the suggestions follow the chains to find
+    /// where shared files can already go.
     pub requires: BTreeMap<String, Vec<String>>,
 }
 
 impl Report {
-    /// Everything `name` requires, directly or not (a cycle, reported elsewhere, just stops the
-    /// walk). Computed on demand: a chain of N extensions has N² such pairs, and only the
-    /// extensions that share files need them.
-    #[must_use]
-    pub fn required_by(&self, name: &str) -> BTreeSet<String> {
-        let mut seen = BTreeSet::new();
-        let mut stack: Vec<&String> = self.requires.get(name).into_iter().flatten().collect();
-        while let Some(next) = stack.pop() {
-            if seen.insert(next.clone()) {
-                stack.extend(self.requires.get(next).into_iter().flatten());
-            }
-        }
-        seen.remove(name);
-        seen
-    }
-
     /// Bytes a shared extension would save: every copy but one of each group.
     #[must_use]
     pub fn bytes_saved(&self) -> u64 {
@@ -90,18 +76,14 @@ impl Report {
     /// hold and save. Libraries first, then the largest saving.
     #[must_use]
     pub fn suggestions(&self) -> Vec<Suggestion> {
+        let requirements = Requirements::new(&self.requires);
         let mut by_set: BTreeMap<Vec<&str>, Suggestion> = BTreeMap::new();
         for group in &self.shared {
             let set: BTreeSet<&str> = group.files.iter().map(|(e, _)| e.as_str()).collect();
             let set: Vec<&str> = set.into_iter().collect();
             let entry = by_set.entry(set.clone()).or_insert_with(|| {
                 // An extension they all require already takes the files; else a new one.
-                let common = set
-                    .iter()
-                    .map(|e| self.required_by(e))
-                    .reduce(|a, b| a.intersection(&b).cloned().collect())
-                    .unwrap_or_default();
-                let existing = common.into_iter().next();
+                let existing = requirements.common(&set).map(str::to_owned);
                 Suggestion {
                     required: existing.is_some(),
                     name: existing.unwrap_or_else(|| suggested_name(&set, &self.files)),
