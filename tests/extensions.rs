@@ -361,19 +361,16 @@ fn the_analysis_finds_exactly_the_planted_conflicts_and_duplicates() {
     corpus.write(dir.path());
     let compilation = pcfg::compile::check(&pcfg::vfs::RealFs, &dir.path().join("system.pcfg"))
         .expect("readable");
-    let shadowing = compilation
+    // Only shadowing, one diagnostic per pair of extensions (two conflicts may fall on one
+    // pair), and every planted path in the records.
+    assert!(compilation
         .diagnostics
         .iter()
-        .filter(|d| d.code == pcfg::diag::Code::ExtensionShadowing)
-        .count();
-    assert_eq!(shadowing, corpus.conflicts);
-    assert_eq!(
-        compilation.diagnostics.len(),
-        corpus.conflicts,
-        "{:?}",
-        compilation.diagnostics
-    );
+        .all(|d| d.code == pcfg::diag::Code::ExtensionShadowing));
     let report = compilation.extensions.expect("a report");
+    assert_eq!(compilation.diagnostics.len(), report.overlaps.len());
+    let paths: usize = report.overlaps.iter().map(|o| o.paths.len()).sum();
+    assert_eq!(paths, corpus.conflicts, "{:?}", report.overlaps);
     assert_eq!(report.shared.len(), corpus.duplicates);
     assert!(report
         .shared
@@ -666,13 +663,99 @@ fn a_file_many_extensions_ship_identically_is_one_finding() {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    // The file and the link are one decision for the same twelve extensions: one finding.
     assert_eq!(
         duplicates,
-        [
-            format!("`usr/share/common/data` is identical in extensions {listed}"),
-            format!("`usr/share/common/link` is identical in extensions {listed}"),
-        ],
+        [format!(
+            "`usr/share/common/data` and 1 other file are identical in extensions {listed}"
+        )],
         "{}",
         run.stdout
     );
+    let report = pcfg_in(
+        dir.path(),
+        &["extensions", "--format", "json", "system.pcfg"],
+    );
+    let json: serde_json::Value = serde_json::from_str(&report.stdout).expect("json");
+    assert_eq!(
+        json["overlaps"],
+        serde_json::json!([{
+            "code": "pcfg::duplicate-file",
+            "extensions": names,
+            "paths": ["usr/share/common/data", "usr/share/common/link"],
+        }])
+    );
+}
+
+/// Issue 17's shape: twenty extensions that each carry the same 600 files (12,000 files) and
+/// ten conflicts. The human output grows with the decisions (one duplicate set, ten pairs), not
+/// with the files, and the JSON report still names every path.
+#[test]
+fn output_grows_with_the_decisions_not_with_the_files() {
+    use std::fmt::Write as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = SYSTEM.to_owned();
+    for e in 0..20 {
+        let root = dir.path().join(format!("ext/e{e:02}"));
+        for f in 0..600 {
+            let path = root.join(format!("usr/share/common/d{}/f{f:03}", f % 10));
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, format!("common file {f}\n")).expect("write");
+        }
+        // Ten conflicts: e00/e01 differ at five paths, e02..e11 at one path per pair.
+        let conflicts: Vec<String> = match e {
+            0 | 1 => (0..5).map(|k| format!("usr/bin/tool{k}")).collect(),
+            2..=11 if e % 2 == 0 => vec![format!("usr/bin/own{e}")],
+            3..=11 => vec![format!("usr/bin/own{}", e - 1)],
+            _ => Vec::new(),
+        };
+        for path in conflicts {
+            tree(&root, &[(path.as_str(), &format!("#!/bin/sh\necho {e}\n"))]);
+        }
+        let _ = writeln!(
+            config,
+            "extension e{e:02} {{ kind = sysext, source = \"ext/e{e:02}\" }}"
+        );
+    }
+    std::fs::write(dir.path().join("system.pcfg"), &config).expect("write");
+    let human = pcfg_in(dir.path(), &["extensions", "system.pcfg"]);
+    assert_eq!(human.code, 1, "{}", human.stderr);
+    let size = human.stdout.len() + human.stderr.len();
+    assert!(size < 200 * 1024, "{size} bytes of output");
+    let count = |code: &str| human.stderr.matches(code).count();
+    assert_eq!(count("pcfg::duplicate-file"), 1, "{}", human.stderr);
+    assert_eq!(count("pcfg::extension-shadowing"), 6, "{}", human.stderr);
+    assert!(
+        human
+            .stdout
+            .contains("(`pcfg extensions --format json` lists every one)"),
+        "{}",
+        human.stdout
+    );
+    let report = pcfg_in(
+        dir.path(),
+        &["extensions", "--format", "json", "system.pcfg"],
+    );
+    let json: serde_json::Value = serde_json::from_str(&report.stdout).expect("json");
+    let messages: Vec<&str> = json["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter_map(|d| d["message"].as_str())
+        .collect();
+    assert!(
+        messages.contains(&"`usr/bin/tool0` and 4 other files differ between extensions `e00` and `e01`: one silently shadows the other"),
+        "{messages:?}"
+    );
+    let overlaps = json["overlaps"].as_array().expect("overlaps");
+    let paths = |code: &str| -> usize {
+        overlaps
+            .iter()
+            .filter(|o| o["code"] == code)
+            .map(|o| o["paths"].as_array().map_or(0, Vec::len))
+            .sum()
+    };
+    assert_eq!(paths("pcfg::duplicate-file"), 600);
+    assert_eq!(paths("pcfg::extension-shadowing"), 10);
+    assert_eq!(json["shared"].as_array().map(Vec::len), Some(600));
 }

@@ -9,6 +9,7 @@
 mod abi;
 mod base;
 pub mod elf;
+mod findings;
 mod flatpak_programs;
 mod keys;
 mod libraries;
@@ -26,6 +27,7 @@ use crate::source::Span;
 use crate::vfs::{TreeEntry, Vfs};
 use requirements::Requirements;
 
+pub use findings::Overlap;
 pub use overlap::{Duplicate, SharedGroup};
 
 /// Reports how many bytes the analysis has read, for a progress display. The core never prints
@@ -60,6 +62,9 @@ pub struct Report {
     /// Identical files at different paths or in different extensions, largest saving first.
     pub shared: Vec<SharedGroup>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The files at the same paths in several extensions, or in an extension and the base, one
+    /// record per diagnostic with every path it covers.
+    pub overlaps: Vec<Overlap>,
     /// What each extension `requires` directly; the suggestions follow the chains to find
     /// where shared files can already go.
     pub requires: BTreeMap<String, Vec<String>>,
@@ -277,18 +282,22 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
         progress.read(size);
         Some(digest)
     };
-    let overlaps = overlap::find(&trees, &hash, &head_of);
+    let mut overlaps = overlap::find(&trees, &hash, &head_of);
     if let Some(base) = &base {
-        report.diagnostics.extend(overlap::against_base(
+        overlap::against_base(
             &trees,
             &base.files,
             &base.links,
             &hash,
             &|p| base.digest(vfs, p),
-        ));
+            &mut overlaps.findings,
+        );
     }
     report.shared = overlaps.shared;
     report.diagnostics.extend(overlaps.diagnostics);
+    let (grouped, records) = overlaps.findings.finish(&trees);
+    report.diagnostics.extend(grouped);
+    report.overlaps = records;
     crate::diag::sort(&mut report.diagnostics);
     report
 }

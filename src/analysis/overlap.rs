@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
 
+use super::findings::Findings;
 use super::Tree;
 use crate::diag::{Code, Diagnostic, Label};
 use crate::vfs::EntryKind;
@@ -46,7 +47,10 @@ pub struct Duplicate {
 
 pub(super) struct Overlaps {
     pub shared: Vec<SharedGroup>,
+    /// Files over directories.
     pub diagnostics: Vec<Diagnostic>,
+    /// Identical and different files at the same paths, by decision.
+    pub findings: Findings,
 }
 
 /// The SHA-256 of a file of a tree (its path and size), read as a stream (files of any size).
@@ -161,7 +165,7 @@ pub(super) fn find(trees: &[Tree<'_>], hash: &HashFile<'_>, head: &ReadPrefix<'_
             && (files[a].2 == 0 || (hashes[a].is_some() && hashes[a] == hashes[b]))
     };
 
-    let mut diagnostics = Vec::new();
+    let mut findings = Findings::default();
     for run in &by_path {
         // One finding per path and content: a file N extensions ship identically is one
         // duplicate naming all N, not N(N-1)/2 pairs.
@@ -176,11 +180,9 @@ pub(super) fn find(trees: &[Tree<'_>], hash: &HashFile<'_>, head: &ReadPrefix<'_
             .into_iter()
             .map(|class| class.into_iter().map(|i| files[i].0).collect())
             .collect();
-        report_path(trees, files[run[0]].1, &classes, &mut diagnostics);
+        report_path(files[run[0]].1, &classes, &mut findings);
     }
-
-    diagnostics.extend(files_over_directories(trees));
-    diagnostics.extend(links(trees));
+    links(trees, &mut findings);
 
     // Sharing: equal hashes among files in at least two extensions.
     let with_digest: Vec<usize> = (0..files.len())
@@ -218,14 +220,15 @@ pub(super) fn find(trees: &[Tree<'_>], hash: &HashFile<'_>, head: &ReadPrefix<'_
     });
     Overlaps {
         shared,
-        diagnostics,
+        diagnostics: files_over_directories(trees),
+        findings,
     }
 }
 
 /// What one path holds in several extensions, as classes of identical content (tree indices):
-/// one duplicate per class that two or more extensions share, naming them all; and, between
+/// a duplicate per class that two or more extensions share, naming them all; and, between
 /// classes, each pair of extensions a shadowing (each pair is a decision: which is on top).
-fn report_path(trees: &[Tree<'_>], path: &str, classes: &[Vec<usize>], out: &mut Vec<Diagnostic>) {
+fn report_path(path: &str, classes: &[Vec<usize>], findings: &mut Findings) {
     for class in classes {
         let mut seen: Vec<usize> = Vec::new();
         for &tree in class {
@@ -233,80 +236,22 @@ fn report_path(trees: &[Tree<'_>], path: &str, classes: &[Vec<usize>], out: &mut
                 seen.push(tree);
             }
         }
-        let members: Vec<&Tree<'_>> = seen.iter().map(|&t| &trees[t]).collect();
-        out.extend(duplicate(&members, path));
+        findings.duplicate(seen, path);
     }
     for (k, class) in classes.iter().enumerate() {
         for other in &classes[k + 1..] {
             for &a in class {
                 for &b in other.iter().filter(|&&b| b != a) {
-                    out.extend(shadowing(&trees[a], &trees[b], path));
+                    findings.shadowing(a, b, path);
                 }
             }
         }
     }
 }
 
-/// The same file at the same path in two or more extensions (in the order found): one
-/// duplicate naming them all.
-fn duplicate(members: &[&Tree<'_>], path: &str) -> Option<Diagnostic> {
-    let [first, second, rest @ ..] = members else {
-        return None;
-    };
-    let names: Vec<String> = members
-        .iter()
-        .map(|t| format!("`{}`", t.extension.name))
-        .collect();
-    let listed = match names.split_last() {
-        Some((last, init)) => format!("{} and {last}", init.join(", ")),
-        None => String::new(),
-    };
-    let help = if rest.is_empty() {
-        format!(
-            "keep it in one: move it into an extension that both `require`, or remove it from `{}`",
-            second.extension.name
-        )
-    } else {
-        format!(
-            "keep it in one: move it into an extension that all {} `require`, or remove it from all but `{}`",
-            members.len(),
-            first.extension.name
-        )
-    };
-    let mut diagnostic = Diagnostic::new(
-        Code::DuplicateFile,
-        format!("`{path}` is identical in extensions {listed}"),
-        Label::new(first.at?, format!("`{}`", first.extension.name)),
-    );
-    for member in &members[1..] {
-        if let Some(at) = member.at {
-            diagnostic =
-                diagnostic.with_label(Label::new(at, format!("`{}`", member.extension.name)));
-        }
-    }
-    Some(diagnostic.with_help(help))
-}
-
-/// Two extensions with different files at the same path: a conflict unless one declares that
-/// it overrides the other.
-fn shadowing(a: &Tree<'_>, b: &Tree<'_>, path: &str) -> Option<Diagnostic> {
-    let (na, nb) = (&a.extension.name, &b.extension.name);
-    let (at_a, at_b) = (a.at?, b.at?);
-    let declares =
-        |t: &Tree<'_>, other: &str| t.extension.overrides.value.iter().any(|o| o.value == other);
-    if declares(a, nb) || declares(b, na) {
-        return None;
-    }
-    Some(
-        Diagnostic::new(Code::ExtensionShadowing, format!("`{path}` differs between extensions `{na}` and `{nb}`: one silently shadows the other"), Label::new(at_a, format!("`{na}` has one `{path}`")))
-            .with_label(Label::new(at_b, format!("`{nb}` has another")))
-            .with_help(format!("say which wins with `overrides = [{nb}]` on `{na}` (or the reverse), which also sets the overlay order; or remove one of them")),
-    )
-}
-
 /// Symbolic links compared as files are, by their target: the same link in two extensions is
 /// a duplicate; a link where another extension has another link or a file shadows it.
-fn links(trees: &[Tree<'_>]) -> Vec<Diagnostic> {
+fn links(trees: &[Tree<'_>], findings: &mut Findings) {
     // Only paths where some extension has a link: links are few, files many.
     let mut by_path: BTreeMap<&str, Vec<(usize, Option<&str>)>> = trees
         .iter()
@@ -315,7 +260,7 @@ fn links(trees: &[Tree<'_>]) -> Vec<Diagnostic> {
         .map(|e| (e.path.as_str(), Vec::new()))
         .collect();
     if by_path.is_empty() {
-        return Vec::new();
+        return;
     }
     for (index, tree) in trees.iter().enumerate() {
         for entry in &tree.entries {
@@ -329,7 +274,6 @@ fn links(trees: &[Tree<'_>]) -> Vec<Diagnostic> {
             }
         }
     }
-    let mut out = Vec::new();
     for (path, entries) in by_path {
         // Links with one target are one class; a file is never identical to a link.
         let mut classes: Vec<(Option<&str>, Vec<usize>)> = Vec::new();
@@ -343,9 +287,8 @@ fn links(trees: &[Tree<'_>]) -> Vec<Diagnostic> {
             }
         }
         let classes: Vec<Vec<usize>> = classes.into_iter().map(|(_, c)| c).collect();
-        report_path(trees, path, &classes, &mut out);
+        report_path(path, &classes, findings);
     }
-    out
 }
 
 /// A file (or link) in one extension where another has a directory: merged, the file hides the
@@ -409,11 +352,12 @@ pub(super) fn against_base(
     base_links: &BTreeMap<String, String>,
     hash: &HashFile<'_>,
     base_digest: &dyn Fn(&str) -> Option<Digest>,
-) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    for tree in trees {
-        let Some(at) = tree.at else { continue };
-        let name = &tree.extension.name;
+    findings: &mut Findings,
+) {
+    for (index, tree) in trees.iter().enumerate() {
+        if tree.at.is_none() {
+            continue;
+        }
         let declared = tree
             .extension
             .overrides
@@ -437,21 +381,10 @@ pub(super) fn against_base(
                 _ => continue,
             };
             if identical {
-                out.push(
-                    Diagnostic::new(
-                        Code::DuplicateFile,
-                        format!("`{path}` in extension `{name}` is already in the base tree"),
-                        Label::new(at, format!("`{name}`")),
-                    )
-                    .with_help(format!("remove it from `{name}`: the base provides it")),
-                );
+                findings.base_duplicate(index, path);
             } else if !declared {
-                out.push(
-                    Diagnostic::new(Code::ExtensionShadowing, format!("`{path}` in extension `{name}` shadows a different file of the base tree"), Label::new(at, format!("`{name}` has its own `{path}`")))
-                        .with_help(format!("declare it with `overrides = [base]` on `{name}`, or remove the file from the extension (a symbolic link counts as a file: its target is its content)")),
-                );
+                findings.base_shadowing(index, path);
             }
         }
     }
-    out
 }

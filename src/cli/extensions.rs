@@ -24,6 +24,8 @@ struct ReportJson<'a> {
     errors: usize,
     extensions: Vec<ExtensionJson<'a>>,
     missing: &'a [String],
+    /// Every path of each grouped finding (a diagnostic names the first few).
+    overlaps: Vec<OverlapJson<'a>>,
     shared: Vec<SharedJson<'a>>,
     suggestions: Vec<SuggestionJson>,
     version: u32,
@@ -38,6 +40,13 @@ struct SuggestionJson {
     name: String,
     required: bool,
     saving: u64,
+}
+
+#[derive(Serialize)]
+struct OverlapJson<'a> {
+    code: String,
+    extensions: &'a [String],
+    paths: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -119,6 +128,15 @@ fn to_json(report: &Report, findings: crate::diag::json::Report) -> ReportJson<'
             })
             .collect(),
         missing: &report.missing,
+        overlaps: report
+            .overlaps
+            .iter()
+            .map(|o| OverlapJson {
+                code: o.code.to_string(),
+                extensions: &o.extensions,
+                paths: &o.paths,
+            })
+            .collect(),
         shared: report
             .shared
             .iter()
@@ -159,6 +177,11 @@ fn bytes(n: u64) -> String {
     }
 }
 
+/// The groups of identical files shown in full for each set of extensions.
+const GROUPS_SHOWN: usize = 3;
+/// The copies of one file listed in full.
+const FILES_SHOWN: usize = 10;
+
 fn human(report: &Report) -> String {
     let mut text = String::new();
     for (name, files) in &report.files {
@@ -180,19 +203,47 @@ fn human(report: &Report) -> String {
         "\nshared files (a shared extension would save {}):",
         bytes(report.bytes_saved())
     );
+    // The largest few groups of each set of extensions in full, then a count per set: the
+    // output grows with the sets (the decisions), not with the files.
+    let mut per_set: indexmap::IndexMap<Vec<&str>, (usize, usize, u64)> = indexmap::IndexMap::new();
     for group in &report.shared {
         let extensions: std::collections::BTreeSet<&str> =
             group.files.iter().map(|(e, _)| e.as_str()).collect();
+        let set: Vec<&str> = extensions.into_iter().collect();
+        let (shown, hidden, saving) = per_set.entry(set.clone()).or_default();
+        if *shown == GROUPS_SHOWN {
+            *hidden += 1;
+            *saving += group.saving();
+            continue;
+        }
+        *shown += 1;
         let _ = writeln!(
             text,
             "  {} bytes, saves {} bytes, in {}:",
             group.size,
             group.saving(),
-            extensions.into_iter().collect::<Vec<_>>().join(", ")
+            set.join(", ")
         );
-        for (extension, path) in &group.files {
+        for (extension, path) in group.files.iter().take(FILES_SHOWN) {
             let _ = writeln!(text, "    {extension}: {path}");
         }
+        if let Some(rest) = group
+            .files
+            .len()
+            .checked_sub(FILES_SHOWN)
+            .filter(|&n| n > 0)
+        {
+            let _ = writeln!(text, "    and {rest} more copies");
+        }
+    }
+    for (set, (_, hidden, saving)) in per_set.iter().filter(|(_, (_, h, _))| *h > 0) {
+        let _ = writeln!(
+            text,
+            "  and {hidden} more shared {} in {}, saving {} (`pcfg extensions --format json` lists every one)",
+            if *hidden == 1 { "file" } else { "files" },
+            set.join(", "),
+            bytes(*saving)
+        );
     }
     text.push_str("\nsuggestions (libraries first: sharing them saves memory too):\n");
     for s in report.suggestions() {
