@@ -327,11 +327,76 @@ fn an_output_of_pcfg_with_build_products_is_replaced_and_a_user_file_is_not() {
     std::fs::write(out.join(".pcfg/stamp"), "").expect("write");
     let run = pcfg(&["build", "examples/remix.pcfg", "-o", out_arg]);
     assert_eq!(run.code, 0, "{}", run.transcript());
+    // The products move into the new tree: ninja decides what to remake.
+    assert!(out.join(".pcfg/stamp").is_file());
     std::fs::write(out.join("notes.txt"), "mine").expect("write");
     let run = pcfg(&["build", "examples/minimal.pcfg", "-o", out_arg]);
     assert_eq!(run.code, 2, "{}", run.transcript());
     assert!(run.stderr.contains("notes.txt"), "{}", run.stderr);
     assert!(out.join("notes.txt").is_file());
+}
+
+/// A rebuild writes only what changed (issue 17): an unchanged file is the same file (inode and
+/// time stamp, so ninja remakes nothing for it), a tree that is already up to date is not
+/// touched at all, and a changed file is new.
+#[test]
+fn a_rebuild_writes_only_what_changed() {
+    use std::os::unix::fs::MetadataExt as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let out_arg = out.to_str().expect("utf-8");
+    let identity = |path: &Path| {
+        let meta = std::fs::metadata(path).expect("metadata");
+        (meta.ino(), meta.mtime(), meta.mtime_nsec())
+    };
+    let files = |root: &Path| -> Vec<(String, (u64, i64, i64))> {
+        read_tree(root)
+            .into_keys()
+            .map(|p| {
+                let id = identity(&root.join(&p));
+                (p, id)
+            })
+            .collect()
+    };
+    let run = pcfg(&["build", "examples/particleos.pcfg", "-o", out_arg]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let first = files(&out);
+    let tree_before = identity(&out);
+    let run = pcfg(&["build", "examples/particleos.pcfg", "-o", out_arg]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert_eq!(files(&out), first, "no file was written again");
+    assert_eq!(identity(&out).0, tree_before.0, "the tree was not replaced");
+    // One changed line changes some files: those are new, the others the same files as
+    // before.
+    let config = dir.path().join("system.pcfg");
+    let particleos = std::fs::read_to_string("examples/particleos.pcfg").expect("example");
+    std::fs::write(&config, &particleos).expect("write");
+    let config_arg = config.to_str().expect("utf-8");
+    let run = pcfg(&["build", config_arg, "-o", out_arg]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let first = files(&out);
+    let first_bytes = read_tree(&out);
+    std::fs::write(
+        &config,
+        format!("{particleos}\nsystem.cmdline += [\"quiet\"]\n"),
+    )
+    .expect("write");
+    let run = pcfg(&["build", config_arg, "-o", out_arg]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let before: BTreeMap<String, (u64, i64, i64)> = first.into_iter().collect();
+    let now = files(&out);
+    let now_bytes = read_tree(&out);
+    let mut kept = 0;
+    for (path, id) in &now {
+        if first_bytes.get(path) == now_bytes.get(path) {
+            assert_eq!(Some(id), before.get(path), "{path} was written again");
+            kept += 1;
+        } else {
+            assert_ne!(Some(id), before.get(path), "{path} is the old file");
+        }
+    }
+    assert!(kept > 0 && kept < now.len(), "{kept} of {}", now.len());
+    assert_eq!(now.len(), first_bytes.len(), "nothing stale is left");
 }
 
 #[test]

@@ -60,13 +60,17 @@ pub(super) fn run(args: &BuildArgs, output: &Output, out: &mut dyn Write) -> Res
         return Ok(EXIT_INPUT);
     }
     refuse_overlap(args, model)?;
-    write_tree(&args.output, &files, &mut |_| Ok(()))?;
-    writeln!(
-        out,
-        "wrote {} to {}",
-        super::output::count(files.len(), "file"),
-        args.output.display()
-    )?;
+    let written = write_tree(&args.output, &files, &mut |_| Ok(()))?;
+    let total = super::output::count(files.len(), "file");
+    let shown = args.output.display();
+    match written {
+        0 => writeln!(out, "{shown} is up to date ({total}): nothing written")?,
+        n if n == files.len() => writeln!(out, "wrote {total} to {shown}")?,
+        n => writeln!(
+            out,
+            "wrote {n} of {total} to {shown} (the others are unchanged)"
+        )?,
+    }
     Ok(EXIT_OK)
 }
 

@@ -1,7 +1,9 @@
 //! The output directory of `pcfg build`: whether pcfg may replace it, and replacing it
 //! atomically. The new tree is written beside it, every file and directory fsynced, then
 //! exchanged with the old one in one `renameat2(RENAME_EXCHANGE)`, so at no instant is there no
-//! output directory; a staging directory left by a killed run is removed by the next.
+//! output directory; a staging directory left by a killed run is removed by the next. Only what
+//! changed is written: a file the old tree holds byte for byte is hard-linked into the new one,
+//! and a tree that already holds every file is left alone. The build's products move across.
 
 use std::fs;
 use std::io::{self, Write as _};
@@ -28,13 +30,15 @@ const PRODUCTS: &[&str] = &[
 /// runs before each file is written (tests inject failures with it). On error, `dir` is as it
 /// was. A `dir` that is a symbolic link is written through: its target is replaced.
 ///
+/// Returns how many files were written; the others were already there.
+///
 /// # Errors
 /// When a file cannot be written, or `dir` exists and is not provably pcfg's output.
 pub fn write_tree(
     dir: &Path,
     files: &[File],
     before_each: &mut dyn FnMut(&Path) -> io::Result<()>,
-) -> Result<(), Failure> {
+) -> Result<usize, Failure> {
     let dir = &through_link(dir)?;
     if let Some(reason) = foreign(dir) {
         return Err(Failure::usage(format!(
@@ -51,16 +55,88 @@ pub fn write_tree(
     };
     fs::create_dir_all(&parent).map_err(|e| io_failure(&parent, &e))?;
     remove_stale(&parent, &name);
+    // What the old tree already holds, byte for byte: such a file is linked into the new tree,
+    // not written again, so it keeps its time stamp (ninja rebuilds nothing for it) and costs
+    // no write or sync. When every file is unchanged (the manifest lists them all), the tree is
+    // already what the build would write and nothing is touched.
+    let old = fs::symlink_metadata(dir)
+        .is_ok_and(|m| m.is_dir())
+        .then_some(dir.as_path());
+    let unchanged: Vec<bool> = files
+        .iter()
+        .map(|f| old.is_some_and(|old| holds(old, f)))
+        .collect();
+    let changed = unchanged.iter().filter(|&&u| !u).count();
+    if old.is_some() && changed == 0 {
+        return Ok(0);
+    }
     let staging = parent.join(format!(".{name}.pcfg-new-{}", std::process::id()));
     let _ = fs::remove_dir_all(&staging);
-    let written = write_all(&staging, files, before_each);
-    if let Err(failure) = written {
-        let _ = fs::remove_dir_all(&staging);
-        return Err(failure);
-    }
+    let written = write_all(&staging, files, &unchanged, old, before_each);
+    // The build's products (images, ninja's log) move into the new tree, so that ninja
+    // decides what to remake; moved back if the exchange fails.
+    let moved = written.and_then(|()| move_products(dir, &staging));
+    let moved = match moved {
+        Ok(moved) => moved,
+        Err(failure) => {
+            let _ = fs::remove_dir_all(&staging);
+            return Err(failure);
+        }
+    };
     let swapped = swap(&staging, dir, &parent);
+    if swapped.is_err() {
+        for product in &moved {
+            let _ = fs::rename(staging.join(product), dir.join(product));
+        }
+    }
     let _ = fs::remove_dir_all(&staging);
-    swapped
+    swapped.map(|()| changed)
+}
+
+/// Whether `old` holds `file` already: a regular file (not a link) with its bytes and its
+/// executable bit.
+fn holds(old: &Path, file: &File) -> bool {
+    use std::os::unix::fs::PermissionsExt as _;
+    let Ok(relative) = safe_relative(&file.path) else {
+        return false;
+    };
+    let path = old.join(relative);
+    let Ok(meta) = fs::symlink_metadata(&path) else {
+        return false;
+    };
+    let executable = meta.permissions().mode() & 0o111 != 0;
+    meta.is_file()
+        && meta.len() == file.contents.len() as u64
+        && executable == file.executable()
+        && crate::vfs::RealFs
+            .read(&path)
+            .is_ok_and(|bytes| bytes == file.contents.as_bytes())
+}
+
+/// Moves the build products of `old` (those of [`PRODUCTS`] that exist) to the same places
+/// below `new`; on failure, moves back what it moved. Returns what it moved.
+fn move_products(old: &Path, new: &Path) -> Result<Vec<PathBuf>, Failure> {
+    let mut moved = Vec::new();
+    for product in PRODUCTS {
+        let relative = PathBuf::from(product.trim_end_matches('/'));
+        let from = old.join(&relative);
+        if !fs::symlink_metadata(&from).is_ok_and(|m| m.is_dir()) {
+            continue;
+        }
+        let to = new.join(&relative);
+        let result = to
+            .parent()
+            .map_or(Ok(()), fs::create_dir_all)
+            .and_then(|()| fs::rename(&from, &to));
+        if let Err(err) = result {
+            for done in &moved {
+                let _ = fs::rename(new.join(done), old.join(done));
+            }
+            return Err(io_failure(&from, &err));
+        }
+        moved.push(relative);
+    }
+    Ok(moved)
 }
 
 /// `path` itself, or the directory a symbolic link at `path` points to. A link to nothing, or
@@ -157,15 +233,20 @@ fn remove_stale(parent: &Path, name: &str) {
     }
 }
 
+/// Writes `files` below `staging`; those `unchanged` marks are hard links to the same file
+/// of `old` (written when the link cannot be made, e.g. across file systems).
 fn write_all(
     staging: &Path,
     files: &[File],
+    unchanged: &[bool],
+    old: Option<&Path>,
     before_each: &mut dyn FnMut(&Path) -> io::Result<()>,
 ) -> Result<(), Failure> {
     fs::create_dir_all(staging).map_err(|e| io_failure(staging, &e))?;
     let mut dirs = vec![staging.to_path_buf()];
-    for file in files {
-        let path = staging.join(safe_relative(&file.path)?);
+    for (file, &unchanged) in files.iter().zip(unchanged) {
+        let relative = safe_relative(&file.path)?;
+        let path = staging.join(relative);
         before_each(&path).map_err(|e| io_failure(&path, &e))?;
         if let Some(parent) = path.parent() {
             if !parent.is_dir() {
@@ -178,6 +259,11 @@ fn write_all(
                 }
                 ancestor = dir.parent();
             }
+        }
+        let linked =
+            unchanged && old.is_some_and(|old| fs::hard_link(old.join(relative), &path).is_ok());
+        if linked {
+            continue;
         }
         let mut out = fs::File::create(&path).map_err(|e| io_failure(&path, &e))?;
         if file.executable() {
