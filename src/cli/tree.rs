@@ -1,10 +1,11 @@
 //! The output directory of `pcfg build`: whether pcfg may replace it, and replacing it
-//! atomically. The new tree is written beside it, every file and directory fsynced, then
+//! atomically. The new tree is written beside it, synced to disk (one `syncfs`), then
 //! exchanged with the old one in one `renameat2(RENAME_EXCHANGE)`, so at no instant is there no
 //! output directory; a staging directory left by a killed run is removed by the next. Only what
 //! changed is written: a file the old tree holds byte for byte is hard-linked into the new one,
 //! and a tree that already holds every file is left alone. The build's products move across.
 
+use std::collections::HashSet;
 use std::fs;
 use std::io::{self, Write as _};
 use std::path::{Component, Path, PathBuf};
@@ -243,19 +244,19 @@ fn write_all(
     before_each: &mut dyn FnMut(&Path) -> io::Result<()>,
 ) -> Result<(), Failure> {
     fs::create_dir_all(staging).map_err(|e| io_failure(staging, &e))?;
-    let mut dirs = vec![staging.to_path_buf()];
+    // The directories made so far: a set, so a tree of many directories costs one lookup per
+    // file, not a scan of the directories.
+    let mut dirs: HashSet<PathBuf> = HashSet::from([staging.to_path_buf()]);
     for (file, &unchanged) in files.iter().zip(unchanged) {
         let relative = safe_relative(&file.path)?;
         let path = staging.join(relative);
         before_each(&path).map_err(|e| io_failure(&path, &e))?;
-        if let Some(parent) = path.parent() {
-            if !parent.is_dir() {
-                fs::create_dir_all(parent).map_err(|e| io_failure(parent, &e))?;
-            }
+        if let Some(parent) = path.parent().filter(|p| !dirs.contains(*p)) {
+            fs::create_dir_all(parent).map_err(|e| io_failure(parent, &e))?;
             let mut ancestor = Some(parent);
             while let Some(dir) = ancestor.filter(|d| d.starts_with(staging)) {
-                if !dirs.iter().any(|d| d == dir) {
-                    dirs.push(dir.to_path_buf());
+                if !dirs.insert(dir.to_path_buf()) {
+                    break;
                 }
                 ancestor = dir.parent();
             }
@@ -272,13 +273,13 @@ fn write_all(
                 .map_err(|e| io_failure(&path, &e))?;
         }
         out.write_all(file.contents.as_bytes())
-            .and_then(|()| out.sync_all())
             .map_err(|e| io_failure(&path, &e))?;
     }
-    for dir in &dirs {
-        sync_dir(dir)?;
-    }
-    Ok(())
+    // One sync of the file system for every file and directory written: a tree of thousands
+    // of directories would otherwise cost one fsync each (10,000 directories took 30 s).
+    fs::File::open(staging)
+        .and_then(|d| rustix::fs::syncfs(&d).map_err(io::Error::from))
+        .map_err(|e| io_failure(staging, &e))
 }
 
 /// An emitted file's path, which must stay inside the output directory.
