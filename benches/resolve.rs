@@ -5,6 +5,7 @@
 //!
 //! A plain bench binary (no harness): each case runs until a second has passed (at least five
 //! times) and reports the median. `PCFG_BENCH_ITEMS=N` measures one generated size alone;
+//! `PCFG_BENCH_BUILD=N` one generated build alone;
 //! `PCFG_BENCH_ONCE=1` compiles each case twice only, for `valgrind --tool=callgrind`, whose
 //! instruction counts do not depend on the machine's load.
 #![allow(
@@ -347,6 +348,20 @@ fn main() {
         );
     }
     let mut last: Option<(usize, Duration)> = None;
+    // PCFG_BENCH_BUILD=40000 measures one build alone (for profiling).
+    let only_build: Option<usize> = std::env::var("PCFG_BENCH_BUILD")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    if let Some(items) = only_build {
+        let fs = generated(items, 100);
+        measure_work(
+            &format!("build: {items} items in 100 files"),
+            &fs,
+            Path::new("system.pcfg"),
+            Work::Build,
+        );
+        return;
+    }
     let sizes = only.map_or_else(|| vec![1_000, 2_500, 5_000, 10_000], |n| vec![n]);
     for items in sizes {
         let fs = generated(items, 100);

@@ -106,6 +106,11 @@ fn hierarchy(kind: ExtensionKind) -> Option<&'static str> {
 }
 
 pub(super) fn check_kinds(model: &Model, out: &mut Checker) {
+    let by_name: std::collections::HashMap<&str, &Extension> = model
+        .extensions
+        .iter()
+        .map(|e| (e.name.as_str(), e))
+        .collect();
     for extension in &model.extensions {
         let kind = extension.kind.value.name();
         for (field, at) in unused_fields(extension, !model.updates.channels.is_empty()) {
@@ -137,7 +142,7 @@ pub(super) fn check_kinds(model: &Model, out: &mut Checker) {
             continue;
         }
         for overridden in &extension.overrides.value {
-            let Some(other) = model.extensions.iter().find(|e| e.name == overridden.value) else {
+            let Some(&other) = by_name.get(overridden.value.as_str()) else {
                 continue;
             };
             let (mine, theirs) = (hierarchy(extension.kind.value), hierarchy(other.kind.value));

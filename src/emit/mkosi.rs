@@ -12,6 +12,7 @@
 use super::ini::{self, Delimiter, Dialect, Section, Value};
 use super::{extension, image_tree, kernel, repart, sysupdate, File, Refused, Source};
 use crate::model::{Extension, ExtensionKind, Model};
+use std::collections::HashMap;
 
 pub(crate) const DIR: &str = "mkosi";
 /// The sub-image of the initrd, when the initrd needs files of pcfg's (`initrd-tree/`).
@@ -65,10 +66,16 @@ pub(crate) fn emit(
         origins,
     )?);
     let paths = Paths { source, depth: 3 };
+    // Each extension's image name, looked up once per `requires` entry.
+    let images: HashMap<&str, &str> = model
+        .extensions
+        .iter()
+        .map(|e| (e.name.as_str(), e.image.as_str()))
+        .collect();
     for ext in system_extensions {
         files.push(file(
             format!("{DIR}/mkosi.images/{}/mkosi.conf", ext.image),
-            &sub_image(model, &paths, ext),
+            &sub_image(model, &images, &paths, ext),
             ext.at.into_iter().collect(),
         )?);
     }
@@ -282,16 +289,20 @@ fn initrd_image(model: &Model) -> Vec<Section> {
 
 /// An extension image: the base as a lower layer, the extension's tree on top, only the
 /// difference kept (`Overlay=yes`).
-fn sub_image(model: &Model, paths: &Paths<'_, '_>, ext: &Extension) -> Vec<Section> {
+fn sub_image(
+    model: &Model,
+    images: &HashMap<&str, &str>,
+    paths: &Paths<'_, '_>,
+    ext: &Extension,
+) -> Vec<Section> {
     let mut config = Section::new("Config");
     let mut dependencies = vec!["base".to_owned()];
-    dependencies.extend(ext.requires.value.iter().filter_map(|r| {
-        model
-            .extensions
+    dependencies.extend(
+        ext.requires
+            .value
             .iter()
-            .find(|e| e.name == r.value)
-            .map(|e| e.image.clone())
-    }));
+            .filter_map(|r| images.get(r.value.as_str()).map(|&i| i.to_owned())),
+    );
     config.set("Dependencies", dependencies.join(","));
     let mut output = Section::new("Output");
     output.set("Format", ext.kind.value.name());
