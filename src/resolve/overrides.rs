@@ -50,11 +50,12 @@ struct Def<'a> {
 #[derive(Debug, Default)]
 struct Trie<'a> {
     defs: Vec<Def<'a>>,
-    children: IndexMap<String, Trie<'a>>,
+    /// Keyed by the names as the files write them (borrowed: no copy per node).
+    children: IndexMap<&'a str, Trie<'a>>,
 }
 
 impl<'a> Trie<'a> {
-    fn insert(&mut self, path: &[Ident], def: Def<'a>) {
+    fn insert(&mut self, path: &'a [Ident], def: Def<'a>) {
         let mut node = self;
         for segment in path {
             node = node.child(&segment.name);
@@ -62,21 +63,13 @@ impl<'a> Trie<'a> {
         node.defs.push(def);
     }
 
-    /// The child called `name`, made when missing (the name is copied only then).
-    fn child(&mut self, name: &str) -> &mut Trie<'a> {
-        let index = match self.children.get_index_of(name) {
-            Some(index) => index,
-            None => {
-                self.children
-                    .insert_full(name.to_owned(), Trie::default())
-                    .0
-            }
-        };
-        &mut self.children[index]
+    /// The child called `name`, made when missing.
+    fn child(&mut self, name: &'a str) -> &mut Trie<'a> {
+        self.children.entry(name).or_default()
     }
 
     /// The child `segment`, recorded as a block that `layer` names there.
-    fn named_block(&mut self, segment: &Ident, layer: usize) -> &mut Trie<'a> {
+    fn named_block(&mut self, segment: &'a Ident, layer: usize) -> &mut Trie<'a> {
         let child = self.child(&segment.name);
         let kind = DefKind::Block;
         child.defs.push(Def {
@@ -92,7 +85,7 @@ impl<'a> Trie<'a> {
     fn find_ref(&self, path: &[Ident]) -> Option<&Trie<'a>> {
         let mut node = self;
         for segment in path {
-            node = node.children.get(&segment.name)?;
+            node = node.children.get(segment.name.as_str())?;
         }
         Some(node)
     }
@@ -100,7 +93,7 @@ impl<'a> Trie<'a> {
     fn find(&mut self, path: &[Ident]) -> Option<&mut Trie<'a>> {
         let mut node = self;
         for segment in path {
-            node = node.children.get_mut(&segment.name)?;
+            node = node.children.get_mut(segment.name.as_str())?;
         }
         Some(node)
     }
@@ -345,7 +338,7 @@ fn apply_removes(
                     p.children
                         .iter()
                         .filter(|(_, c)| c.has_live_defs())
-                        .map(|(k, _)| k.clone())
+                        .map(|(k, _)| (*k).to_owned())
                         .collect()
                 })
                 .unwrap_or_default()
@@ -432,7 +425,7 @@ impl Merger<'_> {
         for (name, child) in &trie.children {
             path.push(name);
             if let Some(entry) = self.entry(child, path) {
-                block.entries.insert(name.clone(), entry);
+                block.entries.insert((*name).to_owned(), entry);
             }
             path.pop();
         }
