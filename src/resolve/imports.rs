@@ -30,8 +30,10 @@ pub struct Layer {
 #[derive(Debug, Default)]
 pub struct Layers {
     pub layers: Vec<Layer>,
-    /// `below[a]` holds bit `b` when layer `a` imports layer `b`, directly or not.
-    below: Vec<Vec<u64>>,
+    /// `below[a]` holds `b` when layer `a` imports layer `b`, directly or not, as sorted
+    /// disjoint ranges of layers: layers are numbered as they finish loading, so what a file
+    /// imports is mostly one run of numbers, and a chain of N files costs N ranges, not N² bits.
+    below: Vec<Ranges>,
     /// The layer of each file, by file id.
     by_file: Vec<Option<usize>>,
 }
@@ -40,33 +42,18 @@ impl Layers {
     /// Whether layer `lower` is imported (directly or not) by layer `upper`.
     #[must_use]
     pub fn is_below(&self, lower: usize, upper: usize) -> bool {
-        self.below
-            .get(upper)
-            .and_then(|bits| bits.get(lower / 64))
-            .is_some_and(|word| word & (1 << (lower % 64)) != 0)
+        self.below.get(upper).is_some_and(|r| r.contains(lower))
     }
 
     /// Which of `layers` no other of them imports (directly or not): the topmost, whose
-    /// definitions win. One pass over the import sets of `layers`, so N sibling layers cost N
-    /// unions of bitsets, not N² comparisons.
+    /// definitions win. One union of the import sets of `layers`, so N sibling layers cost N
+    /// merges of ranges, not N² comparisons.
     #[must_use]
     pub fn topmost(&self, layers: &[usize]) -> Vec<bool> {
-        let words = self.layers.len().div_ceil(64);
-        let mut covered = vec![0u64; words];
-        for &layer in layers {
-            if let Some(bits) = self.below.get(layer) {
-                for (mine, theirs) in covered.iter_mut().zip(bits) {
-                    *mine |= theirs;
-                }
-            }
-        }
+        let covered = Ranges::union(layers.iter().filter_map(|&l| self.below.get(l)));
         layers
             .iter()
-            .map(|&layer| {
-                covered
-                    .get(layer / 64)
-                    .is_none_or(|word| word & (1 << (layer % 64)) == 0)
-            })
+            .map(|&layer| !covered.contains(layer))
             .collect()
     }
 
@@ -124,23 +111,48 @@ impl Layers {
             }
             self.by_file[id] = Some(index);
         }
-        let words = self.layers.len().div_ceil(64);
-        let mut below: Vec<Vec<u64>> = Vec::with_capacity(self.layers.len());
+        let mut below: Vec<Ranges> = Vec::with_capacity(self.layers.len());
         for layer in &self.layers {
-            let mut bits = vec![0u64; words];
-            for &import in &layer.imports {
-                if let Some(slot) = bits.get_mut(import / 64) {
-                    *slot |= 1 << (import % 64);
-                }
-                if let Some(theirs) = below.get(import) {
-                    for (mine, theirs) in bits.iter_mut().zip(theirs) {
-                        *mine |= theirs;
-                    }
-                }
-            }
-            below.push(bits);
+            let direct: Vec<Ranges> = layer.imports.iter().map(|&i| Ranges::one(i)).collect();
+            let mine = Ranges::union(
+                direct
+                    .iter()
+                    .chain(layer.imports.iter().filter_map(|&i| below.get(i))),
+            );
+            below.push(mine);
         }
         self.below = below;
+    }
+}
+
+/// A set of layers as sorted, disjoint, non-adjacent half-open ranges.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct Ranges(Vec<(usize, usize)>);
+
+impl Ranges {
+    fn one(layer: usize) -> Self {
+        Ranges(vec![(layer, layer + 1)])
+    }
+
+    fn contains(&self, layer: usize) -> bool {
+        // The last range starting at or before `layer`.
+        let index = self.0.partition_point(|&(start, _)| start <= layer);
+        index > 0 && layer < self.0[index - 1].1
+    }
+
+    /// The union of `sets`: their ranges sorted and merged.
+    fn union<'r>(sets: impl Iterator<Item = &'r Ranges>) -> Ranges {
+        let mut all: Vec<(usize, usize)> = sets.flat_map(|r| r.0.iter().copied()).collect();
+        all.sort_unstable();
+        let mut out: Vec<(usize, usize)> = Vec::with_capacity(all.len().min(4));
+        for (start, end) in all {
+            match out.last_mut() {
+                Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                _ => out.push((start, end)),
+            }
+        }
+        out.shrink_to_fit();
+        Ranges(out)
     }
 }
 
@@ -432,5 +444,21 @@ pub fn decode(
             .with_help("save the file as UTF-8 (`iconv -t UTF-8`); pcfg reads no other encoding");
             (file, Some(diagnostic))
         }
+    }
+}
+
+#[cfg(test)]
+mod ranges_tests {
+    use super::Ranges;
+
+    #[test]
+    fn unions_merge_touching_and_overlapping_ranges() {
+        let a = Ranges(vec![(0, 3), (7, 9)]);
+        let b = Ranges(vec![(3, 5), (8, 12)]);
+        let u = Ranges::union([&a, &b, &Ranges::one(20)].into_iter());
+        assert_eq!(u, Ranges(vec![(0, 5), (7, 12), (20, 21)]));
+        let members: Vec<usize> = (0..25).filter(|&l| u.contains(l)).collect();
+        assert_eq!(members, [0, 1, 2, 3, 4, 7, 8, 9, 10, 11, 20]);
+        assert!(!Ranges::default().contains(0));
     }
 }
