@@ -759,3 +759,42 @@ fn output_grows_with_the_decisions_not_with_the_files() {
     assert_eq!(paths("pcfg::extension-shadowing"), 10);
     assert_eq!(json["shared"].as_array().map(Vec::len), Some(600));
 }
+
+/// A tree deeper than 256 levels is refused, not walked without end; one of 256 is read whole.
+#[test]
+fn a_tree_deeper_than_256_levels_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = format!(
+        "{SYSTEM}extension deep {{ kind = sysext, source = \"ext/deep\" }}\nextension fine {{ kind = sysext, source = \"ext/fine\" }}\n"
+    );
+    std::fs::write(dir.path().join("system.pcfg"), config).expect("write");
+    for (name, levels) in [("deep", 257), ("fine", 256)] {
+        let mut path = dir.path().join("ext").join(name).join("usr");
+        for _ in 1..levels - 1 {
+            path.push("d");
+        }
+        std::fs::create_dir_all(&path).expect("mkdir");
+        std::fs::write(path.join("f"), "bottom").expect("write");
+    }
+    let run = pcfg_in(
+        dir.path(),
+        &["extensions", "--format", "json", "system.pcfg"],
+    );
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let messages: Vec<&str> = json["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter_map(|d| d["message"].as_str())
+        .collect();
+    assert_eq!(
+        messages,
+        ["the source tree `ext/deep` of extension `deep` is deeper than 256 levels"],
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        json["extensions"],
+        serde_json::json!([{ "files": 1, "name": "fine" }])
+    );
+}

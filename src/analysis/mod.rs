@@ -19,6 +19,8 @@ mod requirements;
 mod rules;
 
 use std::collections::{BTreeMap, BTreeSet};
+
+use rayon::prelude::*;
 use std::path::Path;
 
 use crate::diag::{Code, Diagnostic, Label};
@@ -167,15 +169,19 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
         ..Report::default()
     };
     let mut trees = Vec::new();
-    for extension in model
+    let sources: Vec<(&Extension, &String)> = model
         .extensions
         .iter()
         .filter(|e| e.kind.value != ExtensionKind::Flatpak)
-    {
-        let Some(source) = &extension.source.value else {
-            continue;
-        };
-        match vfs.walk(&entry_dir.join(source)) {
+        .filter_map(|e| Some((e, e.source.value.as_ref()?)))
+        .collect();
+    // The trees are walked on every core; what they hold is then taken in declaration order.
+    let walked: Vec<Result<Vec<TreeEntry>, String>> = sources
+        .par_iter()
+        .map(|(_, source)| vfs.walk(&entry_dir.join(source)))
+        .collect();
+    for ((extension, source), walked) in sources.into_iter().zip(walked) {
+        match walked {
             Ok(entries) => {
                 report.files.insert(
                     extension.name.clone(),

@@ -4,6 +4,8 @@
 //! The core reads files only through this trait (architecture invariant A3), so that tests can
 //! run without touching the disk and so that every read goes through the same size limit.
 
+mod walk;
+
 use std::collections::BTreeMap;
 use std::io;
 use std::path::{Component, Path, PathBuf};
@@ -14,6 +16,9 @@ pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// The deepest a source tree may be (`PATH_MAX` allows about 2,000 levels; real trees have 20).
 pub const MAX_TREE_DEPTH: usize = 256;
+
+/// The capacity a prefix read starts with (it grows for a longer one).
+const PREFIX_CAPACITY: usize = 4096;
 
 /// Why a file could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -231,15 +236,13 @@ impl Vfs for RealFs {
     fn read_prefix(&self, path: &Path, len: usize) -> Option<Vec<u8>> {
         use std::io::Read as _;
         let file = open_regular(path).ok()?;
-        let size = file.metadata().ok()?.len();
-        let mut bytes = Vec::with_capacity(usize::try_from(size).map_or(len, |size| len.min(size)));
+        // Sized by the read, not by another fstat: a prefix is small.
+        let mut bytes = Vec::with_capacity(len.min(PREFIX_CAPACITY));
         file.take(len as u64).read_to_end(&mut bytes).ok()?;
         Some(bytes)
     }
 
     fn walk(&self, dir: &Path) -> Result<Vec<TreeEntry>, String> {
-        use std::os::unix::ffi::OsStrExt as _;
-        use std::os::unix::fs::PermissionsExt;
         match std::fs::metadata(dir) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return Err("does not exist".to_owned())
@@ -248,65 +251,7 @@ impl Vfs for RealFs {
             Ok(meta) if !meta.is_dir() => return Err("is not a directory".to_owned()),
             Ok(_) => {}
         }
-        let unreadable = |path: &Path, e: &dyn std::fmt::Display| {
-            format!(
-                "cannot be read whole: `{}`: {e}",
-                crate::diag::excerpt(
-                    &path.strip_prefix(dir).unwrap_or(path).to_string_lossy(),
-                    200
-                )
-            )
-        };
-        let mut entries = Vec::new();
-        for entry in walkdir::WalkDir::new(dir)
-            .min_depth(1)
-            .max_depth(MAX_TREE_DEPTH + 1)
-            .sort_by_file_name()
-            .follow_links(false)
-        {
-            let entry = entry.map_err(|e| {
-                unreadable(
-                    e.path().unwrap_or(dir),
-                    &e.io_error()
-                        .map_or_else(|| e.to_string(), ToString::to_string),
-                )
-            })?;
-            if entry.depth() > MAX_TREE_DEPTH {
-                return Err(format!("is deeper than {MAX_TREE_DEPTH} levels"));
-            }
-            let meta = entry.metadata().map_err(|e| unreadable(entry.path(), &e))?;
-            let kind = if meta.is_symlink() {
-                EntryKind::Symlink {
-                    target: encode_name(
-                        std::fs::read_link(entry.path())
-                            .map_err(|e| unreadable(entry.path(), &e))?
-                            .as_os_str()
-                            .as_bytes(),
-                    ),
-                }
-            } else if meta.is_file() {
-                EntryKind::File
-            } else if meta.is_dir() {
-                EntryKind::Dir
-            } else {
-                EntryKind::Special
-            };
-            let path = encode_name(
-                entry
-                    .path()
-                    .strip_prefix(dir)
-                    .map_err(|e| unreadable(entry.path(), &e))?
-                    .as_os_str()
-                    .as_bytes(),
-            );
-            entries.push(TreeEntry {
-                path,
-                kind,
-                size: meta.len(),
-                mode: meta.permissions().mode(),
-            });
-        }
-        Ok(entries)
+        walk::walk(dir)
     }
 
     fn tree_digest(&self, dir: &Path) -> Option<String> {
