@@ -1,12 +1,14 @@
-//! `cargo bench --bench extensions`: the extension-tree analysis on a generated corpus (by
-//! default about 50 extensions, 50,000 files and 2 GB), beside `jdupes -r -m` and
-//! `rdfind -dryrun true` on the same tree and `sha256sum` over every file, each run twice so
-//! that the second runs from a warm cache. `PCFG_BENCH_CORPUS_FILES` sets the files per
-//! extension, `PCFG_BENCH_CORPUS_DIR` where the corpus is written (default `target/corpus`).
-//!
-//! Then, in memory, the shapes whose cost could grow faster than their input: a `requires`
-//! chain shared by many sets of extensions with identical files, reported as JSON
-//! (`pcfg extensions --format json`), with its growth per doubling.
+//! `cargo bench --bench extensions`: first, in memory, the shape whose cost could grow faster
+//! than its input — a `requires` chain shared by many sets of extensions with identical files,
+//! reported as JSON (`pcfg extensions --format json`) — with its growth per doubling. Then the
+//! extension-tree analysis on two generated corpora of about 50,000 files and 2 GB each: the
+//! main one (50 extensions of 1,000 files, 500 duplicates, 50 conflicts) and one where every
+//! file has a twin, so every file is hashed whole. Beside pcfg, as anchors on the same tree:
+//! `jdupes -r -m`, `rdfind -dryrun true` and `sha256sum` over every file, with pcfg's time as a
+//! ratio to each. Every time is the median of five runs from a warm cache.
+//! `PCFG_BENCH_CORPUS_FILES` sets the files per extension (the all-duplicates corpus has 25
+//! times as many pairs), `PCFG_BENCH_CORPUS_DIR` where the corpora are written (default
+//! `target/corpus`).
 #![allow(
     clippy::print_stdout,
     clippy::cast_precision_loss,
@@ -21,11 +23,18 @@ use std::time::{Duration, Instant};
 #[allow(dead_code, unreachable_pub)]
 mod corpus;
 
+/// The median of five runs after one that warms the cache.
 fn time(mut run: impl FnMut()) -> Duration {
-    run(); // warm the cache
-    let start = Instant::now();
     run();
-    start.elapsed()
+    let mut times: Vec<Duration> = (0..5)
+        .map(|_| {
+            let start = Instant::now();
+            run();
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[2]
 }
 
 fn tool(name: &str, args: &[&str], dir: &Path) -> Option<Duration> {
@@ -102,25 +111,46 @@ fn main() {
         || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/corpus"),
         Into::into,
     );
-    let corpus = corpus::Corpus {
-        extensions: 50,
-        files,
-        max_size: 80 * 1024,
-        duplicates: 500,
-        conflicts: 50,
-        seed: 7,
-    };
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("corpus directory");
-    let bytes = corpus.write(&dir);
+    measure_corpus(
+        "main corpus",
+        &corpus::Corpus {
+            extensions: 50,
+            files,
+            max_size: 80 * 1024,
+            duplicates: 500,
+            conflicts: 50,
+            seed: 7,
+        },
+        &dir,
+    );
+    // Every file has a twin in another extension, so every file is hashed whole.
+    measure_corpus(
+        "all-duplicates corpus",
+        &corpus::Corpus {
+            extensions: 50,
+            files: 0,
+            max_size: 80 * 1024,
+            duplicates: files * 25,
+            conflicts: 0,
+            seed: 11,
+        },
+        &dir,
+    );
+}
+
+/// Writes `corpus` into `dir` (replacing what is there) and times the analysis beside the
+/// anchors, each warm; prints pcfg's time as a ratio to each.
+fn measure_corpus(label: &str, corpus: &corpus::Corpus, dir: &Path) {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).expect("corpus directory");
+    let bytes = corpus.write(dir);
     let total_files = corpus.extensions * corpus.files + 2 * (corpus.duplicates + corpus.conflicts);
     println!(
-        "corpus: {} extensions, {total_files} files, {:.2} GB in {}",
+        "{label}: {} extensions, {total_files} files, {:.2} GB in {}",
         corpus.extensions,
         bytes as f64 / 1e9,
         dir.display()
     );
-
     let entry = dir.join("system.pcfg");
     let mut findings = (0, 0);
     let pcfg = time(|| {
@@ -131,7 +161,7 @@ fn main() {
         );
     });
     println!(
-        "pcfg analysis          {:>8.2} s  {:>7.0} MB/s  ({} diagnostics, {} shared groups)",
+        "  pcfg analysis          {:>8.3} s  {:>7.0} MB/s  ({} diagnostics, {} shared groups)",
         pcfg.as_secs_f64(),
         bytes as f64 / 1e6 / pcfg.as_secs_f64(),
         findings.0,
@@ -153,14 +183,15 @@ fn main() {
             ],
         ),
     ];
-    for (label, name, args) in rows {
-        match tool(name, &args, &dir) {
+    for (name_shown, name, args) in rows {
+        match tool(name, &args, dir) {
             Some(t) => println!(
-                "{label:<22} {:>8.2} s  {:>7.0} MB/s",
+                "  {name_shown:<22} {:>8.3} s  {:>7.0} MB/s  pcfg takes {:.2}x its time",
                 t.as_secs_f64(),
-                bytes as f64 / 1e6 / t.as_secs_f64()
+                bytes as f64 / 1e6 / t.as_secs_f64(),
+                pcfg.as_secs_f64() / t.as_secs_f64()
             ),
-            None => println!("{label:<22} not installed"),
+            None => println!("  {name_shown:<22} not installed"),
         }
     }
 }

@@ -67,6 +67,22 @@ fn shadowing_is_an_error_unless_declared_and_duplicates_are_shared() {
         json["shared"][0]["files"][0]["path"], "usr/lib/libshared.so.1",
         "libraries first"
     );
+    // Identical files are found by comparing bytes; the report still names each content by
+    // its SHA-256.
+    let sha256 = |text: &str| {
+        use sha2::Digest as _;
+        pcfg::digest::hex(&sha2::Sha256::digest(text.as_bytes()))
+    };
+    assert_eq!(
+        [
+            json["shared"][0]["sha256"].as_str(),
+            json["shared"][1]["sha256"].as_str()
+        ],
+        [
+            Some(sha256("the same library, twice").as_str()),
+            Some(sha256("identical bytes at another path").as_str())
+        ]
+    );
     assert_eq!(
         json["suggestions"],
         serde_json::json!([{
@@ -797,4 +813,121 @@ fn a_tree_deeper_than_256_levels_is_refused() {
         json["extensions"],
         serde_json::json!([{ "files": 1, "name": "fine" }])
     );
+}
+
+/// Files of one size whose first 4 KiB agree are told apart by their whole content, whether a
+/// run is compared byte for byte (up to four files) or hashed (more): only the identical ones
+/// are shared, and each shared content is named by its SHA-256.
+#[test]
+fn files_alike_in_their_first_bytes_are_compared_whole() {
+    use sha2::Digest as _;
+    use std::fmt::Write as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let start = "x".repeat(5000);
+    let mut config = SYSTEM.to_owned();
+    // Two extensions with a pair that differs after 5,000 bytes and a pair that does not; six
+    // more extensions with one file each of the same size and start, three of them identical.
+    let contents = |tail: &str| format!("{start}{tail}");
+    let mut trees: Vec<(String, Vec<(String, String)>)> = vec![
+        (
+            "a".into(),
+            vec![
+                ("usr/share/a/differs".into(), contents("A")),
+                ("usr/share/a/same".into(), contents("S")),
+            ],
+        ),
+        (
+            "b".into(),
+            vec![
+                ("usr/share/b/differs".into(), contents("B")),
+                ("usr/share/b/same".into(), contents("S")),
+            ],
+        ),
+    ];
+    for (i, tail) in ["1", "2", "3", "T", "T", "T"].iter().enumerate() {
+        trees.push((
+            format!("m{i}"),
+            vec![(format!("usr/share/m{i}/file"), contents(tail))],
+        ));
+    }
+    for (name, files) in &trees {
+        for (path, text) in files {
+            tree(
+                &dir.path().join("ext").join(name),
+                &[(path.as_str(), text.as_str())],
+            );
+        }
+        let _ = writeln!(
+            config,
+            "extension {name} {{ kind = sysext, source = \"ext/{name}\" }}"
+        );
+    }
+    std::fs::write(dir.path().join("system.pcfg"), &config).expect("write");
+    let run = pcfg_in(
+        dir.path(),
+        &["extensions", "--format", "json", "system.pcfg"],
+    );
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let mut shared: Vec<(Vec<String>, String)> = json["shared"]
+        .as_array()
+        .expect("shared")
+        .iter()
+        .map(|g| {
+            let files = g["files"]
+                .as_array()
+                .expect("files")
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{}:{}",
+                        f["extension"].as_str().unwrap_or(""),
+                        f["path"].as_str().unwrap_or("")
+                    )
+                })
+                .collect();
+            (files, g["sha256"].as_str().unwrap_or("").to_owned())
+        })
+        .collect();
+    shared.sort();
+    let hex = |text: String| pcfg::digest::hex(&sha2::Sha256::digest(text.as_bytes()));
+    // The ten files of one size form one run (more than four: hashed); the identical ones
+    // are shared, the others not.
+    assert_eq!(
+        shared,
+        [
+            (
+                vec![
+                    "a:usr/share/a/same".to_owned(),
+                    "b:usr/share/b/same".to_owned()
+                ],
+                hex(contents("S"))
+            ),
+            (
+                vec![
+                    "m3:usr/share/m3/file".to_owned(),
+                    "m4:usr/share/m4/file".to_owned(),
+                    "m5:usr/share/m5/file".to_owned()
+                ],
+                hex(contents("T"))
+            ),
+        ],
+        "{}",
+        run.stdout
+    );
+    // Without the six, the four files of `a` and `b` are compared byte for byte.
+    let pair_only: String = config.lines().take(3).flat_map(|l| [l, "\n"]).collect();
+    std::fs::write(dir.path().join("system.pcfg"), &pair_only).expect("write");
+    let run = pcfg_in(
+        dir.path(),
+        &["extensions", "--format", "json", "system.pcfg"],
+    );
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(
+        json["shared"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(json["shared"][0]["sha256"], hex(contents("S")));
+    assert_eq!(json["shared"][0]["files"][0]["path"], "usr/share/a/same");
 }

@@ -73,6 +73,29 @@ pub struct Report {
 }
 
 impl Report {
+    /// Hashes one file of each shared group whose digest the comparison did not need (on
+    /// every core): for reports that name the content, as `pcfg extensions --format json`.
+    pub fn fill_digests(&mut self, model: &Model, vfs: &dyn Vfs, entry_dir: &Path) {
+        let sources: std::collections::HashMap<&str, &str> = model
+            .extensions
+            .iter()
+            .filter_map(|e| Some((e.name.as_str(), e.source.value.as_deref()?)))
+            .collect();
+        self.shared
+            .par_iter_mut()
+            .filter(|g| g.sha256.is_none())
+            .for_each(|group| {
+                let Some((extension, path)) = group.files.first() else {
+                    return;
+                };
+                let Some(source) = sources.get(extension.as_str()) else {
+                    return;
+                };
+                let file = entry_dir.join(source).join(crate::vfs::decode_name(path));
+                group.sha256 = vfs.sha256(&file).ok().map(|d| crate::digest::hex(&d));
+            });
+    }
+
     /// Bytes a shared extension would save: every copy but one of each group.
     #[must_use]
     pub fn bytes_saved(&self) -> u64 {
@@ -240,7 +263,7 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
         )
     };
     let scanned: Vec<libraries::Libraries> = trees
-        .iter()
+        .par_iter()
         .map(|t| libraries::scan(&t.entries, &|p| head(t, p), &|p| facts(t, p)))
         .collect();
     let base = base::read(model, vfs, entry_dir, &mut report.diagnostics);
@@ -288,7 +311,16 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
         progress.read(size);
         Some(digest)
     };
-    let mut overlaps = overlap::find(&trees, &hash, &head_of);
+    let compare = |a: &Tree<'_>, pa: &str, b: &Tree<'_>, pb: &str, size: u64| -> Option<bool> {
+        let path = |t: &Tree<'_>, p: &str| -> Option<std::path::PathBuf> {
+            let source = t.extension.source.value.as_deref()?;
+            Some(entry_dir.join(source).join(crate::vfs::decode_name(p)))
+        };
+        let same = vfs.same_content(&path(a, pa)?, &path(b, pb)?).ok()?;
+        progress.read(2 * size);
+        Some(same)
+    };
+    let mut overlaps = overlap::find(&trees, &hash, &compare, &head_of);
     if let Some(base) = &base {
         overlap::against_base(
             &trees,
@@ -328,7 +360,7 @@ mod tests {
     #[test]
     fn suggestions_put_libraries_first_and_add_up_per_set() {
         let group = |size: u64, files: &[(&str, &str)]| SharedGroup {
-            sha256: String::new(),
+            sha256: None,
             size,
             files: files
                 .iter()

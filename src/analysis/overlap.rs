@@ -14,7 +14,9 @@ use crate::vfs::EntryKind;
 /// Identical content in several extensions.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SharedGroup {
-    pub sha256: String,
+    /// The content's SHA-256, in hex: `None` where files were compared byte for byte and
+    /// nothing needed the digest ([`super::Report::fill_digests`] computes it for a report).
+    pub sha256: Option<String>,
     pub size: u64,
     /// `(extension, path)`, sorted.
     pub files: Vec<(String, String)>,
@@ -54,6 +56,10 @@ pub(super) struct Overlaps {
 
 /// The SHA-256 of a file of a tree (its path and size), read as a stream (files of any size).
 pub(super) type HashFile<'a> = dyn Fn(&Tree<'_>, &str, u64) -> Option<Digest> + Sync + 'a;
+/// Whether two files of trees (each its tree and path; the size they share) hold the same
+/// bytes; `None` when one cannot be read.
+pub(super) type CompareFiles<'a> =
+    dyn Fn(&Tree<'_>, &str, &Tree<'_>, &str, u64) -> Option<bool> + Sync + 'a;
 /// Reads the first bytes of a file of a tree.
 pub(super) type ReadPrefix<'a> = dyn Fn(&Tree<'_>, &str, usize) -> Option<Vec<u8>> + Sync + 'a;
 /// A SHA-256, as bytes: half the memory of its hex form, for trees of a million files.
@@ -88,7 +94,12 @@ fn runs_of<K: Ord>(items: &[usize], key: impl Fn(&usize) -> K) -> Vec<Vec<usize>
     out
 }
 
-pub(super) fn find(trees: &[Tree<'_>], hash: &HashFile<'_>, head: &ReadPrefix<'_>) -> Overlaps {
+pub(super) fn find(
+    trees: &[Tree<'_>],
+    hash: &HashFile<'_>,
+    compare: &CompareFiles<'_>,
+    head: &ReadPrefix<'_>,
+) -> Overlaps {
     // Flat vectors indexed by file, sorted views by index: a few dozen bytes per file, so a
     // million files stay in hundreds, not thousands, of megabytes.
     let files: Vec<FileRef<'_>> = trees
@@ -139,28 +150,33 @@ pub(super) fn find(trees: &[Tree<'_>], hash: &HashFile<'_>, head: &ReadPrefix<'_
         })
         .collect();
     let keyed: Vec<usize> = (0..files.len()).filter(|&i| candidate[i]).collect();
-    let mut whole = vec![false; files.len()];
-    for run in runs_of(&keyed, |&i| (files[i].2, prefixes[i])) {
-        if spans_trees(&run) {
-            for i in run {
-                whole[i] = true;
-            }
-        }
-    }
-    let hashes: Vec<Option<Digest>> = (0..files.len())
-        .into_par_iter()
-        .map(|i| {
-            let (tree, path, size) = files[i];
-            if !whole[i] {
-                return None;
-            }
-            hash(trees.get(tree)?, path, size)
-        })
+    // Stage two: the files of each run whose size and start match, across extensions, split
+    // into classes of identical content. Files never classified differ from every other file
+    // by size or first 4 KiB.
+    let runs: Vec<Vec<usize>> = runs_of(&keyed, |&i| (files[i].2, prefixes[i]))
+        .into_iter()
+        .filter(|r| files[r[0]].2 > 0 && spans_trees(r))
         .collect();
-    // Files never hashed whole differ from every other file by size or first 4 KiB.
+    let content = Content {
+        files: &files,
+        trees,
+        hash,
+        compare,
+    };
+    let classified: Vec<Vec<(Vec<usize>, Option<Digest>)>> =
+        runs.par_iter().map(|run| content.classify(run)).collect();
+    let mut class_of: Vec<Option<usize>> = vec![None; files.len()];
+    let mut classes: Vec<(Vec<usize>, Option<Digest>)> = Vec::new();
+    for class in classified.into_iter().flatten() {
+        for &i in &class.0 {
+            class_of[i] = Some(classes.len());
+        }
+        classes.push(class);
+    }
+    // Empty files are all alike.
     let same = |a: usize, b: usize| {
         files[a].2 == files[b].2
-            && (files[a].2 == 0 || (hashes[a].is_some() && hashes[a] == hashes[b]))
+            && (files[a].2 == 0 || (class_of[a].is_some() && class_of[a] == class_of[b]))
     };
 
     let mut findings = Findings::default();
@@ -182,19 +198,13 @@ pub(super) fn find(trees: &[Tree<'_>], hash: &HashFile<'_>, head: &ReadPrefix<'_
     }
     links(trees, &mut findings);
 
-    // Sharing: equal hashes among files in at least two extensions.
-    let with_digest: Vec<usize> = (0..files.len())
-        .filter(|&i| hashes[i].is_some() && files[i].2 > 0)
-        .collect();
+    // Sharing: classes of identical files in at least two extensions.
     let mut shared = Vec::new();
-    for run in runs_of(&with_digest, |&i| (files[i].2, hashes[i])) {
-        if !spans_trees(&run) {
+    for (members, digest) in &classes {
+        if !spans_trees(members) {
             continue;
         }
-        let Some(sha256) = hashes[run[0]] else {
-            continue;
-        };
-        let mut group: Vec<(String, String)> = run
+        let mut group: Vec<(String, String)> = members
             .iter()
             .map(|&i| {
                 (
@@ -205,8 +215,8 @@ pub(super) fn find(trees: &[Tree<'_>], hash: &HashFile<'_>, head: &ReadPrefix<'_
             .collect();
         group.sort();
         shared.push(SharedGroup {
-            sha256: crate::digest::hex(&sha256),
-            size: files[run[0]].2,
+            sha256: digest.as_ref().map(|d| crate::digest::hex(d)),
+            size: files[members[0]].2,
             files: group,
         });
     }
@@ -220,6 +230,58 @@ pub(super) fn find(trees: &[Tree<'_>], hash: &HashFile<'_>, head: &ReadPrefix<'_
         shared,
         diagnostics: files_over_directories(trees),
         findings,
+    }
+}
+
+/// The runs a content comparison classifies at most, file against file; a longer run is
+/// hashed, file by file.
+const COMPARED_RUN: usize = 4;
+
+/// Reads content to sort files into classes of identical bytes.
+struct Content<'c, 't> {
+    files: &'c [FileRef<'t>],
+    trees: &'c [Tree<'t>],
+    hash: &'c HashFile<'c>,
+    compare: &'c CompareFiles<'c>,
+}
+
+impl Content<'_, '_> {
+    /// The classes of identical files of `run` (files of one size and start). A short run is
+    /// compared byte for byte, which reads each file at memory speed and hashes nothing; a
+    /// long one is hashed whole, file by file, and its classes carry their SHA-256. A file
+    /// that cannot be read is a class of its own.
+    fn classify(&self, run: &[usize]) -> Vec<(Vec<usize>, Option<Digest>)> {
+        let files = self.files;
+        let tree = |i: usize| &self.trees[files[i].0];
+        if run.len() > COMPARED_RUN {
+            let digests: Vec<(Option<Digest>, usize)> = run
+                .iter()
+                .map(|&i| ((self.hash)(tree(i), files[i].1, files[i].2), i))
+                .collect();
+            let mut by_digest: BTreeMap<Digest, Vec<usize>> = BTreeMap::new();
+            let mut out = Vec::new();
+            for (digest, i) in digests {
+                match digest {
+                    Some(d) => by_digest.entry(d).or_default().push(i),
+                    None => out.push((vec![i], None)),
+                }
+            }
+            out.extend(by_digest.into_iter().map(|(d, c)| (c, Some(d))));
+            return out;
+        }
+        let mut classes: Vec<Vec<usize>> = Vec::new();
+        for &i in run {
+            let equal = |c: &Vec<usize>| {
+                let first = c[0];
+                (self.compare)(tree(first), files[first].1, tree(i), files[i].1, files[i].2)
+                    == Some(true)
+            };
+            match classes.iter_mut().find(|c| equal(c)) {
+                Some(class) => class.push(i),
+                None => classes.push(vec![i]),
+            }
+        }
+        classes.into_iter().map(|c| (c, None)).collect()
     }
 }
 

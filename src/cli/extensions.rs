@@ -59,7 +59,7 @@ struct ExtensionJson<'a> {
 struct SharedJson<'a> {
     files: Vec<FileJson<'a>>,
     saving: u64,
-    sha256: &'a str,
+    sha256: Option<&'a str>,
     size: u64,
 }
 
@@ -74,7 +74,7 @@ pub(super) fn run(
     output: &Output,
     out: &mut dyn Write,
 ) -> Result<u8, Failure> {
-    let compilation = {
+    let mut compilation = {
         let bar = super::progress::Bar::new(output);
         // `--base` is named from the working directory.
         let base = args
@@ -83,9 +83,19 @@ pub(super) fn run(
             .map(|b| std::env::current_dir().map_or_else(|_| b.clone(), |cwd| cwd.join(b)));
         compile::check_against(&RealFs, &args.file, &bar, base.as_deref())?
     };
-    let Some(report) = &compilation.extensions else {
+    if compilation.extensions.is_none() {
         // The configuration itself has errors: report them.
         resolved_or_report(&compilation, output, out)?;
+        return Ok(EXIT_INPUT);
+    }
+    if output.format == Format::Json {
+        // The JSON report names each shared file's content by its SHA-256.
+        if let (Some(report), Some(model)) = (&mut compilation.extensions, &compilation.model) {
+            let entry_dir = args.file.parent().unwrap_or(std::path::Path::new(""));
+            report.fill_digests(model, &RealFs, entry_dir);
+        }
+    }
+    let Some(report) = &compilation.extensions else {
         return Ok(EXIT_INPUT);
     };
     // Problems in the trees go to stderr (human), to annotations (github), or into the JSON
@@ -147,7 +157,7 @@ fn to_json(report: &Report, findings: crate::diag::json::Report) -> ReportJson<'
                     .map(|(extension, path)| FileJson { extension, path })
                     .collect(),
                 saving: g.saving(),
-                sha256: &g.sha256,
+                sha256: g.sha256.as_deref(),
                 size: g.size,
             })
             .collect(),
