@@ -266,6 +266,84 @@ fn run(vfs: &dyn Vfs, entry: &Path, work: Work) -> usize {
         .len()
 }
 
+/// The same items as [`generated`] as one Nix attribute set, literal or computed by
+/// `builtins.genList`.
+fn nix_expressions(items: usize) -> [(&'static str, String); 2] {
+    let mut literal = String::from("{\n");
+    for n in 0..items {
+        if n % 2 == 0 {
+            literal.push_str(&format!(
+                "  p{n} = {{ type = \"linux-generic\"; size-min = {}; size-max = 8589934592; weight = {}; format = \"ext4\"; directories = [ \"/srv/{n}\" ]; }};\n",
+                1 + n % 512,
+                n % 1000
+            ));
+        } else {
+            let requires = if n > 2 {
+                format!("[ \"e{}\" ]", n - 2)
+            } else {
+                "[ ]".to_owned()
+            };
+            literal.push_str(&format!(
+                "  e{n} = {{ kind = \"sysext\"; source = \"ext/{n}\"; requires = {requires}; }};\n"
+            ));
+        }
+    }
+    literal.push_str("}\n");
+    let computed = format!(
+        "builtins.listToAttrs (builtins.genList (n: let s = toString n; in if builtins.bitAnd n 1 == 0 \
+         then {{ name = \"p${{s}}\"; value = {{ type = \"linux-generic\"; size-min = 1 + n - (n / 512) * 512; \
+         size-max = 8589934592; weight = n - (n / 1000) * 1000; format = \"ext4\"; directories = [ \"/srv/${{s}}\" ]; }}; }} \
+         else {{ name = \"e${{s}}\"; value = {{ kind = \"sysext\"; source = \"ext/${{s}}\"; \
+         requires = if n > 2 then [ \"e${{toString (n - 2)}}\" ] else [ ]; }}; }}) {items})\n"
+    );
+    [("literal", literal), ("computed", computed)]
+}
+
+/// `nix-instantiate --eval --strict` (Debian's `nix-bin`) on the same items, as an anchor:
+/// prints its median time and pcfg's `time` for them as a ratio to it.
+fn nix_anchors(items: usize, time: Duration) {
+    if std::process::Command::new("nix-instantiate")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        println!("nix-instantiate: not installed (Debian's nix-bin), no anchor");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("pcfg-bench-nix-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temporary directory");
+    for (kind, expression) in nix_expressions(items) {
+        let file = dir.join(format!("{kind}.nix"));
+        std::fs::write(&file, expression).expect("write");
+        let mut times: Vec<Duration> = (0..6)
+            .map(|_| {
+                let start = Instant::now();
+                let out = std::process::Command::new("nix-instantiate")
+                    .args(["--eval", "--strict"])
+                    .arg(&file)
+                    .output()
+                    .expect("nix-instantiate runs");
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                start.elapsed()
+            })
+            .collect();
+        times.remove(0);
+        times.sort();
+        let nix = times[times.len() / 2];
+        println!(
+            "{:<44} {:>10.3} ms  pcfg takes {:.2}x its time",
+            format!("nix-instantiate, {items} {kind} entries"),
+            nix.as_secs_f64() * 1e3,
+            time.as_secs_f64() / nix.as_secs_f64()
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 fn measure(name: &str, vfs: &dyn Vfs, entry: &Path) -> Duration {
     measure_work(name, vfs, entry, Work::Compile)
 }
@@ -376,6 +454,9 @@ fn main() {
             println!("{:<44} {ratio:>10.2}x time for {scale:.1}x items", "");
         }
         last = Some((items, time));
+    }
+    if let Some((items, time)) = last {
+        nix_anchors(items, time);
     }
     if only.is_none() {
         measure_shape(

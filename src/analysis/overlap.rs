@@ -133,17 +133,16 @@ pub(super) fn find(
             candidate[i] = true;
         }
     }
-    // Stage one, as jdupes and rdfind do: the first 4 KiB of each larger candidate. Only files
-    // whose size and first 4 KiB match a file of another extension are read whole. Both stages
-    // run on every core.
-    // The first 4 KiB are only a filter (files whose starts match are hashed whole with
-    // SHA-256, which decides), so a fast non-cryptographic hash does: a collision costs a whole
-    // hash, never a wrong answer. XXH3 is about twenty times SHA-256's speed here.
+    // Stage one, as jdupes and rdfind do: the first 4 KiB of each candidate (all of a small
+    // file). Only files whose size and start match a file of another extension are read
+    // whole. Both stages run on every core. The start is only a filter (stage two decides by
+    // the whole content), so a fast non-cryptographic hash does: a collision costs a
+    // comparison, never a wrong answer. XXH3 is about twenty times SHA-256's speed here.
     let prefixes: Vec<Option<u128>> = (0..files.len())
         .into_par_iter()
         .map(|i| {
             let (tree, path, size) = files[i];
-            if !candidate[i] || size <= PREFIX as u64 {
+            if !candidate[i] || size == 0 {
                 return None;
             }
             head(trees.get(tree)?, path, PREFIX).map(|bytes| xxhash_rust::xxh3::xxh3_128(&bytes))
