@@ -15,6 +15,23 @@ fn tree(dir: &Path, files: &[(&str, &str)]) {
     }
 }
 
+/// `pcfg extensions --format json system.pcfg` in `dir`, parsed, with its stdout for messages.
+fn report_json(dir: &Path) -> (serde_json::Value, String) {
+    let run = pcfg_in(dir, &["extensions", "--format", "json", "system.pcfg"]);
+    let json = serde_json::from_str(&run.stdout).expect("json");
+    (json, run.stdout)
+}
+
+/// The messages of a JSON report's diagnostics.
+fn messages(json: &serde_json::Value) -> Vec<&str> {
+    json["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter_map(|d| d["message"].as_str())
+        .collect()
+}
+
 const SYSTEM: &str = "system { name = \"extos\", version = \"1\" }\n";
 
 #[test]
@@ -688,11 +705,7 @@ fn a_file_many_extensions_ship_identically_is_one_finding() {
         "{}",
         run.stdout
     );
-    let report = pcfg_in(
-        dir.path(),
-        &["extensions", "--format", "json", "system.pcfg"],
-    );
-    let json: serde_json::Value = serde_json::from_str(&report.stdout).expect("json");
+    let (json, _) = report_json(dir.path());
     assert_eq!(
         json["overlaps"],
         serde_json::json!([{
@@ -748,20 +761,11 @@ fn output_grows_with_the_decisions_not_with_the_files() {
         "{}",
         human.stdout
     );
-    let report = pcfg_in(
-        dir.path(),
-        &["extensions", "--format", "json", "system.pcfg"],
-    );
-    let json: serde_json::Value = serde_json::from_str(&report.stdout).expect("json");
-    let messages: Vec<&str> = json["diagnostics"]
-        .as_array()
-        .expect("diagnostics")
-        .iter()
-        .filter_map(|d| d["message"].as_str())
-        .collect();
+    let (json, _) = report_json(dir.path());
+    let found = messages(&json);
     assert!(
-        messages.contains(&"`usr/bin/tool0` and 4 other files differ between extensions `e00` and `e01`: one silently shadows the other"),
-        "{messages:?}"
+        found.contains(&"`usr/bin/tool0` and 4 other files differ between extensions `e00` and `e01`: one silently shadows the other"),
+        "{found:?}"
     );
     let overlaps = json["overlaps"].as_array().expect("overlaps");
     let paths = |code: &str| -> usize {
@@ -792,22 +796,11 @@ fn a_tree_deeper_than_256_levels_is_refused() {
         std::fs::create_dir_all(&path).expect("mkdir");
         std::fs::write(path.join("f"), "bottom").expect("write");
     }
-    let run = pcfg_in(
-        dir.path(),
-        &["extensions", "--format", "json", "system.pcfg"],
-    );
-    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
-    let messages: Vec<&str> = json["diagnostics"]
-        .as_array()
-        .expect("diagnostics")
-        .iter()
-        .filter_map(|d| d["message"].as_str())
-        .collect();
+    let (json, stdout) = report_json(dir.path());
     assert_eq!(
-        messages,
+        messages(&json),
         ["the source tree `ext/deep` of extension `deep` is deeper than 256 levels"],
-        "{}",
-        run.stdout
+        "{stdout}"
     );
     assert_eq!(
         json["extensions"],
@@ -863,11 +856,7 @@ fn files_alike_in_their_first_bytes_are_compared_whole() {
         );
     }
     std::fs::write(dir.path().join("system.pcfg"), &config).expect("write");
-    let run = pcfg_in(
-        dir.path(),
-        &["extensions", "--format", "json", "system.pcfg"],
-    );
-    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let (json, stdout) = report_json(dir.path());
     let mut shared: Vec<(Vec<String>, String)> = json["shared"]
         .as_array()
         .expect("shared")
@@ -911,23 +900,13 @@ fn files_alike_in_their_first_bytes_are_compared_whole() {
                 hex(contents("T"))
             ),
         ],
-        "{}",
-        run.stdout
+        "{stdout}"
     );
     // Without the six, the four files of `a` and `b` are compared byte for byte.
     let pair_only: String = config.lines().take(3).flat_map(|l| [l, "\n"]).collect();
     std::fs::write(dir.path().join("system.pcfg"), &pair_only).expect("write");
-    let run = pcfg_in(
-        dir.path(),
-        &["extensions", "--format", "json", "system.pcfg"],
-    );
-    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
-    assert_eq!(
-        json["shared"].as_array().map(Vec::len),
-        Some(1),
-        "{}",
-        run.stdout
-    );
+    let (json, stdout) = report_json(dir.path());
+    assert_eq!(json["shared"].as_array().map(Vec::len), Some(1), "{stdout}");
     assert_eq!(json["shared"][0]["sha256"], hex(contents("S")));
     assert_eq!(json["shared"][0]["files"][0]["path"], "usr/share/a/same");
 }

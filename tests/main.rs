@@ -20,6 +20,7 @@ mod grammar;
 mod hostile;
 mod json_contract;
 mod lock;
+mod lsp;
 mod model;
 mod packages;
 mod plan;

@@ -63,6 +63,10 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print a manual page (roff): pcfg's, or a command's (`pcfg man check > pcfg-check.1`).
     Man(ManArgs),
+    /// Serve the Language Server Protocol over stdio, for editors: diagnostics as you type
+    /// (unsaved buffers over the disk, across imports), hover with the resolved value and its
+    /// provenance, go to an import, formatting.
+    Lsp,
 }
 
 #[derive(Debug, clap::Args)]

@@ -11,6 +11,7 @@ mod extensions;
 mod fmt;
 mod init;
 mod lock;
+mod lsp;
 mod model_json;
 mod output;
 mod plan;
@@ -115,11 +116,17 @@ pub fn run() -> ExitCode {
         }
     };
     let output = Output::from_args(&args);
-    let mut stdout = io::stdout().lock();
-    let result = dispatch(&args, &output, &mut stdout).and_then(|code| {
-        stdout.flush()?;
-        Ok(code)
-    });
+    // The language server writes the protocol to stdout from its own thread: it must not find
+    // stdout locked.
+    let result = if matches!(args.command, args::Command::Lsp) {
+        lsp::run()
+    } else {
+        let mut stdout = io::stdout().lock();
+        dispatch(&args, &output, &mut stdout).and_then(|code| {
+            stdout.flush()?;
+            Ok(code)
+        })
+    };
     match result {
         Ok(code) => ExitCode::from(code),
         Err(Failure::BrokenPipe) => ExitCode::from(EXIT_OK),
@@ -151,6 +158,10 @@ fn dispatch(args: &Args, output: &Output, out: &mut dyn Write) -> Result<u8, Fai
             None => list_codes(out),
         },
         args::Command::Init(init) => init::run(init, out),
+        // Run by `run` before stdout is locked (the server writes from its own thread).
+        args::Command::Lsp => Err(Failure::Message(
+            "pcfg lsp must be started as a command of its own".to_owned(),
+        )),
         args::Command::Fmt(fmt) => fmt::run(fmt, output, out),
         args::Command::Diff(diff) => diff::run(diff, output, out),
         args::Command::Completions(completions) => {

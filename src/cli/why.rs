@@ -75,7 +75,7 @@ pub(super) fn run(args: &WhyArgs, output: &Output, out: &mut dyn Write) -> Resul
     Ok(EXIT_OK)
 }
 
-fn describe_leaf(
+pub(super) fn describe_leaf(
     text: &mut String,
     leaf: &crate::resolve::Leaf,
     resolved: &Resolved,

@@ -1,0 +1,293 @@
+//! `pcfg lsp`: a Language Server Protocol server over stdio (lsp-server and lsp-types, as
+//! rust-analyzer is built). Open buffers take precedence over the disk ([`overlay`]); every
+//! change re-checks each open configuration that no other open file imports, so an edit in a
+//! base file shows its effect in the files that import it; diagnostics carry their code, a link
+//! to its catalogue page and related locations in other files. Hover shows the resolved value
+//! with its provenance (`pcfg why`) and the field's schema; go to definition opens an import;
+//! formatting is `pcfg fmt`.
+
+mod convert;
+mod navigate;
+mod overlay;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use lsp_server::{Connection, Message, Notification, Request, Response};
+use lsp_types::notification::{
+    DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, DidSaveTextDocument,
+    Notification as _, PublishDiagnostics,
+};
+use lsp_types::request::{Formatting, GotoDefinition, HoverRequest, Request as _};
+use lsp_types::{
+    GotoDefinitionResponse, Hover, HoverContents, HoverProviderCapability, Location, MarkupContent,
+    MarkupKind, OneOf, Position, PublishDiagnosticsParams, Range, ServerCapabilities,
+    TextDocumentSyncCapability, TextDocumentSyncKind, TextEdit, Url,
+};
+
+use super::{Failure, EXIT_OK};
+use crate::compile::{self, Compilation};
+use navigate::Target;
+use overlay::Overlay;
+
+/// The JSON-RPC error for a request the server does not answer.
+const METHOD_NOT_FOUND: i32 = -32601;
+
+pub(super) fn run() -> Result<u8, Failure> {
+    let (connection, threads) = Connection::stdio();
+    let capabilities = ServerCapabilities {
+        text_document_sync: Some(TextDocumentSyncCapability::Kind(TextDocumentSyncKind::FULL)),
+        hover_provider: Some(HoverProviderCapability::Simple(true)),
+        definition_provider: Some(OneOf::Left(true)),
+        document_formatting_provider: Some(OneOf::Left(true)),
+        ..ServerCapabilities::default()
+    };
+    let failure = |e: &dyn std::fmt::Display| Failure::Message(format!("pcfg lsp: {e}"));
+    let capabilities = serde_json::to_value(capabilities).map_err(|e| failure(&e))?;
+    connection
+        .initialize(capabilities)
+        .map_err(|e| failure(&e))?;
+    let book = std::env::var("PCFG_BOOK_URL")
+        .ok()
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| crate::diag::sarif::BOOK_URL.to_owned());
+    let mut server = Server {
+        connection: &connection,
+        overlay: Overlay::default(),
+        compilations: BTreeMap::new(),
+        published: BTreeSet::new(),
+        book,
+    };
+    server.serve().map_err(|e| failure(&e))?;
+    drop(connection);
+    threads.join().map_err(|e| failure(&e))?;
+    Ok(EXIT_OK)
+}
+
+struct Server<'c> {
+    connection: &'c Connection,
+    overlay: Overlay,
+    /// The last compilation of each open configuration that no other open file imports.
+    compilations: BTreeMap<PathBuf, Compilation>,
+    /// The files diagnostics were last published for (cleared when they have none).
+    published: BTreeSet<PathBuf>,
+    book: String,
+}
+
+type Outcome = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+impl Server<'_> {
+    fn serve(&mut self) -> Outcome {
+        while let Ok(message) = self.connection.receiver.recv() {
+            match message {
+                Message::Request(request) => {
+                    if self.connection.handle_shutdown(&request)? {
+                        return Ok(());
+                    }
+                    let response = self.answer(request);
+                    self.connection.sender.send(Message::Response(response))?;
+                }
+                Message::Notification(notification) => self.notified(notification)?,
+                Message::Response(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn notified(&mut self, notification: Notification) -> Outcome {
+        match notification.method.as_str() {
+            DidOpenTextDocument::METHOD => {
+                let params: lsp_types::DidOpenTextDocumentParams =
+                    serde_json::from_value(notification.params)?;
+                if let Some(path) = file_path(&params.text_document.uri) {
+                    self.overlay.set(&path, params.text_document.text);
+                }
+            }
+            DidChangeTextDocument::METHOD => {
+                let params: lsp_types::DidChangeTextDocumentParams =
+                    serde_json::from_value(notification.params)?;
+                // Full synchronisation: the last change holds the whole text.
+                let text = params.content_changes.into_iter().last().map(|c| c.text);
+                if let (Some(path), Some(text)) = (file_path(&params.text_document.uri), text) {
+                    self.overlay.set(&path, text);
+                }
+            }
+            DidCloseTextDocument::METHOD => {
+                let params: lsp_types::DidCloseTextDocumentParams =
+                    serde_json::from_value(notification.params)?;
+                if let Some(path) = file_path(&params.text_document.uri) {
+                    self.overlay.close(&path);
+                }
+            }
+            DidSaveTextDocument::METHOD => {}
+            _ => return Ok(()),
+        }
+        self.check()
+    }
+
+    /// Compiles every open configuration that no other open file imports and publishes the
+    /// diagnostics of every file they load, clearing those of files that have none now.
+    fn check(&mut self) -> Outcome {
+        let mut compiled: BTreeMap<PathBuf, Compilation> = BTreeMap::new();
+        for path in self.overlay.paths() {
+            if let Ok(compilation) = compile::check(&self.overlay, &path) {
+                compiled.insert(path, compilation);
+            }
+        }
+        let imported: BTreeSet<PathBuf> = compiled
+            .iter()
+            .flat_map(|(entry, c)| {
+                c.sources
+                    .files()
+                    .filter_map(|(_, f)| convert::disk_path(f))
+                    .filter(move |p| p != entry)
+            })
+            .collect();
+        compiled.retain(|path, _| !imported.contains(path));
+        let mut by_file: BTreeMap<PathBuf, Vec<lsp_types::Diagnostic>> = BTreeMap::new();
+        for compilation in compiled.values() {
+            for d in &compilation.diagnostics {
+                if let Some((path, diagnostic)) =
+                    convert::diagnostic(d, &compilation.sources, &self.book)
+                {
+                    let list = by_file.entry(path).or_default();
+                    if !list.contains(&diagnostic) {
+                        list.push(diagnostic);
+                    }
+                }
+            }
+        }
+        let stale: Vec<PathBuf> = self
+            .published
+            .iter()
+            .filter(|p| !by_file.contains_key(*p))
+            .cloned()
+            .collect();
+        for path in stale {
+            self.publish(&path, Vec::new())?;
+        }
+        self.published = by_file.keys().cloned().collect();
+        for (path, diagnostics) in by_file {
+            self.publish(&path, diagnostics)?;
+        }
+        self.compilations = compiled;
+        Ok(())
+    }
+
+    fn publish(&self, path: &Path, diagnostics: Vec<lsp_types::Diagnostic>) -> Outcome {
+        let Some(uri) = convert::url(path) else {
+            return Ok(());
+        };
+        let params = PublishDiagnosticsParams::new(uri, diagnostics, None);
+        let notification = Notification::new(PublishDiagnostics::METHOD.to_owned(), params);
+        self.connection
+            .sender
+            .send(Message::Notification(notification))?;
+        Ok(())
+    }
+
+    fn answer(&self, request: Request) -> Response {
+        let id = request.id.clone();
+        let result = match request.method.as_str() {
+            HoverRequest::METHOD => {
+                serde_json::from_value(request.params).map(|p: lsp_types::HoverParams| {
+                    to_json(self.hover(&p.text_document_position_params))
+                })
+            }
+            GotoDefinition::METHOD => {
+                serde_json::from_value(request.params).map(|p: lsp_types::GotoDefinitionParams| {
+                    to_json(self.definition(&p.text_document_position_params))
+                })
+            }
+            Formatting::METHOD => serde_json::from_value(request.params).map(
+                |p: lsp_types::DocumentFormattingParams| to_json(self.format(&p.text_document.uri)),
+            ),
+            _ => {
+                return Response::new_err(
+                    id,
+                    METHOD_NOT_FOUND,
+                    format!("pcfg lsp does not answer `{}`", request.method),
+                )
+            }
+        };
+        match result {
+            Ok(value) => Response::new_ok(id, value),
+            Err(e) => Response::new_err(
+                id,
+                lsp_server::ErrorCode::InvalidParams as i32,
+                e.to_string(),
+            ),
+        }
+    }
+
+    /// The open text and the target at a position.
+    fn target(&self, at: &lsp_types::TextDocumentPositionParams) -> Option<(PathBuf, Target)> {
+        let path = file_path(&at.text_document.uri)?;
+        let text = self.overlay.text(&path)?;
+        let target = navigate::target_at(text, convert::offset(text, at.position))?;
+        Some((path, target))
+    }
+
+    fn hover(&self, at: &lsp_types::TextDocumentPositionParams) -> Option<Hover> {
+        let (path, Target::Path(dotted)) = self.target(at)? else {
+            return None;
+        };
+        let compilation = self.compilation_of(&path)?;
+        Some(Hover {
+            contents: HoverContents::Markup(MarkupContent {
+                kind: MarkupKind::Markdown,
+                value: navigate::hover(compilation, &dotted),
+            }),
+            range: None,
+        })
+    }
+
+    fn definition(
+        &self,
+        at: &lsp_types::TextDocumentPositionParams,
+    ) -> Option<GotoDefinitionResponse> {
+        let (path, Target::Import(import)) = self.target(at)? else {
+            return None;
+        };
+        let file = navigate::import_target(&path, &import)?;
+        let start = Position::new(0, 0);
+        Some(GotoDefinitionResponse::Scalar(Location::new(
+            convert::url(&file)?,
+            Range::new(start, start),
+        )))
+    }
+
+    /// The whole document, formatted as `pcfg fmt` does; nothing when it does not parse.
+    fn format(&self, uri: &Url) -> Option<Vec<TextEdit>> {
+        let path = file_path(uri)?;
+        let text = self.overlay.text(&path)?;
+        let formatted = crate::syntax::format::format(crate::source::FileId(0), text).ok()?;
+        if formatted == text {
+            return Some(Vec::new());
+        }
+        let end = convert::position(text, text.len());
+        Some(vec![TextEdit::new(
+            Range::new(Position::new(0, 0), end),
+            formatted,
+        )])
+    }
+
+    /// The compilation that loads `path`: its own when it is a root, else one that imports it.
+    fn compilation_of(&self, path: &Path) -> Option<&Compilation> {
+        self.compilations.get(path).or_else(|| {
+            self.compilations.values().find(|c| {
+                c.sources
+                    .files()
+                    .any(|(_, f)| convert::disk_path(f).as_deref() == Some(path))
+            })
+        })
+    }
+}
+
+fn file_path(uri: &Url) -> Option<PathBuf> {
+    uri.to_file_path().ok().map(|p| crate::vfs::normalize(&p))
+}
+
+fn to_json<T: serde::Serialize>(value: T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}

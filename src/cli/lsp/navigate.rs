@@ -1,0 +1,158 @@
+//! What is under the cursor, and what the server says about it: the resolved value at a path
+//! with the definition that set it and every one it overrode (what `pcfg why` prints) and the
+//! field's schema; the file an `import` names.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::resolve::Node;
+use crate::source::FileId;
+use crate::syntax::ast::Item;
+use crate::syntax::parse_prefix;
+
+/// The thing at an offset of a file.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Target {
+    /// A field or block, by its path from the top (`partition.root.size`).
+    Path(Vec<String>),
+    /// An `import`, as written.
+    Import(String),
+}
+
+/// What is at byte `offset` of `text` (parsed as far as it parses).
+pub(super) fn target_at(text: &str, offset: usize) -> Option<Target> {
+    let (file, _) = parse_prefix(FileId(0), text);
+    let offset = u32::try_from(offset).ok()?;
+    in_items(&file.items, offset, &mut Vec::new())
+}
+
+fn in_items(items: &[Item], offset: u32, prefix: &mut Vec<String>) -> Option<Target> {
+    let within = |start: u32, end: u32| start <= offset && offset <= end;
+    for item in items {
+        match item {
+            Item::Import(import) if within(import.span.start, import.span.end) => {
+                return Some(Target::Import(import.path.clone()));
+            }
+            Item::Block(block) if within(block.span.start, block.span.end) => {
+                prefix.push(block.kind.name.clone());
+                if let Some(label) = &block.label {
+                    prefix.push(label.name.clone());
+                }
+                let header = block.header_span();
+                if within(header.start, header.end) {
+                    return Some(Target::Path(prefix.clone()));
+                }
+                return in_items(&block.items, offset, prefix)
+                    .or_else(|| Some(Target::Path(prefix.clone())));
+            }
+            Item::Assign(assign) if within(assign.span.start, assign.span.end) => {
+                // On a segment of the path: the path up to it; elsewhere: the whole path.
+                let segments = &assign.path.segments;
+                let upto = segments
+                    .iter()
+                    .position(|s| within(s.span.start, s.span.end))
+                    .map_or(segments.len(), |i| i + 1);
+                prefix.extend(segments[..upto].iter().map(|s| s.name.clone()));
+                return Some(Target::Path(prefix.clone()));
+            }
+            Item::Remove(remove) if within(remove.span.start, remove.span.end) => {
+                prefix.extend(remove.path.segments.iter().map(|s| s.name.clone()));
+                return Some(Target::Path(prefix.clone()));
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The hover text (Markdown) of `path` in `compilation`: its resolved value and provenance,
+/// or that it is a block, or that nothing sets it; then the field's schema.
+pub(super) fn hover(compilation: &crate::compile::Compilation, path: &[String]) -> String {
+    let dotted = path.join(".");
+    let mut text = String::new();
+    let parts: Vec<&str> = path.iter().map(String::as_str).collect();
+    let entry = compilation
+        .resolved
+        .as_ref()
+        .and_then(|r| Some((r, r.root.get(&parts)?)));
+    match entry {
+        Some((resolved, entry)) => match &entry.node {
+            Node::Leaf(leaf) => {
+                let _ = writeln!(text, "```pcfg\n{dotted} = {}\n```", leaf.value.kind);
+                let mut history = String::new();
+                super::super::why::describe_leaf(
+                    &mut history,
+                    leaf,
+                    resolved,
+                    &compilation.sources,
+                );
+                let _ = writeln!(text, "```text{history}```");
+            }
+            Node::Block(block) => {
+                let _ = writeln!(
+                    text,
+                    "`{dotted}` is a block with {} {}",
+                    block.entries.len(),
+                    if block.entries.len() == 1 {
+                        "entry"
+                    } else {
+                        "entries"
+                    }
+                );
+            }
+        },
+        None if compilation.resolved.is_some() => {
+            let _ = writeln!(text, "`{dotted}` is not set in this configuration");
+        }
+        None => {
+            let _ = writeln!(
+                text,
+                "`{dotted}`: the configuration does not resolve yet (see its errors)"
+            );
+        }
+    }
+    let mut schema = Vec::new();
+    if super::super::explain_field(&dotted, &mut schema).is_ok() {
+        let _ = write!(text, "\n---\n{}", String::from_utf8_lossy(&schema));
+    }
+    text
+}
+
+/// The file an import written in `from` names, when it is on disk (the standard library's
+/// files are embedded and have no file to open).
+pub(super) fn import_target(from: &Path, import: &str) -> Option<PathBuf> {
+    if import.starts_with(crate::resolve::stdlib::PREFIX) {
+        return None;
+    }
+    let dir = from.parent()?;
+    Some(crate::vfs::normalize(&dir.join(import)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(dotted: &str) -> Target {
+        Target::Path(dotted.split('.').map(str::to_owned).collect())
+    }
+
+    #[test]
+    fn the_target_is_the_path_under_the_cursor() {
+        let text = "import \"base.pcfg\"\npartition root {\n  size = 4G\n}\nsystem.cmdline += [\"quiet\"]\n";
+        let at = |needle: &str| text.find(needle).unwrap_or(0);
+        assert_eq!(
+            target_at(text, at("base")),
+            Some(Target::Import("base.pcfg".to_owned()))
+        );
+        assert_eq!(target_at(text, at("root")), Some(path("partition.root")));
+        assert_eq!(
+            target_at(text, at("size")),
+            Some(path("partition.root.size"))
+        );
+        assert_eq!(target_at(text, at("4G")), Some(path("partition.root.size")));
+        assert_eq!(target_at(text, at("system")), Some(path("system")));
+        assert_eq!(target_at(text, at("cmdline")), Some(path("system.cmdline")));
+        assert_eq!(target_at(text, at("quiet")), Some(path("system.cmdline")));
+        assert_eq!(target_at(text, text.len()), None);
+    }
+}

@@ -1,0 +1,272 @@
+//! `pcfg lsp` as an editor drives it: a scripted exchange over stdio (initialize, didOpen and
+//! didChange with unsaved text, diagnostics across an import, hover with provenance, go to an
+//! import, formatting, an unknown request, shutdown and exit). Every read waits at most ten
+//! seconds: a server that stops answering fails the test, never hangs it.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    messages: Receiver<Value>,
+    next_id: u64,
+}
+
+impl Client {
+    fn start(dir: &Path) -> Client {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pcfg"))
+            .arg("lsp")
+            .current_dir(dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("pcfg lsp starts");
+        let stdin = child.stdin.take().expect("stdin");
+        let stdout = child.stdout.take().expect("stdout");
+        let (sender, messages) = channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            loop {
+                let mut length = None;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let line = line.trim_end();
+                    if line.is_empty() {
+                        break;
+                    }
+                    if let Some(n) = line.strip_prefix("Content-Length: ") {
+                        length = n.parse::<usize>().ok();
+                    }
+                }
+                let mut body = vec![0; length.expect("a Content-Length header")];
+                if reader.read_exact(&mut body).is_err() {
+                    return;
+                }
+                let value = serde_json::from_slice(&body).expect("JSON from the server");
+                if sender.send(value).is_err() {
+                    return;
+                }
+            }
+        });
+        Client {
+            child,
+            stdin,
+            messages,
+            next_id: 1,
+        }
+    }
+
+    fn send(&mut self, message: &Value) {
+        let body = message.to_string();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).expect("write");
+        self.stdin.flush().expect("flush");
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        let mut message = json!({ "jsonrpc": "2.0", "method": method });
+        message["params"] = params;
+        self.send(&message);
+    }
+
+    /// Sends a request and returns its response (the notifications before it are kept).
+    fn request(&mut self, method: &str, params: Value, kept: &mut Vec<Value>) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut message = json!({ "jsonrpc": "2.0", "id": id, "method": method });
+        message["params"] = params;
+        self.send(&message);
+        loop {
+            let message = self.next();
+            if message["id"] == id {
+                return message;
+            }
+            kept.push(message);
+        }
+    }
+
+    fn next(&self) -> Value {
+        self.messages
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the server answers within ten seconds")
+    }
+
+    /// The next diagnostics published for `uri`.
+    fn diagnostics_for(&self, uri: &str) -> Vec<Value> {
+        loop {
+            let message = self.next();
+            if message["method"] == "textDocument/publishDiagnostics"
+                && message["params"]["uri"] == uri
+            {
+                return message["params"]["diagnostics"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+            }
+        }
+    }
+}
+
+impl Drop for Client {
+    /// A test that fails midway leaves no server behind.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn uri(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+/// The position of the first `needle` in `text`, as the protocol counts (ASCII text here).
+fn position_of(text: &str, needle: &str) -> Value {
+    let offset = text.find(needle).expect("needle in text");
+    let line = text[..offset].matches('\n').count();
+    let character = offset - text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    json!({ "line": line, "character": character })
+}
+
+#[test]
+fn an_editor_session_over_stdio() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let base = "system { name = \"lspos\", version = \"1\" }\npartition esp { type = esp, size = 512M }\npartition root { type = root, size-min = 2G, format = ext4 }\n";
+    let on_disk = "import \"base.pcfg\"\n";
+    std::fs::write(root.join("base.pcfg"), base).expect("write");
+    std::fs::write(root.join("system.pcfg"), on_disk).expect("write");
+    let (system, base_path) = (root.join("system.pcfg"), root.join("base.pcfg"));
+    let (system_uri, base_uri) = (uri(&system), uri(&base_path));
+
+    let mut client = Client::start(&root);
+    let mut kept = Vec::new();
+    let init = client.request(
+        "initialize",
+        json!({ "processId": null, "rootUri": uri(&root), "capabilities": {} }),
+        &mut kept,
+    );
+    let capabilities = &init["result"]["capabilities"];
+    assert_eq!(capabilities["hoverProvider"], true, "{init}");
+    assert_eq!(capabilities["definitionProvider"], true);
+    assert_eq!(capabilities["documentFormattingProvider"], true);
+    client.notify("initialized", json!({}));
+
+    // An unsaved buffer is what is checked, not the file on disk.
+    let unsaved = "import \"base.pcfg\"\npartition.root.sise = 4G\n";
+    client.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": system_uri, "languageId": "pcfg", "version": 1, "text": unsaved } }),
+    );
+    let found = client.diagnostics_for(&system_uri);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["code"], "pcfg::unknown-field");
+    assert_eq!(found[0]["severity"], 1);
+    assert_eq!(found[0]["range"]["start"], position_of(unsaved, "sise"));
+    assert!(
+        found[0]["codeDescription"]["href"]
+            .as_str()
+            .is_some_and(|h| h.ends_with("diagnostics.html#pcfgunknown-field")),
+        "{found:?}"
+    );
+    assert!(
+        found[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("did you mean `size`?")),
+        "{found:?}"
+    );
+
+    // Fixed, still unsaved: the diagnostics are cleared.
+    let fixed = "import \"base.pcfg\"\npartition.root.size-min = 4G\n";
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": system_uri, "version": 2 }, "contentChanges": [{ "text": fixed }] }),
+    );
+    assert_eq!(client.diagnostics_for(&system_uri), Vec::<Value>::new());
+
+    // An unsaved edit of the imported base is checked through the file that imports it, and
+    // the diagnostic points into the base.
+    let broken_base = base.replace("format = ext4", "format = ext5");
+    client.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": base_uri, "languageId": "pcfg", "version": 1, "text": broken_base } }),
+    );
+    let found = client.diagnostics_for(&base_uri);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        found[0]["range"]["start"],
+        position_of(&broken_base, "ext5")
+    );
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": base_uri, "version": 2 }, "contentChanges": [{ "text": base }] }),
+    );
+    assert_eq!(client.diagnostics_for(&base_uri), Vec::<Value>::new());
+
+    // Hover: the resolved value, the definition that set it, the one it overrode, the schema.
+    let hover = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": system_uri }, "position": position_of(fixed, "size-min") }),
+        &mut kept,
+    );
+    let text = hover["result"]["contents"]["value"].as_str().unwrap_or("");
+    assert!(text.contains("partition.root.size-min = 4G"), "{text}");
+    assert!(
+        text.contains("set at") && text.contains("system.pcfg:2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("overrides") && text.contains("base.pcfg:3"),
+        "{text}"
+    );
+    assert!(text.contains("partition.root.size-min: "), "{text}");
+
+    // Go to definition on the import.
+    let definition = client.request(
+        "textDocument/definition",
+        json!({ "textDocument": { "uri": system_uri }, "position": position_of(fixed, "base.pcfg") }),
+        &mut kept,
+    );
+    assert_eq!(
+        definition["result"]["uri"],
+        base_uri.as_str(),
+        "{definition}"
+    );
+
+    // Formatting gives `pcfg fmt`'s text.
+    let messy = "import   \"base.pcfg\"\npartition.root.size-min=4G\n";
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": system_uri, "version": 3 }, "contentChanges": [{ "text": messy }] }),
+    );
+    let formatting = client.request(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": system_uri }, "options": { "tabSize": 2, "insertSpaces": true } }),
+        &mut kept,
+    );
+    let expected = pcfg::syntax::format::format(pcfg::source::FileId(0), messy).expect("formats");
+    assert_eq!(
+        formatting["result"][0]["newText"],
+        expected.as_str(),
+        "{formatting}"
+    );
+    assert_ne!(expected, messy);
+
+    // A request the server does not know is an error, not silence.
+    let unknown = client.request("textDocument/rename", json!({}), &mut kept);
+    assert_eq!(unknown["error"]["code"], -32601, "{unknown}");
+
+    let shutdown = client.request("shutdown", Value::Null, &mut kept);
+    assert_eq!(shutdown["result"], Value::Null, "{shutdown}");
+    client.notify("exit", Value::Null);
+    let status = client.child.wait().expect("exits");
+    assert!(status.success(), "{status}");
+}
