@@ -1,6 +1,7 @@
 //! `pcfg lsp` as an editor drives it: a scripted exchange over stdio (initialize, didOpen and
-//! didChange with unsaved text, diagnostics across an import, hover with provenance, go to an
-//! import, formatting, an unknown request, shutdown and exit). Every read waits at most ten
+//! didChange with unsaved text, diagnostics across an import, hover with provenance,
+//! completion, the outline, go to an import, formatting, an unknown request, shutdown and
+//! exit). Every read waits at most ten
 //! seconds: a server that stops answering fails the test, never hangs it.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -158,6 +159,8 @@ fn an_editor_session_over_stdio() {
     assert_eq!(capabilities["hoverProvider"], true, "{init}");
     assert_eq!(capabilities["definitionProvider"], true);
     assert_eq!(capabilities["documentFormattingProvider"], true);
+    assert_eq!(capabilities["documentSymbolProvider"], true);
+    assert!(capabilities["completionProvider"].is_object(), "{init}");
     client.notify("initialized", json!({}));
 
     // An unsaved buffer is what is checked, not the file on disk.
@@ -229,6 +232,50 @@ fn an_editor_session_over_stdio() {
     );
     assert!(text.contains("partition.root.size-min: "), "{text}");
 
+    // Completion inside a block offers the fields the schema allows there.
+    let in_block = "import \"base.pcfg\"\npartition root {\n  \n}\n";
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": system_uri, "version": 3 }, "contentChanges": [{ "text": in_block }] }),
+    );
+    let completion = client.request(
+        "textDocument/completion",
+        json!({ "textDocument": { "uri": system_uri }, "position": { "line": 2, "character": 2 } }),
+        &mut kept,
+    );
+    let labels: Vec<&str> = completion["result"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["label"].as_str())
+        .collect();
+    assert!(
+        labels.contains(&"size-min") && labels.contains(&"format") && !labels.contains(&"system"),
+        "{labels:?}"
+    );
+    // The outline: the block and, nested, what is set in it.
+    let outline = client.request(
+        "textDocument/documentSymbol",
+        json!({ "textDocument": { "uri": base_uri } }),
+        &mut kept,
+    );
+    let names: Vec<&str> = outline["result"]
+        .as_array()
+        .expect("symbols")
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["system", "partition esp", "partition root"],
+        "{outline}"
+    );
+    assert_eq!(outline["result"][2]["children"][2]["name"], "format");
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": system_uri, "version": 4 }, "contentChanges": [{ "text": fixed }] }),
+    );
+
     // Go to definition on the import.
     let definition = client.request(
         "textDocument/definition",
@@ -245,7 +292,7 @@ fn an_editor_session_over_stdio() {
     let messy = "import   \"base.pcfg\"\npartition.root.size-min=4G\n";
     client.notify(
         "textDocument/didChange",
-        json!({ "textDocument": { "uri": system_uri, "version": 3 }, "contentChanges": [{ "text": messy }] }),
+        json!({ "textDocument": { "uri": system_uri, "version": 5 }, "contentChanges": [{ "text": messy }] }),
     );
     let formatting = client.request(
         "textDocument/formatting",

@@ -4,7 +4,8 @@
 //! base file shows its effect in the files that import it; diagnostics carry their code, a link
 //! to its catalogue page and related locations in other files. Hover shows the resolved value
 //! with its provenance (`pcfg why`) and the field's schema; go to definition opens an import;
-//! formatting is `pcfg fmt`.
+//! completion offers what the schema allows in the block at the cursor; the outline lists the
+//! blocks and their fields; formatting is `pcfg fmt`.
 
 mod convert;
 mod navigate;
@@ -18,11 +19,15 @@ use lsp_types::notification::{
     DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, DidSaveTextDocument,
     Notification as _, PublishDiagnostics,
 };
-use lsp_types::request::{Formatting, GotoDefinition, HoverRequest, Request as _};
+use lsp_types::request::{
+    Completion, DocumentSymbolRequest, Formatting, GotoDefinition, HoverRequest, Request as _,
+};
 use lsp_types::{
-    GotoDefinitionResponse, Hover, HoverContents, HoverProviderCapability, Location, MarkupContent,
-    MarkupKind, OneOf, Position, PublishDiagnosticsParams, Range, ServerCapabilities,
-    TextDocumentSyncCapability, TextDocumentSyncKind, TextEdit, Url,
+    CompletionItem, CompletionItemKind, CompletionOptions, CompletionResponse, DocumentSymbol,
+    DocumentSymbolResponse, GotoDefinitionResponse, Hover, HoverContents, HoverProviderCapability,
+    Location, MarkupContent, MarkupKind, OneOf, Position, PublishDiagnosticsParams, Range,
+    ServerCapabilities, SymbolKind, TextDocumentSyncCapability, TextDocumentSyncKind, TextEdit,
+    Url,
 };
 
 use super::{Failure, EXIT_OK};
@@ -40,6 +45,8 @@ pub(super) fn run() -> Result<u8, Failure> {
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         definition_provider: Some(OneOf::Left(true)),
         document_formatting_provider: Some(OneOf::Left(true)),
+        document_symbol_provider: Some(OneOf::Left(true)),
+        completion_provider: Some(CompletionOptions::default()),
         ..ServerCapabilities::default()
     };
     let failure = |e: &dyn std::fmt::Display| Failure::Message(format!("pcfg lsp: {e}"));
@@ -199,6 +206,16 @@ impl Server<'_> {
                     to_json(self.definition(&p.text_document_position_params))
                 })
             }
+            Completion::METHOD => {
+                serde_json::from_value(request.params).map(|p: lsp_types::CompletionParams| {
+                    to_json(self.complete(&p.text_document_position))
+                })
+            }
+            DocumentSymbolRequest::METHOD => {
+                serde_json::from_value(request.params).map(|p: lsp_types::DocumentSymbolParams| {
+                    to_json(self.outline(&p.text_document.uri))
+                })
+            }
             Formatting::METHOD => serde_json::from_value(request.params).map(
                 |p: lsp_types::DocumentFormattingParams| to_json(self.format(&p.text_document.uri)),
             ),
@@ -257,6 +274,39 @@ impl Server<'_> {
         )))
     }
 
+    /// The names the schema allows in the block around the cursor.
+    fn complete(&self, at: &lsp_types::TextDocumentPositionParams) -> Option<CompletionResponse> {
+        let path = file_path(&at.text_document.uri)?;
+        let text = self.overlay.text(&path)?;
+        let block = navigate::block_at(text, convert::offset(text, at.position));
+        let items = navigate::completions(&block)
+            .into_iter()
+            .map(|(name, detail, is_block)| CompletionItem {
+                kind: Some(if is_block {
+                    CompletionItemKind::MODULE
+                } else if detail == "keyword" {
+                    CompletionItemKind::KEYWORD
+                } else {
+                    CompletionItemKind::FIELD
+                }),
+                detail: Some(detail),
+                label: name,
+                ..CompletionItem::default()
+            })
+            .collect();
+        Some(CompletionResponse::Array(items))
+    }
+
+    /// The blocks of the document and the fields set in them.
+    fn outline(&self, uri: &Url) -> Option<DocumentSymbolResponse> {
+        let path = file_path(uri)?;
+        let text = self.overlay.text(&path)?;
+        Some(DocumentSymbolResponse::Nested(symbols(
+            text,
+            navigate::outline(text),
+        )))
+    }
+
     /// The whole document, formatted as `pcfg fmt` does; nothing when it does not parse.
     fn format(&self, uri: &Url) -> Option<Vec<TextEdit>> {
         let path = file_path(uri)?;
@@ -282,6 +332,34 @@ impl Server<'_> {
             })
         })
     }
+}
+
+/// An outline in the protocol's terms.
+#[allow(deprecated)] // `DocumentSymbol::deprecated` must be written; `tags` replaces it.
+fn symbols(text: &str, outline: Vec<navigate::Symbol>) -> Vec<DocumentSymbol> {
+    let range = |(start, end): (u32, u32)| {
+        Range::new(
+            convert::position(text, start as usize),
+            convert::position(text, end as usize),
+        )
+    };
+    outline
+        .into_iter()
+        .map(|symbol| DocumentSymbol {
+            name: symbol.name,
+            detail: None,
+            kind: if symbol.block {
+                SymbolKind::STRUCT
+            } else {
+                SymbolKind::FIELD
+            },
+            tags: None,
+            deprecated: None,
+            range: range(symbol.span),
+            selection_range: range(symbol.name_span),
+            children: Some(symbols(text, symbol.children)).filter(|c| !c.is_empty()),
+        })
+        .collect()
 }
 
 fn file_path(uri: &Url) -> Option<PathBuf> {

@@ -65,6 +65,115 @@ fn in_items(items: &[Item], offset: u32, prefix: &mut Vec<String>) -> Option<Tar
     None
 }
 
+/// The path of the innermost block around byte `offset` of `text` (empty at the top level),
+/// with its labels (`partition.root`).
+pub(super) fn block_at(text: &str, offset: usize) -> Vec<String> {
+    let (file, _) = parse_prefix(FileId(0), text);
+    let Ok(offset) = u32::try_from(offset) else {
+        return Vec::new();
+    };
+    let mut path = Vec::new();
+    let mut items = &file.items;
+    'descend: loop {
+        for item in items {
+            if let Item::Block(block) = item {
+                let header = block.header_span();
+                // Inside the braces: past the header, before the end.
+                if header.end < offset && offset < block.span.end {
+                    path.push(block.kind.name.clone());
+                    if let Some(label) = &block.label {
+                        path.push(label.name.clone());
+                    }
+                    items = &block.items;
+                    continue 'descend;
+                }
+            }
+        }
+        return path;
+    }
+}
+
+/// What may be written inside the block at `path`: its fields (with their types) and nested
+/// blocks, as the schema has them; at the top level, the block kinds and the keywords.
+pub(super) fn completions(path: &[String]) -> Vec<(String, String, bool)> {
+    let mut schema: &'static crate::schema::BlockSchema = &crate::schema::v1::ROOT;
+    let mut rest = path.iter();
+    while let Some(segment) = rest.next() {
+        let Some(inner) = schema.block(segment) else {
+            return Vec::new();
+        };
+        schema = inner;
+        if schema.labelled {
+            rest.next();
+        }
+    }
+    let mut out: Vec<(String, String, bool)> = schema
+        .fields
+        .iter()
+        .map(|f| (f.name.to_owned(), f.ty.describe(), false))
+        .chain(schema.blocks.iter().map(|b| {
+            let what = if b.labelled {
+                "block, with a label"
+            } else {
+                "block"
+            };
+            (b.name.to_owned(), what.to_owned(), true)
+        }))
+        .collect();
+    if path.is_empty() {
+        for keyword in ["import", "remove"] {
+            out.push((keyword.to_owned(), "keyword".to_owned(), false));
+        }
+    }
+    out
+}
+
+/// The outline of a file: each block with its label, and the fields set in it, nested.
+pub(super) fn outline(text: &str) -> Vec<Symbol> {
+    let (file, _) = parse_prefix(FileId(0), text);
+    symbols(&file.items)
+}
+
+/// One entry of an outline: a name, a range and a selection range (byte offsets), whether it
+/// is a block, and what it holds.
+pub(super) struct Symbol {
+    pub(super) name: String,
+    pub(super) span: (u32, u32),
+    pub(super) name_span: (u32, u32),
+    pub(super) block: bool,
+    pub(super) children: Vec<Symbol>,
+}
+
+fn symbols(items: &[Item]) -> Vec<Symbol> {
+    items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Block(block) => {
+                let header = block.header_span();
+                let name = match &block.label {
+                    Some(label) => format!("{} {}", block.kind.name, label.name),
+                    None => block.kind.name.clone(),
+                };
+                Some(Symbol {
+                    name,
+                    span: (block.span.start, block.span.end),
+                    name_span: (header.start, header.end),
+                    block: true,
+                    children: symbols(&block.items),
+                })
+            }
+            Item::Assign(assign) => Some(Symbol {
+                name: assign.path.dotted(),
+                span: (assign.span.start, assign.span.end),
+                name_span: (assign.path.span.start, assign.path.span.end),
+                block: false,
+                children: Vec::new(),
+            }),
+            Item::Import(_) | Item::Remove(_) => None,
+        })
+        .collect()
+}
+
 /// The hover text (Markdown) of `path` in `compilation`: its resolved value and provenance,
 /// or that it is a block, or that nothing sets it; then the field's schema.
 pub(super) fn hover(compilation: &crate::compile::Compilation, path: &[String]) -> String {
@@ -154,5 +263,40 @@ mod tests {
         assert_eq!(target_at(text, at("cmdline")), Some(path("system.cmdline")));
         assert_eq!(target_at(text, at("quiet")), Some(path("system.cmdline")));
         assert_eq!(target_at(text, text.len()), None);
+        assert_eq!(block_at(text, at("size")), ["partition", "root"]);
+        assert!(block_at(text, at("system")).is_empty());
+    }
+
+    #[test]
+    fn completions_follow_the_schema() {
+        let names = |path: &[&str]| -> Vec<String> {
+            let path: Vec<String> = path.iter().map(|s| (*s).to_owned()).collect();
+            completions(&path).into_iter().map(|(n, ..)| n).collect()
+        };
+        let top = names(&[]);
+        assert!(
+            ["system", "partition", "extension", "import"]
+                .iter()
+                .all(|n| top.contains(&(*n).to_owned())),
+            "{top:?}"
+        );
+        let partition = names(&["partition", "root"]);
+        assert!(
+            partition.contains(&"size-min".to_owned()) && partition.contains(&"format".to_owned()),
+            "{partition:?}"
+        );
+        assert!(names(&["nothing"]).is_empty());
+    }
+
+    #[test]
+    fn the_outline_nests_blocks_and_their_fields() {
+        let outline = outline(
+            "system { name = \"x\" }\npartition root {\n  size = 4G\n}\nsystem.version = \"1\"\n",
+        );
+        let names: Vec<&str> = outline.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["system", "partition root", "system.version"]);
+        assert_eq!(outline[1].children.len(), 1);
+        assert_eq!(outline[1].children[0].name, "size");
+        assert!(outline[1].block && !outline[2].block);
     }
 }
