@@ -141,7 +141,7 @@ fn position_of(text: &str, needle: &str) -> Value {
 fn an_editor_session_over_stdio() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = std::fs::canonicalize(dir.path()).expect("canonical");
-    let base = "system { name = \"lspos\", version = \"1\" }\npartition esp { type = esp, size = 512M }\npartition root { type = root, size-min = 2G, format = ext4 }\n";
+    let base = "system { name = \"lspos\", version = \"1\" }\npartition esp { type = esp, size = 512M }\npartition root { type = root, size-min = 2G, format = ext4 }\nextension libs { kind = sysext }\nextension app { kind = sysext, requires = [libs] }\n";
     let on_disk = "import \"base.pcfg\"\n";
     std::fs::write(root.join("base.pcfg"), base).expect("write");
     std::fs::write(root.join("system.pcfg"), on_disk).expect("write");
@@ -267,7 +267,13 @@ fn an_editor_session_over_stdio() {
         .collect();
     assert_eq!(
         names,
-        ["system", "partition esp", "partition root"],
+        [
+            "system",
+            "partition esp",
+            "partition root",
+            "extension libs",
+            "extension app"
+        ],
         "{outline}"
     );
     assert_eq!(outline["result"][2]["children"][2]["name"], "format");
@@ -286,6 +292,47 @@ fn an_editor_session_over_stdio() {
         definition["result"]["uri"],
         base_uri.as_str(),
         "{definition}"
+    );
+
+    // From the base, the field's definition is the one that decides it, in the file that
+    // imports the base; references are every definition; a name in `requires` leads to the
+    // extension's declaration.
+    let in_base = |needle: &str| json!({ "textDocument": { "uri": base_uri }, "position": position_of(base, needle) });
+    let decided = client.request("textDocument/definition", in_base("size-min"), &mut kept);
+    assert_eq!(decided["result"]["uri"], system_uri.as_str(), "{decided}");
+    assert_eq!(decided["result"]["range"]["start"]["line"], 1, "{decided}");
+    let mut params = in_base("size-min");
+    params["context"] = json!({ "includeDeclaration": true });
+    let references = client.request("textDocument/references", params, &mut kept);
+    let mut found: Vec<(String, u64)> = references["result"]
+        .as_array()
+        .expect("locations")
+        .iter()
+        .map(|l| {
+            (
+                l["uri"].as_str().unwrap_or("").to_owned(),
+                l["range"]["start"]["line"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    found.sort();
+    let mut expected = vec![(base_uri.clone(), 2), (system_uri.clone(), 1)];
+    expected.sort();
+    assert_eq!(found, expected, "{references}");
+    let declaration = client.request(
+        "textDocument/definition",
+        json!({ "textDocument": { "uri": base_uri }, "position": position_of(base, "libs]") }),
+        &mut kept,
+    );
+    assert_eq!(
+        declaration["result"]["uri"],
+        base_uri.as_str(),
+        "{declaration}"
+    );
+    assert_eq!(
+        declaration["result"]["range"]["start"],
+        position_of(base, "libs {"),
+        "{declaration}"
     );
 
     // Formatting gives `pcfg fmt`'s text.

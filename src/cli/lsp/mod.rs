@@ -3,7 +3,9 @@
 //! change re-checks each open configuration that no other open file imports, so an edit in a
 //! base file shows its effect in the files that import it; diagnostics carry their code, a link
 //! to its catalogue page and related locations in other files. Hover shows the resolved value
-//! with its provenance (`pcfg why`) and the field's schema; go to definition opens an import;
+//! with its provenance (`pcfg why`) and the field's schema; go to definition opens an import,
+//! the declaration of an extension named in `requires` or `overrides`, or the definition that
+//! decides a field; references are every definition of a field;
 //! completion offers what the schema allows in the block at the cursor; the outline lists the
 //! blocks and their fields; formatting is `pcfg fmt`.
 
@@ -20,7 +22,8 @@ use lsp_types::notification::{
     Notification as _, PublishDiagnostics,
 };
 use lsp_types::request::{
-    Completion, DocumentSymbolRequest, Formatting, GotoDefinition, HoverRequest, Request as _,
+    Completion, DocumentSymbolRequest, Formatting, GotoDefinition, HoverRequest, References,
+    Request as _,
 };
 use lsp_types::{
     CompletionItem, CompletionItemKind, CompletionOptions, CompletionResponse, DocumentSymbol,
@@ -44,6 +47,7 @@ pub(super) fn run() -> Result<u8, Failure> {
         text_document_sync: Some(TextDocumentSyncCapability::Kind(TextDocumentSyncKind::FULL)),
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         definition_provider: Some(OneOf::Left(true)),
+        references_provider: Some(OneOf::Left(true)),
         document_formatting_provider: Some(OneOf::Left(true)),
         document_symbol_provider: Some(OneOf::Left(true)),
         completion_provider: Some(CompletionOptions::default()),
@@ -216,6 +220,11 @@ impl Server<'_> {
                     to_json(self.outline(&p.text_document.uri))
                 })
             }
+            References::METHOD => {
+                serde_json::from_value(request.params).map(|p: lsp_types::ReferenceParams| {
+                    to_json(self.references(&p.text_document_position))
+                })
+            }
             Formatting::METHOD => serde_json::from_value(request.params).map(
                 |p: lsp_types::DocumentFormattingParams| to_json(self.format(&p.text_document.uri)),
             ),
@@ -259,19 +268,46 @@ impl Server<'_> {
         })
     }
 
+    /// An import: its file. A name in `requires` or `overrides`: that extension's declaration.
+    /// A field or block: the definition that decides it (in whichever file that is).
     fn definition(
         &self,
         at: &lsp_types::TextDocumentPositionParams,
     ) -> Option<GotoDefinitionResponse> {
-        let (path, Target::Import(import)) = self.target(at)? else {
+        let (path, target) = self.target(at)?;
+        let location = match target {
+            Target::Import(import) => {
+                let file = navigate::import_target(&path, &import)?;
+                let start = Position::new(0, 0);
+                Location::new(convert::url(&file)?, Range::new(start, start))
+            }
+            Target::Extension(name) => {
+                let compilation = self.compilation_of(&path)?;
+                let dotted = ["extension".to_owned(), name];
+                let span = navigate::winning_definition(compilation, &dotted)?;
+                location(compilation, span)?
+            }
+            Target::Path(dotted) => {
+                let compilation = self.compilation_of(&path)?;
+                let span = navigate::winning_definition(compilation, &dotted)?;
+                location(compilation, span)?
+            }
+        };
+        Some(GotoDefinitionResponse::Scalar(location))
+    }
+
+    /// Every definition of the field or block at the cursor, in every file.
+    fn references(&self, at: &lsp_types::TextDocumentPositionParams) -> Option<Vec<Location>> {
+        let (path, Target::Path(dotted)) = self.target(at)? else {
             return None;
         };
-        let file = navigate::import_target(&path, &import)?;
-        let start = Position::new(0, 0);
-        Some(GotoDefinitionResponse::Scalar(Location::new(
-            convert::url(&file)?,
-            Range::new(start, start),
-        )))
+        let compilation = self.compilation_of(&path)?;
+        Some(
+            navigate::definitions(compilation, &dotted)
+                .into_iter()
+                .filter_map(|span| location(compilation, span))
+                .collect(),
+        )
     }
 
     /// The names the schema allows in the block around the cursor.
@@ -332,6 +368,13 @@ impl Server<'_> {
             })
         })
     }
+}
+
+/// A span of a compilation's sources as a location, when its file is on disk.
+fn location(compilation: &Compilation, span: crate::source::Span) -> Option<Location> {
+    let file = compilation.sources.get(span.file);
+    let uri = convert::url(&convert::disk_path(file)?)?;
+    Some(Location::new(uri, convert::range(file, span)))
 }
 
 /// An outline in the protocol's terms.

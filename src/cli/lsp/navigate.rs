@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::resolve::Node;
 use crate::source::FileId;
-use crate::syntax::ast::Item;
+use crate::syntax::ast::{Item, ValueKind};
 use crate::syntax::parse_prefix;
 
 /// The thing at an offset of a file.
@@ -17,7 +17,12 @@ pub(super) enum Target {
     Path(Vec<String>),
     /// An `import`, as written.
     Import(String),
+    /// A name in a list that refers to an extension (`requires = [libs]`, `overrides`).
+    Extension(String),
 }
+
+/// The fields whose items name extensions.
+const EXTENSION_REFERENCES: &[&str] = &["requires", "overrides"];
 
 /// What is at byte `offset` of `text` (parsed as far as it parses).
 pub(super) fn target_at(text: &str, offset: usize) -> Option<Target> {
@@ -46,8 +51,21 @@ fn in_items(items: &[Item], offset: u32, prefix: &mut Vec<String>) -> Option<Tar
                     .or_else(|| Some(Target::Path(prefix.clone())));
             }
             Item::Assign(assign) if within(assign.span.start, assign.span.end) => {
-                // On a segment of the path: the path up to it; elsewhere: the whole path.
                 let segments = &assign.path.segments;
+                // On a name in a list of extensions: that extension.
+                let names_extensions = segments
+                    .last()
+                    .is_some_and(|s| EXTENSION_REFERENCES.contains(&s.name.as_str()));
+                if let (true, ValueKind::List(list)) = (names_extensions, &assign.value.kind) {
+                    for value in list {
+                        if let ValueKind::Symbol(name) = &value.kind {
+                            if within(value.span.start, value.span.end) {
+                                return Some(Target::Extension(name.clone()));
+                            }
+                        }
+                    }
+                }
+                // On a segment of the path: the path up to it; elsewhere: the whole path.
                 let upto = segments
                     .iter()
                     .position(|s| within(s.span.start, s.span.end))
@@ -227,6 +245,53 @@ pub(super) fn hover(compilation: &crate::compile::Compilation, path: &[String]) 
     text
 }
 
+/// Where `path` is decided: the definition that set the value (or, for a block, where it is
+/// first declared), as a span of `compilation`'s sources.
+pub(super) fn winning_definition(
+    compilation: &crate::compile::Compilation,
+    path: &[String],
+) -> Option<crate::source::Span> {
+    let parts: Vec<&str> = path.iter().map(String::as_str).collect();
+    let entry = compilation.resolved.as_ref()?.root.get(&parts)?;
+    match &entry.node {
+        Node::Leaf(leaf) => leaf
+            .provenance
+            .winner
+            .as_ref()
+            .or_else(|| leaf.provenance.applied.last())
+            .map(|site| site.span),
+        Node::Block(block) => block.defined_at.first().copied(),
+    }
+}
+
+/// Every definition of `path` in the configuration: the one that won, the list operations
+/// applied on it, and every one it overrode (or, for a block, every place it is declared).
+pub(super) fn definitions(
+    compilation: &crate::compile::Compilation,
+    path: &[String],
+) -> Vec<crate::source::Span> {
+    let parts: Vec<&str> = path.iter().map(String::as_str).collect();
+    let Some(entry) = compilation
+        .resolved
+        .as_ref()
+        .and_then(|r| r.root.get(&parts))
+    else {
+        return Vec::new();
+    };
+    match &entry.node {
+        Node::Leaf(leaf) => {
+            let p = &leaf.provenance;
+            p.winner
+                .iter()
+                .chain(&p.applied)
+                .chain(p.overridden.iter().map(|(site, _)| site))
+                .map(|site| site.span)
+                .collect()
+        }
+        Node::Block(block) => block.defined_at.clone(),
+    }
+}
+
 /// The file an import written in `from` names, when it is on disk (the standard library's
 /// files are embedded and have no file to open).
 pub(super) fn import_target(from: &Path, import: &str) -> Option<PathBuf> {
@@ -263,6 +328,15 @@ mod tests {
         assert_eq!(target_at(text, at("cmdline")), Some(path("system.cmdline")));
         assert_eq!(target_at(text, at("quiet")), Some(path("system.cmdline")));
         assert_eq!(target_at(text, text.len()), None);
+        let requires = "extension app { requires = [libs, more] }\n";
+        assert_eq!(
+            target_at(requires, requires.find("more").unwrap_or(0)),
+            Some(Target::Extension("more".to_owned()))
+        );
+        assert_eq!(
+            target_at(requires, requires.find("requires").unwrap_or(0)),
+            Some(path("extension.app.requires"))
+        );
         assert_eq!(block_at(text, at("size")), ["partition", "root"]);
         assert!(block_at(text, at("system")).is_empty());
     }
