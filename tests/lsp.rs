@@ -335,6 +335,43 @@ fn an_editor_session_over_stdio() {
         "{declaration}"
     );
 
+    // Rename a label: its declaration and every reference change; a name that is not one, or
+    // is taken, is refused with the reason.
+    let rename = |new_name: &str| json!({ "textDocument": { "uri": base_uri }, "position": position_of(base, "libs]"), "newName": new_name });
+    let renamed = client.request("textDocument/rename", rename("base-libs"), &mut kept);
+    let mut edits: Vec<(u64, u64, String)> = renamed["result"]["changes"][base_uri.as_str()]
+        .as_array()
+        .expect("edits of base.pcfg")
+        .iter()
+        .map(|e| {
+            (
+                e["range"]["start"]["line"].as_u64().unwrap_or(0),
+                e["range"]["start"]["character"].as_u64().unwrap_or(0),
+                e["newText"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    edits.sort();
+    let at = |needle: &str| {
+        let p = position_of(base, needle);
+        (
+            p["line"].as_u64().unwrap_or(0),
+            p["character"].as_u64().unwrap_or(0),
+            "base-libs".to_owned(),
+        )
+    };
+    assert_eq!(edits, [at("libs {"), at("libs]")], "{renamed}");
+    assert_eq!(
+        renamed["result"]["changes"]
+            .as_object()
+            .map(serde_json::Map::len),
+        Some(1)
+    );
+    for refused in ["two words", "app"] {
+        let answer = client.request("textDocument/rename", rename(refused), &mut kept);
+        assert_eq!(answer["error"]["code"], -32803, "{answer}");
+    }
+
     // Formatting gives `pcfg fmt`'s text.
     let messy = "import   \"base.pcfg\"\npartition.root.size-min=4G\n";
     client.notify(
@@ -355,7 +392,7 @@ fn an_editor_session_over_stdio() {
     assert_ne!(expected, messy);
 
     // A request the server does not know is an error, not silence.
-    let unknown = client.request("textDocument/rename", json!({}), &mut kept);
+    let unknown = client.request("textDocument/codeLens", json!({}), &mut kept);
     assert_eq!(unknown["error"]["code"], -32601, "{unknown}");
 
     let shutdown = client.request("shutdown", Value::Null, &mut kept);

@@ -5,13 +5,15 @@
 //! to its catalogue page and related locations in other files. Hover shows the resolved value
 //! with its provenance (`pcfg why`) and the field's schema; go to definition opens an import,
 //! the declaration of an extension named in `requires` or `overrides`, or the definition that
-//! decides a field; references are every definition of a field;
+//! decides a field; references are every definition of a field; rename changes a label in
+//! every file;
 //! completion offers what the schema allows in the block at the cursor; the outline lists the
 //! blocks and their fields; formatting is `pcfg fmt`.
 
 mod convert;
 mod navigate;
 mod overlay;
+mod rename;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -23,7 +25,7 @@ use lsp_types::notification::{
 };
 use lsp_types::request::{
     Completion, DocumentSymbolRequest, Formatting, GotoDefinition, HoverRequest, References,
-    Request as _,
+    Rename, Request as _,
 };
 use lsp_types::{
     CompletionItem, CompletionItemKind, CompletionOptions, CompletionResponse, DocumentSymbol,
@@ -40,6 +42,8 @@ use overlay::Overlay;
 
 /// The JSON-RPC error for a request the server does not answer.
 const METHOD_NOT_FOUND: i32 = -32601;
+/// The protocol's error for a request that is understood but cannot be done.
+const REQUEST_FAILED: i32 = -32803;
 
 pub(super) fn run() -> Result<u8, Failure> {
     let (connection, threads) = Connection::stdio();
@@ -48,6 +52,7 @@ pub(super) fn run() -> Result<u8, Failure> {
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         definition_provider: Some(OneOf::Left(true)),
         references_provider: Some(OneOf::Left(true)),
+        rename_provider: Some(OneOf::Left(true)),
         document_formatting_provider: Some(OneOf::Left(true)),
         document_symbol_provider: Some(OneOf::Left(true)),
         completion_provider: Some(CompletionOptions::default()),
@@ -225,6 +230,19 @@ impl Server<'_> {
                     to_json(self.references(&p.text_document_position))
                 })
             }
+            Rename::METHOD => {
+                let params: Result<lsp_types::RenameParams, _> =
+                    serde_json::from_value(request.params);
+                return match params.map(|p| self.rename(&p)) {
+                    Ok(Ok(edit)) => Response::new_ok(id, edit),
+                    Ok(Err(message)) => Response::new_err(id, REQUEST_FAILED, message),
+                    Err(e) => Response::new_err(
+                        id,
+                        lsp_server::ErrorCode::InvalidParams as i32,
+                        e.to_string(),
+                    ),
+                };
+            }
             Formatting::METHOD => serde_json::from_value(request.params).map(
                 |p: lsp_types::DocumentFormattingParams| to_json(self.format(&p.text_document.uri)),
             ),
@@ -308,6 +326,60 @@ impl Server<'_> {
                 .filter_map(|span| location(compilation, span))
                 .collect(),
         )
+    }
+
+    /// Renames the label at the cursor (a block's, or an extension named in `requires` or
+    /// `overrides`) in every file of the configuration; refused with the reason when the new
+    /// name is not a name, is taken, or a file to change is the standard library's.
+    fn rename(&self, params: &lsp_types::RenameParams) -> Result<lsp_types::WorkspaceEdit, String> {
+        let at = &params.text_document_position;
+        let (path, target) = self.target(at).ok_or("nothing to rename here")?;
+        let (kind, label) = match target {
+            Target::Extension(name) => ("extension".to_owned(), name),
+            Target::Path(dotted) if dotted.len() >= 2 => {
+                let labelled = crate::schema::v1::ROOT
+                    .block(&dotted[0])
+                    .is_some_and(|b| b.labelled);
+                if !labelled {
+                    return Err(format!("`{}` has no label to rename", dotted[0]));
+                }
+                (dotted[0].clone(), dotted[1].clone())
+            }
+            _ => return Err("only a block's label can be renamed".to_owned()),
+        };
+        let new = params.new_name.as_str();
+        if !crate::syntax::is_name(new) {
+            return Err(format!(
+                "`{new}` is not a name: letters, digits and `-`, as `{label}` is"
+            ));
+        }
+        let compilation = self
+            .compilation_of(&path)
+            .ok_or("the configuration does not load")?;
+        let resolved = compilation
+            .resolved
+            .as_ref()
+            .ok_or("the configuration does not resolve yet: fix its errors first")?;
+        if resolved.root.get(&[kind.as_str(), new]).is_some() {
+            return Err(format!("`{kind} {new}` exists already"));
+        }
+        let mut changes: std::collections::HashMap<Url, Vec<TextEdit>> =
+            std::collections::HashMap::new();
+        for span in rename::occurrences(&resolved.layers, &kind, &label) {
+            let file = compilation.sources.get(span.file);
+            let Some(disk) = convert::disk_path(file) else {
+                return Err(format!(
+                    "`{kind} {label}` is named in `{}`, which is part of pcfg and cannot be changed",
+                    file.name
+                ));
+            };
+            let uri = convert::url(&disk).ok_or("a file outside the file system")?;
+            changes
+                .entry(uri)
+                .or_default()
+                .push(TextEdit::new(convert::range(file, span), new.to_owned()));
+        }
+        Ok(lsp_types::WorkspaceEdit::new(changes))
     }
 
     /// The names the schema allows in the block around the cursor.
