@@ -1,6 +1,7 @@
 //! Editor support in `lang/editors/`: the Vim syntax file and the `TextMate` grammar give every
 //! token of every example and standard-library file a group or scope, as Vim and VS Code's own
-//! tokenizer (vscode-textmate with Oniguruma, under Node) report it.
+//! tokenizer (vscode-textmate with Oniguruma, under Node) report it; and `pcfg lsp` in
+//! Neovim's built-in client.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -240,4 +241,63 @@ fn textmate_tells_the_parts_of_a_configuration_apart() {
     assert_eq!(scope(8, "1password", 0), "entity.name.label.pcfg");
     assert_eq!(scope(8, "7zip", 0), "constant.other.symbol.pcfg");
     assert_eq!(scope(8, "42", 0), "constant.numeric.integer.pcfg");
+}
+
+/// `pcfg lsp` in a real client: Neovim's built-in one (Debian's `neovim`), run headless by
+/// `tests/editors/lsp.lua`. The unsaved-buffer case and every request are in `tests/lsp.rs`;
+/// this shows the client understands the server: the diagnostic lands on the misspelt field,
+/// hover shows the resolved value and the definition it overrode, formatting applies.
+#[test]
+fn neovim_shows_the_diagnostics_and_hover_of_pcfg_lsp() {
+    let nvim = crate::support::test_tool_on_path("nvim");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let work = std::fs::canonicalize(dir.path()).expect("canonical");
+    std::fs::write(
+        work.join("base.pcfg"),
+        "system { name = \"lspos\", version = \"1\" }\npartition esp { type = esp, size = 512M }\npartition root { type = root, size-min = 2G, format = ext4 }\n",
+    )
+    .expect("write");
+    let file = work.join("system.pcfg");
+    std::fs::write(
+        &file,
+        "import \"base.pcfg\"\npartition.root.size-min = 4G\npartition.root.sise   =   4G\n",
+    )
+    .expect("write");
+    let out = work.join("out.txt");
+    let status = std::process::Command::new(nvim)
+        .args(["--headless", "--clean", "-c"])
+        .arg(format!(
+            "luafile {}",
+            root().join("tests/editors/lsp.lua").display()
+        ))
+        .env("PCFG", env!("CARGO_BIN_EXE_pcfg"))
+        .env("FILE", &file)
+        .env("OUT", &out)
+        .stdin(std::process::Stdio::null())
+        .status()
+        .expect("nvim runs");
+    assert!(status.success(), "{status}");
+    let report = std::fs::read_to_string(&out).expect("the script's report");
+    let lines: Vec<&str> = report.lines().collect();
+    assert!(
+        lines[0].starts_with("diagnostic 2:15 unknown field `sise` in `partition.root`")
+            && lines[0].contains("help: did you mean `size`?"),
+        "{report}"
+    );
+    let hover = lines
+        .iter()
+        .find(|l| l.starts_with("hover "))
+        .unwrap_or_else(|| panic!("{report}"));
+    assert!(
+        hover.contains("partition.root.size-min = 4G")
+            && hover.contains("overrides")
+            && hover.contains("base.pcfg:3"),
+        "{report}"
+    );
+    assert!(
+        lines.contains(
+            &"formatted import \"base.pcfg\"|partition.root.size-min = 4G|partition.root.sise = 4G"
+        ),
+        "{report}"
+    );
 }

@@ -87,10 +87,8 @@ pub(super) fn diagnostic(
             })
         })
         .collect();
+    // The range shows where; the primary label's words would repeat the message.
     let mut message = d.message.clone();
-    if let Some(label) = &d.primary.message {
-        message = format!("{message}: {label}");
-    }
     if let Some(help) = &d.help {
         message = format!("{message}\nhelp: {help}");
     }

@@ -97,8 +97,13 @@ impl Server<'_> {
         while let Ok(message) = self.connection.receiver.recv() {
             match message {
                 Message::Request(request) => {
-                    if self.connection.handle_shutdown(&request)? {
-                        return Ok(());
+                    // After `shutdown` the server stops, whether the client then sends `exit`
+                    // or just goes away (Neovim closes the pipe when it quits).
+                    match self.connection.handle_shutdown(&request) {
+                        Ok(true) => return Ok(()),
+                        Err(_) if request.method == "shutdown" => return Ok(()),
+                        Err(e) => return Err(e.into()),
+                        Ok(false) => {}
                     }
                     let response = self.answer(request);
                     self.connection.sender.send(Message::Response(response))?;
