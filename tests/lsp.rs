@@ -161,6 +161,7 @@ fn an_editor_session_over_stdio() {
     assert_eq!(capabilities["documentFormattingProvider"], true);
     assert_eq!(capabilities["documentSymbolProvider"], true);
     assert!(capabilities["completionProvider"].is_object(), "{init}");
+    assert_eq!(capabilities["codeActionProvider"], true);
     client.notify("initialized", json!({}));
 
     // An unsaved buffer is what is checked, not the file on disk.
@@ -185,6 +186,21 @@ fn an_editor_session_over_stdio() {
             .as_str()
             .is_some_and(|m| m.contains("did you mean `size`?")),
         "{found:?}"
+    );
+
+    // The did-you-mean is a quick fix.
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": system_uri }, "range": found[0]["range"], "context": { "diagnostics": [found[0]] } }),
+        &mut kept,
+    );
+    let action = &actions["result"][0];
+    assert_eq!(action["title"], "Replace with `size`", "{actions}");
+    assert_eq!(action["kind"], "quickfix");
+    assert_eq!(
+        action["edit"]["changes"][system_uri.as_str()][0],
+        json!({ "range": found[0]["range"], "newText": "size" }),
+        "{actions}"
     );
 
     // Fixed, still unsaved: the diagnostics are cleared.

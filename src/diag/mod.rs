@@ -69,6 +69,16 @@ pub struct Diagnostic {
     pub labels: Vec<Label>,
     /// The concrete fix.
     pub help: Option<String>,
+    /// The fix as an edit, when it is one replacement (a did-you-mean): what an editor
+    /// applies as a quick fix.
+    pub fix: Option<Fix>,
+}
+
+/// Replace the text at `span` with `replacement`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix {
+    pub span: Span,
+    pub replacement: String,
 }
 
 impl Diagnostic {
@@ -82,6 +92,7 @@ impl Diagnostic {
             primary,
             labels: Vec::new(),
             help: None,
+            fix: None,
         }
     }
 
@@ -100,6 +111,16 @@ impl Diagnostic {
     #[must_use]
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
+        self
+    }
+
+    /// The fix as an edit: `span` becomes `replacement`.
+    #[must_use]
+    pub fn with_fix(mut self, span: Span, replacement: impl Into<String>) -> Self {
+        self.fix = Some(Fix {
+            span,
+            replacement: replacement.into(),
+        });
         self
     }
 

@@ -192,14 +192,15 @@ impl Validator<'_> {
                 ),
             )
         };
-        let help = match suggestion {
-            Some(similar) => format!("did you mean `{similar}`?"),
-            None => help,
+        let mut diagnostic =
+            Diagnostic::new(Code::UnknownField, message, Label::new(key_span, "unknown"));
+        diagnostic = match suggestion {
+            Some(similar) => diagnostic
+                .with_help(format!("did you mean `{similar}`?"))
+                .with_fix(key_span, similar),
+            None => diagnostic.with_help(help),
         };
-        self.diagnostics.push(
-            Diagnostic::new(Code::UnknownField, message, Label::new(key_span, "unknown"))
-                .with_help(help),
-        );
+        self.diagnostics.push(diagnostic);
     }
 
     fn missing(&mut self, block: &Block, schema: &BlockSchema, path: &[String], at: Span) {
@@ -370,18 +371,18 @@ impl Validator<'_> {
         if symbols.contains(&symbol) {
             return;
         }
-        let help = match did_you_mean(symbol, symbols.iter().copied()) {
-            Some(similar) => format!("did you mean `{similar}`?"),
-            None => format!("write one of {}", quote_all(symbols)),
-        };
-        self.diagnostics.push(
-            Diagnostic::new(
-                Code::UnknownSymbol,
-                format!("unknown value `{symbol}` for `{}`", path.join(".")),
-                Label::new(span, "not one of the allowed values"),
-            )
-            .with_help(help),
+        let diagnostic = Diagnostic::new(
+            Code::UnknownSymbol,
+            format!("unknown value `{symbol}` for `{}`", path.join(".")),
+            Label::new(span, "not one of the allowed values"),
         );
+        self.diagnostics
+            .push(match did_you_mean(symbol, symbols.iter().copied()) {
+                Some(similar) => diagnostic
+                    .with_help(format!("did you mean `{similar}`?"))
+                    .with_fix(span, similar),
+                None => diagnostic.with_help(format!("write one of {}", quote_all(symbols))),
+            });
     }
 
     fn reference(&mut self, span: Span, name: &str, kind: &str, path: &[String]) {

@@ -6,7 +6,7 @@
 //! with its provenance (`pcfg why`) and the field's schema; go to definition opens an import,
 //! the declaration of an extension named in `requires` or `overrides`, or the definition that
 //! decides a field; references are every definition of a field; rename changes a label in
-//! every file;
+//! every file; a did-you-mean is a quick fix;
 //! completion offers what the schema allows in the block at the cursor; the outline lists the
 //! blocks and their fields; formatting is `pcfg fmt`.
 
@@ -24,8 +24,8 @@ use lsp_types::notification::{
     Notification as _, PublishDiagnostics,
 };
 use lsp_types::request::{
-    Completion, DocumentSymbolRequest, Formatting, GotoDefinition, HoverRequest, References,
-    Rename, Request as _,
+    CodeActionRequest, Completion, DocumentSymbolRequest, Formatting, GotoDefinition, HoverRequest,
+    References, Rename, Request as _,
 };
 use lsp_types::{
     CompletionItem, CompletionItemKind, CompletionOptions, CompletionResponse, DocumentSymbol,
@@ -53,6 +53,7 @@ pub(super) fn run() -> Result<u8, Failure> {
         definition_provider: Some(OneOf::Left(true)),
         references_provider: Some(OneOf::Left(true)),
         rename_provider: Some(OneOf::Left(true)),
+        code_action_provider: Some(lsp_types::CodeActionProviderCapability::Simple(true)),
         document_formatting_provider: Some(OneOf::Left(true)),
         document_symbol_provider: Some(OneOf::Left(true)),
         completion_provider: Some(CompletionOptions::default()),
@@ -230,6 +231,8 @@ impl Server<'_> {
                     to_json(self.outline(&p.text_document.uri))
                 })
             }
+            CodeActionRequest::METHOD => serde_json::from_value(request.params)
+                .map(|p: lsp_types::CodeActionParams| to_json(self.quick_fixes(&p))),
             References::METHOD => {
                 serde_json::from_value(request.params).map(|p: lsp_types::ReferenceParams| {
                     to_json(self.references(&p.text_document_position))
@@ -317,6 +320,45 @@ impl Server<'_> {
             }
         };
         Some(GotoDefinitionResponse::Scalar(location))
+    }
+
+    /// The quick fixes of the diagnostics in a range: each diagnostic that carries its fix as
+    /// an edit (a did-you-mean) gives one.
+    fn quick_fixes(
+        &self,
+        params: &lsp_types::CodeActionParams,
+    ) -> Option<Vec<lsp_types::CodeAction>> {
+        let uri = &params.text_document.uri;
+        let path = file_path(uri)?;
+        let compilation = self.compilation_of(&path)?;
+        let wanted = params.range;
+        let overlaps = |r: Range| !(r.end < wanted.start || wanted.end < r.start);
+        let mut actions = Vec::new();
+        for d in &compilation.diagnostics {
+            let Some(fix) = &d.fix else { continue };
+            let file = compilation.sources.get(fix.span.file);
+            if convert::disk_path(file).as_deref() != Some(path.as_path()) {
+                continue;
+            }
+            let range = convert::range(file, fix.span);
+            if !overlaps(range) {
+                continue;
+            }
+            let diagnostic =
+                convert::diagnostic(d, &compilation.sources, &self.book).map(|(_, d)| d);
+            let edit = TextEdit::new(range, fix.replacement.clone());
+            actions.push(lsp_types::CodeAction {
+                title: format!("Replace with `{}`", fix.replacement),
+                kind: Some(lsp_types::CodeActionKind::QUICKFIX),
+                diagnostics: diagnostic.map(|d| vec![d]),
+                edit: Some(lsp_types::WorkspaceEdit::new(
+                    std::iter::once((uri.clone(), vec![edit])).collect(),
+                )),
+                is_preferred: Some(true),
+                ..lsp_types::CodeAction::default()
+            });
+        }
+        Some(actions)
     }
 
     /// Every definition of the field or block at the cursor, in every file.
