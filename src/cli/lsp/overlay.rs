@@ -1,15 +1,28 @@
 //! The files an editor has open, over the disk: an open buffer is what pcfg reads, saved or
-//! not, and every other read goes to the disk as `pcfg check` does.
+//! not, and every other read goes to the disk as `pcfg check` does — once per version of the
+//! file: a source read before is read again only when its size or modification time changed,
+//! so a keystroke re-reads none of the files it imports.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::SystemTime;
 
 use crate::vfs::{normalize, RealFs, TreeEntry, Vfs, VfsError};
 
-/// Open buffers by normalized absolute path.
+/// Open buffers by normalized absolute path, and the source files read from disk.
 #[derive(Debug, Default)]
 pub(super) struct Overlay {
     open: HashMap<PathBuf, String>,
+    read: Mutex<HashMap<PathBuf, Cached>>,
+}
+
+/// A source file as read, with what identified that version of it.
+#[derive(Debug)]
+struct Cached {
+    modified: SystemTime,
+    len: u64,
+    bytes: Vec<u8>,
 }
 
 impl Overlay {
@@ -35,10 +48,36 @@ impl Overlay {
 
 impl Vfs for Overlay {
     fn read(&self, path: &Path) -> Result<Vec<u8>, VfsError> {
-        match self.open.get(&normalize(path)) {
-            Some(text) => Ok(text.as_bytes().to_vec()),
-            None => RealFs.read(path),
+        let key = normalize(path);
+        if let Some(text) = self.open.get(&key) {
+            return Ok(text.as_bytes().to_vec());
         }
+        let version = std::fs::metadata(path)
+            .ok()
+            .filter(std::fs::Metadata::is_file)
+            .and_then(|m| Some((m.modified().ok()?, m.len())));
+        let Some((modified, len)) = version else {
+            return RealFs.read(path);
+        };
+        let mut cache = self
+            .read
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(cached) = cache.get(&key) {
+            if cached.modified == modified && cached.len == len {
+                return Ok(cached.bytes.clone());
+            }
+        }
+        let bytes = RealFs.read(path)?;
+        cache.insert(
+            key,
+            Cached {
+                modified,
+                len,
+                bytes: bytes.clone(),
+            },
+        );
+        Ok(bytes)
     }
 
     fn identity(&self, path: &Path) -> PathBuf {
@@ -75,5 +114,28 @@ impl Vfs for Overlay {
 
     fn same_content(&self, a: &Path, b: &Path) -> Result<bool, VfsError> {
         RealFs.same_content(a, b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_open_buffer_wins_and_a_changed_file_is_read_again() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("a.pcfg");
+        std::fs::write(&file, "one").expect("write");
+        let mut overlay = Overlay::default();
+        let read = |o: &Overlay| String::from_utf8(o.read(&file).expect("reads")).expect("text");
+        assert_eq!(read(&overlay), "one");
+        assert_eq!(read(&overlay), "one", "from the cache");
+        std::fs::write(&file, "three").expect("write");
+        assert_eq!(read(&overlay), "three", "a new version is read again");
+        overlay.set(&file, "unsaved".to_owned());
+        assert_eq!(read(&overlay), "unsaved");
+        overlay.close(&file);
+        assert_eq!(read(&overlay), "three");
+        assert!(overlay.read(&dir.path().join("missing.pcfg")).is_err());
     }
 }
