@@ -910,3 +910,26 @@ fn files_alike_in_their_first_bytes_are_compared_whole() {
     assert_eq!(json["shared"][0]["sha256"], hex(contents("S")));
     assert_eq!(json["shared"][0]["files"][0]["path"], "usr/share/a/same");
 }
+
+/// A `source` that is a symbolic link to a directory is walked (the root is followed; links
+/// below it never are).
+#[test]
+fn a_source_that_links_to_a_directory_is_walked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    tree(
+        &dir.path().join("ext/real"),
+        &[("usr/share/a/data", "data")],
+    );
+    std::os::unix::fs::symlink("real", dir.path().join("ext/a")).expect("symlink");
+    std::fs::write(
+        dir.path().join("system.pcfg"),
+        format!("{SYSTEM}extension a {{ kind = sysext, source = \"ext/a\" }}\n"),
+    )
+    .expect("write");
+    let (json, stdout) = report_json(dir.path());
+    assert_eq!(messages(&json), Vec::<&str>::new(), "{stdout}");
+    assert_eq!(
+        json["extensions"],
+        serde_json::json!([{ "files": 1, "name": "a" }])
+    );
+}
