@@ -80,7 +80,9 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
-    fn new(name: String, origin: Origin, text: String) -> Self {
+    /// A file with its line index (what [`SourceMap::add`] keeps).
+    #[must_use]
+    pub fn new(name: String, origin: Origin, text: String) -> Self {
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
@@ -95,20 +97,31 @@ impl SourceFile {
     /// Line and column of a byte offset (clamped to the text and to a character boundary).
     #[must_use]
     pub fn line_col(&self, offset: usize) -> LineCol {
+        let (line, before) = self.line_of(offset);
+        LineCol {
+            line: line + 1,
+            column: before.chars().count() + 1,
+        }
+    }
+
+    /// The 0-based line of a byte offset and its column in UTF-16 code units, from 0: a
+    /// position as the Language Server Protocol counts it.
+    #[must_use]
+    pub fn utf16_position(&self, offset: usize) -> (usize, usize) {
+        let (line, before) = self.line_of(offset);
+        (line, before.encode_utf16().count())
+    }
+
+    /// The 0-based line of a byte offset (clamped to the text and to a character boundary),
+    /// and the text of that line before it.
+    fn line_of(&self, offset: usize) -> (usize, &str) {
         let offset = self.floor_boundary(offset);
         let line = match self.line_starts.binary_search(&offset) {
             Ok(line) => line,
             Err(next) => next - 1,
         };
         let start = self.line_starts.get(line).copied().unwrap_or(0);
-        let column = self
-            .text
-            .get(start..offset)
-            .map_or(1, |s| s.chars().count() + 1);
-        LineCol {
-            line: line + 1,
-            column,
-        }
+        (line, self.text.get(start..offset).unwrap_or(""))
     }
 
     /// The byte range of 1-based lines `first` to `last` (clamped to the file), line breaks

@@ -88,15 +88,12 @@ impl Findings {
                 paths,
             );
         }
-        let declares = |t: &Tree<'_>, other: &str| {
-            t.extension.overrides.value.iter().any(|o| o.value == other)
-        };
         for ((a, b), paths) in self.shadowing {
             let (ta, tb) = (&trees[a], &trees[b]);
-            if declares(ta, &tb.extension.name) || declares(tb, &ta.extension.name) {
+            if ta.overrides(&tb.extension.name) || tb.overrides(&ta.extension.name) {
                 continue;
             }
-            diagnostics.extend(shadowing(&trees[a], &trees[b], &paths));
+            diagnostics.extend(shadowing(ta, tb, &paths));
             record(Code::ExtensionShadowing, vec![name(a), name(b)], paths);
         }
         for (tree, paths) in self.base_duplicates {

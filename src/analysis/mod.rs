@@ -19,9 +19,9 @@ mod requirements;
 mod rules;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use std::path::Path;
 
 use crate::diag::{Code, Diagnostic, Label};
 use crate::model::{Extension, ExtensionKind, Model};
@@ -30,7 +30,7 @@ use crate::vfs::{TreeEntry, Vfs};
 use requirements::Requirements;
 
 pub use findings::Overlap;
-pub use overlap::{Duplicate, SharedGroup};
+pub use overlap::SharedGroup;
 
 /// Reports how many bytes the analysis has read, for a progress display. The core never prints
 /// (invariant A2): the command line shows a bar on a terminal and nothing elsewhere.
@@ -51,7 +51,28 @@ pub struct Tree<'m> {
     pub extension: &'m Extension,
     /// Where `source = "..."` is written.
     pub at: Option<Span>,
+    /// The directory walked: the `source`, from the entry file's directory.
+    pub root: PathBuf,
     pub entries: Vec<TreeEntry>,
+}
+
+impl Tree<'_> {
+    /// The file at `path`, an entry's path (names encoded as [`crate::vfs::encode_name`] does).
+    #[must_use]
+    pub fn file(&self, path: &str) -> PathBuf {
+        self.root.join(crate::vfs::decode_name(path))
+    }
+
+    /// Whether the extension declares `overrides = [other]` (`base` for the base tree): its
+    /// files may then shadow the other's.
+    #[must_use]
+    pub fn overrides(&self, other: &str) -> bool {
+        self.extension
+            .overrides
+            .value
+            .iter()
+            .any(|o| o.value == other)
+    }
 }
 
 /// What the analysis found.
@@ -199,11 +220,15 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
         .filter_map(|e| Some((e, e.source.value.as_ref()?)))
         .collect();
     // The trees are walked on every core; what they hold is then taken in declaration order.
-    let walked: Vec<Result<Vec<TreeEntry>, String>> = sources
+    let walked: Vec<(PathBuf, Result<Vec<TreeEntry>, String>)> = sources
         .par_iter()
-        .map(|(_, source)| vfs.walk(&entry_dir.join(source)))
+        .map(|(_, source)| {
+            let root = entry_dir.join(source);
+            let entries = vfs.walk(&root);
+            (root, entries)
+        })
         .collect();
-    for ((extension, source), walked) in sources.into_iter().zip(walked) {
+    for ((extension, source), (root, walked)) in sources.into_iter().zip(walked) {
         match walked {
             Ok(entries) => {
                 report.files.insert(
@@ -216,6 +241,7 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
                 trees.push(Tree {
                     extension,
                     at: extension.source.at.or(extension.at),
+                    root,
                     entries,
                 });
             }
@@ -246,25 +272,22 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
     for tree in &trees {
         rules::check(tree, &mut report.diagnostics);
     }
+    let head_of = |tree: &Tree<'_>, path: &str, len: usize| -> Option<Vec<u8>> {
+        let bytes = vfs.read_prefix(&tree.file(path), len)?;
+        progress.read(bytes.len() as u64);
+        Some(bytes)
+    };
     let facts = |tree: &Tree<'_>, path: &str| -> Option<elf::ElfFacts> {
-        let source = tree.extension.source.value.as_deref()?;
-        let file = entry_dir.join(source).join(crate::vfs::decode_name(path));
+        let file = tree.file(path);
         elf::facts(&|offset, len| {
             let bytes = vfs.read_range(&file, offset, len)?;
             progress.read(bytes.len() as u64);
             Some(bytes)
         })
     };
-    let head = |tree: &Tree<'_>, path: &str| -> Option<Vec<u8>> {
-        let source = tree.extension.source.value.as_deref()?;
-        vfs.read_prefix(
-            &entry_dir.join(source).join(crate::vfs::decode_name(path)),
-            4,
-        )
-    };
     let scanned: Vec<libraries::Libraries> = trees
         .par_iter()
-        .map(|t| libraries::scan(&t.entries, &|p| head(t, p), &|p| facts(t, p)))
+        .map(|t| libraries::scan(&t.entries, &|p| head_of(t, p, 4), &|p| facts(t, p)))
         .collect();
     let base = base::read(model, vfs, entry_dir, &mut report.diagnostics);
     let base_dir = model
@@ -294,29 +317,13 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
         base.as_ref().map(|b| &b.libraries),
         &mut report.diagnostics,
     );
-    let head_of = |tree: &Tree<'_>, path: &str, len: usize| -> Option<Vec<u8>> {
-        let source = tree.extension.source.value.as_deref()?;
-        let bytes = vfs.read_prefix(
-            &entry_dir.join(source).join(crate::vfs::decode_name(path)),
-            len,
-        )?;
-        progress.read(bytes.len() as u64);
-        Some(bytes)
-    };
     let hash = |tree: &Tree<'_>, path: &str, size: u64| -> Option<overlap::Digest> {
-        let source = tree.extension.source.value.as_deref()?;
-        let digest = vfs
-            .sha256(&entry_dir.join(source).join(crate::vfs::decode_name(path)))
-            .ok()?;
+        let digest = vfs.sha256(&tree.file(path)).ok()?;
         progress.read(size);
         Some(digest)
     };
     let compare = |a: &Tree<'_>, pa: &str, b: &Tree<'_>, pb: &str, size: u64| -> Option<bool> {
-        let path = |t: &Tree<'_>, p: &str| -> Option<std::path::PathBuf> {
-            let source = t.extension.source.value.as_deref()?;
-            Some(entry_dir.join(source).join(crate::vfs::decode_name(p)))
-        };
-        let same = vfs.same_content(&path(a, pa)?, &path(b, pb)?).ok()?;
+        let same = vfs.same_content(&a.file(pa), &b.file(pb)).ok()?;
         progress.read(2 * size);
         Some(same)
     };

@@ -39,13 +39,6 @@ impl SharedGroup {
     }
 }
 
-/// The same file in two extensions.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Duplicate {
-    pub path: String,
-    pub extensions: (String, String),
-}
-
 pub(super) struct Overlaps {
     pub shared: Vec<SharedGroup>,
     /// Files over directories.
@@ -182,18 +175,18 @@ pub(super) fn find(
     for run in &by_path {
         // One finding per path and content: a file N extensions ship identically is one
         // duplicate naming all N, not N(N-1)/2 pairs.
-        let mut classes: Vec<Vec<usize>> = Vec::new();
+        let mut alike: Vec<Vec<usize>> = Vec::new();
         for &i in run {
-            match classes.iter_mut().find(|c| same(c[0], i)) {
+            match alike.iter_mut().find(|c| same(c[0], i)) {
                 Some(class) => class.push(i),
-                None => classes.push(vec![i]),
+                None => alike.push(vec![i]),
             }
         }
-        let classes: Vec<Vec<usize>> = classes
+        let alike: Vec<Vec<usize>> = alike
             .into_iter()
             .map(|class| class.into_iter().map(|i| files[i].0).collect())
             .collect();
-        report_path(files[run[0]].1, &classes, &mut findings);
+        report_path(files[run[0]].1, &alike, &mut findings);
     }
     links(trees, &mut findings);
 
@@ -378,10 +371,7 @@ fn files_over_directories(trees: &[Tree<'_>]) -> Vec<Diagnostic> {
             others.dedup();
             for other in others {
                 let (file, dir) = (&tree.extension.name, &trees[other].extension.name);
-                let declares = |t: &Tree<'_>, of: &str| {
-                    t.extension.overrides.value.iter().any(|o| o.value == of)
-                };
-                if declares(tree, dir) || declares(&trees[other], file) {
+                if tree.overrides(dir) || trees[other].overrides(file) {
                     continue;
                 }
                 let (Some(at_file), Some(at_dir)) = (tree.at, trees[other].at) else {
@@ -417,12 +407,7 @@ pub(super) fn against_base(
         if tree.at.is_none() {
             continue;
         }
-        let declared = tree
-            .extension
-            .overrides
-            .value
-            .iter()
-            .any(|o| o.value == crate::schema::BASE);
+        let declared = tree.overrides(crate::schema::BASE);
         for entry in &tree.entries {
             let path = entry.path.as_str();
             // Links are compared by target, files by content; a link and a file differ.

@@ -65,7 +65,8 @@ pub enum Command {
     Man(ManArgs),
     /// Serve the Language Server Protocol over stdio, for editors: diagnostics as you type
     /// (unsaved buffers over the disk, across imports), hover with the resolved value and its
-    /// provenance, go to an import, formatting.
+    /// provenance, definitions, references, rename, completion of fields, the outline, quick
+    /// fixes, formatting.
     Lsp,
 }
 

@@ -83,11 +83,6 @@ pub(super) fn run(
             .map(|b| std::env::current_dir().map_or_else(|_| b.clone(), |cwd| cwd.join(b)));
         compile::check_against(&RealFs, &args.file, &bar, base.as_deref())?
     };
-    if compilation.extensions.is_none() {
-        // The configuration itself has errors: report them.
-        resolved_or_report(&compilation, output, out)?;
-        return Ok(EXIT_INPUT);
-    }
     if output.format == Format::Json {
         // The JSON report names each shared file's content by its SHA-256.
         if let (Some(report), Some(model)) = (&mut compilation.extensions, &compilation.model) {
@@ -96,6 +91,8 @@ pub(super) fn run(
         }
     }
     let Some(report) = &compilation.extensions else {
+        // The configuration itself has errors: report them.
+        resolved_or_report(&compilation, output, out)?;
         return Ok(EXIT_INPUT);
     };
     // Problems in the trees go to stderr (human), to annotations (github), or into the JSON

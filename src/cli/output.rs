@@ -56,11 +56,7 @@ impl Output {
                 writeln!(out)?;
             }
             Format::Sarif => {
-                let book = std::env::var("PCFG_BOOK_URL")
-                    .ok()
-                    .filter(|u| !u.is_empty())
-                    .unwrap_or_else(|| crate::diag::sarif::BOOK_URL.to_owned());
-                let log = crate::diag::sarif::log(&Report::new(parts), &book);
+                let log = crate::diag::sarif::log(&Report::new(parts), &book_url());
                 serde_json::to_writer_pretty(&mut *out, &log)?;
                 writeln!(out)?;
             }
@@ -124,6 +120,14 @@ fn use_color(flag: Color, stderr_is_terminal: bool) -> bool {
         Color::Auto if set("FORCE_COLOR") => true,
         Color::Auto => stderr_is_terminal,
     }
+}
+
+/// Where the book is, for links to the catalogue: `PCFG_BOOK_URL`, else the published book.
+pub(super) fn book_url() -> String {
+    std::env::var("PCFG_BOOK_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| crate::diag::sarif::BOOK_URL.to_owned())
 }
 
 /// `1 file`, `2 files`: a count and its noun (plural with `s`).

@@ -287,15 +287,22 @@ pub fn string_fields(label: &dyn Fn(&str, &str) -> &'static str) -> Vec<StringFi
 #[must_use]
 pub fn field_at(path: &[&str]) -> Option<&'static Field> {
     let (name, blocks) = path.split_last()?;
+    block_at(blocks)?.field(name)
+}
+
+/// The block at a dotted path of a configuration, labels included (`partition.root`); the
+/// top level for an empty path.
+#[must_use]
+pub fn block_at(path: &[&str]) -> Option<&'static BlockSchema> {
     let mut schema: &'static BlockSchema = &v1::ROOT;
-    let mut rest = blocks.iter();
+    let mut rest = path.iter();
     while let Some(segment) = rest.next() {
         schema = schema.block(segment)?;
         if schema.labelled {
             rest.next()?;
         }
     }
-    schema.field(name)
+    Some(schema)
 }
 
 /// The field at a dotted path, with or without the labels of labelled blocks

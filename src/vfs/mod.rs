@@ -118,22 +118,6 @@ pub fn open_regular(path: &Path) -> Result<std::fs::File, VfsError> {
     Ok(file)
 }
 
-/// Fills `buffer` from `file` as far as the file goes: the bytes read, fewer than the buffer
-/// only at the end of the file.
-fn read_full(file: &mut std::fs::File, buffer: &mut [u8]) -> io::Result<usize> {
-    use std::io::Read as _;
-    let mut filled = 0;
-    while filled < buffer.len() {
-        match file.read(&mut buffer[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
-}
-
 /// A file name (bytes) as tree entries carry it: UTF-8 as it is, `\\` for a backslash and
 /// `\xNN` for each byte that is not UTF-8, so that no two names collapse into one and every
 /// name can be shown. [`decode_name`] gives the bytes back.
@@ -260,21 +244,26 @@ impl Vfs for RealFs {
     }
 
     fn same_content(&self, a: &Path, b: &Path) -> Result<bool, VfsError> {
+        use std::io::Read as _;
         let (mut a, mut b) = (open_regular(a)?, open_regular(b)?);
-        // Buffers no larger than the file (and one byte to see its end): most files are
-        // small, and zeroing 128 KiB per comparison cost more than reading them.
-        let size = a.metadata()?.len();
-        let len = usize::try_from(size.saturating_add(1))
-            .map_or(COMPARE_BUFFER, |n| n.min(COMPARE_BUFFER));
-        let mut left = vec![0u8; len];
-        let mut right = vec![0u8; len];
+        // Chunk by chunk, stopped at the first difference or the end of either file; the
+        // buffers are no larger than the file (and a byte to see its end): most are small.
+        let size = a.metadata()?.len().saturating_add(1);
+        let capacity = usize::try_from(size).map_or(COMPARE_BUFFER, |n| n.min(COMPARE_BUFFER));
+        let (mut left, mut right) = (Vec::with_capacity(capacity), Vec::with_capacity(capacity));
         loop {
-            let n = read_full(&mut a, &mut left)?;
-            let m = read_full(&mut b, &mut right)?;
-            if n != m || left[..n] != right[..m] {
+            left.clear();
+            right.clear();
+            (&mut a)
+                .take(COMPARE_BUFFER as u64)
+                .read_to_end(&mut left)?;
+            (&mut b)
+                .take(COMPARE_BUFFER as u64)
+                .read_to_end(&mut right)?;
+            if left != right {
                 return Ok(false);
             }
-            if n == 0 {
+            if left.is_empty() {
                 return Ok(true);
             }
         }

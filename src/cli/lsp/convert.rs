@@ -11,20 +11,18 @@ use lsp_types::{
 use crate::diag::{self, Severity};
 use crate::source::{Origin, SourceFile, SourceMap, Span};
 
-/// The position of byte `offset` of `text`.
-pub(super) fn position(text: &str, offset: usize) -> Position {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let line = before.matches('\n').count();
-    let character = before[line_start..].encode_utf16().count();
+/// The position of byte `offset` of `file` (by its line index: no scan of the text).
+pub(super) fn position(file: &SourceFile, offset: usize) -> Position {
+    let (line, character) = file.utf16_position(offset);
     Position::new(
         u32::try_from(line).unwrap_or(u32::MAX),
         u32::try_from(character).unwrap_or(u32::MAX),
     )
+}
+
+/// An open document's text with its line index, for the positions of many offsets.
+pub(super) fn indexed(text: &str) -> SourceFile {
+    SourceFile::new(String::new(), Origin::Disk, text.to_owned())
 }
 
 /// The byte offset of `position` in `text`, clamped to its line and to the text.
@@ -51,8 +49,8 @@ pub(super) fn offset(text: &str, position: Position) -> usize {
 
 pub(super) fn range(file: &SourceFile, span: Span) -> Range {
     Range::new(
-        position(&file.text, span.start as usize),
-        position(&file.text, span.end as usize),
+        position(file, span.start as usize),
+        position(file, span.end as usize),
     )
 }
 
@@ -121,17 +119,18 @@ mod tests {
     #[test]
     fn positions_count_utf16_units_and_round_trip() {
         let text = "a = \"é😀\"\nb = 1\n";
+        let file = indexed(text);
         let after_emoji = text
             .find('"')
             .map(|i| i + 1 + 'é'.len_utf8() + '😀'.len_utf8());
         let after_emoji = after_emoji.unwrap_or(0);
-        assert_eq!(position(text, after_emoji), Position::new(0, 8));
+        assert_eq!(position(&file, after_emoji), Position::new(0, 8));
         assert_eq!(offset(text, Position::new(0, 8)), after_emoji);
         assert_eq!(
             offset(text, Position::new(1, 4)),
             text.find('1').unwrap_or(0)
         );
-        assert_eq!(position(text, text.len()), Position::new(2, 0));
+        assert_eq!(position(&file, text.len()), Position::new(2, 0));
         // Past the end of a line or of the text: clamped.
         assert_eq!(offset(text, Position::new(1, 99)), text.len() - 1);
         assert_eq!(offset(text, Position::new(9, 0)), text.len());

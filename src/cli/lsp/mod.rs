@@ -37,6 +37,7 @@ use lsp_types::{
 
 use super::{Failure, EXIT_OK};
 use crate::compile::{self, Compilation};
+use crate::source::SourceFile;
 use navigate::Target;
 use overlay::Overlay;
 
@@ -64,10 +65,7 @@ pub(super) fn run() -> Result<u8, Failure> {
     connection
         .initialize(capabilities)
         .map_err(|e| failure(&e))?;
-    let book = std::env::var("PCFG_BOOK_URL")
-        .ok()
-        .filter(|b| !b.is_empty())
-        .unwrap_or_else(|| crate::diag::sarif::BOOK_URL.to_owned());
+    let book = super::output::book_url();
     let mut server = Server {
         connection: &connection,
         overlay: Overlay::default(),
@@ -150,32 +148,46 @@ impl Server<'_> {
     /// Compiles every open configuration that no other open file imports and publishes the
     /// diagnostics of every file they load, clearing those of files that have none now.
     fn check(&mut self) -> Outcome {
+        // Last time's roots first: a file one of them loads is not compiled on its own.
+        let open = self.overlay.paths();
+        let order = open
+            .iter()
+            .filter(|p| self.compilations.contains_key(*p))
+            .chain(open.iter().filter(|p| !self.compilations.contains_key(*p)));
         let mut compiled: BTreeMap<PathBuf, Compilation> = BTreeMap::new();
-        for path in self.overlay.paths() {
-            if let Ok(compilation) = compile::check(&self.overlay, &path) {
-                compiled.insert(path, compilation);
+        let mut imported: BTreeSet<PathBuf> = BTreeSet::new();
+        for path in order {
+            if imported.contains(path) {
+                continue;
+            }
+            if let Ok(compilation) = compile::check(&self.overlay, path) {
+                imported.extend(
+                    compilation
+                        .sources
+                        .files()
+                        .filter_map(|(_, f)| convert::disk_path(f))
+                        .filter(|p| p != path),
+                );
+                compiled.insert(path.clone(), compilation);
             }
         }
-        let imported: BTreeSet<PathBuf> = compiled
-            .iter()
-            .flat_map(|(entry, c)| {
-                c.sources
-                    .files()
-                    .filter_map(|(_, f)| convert::disk_path(f))
-                    .filter(move |p| p != entry)
-            })
-            .collect();
         compiled.retain(|path, _| !imported.contains(path));
         let mut by_file: BTreeMap<PathBuf, Vec<lsp_types::Diagnostic>> = BTreeMap::new();
+        // A file two roots load reports its diagnostics once.
+        let mut seen: BTreeSet<(PathBuf, String)> = BTreeSet::new();
         for compilation in compiled.values() {
             for d in &compilation.diagnostics {
-                if let Some((path, diagnostic)) =
+                let Some((path, diagnostic)) =
                     convert::diagnostic(d, &compilation.sources, &self.book)
-                {
-                    let list = by_file.entry(path).or_default();
-                    if !list.contains(&diagnostic) {
-                        list.push(diagnostic);
-                    }
+                else {
+                    continue;
+                };
+                let key = format!(
+                    "{:?}{:?}{}",
+                    diagnostic.range, diagnostic.code, diagnostic.message
+                );
+                if seen.insert((path.clone(), key)) {
+                    by_file.entry(path).or_default().push(diagnostic);
                 }
             }
         }
@@ -209,73 +221,52 @@ impl Server<'_> {
     }
 
     fn answer(&self, request: Request) -> Response {
-        let id = request.id.clone();
-        let result = match request.method.as_str() {
-            HoverRequest::METHOD => {
-                serde_json::from_value(request.params).map(|p: lsp_types::HoverParams| {
-                    to_json(self.hover(&p.text_document_position_params))
-                })
+        use lsp_types as t;
+        let params = request.params;
+        let answered = match request.method.as_str() {
+            HoverRequest::METHOD => on(params, |p: t::HoverParams| {
+                Ok(self.hover(&p.text_document_position_params))
+            }),
+            GotoDefinition::METHOD => on(params, |p: t::GotoDefinitionParams| {
+                Ok(self.definition(&p.text_document_position_params))
+            }),
+            Completion::METHOD => on(params, |p: t::CompletionParams| {
+                Ok(self.complete(&p.text_document_position))
+            }),
+            DocumentSymbolRequest::METHOD => on(params, |p: t::DocumentSymbolParams| {
+                Ok(self.outline(&p.text_document.uri))
+            }),
+            CodeActionRequest::METHOD => {
+                on(params, |p: t::CodeActionParams| Ok(self.quick_fixes(&p)))
             }
-            GotoDefinition::METHOD => {
-                serde_json::from_value(request.params).map(|p: lsp_types::GotoDefinitionParams| {
-                    to_json(self.definition(&p.text_document_position_params))
-                })
-            }
-            Completion::METHOD => {
-                serde_json::from_value(request.params).map(|p: lsp_types::CompletionParams| {
-                    to_json(self.complete(&p.text_document_position))
-                })
-            }
-            DocumentSymbolRequest::METHOD => {
-                serde_json::from_value(request.params).map(|p: lsp_types::DocumentSymbolParams| {
-                    to_json(self.outline(&p.text_document.uri))
-                })
-            }
-            CodeActionRequest::METHOD => serde_json::from_value(request.params)
-                .map(|p: lsp_types::CodeActionParams| to_json(self.quick_fixes(&p))),
-            References::METHOD => {
-                serde_json::from_value(request.params).map(|p: lsp_types::ReferenceParams| {
-                    to_json(self.references(&p.text_document_position))
-                })
-            }
-            Rename::METHOD => {
-                let params: Result<lsp_types::RenameParams, _> =
-                    serde_json::from_value(request.params);
-                return match params.map(|p| self.rename(&p)) {
-                    Ok(Ok(edit)) => Response::new_ok(id, edit),
-                    Ok(Err(message)) => Response::new_err(id, REQUEST_FAILED, message),
-                    Err(e) => Response::new_err(
-                        id,
-                        lsp_server::ErrorCode::InvalidParams as i32,
-                        e.to_string(),
-                    ),
-                };
-            }
-            Formatting::METHOD => serde_json::from_value(request.params).map(
-                |p: lsp_types::DocumentFormattingParams| to_json(self.format(&p.text_document.uri)),
-            ),
-            _ => {
-                return Response::new_err(
-                    id,
-                    METHOD_NOT_FOUND,
-                    format!("pcfg lsp does not answer `{}`", request.method),
-                )
-            }
+            References::METHOD => on(params, |p: t::ReferenceParams| {
+                Ok(self.references(&p.text_document_position))
+            }),
+            Rename::METHOD => on(params, |p: t::RenameParams| self.rename(&p)),
+            Formatting::METHOD => on(params, |p: t::DocumentFormattingParams| {
+                Ok(self.format(&p.text_document.uri))
+            }),
+            _ => Err((
+                METHOD_NOT_FOUND,
+                format!("pcfg lsp does not answer `{}`", request.method),
+            )),
         };
-        match result {
-            Ok(value) => Response::new_ok(id, value),
-            Err(e) => Response::new_err(
-                id,
-                lsp_server::ErrorCode::InvalidParams as i32,
-                e.to_string(),
-            ),
+        match answered {
+            Ok(value) => Response::new_ok(request.id, value),
+            Err((code, message)) => Response::new_err(request.id, code, message),
         }
     }
 
-    /// The open text and the target at a position.
-    fn target(&self, at: &lsp_types::TextDocumentPositionParams) -> Option<(PathBuf, Target)> {
-        let path = file_path(&at.text_document.uri)?;
+    /// The path and text of an open document.
+    fn open(&self, uri: &Url) -> Option<(PathBuf, &str)> {
+        let path = file_path(uri)?;
         let text = self.overlay.text(&path)?;
+        Some((path, text))
+    }
+
+    /// The open document and the target at a position in it.
+    fn target(&self, at: &lsp_types::TextDocumentPositionParams) -> Option<(PathBuf, Target)> {
+        let (path, text) = self.open(&at.text_document.uri)?;
         let target = navigate::target_at(text, convert::offset(text, at.position))?;
         Some((path, target))
     }
@@ -307,13 +298,12 @@ impl Server<'_> {
                 let start = Position::new(0, 0);
                 Location::new(convert::url(&file)?, Range::new(start, start))
             }
-            Target::Extension(name) => {
-                let compilation = self.compilation_of(&path)?;
-                let dotted = ["extension".to_owned(), name];
-                let span = navigate::winning_definition(compilation, &dotted)?;
-                location(compilation, span)?
-            }
-            Target::Path(dotted) => {
+            Target::Extension(_) | Target::Path(_) => {
+                let dotted = match target {
+                    Target::Extension(name) => vec!["extension".to_owned(), name],
+                    Target::Path(dotted) => dotted,
+                    Target::Import(_) => return None,
+                };
                 let compilation = self.compilation_of(&path)?;
                 let span = navigate::winning_definition(compilation, &dotted)?;
                 location(compilation, span)?
@@ -431,21 +421,18 @@ impl Server<'_> {
 
     /// The names the schema allows in the block around the cursor.
     fn complete(&self, at: &lsp_types::TextDocumentPositionParams) -> Option<CompletionResponse> {
-        let path = file_path(&at.text_document.uri)?;
-        let text = self.overlay.text(&path)?;
+        let (_, text) = self.open(&at.text_document.uri)?;
         let block = navigate::block_at(text, convert::offset(text, at.position));
         let items = navigate::completions(&block)
             .into_iter()
-            .map(|(name, detail, is_block)| CompletionItem {
-                kind: Some(if is_block {
-                    CompletionItemKind::MODULE
-                } else if detail == "keyword" {
-                    CompletionItemKind::KEYWORD
-                } else {
-                    CompletionItemKind::FIELD
+            .map(|c| CompletionItem {
+                kind: Some(match c.kind {
+                    navigate::Name::Field => CompletionItemKind::FIELD,
+                    navigate::Name::Block => CompletionItemKind::MODULE,
+                    navigate::Name::Keyword => CompletionItemKind::KEYWORD,
                 }),
-                detail: Some(detail),
-                label: name,
+                detail: Some(c.detail),
+                label: c.name,
                 ..CompletionItem::default()
             })
             .collect();
@@ -454,23 +441,21 @@ impl Server<'_> {
 
     /// The blocks of the document and the fields set in them.
     fn outline(&self, uri: &Url) -> Option<DocumentSymbolResponse> {
-        let path = file_path(uri)?;
-        let text = self.overlay.text(&path)?;
+        let (_, text) = self.open(uri)?;
         Some(DocumentSymbolResponse::Nested(symbols(
-            text,
+            &convert::indexed(text),
             navigate::outline(text),
         )))
     }
 
     /// The whole document, formatted as `pcfg fmt` does; nothing when it does not parse.
     fn format(&self, uri: &Url) -> Option<Vec<TextEdit>> {
-        let path = file_path(uri)?;
-        let text = self.overlay.text(&path)?;
+        let (_, text) = self.open(uri)?;
         let formatted = crate::syntax::format::format(crate::source::FileId(0), text).ok()?;
         if formatted == text {
             return Some(Vec::new());
         }
-        let end = convert::position(text, text.len());
+        let end = convert::position(&convert::indexed(text), text.len());
         Some(vec![TextEdit::new(
             Range::new(Position::new(0, 0), end),
             formatted,
@@ -498,11 +483,11 @@ fn location(compilation: &Compilation, span: crate::source::Span) -> Option<Loca
 
 /// An outline in the protocol's terms.
 #[allow(deprecated)] // `DocumentSymbol::deprecated` must be written; `tags` replaces it.
-fn symbols(text: &str, outline: Vec<navigate::Symbol>) -> Vec<DocumentSymbol> {
+fn symbols(file: &SourceFile, outline: Vec<navigate::Symbol>) -> Vec<DocumentSymbol> {
     let range = |(start, end): (u32, u32)| {
         Range::new(
-            convert::position(text, start as usize),
-            convert::position(text, end as usize),
+            convert::position(file, start as usize),
+            convert::position(file, end as usize),
         )
     };
     outline
@@ -519,7 +504,7 @@ fn symbols(text: &str, outline: Vec<navigate::Symbol>) -> Vec<DocumentSymbol> {
             deprecated: None,
             range: range(symbol.span),
             selection_range: range(symbol.name_span),
-            children: Some(symbols(text, symbol.children)).filter(|c| !c.is_empty()),
+            children: Some(symbols(file, symbol.children)).filter(|c| !c.is_empty()),
         })
         .collect()
 }
@@ -528,6 +513,15 @@ fn file_path(uri: &Url) -> Option<PathBuf> {
     uri.to_file_path().ok().map(|p| crate::vfs::normalize(&p))
 }
 
-fn to_json<T: serde::Serialize>(value: T) -> serde_json::Value {
-    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+/// Runs `answer` on a request's parameters: its result as JSON, or the error to send (the
+/// parameters do not parse; the request cannot be done, with the reason).
+fn on<P: serde::de::DeserializeOwned, R: serde::Serialize>(
+    params: serde_json::Value,
+    answer: impl FnOnce(P) -> Result<R, String>,
+) -> Result<serde_json::Value, (i32, String)> {
+    let invalid = lsp_server::ErrorCode::InvalidParams as i32;
+    let params = serde_json::from_value(params).map_err(|e| (invalid, e.to_string()))?;
+    let result = answer(params).map_err(|reason| (REQUEST_FAILED, reason))?;
+    serde_json::to_value(result)
+        .map_err(|e| (lsp_server::ErrorCode::InternalError as i32, e.to_string()))
 }

@@ -22,7 +22,7 @@ pub(super) enum Target {
 }
 
 /// The fields whose items name extensions.
-const EXTENSION_REFERENCES: &[&str] = &["requires", "overrides"];
+pub(super) const EXTENSION_REFERENCES: &[&str] = &["requires", "overrides"];
 
 /// What is at byte `offset` of `text` (parsed as far as it parses).
 pub(super) fn target_at(text: &str, offset: usize) -> Option<Target> {
@@ -111,39 +111,51 @@ pub(super) fn block_at(text: &str, offset: usize) -> Vec<String> {
     }
 }
 
+/// A name that may be written at a place.
+pub(super) struct Completion {
+    pub(super) name: String,
+    /// A field's type, or what the name is.
+    pub(super) detail: String,
+    pub(super) kind: Name,
+}
+
+pub(super) enum Name {
+    Field,
+    Block,
+    Keyword,
+}
+
 /// What may be written inside the block at `path`: its fields (with their types) and nested
 /// blocks, as the schema has them; at the top level, the block kinds and the keywords.
-pub(super) fn completions(path: &[String]) -> Vec<(String, String, bool)> {
-    let mut schema: &'static crate::schema::BlockSchema = &crate::schema::v1::ROOT;
-    let mut rest = path.iter();
-    while let Some(segment) = rest.next() {
-        let Some(inner) = schema.block(segment) else {
-            return Vec::new();
-        };
-        schema = inner;
-        if schema.labelled {
-            rest.next();
+pub(super) fn completions(path: &[String]) -> Vec<Completion> {
+    let parts: Vec<&str> = path.iter().map(String::as_str).collect();
+    let Some(schema) = crate::schema::block_at(&parts) else {
+        return Vec::new();
+    };
+    let fields = schema.fields.iter().map(|f| Completion {
+        name: f.name.to_owned(),
+        detail: f.ty.describe(),
+        kind: Name::Field,
+    });
+    let blocks = schema.blocks.iter().map(|b| Completion {
+        name: b.name.to_owned(),
+        detail: if b.labelled {
+            "block, with a label"
+        } else {
+            "block"
         }
-    }
-    let mut out: Vec<(String, String, bool)> = schema
-        .fields
-        .iter()
-        .map(|f| (f.name.to_owned(), f.ty.describe(), false))
-        .chain(schema.blocks.iter().map(|b| {
-            let what = if b.labelled {
-                "block, with a label"
-            } else {
-                "block"
-            };
-            (b.name.to_owned(), what.to_owned(), true)
-        }))
-        .collect();
-    if path.is_empty() {
-        for keyword in ["import", "remove"] {
-            out.push((keyword.to_owned(), "keyword".to_owned(), false));
-        }
-    }
-    out
+        .to_owned(),
+        kind: Name::Block,
+    });
+    let keywords = ["import", "remove"]
+        .into_iter()
+        .filter(|_| path.is_empty())
+        .map(|keyword| Completion {
+            name: keyword.to_owned(),
+            detail: "keyword".to_owned(),
+            kind: Name::Keyword,
+        });
+    fields.chain(blocks).chain(keywords).collect()
 }
 
 /// The outline of a file: each block with its label, and the fields set in it, nested.
@@ -345,7 +357,7 @@ mod tests {
     fn completions_follow_the_schema() {
         let names = |path: &[&str]| -> Vec<String> {
             let path: Vec<String> = path.iter().map(|s| (*s).to_owned()).collect();
-            completions(&path).into_iter().map(|(n, ..)| n).collect()
+            completions(&path).into_iter().map(|c| c.name).collect()
         };
         let top = names(&[]);
         assert!(

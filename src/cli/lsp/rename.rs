@@ -3,6 +3,7 @@
 //! `extension.libs.kind = ..`, `remove extension.libs`), and, for an extension, every
 //! `requires` and `overrides` item that refers to it.
 
+use super::navigate::EXTENSION_REFERENCES;
 use crate::resolve::Layers;
 use crate::source::Span;
 use crate::syntax::ast::{Ident, Item, ValueKind};
@@ -45,7 +46,7 @@ fn walk<'a>(
                     && prefix.first().is_some_and(|k| k.name == "extension")
                     && prefix
                         .last()
-                        .is_some_and(|f| f.name == "requires" || f.name == "overrides");
+                        .is_some_and(|f| EXTENSION_REFERENCES.contains(&f.name.as_str()));
                 if let (true, ValueKind::List(values)) = (refers, &assign.value.kind) {
                     out.extend(
                         values
