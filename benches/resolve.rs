@@ -17,6 +17,10 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+/// The allocator the `pcfg` binary uses, so that these figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use pcfg::compile::check;
 use pcfg::emit::{self, Source};
 use pcfg::vfs::{MemoryFs, RealFs, Vfs};

@@ -3,6 +3,7 @@
 
 use indexmap::IndexMap;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::imports::Layers;
 use super::list_ops::ListOps;
@@ -50,8 +51,11 @@ struct Def<'a> {
 #[derive(Debug, Default)]
 struct Trie<'a> {
     defs: Vec<Def<'a>>,
-    /// Keyed by the names as the files write them (borrowed: no copy per node).
-    children: IndexMap<&'a str, Trie<'a>>,
+    /// Keyed by the names as the files write them (borrowed: no copy per node), hashed with
+    /// foldhash: names are short and the trie is built once per compile, so a fast hash matters
+    /// more than `SipHash`'s resistance to chosen keys (a file's author can slow only their own
+    /// compile, by constant factors).
+    children: IndexMap<&'a str, Trie<'a>, foldhash::fast::FixedState>,
 }
 
 impl<'a> Trie<'a> {
@@ -60,7 +64,16 @@ impl<'a> Trie<'a> {
         for segment in path {
             node = node.child(&segment.name);
         }
-        node.defs.push(def);
+        node.push(def);
+    }
+
+    /// Adds a definition made here. Most paths are defined once: the first takes room for one
+    /// (a `Vec`'s first push would take room for four, three quarters of the trie's memory).
+    fn push(&mut self, def: Def<'a>) {
+        if self.defs.is_empty() {
+            self.defs.reserve_exact(1);
+        }
+        self.defs.push(def);
     }
 
     /// The child called `name`, made when missing.
@@ -72,7 +85,7 @@ impl<'a> Trie<'a> {
     fn named_block(&mut self, segment: &'a Ident, layer: usize) -> &mut Trie<'a> {
         let child = self.child(&segment.name);
         let kind = DefKind::Block;
-        child.defs.push(Def {
+        child.push(Def {
             layer,
             key: segment.span,
             kind,
@@ -291,7 +304,7 @@ fn flatten<'a>(
                     item: assign.span,
                 };
                 let key = last.span;
-                target.child(&last.name).defs.push(Def {
+                target.child(&last.name).push(Def {
                     layer,
                     key,
                     kind,
@@ -419,7 +432,10 @@ impl Merger<'_> {
         defined_at: Vec<Span>,
     ) -> Block {
         let mut block = Block {
-            entries: IndexMap::new(),
+            entries: IndexMap::with_capacity_and_hasher(
+                trie.children.len(),
+                foldhash::fast::FixedState::default(),
+            ),
             defined_at,
         };
         for (name, child) in &trie.children {
@@ -517,7 +533,8 @@ impl Merger<'_> {
         let winner = self.pick_winner(&winners, path, &mut overridden);
         self.sibling_list_conflicts(&defs, winner.as_ref(), path);
         let mut applied = Vec::new();
-        let mut value = winner.as_ref().map(|w| w.value.clone());
+        // Shared with the winner's site until a list operation changes it.
+        let mut value = winner.as_ref().map(|w| Arc::clone(&w.value));
         // The list's operations, applied in time linear in their number; written back into
         // `value` at the end.
         let mut list: Option<ListOps> = None;
@@ -545,7 +562,7 @@ impl Merger<'_> {
                 kind: ValueKind::List(items),
                 ..
             }),
-        ) = (list, value.as_mut())
+        ) = (list, value.as_mut().map(Arc::make_mut))
         {
             *items = list.finish();
         }
@@ -702,7 +719,7 @@ impl Merger<'_> {
     /// Applies `op` to `value`; false (and `value` unchanged) when it cannot apply.
     fn apply_list_op(
         &mut self,
-        value: &mut Option<Value>,
+        value: &mut Option<Arc<Value>>,
         ops: &mut Option<ListOps>,
         op: &Site,
         path: &[&str],
@@ -742,12 +759,12 @@ impl Merger<'_> {
                 .into_iter()
                 .map(|kind| Value { kind, span })
                 .collect();
-            *value = Some(Value {
+            *value = Some(Arc::new(Value {
                 kind: ValueKind::List(start),
                 span,
-            });
+            }));
         }
-        let list = match value.as_mut() {
+        let list = match value.as_mut().map(Arc::make_mut) {
             Some(Value {
                 kind: ValueKind::List(list),
                 ..
@@ -782,7 +799,7 @@ impl Merger<'_> {
             }
             Op::Set => {}
         }
-        if let Some(value) = value.as_mut() {
+        if let Some(value) = value.as_mut().map(Arc::make_mut) {
             value.span = op.value.span;
         }
         true
@@ -799,7 +816,7 @@ fn single_definition(trie: &Trie) -> Option<Entry> {
         return None;
     }
     let winner = site(def)?;
-    let value = winner.value.clone();
+    let value = Arc::clone(&winner.value);
     let provenance = Provenance {
         winner: Some(winner),
         applied: Vec::new(),
@@ -827,7 +844,7 @@ fn site(def: &Def) -> Option<Site> {
             op: *op,
             weak: *weak,
             layer: def.layer,
-            value: (*value).clone(),
+            value: Arc::new((*value).clone()),
         }),
         DefKind::Block | DefKind::Remove => None,
     }

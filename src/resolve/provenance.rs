@@ -1,6 +1,8 @@
 //! Who set what: the resolved tree and, for every value, the definition that won and every
 //! definition it overrode.
 
+use std::sync::Arc;
+
 use indexmap::IndexMap;
 
 use crate::source::Span;
@@ -9,7 +11,8 @@ use crate::syntax::ast::{Op, Value, ValueKind};
 /// A resolved block: its fields and sub-blocks in first-definition order.
 #[derive(Clone, Debug, Default)]
 pub struct Block {
-    pub entries: IndexMap<String, Entry>,
+    /// Hashed with foldhash, as the path trie is: every field is looked up here by name.
+    pub entries: IndexMap<String, Entry, foldhash::fast::FixedState>,
     /// Where the block was opened or named (block headers and path segments), in load order.
     pub defined_at: Vec<Span>,
 }
@@ -31,7 +34,9 @@ pub enum Node {
 /// A resolved value and its history.
 #[derive(Clone, Debug)]
 pub struct Leaf {
-    pub value: Value,
+    /// Shared with the winning definition's [`Site`] when no list operation changed it: most
+    /// values are set once, and each would otherwise be held twice.
+    pub value: Arc<Value>,
     pub provenance: Provenance,
 }
 
@@ -43,7 +48,7 @@ pub struct Site {
     pub op: Op,
     pub weak: bool,
     pub layer: usize,
-    pub value: Value,
+    pub value: Arc<Value>,
 }
 
 /// Why a definition did not decide the value.

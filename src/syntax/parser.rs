@@ -68,6 +68,7 @@ pub fn parse_prefix(file: FileId, src: &str) -> (File, Option<SyntaxError>) {
             span: Span::new(file, src.len(), src.len()),
         }),
     };
+    items.shrink_to_fit();
     (File { items }, error)
 }
 
@@ -412,6 +413,9 @@ impl<'s> Parser<'s> {
         let (inner, _) = char('{').parse(brace)?;
         let mut items = Vec::new();
         let (rest, ()) = self.items(inner, Some(('{', brace)), depth + 1, &mut items)?;
+        // Kept for the whole compilation: no spare capacity (a block of six fields would
+        // otherwise hold eight).
+        items.shrink_to_fit();
         let (rest, _) = char('}').parse(rest)?;
         Ok((
             rest,
@@ -623,6 +627,7 @@ impl<'s> Parser<'s> {
         loop {
             rest = self.any_space(rest);
             if let Some(after) = rest.strip_prefix(']') {
+                items.shrink_to_fit();
                 return Ok((
                     after,
                     Value {
