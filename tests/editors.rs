@@ -271,6 +271,7 @@ fn neovim_shows_the_diagnostics_and_hover_of_pcfg_lsp() {
             root().join("tests/editors/lsp.lua").display()
         ))
         .env("PCFG", env!("CARGO_BIN_EXE_pcfg"))
+        .env("RUNTIME", root().join("lang/editors/vim"))
         .env("FILE", &file)
         .env("OUT", &out)
         .stdin(std::process::Stdio::null())
@@ -279,6 +280,9 @@ fn neovim_shows_the_diagnostics_and_hover_of_pcfg_lsp() {
     assert!(status.success(), "{status}");
     let report = std::fs::read_to_string(&out).expect("the script's report");
     let lines: Vec<&str> = report.lines().collect();
+    // The shipped runtime directory detected the file type and started the server.
+    assert_eq!(lines[0], "filetype pcfg", "{report}");
+    let lines = &lines[1..];
     assert!(
         lines[0].starts_with("diagnostic 2:15 unknown field `sise` in `partition.root`")
             && lines[0].contains("help: did you mean `size`?"),

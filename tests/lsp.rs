@@ -21,8 +21,13 @@ struct Client {
 
 impl Client {
     fn start(dir: &Path) -> Client {
+        Client::start_with(dir, &["lsp"])
+    }
+
+    /// The server started with these arguments of the binary under test.
+    fn start_with(dir: &Path, args: &[&str]) -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_pcfg"))
-            .arg("lsp")
+            .args(args)
             .current_dir(dir)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -269,6 +274,54 @@ fn an_editor_session_over_stdio() {
         labels.contains(&"size-min") && labels.contains(&"format") && !labels.contains(&"system"),
         "{labels:?}"
     );
+    // Half-typed text, as completion sees it: a name begun in a block, then values of a symbol
+    // field and of a reference to extensions (declared in the imported file).
+    let mut complete = |text: &str, version: u64| -> Vec<(String, String)> {
+        client.notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": system_uri, "version": version }, "contentChanges": [{ "text": text }] }),
+        );
+        let lines: Vec<&str> = text.split('\n').collect();
+        let position =
+            json!({ "line": lines.len() - 1, "character": lines[lines.len() - 1].len() });
+        let completion = client.request(
+            "textDocument/completion",
+            json!({ "textDocument": { "uri": system_uri }, "position": position }),
+            &mut kept,
+        );
+        completion["result"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| {
+                let label = i["label"].as_str().unwrap_or_default().to_owned();
+                let insert = i["insertText"]
+                    .as_str()
+                    .map_or_else(|| label.clone(), str::to_owned);
+                (label, insert)
+            })
+            .collect()
+    };
+    let names = complete("import \"base.pcfg\"\npartition root {\n  fo", 31);
+    assert!(names.iter().any(|(l, _)| l == "format"), "{names:?}");
+    let formats = complete("import \"base.pcfg\"\npartition root {\n  format = e", 32);
+    assert!(
+        formats.iter().any(|(l, _)| l == "erofs") && !formats.iter().any(|(l, _)| l == "format"),
+        "{formats:?}"
+    );
+    let requires = complete(
+        "import \"base.pcfg\"\nextension more { kind = sysext, requires = [",
+        33,
+    );
+    assert_eq!(
+        requires,
+        [
+            ("libs".to_owned(), "libs".to_owned()),
+            ("app".to_owned(), "app".to_owned())
+        ]
+    );
+    let overrides = complete("import \"base.pcfg\"\nextension app {\n  overrides = ", 34);
+    assert_eq!(overrides, [("libs".to_owned(), "[libs]".to_owned())]);
     // The outline: the block and, nested, what is set in it.
     let outline = client.request(
         "textDocument/documentSymbol",
@@ -416,4 +469,190 @@ fn an_editor_session_over_stdio() {
     client.notify("exit", Value::Null);
     let status = client.child.wait().expect("exits");
     assert!(status.success(), "{status}");
+}
+
+/// The editor configurations shipped in `lang/editors/` start this server: Helix's
+/// `languages.toml` (its command and arguments, run here, answer `initialize`), and the VS Code
+/// extension's language client (its entry point parses under Node and is what `package.json`
+/// activates for pcfg files). Neovim's `ftplugin/pcfg.lua` is run for real in `tests/editors.rs`.
+#[test]
+fn the_shipped_editor_configurations_start_the_server() {
+    let editors = Path::new(env!("CARGO_MANIFEST_DIR")).join("lang/editors");
+    let helix: toml::Table = std::fs::read_to_string(editors.join("helix/languages.toml"))
+        .expect("languages.toml")
+        .parse()
+        .expect("TOML");
+    let server = &helix["language-server"]["pcfg"];
+    assert_eq!(server["command"].as_str(), Some("pcfg"));
+    let args: Vec<&str> = server["args"]
+        .as_array()
+        .expect("args")
+        .iter()
+        .filter_map(toml::Value::as_str)
+        .collect();
+    let language = &helix["language"].as_array().expect("[[language]]")[0];
+    assert_eq!(language["file-types"][0].as_str(), Some("pcfg"));
+    assert_eq!(language["comment-token"].as_str(), Some("#"));
+    assert_eq!(language["language-servers"][0].as_str(), Some("pcfg"));
+    let package: Value = serde_json::from_str(
+        &std::fs::read_to_string(editors.join("textmate/package.json")).expect("package.json"),
+    )
+    .expect("JSON");
+    // One scope for the language in both editors.
+    assert_eq!(
+        language["scope"].as_str(),
+        package["contributes"]["grammars"][0]["scopeName"].as_str()
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut client = Client::start_with(dir.path(), &args);
+    let mut kept = Vec::new();
+    let init = client.request(
+        "initialize",
+        json!({ "processId": null, "rootUri": uri(dir.path()), "capabilities": {} }),
+        &mut kept,
+    );
+    assert_eq!(
+        init["result"]["capabilities"]["hoverProvider"], true,
+        "{init}"
+    );
+    client.notify("initialized", json!({}));
+    client.request("shutdown", json!(null), &mut kept);
+    client.notify("exit", json!(null));
+
+    assert_eq!(package["activationEvents"], json!(["onLanguage:pcfg"]));
+    assert!(package["dependencies"]["vscode-languageclient"].is_string());
+    let main = editors
+        .join("textmate")
+        .join(package["main"].as_str().expect("main"));
+    let node = crate::support::test_tool_on_path("node");
+    let checked = Command::new(node)
+        .arg("--check")
+        .arg(&main)
+        .status()
+        .expect("node runs");
+    assert!(checked.success(), "{}", main.display());
+    let script = std::fs::read_to_string(&main).expect("extension.js");
+    assert!(
+        script.contains("args: [\"lsp\"]") && script.contains("language: \"pcfg\""),
+        "{script}"
+    );
+}
+
+/// `text` with the one edit of a code action's workspace edit for `uri` applied (ASCII text:
+/// the protocol's UTF-16 columns are bytes).
+fn apply_action(text: &str, action: &Value, uri: &str) -> String {
+    let edits = action["edit"]["changes"][uri].as_array().expect("edits");
+    assert_eq!(edits.len(), 1, "{action}");
+    let offset = |p: &Value| -> usize {
+        let line = usize::try_from(p["line"].as_u64().expect("line")).expect("line");
+        let character = usize::try_from(p["character"].as_u64().expect("column")).expect("col");
+        text.split_inclusive('\n')
+            .take(line)
+            .map(str::len)
+            .sum::<usize>()
+            + character
+    };
+    let (from, to) = (
+        offset(&edits[0]["range"]["start"]),
+        offset(&edits[0]["range"]["end"]),
+    );
+    format!(
+        "{}{}{}",
+        &text[..from],
+        edits[0]["newText"].as_str().expect("text"),
+        &text[to..]
+    )
+}
+
+/// Quick fixes beyond the did-you-mean, each applied and checked again: a second definition in
+/// one file is removed with its line, a package listed twice loses its entry, and a library
+/// another extension provides adds that extension to `requires` (a program and a library built
+/// with gcc; the fix is offered on the diagnostic, in the extension's declaration).
+#[test]
+fn quick_fixes_remove_duplicates_and_add_requires() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let lib = root.join("ext/libs/usr/lib/libpcfgdemo.so.1");
+    crate::extensions::gcc(
+        &root,
+        "int pcfg_demo(void) { return 42; }\n",
+        &lib,
+        &["-shared", "-fPIC", "-Wl,-soname,libpcfgdemo.so.1"],
+    );
+    std::os::unix::fs::symlink(
+        "libpcfgdemo.so.1",
+        root.join("ext/libs/usr/lib/libpcfgdemo.so"),
+    )
+    .expect("symlink");
+    let libdir = format!("-L{}", root.join("ext/libs/usr/lib").display());
+    crate::extensions::gcc(
+        &root,
+        "int pcfg_demo(void);\nint main(void) { return pcfg_demo() == 42 ? 0 : 1; }\n",
+        &root.join("ext/tools/usr/bin/demo"),
+        &[&libdir, "-lpcfgdemo"],
+    );
+    let system = root.join("system.pcfg");
+    std::fs::write(&system, "").expect("write");
+    let system_uri = uri(&system);
+    let mut client = Client::start(&root);
+    let mut kept = Vec::new();
+    client.request(
+        "initialize",
+        json!({ "processId": null, "rootUri": uri(&root), "capabilities": {} }),
+        &mut kept,
+    );
+    client.notify("initialized", json!({}));
+    let mut version = 0;
+    let mut fix = |client: &mut Client, text: &str, code: &str| -> String {
+        version += 1;
+        let method = if version == 1 {
+            "textDocument/didOpen"
+        } else {
+            "textDocument/didChange"
+        };
+        let params = if version == 1 {
+            json!({ "textDocument": { "uri": system_uri, "languageId": "pcfg", "version": version, "text": text } })
+        } else {
+            json!({ "textDocument": { "uri": system_uri, "version": version }, "contentChanges": [{ "text": text }] })
+        };
+        client.notify(method, params);
+        let found = client.diagnostics_for(&system_uri);
+        let diagnostic = found
+            .iter()
+            .find(|d| d["code"] == code)
+            .unwrap_or_else(|| panic!("{code} in {found:?}"));
+        let actions = client.request(
+            "textDocument/codeAction",
+            json!({ "textDocument": { "uri": system_uri }, "range": diagnostic["range"], "context": { "diagnostics": [diagnostic] } }),
+            &mut kept,
+        );
+        let action = &actions["result"][0];
+        assert_eq!(action["kind"], "quickfix", "{actions}");
+        apply_action(text, action, &system_uri)
+    };
+    let head = "system { name = \"fixos\", version = \"1\", packages = [\"vim\", \"less\", \"vim\"] }\npartition root { type = root, size = 2G }\n";
+    let tools = "extension libs { kind = sysext, source = \"ext/libs\" }\nextension tools {\n  kind = sysext\n  source = \"ext/tools\"\n}\n";
+    let twice = format!("{head}partition.root.size = 3G\n{tools}");
+    let once = fix(&mut client, &twice, "pcfg::duplicate-definition");
+    assert_eq!(once, format!("{head}{tools}"));
+    let listed = fix(&mut client, &once, "pcfg::duplicate-package");
+    let head = head.replace(", \"vim\"]", "]");
+    assert_eq!(listed, format!("{head}{tools}"));
+    let required = fix(&mut client, &listed, "pcfg::missing-library");
+    assert_eq!(
+        required,
+        format!(
+            "{head}{}",
+            tools.replace("tools {\n", "tools {\n  requires = [libs]\n")
+        )
+    );
+    // Each fix took its problem away; the last leaves none.
+    version += 1;
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": system_uri, "version": version }, "contentChanges": [{ "text": required }] }),
+    );
+    assert_eq!(client.diagnostics_for(&system_uri), Vec::<Value>::new());
+    client.request("shutdown", json!(null), &mut kept);
+    client.notify("exit", json!(null));
 }

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::elf::ElfFacts;
 use super::Tree;
-use crate::diag::{Code, Diagnostic, Label};
+use crate::diag::{Code, Diagnostic, Edit, Label};
 use crate::vfs::{EntryKind, TreeEntry};
 
 /// Directories the dynamic loader searches, relative to a tree's root.
@@ -138,10 +138,29 @@ pub(super) fn check(
                             .map(|s| Label::new(s, format!("`{p}` provides `{lib}`")))
                     })
                     .collect();
-                diagnostic.with_labels(labels).with_help(format!(
-                    "add `requires = [{}]` to extension `{name}`",
-                    providers.first().copied().unwrap_or_default()
-                ))
+                let provider = providers.first().copied().unwrap_or_default();
+                let diagnostic = diagnostic.with_labels(labels).with_help(format!(
+                    "add `requires = [{provider}]` to extension `{name}`"
+                ));
+                // The edit: into the `requires` list, or a new `requires` in the declaration.
+                let requires = &tree.extension.requires;
+                let place = match (requires.at, tree.extension.at) {
+                    (Some(list), _) => Some((list, true)),
+                    (None, Some(label)) => Some((label, false)),
+                    (None, None) => None,
+                };
+                match place {
+                    Some((span, to_list)) => diagnostic.with_edit(
+                        format!("Add `{provider}` to `requires` of `{name}`"),
+                        span,
+                        Edit::Append {
+                            field: "requires".to_owned(),
+                            item: provider.to_owned(),
+                            to_list,
+                        },
+                    ),
+                    None => diagnostic,
+                }
             };
             out.push(diagnostic);
         }

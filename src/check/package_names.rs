@@ -3,7 +3,7 @@
 //! fail at build time, far from the line that wrote it.
 
 use super::Checker;
-use crate::diag::{excerpt, Code, Diagnostic, Label};
+use crate::diag::{excerpt, Code, Diagnostic, Edit, Label};
 use crate::model::Model;
 
 /// Distributions whose package names follow Debian Policy.
@@ -79,7 +79,8 @@ fn duplicates(model: &Model, out: &mut Checker) {
             .with_help(format!(
                 "remove this entry: `{}` is installed once either way",
                 excerpt(&package.value, 60)
-            )),
+            ))
+            .with_edit("Remove this entry", at, Edit::Remove),
         );
     }
 }

@@ -69,16 +69,35 @@ pub struct Diagnostic {
     pub labels: Vec<Label>,
     /// The concrete fix.
     pub help: Option<String>,
-    /// The fix as an edit, when it is one replacement (a did-you-mean): what an editor
-    /// applies as a quick fix.
+    /// The fix as an edit, when it is one (a did-you-mean, a duplicate to remove, a name to
+    /// add to a list): what an editor applies as a quick fix.
     pub fix: Option<Fix>,
 }
 
-/// Replace the text at `span` with `replacement`.
+/// An edit that fixes a diagnostic, in the terms of the configuration: the editor's side turns
+/// it into text edits with the file's text at hand (separators, indentation), so that the
+/// phases that find problems need no text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fix {
+    /// What an editor shows: "Replace with `size`".
+    pub title: String,
     pub span: Span,
-    pub replacement: String,
+    pub edit: Edit,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Edit {
+    /// The text at the span becomes this.
+    Replace(String),
+    /// The item or list entry at the span goes, with the separator that goes with it.
+    Remove,
+    /// `field` gains `item`: the span is the field's list, or, when the block does not set the
+    /// field, the label that declares the block.
+    Append {
+        field: String,
+        item: String,
+        to_list: bool,
+    },
 }
 
 impl Diagnostic {
@@ -116,10 +135,19 @@ impl Diagnostic {
 
     /// The fix as an edit: `span` becomes `replacement`.
     #[must_use]
-    pub fn with_fix(mut self, span: Span, replacement: impl Into<String>) -> Self {
+    pub fn with_fix(self, span: Span, replacement: impl Into<String>) -> Self {
+        let replacement = replacement.into();
+        let title = format!("Replace with `{replacement}`");
+        self.with_edit(title, span, Edit::Replace(replacement))
+    }
+
+    /// The fix as any edit, with the title an editor shows for it.
+    #[must_use]
+    pub fn with_edit(mut self, title: impl Into<String>, span: Span, edit: Edit) -> Self {
         self.fix = Some(Fix {
+            title: title.into(),
             span,
-            replacement: replacement.into(),
+            edit,
         });
         self
     }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::imports::Layers;
 use super::list_ops::ListOps;
 use super::provenance::{same_value, Block, Entry, Leaf, Node, Overridden, Provenance, Site};
-use crate::diag::{did_you_mean, Code, Diagnostic, Label};
+use crate::diag::{did_you_mean, Code, Diagnostic, Edit, Label};
 use crate::source::{SourceMap, Span};
 use crate::syntax::ast::{self, Ident, Op, Value, ValueKind};
 
@@ -610,7 +610,15 @@ impl Merger<'_> {
                         Label::new(def.key, "defined again here"),
                     )
                     .with_label(Label::new(earlier.key, "first defined here"))
-                    .with_help("keep one definition; to extend a list, write `+=`"),
+                    .with_help("keep one definition; to extend a list, write `+=`")
+                    .with_edit(
+                        "Remove this second definition",
+                        match def.kind {
+                            DefKind::Value { item, .. } => item,
+                            DefKind::Block | DefKind::Remove => def.key,
+                        },
+                        Edit::Remove,
+                    ),
                 );
                 continue;
             }

@@ -1,16 +1,28 @@
--- Neovim's built-in LSP client driving `pcfg lsp` (run headless by tests/editors.rs): opens
--- $FILE, waits for the diagnostics, asks for hover at line 2, column 17, formats the buffer
--- and writes what it got to $OUT, one line each. Written for Neovim 0.7 (Debian bookworm's).
+-- Neovim's built-in LSP client driving `pcfg lsp` (run headless by tests/editors.rs), started
+-- as users start it: by the runtime directory lang/editors/vim ($RUNTIME), whose file type
+-- detection and ftplugin/pcfg.lua attach the server to a pcfg buffer. Opens $FILE, waits for
+-- the diagnostics, asks for hover at line 2, column 17, formats the buffer and writes what it
+-- got to $OUT, one line each. Written for Neovim 0.7 (Debian bookworm's).
 local pcfg, file, out = os.getenv("PCFG"), os.getenv("FILE"), os.getenv("OUT")
+vim.opt.runtimepath:prepend(os.getenv("RUNTIME"))
+vim.g.pcfg_lsp_cmd = { pcfg, "lsp" }
+vim.cmd("filetype off")
+vim.cmd("filetype plugin on")
 vim.cmd("edit " .. vim.fn.fnameescape(file))
 local buf = vim.api.nvim_get_current_buf()
-local id = vim.lsp.start_client({
-  name = "pcfg",
-  cmd = { pcfg, "lsp" },
-  root_dir = vim.fn.fnamemodify(file, ":p:h"),
-})
-vim.lsp.buf_attach_client(buf, id)
-local lines = {}
+local lines = { "filetype " .. vim.bo.filetype }
+local id
+vim.wait(5000, function()
+  for _, c in pairs(vim.lsp.buf_get_clients(buf)) do
+    if c.name == "pcfg" then id = c.id end
+  end
+  return id ~= nil
+end, 50)
+if not id then
+  table.insert(lines, "no client attached")
+  vim.fn.writefile(lines, out)
+  vim.cmd("qall!")
+end
 if not vim.wait(20000, function() return #vim.diagnostic.get(buf) > 0 end, 50) then
   table.insert(lines, "no diagnostics")
 end

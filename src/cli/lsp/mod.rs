@@ -11,6 +11,8 @@
 //! blocks and their fields; formatting is `pcfg fmt`.
 
 mod convert;
+mod cursor;
+mod fixes;
 mod navigate;
 mod overlay;
 mod rename;
@@ -330,15 +332,23 @@ impl Server<'_> {
             if convert::disk_path(file).as_deref() != Some(path.as_path()) {
                 continue;
             }
-            let range = convert::range(file, fix.span);
-            if !overlaps(range) {
+            // Offered on the problem or on the place the fix changes.
+            let primary = compilation.sources.get(d.primary.span.file);
+            let on_primary = convert::disk_path(primary).as_deref() == Some(path.as_path())
+                && overlaps(convert::range(primary, d.primary.span));
+            if !overlaps(convert::range(file, fix.span)) && !on_primary {
                 continue;
             }
+            let (start, end) = (fix.span.start as usize, fix.span.end as usize);
+            let Some((from, to, new)) = fixes::text_edit(&file.text, start, end, &fix.edit) else {
+                continue;
+            };
+            let range = convert::range(file, crate::source::Span::new(fix.span.file, from, to));
             let diagnostic =
                 convert::diagnostic(d, &compilation.sources, &self.book).map(|(_, d)| d);
-            let edit = TextEdit::new(range, fix.replacement.clone());
+            let edit = TextEdit::new(range, new);
             actions.push(lsp_types::CodeAction {
-                title: format!("Replace with `{}`", fix.replacement),
+                title: fix.title.clone(),
                 kind: Some(lsp_types::CodeActionKind::QUICKFIX),
                 diagnostics: diagnostic.map(|d| vec![d]),
                 edit: Some(lsp_types::WorkspaceEdit::new(
@@ -419,19 +429,34 @@ impl Server<'_> {
         Ok(lsp_types::WorkspaceEdit::new(changes))
     }
 
-    /// The names the schema allows in the block around the cursor.
+    /// What the schema allows at the cursor: the names of the block around it, or the values
+    /// of the field being set (its symbols, or the labels of the blocks it refers to, as the
+    /// configuration that includes this file declares them).
     fn complete(&self, at: &lsp_types::TextDocumentPositionParams) -> Option<CompletionResponse> {
-        let (_, text) = self.open(&at.text_document.uri)?;
-        let block = navigate::block_at(text, convert::offset(text, at.position));
-        let items = navigate::completions(&block)
+        let (path, text) = self.open(&at.text_document.uri)?;
+        let completions = match cursor::at(text, convert::offset(text, at.position)) {
+            cursor::Cursor::Name(block) => navigate::completions(&block),
+            cursor::Cursor::Value {
+                path: field,
+                in_list,
+            } => {
+                let compilation = self.compilation_of(&path);
+                let labels = |kind: &str| compilation.map_or_else(Vec::new, |c| declared(c, kind));
+                navigate::value_completions(&field, in_list, &labels)
+            }
+        };
+        let items = completions
             .into_iter()
             .map(|c| CompletionItem {
                 kind: Some(match c.kind {
                     navigate::Name::Field => CompletionItemKind::FIELD,
                     navigate::Name::Block => CompletionItemKind::MODULE,
                     navigate::Name::Keyword => CompletionItemKind::KEYWORD,
+                    navigate::Name::Value => CompletionItemKind::ENUM_MEMBER,
+                    navigate::Name::Label => CompletionItemKind::REFERENCE,
                 }),
                 detail: Some(c.detail),
+                insert_text: c.insert,
                 label: c.name,
                 ..CompletionItem::default()
             })
@@ -472,6 +497,26 @@ impl Server<'_> {
             })
         })
     }
+}
+
+/// The labels of the blocks of `kind` a compilation declares: from its resolved tree, or, while
+/// some file does not parse (as when a value is half-typed), from what each file declares as far
+/// as it parses.
+fn declared(compilation: &Compilation, kind: &str) -> Vec<String> {
+    if let Some(resolved) = &compilation.resolved {
+        return match resolved.root.get(&[kind]).map(|e| &e.node) {
+            Some(crate::resolve::Node::Block(block)) => block.entries.keys().cloned().collect(),
+            _ => Vec::new(),
+        };
+    }
+    let mut labels: Vec<String> = Vec::new();
+    for (id, file) in compilation.sources.files() {
+        let (ast, _) = crate::syntax::parse_prefix(id, &file.text);
+        labels.extend(navigate::labels_of(&ast.items, kind));
+    }
+    let mut seen = BTreeSet::new();
+    labels.retain(|label| seen.insert(label.clone()));
+    labels
 }
 
 /// A span of a compilation's sources as a location, when its file is on disk.

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::resolve::Node;
+use crate::schema::Ty;
 use crate::source::FileId;
 use crate::syntax::ast::{Item, ValueKind};
 use crate::syntax::parse_prefix;
@@ -83,37 +84,11 @@ fn in_items(items: &[Item], offset: u32, prefix: &mut Vec<String>) -> Option<Tar
     None
 }
 
-/// The path of the innermost block around byte `offset` of `text` (empty at the top level),
-/// with its labels (`partition.root`).
-pub(super) fn block_at(text: &str, offset: usize) -> Vec<String> {
-    let (file, _) = parse_prefix(FileId(0), text);
-    let Ok(offset) = u32::try_from(offset) else {
-        return Vec::new();
-    };
-    let mut path = Vec::new();
-    let mut items = &file.items;
-    'descend: loop {
-        for item in items {
-            if let Item::Block(block) = item {
-                let header = block.header_span();
-                // Inside the braces: past the header, before the end.
-                if header.end < offset && offset < block.span.end {
-                    path.push(block.kind.name.clone());
-                    if let Some(label) = &block.label {
-                        path.push(label.name.clone());
-                    }
-                    items = &block.items;
-                    continue 'descend;
-                }
-            }
-        }
-        return path;
-    }
-}
-
 /// A name that may be written at a place.
 pub(super) struct Completion {
     pub(super) name: String,
+    /// The text inserted, when it is not `name`.
+    pub(super) insert: Option<String>,
     /// A field's type, or what the name is.
     pub(super) detail: String,
     pub(super) kind: Name,
@@ -123,6 +98,61 @@ pub(super) enum Name {
     Field,
     Block,
     Keyword,
+    /// A symbol, a boolean, `auto` or one of a few numbers.
+    Value,
+    /// The label of a declared block (`requires = [libs]`).
+    Label,
+}
+
+/// What may be written as the value of the field at `path` (labels included): its symbols,
+/// `true` and `false`, `auto`, its few numbers, or the labels `labels` gives for the kind of block
+/// it refers to. Outside a list, a list field's items are offered in brackets.
+pub(super) fn value_completions(
+    path: &[String],
+    in_list: bool,
+    labels: &dyn Fn(&str) -> Vec<String>,
+) -> Vec<Completion> {
+    let parts: Vec<&str> = path.iter().map(String::as_str).collect();
+    let Some(field) = crate::schema::field_at(&parts) else {
+        return Vec::new();
+    };
+    let (ty, bracket) = match (&field.ty, in_list) {
+        (Ty::List(item), false) => (*item, true),
+        (Ty::List(item), true) => (*item, false),
+        (ty, _) => (ty, false),
+    };
+    let words: Vec<(String, Name)> = match ty {
+        Ty::Symbol(symbols) => symbols
+            .iter()
+            .map(|s| ((*s).to_owned(), Name::Value))
+            .collect(),
+        Ty::Bool => vec![
+            ("true".to_owned(), Name::Value),
+            ("false".to_owned(), Name::Value),
+        ],
+        Ty::SizeOrAuto => vec![("auto".to_owned(), Name::Value)],
+        Ty::OneOf(numbers) => numbers
+            .iter()
+            .map(|n| (n.to_string(), Name::Value))
+            .collect(),
+        // An extension does not require or override itself.
+        Ty::Reference(kind) => labels(kind)
+            .into_iter()
+            .filter(|label| !(parts.first() == Some(kind) && parts.get(1) == Some(&label.as_str())))
+            .map(|label| (label, Name::Label))
+            .collect(),
+        Ty::Str(_) | Ty::Int { .. } | Ty::Size | Ty::List(_) => Vec::new(),
+    };
+    let detail = ty.describe();
+    words
+        .into_iter()
+        .map(|(word, kind)| Completion {
+            insert: bracket.then(|| format!("[{word}]")),
+            name: word,
+            detail: detail.clone(),
+            kind,
+        })
+        .collect()
 }
 
 /// What may be written inside the block at `path`: its fields (with their types) and nested
@@ -134,11 +164,13 @@ pub(super) fn completions(path: &[String]) -> Vec<Completion> {
     };
     let fields = schema.fields.iter().map(|f| Completion {
         name: f.name.to_owned(),
+        insert: None,
         detail: f.ty.describe(),
         kind: Name::Field,
     });
     let blocks = schema.blocks.iter().map(|b| Completion {
         name: b.name.to_owned(),
+        insert: None,
         detail: if b.labelled {
             "block, with a label"
         } else {
@@ -152,10 +184,28 @@ pub(super) fn completions(path: &[String]) -> Vec<Completion> {
         .filter(|_| path.is_empty())
         .map(|keyword| Completion {
             name: keyword.to_owned(),
+            insert: None,
             detail: "keyword".to_owned(),
             kind: Name::Keyword,
         });
     fields.chain(blocks).chain(keywords).collect()
+}
+
+/// The labels a file gives blocks of `kind` at its top level: in headers (`extension libs { }`)
+/// and in paths (`extension.libs.kind = sysext`).
+pub(super) fn labels_of(items: &[Item], kind: &str) -> Vec<String> {
+    items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Block(block) if block.kind.name == kind => block.label.as_ref(),
+            Item::Assign(assign) => match assign.path.segments.as_slice() {
+                [first, label, _, ..] if first.name == kind => Some(label),
+                _ => None,
+            },
+            _ => None,
+        })
+        .map(|label| label.name.clone())
+        .collect()
 }
 
 /// The outline of a file: each block with its label, and the fields set in it, nested.
@@ -349,8 +399,6 @@ mod tests {
             target_at(requires, requires.find("requires").unwrap_or(0)),
             Some(path("extension.app.requires"))
         );
-        assert_eq!(block_at(text, at("size")), ["partition", "root"]);
-        assert!(block_at(text, at("system")).is_empty());
     }
 
     #[test]
@@ -372,6 +420,43 @@ mod tests {
             "{partition:?}"
         );
         assert!(names(&["nothing"]).is_empty());
+    }
+
+    #[test]
+    fn values_follow_the_field() {
+        let values = |path: &str, in_list: bool| -> Vec<(String, Option<String>)> {
+            let path: Vec<String> = path.split('.').map(str::to_owned).collect();
+            let labels = |kind: &str| -> Vec<String> {
+                assert_eq!(kind, "extension");
+                vec!["app".to_owned(), "libs".to_owned()]
+            };
+            value_completions(&path, in_list, &labels)
+                .into_iter()
+                .map(|c| (c.name, c.insert))
+                .collect()
+        };
+        let formats = values("partition.root.format", false);
+        assert!(
+            formats.contains(&("erofs".to_owned(), None))
+                && formats.contains(&("ext4".to_owned(), None)),
+            "{formats:?}"
+        );
+        assert!(values("partition.root.type", false).contains(&("esp".to_owned(), None)));
+        assert_eq!(values("partition.root.size", false), []);
+        assert_eq!(
+            values("partition.root.factory-reset", false),
+            [("true".to_owned(), None), ("false".to_owned(), None)]
+        );
+        // An extension's references: the other extensions, bracketed outside a list.
+        assert_eq!(
+            values("extension.app.requires", true),
+            [("libs".to_owned(), None)]
+        );
+        assert_eq!(
+            values("extension.app.requires", false),
+            [("libs".to_owned(), Some("[libs]".to_owned()))]
+        );
+        assert!(values("nothing.here", false).is_empty());
     }
 
     #[test]
