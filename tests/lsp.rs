@@ -29,6 +29,8 @@ impl Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_pcfg"))
             .args(args)
             .current_dir(dir)
+            // Copies of the standard library go into the test's directory.
+            .env("XDG_CACHE_HOME", dir.join(".cache"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -136,7 +138,11 @@ fn uri(path: &Path) -> String {
 
 /// The position of the first `needle` in `text`, as the protocol counts (ASCII text here).
 fn position_of(text: &str, needle: &str) -> Value {
-    let offset = text.find(needle).expect("needle in text");
+    position_at(text, text.find(needle).expect("needle in text"))
+}
+
+/// The position of byte `offset` of `text`, as the protocol counts (ASCII text here).
+fn position_at(text: &str, offset: usize) -> Value {
     let line = text[..offset].matches('\n').count();
     let character = offset - text[..offset].rfind('\n').map_or(0, |i| i + 1);
     json!({ "line": line, "character": character })
@@ -655,4 +661,94 @@ fn quick_fixes_remove_duplicates_and_add_requires() {
     assert_eq!(client.diagnostics_for(&system_uri), Vec::<Value>::new());
     client.request("shutdown", json!(null), &mut kept);
     client.notify("exit", json!(null));
+}
+
+/// The standard library opens as read-only files: going to `import "std/particleos"` opens a
+/// copy of the module (mode 0444, the embedded text), a field it decides goes to its line
+/// there, and in the copy, hover works and nothing is checked on its own.
+#[test]
+fn the_standard_library_opens_read_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let text =
+        "import \"std/particleos\"\nsystem.name = \"StdOS\"\npartition.esp.size = default 2G\n";
+    let system = root.join("system.pcfg");
+    std::fs::write(&system, text).expect("write");
+    let system_uri = uri(&system);
+    let mut client = Client::start(&root);
+    let mut kept = Vec::new();
+    client.request(
+        "initialize",
+        json!({ "processId": null, "rootUri": uri(&root), "capabilities": {} }),
+        &mut kept,
+    );
+    client.notify("initialized", json!({}));
+    client.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": system_uri, "languageId": "pcfg", "version": 1, "text": text } }),
+    );
+    let definition = client.request(
+        "textDocument/definition",
+        json!({ "textDocument": { "uri": system_uri }, "position": position_of(text, "std/") }),
+        &mut kept,
+    );
+    let std_uri = definition["result"]["uri"]
+        .as_str()
+        .expect("a location")
+        .to_owned();
+    let std_path = std::path::PathBuf::from(std_uri.strip_prefix("file://").expect("a file"));
+    assert!(
+        std_path.starts_with(root.join(".cache/pcfg/std")),
+        "{std_uri}"
+    );
+    let module = include_str!("../lang/std/particleos.pcfg");
+    assert_eq!(
+        std::fs::read_to_string(&std_path).expect("the copy"),
+        module
+    );
+    let mode = std::fs::metadata(&std_path)
+        .expect("metadata")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o444, "read-only");
+    // The strong `size = 1G` of the module wins over the weak default: its line.
+    let decided = client.request(
+        "textDocument/definition",
+        json!({ "textDocument": { "uri": system_uri }, "position": position_of(text, "size") }),
+        &mut kept,
+    );
+    assert_eq!(decided["result"]["uri"], std_uri.as_str(), "{decided}");
+    let line = module[..module.find("partition esp").expect("esp")]
+        .matches('\n')
+        .count()
+        + 2;
+    assert_eq!(
+        decided["result"]["range"]["start"]["line"], line,
+        "{decided}"
+    );
+    // In the copy: hover through the configuration that imports it.
+    client.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": std_uri, "languageId": "pcfg", "version": 1, "text": module } }),
+    );
+    let at = module.find("partition esp").expect("esp");
+    let size = at + module[at..].find("size").expect("size");
+    let hover = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": std_uri }, "position": position_at(module, size) }),
+        &mut kept,
+    );
+    let shown = hover["result"]["contents"]["value"].as_str().unwrap_or("");
+    assert!(
+        shown.contains("partition.esp.size = 1G") && shown.contains("system.pcfg:3"),
+        "{hover}"
+    );
+    client.request("shutdown", json!(null), &mut kept);
+    client.notify("exit", json!(null));
+    // Nothing was published for the copy.
+    assert!(
+        !kept.iter().any(|m| m["params"]["uri"] == std_uri.as_str()),
+        "{kept:?}"
+    );
 }

@@ -7,18 +7,20 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::stdlib;
 use crate::diag::{did_you_mean, Code, Diagnostic, Label};
 use crate::source::{FileId, Origin, SourceMap, Span};
-use crate::syntax::{self, ast};
+use crate::syntax::ast;
 use crate::vfs::{normalize, Vfs, VfsError, MAX_FILE_BYTES};
 
 /// One loaded file: a layer of the configuration.
 #[derive(Debug)]
 pub struct Layer {
     pub file: FileId,
-    pub ast: ast::File,
+    /// Shared: a language server keeps the trees of files that did not change.
+    pub ast: Arc<ast::File>,
     /// The layers this file imports directly, in import order.
     pub imports: Vec<usize>,
     /// The import statement that first loaded this file (`None` for the entry file); the whole
@@ -289,11 +291,11 @@ impl Loader<'_, '_> {
         let ast = if let Some(diagnostic) = bad_utf8 {
             self.diagnostics
                 .push(diagnostic.with_labels(imported_at.map(|s| Label::new(s, "imported here"))));
-            ast::File { items: Vec::new() }
+            Arc::new(ast::File { items: Vec::new() })
         } else {
             // The items before a syntax error still count: their imports load, so that every
             // file that parses is checked too (see `resolve`).
-            let (ast, error) = syntax::parse_prefix(file, &self.sources.get(file).text);
+            let (ast, error) = self.vfs.parse(file, &self.sources.get(file).text);
             if let Some(error) = error {
                 self.diagnostics.push(error.to_diagnostic());
             }

@@ -9,6 +9,7 @@ mod walk;
 use std::collections::BTreeMap;
 use std::io;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 /// The largest source file pcfg reads. Configurations are kilobytes; a file this large is a
 /// mistake (a disk image or a log named by accident), and refusing it keeps memory bounded.
@@ -49,6 +50,21 @@ pub trait Vfs: Sync {
     /// # Errors
     /// When the file is missing, a directory, larger than [`MAX_FILE_BYTES`] or unreadable.
     fn read(&self, path: &Path) -> Result<Vec<u8>, VfsError>;
+
+    /// The syntax tree of a file's text, as far as it parses, and its first syntax error. Here
+    /// rather than in the loader so that a file system that lives long (the language server's)
+    /// can keep the trees of files that did not change between two checks.
+    fn parse(
+        &self,
+        file: crate::source::FileId,
+        text: &str,
+    ) -> (
+        Arc<crate::syntax::ast::File>,
+        Option<crate::syntax::SyntaxError>,
+    ) {
+        let (ast, error) = crate::syntax::parse_prefix(file, text);
+        (Arc::new(ast), error)
+    }
 
     /// A key that is equal for two paths naming the same file (the import identity): on disk
     /// the device and inode, so that a hard link, a symbolic link and the file itself are one.

@@ -13,6 +13,7 @@
 mod convert;
 mod cursor;
 mod fixes;
+mod library;
 mod navigate;
 mod overlay;
 mod rename;
@@ -22,8 +23,8 @@ use std::path::{Path, PathBuf};
 
 use lsp_server::{Connection, Message, Notification, Request, Response};
 use lsp_types::notification::{
-    DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, DidSaveTextDocument,
-    Notification as _, PublishDiagnostics,
+    DidChangeTextDocument, DidChangeWatchedFiles, DidCloseTextDocument, DidOpenTextDocument,
+    DidSaveTextDocument, Notification as _, PublishDiagnostics,
 };
 use lsp_types::request::{
     CodeActionRequest, Completion, DocumentSymbolRequest, Formatting, GotoDefinition, HoverRequest,
@@ -141,7 +142,10 @@ impl Server<'_> {
                     self.overlay.close(&path);
                 }
             }
-            DidSaveTextDocument::METHOD => {}
+            // A save, or files changed on disk: the extension trees are walked again.
+            DidSaveTextDocument::METHOD | DidChangeWatchedFiles::METHOD => {
+                self.overlay.forget_trees();
+            }
             _ => return Ok(()),
         }
         self.check()
@@ -159,7 +163,8 @@ impl Server<'_> {
         let mut compiled: BTreeMap<PathBuf, Compilation> = BTreeMap::new();
         let mut imported: BTreeSet<PathBuf> = BTreeSet::new();
         for path in order {
-            if imported.contains(path) {
+            // A copy of the standard library is read, never checked on its own.
+            if imported.contains(path) || library::is_document(path) {
                 continue;
             }
             if let Ok(compilation) = compile::check(&self.overlay, path) {
@@ -174,6 +179,7 @@ impl Server<'_> {
             }
         }
         compiled.retain(|path, _| !imported.contains(path));
+        self.overlay.sweep_parsed();
         let mut by_file: BTreeMap<PathBuf, Vec<lsp_types::Diagnostic>> = BTreeMap::new();
         // A file two roots load reports its diagnostics once.
         let mut seen: BTreeSet<(PathBuf, String)> = BTreeSet::new();
@@ -206,7 +212,10 @@ impl Server<'_> {
         for (path, diagnostics) in by_file {
             self.publish(&path, diagnostics)?;
         }
-        self.compilations = compiled;
+        // The previous compilations are dropped on another thread: freeing a large one takes
+        // milliseconds the next keystroke need not wait for.
+        let previous = std::mem::replace(&mut self.compilations, compiled);
+        std::thread::spawn(move || drop(previous));
         Ok(())
     }
 
@@ -296,7 +305,17 @@ impl Server<'_> {
         let (path, target) = self.target(at)?;
         let location = match target {
             Target::Import(import) => {
-                let file = navigate::import_target(&path, &import)?;
+                // `std/NAME`, or in a module of the standard library a sibling module.
+                let std_name = import
+                    .strip_prefix(crate::resolve::stdlib::PREFIX)
+                    .or_else(|| {
+                        library::is_document(&path)
+                            .then(|| import.strip_suffix(".pcfg").unwrap_or(&import))
+                    });
+                let file = match std_name {
+                    Some(name) => library::document(name)?,
+                    None => navigate::import_target(&path, &import)?,
+                };
                 let start = Position::new(0, 0);
                 Location::new(convert::url(&file)?, Range::new(start, start))
             }
@@ -489,11 +508,17 @@ impl Server<'_> {
 
     /// The compilation that loads `path`: its own when it is a root, else one that imports it.
     fn compilation_of(&self, path: &Path) -> Option<&Compilation> {
+        // A copy of a standard library module: a compilation that loads that module.
+        let std_name = library::is_document(path)
+            .then(|| path.file_stem().and_then(|s| s.to_str()))
+            .flatten()
+            .map(|stem| format!("{}{stem}", crate::resolve::stdlib::PREFIX));
         self.compilations.get(path).or_else(|| {
             self.compilations.values().find(|c| {
-                c.sources
-                    .files()
-                    .any(|(_, f)| convert::disk_path(f).as_deref() == Some(path))
+                c.sources.files().any(|(_, f)| match &std_name {
+                    Some(name) => f.origin == crate::source::Origin::Std && &f.name == name,
+                    None => convert::disk_path(f).as_deref() == Some(path),
+                })
             })
         })
     }
@@ -519,10 +544,12 @@ fn declared(compilation: &Compilation, kind: &str) -> Vec<String> {
     labels
 }
 
-/// A span of a compilation's sources as a location, when its file is on disk.
+/// A span of a compilation's sources as a location: in its file on disk, or in the read-only copy
+/// of its standard library module.
 fn location(compilation: &Compilation, span: crate::source::Span) -> Option<Location> {
     let file = compilation.sources.get(span.file);
-    let uri = convert::url(&convert::disk_path(file)?)?;
+    let path = convert::disk_path(file).or_else(|| library::document_of(file))?;
+    let uri = convert::url(&path)?;
     Some(Location::new(uri, convert::range(file, span)))
 }
 

@@ -1,13 +1,20 @@
 //! The files an editor has open, over the disk: an open buffer is what pcfg reads, saved or
 //! not, and every other read goes to the disk as `pcfg check` does — once per version of the
 //! file: a source read before is read again only when its size or modification time changed,
-//! so a keystroke re-reads none of the files it imports.
+//! so a keystroke re-reads none of the files it imports. Extension trees are walked once and
+//! kept until a file is saved or the editor reports files changed on disk
+//! (`workspace/didChangeWatchedFiles`): a keystroke in the configuration does not change them,
+//! and walking thousands of them was most of a keystroke's time.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::SystemTime;
 
+use std::sync::Arc;
+
+use crate::source::FileId;
+use crate::syntax::{ast, SyntaxError};
 use crate::vfs::{normalize, RealFs, TreeEntry, Vfs, VfsError};
 
 /// Open buffers by normalized absolute path, and the source files read from disk.
@@ -15,6 +22,30 @@ use crate::vfs::{normalize, RealFs, TreeEntry, Vfs, VfsError};
 pub(super) struct Overlay {
     open: HashMap<PathBuf, String>,
     read: Mutex<HashMap<PathBuf, Cached>>,
+    /// Each tree walked since the last save, by its directory.
+    trees: Mutex<HashMap<PathBuf, Result<Vec<TreeEntry>, String>>>,
+    /// The syntax trees of the last check, by file number and content: a keystroke parses
+    /// only the file it changed.
+    parsed: Mutex<HashMap<(FileId, u128), Parsed>>,
+    /// The first bytes of tree files read since the last save (what tells look-alike files
+    /// apart), up to [`PREFIXES_KEPT`] bytes in all.
+    prefixes: Mutex<Prefixes>,
+}
+
+#[derive(Debug)]
+struct Parsed {
+    tree: (Arc<ast::File>, Option<SyntaxError>),
+    /// Used by the check under way (the others go when it ends).
+    used: bool,
+}
+
+/// How many bytes of file prefixes are kept: the first 4 KiB of 4,096 files.
+const PREFIXES_KEPT: usize = 16 << 20;
+
+#[derive(Debug, Default)]
+struct Prefixes {
+    bytes: usize,
+    read: HashMap<(PathBuf, usize), Option<Vec<u8>>>,
 }
 
 /// A source file as read, with what identified that version of it.
@@ -36,6 +67,27 @@ impl Overlay {
 
     pub(super) fn text(&self, path: &Path) -> Option<&str> {
         self.open.get(&normalize(path)).map(String::as_str)
+    }
+
+    /// Forgets the syntax trees the last check did not use.
+    pub(super) fn sweep_parsed(&self) {
+        let mut parsed = self
+            .parsed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        parsed.retain(|_, p| std::mem::replace(&mut p.used, false));
+    }
+
+    /// Forgets the trees walked: the next check walks them again.
+    pub(super) fn forget_trees(&self) {
+        self.trees
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+        *self
+            .prefixes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Prefixes::default();
     }
 
     /// The open paths, sorted (the order diagnostics are published in).
@@ -80,6 +132,29 @@ impl Vfs for Overlay {
         Ok(bytes)
     }
 
+    fn parse(&self, file: FileId, text: &str) -> (Arc<ast::File>, Option<SyntaxError>) {
+        let key = (file, xxhash_rust::xxh3::xxh3_128(text.as_bytes()));
+        let parsed = || {
+            self.parsed
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(kept) = parsed().get_mut(&key) {
+            kept.used = true;
+            return kept.tree.clone();
+        }
+        let (tree, error) = crate::syntax::parse_prefix(file, text);
+        let tree = (Arc::new(tree), error);
+        parsed().insert(
+            key,
+            Parsed {
+                tree: tree.clone(),
+                used: true,
+            },
+        );
+        tree
+    }
+
     fn identity(&self, path: &Path) -> PathBuf {
         RealFs.identity(path)
     }
@@ -97,11 +172,39 @@ impl Vfs for Overlay {
     }
 
     fn walk(&self, dir: &Path) -> Result<Vec<TreeEntry>, String> {
-        RealFs.walk(dir)
+        let key = normalize(dir);
+        let trees = || {
+            self.trees
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(walked) = trees().get(&key) {
+            return walked.clone();
+        }
+        // Walked unlocked: the analysis walks its trees in parallel.
+        let walked = RealFs.walk(dir);
+        trees().insert(key, walked.clone());
+        walked
     }
 
     fn read_prefix(&self, path: &Path, len: usize) -> Option<Vec<u8>> {
-        RealFs.read_prefix(path, len)
+        let key = (path.to_path_buf(), len);
+        let prefixes = || {
+            self.prefixes
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(read) = prefixes().read.get(&key) {
+            return read.clone();
+        }
+        let read = RealFs.read_prefix(path, len);
+        let mut kept = prefixes();
+        let size = read.as_ref().map_or(0, Vec::len);
+        if kept.bytes + size <= PREFIXES_KEPT {
+            kept.bytes += size;
+            kept.read.insert(key, read.clone());
+        }
+        read
     }
 
     fn read_range(&self, path: &Path, offset: u64, len: usize) -> Option<Vec<u8>> {
@@ -137,5 +240,38 @@ mod tests {
         overlay.close(&file);
         assert_eq!(read(&overlay), "three");
         assert!(overlay.read(&dir.path().join("missing.pcfg")).is_err());
+    }
+
+    #[test]
+    fn a_file_is_parsed_again_only_when_its_text_changed() {
+        let overlay = Overlay::default();
+        let (file, text) = (FileId(0), "system { name = \"a\" }\n");
+        let first = overlay.parse(file, text).0;
+        assert!(Arc::ptr_eq(&first, &overlay.parse(file, text).0), "kept");
+        let other = overlay.parse(file, "system { name = \"b\" }\n").0;
+        assert!(!Arc::ptr_eq(&first, &other));
+        // Another number is another file: its spans differ.
+        assert!(!Arc::ptr_eq(&first, &overlay.parse(FileId(1), text).0));
+        overlay.sweep_parsed();
+        overlay.parse(file, text);
+        overlay.sweep_parsed();
+        assert_eq!(
+            overlay.parsed.lock().map_or(0, |p| p.len()),
+            1,
+            "unused trees go"
+        );
+    }
+
+    #[test]
+    fn trees_are_walked_again_after_a_save() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("a"), "a").expect("write");
+        let overlay = Overlay::default();
+        let names = |o: &Overlay| o.walk(dir.path()).map_or(0, |t| t.len());
+        assert_eq!(names(&overlay), 1);
+        std::fs::write(dir.path().join("b"), "b").expect("write");
+        assert_eq!(names(&overlay), 1, "kept until a save");
+        overlay.forget_trees();
+        assert_eq!(names(&overlay), 2);
     }
 }
