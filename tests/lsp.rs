@@ -260,6 +260,17 @@ fn an_editor_session_over_stdio() {
     assert!(text.contains("partition.root.size-min: "), "{text}");
 
     // Completion inside a block offers the fields the schema allows there.
+    // Hover on a block: what pcfg derives for the fields it does not write, with the rule.
+    let hover = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": base_uri }, "position": position_of(base, "partition root") }),
+        &mut kept,
+    );
+    let shown = hover["result"]["contents"]["value"].as_str().unwrap_or("");
+    assert!(
+        shown.contains("label = \"lspos-root\"  # `<name>-<partition>`"),
+        "{shown}"
+    );
     let in_block = "import \"base.pcfg\"\npartition root {\n  \n}\n";
     client.notify(
         "textDocument/didChange",
@@ -352,6 +363,52 @@ fn an_editor_session_over_stdio() {
         "{outline}"
     );
     assert_eq!(outline["result"][2]["children"][2]["name"], "format");
+    // Semantic tokens: `partition` a block kind, `root` a label, `root` a symbol (the type).
+    let legend: Vec<&str> = capabilities["semanticTokensProvider"]["legend"]["tokenTypes"]
+        .as_array()
+        .expect("legend")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let tokens = client.request(
+        "textDocument/semanticTokens/full",
+        json!({ "textDocument": { "uri": base_uri } }),
+        &mut kept,
+    );
+    let data: Vec<u64> = tokens["result"]["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .filter_map(Value::as_u64)
+        .collect();
+    let (mut line, mut column) = (0, 0);
+    let mut words: Vec<(String, &str)> = Vec::new();
+    let lines: Vec<&str> = base.lines().collect();
+    for t in data.chunks(5) {
+        line += t[0];
+        column = if t[0] == 0 { column + t[1] } else { t[1] };
+        let (l, c, n) = (
+            usize::try_from(line).expect("line"),
+            usize::try_from(column).expect("column"),
+            usize::try_from(t[2]).expect("length"),
+        );
+        let kind = legend[usize::try_from(t[3]).expect("type")];
+        words.push((lines[l][c..c + n].to_owned(), kind));
+    }
+    let root_kinds: Vec<&str> = words
+        .iter()
+        .filter(|(word, _)| word == "root")
+        .map(|(_, kind)| *kind)
+        .collect();
+    assert_eq!(root_kinds, ["variable", "enumMember"], "{words:?}");
+    assert!(
+        words.contains(&("partition".to_owned(), "namespace")),
+        "{words:?}"
+    );
+    assert!(
+        words.contains(&("libs".to_owned(), "variable")),
+        "{words:?}"
+    );
     client.notify(
         "textDocument/didChange",
         json!({ "textDocument": { "uri": system_uri, "version": 4 }, "contentChanges": [{ "text": fixed }] }),

@@ -301,7 +301,7 @@ fn only_unlabelled_blocks_missing(path: &[&str], known: usize) -> bool {
 }
 
 /// A value pcfg derives for an unset field, and the rule, with the values it comes from.
-fn derived(path: &[&str], model: &crate::model::Model) -> Option<(String, String)> {
+pub(super) fn derived(path: &[&str], model: &crate::model::Model) -> Option<(String, String)> {
     use crate::model::{Role, Slot};
     use crate::syntax::ast::format_size;
     let system = &model.system;

@@ -17,6 +17,7 @@ mod library;
 mod navigate;
 mod overlay;
 mod rename;
+mod tokens;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -28,7 +29,7 @@ use lsp_types::notification::{
 };
 use lsp_types::request::{
     CodeActionRequest, Completion, DocumentSymbolRequest, Formatting, GotoDefinition, HoverRequest,
-    References, Rename, Request as _,
+    References, Rename, Request as _, SemanticTokensFullRequest,
 };
 use lsp_types::{
     CompletionItem, CompletionItemKind, CompletionOptions, CompletionResponse, DocumentSymbol,
@@ -61,6 +62,20 @@ pub(super) fn run() -> Result<u8, Failure> {
         document_formatting_provider: Some(OneOf::Left(true)),
         document_symbol_provider: Some(OneOf::Left(true)),
         completion_provider: Some(CompletionOptions::default()),
+        semantic_tokens_provider: Some(
+            lsp_types::SemanticTokensOptions {
+                legend: lsp_types::SemanticTokensLegend {
+                    token_types: tokens::TYPES
+                        .iter()
+                        .map(|t| lsp_types::SemanticTokenType::new(t))
+                        .collect(),
+                    token_modifiers: Vec::new(),
+                },
+                full: Some(lsp_types::SemanticTokensFullOptions::Bool(true)),
+                ..lsp_types::SemanticTokensOptions::default()
+            }
+            .into(),
+        ),
         ..ServerCapabilities::default()
     };
     let failure = |e: &dyn std::fmt::Display| Failure::Message(format!("pcfg lsp: {e}"));
@@ -256,6 +271,9 @@ impl Server<'_> {
             Rename::METHOD => on(params, |p: t::RenameParams| self.rename(&p)),
             Formatting::METHOD => on(params, |p: t::DocumentFormattingParams| {
                 Ok(self.format(&p.text_document.uri))
+            }),
+            SemanticTokensFullRequest::METHOD => on(params, |p: t::SemanticTokensParams| {
+                Ok(self.semantic_tokens(&p.text_document.uri))
             }),
             _ => Err((
                 METHOD_NOT_FOUND,
@@ -481,6 +499,18 @@ impl Server<'_> {
             })
             .collect();
         Some(CompletionResponse::Array(items))
+    }
+
+    /// What each word of the document is (`tokens.rs`).
+    fn semantic_tokens(&self, uri: &Url) -> Option<lsp_types::SemanticTokensResult> {
+        let (_, text) = self.open(uri)?;
+        let data = tokens::encode(&convert::indexed(text), &tokens::tokens(text));
+        Some(lsp_types::SemanticTokensResult::Tokens(
+            lsp_types::SemanticTokens {
+                result_id: None,
+                data,
+            },
+        ))
     }
 
     /// The blocks of the document and the fields set in them.

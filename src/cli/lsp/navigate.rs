@@ -288,6 +288,10 @@ pub(super) fn hover(compilation: &crate::compile::Compilation, path: &[String]) 
                         "entries"
                     }
                 );
+                let derived = derived_fields(compilation, &parts, block);
+                if !derived.is_empty() {
+                    let _ = writeln!(text, "\nderived, not written:\n```pcfg\n{derived}```");
+                }
             }
         },
         None if compilation.resolved.is_some() => {
@@ -305,6 +309,30 @@ pub(super) fn hover(compilation: &crate::compile::Compilation, path: &[String]) 
         let _ = write!(text, "\n---\n{}", String::from_utf8_lossy(&schema));
     }
     text
+}
+
+/// The fields of the block at `path` that are not written and that pcfg derives, each with
+/// its value and its rule (what `pcfg why FIELD` prints for it), one per line.
+fn derived_fields(
+    compilation: &crate::compile::Compilation,
+    path: &[&str],
+    block: &crate::resolve::Block,
+) -> String {
+    let (Some(model), Some(schema)) = (&compilation.model, crate::schema::block_at(path)) else {
+        return String::new();
+    };
+    let mut out = String::new();
+    for field in schema.fields {
+        if block.entries.contains_key(field.name) {
+            continue;
+        }
+        let mut at = path.to_vec();
+        at.push(field.name);
+        if let Some((value, rule)) = super::super::why::derived(&at, model) {
+            let _ = writeln!(out, "{} = {value}  # {rule}", field.name);
+        }
+    }
+    out
 }
 
 /// Where `path` is decided: the definition that set the value (or, for a block, where it is
