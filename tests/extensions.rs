@@ -290,10 +290,9 @@ pub(crate) fn gcc(dir: &Path, source: &str, out: &Path, args: &[&str]) {
     );
 }
 
-#[test]
-fn a_library_another_extension_provides_must_be_required() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let root = dir.path();
+/// Two extension trees built with gcc under `root`: `ext/libs` with `libpcfgdemo.so.1` (and its
+/// development link), and `ext/tools` with `usr/bin/demo`, which needs that library.
+pub(crate) fn library_and_program(root: &Path) {
     let lib = root.join("ext/libs/usr/lib/libpcfgdemo.so.1");
     gcc(
         root,
@@ -306,14 +305,20 @@ fn a_library_another_extension_provides_must_be_required() {
         root.join("ext/libs/usr/lib/libpcfgdemo.so"),
     )
     .expect("symlink");
-    let program = root.join("ext/tools/usr/bin/demo");
     let libdir = format!("-L{}", root.join("ext/libs/usr/lib").display());
     gcc(
         root,
         "int pcfg_demo(void);\nint main(void) { return pcfg_demo() == 42 ? 0 : 1; }\n",
-        &program,
+        &root.join("ext/tools/usr/bin/demo"),
         &[&libdir, "-lpcfgdemo"],
     );
+}
+
+#[test]
+fn a_library_another_extension_provides_must_be_required() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    library_and_program(root);
     let config = format!("{SYSTEM}extension libs {{ kind = sysext, source = \"ext/libs\" }}\nextension tools {{ kind = sysext, source = \"ext/tools\" }}\n");
     std::fs::write(root.join("system.pcfg"), &config).expect("write");
     let check = pcfg_in(root, &["check", "system.pcfg"]);

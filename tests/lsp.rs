@@ -24,6 +24,18 @@ impl Client {
         Client::start_with(dir, &["lsp"])
     }
 
+    /// The server started in `root` and initialized, with the answer to `initialize`.
+    fn initialized(root: &Path) -> (Client, Value) {
+        let mut client = Client::start(root);
+        let init = client.request(
+            "initialize",
+            json!({ "processId": null, "rootUri": uri(root), "capabilities": {} }),
+            &mut Vec::new(),
+        );
+        client.notify("initialized", json!({}));
+        (client, init)
+    }
+
     /// The server started with these arguments of the binary under test.
     fn start_with(dir: &Path, args: &[&str]) -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_pcfg"))
@@ -159,13 +171,8 @@ fn an_editor_session_over_stdio() {
     let (system, base_path) = (root.join("system.pcfg"), root.join("base.pcfg"));
     let (system_uri, base_uri) = (uri(&system), uri(&base_path));
 
-    let mut client = Client::start(&root);
+    let (mut client, init) = Client::initialized(&root);
     let mut kept = Vec::new();
-    let init = client.request(
-        "initialize",
-        json!({ "processId": null, "rootUri": uri(&root), "capabilities": {} }),
-        &mut kept,
-    );
     let capabilities = &init["result"]["capabilities"];
     assert_eq!(capabilities["hoverProvider"], true, "{init}");
     assert_eq!(capabilities["definitionProvider"], true);
@@ -173,7 +180,6 @@ fn an_editor_session_over_stdio() {
     assert_eq!(capabilities["documentSymbolProvider"], true);
     assert!(capabilities["completionProvider"].is_object(), "{init}");
     assert_eq!(capabilities["codeActionProvider"], true);
-    client.notify("initialized", json!({}));
 
     // An unsaved buffer is what is checked, not the file on disk.
     let unsaved = "import \"base.pcfg\"\npartition.root.sise = 4G\n";
@@ -635,36 +641,12 @@ fn apply_action(text: &str, action: &Value, uri: &str) -> String {
 fn quick_fixes_remove_duplicates_and_add_requires() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = std::fs::canonicalize(dir.path()).expect("canonical");
-    let lib = root.join("ext/libs/usr/lib/libpcfgdemo.so.1");
-    crate::extensions::gcc(
-        &root,
-        "int pcfg_demo(void) { return 42; }\n",
-        &lib,
-        &["-shared", "-fPIC", "-Wl,-soname,libpcfgdemo.so.1"],
-    );
-    std::os::unix::fs::symlink(
-        "libpcfgdemo.so.1",
-        root.join("ext/libs/usr/lib/libpcfgdemo.so"),
-    )
-    .expect("symlink");
-    let libdir = format!("-L{}", root.join("ext/libs/usr/lib").display());
-    crate::extensions::gcc(
-        &root,
-        "int pcfg_demo(void);\nint main(void) { return pcfg_demo() == 42 ? 0 : 1; }\n",
-        &root.join("ext/tools/usr/bin/demo"),
-        &[&libdir, "-lpcfgdemo"],
-    );
+    crate::extensions::library_and_program(&root);
     let system = root.join("system.pcfg");
     std::fs::write(&system, "").expect("write");
     let system_uri = uri(&system);
-    let mut client = Client::start(&root);
+    let (mut client, _) = Client::initialized(&root);
     let mut kept = Vec::new();
-    client.request(
-        "initialize",
-        json!({ "processId": null, "rootUri": uri(&root), "capabilities": {} }),
-        &mut kept,
-    );
-    client.notify("initialized", json!({}));
     let mut version = 0;
     let mut fix = |client: &mut Client, text: &str, code: &str| -> String {
         version += 1;
@@ -733,14 +715,8 @@ fn the_standard_library_opens_read_only() {
     let system = root.join("system.pcfg");
     std::fs::write(&system, text).expect("write");
     let system_uri = uri(&system);
-    let mut client = Client::start(&root);
+    let (mut client, _) = Client::initialized(&root);
     let mut kept = Vec::new();
-    client.request(
-        "initialize",
-        json!({ "processId": null, "rootUri": uri(&root), "capabilities": {} }),
-        &mut kept,
-    );
-    client.notify("initialized", json!({}));
     client.notify(
         "textDocument/didOpen",
         json!({ "textDocument": { "uri": system_uri, "languageId": "pcfg", "version": 1, "text": text } }),

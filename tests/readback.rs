@@ -80,6 +80,15 @@ pub(crate) enum Outcome {
 }
 
 /// Compiles `base.pcfg` + an entry setting `field` to `value` in `dir`; writes the files.
+/// A file removed when this goes out of scope.
+struct RemovedOnDrop(PathBuf);
+
+impl Drop for RemovedOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 pub(crate) fn compile(dir: &Path, field: &StringField, value: &str) -> Outcome {
     std::fs::create_dir_all(dir.join("tools/usr/lib")).expect("mkdir");
     std::fs::create_dir_all(dir.join("base-tree")).expect("mkdir");
@@ -89,6 +98,10 @@ pub(crate) fn compile(dir: &Path, field: &StringField, value: &str) -> Outcome {
     // (`/pcfgmark`) is the same file as the signing keys' absolute marker.
     std::fs::write(dir.join("flatpak.gpg"), FLATPAK_KEY).expect("write");
     let key_fields = ["flatpak-remote.remote.key", "update.channel.main.key"];
+    // A key written outside the case's directory (an absolute value) is removed when the case
+    // is done: left behind, `/pcfgmark` would be a file for every later run, where a
+    // `base-tree` case expects nothing (it would read the key as a manifest).
+    let mut _outside = None;
     if key_fields.contains(&field.path.as_str()) && !value.contains('\0') {
         use std::io::Write as _;
         use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
@@ -107,6 +120,9 @@ pub(crate) fn compile(dir: &Path, field: &StringField, value: &str) -> Outcome {
             .and_then(|mut file| file.write_all(FLATPAK_KEY));
         if written.is_ok() {
             let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+            if !path.starts_with(dir) {
+                _outside = Some(RemovedOnDrop(path));
+            }
         }
     }
     // An extension's source must be a tree: make the one the value names, where it can be.

@@ -17,7 +17,27 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
                 .with_help("add `trust { verity { } }` (it uses `trust.key` and `trust.cert`), or `verity { key = \"...\", cert = \"...\" }`"),
         );
     }
-    if let Some(tpm2) = model.trust.tpm2.as_ref().filter(|t| t.signed_policy.value) {
+    if let Some(tpm2) = model.trust.tpm2.as_ref() {
+        // Its own signer is a pair: a key alone would be paired with another key's certificate.
+        for (what, value, other) in [
+            ("key", &tpm2.key, &tpm2.cert),
+            ("cert", &tpm2.cert, &tpm2.key),
+        ] {
+            if value.value.is_none() && other.value.is_some() {
+                let at = out.at(other.at.or(tpm2.at));
+                out.push(
+                    Diagnostic::new(Code::MissingSigningKey, format!("`trust.tpm2` has its own PCR policy {} but no {what}", if what == "key" { "cert" } else { "key" }), Label::new(at, "one half of the PCR policy's signer"))
+                        .with_help(format!("add `{what} = \"...\"` to `trust.tpm2`: the policy's key and certificate go together (without both, the Secure Boot key signs it)")),
+                );
+            }
+        }
+    }
+    if let Some(tpm2) = model
+        .trust
+        .tpm2
+        .as_ref()
+        .filter(|t| t.signed_policy.value && !t.has_own_signer())
+    {
         let secure_boot_key = model
             .trust
             .secure_boot

@@ -1,6 +1,7 @@
 //! Fields that the rest of the configuration makes meaningless: `verity-size` on a partition
 //! without verity (there is no hash partition to size), and an editable command line in a UKI
-//! that Secure Boot verifies (systemd-stub then ignores the boot loader's command line). The
+//! that Secure Boot verifies (systemd-stub then ignores the boot loader's command line), and a
+//! PCR policy key when the policy is not signed (nothing signs with it). The
 //! fields extension kinds do not use are checked in `extension_fields.rs`.
 
 use super::Checker;
@@ -30,6 +31,22 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
         );
     }
     let trust = &model.trust;
+    if let Some(tpm2) = trust.tpm2.as_ref().filter(|t| !t.signed_policy.value) {
+        // The key and the certificate, reported once for the pair.
+        let mut set = [&tpm2.key, &tpm2.cert].into_iter().filter_map(|v| v.at);
+        if let Some(at) = set.next() {
+            out.push(
+                Diagnostic::new(
+                    Code::UnusedField,
+                    "`trust.tpm2` has a PCR policy key, but `signed-policy = false`: nothing is signed with it",
+                    Label::new(at, "signs no policy"),
+                )
+                .with_labels(set.map(|s| Label::new(s, "nor does this")))
+                .with_labels(tpm2.signed_policy.at.map(|s| Label::new(s, "the policy is not signed")))
+                .with_help("remove the key and certificate from `trust.tpm2`, or set `signed-policy = true` to bind to PCR 11 as signed with them"),
+            );
+        }
+    }
     if let (true, Some(secure_boot)) = (trust.editable_cmdline.value, &trust.secure_boot) {
         out.push(
             Diagnostic::new(

@@ -11,6 +11,7 @@
 
 use super::ini::{self, Delimiter, Dialect, Section, Value};
 use super::{extension, image_tree, kernel, repart, sysupdate, File, Refused, Source};
+use crate::model::trust::Enroll;
 use crate::model::{Extension, ExtensionKind, Model};
 use std::collections::HashMap;
 
@@ -123,6 +124,11 @@ fn main(
     let mut content = Section::new("Content");
     content.set("Bootable", "yes");
     content.set("Bootloader", "systemd-boot");
+    if model.trust.secure_boot.is_some() && model.trust.enroll.value == Enroll::Shim {
+        // The distribution's Microsoft-signed shim as the ESP's boot binary, systemd-boot as
+        // its second stage (signed with the Secure Boot key, checked against the MOK list).
+        content.set("ShimBootloader", "signed");
+    }
     // A UKI, always: the plan, the transfers and the publish step expect one, and with `auto`
     // mkosi silently falls back to a Type #1 entry when the stub is missing. Named as the UKI
     // transfers match it (`NAME_@v_ARCH.efi`), not mkosi's default `&e-&k-&h`.
@@ -219,6 +225,12 @@ fn validation(model: &Model, paths: &Paths<'_, '_>) -> Section {
     let mut s = Section::new("Validation");
     if let Some(secure_boot) = &trust.secure_boot {
         s.set("SecureBoot", "yes");
+        // Enrolled by systemd-boot into the firmware's db, or trusted through shim's MOK list
+        // (then nothing may be enrolled behind the owner's back).
+        s.set(
+            "SecureBootAutoEnroll",
+            ini::yes_no(trust.enroll.value == Enroll::Firmware),
+        );
         s.set_some("SecureBootKey", paths.of(secure_boot.key.value.as_deref()));
         s.set_some(
             "SecureBootCertificate",

@@ -23,6 +23,9 @@ pub enum Need {
     Kernel,
     /// systemd-boot and the stub the UKIs are built on.
     BootLoader,
+    /// The distribution's shim, signed by Microsoft's UEFI CA (`trust.secure-boot.enroll =
+    /// shim`), with its MOK manager.
+    Shim,
     /// A partition made at first boot: systemd-repart.
     FirstBoot,
     /// An encrypted partition or verity: systemd-cryptsetup and systemd-veritysetup.
@@ -47,6 +50,7 @@ impl Need {
             Need::Systemd,
             Need::Kernel,
             Need::BootLoader,
+            Need::Shim,
             Need::FirstBoot,
             Need::Cryptsetup,
             Need::Tpm2,
@@ -65,6 +69,7 @@ impl Need {
             Need::Systemd => "the service manager and udev".to_owned(),
             Need::Kernel => "the image boots a kernel".to_owned(),
             Need::BootLoader => "systemd-boot and the UKI stub".to_owned(),
+            Need::Shim => "shim, which starts systemd-boot under Secure Boot (trust.secure-boot.enroll = shim)".to_owned(),
             Need::FirstBoot => "partitions made at first boot (systemd-repart)".to_owned(),
             Need::Cryptsetup => "encryption and verity (systemd-cryptsetup)".to_owned(),
             Need::Tpm2 => "the TPM2 policy (the libraries systemd loads)".to_owned(),
@@ -130,6 +135,17 @@ pub fn names(distribution: &str, arch: Arch, need: Need) -> &'static [&'static s
         (Need::Kernel, Opensuse) => &["kernel-default"],
         (Need::BootLoader, Fedora | Opensuse) => &["systemd-boot"],
         (Need::BootLoader, Debian | Ubuntu) => &["systemd-boot", "systemd-boot-efi"],
+        // The signed binaries mkosi's `ShimBootloader=signed` installs: Debian's and Ubuntu's
+        // `/usr/lib/shim/shimx64.efi.signed` (with the MOK manager from the
+        // `shim-helpers-*-signed` it depends on), Fedora's `shim-x64`/`shim-aa64`, openSUSE's
+        // `shim`. Arch Linux has no signed shim in its archive.
+        (Need::Shim, Debian | Ubuntu) => &["shim-signed"],
+        (Need::Shim, Fedora) => match arch {
+            Arch::Arm64 => &["shim-aa64"],
+            _ => &["shim-x64"],
+        },
+        (Need::Shim, Opensuse) => &["shim"],
+        (Need::Shim, ArchLinux) => &[],
         (Need::FirstBoot, Debian | Ubuntu) => &["systemd-repart"],
         (Need::FirstBoot | Need::Updates, Opensuse) => &["systemd-experimental"],
         (Need::Cryptsetup, Debian | Ubuntu) => &["systemd-cryptsetup"],
@@ -184,6 +200,10 @@ pub fn image_needs(model: &Model) -> Vec<Need> {
             needs.push(need);
         }
     };
+    add(
+        Need::Shim,
+        model.trust.secure_boot.is_some() && model.trust.enroll.value == super::trust::Enroll::Shim,
+    );
     add(
         Need::FirstBoot,
         model.layout.iter().any(|g| g.create == Create::FirstBoot),

@@ -23,10 +23,20 @@ pub struct KeyPair {
 pub struct Tpm2 {
     pub pcrs: At<Vec<u64>>,
     pub signed_policy: At<bool>,
+    /// The PCR 11 policy's own key and certificate (`trust.tpm2.key`, `.cert`), when it has
+    /// them: else the Secure Boot key signs it, else `trust.key`.
+    pub key: At<Option<String>>,
+    pub cert: At<Option<String>>,
     pub at: Option<Span>,
 }
 
 impl Tpm2 {
+    /// Whether the policy has a key or a certificate of its own.
+    #[must_use]
+    pub fn has_own_signer(&self) -> bool {
+        self.key.value.is_some() || self.cert.value.is_some()
+    }
+
     /// The options that make systemd-repart seal what it encrypts as declared: to the PCRs
     /// (`--tpm2-pcrs=7+11`, none for `[]`) and, with a signed policy, to PCR 11 as signed by the
     /// UKI's key (`--tpm2-public-key-pcrs=11`; empty when the policy is not signed). systemd-repart
@@ -46,16 +56,44 @@ impl Tpm2 {
 pub type KeyAndCert<'a> = (&'a At<Option<String>>, &'a At<Option<String>>);
 
 impl Trust {
-    /// The key and certificate that sign the PCR 11 policy, when the policy is signed: the
-    /// Secure Boot key when there is one (as ParticleOS signs), else `trust.key`.
+    /// The key and certificate that sign the PCR 11 policy, when the policy is signed: its own
+    /// (`trust.tpm2.key`, as a distribution that keeps the PCR key apart from the Secure Boot
+    /// key signs), else the Secure Boot key when there is one (as ParticleOS signs), else
+    /// `trust.key`. A key and a certificate are taken together, from one place.
     #[must_use]
     pub fn pcr_signer(&self) -> Option<KeyAndCert<'_>> {
-        self.tpm2.as_ref().filter(|t| t.signed_policy.value)?;
-        Some(match &self.secure_boot {
-            Some(sb) => (&sb.key, &sb.cert),
-            None => (&self.key, &self.cert),
+        let tpm2 = self.tpm2.as_ref().filter(|t| t.signed_policy.value)?;
+        Some(if tpm2.has_own_signer() {
+            (&tpm2.key, &tpm2.cert)
+        } else {
+            match &self.secure_boot {
+                Some(sb) => (&sb.key, &sb.cert),
+                None => (&self.key, &self.cert),
+            }
         })
     }
+
+    /// Who signs the PCR 11 policy, in the words of `pcfg trust`.
+    #[must_use]
+    pub fn pcr_signer_name(&self) -> &'static str {
+        match (&self.tpm2, &self.secure_boot) {
+            (Some(t), _) if t.has_own_signer() => "its own key (trust.tpm2.key)",
+            (_, Some(_)) => "the Secure Boot key",
+            _ => "trust.key",
+        }
+    }
+}
+
+/// How the firmware comes to trust the Secure Boot key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Enroll {
+    /// systemd-boot enrolls the certificate into the firmware's db at first boot (a machine in
+    /// setup mode, as a virtual machine or a machine the owner cleared).
+    Firmware,
+    /// The distribution's shim, signed by Microsoft's UEFI CA and trusted by firmware as it
+    /// ships, starts systemd-boot and checks it against the MOK list, where the owner enrolls the
+    /// certificate once with `mokutil --import`.
+    Shim,
 }
 
 /// What `trust.require` demands of every link.
@@ -83,6 +121,8 @@ pub struct Trust {
     pub key: At<Option<String>>,
     pub cert: At<Option<String>>,
     pub secure_boot: Option<KeyPair>,
+    /// How the firmware trusts the Secure Boot key (`trust.secure-boot.enroll`).
+    pub enroll: At<Enroll>,
     pub verity: Option<KeyPair>,
     pub tpm2: Option<Tpm2>,
     pub editable_cmdline: At<bool>,
@@ -166,6 +206,8 @@ pub(super) fn lower_trust(fields: &Fields<'_>) -> Trust {
     let tpm2 = tpm2.is_present().then(|| Tpm2 {
         pcrs: tpm2.int_list("pcrs").map(|p| p.unwrap_or_else(|| vec![7])),
         signed_policy: tpm2.boolean("signed-policy").map(|b| b.unwrap_or(true)),
+        key: tpm2.string("key"),
+        cert: tpm2.string("cert"),
         at: tpm2.at,
     });
     let require = fields.symbol("require").map(|r| match r {
@@ -173,8 +215,16 @@ pub(super) fn lower_trust(fields: &Fields<'_>) -> Trust {
         Some("verified-boot") => Requirement::VerifiedBoot,
         _ => Requirement::None,
     });
+    let enroll = fields
+        .block("secure-boot")
+        .symbol("enroll")
+        .map(|e| match e {
+            Some("shim") => Enroll::Shim,
+            _ => Enroll::Firmware,
+        });
     Trust {
         secure_boot: role("secure-boot"),
+        enroll,
         verity: role("verity"),
         tpm2,
         editable_cmdline: fields
@@ -218,8 +268,23 @@ pub fn chain(
             None,
         ),
     };
-    links.push(boot("boot loader", "systemd-boot"));
-    links.push(boot("UKI", "the unified kernel image"));
+    if let (Some(sb), Enroll::Shim) = (secure_boot, trust.enroll.value) {
+        links.push(link(
+            "boot loader",
+            LinkState::Verified,
+            "systemd-boot is signed for UEFI Secure Boot and started by the distribution's shim, which checks it against the MOK list (enroll trust.secure-boot.cert, in DER form, with `mokutil --import`)".to_owned(),
+            trust.enroll.at.or(sb.at),
+        ));
+        links.push(link(
+            "UKI",
+            LinkState::Verified,
+            "the unified kernel image is signed for UEFI Secure Boot, checked through shim against the MOK list".to_owned(),
+            trust.enroll.at.or(sb.at),
+        ));
+    } else {
+        links.push(boot("boot loader", "systemd-boot"));
+        links.push(boot("UKI", "the unified kernel image"));
+    }
     let cmdline = if trust.editable_cmdline.value {
         match tpm2 {
             Some(t) => link(
@@ -436,9 +501,12 @@ fn state_partition(partition: &Partition, trust: &Trust) -> Link {
                         [one] => Some(format!("PCR {one}")),
                         many => Some(format!("PCRs {}", many.join("+"))),
                     };
+                    let signer = trust.pcr_signer_name();
                     match (pcrs, t.signed_policy.value) {
-                        (Some(p), true) => format!("to {p} and the signed PCR 11 policy"),
-                        (None, true) => "to the signed PCR 11 policy".to_owned(),
+                        (Some(p), true) => {
+                            format!("to {p} and the PCR 11 policy signed by {signer}")
+                        }
+                        (None, true) => format!("to the PCR 11 policy signed by {signer}"),
                         (Some(p), false) => format!("to {p}"),
                         (None, false) => "to no PCR at all".to_owned(),
                     }

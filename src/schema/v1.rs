@@ -169,9 +169,31 @@ const KEY_PAIR: &[Field] = &[
     field("cert", PATH, Some("trust.cert")),
 ];
 
+const SECURE_BOOT: &[Field] = &[
+    field("key", PATH, Some("trust.key")),
+    field("cert", PATH, Some("trust.cert")),
+    // How the firmware comes to trust the key: enrolled in its db by systemd-boot
+    // (`SecureBootAutoEnroll=yes`), or not at all, the distribution's shim (signed by Microsoft's
+    // UEFI CA) starting systemd-boot and checking it against the MOK list
+    // (`ShimBootloader=signed`, `SecureBootAutoEnroll=no`).
+    field(
+        "enroll",
+        Ty::Symbol(&["firmware", "shim"]),
+        Some("firmware"),
+    ),
+];
+
 const TPM2: &[Field] = &[
     field("pcrs", Ty::List(&Ty::Int { min: 0, max: 23 }), Some("[7]")),
     field("signed-policy", Ty::Bool, Some("true")),
+    // The PCR 11 policy's own signer, apart from the Secure Boot key (mkosi's
+    // `SignExpectedPcrKey=`): its certificate is what the UKI carries for systemd to unlock with.
+    field("key", PATH, Some("trust.secure-boot.key, else trust.key")),
+    field(
+        "cert",
+        PATH,
+        Some("trust.secure-boot.cert, else trust.cert"),
+    ),
 ];
 
 const UKI: &[Field] = &[field("editable-cmdline", Ty::Bool, Some("false"))];
@@ -190,7 +212,7 @@ const TRUST: &[Field] = &[
 ];
 
 const TRUST_BLOCKS: &[BlockSchema] = &[
-    BlockSchema::plain("secure-boot", KEY_PAIR, &[]),
+    BlockSchema::plain("secure-boot", SECURE_BOOT, &[]),
     BlockSchema::plain("verity", KEY_PAIR, &[]),
     BlockSchema::plain("tpm2", TPM2, &[]),
     BlockSchema::plain("uki", UKI, &[]),
