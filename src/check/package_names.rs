@@ -1,6 +1,7 @@
 //! Package names by the distribution's own rules, beyond the grammar every distribution shares:
 //! Debian, Ubuntu and Kali name packages in lower case (Debian Policy 5.6.1), so `Vim` would
-//! fail at build time, far from the line that wrote it.
+//! fail at build time, far from the line that wrote it. And packages listed twice: in the
+//! system's list, or in an extension's when the base image installs them already.
 
 use super::Checker;
 use crate::diag::{excerpt, Code, Diagnostic, Edit, Label};
@@ -22,6 +23,7 @@ fn debian_name(package: &str) -> bool {
 
 pub(super) fn check(model: &Model, out: &mut Checker) {
     duplicates(model, out);
+    in_the_base(model, out);
     let Some(distribution) = model.system.distribution.value.as_deref() else {
         return;
     };
@@ -82,6 +84,53 @@ fn duplicates(model: &Model, out: &mut Checker) {
             ))
             .with_edit("Remove this entry", at, Edit::Remove),
         );
+    }
+}
+
+/// A package an extension lists that the base image installs already: the extension is built
+/// on the base with `Overlay=yes`, so it keeps nothing of it — the entry promises files the
+/// extension never ships.
+fn in_the_base(model: &Model, out: &mut Checker) {
+    let base = model.image_packages();
+    for extension in &model.extensions {
+        if extension.kind.value == crate::model::ExtensionKind::Flatpak {
+            continue;
+        }
+        for package in &extension.packages.value {
+            if !base.contains(&package.value.as_str()) {
+                continue;
+            }
+            let declared = model
+                .system
+                .packages
+                .value
+                .iter()
+                .find(|p| p.value == package.value)
+                .and_then(|p| p.at);
+            let at = out.at(package.at.or(extension.packages.at));
+            out.push(
+                Diagnostic::new(
+                    Code::DuplicatePackage,
+                    format!(
+                        "package `{}` of extension `{}` is in the base image already",
+                        excerpt(&package.value, 60),
+                        extension.name
+                    ),
+                    Label::new(at, "listed again here"),
+                )
+                .with_labels(declared.map(|s| Label::new(s, "the base installs it")))
+                .with_help(format!(
+                    "remove this entry: the extension is built on the base and keeps only what it adds, so it ships nothing of `{}` (merged, it sees the base's){}",
+                    excerpt(&package.value, 60),
+                    if declared.is_none() {
+                        "; pcfg installs it in the base for what the system declares (`pcfg why system.packages`)"
+                    } else {
+                        ""
+                    }
+                ))
+                .with_edit("Remove this entry", at, Edit::Remove),
+            );
+        }
     }
 }
 
