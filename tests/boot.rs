@@ -379,6 +379,18 @@ fn systemd_sysupdate_257_updates_an_extension_component() {
     );
 }
 
+/// Stops the gpg-agent of the home directory `home`, if one runs: an agent left from an earlier
+/// run, whose directory the test removes and makes again, can break the signing of the next
+/// ("can't connect to the agent").
+fn stop_gpg_agent(home: &Path) {
+    if home.is_dir() {
+        let _ = Command::new("gpgconf")
+            .args(["--kill", "gpg-agent"])
+            .env("GNUPGHOME", home)
+            .output();
+    }
+}
+
 /// Makes an OpenPGP signing key in the home directory of gpg `home`; returns the public key, binary.
 fn gpg_key(home: &Path, name: &str) -> Vec<u8> {
     use std::os::unix::fs::PermissionsExt as _;
@@ -415,6 +427,8 @@ fn gpg_key(home: &Path, name: &str) -> Vec<u8> {
 #[test]
 fn systemd_sysupdate_257_verifies_a_signed_channel() {
     let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("e2e-signed");
+    stop_gpg_agent(&work.join("gnupg"));
+    stop_gpg_agent(&work.join("other"));
     let _ = std::fs::remove_dir_all(&work);
     let config = work.join("config");
     std::fs::create_dir_all(config.join("ext/tools/usr/bin")).expect("mkdir");
@@ -545,6 +559,8 @@ fn systemd_sysupdate_257_verifies_a_signed_channel() {
     let (forged, forged_text) = sysupdate_257(&work, "tools", &["update"]);
     let _ = server.kill();
     let _ = server.wait();
+    stop_gpg_agent(&work.join("gnupg"));
+    stop_gpg_agent(&work.join("other"));
     assert!(updated, "{text}");
     assert_eq!(
         std::fs::read_link(root.join("var/lib/extensions/tools.raw")).expect("the current link"),
