@@ -213,7 +213,7 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
     }
     let pcr_signer = trust
         .pcr_signer()
-        .map(|(key, cert)| (key.value.clone(), cert.value.clone()));
+        .map(|((key, cert), _)| (key.value.clone(), cert.value.clone()));
     if let Some((key, cert)) = &pcr_signer {
         specs.key("key:pcr-policy", key.as_deref(), cert.as_deref(), inputs);
     }

@@ -19,14 +19,14 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
     }
     if let Some(tpm2) = model.trust.tpm2.as_ref() {
         // Its own signer is a pair: a key alone would be paired with another key's certificate.
-        for (what, value, other) in [
-            ("key", &tpm2.key, &tpm2.cert),
-            ("cert", &tpm2.cert, &tpm2.key),
+        for (what, value, has, other) in [
+            ("key", &tpm2.key, "cert", &tpm2.cert),
+            ("cert", &tpm2.cert, "key", &tpm2.key),
         ] {
             if value.value.is_none() && other.value.is_some() {
                 let at = out.at(other.at.or(tpm2.at));
                 out.push(
-                    Diagnostic::new(Code::MissingSigningKey, format!("`trust.tpm2` has its own PCR policy {} but no {what}", if what == "key" { "cert" } else { "key" }), Label::new(at, "one half of the PCR policy's signer"))
+                    Diagnostic::new(Code::MissingSigningKey, format!("`trust.tpm2` has its own PCR policy {has} but no {what}"), Label::new(at, "one half of the PCR policy's signer"))
                         .with_help(format!("add `{what} = \"...\"` to `trust.tpm2`: the policy's key and certificate go together (without both, the Secure Boot key signs it)")),
                 );
             }

@@ -65,8 +65,9 @@ pub enum Command {
     Man(ManArgs),
     /// Serve the Language Server Protocol over stdio, for editors: diagnostics as you type
     /// (unsaved buffers over the disk, across imports), hover with the resolved value and its
-    /// provenance, definitions, references, rename, completion of fields, the outline, quick
-    /// fixes, formatting.
+    /// provenance, definitions (std/ modules as read-only copies), references, rename,
+    /// completion of fields, values and labels, the outline, quick fixes, semantic tokens,
+    /// formatting.
     Lsp,
 }
 

@@ -241,7 +241,7 @@ fn validation(model: &Model, paths: &Paths<'_, '_>) -> Section {
         s.set("SignExpectedPcr", ini::yes_no(tpm2.signed_policy.value));
     }
     // Named even when it is the Secure Boot key: mkosi 25 does not fall back to it.
-    if let Some((key, cert)) = trust.pcr_signer() {
+    if let Some(((key, cert), _)) = trust.pcr_signer() {
         s.set_some("SignExpectedPcrKey", paths.of(key.value.as_deref()));
         s.set_some(
             "SignExpectedPcrCertificate",

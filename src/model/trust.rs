@@ -59,28 +59,19 @@ impl Trust {
     /// The key and certificate that sign the PCR 11 policy, when the policy is signed: its own
     /// (`trust.tpm2.key`, as a distribution that keeps the PCR key apart from the Secure Boot
     /// key signs), else the Secure Boot key when there is one (as ParticleOS signs), else
-    /// `trust.key`. A key and a certificate are taken together, from one place.
+    /// `trust.key`. A key and a certificate are taken together, from one place; the second
+    /// value names that place in the words of `pcfg trust`.
     #[must_use]
-    pub fn pcr_signer(&self) -> Option<KeyAndCert<'_>> {
+    pub fn pcr_signer(&self) -> Option<(KeyAndCert<'_>, &'static str)> {
         let tpm2 = self.tpm2.as_ref().filter(|t| t.signed_policy.value)?;
         Some(if tpm2.has_own_signer() {
-            (&tpm2.key, &tpm2.cert)
+            ((&tpm2.key, &tpm2.cert), "its own key (trust.tpm2.key)")
         } else {
             match &self.secure_boot {
-                Some(sb) => (&sb.key, &sb.cert),
-                None => (&self.key, &self.cert),
+                Some(sb) => ((&sb.key, &sb.cert), "the Secure Boot key"),
+                None => ((&self.key, &self.cert), "trust.key"),
             }
         })
-    }
-
-    /// Who signs the PCR 11 policy, in the words of `pcfg trust`.
-    #[must_use]
-    pub fn pcr_signer_name(&self) -> &'static str {
-        match (&self.tpm2, &self.secure_boot) {
-            (Some(t), _) if t.has_own_signer() => "its own key (trust.tpm2.key)",
-            (_, Some(_)) => "the Secure Boot key",
-            _ => "trust.key",
-        }
     }
 }
 
@@ -501,7 +492,7 @@ fn state_partition(partition: &Partition, trust: &Trust) -> Link {
                         [one] => Some(format!("PCR {one}")),
                         many => Some(format!("PCRs {}", many.join("+"))),
                     };
-                    let signer = trust.pcr_signer_name();
+                    let signer = trust.pcr_signer().map_or("", |(_, name)| name);
                     match (pcrs, t.signed_policy.value) {
                         (Some(p), true) => {
                             format!("to {p} and the PCR 11 policy signed by {signer}")

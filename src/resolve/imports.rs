@@ -331,11 +331,7 @@ impl Loader<'_, '_> {
 
     /// Where an import of `path`, written in a file at `from`, points.
     fn locate(&mut self, from: &Location, path: &str, span: Span) -> Option<Location> {
-        let std_name = path.strip_prefix(stdlib::PREFIX).or_else(|| match from {
-            // Inside the standard library, a relative import names a sibling module.
-            Location::Std(_) => Some(path.strip_suffix(".pcfg").unwrap_or(path)),
-            Location::Disk(_) => None,
-        });
+        let std_name = stdlib::imported_name(path, matches!(from, Location::Std(_)));
         match (std_name, from) {
             (Some(name), _) => {
                 if stdlib::module(name).is_some() {

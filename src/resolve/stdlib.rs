@@ -17,6 +17,16 @@ pub fn module(name: &str) -> Option<&'static str> {
         .map(|(_, src)| *src)
 }
 
+/// The module an import names, when it names one of the standard library: `std/NAME`, or,
+/// written in a module of the standard library (`in_std`), a sibling as a relative path
+/// (`NAME.pcfg`). The name may still be unknown: [`module`] says.
+#[must_use]
+pub fn imported_name(import: &str, in_std: bool) -> Option<&str> {
+    import
+        .strip_prefix(PREFIX)
+        .or_else(|| in_std.then(|| import.strip_suffix(".pcfg").unwrap_or(import)))
+}
+
 /// The names of all modules.
 pub fn names() -> impl Iterator<Item = &'static str> {
     MODULES.iter().map(|(n, _)| *n)

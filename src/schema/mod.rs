@@ -189,6 +189,17 @@ impl Str {
 }
 
 impl Ty {
+    /// The kind of block a value of this type names (`requires`: `extension`), itself or as the
+    /// items of a list.
+    #[must_use]
+    pub fn referenced(&self) -> Option<&'static str> {
+        match self {
+            Ty::Reference(kind) => Some(kind),
+            Ty::List(item) => item.referenced(),
+            _ => None,
+        }
+    }
+
     /// How the type is named in messages: "a size", "one of `a`, `b`".
     #[must_use]
     pub fn describe(&self) -> String {

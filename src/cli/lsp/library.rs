@@ -54,7 +54,12 @@ pub(super) fn document_of(file: &SourceFile) -> Option<PathBuf> {
     document(file.name.strip_prefix(stdlib::PREFIX)?)
 }
 
-/// Whether `path` is one of the copies (never checked as a configuration of its own).
-pub(super) fn is_document(path: &Path) -> bool {
-    path.starts_with(root())
+/// The name a copy's module has among the loaded sources (`std/particleos`), when `path` is one
+/// of the copies (never checked as a configuration of its own).
+pub(super) fn module_name(path: &Path) -> Option<String> {
+    if !path.starts_with(root()) {
+        return None;
+    }
+    let stem = path.file_stem()?.to_str()?;
+    Some(format!("{}{stem}", stdlib::PREFIX))
 }

@@ -179,7 +179,7 @@ impl Server<'_> {
         let mut imported: BTreeSet<PathBuf> = BTreeSet::new();
         for path in order {
             // A copy of the standard library is read, never checked on its own.
-            if imported.contains(path) || library::is_document(path) {
+            if imported.contains(path) || library::module_name(path).is_some() {
                 continue;
             }
             if let Ok(compilation) = compile::check(&self.overlay, path) {
@@ -323,14 +323,8 @@ impl Server<'_> {
         let (path, target) = self.target(at)?;
         let location = match target {
             Target::Import(import) => {
-                // `std/NAME`, or in a module of the standard library a sibling module.
-                let std_name = import
-                    .strip_prefix(crate::resolve::stdlib::PREFIX)
-                    .or_else(|| {
-                        library::is_document(&path)
-                            .then(|| import.strip_suffix(".pcfg").unwrap_or(&import))
-                    });
-                let file = match std_name {
+                let in_std = library::module_name(&path).is_some();
+                let file = match crate::resolve::stdlib::imported_name(&import, in_std) {
                     Some(name) => library::document(name)?,
                     None => navigate::import_target(&path, &import)?,
                 };
@@ -351,8 +345,8 @@ impl Server<'_> {
         Some(GotoDefinitionResponse::Scalar(location))
     }
 
-    /// The quick fixes of the diagnostics in a range: each diagnostic that carries its fix as
-    /// an edit (a did-you-mean) gives one.
+    /// The quick fixes of the diagnostics in a range: each diagnostic that carries its fix
+    /// (`diag::Edit`) gives one, as a text edit of the file's text.
     fn quick_fixes(
         &self,
         params: &lsp_types::CodeActionParams,
@@ -478,7 +472,9 @@ impl Server<'_> {
                 in_list,
             } => {
                 let compilation = self.compilation_of(&path);
-                let labels = |kind: &str| compilation.map_or_else(Vec::new, |c| declared(c, kind));
+                let labels = |kind: &str| {
+                    compilation.map_or_else(Vec::new, |c| declared(c, &self.overlay, kind))
+                };
                 navigate::value_completions(&field, in_list, &labels)
             }
         };
@@ -539,10 +535,7 @@ impl Server<'_> {
     /// The compilation that loads `path`: its own when it is a root, else one that imports it.
     fn compilation_of(&self, path: &Path) -> Option<&Compilation> {
         // A copy of a standard library module: a compilation that loads that module.
-        let std_name = library::is_document(path)
-            .then(|| path.file_stem().and_then(|s| s.to_str()))
-            .flatten()
-            .map(|stem| format!("{}{stem}", crate::resolve::stdlib::PREFIX));
+        let std_name = library::module_name(path);
         self.compilations.get(path).or_else(|| {
             self.compilations.values().find(|c| {
                 c.sources.files().any(|(_, f)| match &std_name {
@@ -556,8 +549,8 @@ impl Server<'_> {
 
 /// The labels of the blocks of `kind` a compilation declares: from its resolved tree, or, while
 /// some file does not parse (as when a value is half-typed), from what each file declares as far
-/// as it parses.
-fn declared(compilation: &Compilation, kind: &str) -> Vec<String> {
+/// as it parses (the syntax trees the last check kept, through `vfs`).
+fn declared(compilation: &Compilation, vfs: &dyn crate::vfs::Vfs, kind: &str) -> Vec<String> {
     if let Some(resolved) = &compilation.resolved {
         return match resolved.root.get(&[kind]).map(|e| &e.node) {
             Some(crate::resolve::Node::Block(block)) => block.entries.keys().cloned().collect(),
@@ -566,7 +559,7 @@ fn declared(compilation: &Compilation, kind: &str) -> Vec<String> {
     }
     let mut labels: Vec<String> = Vec::new();
     for (id, file) in compilation.sources.files() {
-        let (ast, _) = crate::syntax::parse_prefix(id, &file.text);
+        let (ast, _) = vfs.parse(id, &file.text);
         labels.extend(navigate::labels_of(&ast.items, kind));
     }
     let mut seen = BTreeSet::new();

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::resolve::Node;
 use crate::schema::Ty;
 use crate::source::FileId;
-use crate::syntax::ast::{Item, ValueKind};
+use crate::syntax::ast::{Ident, Item, ValueKind};
 use crate::syntax::parse_prefix;
 
 /// The thing at an offset of a file.
@@ -22,8 +22,16 @@ pub(super) enum Target {
     Extension(String),
 }
 
-/// The fields whose items name extensions.
-pub(super) const EXTENSION_REFERENCES: &[&str] = &["requires", "overrides"];
+/// The kind of block the field at `prefix` + `segments` names in its value, as the schema types it
+/// (`extension.app.requires`: `extension`).
+pub(super) fn refers_to<S: AsRef<str>>(prefix: &[S], segments: &[Ident]) -> Option<&'static str> {
+    let path: Vec<&str> = prefix
+        .iter()
+        .map(AsRef::as_ref)
+        .chain(segments.iter().map(|s| s.name.as_str()))
+        .collect();
+    crate::schema::field_at(&path)?.ty.referenced()
+}
 
 /// What is at byte `offset` of `text` (parsed as far as it parses).
 pub(super) fn target_at(text: &str, offset: usize) -> Option<Target> {
@@ -53,10 +61,9 @@ fn in_items(items: &[Item], offset: u32, prefix: &mut Vec<String>) -> Option<Tar
             }
             Item::Assign(assign) if within(assign.span.start, assign.span.end) => {
                 let segments = &assign.path.segments;
-                // On a name in a list of extensions: that extension.
-                let names_extensions = segments
-                    .last()
-                    .is_some_and(|s| EXTENSION_REFERENCES.contains(&s.name.as_str()));
+                // On a name in a list of extensions (as the schema types the field): that
+                // extension.
+                let names_extensions = refers_to(prefix, segments) == Some("extension");
                 if let (true, ValueKind::List(list)) = (names_extensions, &assign.value.kind) {
                     for value in list {
                         if let ValueKind::Symbol(name) = &value.kind {

@@ -71,23 +71,14 @@ impl Overlay {
 
     /// Forgets the syntax trees the last check did not use.
     pub(super) fn sweep_parsed(&self) {
-        let mut parsed = self
-            .parsed
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut parsed = locked(&self.parsed);
         parsed.retain(|_, p| std::mem::replace(&mut p.used, false));
     }
 
     /// Forgets the trees walked: the next check walks them again.
     pub(super) fn forget_trees(&self) {
-        self.trees
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clear();
-        *self
-            .prefixes
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Prefixes::default();
+        locked(&self.trees).clear();
+        *locked(&self.prefixes) = Prefixes::default();
     }
 
     /// The open paths, sorted (the order diagnostics are published in).
@@ -111,10 +102,7 @@ impl Vfs for Overlay {
         let Some((modified, len)) = version else {
             return RealFs.read(path);
         };
-        let mut cache = self
-            .read
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut cache = locked(&self.read);
         if let Some(cached) = cache.get(&key) {
             if cached.modified == modified && cached.len == len {
                 return Ok(cached.bytes.clone());
@@ -134,18 +122,13 @@ impl Vfs for Overlay {
 
     fn parse(&self, file: FileId, text: &str) -> (Arc<ast::File>, Option<SyntaxError>) {
         let key = (file, xxhash_rust::xxh3::xxh3_128(text.as_bytes()));
-        let parsed = || {
-            self.parsed
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-        };
-        if let Some(kept) = parsed().get_mut(&key) {
+        if let Some(kept) = locked(&self.parsed).get_mut(&key) {
             kept.used = true;
             return kept.tree.clone();
         }
         let (tree, error) = crate::syntax::parse_prefix(file, text);
         let tree = (Arc::new(tree), error);
-        parsed().insert(
+        locked(&self.parsed).insert(
             key,
             Parsed {
                 tree: tree.clone(),
@@ -173,32 +156,22 @@ impl Vfs for Overlay {
 
     fn walk(&self, dir: &Path) -> Result<Vec<TreeEntry>, String> {
         let key = normalize(dir);
-        let trees = || {
-            self.trees
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-        };
-        if let Some(walked) = trees().get(&key) {
+        if let Some(walked) = locked(&self.trees).get(&key) {
             return walked.clone();
         }
         // Walked unlocked: the analysis walks its trees in parallel.
         let walked = RealFs.walk(dir);
-        trees().insert(key, walked.clone());
+        locked(&self.trees).insert(key, walked.clone());
         walked
     }
 
     fn read_prefix(&self, path: &Path, len: usize) -> Option<Vec<u8>> {
         let key = (path.to_path_buf(), len);
-        let prefixes = || {
-            self.prefixes
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-        };
-        if let Some(read) = prefixes().read.get(&key) {
+        if let Some(read) = locked(&self.prefixes).read.get(&key) {
             return read.clone();
         }
         let read = RealFs.read_prefix(path, len);
-        let mut kept = prefixes();
+        let mut kept = locked(&self.prefixes);
         let size = read.as_ref().map_or(0, Vec::len);
         if kept.bytes + size <= PREFIXES_KEPT {
             kept.bytes += size;
@@ -218,6 +191,14 @@ impl Vfs for Overlay {
     fn same_content(&self, a: &Path, b: &Path) -> Result<bool, VfsError> {
         RealFs.same_content(a, b)
     }
+}
+
+/// A cache's lock. A thread that panicked while holding it left a cache that is still whole
+/// (each is updated by one insert), so a poisoned lock is taken as it is.
+fn locked<T>(cache: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    cache
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]

@@ -3,7 +3,6 @@
 //! `extension.libs.kind = ..`, `remove extension.libs`), and, for an extension, every
 //! `requires` and `overrides` item that refers to it.
 
-use super::navigate::EXTENSION_REFERENCES;
 use crate::resolve::Layers;
 use crate::source::Span;
 use crate::syntax::ast::{Ident, Item, ValueKind};
@@ -39,14 +38,12 @@ fn walk<'a>(
                 prefix.truncate(depth);
             }
             Item::Assign(assign) => {
+                let names: Vec<&str> = prefix.iter().map(|i| i.name.as_str()).collect();
+                let refers =
+                    super::navigate::refers_to(&names, &assign.path.segments) == Some(kind);
                 let depth = prefix.len();
                 prefix.extend(&assign.path.segments);
                 names_it(prefix, kind, label, out);
-                let refers = kind == "extension"
-                    && prefix.first().is_some_and(|k| k.name == "extension")
-                    && prefix
-                        .last()
-                        .is_some_and(|f| EXTENSION_REFERENCES.contains(&f.name.as_str()));
                 if let (true, ValueKind::List(values)) = (refers, &assign.value.kind) {
                     out.extend(
                         values
