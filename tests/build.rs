@@ -1079,10 +1079,17 @@ fn mkosi_reads_the_emitted_project_as_the_model_says() {
     );
     assert_eq!(base["Format"], "directory");
     assert_eq!(base["Packages"], serde_json::json!(packages));
-    assert_eq!(
-        main["BaseTrees"],
-        serde_json::json!([at("mkosi/mkosi.output/base")])
+    // What the image and every extension build on is where mkosi writes the base.
+    let base_output = format!(
+        "{}/{}",
+        base["OutputDirectory"].as_str().expect("output directory"),
+        base["Output"].as_str().expect("output")
     );
+    assert_eq!(base_output, at("mkosi/mkosi.output/base"));
+    assert_eq!(main["BaseTrees"], serde_json::json!([base_output]));
+    for extension in &images[2..images.len() - 1] {
+        assert_eq!(extension["BaseTrees"], serde_json::json!([base_output]));
+    }
     let devtools = &images[3];
     assert_eq!(devtools["Format"], "sysext");
     assert_eq!(devtools["Overlay"], true);

@@ -261,6 +261,9 @@ fn validation(model: &Model, paths: &Paths<'_, '_>) -> Section {
 fn base(model: &Model) -> Vec<Section> {
     let mut output = Section::new("Output");
     output.set("Format", "directory");
+    // Named as `BaseTrees=%O/base` finds it: without a name of its own the sub-image inherits
+    // the image's `ImageVersion=` and mkosi would write `base_VERSION`.
+    output.set("Output", "base");
     let mut content = Section::new("Content");
     packages(&mut content, model);
     content.set("ExtraTrees", format!("../../../{}:/", image_tree::DIR));
