@@ -15,6 +15,7 @@ pub mod lock;
 pub mod model;
 pub mod openpgp;
 pub mod plan;
+pub mod products;
 pub mod resolve;
 pub mod schema;
 pub mod source;

@@ -153,74 +153,15 @@ pub fn without_header(contents: &str) -> String {
 /// When the steps do not form a graph (a bug in the derivation: the model was checked).
 pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, GraphError> {
     let mut specs = Specs::default();
-    let system = &model.system;
-    // Generated files by path, without the header naming the entry file: renaming the
-    // configuration changes no artifact.
-    // Found by binary search in the files sorted by path: one lookup per extension and channel
-    // keeps the plan linear in the number of files.
-    let mut by_path: Vec<&File> = files.iter().collect();
-    by_path.sort_by(|a, b| a.path.cmp(&b.path));
-    let text = |prefix: &str| -> String {
-        let first = by_path.partition_point(|f| f.path.as_str() < prefix);
-        by_path[first..]
-            .iter()
-            .take_while(|f| f.path.starts_with(prefix))
-            .fold(String::new(), |mut text, f| {
-                text.push_str(&f.path);
-                text.push('\n');
-                text.push_str(&without_header(&f.contents));
-                text
-            })
+    let scope = Scope {
+        prefix: String::new(),
+        dir: String::new(),
+        set: false,
     };
-    // The paths of those files: what Ninja checks for changes (the steps' implicit inputs).
-    let paths = |prefix: &str| -> Vec<String> {
-        let first = by_path.partition_point(|f| f.path.as_str() < prefix);
-        by_path[first..]
-            .iter()
-            .take_while(|f| f.path.starts_with(prefix))
-            .map(|f| f.path.clone())
-            .collect()
-    };
-
-    specs.input(
-        "packages",
-        [
-            (
-                "distribution",
-                system.distribution.value.clone().unwrap_or_default(),
-            ),
-            ("release", system.release.value.clone().unwrap_or_default()),
-            ("architecture", system.arch.value.name().to_owned()),
-            ("packages", model.image_packages().join("\n")),
-        ],
-    );
-    let trust = &model.trust;
-    if let Some(sb) = &trust.secure_boot {
-        specs.key(
-            "key:secure-boot",
-            sb.key.value.as_deref(),
-            sb.cert.value.as_deref(),
-            inputs,
-        );
-    }
-    if let Some(verity) = &trust.verity {
-        specs.key(
-            "key:verity",
-            verity.key.value.as_deref(),
-            verity.cert.value.as_deref(),
-            inputs,
-        );
-    }
-    let pcr_signer = trust
-        .pcr_signer()
-        .map(|((key, cert), _)| (key.value.clone(), cert.value.clone()));
-    if let Some((key, cert)) = &pcr_signer {
-        specs.key("key:pcr-policy", key.as_deref(), cert.as_deref(), inputs);
-    }
-
-    // The image's own files (os-release, drop-ins, Flatpak's preinstall list), which the base
-    // takes too.
-    specs.generated("image-files", text("image-tree/"), paths("image-tree/"));
+    let texts = Texts::new(files);
+    specs.input("packages", packages(model, &model.image_packages()));
+    // The base takes the image's own files too (os-release, drop-ins, Flatpak's preinstall
+    // list).
     specs.step(
         "base-tree",
         "mkosi",
@@ -229,24 +170,243 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
         &["packages", "image-files"],
         &[BASE_TREE],
     );
+    let verity = model.trust.verity.as_ref().map(|_| "key:verity");
+    product(&mut specs, model, &texts, inputs, &scope);
+    for ext in model.extensions.iter().filter(|e| is_image(e)) {
+        extension(&mut specs, model, ext, &texts, inputs, verity);
+    }
+    check(&mut specs, model, &scope);
+    specs.finish()
+}
+
+/// The plan of products built together: the base and the extension images once, then each
+/// product's steps, named `PRODUCT/STEP`. `files` holds every emitted file of the set (each
+/// product's under `products/NAME/`), `inputs` what each product's plan hashes.
+///
+/// # Errors
+/// When the steps do not form a graph.
+pub fn plan_products(
+    set: &crate::products::Set<'_>,
+    files: &[File],
+    inputs: &[&Inputs],
+) -> Result<Plan, GraphError> {
+    let mut specs = Specs::default();
+    let texts = Texts::new(files);
+    let Some(first) = set.products.first() else {
+        return specs.finish();
+    };
+    specs.input("packages", packages(first.model, &set.shared_packages));
+    specs.step(
+        "base-tree",
+        "mkosi",
+        &["--image=base", "build"],
+        [],
+        &["packages"],
+        &[BASE_TREE],
+    );
+    let signer = set.extension_signer();
+    if let Some(signer) = &signer {
+        if let Some(verity) = &signer.model.trust.verity {
+            let index = set
+                .products
+                .iter()
+                .position(|p| p.name() == signer.name())
+                .unwrap_or(0);
+            specs.key(
+                "key:verity",
+                verity.key.value.as_deref(),
+                verity.cert.value.as_deref(),
+                inputs[index],
+            );
+        }
+    }
+    for (index, ext) in &set.extensions {
+        let model = set.products[*index].model;
+        extension(
+            &mut specs,
+            model,
+            ext,
+            &texts,
+            inputs[*index],
+            signer.as_ref().map(|_| "key:verity"),
+        );
+    }
+    for (index, product_) in set.products.iter().enumerate() {
+        let name = product_.name();
+        let scope = Scope {
+            prefix: format!("{name}/"),
+            dir: format!("{}/", crate::emit::product_dir(name)),
+            set: true,
+        };
+        let own = set.own_packages(index);
+        specs.input(&scope.name("packages"), [("packages", own.join("\n"))]);
+        product(&mut specs, product_.model, &texts, inputs[index], &scope);
+        check(&mut specs, product_.model, &scope);
+    }
+    specs.finish()
+}
+
+/// Where a product's steps and files are: its steps' names start with `prefix`, its files
+/// with `dir`; `set` when it is one product of several.
+struct Scope {
+    prefix: String,
+    dir: String,
+    set: bool,
+}
+
+impl Scope {
+    fn name(&self, step: &str) -> String {
+        format!("{}{step}", self.prefix)
+    }
+
+    fn path(&self, path: &str) -> String {
+        format!("{}{path}", self.dir)
+    }
+}
+
+/// The emitted files, sorted by path, read by prefix.
+struct Texts<'f> {
+    by_path: Vec<&'f File>,
+}
+
+impl<'f> Texts<'f> {
+    fn new(files: &'f [File]) -> Self {
+        let mut by_path: Vec<&File> = files.iter().collect();
+        by_path.sort_by(|a, b| a.path.cmp(&b.path));
+        Texts { by_path }
+    }
+
+    /// The files under `prefix` (binary search: one lookup per extension and channel keeps the
+    /// plan linear in the number of files).
+    fn under(&self, prefix: &str) -> &[&'f File] {
+        let first = self.by_path.partition_point(|f| f.path.as_str() < prefix);
+        let len = self.by_path[first..]
+            .iter()
+            .take_while(|f| f.path.starts_with(prefix))
+            .count();
+        &self.by_path[first..first + len]
+    }
+
+    /// Generated files by path, without the header naming the entry file: renaming the
+    /// configuration changes no artifact.
+    fn text(&self, prefix: &str) -> String {
+        self.under(prefix)
+            .iter()
+            .fold(String::new(), |mut text, f| {
+                text.push_str(&f.path);
+                text.push('\n');
+                text.push_str(&without_header(&f.contents));
+                text
+            })
+    }
+
+    /// The paths of those files: what Ninja checks for changes (the steps' implicit inputs).
+    fn paths(&self, prefix: &str) -> Vec<String> {
+        self.under(prefix).iter().map(|f| f.path.clone()).collect()
+    }
+
+    /// The path of the build-time definition of a declared partition's data, hash or
+    /// signature.
+    fn repart_file(&self, dir: &str, partition: &str, suffix: &str) -> String {
+        let build = format!("{dir}repart.d/build/");
+        self.under(&build)
+            .iter()
+            .map(|f| f.path.as_str())
+            .find(|p| p.ends_with(&format!("-{partition}{suffix}.conf")))
+            .map_or_else(|| format!("{build}none"), str::to_owned)
+    }
+}
+
+/// The package set's parameters: what the tree is installed from, and the packages.
+fn packages(model: &Model, packages: &[&str]) -> [(&'static str, String); 4] {
+    let system = &model.system;
+    [
+        (
+            "distribution",
+            system.distribution.value.clone().unwrap_or_default(),
+        ),
+        ("release", system.release.value.clone().unwrap_or_default()),
+        ("architecture", system.arch.value.name().to_owned()),
+        ("packages", packages.join("\n")),
+    ]
+}
+
+fn is_image(ext: &crate::model::Extension) -> bool {
+    ext.kind.value != ExtensionKind::Flatpak
+}
+
+/// The steps of one system's image, its publication and its inputs (every name in `scope`).
+#[allow(clippy::too_many_lines)]
+fn product(specs: &mut Specs, model: &Model, texts: &Texts<'_>, inputs: &Inputs, scope: &Scope) {
+    let system = &model.system;
+    let n = |step: &str| scope.name(step);
+    let text = |prefix: &str| texts.text(&scope.path(prefix));
+    let paths = |prefix: &str| texts.paths(&scope.path(prefix));
+    let trust = &model.trust;
+    if let Some(sb) = &trust.secure_boot {
+        specs.key(
+            &n("key:secure-boot"),
+            sb.key.value.as_deref(),
+            sb.cert.value.as_deref(),
+            inputs,
+        );
+    }
+    if let Some(verity) = &trust.verity {
+        // In a set, the product's own partitions' key (the extension images' is the set's).
+        if scope.set || !specs.has("key:verity") {
+            specs.key(
+                &n("key:verity"),
+                verity.key.value.as_deref(),
+                verity.cert.value.as_deref(),
+                inputs,
+            );
+        }
+    }
+    let pcr_signer = trust
+        .pcr_signer()
+        .map(|((key, cert), _)| (key.value.clone(), cert.value.clone()));
+    if let Some((key, cert)) = &pcr_signer {
+        specs.key(
+            &n("key:pcr-policy"),
+            key.as_deref(),
+            cert.as_deref(),
+            inputs,
+        );
+    }
+
+    // The image's own files (os-release, drop-ins, Flatpak's preinstall list).
+    specs.generated(&n("image-files"), text("image-tree/"), paths("image-tree/"));
     specs.generated(
-        "definitions:first-boot",
+        &n("definitions:first-boot"),
         text("repart.d/install/"),
         paths("repart.d/install/"),
     );
     let first_channel = model.updates.channels.first();
-    let mut tree_needs = vec!["base-tree", "definitions:first-boot", "image-files"];
+    let base_tree = "base-tree".to_owned();
+    let mut tree_needs = vec![
+        base_tree.clone(),
+        n("definitions:first-boot"),
+        n("image-files"),
+    ];
+    if scope.set {
+        tree_needs.push(n("packages"));
+    }
     // The initrd's files (the sealing drop-in): the UKI carries the initrd.
     let initrd = text("initrd-tree/");
     let has_initrd_files = !initrd.is_empty();
     if has_initrd_files {
-        specs.generated("initrd-files", initrd, paths("initrd-tree/"));
+        specs.generated(&n("initrd-files"), initrd, paths("initrd-tree/"));
     }
     // mkosi's finalize script (the image's /etc kept in /usr), which the image runs.
-    let scripts = text("mkosi/mkosi.finalize");
+    let script = if scope.set {
+        format!("mkosi/mkosi.profiles/{}/mkosi.finalize", system.name.value)
+    } else {
+        "mkosi/mkosi.finalize".to_owned()
+    };
+    let scripts = texts.text(&script);
     if !scripts.is_empty() {
-        specs.generated("image-scripts", scripts, paths("mkosi/mkosi.finalize"));
-        tree_needs.push("image-scripts");
+        specs.generated(&n("image-scripts"), scripts, texts.paths(&script));
+        tree_needs.push(n("image-scripts"));
     }
     // The channels' signing keys: the first channel's goes into the image (its keyring), each
     // signs its channel's `SHA256SUMS` when published.
@@ -255,7 +415,7 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
             .key
             .value
             .as_ref()
-            .map(|_| format!("key:update:{}", channel.name))
+            .map(|_| n(&format!("key:update:{}", channel.name)))
     };
     for channel in &model.updates.channels {
         if let (Some(name), Some(key)) = (update_key(channel), &channel.key.value) {
@@ -265,27 +425,28 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
             }
         }
     }
-    let first_key = first_channel.and_then(update_key);
-    if let Some(key) = &first_key {
+    if let Some(key) = first_channel.and_then(update_key) {
         tree_needs.push(key);
     }
     if let Some(channel) = first_channel {
         let dir = format!("sysupdate.d/{}/", channel.name);
-        specs.generated("definitions:updates", text(&dir), paths(&dir));
-        tree_needs.push("definitions:updates");
+        specs.generated(&n("definitions:updates"), text(&dir), paths(&dir));
+        tree_needs.push(n("definitions:updates"));
         // The extensions' update components, in the image only.
         let components = text("sysupdate-components/");
         if !components.is_empty() {
             specs.generated(
-                "definitions:components",
+                &n("definitions:components"),
                 components,
                 paths("sysupdate-components/"),
             );
-            tree_needs.push("definitions:components");
+            tree_needs.push(n("definitions:components"));
         }
     }
+    let tree_needs: Vec<&str> = tree_needs.iter().map(String::as_str).collect();
+    let usr_tree = n("usr-tree");
     specs.step(
-        "usr-tree",
+        &usr_tree,
         "mkosi",
         &["build"],
         [
@@ -306,12 +467,14 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
         system.arch.value.name()
     );
     let split = |ty: PartitionType| format!("{output}.{}.*.raw", ty.full_name(system.arch.value));
+    let repart_file =
+        |partition: &str, suffix: &str| texts.repart_file(&scope.dir, partition, suffix);
     // The image's partitions other than the ESP, from their build-time definitions.
     let mut image_parts: Vec<String> = Vec::new();
     let os = model.partitions.iter().find(|p| p.is_versioned());
     if let Some(os) = os {
         let kind = os.ty.value.repart_name();
-        let data = format!("{kind}-image");
+        let data = n(&format!("{kind}-image"));
         let (data_ty, hash_ty, sig_ty) = match os.ty.value {
             PartitionType::Root => (
                 PartitionType::Root,
@@ -324,24 +487,24 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
             &data,
             "systemd-repart",
             &["--offline=yes", "--split=yes"],
-            [("definition", text(&repart_file(files, &os.name, "")))],
-            &["usr-tree"],
+            [("definition", texts.text(&repart_file(&os.name, "")))],
+            &[&usr_tree],
             &[&split(data_ty)],
         );
         image_parts.push(data.clone());
         if os.verity.value != Verity::None {
-            let hash = format!("{kind}-verity");
+            let hash = n(&format!("{kind}-verity"));
             specs.step(
                 &hash,
                 "systemd-repart",
                 &["--offline=yes", "--split=yes"],
-                [("definition", text(&repart_file(files, &os.name, "-verity")))],
+                [("definition", texts.text(&repart_file(&os.name, "-verity")))],
                 &[&data],
                 &[&split(hash_ty)],
             );
             image_parts.push(hash.clone());
             if os.verity.value == Verity::Signed {
-                let sig = format!("{kind}-verity-sig");
+                let sig = n(&format!("{kind}-verity-sig"));
                 specs.step(
                     &sig,
                     "systemd-repart",
@@ -353,9 +516,9 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
                     ],
                     [(
                         "definition",
-                        text(&repart_file(files, &os.name, "-verity-sig")),
+                        texts.text(&repart_file(&os.name, "-verity-sig")),
                     )],
-                    &[&hash, "key:verity"],
+                    &[&hash, &n("key:verity")],
                     &[&split(sig_ty)],
                 );
                 image_parts.push(sig);
@@ -368,44 +531,45 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
     if let Some(hash) = &hash_step {
         cmdline_needs.push(hash);
     }
+    let cmdline = n("cmdline");
+    let kernel_cmdline = scope.path("kernel/cmdline");
     specs.step(
-        "cmdline",
+        &cmdline,
         "pcfg",
         &[],
         [("cmdline", model.cmdline.text())],
         &cmdline_needs,
-        &["kernel/cmdline"],
+        &[&kernel_cmdline],
     );
-    let mut uki_needs = vec!["base-tree", "cmdline"];
+    let mut uki_needs = vec![base_tree, cmdline];
     if has_initrd_files {
-        uki_needs.push("initrd-files");
+        uki_needs.push(n("initrd-files"));
     }
     if trust.secure_boot.is_some() {
-        uki_needs.push("key:secure-boot");
+        uki_needs.push(n("key:secure-boot"));
     }
     if pcr_signer.is_some() {
-        uki_needs.push("key:pcr-policy");
+        uki_needs.push(n("key:pcr-policy"));
     }
+    let uki_needs: Vec<&str> = uki_needs.iter().map(String::as_str).collect();
+    let uki = n("uki");
     specs.step(
-        "uki",
+        &uki,
         "ukify",
         &["build"],
         [("architecture", system.arch.value.name().to_owned())],
         &uki_needs,
         &[],
     );
-    let mut esp_needs = vec!["uki".to_owned()];
-    for profile in files
-        .iter()
-        .filter(|f| f.path.starts_with("kernel/profiles/"))
-    {
-        let name = format!("uki-profile:{}", profile_name(&profile.path));
+    let mut esp_needs = vec![uki.clone()];
+    for profile in texts.under(&scope.path("kernel/profiles/")) {
+        let name = n(&format!("uki-profile:{}", profile_name(&profile.path)));
         specs.step(
             &name,
             "ukify",
             &["build", "--profile"],
             [("profile", without_header(&profile.contents))],
-            &["uki"],
+            &[&uki],
             &[],
         );
         esp_needs.push(name);
@@ -416,15 +580,16 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
         .iter()
         .find(|p| p.ty.value == PartitionType::Esp)
         .map_or("", |p| p.name.as_str());
+    let esp_step = n("esp");
     specs.step(
-        "esp",
+        &esp_step,
         "systemd-repart",
         &["--offline=yes"],
-        [("definition", text(&repart_file(files, esp, "")))],
+        [("definition", texts.text(&repart_file(esp, "")))],
         &esp_needs,
         &[],
     );
-    let mut disk_needs = vec!["esp"];
+    let mut disk_needs = vec![esp_step.as_str()];
     disk_needs.extend(image_parts.iter().map(String::as_str));
     let disk_name = format!(
         "{}_{}_{}.raw",
@@ -433,7 +598,7 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
         system.arch.value.name()
     );
     specs.step(
-        "disk-image",
+        &n("disk-image"),
         "systemd-repart",
         &["--offline=yes", "--empty=create", "--size=auto"],
         [
@@ -459,7 +624,7 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
         .collect();
     for (index, channel) in model.updates.channels.iter().enumerate() {
         let mut needs: Vec<&str> = image_parts.iter().map(String::as_str).collect();
-        needs.push("uki");
+        needs.push(&uki);
         if index == 0 {
             needs.extend(components.iter().map(String::as_str));
         }
@@ -469,7 +634,7 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
             needs.push(key);
         }
         specs.step(
-            &format!("update:{}", channel.name),
+            &n(&format!("update:{}", channel.name)),
             "publish",
             &[],
             [
@@ -480,54 +645,63 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
             &[],
         );
     }
-    for ext in model
-        .extensions
-        .iter()
-        .filter(|e| e.kind.value != ExtensionKind::Flatpak)
-    {
-        let mut needs = vec!["base-tree".to_owned()];
-        if let Some(source) = &ext.source.value {
-            let input = format!("source:{}", ext.name);
-            specs.input(
-                &input,
-                [("path", source.clone()), ("tree-sha256", inputs.of(source))],
-            );
-            needs.push(input);
-        }
-        if ext.signed.value && trust.verity.is_some() {
-            needs.push("key:verity".to_owned());
-        }
-        needs.extend(
-            ext.requires
-                .value
-                .iter()
-                .map(|r| format!("extension:{}", r.value)),
+}
+
+/// The build of an extension image, on the base, with its source tree and the images it
+/// requires; signed with `verity` (the step of the key) when it is signed.
+fn extension(
+    specs: &mut Specs,
+    model: &Model,
+    ext: &crate::model::Extension,
+    texts: &Texts<'_>,
+    inputs: &Inputs,
+    verity: Option<&str>,
+) {
+    let mut needs = vec!["base-tree".to_owned()];
+    if let Some(source) = &ext.source.value {
+        let input = format!("source:{}", ext.name);
+        specs.input(
+            &input,
+            [("path", source.clone()), ("tree-sha256", inputs.of(source))],
         );
-        let needs: Vec<&str> = needs.iter().map(String::as_str).collect();
-        let release = text(&format!("extensions/{}/", ext.name));
-        specs.step(
-            &format!("extension:{}", ext.name),
-            "mkosi",
-            &[&format!("--image={}", ext.image), "build"],
-            [
-                ("kind", ext.kind.value.name().to_owned()),
-                ("release", release),
-                (
-                    "packages",
-                    ext.packages
-                        .value
-                        .iter()
-                        .map(|p| p.value.as_str())
-                        .collect::<Vec<_>>()
-                        .join("\n"),
-                ),
-            ],
-            &needs,
-            &[],
-        );
+        needs.push(input);
     }
-    // Once the base is built, the extension trees are checked against it (shadowing, symbol
-    // versions in the merged /usr) through its manifest, which CI without the tree can use too.
+    if let Some(verity) = verity.filter(|_| ext.signed.value && model.trust.verity.is_some()) {
+        needs.push(verity.to_owned());
+    }
+    needs.extend(
+        ext.requires
+            .value
+            .iter()
+            .map(|r| format!("extension:{}", r.value)),
+    );
+    let needs: Vec<&str> = needs.iter().map(String::as_str).collect();
+    let release = texts.text(&format!("extensions/{}/", ext.name));
+    specs.step(
+        &format!("extension:{}", ext.name),
+        "mkosi",
+        &[&format!("--image={}", ext.image), "build"],
+        [
+            ("kind", ext.kind.value.name().to_owned()),
+            ("release", release),
+            (
+                "packages",
+                ext.packages
+                    .value
+                    .iter()
+                    .map(|p| p.value.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+        ],
+        &needs,
+        &[],
+    );
+}
+
+/// Once the base is built, the extension trees are checked against it (shadowing, symbol
+/// versions in the merged /usr) through its manifest, which CI without the tree can use too.
+fn check(specs: &mut Specs, model: &Model, scope: &Scope) {
     let checked: Vec<String> = model
         .extensions
         .iter()
@@ -537,17 +711,17 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
     if !checked.is_empty() {
         let mut needs = vec!["base-tree"];
         needs.extend(checked.iter().map(String::as_str));
+        let manifest = scope.path(BASE_MANIFEST);
         specs.push(
-            CHECK_STEP,
+            &scope.name(CHECK_STEP),
             "check",
             Some("pcfg"),
-            &["extensions", "--base", BASE_MANIFEST],
+            &["extensions", "--base", &manifest],
             [],
             &needs,
-            &[BASE_MANIFEST],
+            &[&manifest],
         );
     }
-    specs.finish()
 }
 
 /// The step that checks the extension trees against the built base.
@@ -556,18 +730,6 @@ pub const CHECK_STEP: &str = "extensions:check";
 pub const BASE_MANIFEST: &str = "base.manifest.json";
 /// The built base tree, as mkosi writes it.
 pub const BASE_TREE: &str = "mkosi/mkosi.output/base";
-
-/// The path of the build-time definition of a declared partition's data, hash or signature.
-fn repart_file(files: &[File], partition: &str, suffix: &str) -> String {
-    files
-        .iter()
-        .map(|f| f.path.as_str())
-        .find(|p| {
-            p.starts_with("repart.d/build/") && p.ends_with(&format!("-{partition}{suffix}.conf"))
-        })
-        .unwrap_or("repart.d/build/none")
-        .to_owned()
-}
 
 /// `emergency` from `kernel/profiles/20-emergency.conf`.
 fn profile_name(path: &str) -> &str {
@@ -582,6 +744,10 @@ struct Specs {
 }
 
 impl Specs {
+    fn has(&self, name: &str) -> bool {
+        self.specs.iter().any(|s| s.name == name)
+    }
+
     fn input<const N: usize>(&mut self, name: &str, params: [(&str, String); N]) {
         self.push(name, "input", None, &[], params, &[], &[]);
     }

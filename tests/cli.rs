@@ -20,7 +20,7 @@ fn check_with_errors_exits_1_and_reports_every_error() {
 fn check_walks_directories() {
     let run = pcfg(&["check", "examples"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("checked 8 files"), "{}", run.stderr);
+    assert!(run.stderr.contains("checked 12 files"), "{}", run.stderr);
 }
 
 #[test]

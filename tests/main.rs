@@ -24,6 +24,7 @@ mod lsp;
 mod model;
 mod packages;
 mod plan;
+mod products;
 mod readback;
 mod remix;
 mod sarif;

@@ -29,7 +29,8 @@ pub enum Command {
     /// allowed), 1 on errors, 2 when pcfg fails or the arguments are wrong.
     Check(CheckArgs),
     /// Write every file the tools read (repart.d, sysupdate.d, a mkosi project, the kernel
-    /// command line, ...) to a directory, atomically; `--check` compares instead.
+    /// command line, ...) to a directory, atomically; `--check` compares instead. Several entry
+    /// files are products built together: the base and the extension images once, shared.
     Build(BuildArgs),
     /// Print the resolved configuration and the derived OS model as JSON.
     Eval(EvalArgs),
@@ -128,6 +129,11 @@ pub struct CheckArgs {
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
+    /// Also check the files as products built together (as `pcfg build FILE... -o DIR` builds
+    /// them): one name each, and the base and extensions they share declared alike.
+    #[arg(long)]
+    pub products: bool,
+
     /// Exit 1 when there are warnings.
     #[arg(long)]
     pub deny_warnings: bool,
@@ -139,8 +145,10 @@ pub struct CheckArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct BuildArgs {
-    /// The entry file, e.g. `system.pcfg`.
-    pub file: PathBuf,
+    /// The entry file, e.g. `system.pcfg`; several entry files are products built together
+    /// (the base and the extension images once, shared), each in `DIR/products/NAME/`.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
 
     /// The output directory; replaced as a whole, and only when every file is written.
     #[arg(short, long, value_name = "DIR")]
@@ -153,8 +161,10 @@ pub struct BuildArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct PlanArgs {
-    /// The entry file, e.g. `system.pcfg`.
-    pub file: PathBuf,
+    /// The entry file, e.g. `system.pcfg`; several entry files are products built together, as
+    /// `pcfg build` builds them.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
 
     /// `human` (the default), `json` (version 1), `dot` (Graphviz), `mermaid`, or `ninja` (the
     /// `build.ninja` that `pcfg build` writes).

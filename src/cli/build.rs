@@ -1,5 +1,6 @@
-//! `pcfg build FILE -o DIR`: compile, emit, and write the tree atomically — into a directory
+//! `pcfg build FILE... -o DIR`: compile, emit, and write the tree atomically — into a directory
 //! beside DIR, renamed into place only when every file is written. `--check` compares instead.
+//! Several entry files are products built together (`products.rs`).
 
 use std::fs;
 use std::io::Write;
@@ -15,9 +16,21 @@ use crate::emit::{self, File, Source};
 use crate::vfs::{RealFs, Vfs as _, VfsError};
 
 pub(super) fn run(args: &BuildArgs, output: &Output, out: &mut dyn Write) -> Result<u8, Failure> {
+    match args.files.as_slice() {
+        [file] => run_one(args, file, output, out),
+        _ => run_products(args, output, out),
+    }
+}
+
+fn run_one(
+    args: &BuildArgs,
+    file: &Path,
+    output: &Output,
+    out: &mut dyn Write,
+) -> Result<u8, Failure> {
     let compilation = {
         let bar = super::progress::Bar::new(output);
-        compile::check_with(&RealFs, &args.file, &bar)?
+        compile::check_with(&RealFs, file, &bar)?
     };
     if resolved_or_report(&compilation, output, out)?.is_none() {
         return Ok(EXIT_INPUT);
@@ -25,19 +38,55 @@ pub(super) fn run(args: &BuildArgs, output: &Output, out: &mut dyn Write) -> Res
     let Some(model) = &compilation.model else {
         return Ok(EXIT_INPUT);
     };
-    let entry_name = super::entry_name(&args.file);
-    let entry_dir = args.file.parent().unwrap_or(Path::new(""));
+    let entry_name = super::entry_name(file);
+    let entry_dir = file.parent().unwrap_or(Path::new(""));
     let entry_from_output = entry_from_output(entry_dir, &args.output)?;
-    let lock = super::lock::lock_digest(&args.file);
+    let lock = super::lock::lock_digest(file);
     let source = Source {
         entry_from_output: &entry_from_output,
         lock: lock.as_deref(),
-        ..super::entry_source(&args.file, &entry_name)
+        ..super::entry_source(file, &entry_name)
     };
     let inputs = crate::plan::Inputs::read(model, &RealFs, entry_dir);
     let files = emit::emit(model, &compilation.sources, &source, &inputs)?;
+    if !args.check {
+        refuse_overlap(file, &args.output, model)?;
+    }
+    finish(args, &files, out)
+}
+
+/// Several entry files: products built together.
+fn run_products(args: &BuildArgs, output: &Output, out: &mut dyn Write) -> Result<u8, Failure> {
+    let compilations = super::products::compile(&args.files, output)?;
+    if super::products::report(&compilations, output, out)? {
+        return Ok(EXIT_INPUT);
+    }
+    let Some(set) = super::products::set(&args.files, &compilations) else {
+        return Ok(EXIT_INPUT);
+    };
+    let owned = super::products::Owned::new(&args.files, &set, Some(&args.output))?;
+    let members = owned.members();
+    let files = emit::emit_products(&set, &members)?;
+    if !args.check {
+        for (file, product) in args.files.iter().zip(&set.products) {
+            refuse_overlap(file, &args.output, product.model)?;
+        }
+    }
+    finish(args, &files, out)
+}
+
+/// Compares (`--check`) or writes the tree.
+fn finish(args: &BuildArgs, files: &[File], out: &mut dyn Write) -> Result<u8, Failure> {
+    let command = || {
+        let entries: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
+        format!(
+            "pcfg build {} -o {}",
+            entries.join(" "),
+            args.output.display()
+        )
+    };
     if args.check {
-        let differences = differences(&args.output, &files)?;
+        let differences = differences(&args.output, files)?;
         for difference in &differences {
             writeln!(out, "{difference}")?;
         }
@@ -52,15 +101,13 @@ pub(super) fn run(args: &BuildArgs, output: &Output, out: &mut dyn Write) -> Res
         }
         writeln!(
             out,
-            "{} differs from what pcfg would write: run `pcfg build {} -o {}`",
+            "{} differs from what pcfg would write: run `{}`",
             args.output.display(),
-            args.file.display(),
-            args.output.display()
+            command()
         )?;
         return Ok(EXIT_INPUT);
     }
-    refuse_overlap(args, model)?;
-    let written = write_tree(&args.output, &files, &mut |_| Ok(()))?;
+    let written = write_tree(&args.output, files, &mut |_| Ok(()))?;
     let total = super::output::count(files.len(), "file");
     let shown = args.output.display();
     match written {
@@ -112,15 +159,15 @@ fn resolved(path: &Path) -> Result<PathBuf, Failure> {
 
 /// Refuses an output directory whose replacement would take away the configuration: the entry
 /// file's directory (or one above it), or an extension's source tree (or one above or inside it).
-fn refuse_overlap(args: &BuildArgs, model: &crate::model::Model) -> Result<(), Failure> {
-    let output = resolved(&args.output)?;
-    let entry_dir = args.file.parent().unwrap_or(Path::new(""));
+fn refuse_overlap(file: &Path, out_dir: &Path, model: &crate::model::Model) -> Result<(), Failure> {
+    let output = resolved(out_dir)?;
+    let entry_dir = file.parent().unwrap_or(Path::new(""));
     let config = resolved(entry_dir)?;
     if config.starts_with(&output) {
         return Err(Failure::usage(format!(
             "`{}` holds `{}`: building into it would replace the configuration; choose another output directory, e.g. `{}`",
-            args.output.display(),
-            args.file.display(),
+            out_dir.display(),
+            file.display(),
             entry_dir.join("out").display()
         )));
     }
@@ -132,7 +179,7 @@ fn refuse_overlap(args: &BuildArgs, model: &crate::model::Model) -> Result<(), F
         if tree.starts_with(&output) || output.starts_with(&tree) {
             return Err(Failure::usage(format!(
                 "`{}` overlaps the source tree `{source}` of extension `{}`: choose an output directory outside it",
-                args.output.display(),
+                out_dir.display(),
                 extension.name
             )));
         }

@@ -1,4 +1,5 @@
-//! `pcfg check PATH...`: every configuration named or found below a directory, every error.
+//! `pcfg check PATH...`: every configuration named or found below a directory, every error;
+//! with `--products`, also what products built together must agree on.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -24,6 +25,9 @@ pub(super) fn run(args: &CheckArgs, output: &Output, out: &mut dyn Write) -> Res
             super::lock::verify(file, &mut compilation);
         }
         compilations.push(compilation);
+    }
+    if args.products {
+        super::products::add_findings(&files, &mut compilations);
     }
     let parts: Vec<_> = compilations
         .iter()

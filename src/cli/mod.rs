@@ -15,6 +15,7 @@ mod lsp;
 mod model_json;
 mod output;
 mod plan;
+mod products;
 mod progress;
 mod replace;
 mod revision;

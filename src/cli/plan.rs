@@ -1,4 +1,4 @@
-//! `pcfg plan FILE`: the build plan in topological order — for people, as JSON (version 1), as
+//! `pcfg plan FILE...`: the build plan (of several entry files: of products built together) in topological order — for people, as JSON (version 1), as
 //! Graphviz `dot` or Mermaid for pictures, as the `build.ninja` `pcfg build` writes — and
 //! `--since OLD.json`: the steps whose ids changed,
 //! and why.
@@ -41,21 +41,14 @@ pub struct StepJson {
 }
 
 pub(super) fn run(args: &PlanArgs, output: &Output, out: &mut dyn Write) -> Result<u8, Failure> {
-    let compilation = compile::check(&RealFs, &args.file)?;
-    if resolved_or_report(&compilation, output, out)?.is_none() {
-        return Ok(EXIT_INPUT);
-    }
-    let Some(model) = &compilation.model else {
+    let ninja = args.plan_format == Some(PlanFormat::Ninja);
+    let planned = match args.files.as_slice() {
+        [file] => plan_one(args, file, ninja, output, out)?,
+        _ => plan_products(args, ninja, output, out)?,
+    };
+    let Some((plan, ninja)) = planned else {
         return Ok(EXIT_INPUT);
     };
-    let (files, plan) = files_and_plan(&args.file, model)?;
-    let entry_name = super::entry_name(&args.file);
-    let mut source = super::entry_source(&args.file, &entry_name);
-    let from_output = match &args.output {
-        Some(dir) => super::build::entry_from_output(source.entry_dir, dir)?,
-        None => std::path::PathBuf::new(),
-    };
-    source.entry_from_output = &from_output;
     let json = to_json(&plan);
     if let Some(old) = &args.since {
         let text = RealFs
@@ -80,7 +73,7 @@ pub(super) fn run(args: &PlanArgs, output: &Output, out: &mut dyn Write) -> Resu
     let text = match (args.plan_format, output.format) {
         (Some(PlanFormat::Dot), _) => dot(&plan),
         (Some(PlanFormat::Mermaid), _) => mermaid(&plan),
-        (Some(PlanFormat::Ninja), _) => emit::ninja_file(&plan, model, &source, &files)?.contents,
+        (Some(PlanFormat::Ninja), _) => ninja.unwrap_or_default(),
         (Some(PlanFormat::Json), _) | (None, Format::Json) => {
             let mut text = serde_json::to_string_pretty(&json)?;
             text.push('\n');
@@ -90,6 +83,69 @@ pub(super) fn run(args: &PlanArgs, output: &Output, out: &mut dyn Write) -> Resu
     };
     out.write_all(text.as_bytes())?;
     Ok(EXIT_OK)
+}
+
+/// The plan of one system, and its `build.ninja` when `ninja`; `None` when the configuration
+/// has errors (reported).
+fn plan_one(
+    args: &PlanArgs,
+    file: &std::path::Path,
+    ninja: bool,
+    output: &Output,
+    out: &mut dyn Write,
+) -> Result<Option<(Plan, Option<String>)>, Failure> {
+    let compilation = compile::check(&RealFs, file)?;
+    if resolved_or_report(&compilation, output, out)?.is_none() {
+        return Ok(None);
+    }
+    let Some(model) = &compilation.model else {
+        return Ok(None);
+    };
+    let (files, plan) = files_and_plan(file, model)?;
+    let text = if ninja {
+        let entry_name = super::entry_name(file);
+        let mut source = super::entry_source(file, &entry_name);
+        let from_output = match &args.output {
+            Some(dir) => super::build::entry_from_output(source.entry_dir, dir)?,
+            None => std::path::PathBuf::new(),
+        };
+        source.entry_from_output = &from_output;
+        Some(emit::ninja_file(&plan, model, &source, &files)?.contents)
+    } else {
+        None
+    };
+    Ok(Some((plan, text)))
+}
+
+/// The plan of products built together, and its `build.ninja` when `ninja`.
+fn plan_products(
+    args: &PlanArgs,
+    ninja: bool,
+    output: &Output,
+    out: &mut dyn Write,
+) -> Result<Option<(Plan, Option<String>)>, Failure> {
+    let compilations = super::products::compile(&args.files, output)?;
+    if super::products::report(&compilations, output, out)? {
+        return Ok(None);
+    }
+    let Some(set) = super::products::set(&args.files, &compilations) else {
+        return Ok(None);
+    };
+    let owned = super::products::Owned::new(&args.files, &set, args.output.as_deref())?;
+    let members = owned.members();
+    let artifacts: Vec<emit::File> = emit::product_artifacts(&set, &members)?
+        .into_iter()
+        .map(|(_, f)| f)
+        .collect();
+    let inputs: Vec<&Inputs> = members.iter().map(|m| m.inputs).collect();
+    let plan = crate::plan::plan_products(&set, &artifacts, &inputs)
+        .map_err(|e| Failure::Message(e.to_string()))?;
+    let text = if ninja {
+        Some(emit::products_ninja(&set, &members, &plan, &artifacts)?.contents)
+    } else {
+        None
+    };
+    Ok(Some((plan, text)))
 }
 
 /// The files `pcfg build` would write for the entry `file` of a checked model, and its plan.

@@ -111,6 +111,9 @@ codes! {
     EspTooSmall => "esp-too-small", Error;
     UnsupportedBySystemd => "unsupported-by-systemd", Error;
     SystemdReleaseMismatch => "systemd-release-mismatch", Warning;
+    // Products built together
+    DuplicateProduct => "duplicate-product", Error;
+    ProductsDisagree => "products-disagree", Error;
     // The lock file
     LockMismatch => "lock-mismatch", Error;
     LockMissing => "lock-missing", Error;

@@ -13,8 +13,17 @@ struct Manifest<'a> {
     files: Vec<Entry<'a>>,
     /// The SHA-256 of the lock file the build used, or `null`.
     lock: Option<&'a str>,
+    /// Products built together: each product's entry file and lock.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    products: Vec<ProductEntry<'a>>,
     source: &'a str,
     version: u32,
+}
+
+#[derive(Serialize)]
+struct ProductEntry<'a> {
+    lock: Option<&'a str>,
+    source: &'a str,
 }
 
 #[derive(Serialize)]
@@ -34,31 +43,64 @@ struct Location {
 
 pub(crate) fn emit(files: &[File], sources: &SourceMap, source: &Source<'_>) -> File {
     let manifest = Manifest {
-        files: files
-            .iter()
-            .map(|f| Entry {
-                bytes: f.contents.len(),
-                from: f
-                    .origins
-                    .iter()
-                    .map(|&span| {
-                        let at = sources.line_col(span);
-                        Location {
-                            column: at.column,
-                            file: source.name_of(sources.get(span.file)),
-                            line: at.line,
-                        }
-                    })
-                    .collect(),
-                path: &f.path,
-                sha256: crate::digest::sha256_hex(f.contents.as_bytes()),
-            })
-            .collect(),
+        files: files.iter().map(|f| entry(f, sources, source)).collect(),
         lock: source.lock,
+        products: Vec::new(),
         source: source.entry_name,
         version: 1,
     };
-    let mut contents = serde_json::to_string_pretty(&manifest).unwrap_or_default();
+    write(&manifest)
+}
+
+/// The manifest of products built together: each file's origins in the sources of the product
+/// it is listed with; `source` names the entry files, separated by spaces.
+pub(crate) fn emit_set(files: &[(usize, File)], products: &[(&SourceMap, &Source<'_>)]) -> File {
+    let names: Vec<&str> = products.iter().map(|(_, s)| s.entry_name).collect();
+    let source = names.join(" ");
+    let manifest = Manifest {
+        files: files
+            .iter()
+            .filter_map(|(i, f)| {
+                let (sources, source) = products.get(*i)?;
+                Some(entry(f, sources, source))
+            })
+            .collect(),
+        lock: None,
+        products: products
+            .iter()
+            .map(|(_, s)| ProductEntry {
+                lock: s.lock,
+                source: s.entry_name,
+            })
+            .collect(),
+        source: &source,
+        version: 1,
+    };
+    write(&manifest)
+}
+
+fn entry<'f>(f: &'f File, sources: &SourceMap, source: &Source<'_>) -> Entry<'f> {
+    Entry {
+        bytes: f.contents.len(),
+        from: f
+            .origins
+            .iter()
+            .map(|&span| {
+                let at = sources.line_col(span);
+                Location {
+                    column: at.column,
+                    file: source.name_of(sources.get(span.file)),
+                    line: at.line,
+                }
+            })
+            .collect(),
+        path: &f.path,
+        sha256: crate::digest::sha256_hex(f.contents.as_bytes()),
+    }
+}
+
+fn write(manifest: &Manifest<'_>) -> File {
+    let mut contents = serde_json::to_string_pretty(manifest).unwrap_or_default();
     contents.push('\n');
     File {
         path: PATH.to_owned(),

@@ -40,21 +40,26 @@ pub(crate) fn emit(
         })
     };
     let initrd = image_tree::repart_options(model).is_some();
+    let layout = Layout {
+        up: "..",
+        own: String::new(),
+        product: None,
+        packages: if system_extensions.is_empty() {
+            Some(model.image_packages())
+        } else {
+            None
+        },
+        initrd: initrd.then(|| INITRD.to_owned()),
+    };
     let mut files = vec![file(
         format!("{DIR}/mkosi.conf"),
-        &main(
-            model,
-            &paths,
-            profiles,
-            !system_extensions.is_empty(),
-            initrd,
-        ),
+        &main(model, &paths, profiles, &layout),
         origins.clone(),
     )?];
     if initrd {
         files.push(file(
             format!("{DIR}/mkosi.images/{INITRD}/mkosi.conf"),
-            &initrd_image(model),
+            &initrd_image(model, &layout),
             origins.clone(),
         )?);
     }
@@ -63,7 +68,7 @@ pub(crate) fn emit(
     }
     files.push(file(
         format!("{DIR}/mkosi.images/base/mkosi.conf"),
-        &base(model),
+        &base(&model.image_packages(), true),
         origins,
     )?);
     let paths = Paths { source, depth: 3 };
@@ -91,14 +96,49 @@ fn distribution(model: &Model) -> Section {
     s
 }
 
+/// Where an image's configuration is and what it builds on.
+struct Layout<'m> {
+    /// From the directory mkosi reads the image's configuration in to the output directory.
+    up: &'static str,
+    /// The directory of the image's own files (`image-tree/`, `repart.d/`, …) in the output
+    /// directory: empty, or `products/NAME/` for a product of a set.
+    own: String,
+    /// The product's name (its mkosi profile), for a product of a set.
+    product: Option<String>,
+    /// The packages the image installs itself; `None`: all of them are in the base it builds
+    /// on.
+    packages: Option<Vec<&'m str>>,
+    /// The name of the initrd sub-image, when pcfg makes one.
+    initrd: Option<String>,
+}
+
+impl Layout<'_> {
+    /// A path of the output directory (`repart.d/build`) as the image's configuration names it.
+    fn own(&self, path: &str) -> String {
+        format!("{}/{}{path}", self.up, self.own)
+    }
+}
+
 fn main(
     model: &Model,
     paths: &Paths<'_, '_>,
     profiles: &[String],
-    with_base: bool,
-    initrd: bool,
+    layout: &Layout<'_>,
 ) -> Vec<Section> {
     let system = &model.system;
+    let mut sections = Vec::new();
+    if layout.product.is_some() {
+        // Only the base (and the product's initrd) is built with the product: the extension
+        // images are the set's, built once by the project's own build.
+        let mut config = Section::new("Config");
+        config.set("Dependencies", "");
+        let mut dependencies = vec!["base".to_owned()];
+        dependencies.extend(layout.initrd.clone());
+        config.set_list("Dependencies", Delimiter::Comma, dependencies);
+        sections.push(config);
+    } else {
+        sections.push(distribution(model));
+    }
     let mut output = Section::new("Output");
     output.set("Format", "disk");
     output.set("ImageId", system.name.value.clone());
@@ -113,10 +153,12 @@ fn main(
             .and_text("_")
             .and_specifier("%a"),
     );
-    // Named, so that `%O` (in `BaseTrees=%O/base`) has a value.
-    output.set("OutputDirectory", "mkosi.output");
+    if layout.product.is_none() {
+        // Named, so that `%O` (in `BaseTrees=%O/base`) has a value.
+        output.set("OutputDirectory", "mkosi.output");
+    }
     output.set("SplitArtifacts", "uki,partitions");
-    output.set("RepartDirectories", format!("../{}", repart::BUILD_DIR));
+    output.set("RepartDirectories", layout.own(repart::BUILD_DIR));
     if model.disk.sector_size.value != 512 {
         output.set("SectorSize", model.disk.sector_size.value.to_string());
     }
@@ -141,15 +183,16 @@ fn main(
             .and_text("_")
             .and_specifier("%a"),
     );
-    if with_base {
+    if layout.packages.is_none() || layout.product.is_some() {
         content.set("BaseTrees", Value::specifier("%O").and_text("/base"));
-    } else {
-        packages(&mut content, model);
+    }
+    if let Some(packages) = layout.packages.as_ref().filter(|p| !p.is_empty()) {
+        content.set_list("Packages", Delimiter::Comma, packages.iter().copied());
     }
     // mkosi's default initrd, when pcfg has no initrd sub-image: the tools of the file systems
     // systemd-repart makes there at first boot.
     let initrd_packages = model.initrd_packages();
-    if !initrd && !initrd_packages.is_empty() {
+    if layout.initrd.is_none() && !initrd_packages.is_empty() {
         content.set_list("InitrdPackages", Delimiter::Comma, initrd_packages);
     }
     content.set_list(
@@ -161,25 +204,24 @@ fn main(
         content.set_list(
             "UnifiedKernelImageProfiles",
             Delimiter::Comma,
-            profiles.iter().map(|p| format!("../{p}")),
+            profiles.iter().map(|p| format!("{}/{p}", layout.up)),
         );
     }
-    if initrd {
+    if let Some(initrd) = &layout.initrd {
         // mkosi's default initrd, built as a sub-image so that it takes pcfg's files.
         content.set(
             "Initrds",
-            Value::specifier("%O").and_text(format!("/{INITRD}.cpio.zst")),
+            Value::specifier("%O").and_text(format!("/{initrd}.cpio.zst")),
         );
     }
     let mut trees = vec![
-        format!("../{}:/", image_tree::DIR),
-        format!("../{}:/usr/lib/repart.d", repart::INSTALL_DIR),
+        format!("{}:/", layout.own(image_tree::DIR)),
+        format!("{}:/usr/lib/repart.d", layout.own(repart::INSTALL_DIR)),
     ];
     if let Some(channel) = model.updates.channels.first() {
         trees.push(format!(
-            "../{}/{}:/usr/lib/sysupdate.d",
-            sysupdate::DIR,
-            channel.name
+            "{}:/usr/lib/sysupdate.d",
+            layout.own(&format!("{}/{}", sysupdate::DIR, channel.name))
         ));
         // The key that signs the channel's `SHA256SUMS`, as the keyring systemd-sysupdate
         // verifies downloads with.
@@ -191,17 +233,21 @@ fn main(
             .iter()
             .any(crate::model::Extension::updatable)
         {
-            trees.push(format!("../{}:/usr/lib", sysupdate::COMPONENTS_DIR));
+            trees.push(format!(
+                "{}:/usr/lib",
+                layout.own(sysupdate::COMPONENTS_DIR)
+            ));
         }
     }
     content.set_list("ExtraTrees", Delimiter::Comma, trees);
 
-    let mut sections = vec![
-        distribution(model),
-        output,
-        content,
-        validation(model, paths),
-    ];
+    let mut validation = validation(model, paths);
+    if layout.product.is_some() && model.trust.verity.is_none() {
+        // The project's own build names the extension images' verity key, which every image
+        // it reads would otherwise take.
+        validation.set("Verity", "no");
+    }
+    sections.extend([output, content, validation]);
     // The installed disk's size: the disk image is grown to it when mkosi boots it, and
     // systemd-repart then makes the first-boot partitions in the room.
     if let Some(size) = model.disk.size.value {
@@ -212,10 +258,9 @@ fn main(
     sections
 }
 
-fn packages(content: &mut Section, model: &Model) {
-    let packages = model.image_packages();
+fn packages(content: &mut Section, packages: &[&str]) {
     if !packages.is_empty() {
-        content.set_list("Packages", Delimiter::Comma, packages);
+        content.set_list("Packages", Delimiter::Comma, packages.iter().copied());
     }
 }
 
@@ -258,25 +303,38 @@ fn validation(model: &Model, paths: &Paths<'_, '_>) -> Section {
 
 /// The tree everything builds on: the packages and the image's own files (its os-release, which
 /// mkosi reads to write each extension's release file), as a plain directory.
-fn base(model: &Model) -> Vec<Section> {
+fn base(packages_of: &[&str], image_tree: bool) -> Vec<Section> {
     let mut output = Section::new("Output");
     output.set("Format", "directory");
     // Named as `BaseTrees=%O/base` finds it: without a name of its own the sub-image inherits
     // the image's `ImageVersion=` and mkosi would write `base_VERSION`.
     output.set("Output", "base");
     let mut content = Section::new("Content");
-    packages(&mut content, model);
-    content.set("ExtraTrees", format!("../../../{}:/", image_tree::DIR));
+    packages(&mut content, packages_of);
+    if image_tree {
+        content.set("ExtraTrees", format!("../../../{}:/", image_tree::DIR));
+    }
     vec![output, content]
 }
 
 /// The initrd: mkosi's own default initrd configuration (`Include=mkosi-initrd`, which writes
 /// `initrd.cpio.zst`), with pcfg's files for it and the tools of the file systems
 /// systemd-repart makes there at first boot.
-fn initrd_image(model: &Model) -> Vec<Section> {
+fn initrd_image(model: &Model, layout: &Layout<'_>) -> Vec<Section> {
+    let mut sections = Vec::new();
+    if let Some(product) = &layout.product {
+        // Built with its product only.
+        let mut matches = Section::new("Match");
+        matches.set("Profiles", product.clone());
+        sections.push(matches);
+    }
     let mut include = Section::new("Include");
     include.set("Include", "mkosi-initrd");
     let mut output = Section::new("Output");
+    if let Some(name) = layout.initrd.as_ref().filter(|n| n.as_str() != INITRD) {
+        // mkosi-initrd names it `initrd`; each product's has its own name.
+        output.set("Output", name.clone());
+    }
     output.set("CompressOutput", "zstd");
     let mut content = Section::new("Content");
     let packages = model.initrd_packages();
@@ -297,9 +355,10 @@ fn initrd_image(model: &Model) -> Vec<Section> {
     }
     content.set(
         "ExtraTrees",
-        format!("../../../{}:/", image_tree::INITRD_DIR),
+        format!("../../../{}{}:/", layout.own, image_tree::INITRD_DIR),
     );
-    vec![include, output, content]
+    sections.extend([include, output, content]);
+    sections
 }
 
 /// An extension image: the base as a lower layer, the extension's tree on top, only the
@@ -380,4 +439,141 @@ pub(crate) fn profile_paths(files: &[File]) -> Vec<String> {
         .filter(|f| f.path.starts_with(kernel::PROFILES_DIR))
         .map(|f| f.path.clone())
         .collect()
+}
+
+/// A product of a set, as the set's project sees it.
+pub(crate) struct Member<'s, 'a> {
+    pub(crate) model: &'a Model,
+    pub(crate) source: &'s Source<'a>,
+    /// Its UKI profiles' files, relative to the output directory.
+    pub(crate) profiles: Vec<String>,
+    /// The packages it installs on top of the shared base.
+    pub(crate) packages: Vec<&'a str>,
+}
+
+/// The project of products built together: `mkosi.conf` builds what they share (the base and
+/// every extension image, once: `mkosi build`), and each product's profile its image on that
+/// base (`mkosi --profile NAME build`: `mkosi.profiles/NAME/`, with its finalize script and
+/// its initrd, `mkosi.images/initrd-NAME/`, which only that profile builds). Each file comes
+/// with the member whose declarations it is made from.
+pub(crate) fn emit_set(
+    members: &[Member<'_, '_>],
+    shared_packages: &[&str],
+    extensions: &[(usize, &Extension)],
+    signer: Option<usize>,
+) -> Result<Vec<(usize, File)>, Refused> {
+    let Some(first) = members.first() else {
+        return Ok(Vec::new());
+    };
+    let file = |path: String, sections: &[Section], source: &Source<'_>, origins| {
+        let contents = ini::render(Dialect::Mkosi, &path, source.entry_name, sections)?;
+        Ok::<File, Refused>(File {
+            path,
+            contents,
+            origins,
+        })
+    };
+    let images: HashMap<&str, &str> = extensions
+        .iter()
+        .map(|(_, e)| (e.name.as_str(), e.image.as_str()))
+        .collect();
+    let mut shared = vec![distribution(first.model)];
+    let mut config = Section::new("Config");
+    let mut dependencies = vec!["base"];
+    dependencies.extend(extensions.iter().map(|(_, e)| e.image.as_str()));
+    config.set_list("Dependencies", Delimiter::Comma, dependencies);
+    shared.insert(0, config);
+    let mut output = Section::new("Output");
+    // Nothing of its own: the project's build makes the base and the extension images.
+    output.set("Format", "none");
+    output.set("OutputDirectory", "mkosi.output");
+    shared.push(output);
+    if let Some(signer) = signer.and_then(|i| members.get(i)) {
+        // The key every signed extension image is signed with (mkosi passes it to sub-images).
+        let paths = Paths {
+            source: signer.source,
+            depth: 1,
+        };
+        if let Some(verity) = &signer.model.trust.verity {
+            let mut validation = Section::new("Validation");
+            validation.set_some("VerityKey", paths.of(verity.key.value.as_deref()));
+            validation.set_some("VerityCertificate", paths.of(verity.cert.value.as_deref()));
+            shared.push(validation);
+        }
+    }
+    let origins: Vec<_> = first.model.system.at.into_iter().collect();
+    let mut files = vec![
+        (
+            0,
+            file(
+                format!("{DIR}/mkosi.conf"),
+                &shared,
+                first.source,
+                origins.clone(),
+            )?,
+        ),
+        (
+            0,
+            file(
+                format!("{DIR}/mkosi.images/base/mkosi.conf"),
+                &base(shared_packages, false),
+                first.source,
+                origins,
+            )?,
+        ),
+    ];
+    for (index, extension) in extensions {
+        let member = &members[*index];
+        let paths = Paths {
+            source: member.source,
+            depth: 3,
+        };
+        files.push((
+            *index,
+            file(
+                format!("{DIR}/mkosi.images/{}/mkosi.conf", extension.image),
+                &sub_image(member.model, &images, &paths, extension),
+                member.source,
+                extension.at.into_iter().collect(),
+            )?,
+        ));
+    }
+    for (index, member) in members.iter().enumerate() {
+        let model = member.model;
+        let name = model.system.name.value.clone();
+        let initrd = image_tree::repart_options(model).is_some();
+        let layout = Layout {
+            up: "../../..",
+            own: format!("{}/", super::product_dir(&name)),
+            product: Some(name.clone()),
+            packages: Some(member.packages.clone()),
+            initrd: initrd.then(|| format!("{INITRD}-{name}")),
+        };
+        let paths = Paths {
+            source: member.source,
+            depth: 3,
+        };
+        let origins: Vec<_> = model.system.at.into_iter().collect();
+        files.push((
+            index,
+            file(
+                format!("{DIR}/mkosi.profiles/{name}/mkosi.conf"),
+                &main(model, &paths, &member.profiles, &layout),
+                member.source,
+                origins.clone(),
+            )?,
+        ));
+        if let Some(initrd) = &layout.initrd {
+            files.push((
+                index,
+                file(
+                    format!("{DIR}/mkosi.images/{initrd}/mkosi.conf"),
+                    &initrd_image(model, &layout),
+                    member.source,
+                    origins,
+                )?,
+            ));
+        }
+    }
+    Ok(files)
 }

@@ -43,6 +43,11 @@ impl File {
     #[must_use]
     pub fn executable(&self) -> bool {
         self.path == factory::script_path()
+            || self
+                .path
+                .strip_prefix(&format!("{}/mkosi.profiles/", mkosi::DIR))
+                .and_then(|p| p.split_once('/'))
+                .is_some_and(|(_, file)| file == factory::SCRIPT)
     }
 }
 
@@ -166,6 +171,157 @@ pub fn emit(
     Ok(files)
 }
 
+/// One product of a set, for its files: how they name its configuration, and what its plan
+/// hashes.
+pub struct Member<'a> {
+    pub source: Source<'a>,
+    pub inputs: &'a Inputs,
+}
+
+/// Every file of products built together, sorted by path: each product's own files under
+/// `products/NAME/`, the extensions' release files once (`extensions/`), the mkosi project that
+/// builds the shared base and extension images once and each product on them, `build.ninja`
+/// for all of them, and `manifest.json`.
+///
+/// # Errors
+/// When a writer refuses a value.
+pub fn emit_products(
+    set: &crate::products::Set<'_>,
+    members: &[Member<'_>],
+) -> Result<Vec<File>, Refused> {
+    let mut files = product_artifacts(set, members)?;
+    let artifacts: Vec<File> = files.iter().map(|(_, f)| f.clone()).collect();
+    let inputs: Vec<&Inputs> = members.iter().map(|m| m.inputs).collect();
+    if let Ok(plan) = crate::plan::plan_products(set, &artifacts, &inputs) {
+        files.push((0, products_ninja(set, members, &plan, &artifacts)?));
+    }
+    for (index, (product, member)) in set.products.iter().zip(members).enumerate() {
+        let dir = product_dir(product.name());
+        for mut picture in [
+            picture::layout(product.model, member.source.entry_name),
+            picture::trust(product.model, member.source.entry_name),
+        ] {
+            picture.path = format!("{dir}/{}", picture.path);
+            files.push((index, picture));
+        }
+    }
+    files.sort_by(|a, b| a.1.path.cmp(&b.1.path));
+    let sources: Vec<(&SourceMap, &Source<'_>)> = set
+        .products
+        .iter()
+        .zip(members)
+        .map(|(p, m)| (p.sources, &m.source))
+        .collect();
+    let manifest = manifest::emit_set(&files, &sources);
+    let mut files: Vec<File> = files.into_iter().map(|(_, f)| f).collect();
+    files.push(manifest);
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+/// The index of the product whose verity key signs the set's extension images.
+fn signer_index(set: &crate::products::Set<'_>) -> Option<usize> {
+    set.extension_signer()
+        .and_then(|signer| set.products.iter().position(|p| p.name() == signer.name()))
+}
+
+/// `build.ninja` of products built together.
+///
+/// # Errors
+/// When a value cannot be written in Ninja's syntax.
+pub fn products_ninja(
+    set: &crate::products::Set<'_>,
+    members: &[Member<'_>],
+    plan: &crate::graph::Plan,
+    artifacts: &[File],
+) -> Result<File, Refused> {
+    let units: Vec<ninja::Unit<'_, '_>> = set
+        .products
+        .iter()
+        .zip(members)
+        .map(|(product, member)| ninja::Unit {
+            model: product.model,
+            source: &member.source,
+            prefix: format!("{}/", product.name()),
+            profile: Some(product.name().to_owned()),
+            publish: format!("publish/{}/", product.name()),
+            dir: format!("{}/", product_dir(product.name())),
+        })
+        .collect();
+    ninja::emit_set(plan, &units, signer_index(set), artifacts)
+}
+
+/// The files of products built together that the tools read, sorted by path, each with the
+/// product whose sources its declarations are in: what their plan is made from.
+///
+/// # Errors
+/// When a writer refuses a value.
+pub fn product_artifacts(
+    set: &crate::products::Set<'_>,
+    members: &[Member<'_>],
+) -> Result<Vec<(usize, File)>, Refused> {
+    // Each file with the product whose sources its origins are in.
+    let mut files: Vec<(usize, File)> = Vec::new();
+    let mut views = Vec::new();
+    let mut extension_files = std::collections::BTreeSet::new();
+    for (index, (product, member)) in set.products.iter().zip(members).enumerate() {
+        let model = product.model;
+        let dir = product_dir(product.name());
+        let mut own = repart::emit(model, member.source.entry_name)?;
+        own.extend(sysupdate::emit(model, member.source.entry_name)?);
+        own.extend(sysupdate::components(model, member.source.entry_name)?);
+        own.extend(kernel::emit(model, member.source.entry_name)?);
+        own.extend(image_tree::emit(model, member.source.entry_name)?);
+        own.extend(flatpak::emit(
+            model,
+            member.source.entry_name,
+            member.inputs,
+        )?);
+        let profiles: Vec<String> = mkosi::profile_paths(&own)
+            .into_iter()
+            .map(|p| format!("{dir}/{p}"))
+            .collect();
+        for mut file in own {
+            file.path = format!("{dir}/{}", file.path);
+            files.push((index, file));
+        }
+        for mut file in factory::emit(model, member.source.entry_name) {
+            // mkosi runs the finalize script of the profile it builds.
+            file.path = if file.path == factory::script_path() {
+                format!(
+                    "{}/mkosi.profiles/{}/{}",
+                    mkosi::DIR,
+                    product.name(),
+                    factory::SCRIPT
+                )
+            } else {
+                format!("{dir}/{}", file.path)
+            };
+            files.push((index, file));
+        }
+        // The same for every product that declares the extension (checked by the set).
+        for file in extension::emit(model)? {
+            if extension_files.insert(file.path.clone()) {
+                files.push((index, file));
+            }
+        }
+        views.push(mkosi::Member {
+            model,
+            source: &member.source,
+            profiles,
+            packages: set.own_packages(index),
+        });
+    }
+    files.extend(mkosi::emit_set(
+        &views,
+        &set.shared_packages,
+        &set.extensions,
+        signer_index(set),
+    )?);
+    files.sort_by(|a, b| a.1.path.cmp(&b.1.path));
+    Ok(files)
+}
+
 /// The files the tools read, sorted by path: what the build plan is made from.
 pub fn artifacts(
     model: &Model,
@@ -184,6 +340,12 @@ pub fn artifacts(
     files.extend(mkosi::emit(model, source, &profiles)?);
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
+}
+
+/// The directory of a product's own files in the output directory of products built together.
+#[must_use]
+pub fn product_dir(name: &str) -> String {
+    format!("products/{name}")
 }
 
 /// `build.ninja` for a plan (`pcfg plan --as ninja`).

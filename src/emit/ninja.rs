@@ -18,17 +18,97 @@ pub(crate) const PATH: &str = "build.ninja";
 /// The kinds of step mkosi performs in one `mkosi build`.
 const MKOSI: &[&str] = &["mkosi", "systemd-repart", "ukify", "pcfg"];
 
+/// One system of the plan: the single system, or one product of a set.
+pub(crate) struct Unit<'u, 'a> {
+    pub(crate) model: &'u Model,
+    pub(crate) source: &'u Source<'a>,
+    /// Its steps' names start with this: empty, or `NAME/` for a product.
+    pub(crate) prefix: String,
+    /// The mkosi profile that builds its image, for a product.
+    pub(crate) profile: Option<String>,
+    /// Where its channels are published: `publish/`, or `publish/NAME/` for a product.
+    pub(crate) publish: String,
+    /// Its files in the output directory: empty, or `products/NAME/`.
+    pub(crate) dir: String,
+}
+
 pub(crate) fn emit(
     plan: &Plan,
     model: &Model,
     source: &Source<'_>,
     files: &[File],
 ) -> Result<File, Refused> {
-    let mut out = ini::header(source.entry_name);
+    let unit = Unit {
+        model,
+        source,
+        prefix: String::new(),
+        profile: None,
+        publish: "publish/".to_owned(),
+        dir: String::new(),
+    };
+    emit_units(plan, &[unit], Shape::Single, files)
+}
+
+/// `build.ninja` of products built together: mkosi builds the base and the extension images
+/// once (`mkosi build`), then each product's image (`mkosi --profile NAME build`); `signer` is
+/// the product whose verity key signs the extension images.
+pub(crate) fn emit_set(
+    plan: &Plan,
+    units: &[Unit<'_, '_>],
+    signer: Option<usize>,
+    files: &[File],
+) -> Result<File, Refused> {
+    emit_units(plan, units, Shape::Set { signer }, files)
+}
+
+/// The unit a step belongs to (by its name's prefix), or `None` for a step of the set.
+fn unit_of<'x, 'u, 'a>(
+    units: &'x [Unit<'u, 'a>],
+    step: &Step,
+    set: bool,
+) -> Option<&'x Unit<'u, 'a>> {
+    if !set {
+        return units.first();
+    }
+    units
+        .iter()
+        .find(|u| step.spec.name.starts_with(u.prefix.as_str()))
+}
+
+/// One system, or products built together (with the product whose verity key signs the
+/// extension images).
+#[derive(Clone, Copy)]
+enum Shape {
+    Single,
+    Set { signer: Option<usize> },
+}
+
+#[allow(clippy::too_many_lines)]
+fn emit_units(
+    plan: &Plan,
+    units: &[Unit<'_, '_>],
+    shape: Shape,
+    files: &[File],
+) -> Result<File, Refused> {
+    let Some(first) = units.first() else {
+        return Err(Refused {
+            file: PATH.to_owned(),
+            key: "the plan".to_owned(),
+            value: String::new(),
+            reason: "no system".to_owned(),
+        });
+    };
+    let is_set = matches!(shape, Shape::Set { .. });
+    let entry_names: Vec<&str> = units.iter().map(|u| u.source.entry_name).collect();
+    let mut out = ini::header(&entry_names.join(" "));
     out.push_str("# Run `ninja` in this directory; `ninja -n` shows what would run.\n\n");
     out.push_str("ninja_required_version = 1.10\n\n");
     out.push_str("rule stamp\n  command = mkdir -p .pcfg && touch $out\n  description = $what\n\n");
-    out.push_str("rule mkosi\n  command = mkosi -C mkosi --force build && mkdir -p .pcfg && touch $out\n  description = mkosi build\n  pool = console\n\n");
+    if is_set {
+        out.push_str("rule mkosi\n  command = mkosi -C mkosi $profile --force build && touch $out\n  description = mkosi $profile build\n  pool = console\n\n");
+    } else {
+        out.push_str("rule mkosi\n  command = mkosi -C mkosi --force build && mkdir -p .pcfg && touch $out\n  description = mkosi build\n  pool = console\n\n");
+    }
     // systemd-sysupdate reads a channel's `SHA256SUMS` (and, with `Verify=yes`, its signature
     // `SHA256SUMS.gpg`): made after each copy over everything published so far.
     let copy = "mkdir -p $dir && cp $files $dir/";
@@ -40,7 +120,13 @@ pub(crate) fn emit(
     // Signed with the secret half of the channel's key from the user's GnuPG keyring (the
     // primary key whose fingerprint the declared public key has), then verified against the
     // declared key alone, as systemd-sysupdate will verify it.
-    if model.updates.channels.iter().any(|c| c.key.value.is_some()) {
+    if units.iter().any(|u| {
+        u.model
+            .updates
+            .channels
+            .iter()
+            .any(|c| c.key.value.is_some())
+    }) {
         let sign = "gpg --batch --yes --local-user \"$$(gpg --with-colons --show-keys \"$$key\" | awk -F: '$$1 == \"fpr\" { print $$10; exit }')!\" --detach-sign --output SHA256SUMS.gpg SHA256SUMS";
         let verify = "gpg --batch --no-default-keyring --lock-never --keyring \"$$key\" --trust-model always --verify SHA256SUMS.gpg SHA256SUMS";
         let _ = write!(
@@ -65,6 +151,20 @@ pub(crate) fn emit(
             .collect::<Result<Vec<_>, _>>()?;
         Ok(stamps.join(" "))
     };
+    // The source a step's key paths are written in: its product's, or for the set's own key
+    // (the extension images' verity key) the product that names it.
+    let source_of = |step: &Step| -> &Source<'_> {
+        match shape {
+            Shape::Set { signer }
+                if !units.iter().any(|u| step.spec.name.starts_with(&u.prefix)) =>
+            {
+                signer
+                    .and_then(|i| units.get(i))
+                    .map_or(first.source, |u| u.source)
+            }
+            _ => unit_of(units, step, is_set).map_or(first.source, |u| u.source),
+        }
+    };
     let inputs: Vec<&Step> = plan
         .steps
         .iter()
@@ -77,6 +177,7 @@ pub(crate) fn emit(
         let files: Vec<String> = if step.spec.kind == "definitions" {
             step.spec.outputs.clone()
         } else {
+            let source = source_of(step);
             ["key", "cert"]
                 .iter()
                 .filter_map(|k| step.spec.params.get(*k))
@@ -100,32 +201,92 @@ pub(crate) fn emit(
             value(&step.spec.name)?
         );
     }
-    // One mkosi run makes every tree, image, UKI and extension image.
-    let built: Vec<&Step> = plan
-        .steps
-        .iter()
-        .filter(|s| {
-            s.spec.tool.is_some_and(|t| MKOSI.contains(&t))
-                && s.spec.kind != "definitions"
-                && s.spec.kind != "check"
-        })
-        .collect();
-    if !built.is_empty() {
-        let outputs = built
+    let built = |s: &&Step| {
+        s.spec.tool.is_some_and(|t| MKOSI.contains(&t))
+            && s.spec.kind != "definitions"
+            && s.spec.kind != "check"
+    };
+    let project = |prefixes: &[String]| -> Result<Vec<String>, Refused> {
+        files
+            .iter()
+            .filter(|f| prefixes.iter().any(|p| f.path.starts_with(p.as_str())))
+            .map(|f| path(&f.path))
+            .collect()
+    };
+    // mkosi runs: one for everything (a single system); for a set, one for the base and the
+    // extension images, then one per product.
+    let mut runs: Vec<(Option<String>, Vec<&Step>, Vec<String>)> = Vec::new();
+    if is_set {
+        let shared: Vec<&Step> = plan
+            .steps
+            .iter()
+            .filter(built)
+            .filter(|s| !units.iter().any(|u| s.spec.name.starts_with(&u.prefix)))
+            .collect();
+        let mut prefixes = vec![
+            format!("{}/mkosi.conf", super::mkosi::DIR),
+            format!("{}/mkosi.images/base/", super::mkosi::DIR),
+        ];
+        for unit in units {
+            for ext in &unit.model.extensions {
+                prefixes.push(format!("{}/mkosi.images/{}/", super::mkosi::DIR, ext.image));
+            }
+        }
+        runs.push((None, shared, prefixes));
+        for unit in units {
+            let steps: Vec<&Step> = plan
+                .steps
+                .iter()
+                .filter(built)
+                .filter(|s| s.spec.name.starts_with(&unit.prefix))
+                .collect();
+            let name = unit.profile.clone().unwrap_or_default();
+            let prefixes = vec![
+                format!("{}/mkosi.conf", super::mkosi::DIR),
+                format!("{}/mkosi.images/base/", super::mkosi::DIR),
+                format!("{}/mkosi.images/initrd-{name}/", super::mkosi::DIR),
+                format!("{}/mkosi.profiles/{name}/", super::mkosi::DIR),
+            ];
+            runs.push((unit.profile.clone(), steps, prefixes));
+        }
+    } else {
+        let steps: Vec<&Step> = plan.steps.iter().filter(built).collect();
+        runs.push((None, steps, vec![format!("{}/", super::mkosi::DIR)]));
+    }
+    for (profile, steps, prefixes) in runs {
+        if steps.is_empty() {
+            continue;
+        }
+        let outputs = steps
             .iter()
             .map(|s| stamp(s))
             .collect::<Result<Vec<_>, _>>()?;
-        let needs: Vec<String> = inputs.iter().map(|s| s.spec.name.clone()).collect();
+        // What the run's steps need from outside the run: its inputs and, for a product, the
+        // set's base and extension images.
+        let mut needs: Vec<String> = steps
+            .iter()
+            .flat_map(|s| s.spec.needs.iter().cloned())
+            .filter(|n| !steps.iter().any(|s| &s.spec.name == n))
+            .collect();
+        needs.sort();
+        needs.dedup();
+        if !is_set {
+            needs = inputs.iter().map(|s| s.spec.name.clone()).collect();
+        }
         // The project mkosi reads (mkosi.conf, the sub-images' and the finalize script) as
         // files too: an edit to one of them makes Ninja run mkosi again.
-        let project = files
-            .iter()
-            .filter(|f| f.path.starts_with(&format!("{}/", super::mkosi::DIR)))
-            .map(|f| path(&f.path))
-            .collect::<Result<Vec<_>, _>>()?;
+        let project = project(&prefixes)?;
+        let variables = match &profile {
+            Some(name) => format!(
+                "\n  profile = {}",
+                value(&shell_word(&format!("--profile={name}")))?
+            ),
+            None if is_set => "\n  profile =".to_owned(),
+            None => String::new(),
+        };
         let _ = write!(
             out,
-            "build {}: mkosi | {} $\n    {}\n\n",
+            "build {}: mkosi | {} $\n    {}{variables}\n\n",
             outputs.join(" $\n    "),
             stamps_of(&needs)?,
             project.join(" ")
@@ -136,8 +297,12 @@ pub(crate) fn emit(
     // source patterns with `*` for the version and UUID), never the whole disk image or the
     // ESP image that mkosi writes beside them.
     for step in plan.steps.iter().filter(|s| s.spec.kind == "publish") {
-        let channel = step.spec.name.trim_start_matches("update:");
-        let key = model
+        let Some(unit) = unit_of(units, step, is_set) else {
+            continue;
+        };
+        let channel = step.spec.name[unit.prefix.len()..].trim_start_matches("update:");
+        let key = unit
+            .model
             .updates
             .channels
             .iter()
@@ -148,7 +313,7 @@ pub(crate) fn emit(
                 "publish-signed",
                 format!(
                     "\n  key = {}",
-                    value(&shell_word(&source.config_path(key, 0)))?
+                    value(&shell_word(&unit.source.config_path(key, 0)))?
                 ),
             ),
             None => ("publish", String::new()),
@@ -158,19 +323,28 @@ pub(crate) fn emit(
             "build {}: {rule} | {}\n  dir = {}\n  files = {}{key}\n\n",
             stamp(step)?,
             stamps_of(&step.spec.needs)?,
-            value(&shell_word(&format!("publish/{channel}")))?,
-            value(&published(model, channel).join(" "))?,
+            value(&shell_word(&format!("{}{channel}", unit.publish)))?,
+            value(&published(unit.model, channel).join(" "))?,
         );
     }
     for step in plan.steps.iter().filter(|s| s.spec.kind == "check") {
+        let Some(unit) = unit_of(units, step, is_set) else {
+            continue;
+        };
         let _ = write!(
             out,
             "build {}: check | {}\n  base = {}\n  manifest = {}\n  config = {}\n\n",
             stamp(step)?,
             stamps_of(&step.spec.needs)?,
             value(&shell_word(crate::plan::BASE_TREE))?,
-            value(&shell_word(crate::plan::BASE_MANIFEST))?,
-            value(&shell_word(&source.config_path(source.entry_name, 0)))?,
+            value(&shell_word(&format!(
+                "{}{}",
+                unit.dir,
+                crate::plan::BASE_MANIFEST
+            )))?,
+            value(&shell_word(
+                &unit.source.config_path(unit.source.entry_name, 0)
+            ))?,
         );
     }
     let all = plan
@@ -186,7 +360,7 @@ pub(crate) fn emit(
     Ok(File {
         path: PATH.to_owned(),
         contents: out,
-        origins: model.system.at.into_iter().collect(),
+        origins: first.model.system.at.into_iter().collect(),
     })
 }
 
