@@ -1,7 +1,7 @@
 //! The lock file, `FILE.lock`: the SHA-256 of every file the configuration is made of (the entry
 //! file, its imports, the standard library modules), of every extension source tree, and of
-//! every other input the build reads — the signing keys and certificates, Flatpak remotes' keys
-//! and the base tree — in
+//! every other input the build reads — the signing keys and certificates, Flatpak remotes' keys,
+//! the base tree, the image's trees and the build scripts — in
 //! TOML sorted by name. `pcfg check --locked` reports each input that no longer matches. An
 //! input that exists but cannot be read is an error, never recorded as missing.
 
@@ -46,9 +46,8 @@ pub struct Unreadable {
     pub reason: String,
 }
 
-/// The key and certificate paths a model's build reads (signing keys, Flatpak remotes' and
-/// update channels' keys),
-/// and its base tree.
+/// The key and certificate paths a model's build reads (signing keys, the PCR policy's key,
+/// Flatpak remotes' and update channels' keys), its base tree, its trees and build scripts.
 fn other_inputs(model: &Model) -> Vec<String> {
     let trust = &model.trust;
     let mut paths: Vec<String> = [
@@ -71,6 +70,21 @@ fn other_inputs(model: &Model) -> Vec<String> {
             .channels
             .iter()
             .filter_map(|c| c.key.value.clone()),
+    )
+    // The key that signs the PCR 11 policy, when it is its own.
+    .chain(
+        trust
+            .pcr_signer()
+            .into_iter()
+            .flat_map(|((key, cert), _)| [key.value.clone(), cert.value.clone()])
+            .flatten(),
+    )
+    // The payload: the image's trees and every build script.
+    .chain(model.system.trees.value.iter().map(|t| t.value.clone()))
+    .chain(
+        std::iter::once(&model.system.scripts)
+            .chain(model.extensions.iter().map(|e| &e.scripts))
+            .flat_map(|s| s.all().map(|(_, p)| p.value.clone()).collect::<Vec<_>>()),
     )
     .collect();
     paths.sort();

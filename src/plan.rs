@@ -7,6 +7,7 @@
 //! change reaches the steps that use it and those downstream, and nothing upstream.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::emit::File;
@@ -69,6 +70,19 @@ impl Inputs {
         {
             if let (Some(digest), _) = read_update_key(vfs, &resolve(key)) {
                 digests.insert(key.clone(), digest);
+            }
+        }
+        // The payload: the image's trees, and every build script.
+        for tree in &model.system.trees.value {
+            if let Some(digest) = vfs.tree_digest(&resolve(&tree.value)) {
+                digests.insert(tree.value.clone(), digest);
+            }
+        }
+        let scripts = std::iter::once(&model.system.scripts)
+            .chain(model.extensions.iter().map(|e| &e.scripts));
+        for script in scripts.flat_map(crate::model::system::Scripts::all) {
+            if let Ok(digest) = vfs.sha256(&resolve(&script.1.value)) {
+                digests.insert(script.1.value.clone(), crate::digest::hex(&digest));
             }
         }
         Inputs {
@@ -391,6 +405,12 @@ fn product(specs: &mut Specs, model: &Model, texts: &Texts<'_>, inputs: &Inputs,
     if scope.set {
         tree_needs.push(n("packages"));
     }
+    // The declared trees and build scripts, by content: editing a script rebuilds the image.
+    let system_payload = payload(&system.trees.value, &system.scripts, inputs);
+    if let Some(params) = system_payload {
+        specs.input(&n("payload"), params);
+        tree_needs.push(n("payload"));
+    }
     // The initrd's files (the sealing drop-in): the UKI carries the initrd.
     let initrd = text("initrd-tree/");
     let has_initrd_files = !initrd.is_empty();
@@ -677,6 +697,7 @@ fn extension(
     );
     let needs: Vec<&str> = needs.iter().map(String::as_str).collect();
     let release = texts.text(&format!("extensions/{}/", ext.name));
+    let scripts = payload(&[], &ext.scripts, inputs).map(|[_, (_, scripts)]| scripts);
     specs.step(
         &format!("extension:{}", ext.name),
         "mkosi",
@@ -697,6 +718,30 @@ fn extension(
         &needs,
         &[],
     );
+    if let (Some(scripts), Some(spec)) = (scripts, specs.specs.last_mut()) {
+        spec.params.insert("scripts".to_owned(), scripts);
+    }
+}
+
+/// The parameters of an image's payload — its trees and its build scripts, each with its
+/// digest — or `None` when it has none.
+fn payload(
+    trees: &[crate::model::At<String>],
+    scripts: &crate::model::system::Scripts,
+    inputs: &Inputs,
+) -> Option<[(&'static str, String); 2]> {
+    if trees.is_empty() && scripts.is_empty() {
+        return None;
+    }
+    let trees = trees.iter().fold(String::new(), |mut out, t| {
+        let _ = writeln!(out, "{} {}", t.value, inputs.of(&t.value));
+        out
+    });
+    let scripts = scripts.all().fold(String::new(), |mut out, (field, s)| {
+        let _ = writeln!(out, "{field} {} {}", s.value, inputs.of(&s.value));
+        out
+    });
+    Some([("trees", trees), ("scripts", scripts)])
 }
 
 /// Once the base is built, the extension trees are checked against it (shadowing, symbol

@@ -321,6 +321,31 @@ fn facts(product: &Product<'_>, extension: &Extension) -> Vec<Fact> {
             signed(model, extension).to_string(),
             extension.signed.at,
         ),
+        (
+            "build scripts",
+            extension
+                .scripts
+                .all()
+                .map(|(field, s)| {
+                    let path =
+                        crate::vfs::normalize(&absolute(&product.entry_dir().join(&s.value)));
+                    format!("{field} {}", path.display())
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+            extension
+                .scripts
+                .all()
+                .map(|(field, s)| format!("{field} {}", s.value))
+                .collect::<Vec<_>>()
+                .join(" "),
+            extension
+                .scripts
+                .postinst
+                .at
+                .or(extension.scripts.finalize.at)
+                .or(extension.scripts.post_output.at),
+        ),
         // Its own version; the system's, like the rest of its release file, is compared once
         // per product (`release_disagreements`).
         fact(

@@ -42,6 +42,18 @@ fn candidates(path: &str, field: &Field) -> Vec<String> {
         "flatpak-remote.remote.key" | "update.channel.stable.key" => {
             &["\"keys/remote.gpg\"", "\"keys/other.gpg\""]
         }
+        // Payload that exists: a tree is a directory, a script an executable file.
+        "system.trees" => &["[]", "[\"tree\"]", "[\"tree\", \"ext/libs\"]"],
+        _ if path.ends_with(".postinst")
+            || path.ends_with(".finalize")
+            || path.ends_with(".post-output") =>
+        {
+            &[
+                "[]",
+                "[\"scripts/a.chroot\"]",
+                "[\"scripts/a.chroot\", \"scripts/b\"]",
+            ]
+        }
         _ => &[],
     };
     if !special.is_empty() {

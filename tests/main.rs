@@ -23,6 +23,7 @@ mod lock;
 mod lsp;
 mod model;
 mod packages;
+mod payload;
 mod plan;
 mod products;
 mod readback;

@@ -85,8 +85,51 @@ struct RemovedOnDrop(PathBuf);
 
 impl Drop for RemovedOnDrop {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+        if std::fs::remove_file(&self.0).is_err() {
+            // An empty directory this case made (a tree), never one that was there.
+            let _ = std::fs::remove_dir(&self.0);
+        }
     }
+}
+
+/// Held while a case makes a file outside its directory (an absolute value: `/pcfgmark`):
+/// cases run on two threads, and a key, a tree and a script would otherwise make the same path
+/// as different things at once.
+static OUTSIDE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Makes what a payload field's value names — a directory for a tree, a program for a build
+/// script — where the value names it; one outside `dir` only where nothing is, removed when
+/// the returned guard is dropped.
+fn payload_for(dir: &Path, field: &StringField, value: &str) -> Option<RemovedOnDrop> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let tree = field.path == "system.trees";
+    let script = [".postinst", ".finalize", ".post-output"]
+        .iter()
+        .any(|s| field.path.ends_with(s));
+    if !(tree || script) || value.contains('\0') {
+        return None;
+    }
+    let path = dir.join(value);
+    let outside = !pcfg::vfs::normalize(&path).starts_with(dir);
+    if outside && std::fs::symlink_metadata(&path).is_ok() {
+        return None;
+    }
+    if let Some(parent) = path.parent() {
+        let _ = std::fs::create_dir_all(parent);
+    }
+    let made = if tree {
+        std::fs::create_dir(&path).is_ok()
+    } else {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o755)
+            .open(&path)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, b"#!/bin/sh\nexit 0\n"))
+            .is_ok()
+    };
+    // Made lazily: a guard made and dropped at once would remove what the case needs.
+    (made && outside).then(|| RemovedOnDrop(path))
 }
 
 pub(crate) fn compile(dir: &Path, field: &StringField, value: &str) -> Outcome {
@@ -102,6 +145,10 @@ pub(crate) fn compile(dir: &Path, field: &StringField, value: &str) -> Outcome {
     // is done: left behind, `/pcfgmark` would be a file for every later run, where a
     // `base-tree` case expects nothing (it would read the key as a manifest).
     let mut _outside = None;
+    let _lock = value
+        .starts_with('/')
+        .then(|| OUTSIDE.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+    let _payload = payload_for(dir, field, value);
     if key_fields.contains(&field.path.as_str()) && !value.contains('\0') {
         use std::io::Write as _;
         use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};

@@ -15,6 +15,7 @@ mod keys;
 mod libraries;
 pub mod manifest;
 mod overlap;
+mod payload;
 mod requirements;
 mod rules;
 
@@ -267,6 +268,24 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
             }
         }
     }
+    // The image's own trees and every build script; then what each shipped tree holds.
+    let declared = payload::check_declared(model, vfs, entry_dir, &mut report.diagnostics);
+    let shipped: Vec<payload::Shipped<'_>> = declared
+        .iter()
+        .map(|(what, at, root, entries)| payload::Shipped {
+            what: what.clone(),
+            at: *at,
+            root: root.clone(),
+            entries,
+        })
+        .chain(trees.iter().map(|t| payload::Shipped {
+            what: format!("extension `{}`", t.extension.name),
+            at: t.at,
+            root: t.root.clone(),
+            entries: &t.entries,
+        }))
+        .collect();
+    payload::check_shipped(&shipped, vfs, &mut report.diagnostics);
     keys::check(model, vfs, entry_dir, &mut report.diagnostics);
     flatpak_programs::check(model, vfs, entry_dir, &mut report.diagnostics);
     for tree in &trees {

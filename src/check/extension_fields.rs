@@ -1,6 +1,6 @@
 //! Fields an extension kind needs, and fields it cannot use: a Flatpak extension names its app;
 //! `app` and `runtime` mean something only for Flatpak apps, `source`, `requires`, `overrides`,
-//! `signed`, `packages` and `version` only for images pcfg builds, `packages` not for a
+//! `signed`, `packages`, `version` and the build scripts only for images pcfg builds, `packages` not for a
 //! configuration extension (which holds `/etc` only), `optional` only for those with an update
 //! component; `overrides` only between extensions merged into
 //! the same hierarchy. Flatpak apps need a remote to come from: `flatpak preinstall` finds
@@ -64,6 +64,27 @@ fn unused_fields(extension: &Extension, has_channel: bool) -> Vec<(&'static str,
                 written(extension.version.value.is_some(), extension.version.at),
             ),
             ("optional", extension.optional.at),
+            (
+                "postinst",
+                written(
+                    !extension.scripts.postinst.value.is_empty(),
+                    extension.scripts.postinst.at,
+                ),
+            ),
+            (
+                "finalize",
+                written(
+                    !extension.scripts.finalize.value.is_empty(),
+                    extension.scripts.finalize.at,
+                ),
+            ),
+            (
+                "post-output",
+                written(
+                    !extension.scripts.post_output.value.is_empty(),
+                    extension.scripts.post_output.at,
+                ),
+            ),
         ]
     } else {
         let mut fields = vec![

@@ -130,6 +130,10 @@ codes! {
     AbiBreak => "abi-break", Error;
     ElfArchitecture => "elf-architecture", Error;
     BaseManifest => "base-manifest", Error;
+    // The payload
+    PayloadFile => "payload-file", Error;
+    RequiredBy => "required-by", Error;
+    RuntimeEtcChange => "runtime-etc-change", Error;
 }
 
 impl std::fmt::Display for Code {

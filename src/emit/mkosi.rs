@@ -11,6 +11,7 @@
 
 use super::ini::{self, Delimiter, Dialect, Section, Value};
 use super::{extension, image_tree, kernel, repart, sysupdate, File, Refused, Source};
+use crate::model::system::Scripts;
 use crate::model::trust::Enroll;
 use crate::model::{Extension, ExtensionKind, Model};
 use std::collections::HashMap;
@@ -214,10 +215,19 @@ fn main(
             Value::specifier("%O").and_text(format!("/{initrd}.cpio.zst")),
         );
     }
-    let mut trees = vec![
+    // The declared trees first: pcfg's files (os-release, the definitions) are copied after
+    // them and win, so the image says what pcfg says.
+    let mut trees: Vec<String> = system
+        .trees
+        .value
+        .iter()
+        .filter_map(|t| paths.of(Some(&t.value)))
+        .map(|t| format!("{t}:/"))
+        .collect();
+    trees.extend([
         format!("{}:/", layout.own(image_tree::DIR)),
         format!("{}:/usr/lib/repart.d", layout.own(repart::INSTALL_DIR)),
-    ];
+    ]);
     if let Some(channel) = model.updates.channels.first() {
         trees.push(format!(
             "{}:/usr/lib/sysupdate.d",
@@ -240,6 +250,7 @@ fn main(
         }
     }
     content.set_list("ExtraTrees", Delimiter::Comma, trees);
+    scripts(&mut content, &system.scripts, paths);
 
     let mut validation = validation(model, paths);
     if layout.product.is_some() && model.trust.verity.is_none() {
@@ -256,6 +267,23 @@ fn main(
         sections.push(runtime);
     }
     sections
+}
+
+/// The build scripts mkosi runs, as seen from the directory of the file that names them.
+fn scripts(content: &mut Section, scripts: &Scripts, paths: &Paths<'_, '_>) {
+    for (key, list) in [
+        ("PostInstallationScripts", &scripts.postinst),
+        ("FinalizeScripts", &scripts.finalize),
+        ("PostOutputScripts", &scripts.post_output),
+    ] {
+        if !list.value.is_empty() {
+            content.set_list(
+                key,
+                Delimiter::Comma,
+                list.value.iter().filter_map(|s| paths.of(Some(&s.value))),
+            );
+        }
+    }
 }
 
 fn packages(content: &mut Section, packages: &[&str]) {
@@ -414,6 +442,7 @@ fn sub_image(
         ));
     }
     content.set_list("ExtraTrees", Delimiter::Comma, trees);
+    scripts(&mut content, &ext.scripts, paths);
     // The verity key and certificate are the image's: mkosi passes them on to sub-images.
     let mut validation = Section::new("Validation");
     validation.set("Verity", ini::yes_no(ext.signed.value));

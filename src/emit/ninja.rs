@@ -176,6 +176,15 @@ fn emit_units(
     for step in &inputs {
         let files: Vec<String> = if step.spec.kind == "definitions" {
             step.spec.outputs.clone()
+        } else if step.spec.name == "payload" || step.spec.name.ends_with("/payload") {
+            // The image's build scripts: an edit makes Ninja build the image again.
+            let unit = unit_of(units, step, is_set).unwrap_or(first);
+            unit.model
+                .system
+                .scripts
+                .all()
+                .map(|(_, s)| unit.source.config_path(&s.value, 0))
+                .collect()
         } else {
             let source = source_of(step);
             ["key", "cert"]
@@ -274,8 +283,21 @@ fn emit_units(
             needs = inputs.iter().map(|s| s.spec.name.clone()).collect();
         }
         // The project mkosi reads (mkosi.conf, the sub-images' and the finalize script) as
-        // files too: an edit to one of them makes Ninja run mkosi again.
-        let project = project(&prefixes)?;
+        // files too: an edit to one of them makes Ninja run mkosi again; and the extensions'
+        // build scripts, for the run that builds the extension images.
+        let mut project = project(&prefixes)?;
+        if profile.is_none() {
+            for unit in units {
+                for ext in &unit.model.extensions {
+                    for (_, script) in ext.scripts.all() {
+                        let file = path(&unit.source.config_path(&script.value, 0))?;
+                        if !project.contains(&file) {
+                            project.push(file);
+                        }
+                    }
+                }
+            }
+        }
         let variables = match &profile {
             Some(name) => format!(
                 "\n  profile = {}",

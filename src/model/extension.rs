@@ -53,6 +53,8 @@ pub struct Extension {
     pub optional: At<bool>,
     pub app: At<Option<String>>,
     pub runtime: At<Option<String>>,
+    /// Programs mkosi runs while it builds the extension's image.
+    pub scripts: super::system::Scripts,
 }
 
 impl Extension {
@@ -154,6 +156,7 @@ pub(super) fn lower_extension(name: &str, fields: &Fields<'_>, has_verity_key: b
         },
         app: fields.string("app"),
         runtime: fields.string("runtime"),
+        scripts: super::system::Scripts::lower(fields),
     }
 }
 

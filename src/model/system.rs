@@ -21,8 +21,49 @@ pub struct System {
     pub packages: At<Vec<At<String>>>,
     pub cmdline: At<Vec<At<String>>>,
     pub base_tree: At<Option<String>>,
+    /// Directories copied onto the image's root, in order (mkosi's `ExtraTrees=`), paths
+    /// relative to the entry file.
+    pub trees: At<Vec<At<String>>>,
+    /// The image's build scripts.
+    pub scripts: Scripts,
     /// Where the `system` block is declared.
     pub at: Option<crate::source::Span>,
+}
+
+/// Programs mkosi runs while it builds an image, paths relative to the entry file: after the
+/// packages are installed (`postinst`, `PostInstallationScripts=`), when the tree is complete
+/// (`finalize`, `FinalizeScripts=`), and once the image is written (`post-output`,
+/// `PostOutputScripts=`). A name ending in `.chroot` runs inside the image.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scripts {
+    pub postinst: At<Vec<At<String>>>,
+    pub finalize: At<Vec<At<String>>>,
+    pub post_output: At<Vec<At<String>>>,
+}
+
+impl Scripts {
+    pub(super) fn lower(fields: &super::fields::Fields<'_>) -> Scripts {
+        Scripts {
+            postinst: fields.list("postinst"),
+            finalize: fields.list("finalize"),
+            post_output: fields.list("post-output"),
+        }
+    }
+
+    /// Each script with its field's name, in the order mkosi runs them.
+    pub fn all(&self) -> impl Iterator<Item = (&'static str, &At<String>)> {
+        self.postinst
+            .value
+            .iter()
+            .map(|s| ("postinst", s))
+            .chain(self.finalize.value.iter().map(|s| ("finalize", s)))
+            .chain(self.post_output.value.iter().map(|s| ("post-output", s)))
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.all().next().is_none()
+    }
 }
 
 /// The extension level the image declares and its extensions carry when the system has no
@@ -138,6 +179,8 @@ pub(super) fn lower_system(fields: &Fields<'_>) -> System {
         packages: fields.list("packages"),
         cmdline: fields.list("cmdline"),
         base_tree: fields.string("base-tree"),
+        trees: fields.list("trees"),
+        scripts: Scripts::lower(fields),
         at: fields.at,
     }
 }

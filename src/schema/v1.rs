@@ -32,6 +32,7 @@ const fn check_only(field: Field, reason: &'static str) -> Field {
 }
 
 const PATH: Ty = Ty::Str(Str::ConfigPath);
+const PATHS: Ty = Ty::List(&PATH);
 const CMDLINE: Ty = Ty::List(&Ty::Str(Str::CmdlineOption));
 const SIZE: Ty = Ty::Size;
 
@@ -117,6 +118,10 @@ const SYSTEM: &[Field] = &[
         field("base-tree", PATH, None),
         "the built base the extension trees are checked against (shadowing, missing libraries); the image itself is built from the packages",
     ),
+    field("trees", PATHS, Some("[]")),
+    field("postinst", PATHS, Some("[]")),
+    field("finalize", PATHS, Some("[]")),
+    field("post-output", PATHS, Some("[]")),
 ];
 
 const DISK: &[Field] = &[
@@ -262,6 +267,9 @@ const EXTENSION: &[Field] = &[
     field("optional", Ty::Bool, Some("false")),
     field("app", Ty::Str(Str::FlatpakApp), None),
     field("runtime", Ty::Str(Str::FlatpakRuntime), None),
+    field("postinst", PATHS, Some("[]")),
+    field("finalize", PATHS, Some("[]")),
+    field("post-output", PATHS, Some("[]")),
 ];
 
 const FLATPAK_REMOTE: &[Field] = &[

@@ -113,6 +113,12 @@ pub trait Vfs: Sync {
     /// # Errors
     /// When either file is missing, not a regular file or unreadable.
     fn same_content(&self, a: &Path, b: &Path) -> Result<bool, VfsError>;
+
+    /// Whether a regular file may be run (any execute bit), as a build tool runs a script.
+    ///
+    /// # Errors
+    /// When the file is missing, not a regular file or unreadable.
+    fn executable(&self, path: &Path) -> Result<bool, VfsError>;
 }
 
 /// Opens `path` for reading only if it is a regular file, without blocking: a FIFO, a device or
@@ -351,6 +357,12 @@ impl Vfs for RealFs {
         Some(crate::digest::hex(&hasher.finalize()))
     }
 
+    fn executable(&self, path: &Path) -> Result<bool, VfsError> {
+        use std::os::unix::fs::PermissionsExt as _;
+        let file = open_regular(path)?;
+        Ok(file.metadata()?.permissions().mode() & 0o111 != 0)
+    }
+
     fn read(&self, path: &Path) -> Result<Vec<u8>, VfsError> {
         use std::io::Read as _;
         let file = open_regular(path)?;
@@ -411,6 +423,8 @@ impl Vfs for RealFs {
 #[derive(Debug, Default, Clone)]
 pub struct MemoryFs {
     files: BTreeMap<PathBuf, Vec<u8>>,
+    /// The files inserted as programs (`insert_executable`).
+    executables: std::collections::BTreeSet<PathBuf>,
 }
 
 impl MemoryFs {
@@ -423,12 +437,29 @@ impl MemoryFs {
         self.files.insert(normalize(path.as_ref()), contents.into());
     }
 
+    /// Inserts a file that may be run.
+    pub fn insert_executable(&mut self, path: impl AsRef<Path>, contents: impl Into<Vec<u8>>) {
+        self.executables.insert(normalize(path.as_ref()));
+        self.insert(path, contents);
+    }
+
     fn is_dir(&self, path: &Path) -> bool {
         self.files.keys().any(|p| p.starts_with(path) && p != path)
     }
 }
 
 impl Vfs for MemoryFs {
+    fn executable(&self, path: &Path) -> Result<bool, VfsError> {
+        let path = normalize(path);
+        if self.files.contains_key(&path) {
+            Ok(self.executables.contains(&path))
+        } else if self.is_dir(&path) {
+            Err(VfsError::IsADirectory)
+        } else {
+            Err(VfsError::NotFound)
+        }
+    }
+
     fn read_range(&self, path: &Path, offset: u64, len: usize) -> Option<Vec<u8>> {
         let bytes = self.files.get(&normalize(path))?;
         let start = usize::try_from(offset).ok()?.min(bytes.len());

@@ -191,6 +191,10 @@ impl Vfs for Overlay {
     fn same_content(&self, a: &Path, b: &Path) -> Result<bool, VfsError> {
         RealFs.same_content(a, b)
     }
+
+    fn executable(&self, path: &Path) -> Result<bool, VfsError> {
+        RealFs.executable(path)
+    }
 }
 
 /// A cache's lock. A thread that panicked while holding it left a cache that is still whole
