@@ -183,7 +183,8 @@ fn systemd_sysupdate_reads_a_source_path_with_percent_as_written() {
         rule: Str::Url,
         list: false,
     };
-    let Outcome::Written(out) = compile(&dir, &field, source.to_str().expect("utf-8")) else {
+    let Outcome::Written(out, _outside) = compile(&dir, &field, source.to_str().expect("utf-8"))
+    else {
         panic!("an absolute path with `%` is a valid update source");
     };
     // The UKI transfer, with its target in a scratch directory (the source is what is tested).

@@ -29,6 +29,7 @@ mod products;
 mod readback;
 mod remix;
 mod sarif;
+mod snosi;
 mod support;
 mod sysext;
 mod tools;

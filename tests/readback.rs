@@ -75,8 +75,24 @@ fn literal(value: &str) -> String {
 pub(crate) enum Outcome {
     /// An error at the value in the entry file.
     Refused,
-    /// The emitted files, written into a directory.
-    Written(PathBuf),
+    /// The emitted files, written into a directory, and what the case made outside it, kept
+    /// (and other cases kept from making the same path) until the files are read back.
+    Written(PathBuf, Outside),
+}
+
+/// What a case made outside its directory for an absolute value (a key, a tree, a script at
+/// `/pcfgmark`): removed, and the path free for other cases, when this is dropped.
+pub(crate) struct Outside {
+    made: Vec<RemovedOnDrop>,
+    lock: Option<std::sync::MutexGuard<'static, ()>>,
+}
+
+impl Drop for Outside {
+    fn drop(&mut self) {
+        // The files first, then the path is free for other cases.
+        self.made.clear();
+        self.lock.take();
+    }
 }
 
 /// Compiles `base.pcfg` + an entry setting `field` to `value` in `dir`; writes the files.
@@ -144,11 +160,15 @@ pub(crate) fn compile(dir: &Path, field: &StringField, value: &str) -> Outcome {
     // A key written outside the case's directory (an absolute value) is removed when the case
     // is done: left behind, `/pcfgmark` would be a file for every later run, where a
     // `base-tree` case expects nothing (it would read the key as a manifest).
-    let mut _outside = None;
-    let _lock = value
-        .starts_with('/')
-        .then(|| OUTSIDE.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
-    let _payload = payload_for(dir, field, value);
+    let mut outside = Outside {
+        made: Vec::new(),
+        lock: value.starts_with('/').then(|| {
+            OUTSIDE
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        }),
+    };
+    outside.made.extend(payload_for(dir, field, value));
     if key_fields.contains(&field.path.as_str()) && !value.contains('\0') {
         use std::io::Write as _;
         use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
@@ -168,7 +188,7 @@ pub(crate) fn compile(dir: &Path, field: &StringField, value: &str) -> Outcome {
         if written.is_ok() {
             let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
             if !path.starts_with(dir) {
-                _outside = Some(RemovedOnDrop(path));
+                outside.made.push(RemovedOnDrop(path));
             }
         }
     }
@@ -218,7 +238,7 @@ pub(crate) fn compile(dir: &Path, field: &StringField, value: &str) -> Outcome {
         )
     });
     write(&out, &files);
-    Outcome::Written(out)
+    Outcome::Written(out, outside)
 }
 
 fn write(out: &Path, files: &[File]) {
@@ -1128,7 +1148,7 @@ struct Marked {
 /// Compiles `mark` for `field` in `dir` and reads it back; panics when it is refused, when a
 /// parser fails on it, or when a parser that reads its files does not show it.
 fn marked(dir: &Path, field: &StringField, mark: &str) -> Marked {
-    let Outcome::Written(out) = compile(dir, field, mark) else {
+    let Outcome::Written(out, _outside) = compile(dir, field, mark) else {
         panic!("{}: the marker {mark:?} is refused", field.path);
     };
     let readers = readers_of(&out, &field.path);
@@ -1194,17 +1214,30 @@ impl FieldCheck {
         let field = &self.field;
         self.cases += 1;
         let dir = self.scratch.path().join(format!("case{}", self.cases));
-        let Outcome::Written(out) = compile(&dir, field, value) else {
+        let mark = marker_for(field.rule, value);
+        let Outcome::Written(mut out, mut outside) = compile(&dir, field, value) else {
             return None;
         };
+        // The marker of an accepted value's shape, compiled once: compiling it takes what the
+        // value's case holds outside its directory (`/pcfgmark`), so that is let go first and
+        // the value compiled again.
+        if !self.markers.contains_key(&mark) {
+            drop(outside);
+            let scratch = self.scratch.path();
+            let first = marked(
+                &scratch.join(format!("marker{}", self.markers.len())),
+                field,
+                &mark,
+            );
+            self.markers.insert(mark.clone(), first);
+            let Outcome::Written(again, held) = compile(&dir, field, value) else {
+                panic!("{} = {value:?}: accepted once, then refused", field.path);
+            };
+            (out, outside) = (again, held);
+        }
+        let _outside = outside;
+        let marker = &self.markers[&mark];
         let case = format!("{} = {value:?}", field.path);
-        let mark = marker_for(field.rule, value);
-        let count = self.markers.len();
-        let scratch = self.scratch.path();
-        let marker = self
-            .markers
-            .entry(mark.clone())
-            .or_insert_with(|| marked(&scratch.join(format!("marker{count}")), field, &mark));
         // A value that holds the marker reaches the files the marker reaches, and no other.
         if value.contains(MARK) {
             assert_eq!(

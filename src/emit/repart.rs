@@ -158,6 +158,11 @@ fn build_keys(model: &Model, gpt: &GptPartition) -> Section {
         }
         (Role::Data, PartitionType::Root) if gpt.verity_match_key.is_some() => {
             s.set("CopyFiles", "/:/");
+            // What another partition holds is not copied into the root image, where it would
+            // be hidden under that partition's mount: the directory stays, as its mount point.
+            for target in below_root(model) {
+                s.set("ExcludeFilesTarget", target);
+            }
         }
         _ => {}
     }
@@ -191,6 +196,25 @@ fn build_keys(model: &Model, gpt: &GptPartition) -> Section {
         );
     }
     s
+}
+
+/// The directories of the declared partitions that the Discoverable Partitions Specification
+/// mounts below the root, each once, in declaration order, ending in `/` (their contents).
+fn below_root(model: &Model) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    for partition in &model.partitions {
+        let target = match partition.ty.value {
+            PartitionType::Var => "/var/",
+            PartitionType::Home => "/home/",
+            PartitionType::Srv => "/srv/",
+            PartitionType::Tmp => "/var/tmp/",
+            _ => continue,
+        };
+        if !out.contains(&target) {
+            out.push(target);
+        }
+    }
+    out
 }
 
 /// The installed disk: slot A is copied from the image (`CopyBlocks=auto`), slot B is made

@@ -56,14 +56,20 @@ impl Model {
         self.layout.iter().filter(|g| g.create == Create::Image)
     }
 
-    /// The packages the image installs: those declared, each once, then those the declarations
-    /// need, named as the distribution names them (`packages.rs`).
+    /// The packages the image installs: those declared (and the declared kernel), each once,
+    /// then those the declarations need, named as the distribution names them (`packages.rs`).
     #[must_use]
     pub fn image_packages(&self) -> Vec<&str> {
         let needed = packages::resolve(self, &packages::image_needs(self));
         let mut out: Vec<&str> = Vec::new();
         let mut seen = std::collections::HashSet::new();
-        let declared = self.system.packages.value.iter().map(|p| p.value.as_str());
+        let declared = self
+            .system
+            .packages
+            .value
+            .iter()
+            .map(|p| p.value.as_str())
+            .chain(self.system.kernel.value.as_deref());
         for package in declared.chain(needed.iter().map(|(name, _)| *name)) {
             if seen.insert(package) {
                 out.push(package);
@@ -73,13 +79,20 @@ impl Model {
     }
 
     /// The packages the initrd needs beyond mkosi's default initrd: the tools of the file
-    /// systems systemd-repart makes there at first boot.
+    /// systems systemd-repart makes there at first boot, then those declared
+    /// (`system.initrd-packages`), each once.
     #[must_use]
-    pub fn initrd_packages(&self) -> Vec<&'static str> {
-        packages::resolve(self, &packages::initrd_needs(self))
+    pub fn initrd_packages(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = packages::resolve(self, &packages::initrd_needs(self))
             .into_iter()
             .map(|(name, _)| name)
-            .collect()
+            .collect();
+        for package in &self.system.initrd_packages.value {
+            if !out.contains(&package.value.as_str()) {
+                out.push(&package.value);
+            }
+        }
+        out
     }
 
     /// Whether `/etc` starts empty on the installed system: no root partition is copied from

@@ -194,7 +194,12 @@ fn file_system(format: Format, family: Family) -> &'static [&'static str] {
 #[must_use]
 pub fn image_needs(model: &Model) -> Vec<Need> {
     let partitions = &model.partitions;
-    let mut needs = vec![Need::Systemd, Need::Kernel, Need::BootLoader];
+    let mut needs = vec![Need::Systemd];
+    // A declared kernel (`system.kernel`) is the image's, in place of the distribution's.
+    if model.system.kernel.value.is_none() {
+        needs.push(Need::Kernel);
+    }
+    needs.push(Need::BootLoader);
     let mut add = |need: Need, when: bool| {
         if when && !needs.contains(&need) {
             needs.push(need);

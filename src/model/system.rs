@@ -21,6 +21,10 @@ pub struct System {
     pub packages: At<Vec<At<String>>>,
     pub cmdline: At<Vec<At<String>>>,
     pub base_tree: At<Option<String>>,
+    /// The kernel package, in place of the distribution's (a kernel variant).
+    pub kernel: At<Option<String>>,
+    /// Packages the initrd installs besides what pcfg adds to mkosi's default initrd.
+    pub initrd_packages: At<Vec<At<String>>>,
     /// Directories copied onto the image's root, in order (mkosi's `ExtraTrees=`), paths
     /// relative to the entry file.
     pub trees: At<Vec<At<String>>>,
@@ -179,6 +183,8 @@ pub(super) fn lower_system(fields: &Fields<'_>) -> System {
         packages: fields.list("packages"),
         cmdline: fields.list("cmdline"),
         base_tree: fields.string("base-tree"),
+        kernel: fields.string("kernel"),
+        initrd_packages: fields.list("initrd-packages"),
         trees: fields.list("trees"),
         scripts: Scripts::lower(fields),
         at: fields.at,

@@ -118,6 +118,16 @@ const SYSTEM: &[Field] = &[
         field("base-tree", PATH, None),
         "the built base the extension trees are checked against (shadowing, missing libraries); the image itself is built from the packages",
     ),
+    field(
+        "kernel",
+        Ty::Str(Str::Package),
+        Some("the distribution's (debian: linux-image-amd64, fedora: kernel-core, ...)"),
+    ),
+    field(
+        "initrd-packages",
+        Ty::List(&Ty::Str(Str::Package)),
+        Some("[]"),
+    ),
     field("trees", PATHS, Some("[]")),
     field("postinst", PATHS, Some("[]")),
     field("finalize", PATHS, Some("[]")),
