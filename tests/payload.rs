@@ -2,11 +2,10 @@
 //! mkosi reads it from the emitted project, in the plan (an edited script rebuilds exactly what
 //! runs it) and in the lock file.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::pcfg_in;
+use crate::support::{changed_steps, mkosi_summary, pcfg_in, plan_ids};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -23,22 +22,6 @@ fn copy_everything() -> tempfile::TempDir {
         .expect("cp runs");
     assert!(status.success());
     dir
-}
-
-fn summary(project: &Path) -> Vec<serde_json::Value> {
-    let mkosi = crate::support::test_tool("mkosi");
-    let output = Command::new(&mkosi)
-        .args(["--json", "summary"])
-        .current_dir(project)
-        .output()
-        .expect("mkosi runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success() && stderr.trim().is_empty(),
-        "mkosi: {stderr}"
-    );
-    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
-    summary["Images"].as_array().expect("images").clone()
 }
 
 fn paths(value: &serde_json::Value) -> Vec<PathBuf> {
@@ -61,7 +44,7 @@ fn mkosi_copies_the_trees_and_runs_the_scripts_the_configuration_declares() {
     let out = dir.path().join("out");
     let run = pcfg_in(dir.path(), &["build", "system.pcfg", "-o", "out"]);
     assert_eq!(run.code, 0, "{}", run.transcript());
-    let images = summary(&out.join("mkosi"));
+    let images = mkosi_summary(&out.join("mkosi"), None);
     let config = dir.path().canonicalize().expect("canonical");
     let main = images.last().expect("the image");
     assert_eq!(
@@ -103,35 +86,10 @@ fn mkosi_copies_the_trees_and_runs_the_scripts_the_configuration_declares() {
     assert_eq!(tools["PostInstallationScripts"], serde_json::json!([]));
 }
 
-fn plan_ids(dir: &Path) -> BTreeMap<String, String> {
-    let run = pcfg_in(dir, &["plan", "--as", "json", "system.pcfg"]);
-    assert_eq!(run.code, 0, "{}", run.transcript());
-    let plan: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
-    plan["steps"]
-        .as_array()
-        .expect("steps")
-        .iter()
-        .map(|s| {
-            (
-                s["name"].as_str().expect("name").to_owned(),
-                s["id"].as_str().expect("id").to_owned(),
-            )
-        })
-        .collect()
-}
-
-fn changed(before: &BTreeMap<String, String>, after: &BTreeMap<String, String>) -> Vec<String> {
-    before
-        .iter()
-        .filter(|(name, id)| after.get(*name) != Some(id))
-        .map(|(name, _)| name.clone())
-        .collect()
-}
-
 #[test]
 fn an_edited_script_or_tree_rebuilds_what_uses_it_and_the_lock_notices() {
     let dir = copy_everything();
-    let before = plan_ids(dir.path());
+    let before = plan_ids(dir.path(), &["system.pcfg"]);
     let locked = pcfg_in(dir.path(), &["lock", "system.pcfg"]);
     assert_eq!(locked.code, 0, "{}", locked.transcript());
     let lock = std::fs::read_to_string(dir.path().join("system.pcfg.lock")).expect("lock");
@@ -147,8 +105,8 @@ fn an_edited_script_or_tree_rebuilds_what_uses_it_and_the_lock_notices() {
         "#!/bin/sh\n# edited\nexit 0\n",
     )
     .expect("write");
-    let after = plan_ids(dir.path());
-    let changes = changed(&before, &after);
+    let after = plan_ids(dir.path(), &["system.pcfg"]);
+    let changes = changed_steps(&before, &after);
     for step in ["payload", "usr-tree", "extension:libs", "extension:tools"] {
         assert!(changes.contains(&step.to_owned()), "{step}: {changes:#?}");
     }
@@ -170,7 +128,7 @@ fn an_edited_script_or_tree_rebuilds_what_uses_it_and_the_lock_notices() {
         "edited\n",
     )
     .expect("write");
-    let changes = changed(&before, &plan_ids(dir.path()));
+    let changes = changed_steps(&before, &plan_ids(dir.path(), &["system.pcfg"]));
     assert!(changes.contains(&"usr-tree".to_owned()), "{changes:#?}");
     assert!(
         !changes.iter().any(|c| c.starts_with("extension:")),

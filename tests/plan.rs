@@ -462,3 +462,100 @@ fn publishing_copies_only_what_the_transfers_fetch() {
         .expect("sha256sum runs");
     assert!(checked.status.success(), "{checked:?}");
 }
+
+/// Issue 19 part 7: a channel that publishes compressed files. The publish step Ninja runs
+/// compresses each file it copies (never the sums) and sums the compressed files; every
+/// transfer's source pattern names the compressed file, which systemd-sysupdate decompresses.
+#[test]
+fn a_compressed_channel_publishes_what_its_transfers_fetch() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("system.pcfg");
+    let server = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/server/system.pcfg");
+    std::fs::write(
+        &config,
+        format!(
+            "import \"{}\"\nupdate.channel.stable.compress = xz\n",
+            server.display()
+        ),
+    )
+    .expect("write");
+    let out = dir.path().join("out");
+    let run = pcfg(&[
+        "build",
+        config.to_str().expect("utf-8"),
+        "-o",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    // What mkosi would have written, by the names the transfers' patterns expect.
+    let uuid = "0123456789abcdef0123456789abcdef";
+    let output = out.join("mkosi/mkosi.output");
+    std::fs::create_dir_all(&output).expect("mkdir");
+    let names = [
+        format!("HeadlessOS_1.0_x86-64.usr-x86-64-verity-sig.{uuid}.raw"),
+        format!("HeadlessOS_1.0_x86-64.usr-x86-64-verity.{uuid}.raw"),
+        format!("HeadlessOS_1.0_x86-64.usr-x86-64.{uuid}.raw"),
+        "HeadlessOS_1.0_x86-64.efi".to_owned(),
+    ];
+    for name in &names {
+        std::fs::write(output.join(name), format!("{name}\n").repeat(100)).expect("write");
+    }
+    // The publish step's own command, as Ninja would run it.
+    let ninja = crate::support::test_tool_on_path("ninja");
+    let stamp = std::fs::read_to_string(out.join("build.ninja"))
+        .expect("build.ninja")
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("build ")
+                .and_then(|l| l.split(':').next())
+                .filter(|s| s.contains("update_stable"))
+                .map(str::to_owned)
+        })
+        .expect("the publish step");
+    let commands = std::process::Command::new(&ninja)
+        .args(["-t", "commands", "-s", &stamp])
+        .current_dir(&out)
+        .output()
+        .expect("ninja runs");
+    let command = String::from_utf8_lossy(&commands.stdout).trim().to_owned();
+    assert!(command.contains("xz -T0 -f"), "{command}");
+    // Ninja makes the directories of a step's outputs (its stamp) before it runs it.
+    std::fs::create_dir_all(out.join(".pcfg")).expect("mkdir");
+    let status = std::process::Command::new("sh")
+        .args(["-c", &command])
+        .current_dir(&out)
+        .status()
+        .expect("sh runs");
+    assert!(status.success(), "{command}");
+    let published = out.join("publish/stable");
+    let mut files: Vec<String> = std::fs::read_dir(&published)
+        .expect("published")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let mut expected: Vec<String> = names.iter().map(|n| format!("{n}.xz")).collect();
+    expected.push("SHA256SUMS".to_owned());
+    expected.sort();
+    assert_eq!(files, expected);
+    let sums = std::fs::read_to_string(published.join("SHA256SUMS")).expect("sums");
+    for name in &names {
+        assert!(sums.contains(&format!("{name}.xz")), "{sums}");
+        let test = std::process::Command::new("xz")
+            .arg("-t")
+            .arg(published.join(format!("{name}.xz")))
+            .status()
+            .expect("xz runs");
+        assert!(test.success(), "{name}.xz");
+    }
+    // Each transfer fetches one of them.
+    for transfer in std::fs::read_dir(out.join("sysupdate.d/stable")).expect("transfers") {
+        let text = std::fs::read_to_string(transfer.expect("entry").path()).expect("read");
+        let source = text
+            .split("[Source]")
+            .nth(1)
+            .and_then(|s| s.lines().find_map(|l| l.strip_prefix("MatchPattern=")))
+            .expect("a source pattern");
+        let name = source.replace("@v", "1.0").replace("@u", uuid);
+        assert!(files.contains(&name), "{name} in {files:?}");
+    }
+}

@@ -8,7 +8,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::{pcfg, pcfg_in};
+use crate::support::{changed_steps, mkosi_summary, pcfg, pcfg_in, plan_ids};
+
+/// The example's entry files, from its directory.
+const ENTRIES: &[&str] = &["cayo.pcfg", "snow.pcfg", "snowfield.pcfg"];
 
 const PRODUCTS: [&str; 3] = ["cayo", "snow", "snowfield"];
 
@@ -31,28 +34,6 @@ fn built() -> (tempfile::TempDir, PathBuf) {
     let run = pcfg(&args);
     assert_eq!(run.code, 0, "{}", run.transcript());
     (dir, out)
-}
-
-/// `mkosi --json summary` in the emitted project, with `profile` when given: every image it
-/// would build, in order, by name (`<main>` for the project's own).
-fn summary(out: &Path, profile: Option<&str>) -> Vec<serde_json::Value> {
-    let mkosi = crate::support::test_tool("mkosi");
-    let mut command = Command::new(&mkosi);
-    if let Some(profile) = profile {
-        command.arg(format!("--profile={profile}"));
-    }
-    let output = command
-        .args(["--json", "summary"])
-        .current_dir(out.join("mkosi"))
-        .output()
-        .expect("mkosi runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success() && stderr.trim().is_empty(),
-        "mkosi {profile:?}: {stderr}"
-    );
-    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
-    summary["Images"].as_array().expect("images").clone()
 }
 
 fn name(image: &serde_json::Value) -> &str {
@@ -91,7 +72,7 @@ fn mkosi_builds_the_shared_images_once_and_each_product_on_them() {
     assert!(extension_images.len() >= 10, "{extension_images:?}");
 
     // The project's own build: the base and every extension image, nothing of its own.
-    let shared = summary(&out, None);
+    let shared = mkosi_summary(&out.join("mkosi"), None);
     let names: BTreeSet<&str> = shared.iter().map(name).collect();
     let mut expected: BTreeSet<&str> = extension_images.clone();
     expected.extend(["base", "<main>"]);
@@ -144,7 +125,7 @@ fn mkosi_builds_the_shared_images_once_and_each_product_on_them() {
 
     // Each product: the base, its own initrd, its image; no extension image is built again.
     for (product, model) in PRODUCTS.iter().zip(&models) {
-        let images = summary(&out, Some(product));
+        let images = mkosi_summary(&out.join("mkosi"), Some(product));
         let names: Vec<&str> = images.iter().map(name).collect();
         let initrd = format!("initrd-{product}");
         assert_eq!(names, ["base", initrd.as_str(), "<main>"], "{product}");
@@ -253,27 +234,6 @@ fn ninja_runs_mkosi_once_for_the_shared_images_and_once_per_product() {
     assert!(shared < first_product, "{commands}");
 }
 
-/// The plan's step ids of the example set copied to `dir`, after `edit` changed its files.
-fn plan_ids(dir: &Path) -> BTreeMap<String, String> {
-    let mut args = vec!["plan".to_owned(), "--as".to_owned(), "json".to_owned()];
-    args.extend(entries("."));
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let run = pcfg_in(dir, &args);
-    assert_eq!(run.code, 0, "{}", run.transcript());
-    let plan: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
-    plan["steps"]
-        .as_array()
-        .expect("steps")
-        .iter()
-        .map(|s| {
-            (
-                s["name"].as_str().expect("name").to_owned(),
-                s["id"].as_str().expect("id").to_owned(),
-            )
-        })
-        .collect()
-}
-
 fn copy_example() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let from = root().join("examples/multi-product");
@@ -291,18 +251,10 @@ fn copy_example() -> tempfile::TempDir {
     dir
 }
 
-fn changed(before: &BTreeMap<String, String>, after: &BTreeMap<String, String>) -> Vec<String> {
-    before
-        .iter()
-        .filter(|(name, id)| after.get(*name) != Some(id))
-        .map(|(name, _)| name.clone())
-        .collect()
-}
-
 #[test]
 fn a_change_rebuilds_exactly_what_it_affects_across_the_products() {
     let dir = copy_example();
-    let before = plan_ids(dir.path());
+    let before = plan_ids(dir.path(), ENTRIES);
     let mut args = vec!["plan".to_owned(), "--as".to_owned(), "json".to_owned()];
     args.extend(entries("."));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -328,8 +280,8 @@ fn a_change_rebuilds_exactly_what_it_affects_across_the_products() {
         text.replace("\"smartmontools\"", "\"smartmontools\", \"htop\""),
     )
     .expect("write");
-    let after = plan_ids(dir.path());
-    let changes = changed(&before, &after);
+    let after = plan_ids(dir.path(), ENTRIES);
+    let changes = changed_steps(&before, &after);
     assert!(
         changes.contains(&"cayo/usr-tree".to_owned()),
         "{changes:#?}"
@@ -360,8 +312,8 @@ fn a_change_rebuilds_exactly_what_it_affects_across_the_products() {
         text.replace("\"nix-bin\"", "\"nix-bin\", \"nix-setup-systemd\""),
     )
     .expect("write");
-    let after = plan_ids(dir.path());
-    let mut changes = changed(&before, &after);
+    let after = plan_ids(dir.path(), ENTRIES);
+    let mut changes = changed_steps(&before, &after);
     changes.sort();
     let mut expected = vec!["extension:nix".to_owned()];
     expected.extend(PRODUCTS.iter().map(|p| format!("{p}/update:stable")));

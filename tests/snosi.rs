@@ -5,9 +5,8 @@
 //! book's chapter "Several products" says where pcfg differs and why.
 
 use std::path::Path;
-use std::process::Command;
 
-use crate::support::pcfg;
+use crate::support::{mkosi_summary, pcfg};
 
 /// The `KEY=VALUE` lines of a unit-file-style file, in order, comments left out.
 fn keys(path: &Path) -> Vec<(String, String)> {
@@ -175,25 +174,7 @@ fn the_update_transfers_are_snosis() {
 #[test]
 fn the_mkosi_project_is_snosis() {
     let (_dir, out) = built();
-    let mkosi = crate::support::test_tool("mkosi");
-    let summary = |profile: Option<&str>| -> Vec<serde_json::Value> {
-        let mut command = Command::new(&mkosi);
-        if let Some(profile) = profile {
-            command.arg(format!("--profile={profile}"));
-        }
-        let output = command
-            .args(["--json", "summary"])
-            .current_dir(out.join("mkosi"))
-            .output()
-            .expect("mkosi runs");
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
-        json["Images"].as_array().expect("images").clone()
-    };
+    let summary = |profile: Option<&str>| mkosi_summary(&out.join("mkosi"), profile);
     // mkosi.conf: Debian trixie; the project's own build makes the base and the sysexts.
     let shared = summary(None);
     let main = shared.last().expect("the project");

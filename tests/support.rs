@@ -125,3 +125,57 @@ pub(crate) fn built(config: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     assert_eq!(run.code, 0, "{}", run.transcript());
     (dir, out)
 }
+
+/// `mkosi --json summary` in the project directory `project` (with `--profile=PROFILE` when
+/// given): every image mkosi would build, in order; panics when mkosi fails or warns.
+pub(crate) fn mkosi_summary(project: &Path, profile: Option<&str>) -> Vec<serde_json::Value> {
+    let mkosi = test_tool("mkosi");
+    let mut command = Command::new(&mkosi);
+    if let Some(profile) = profile {
+        command.arg(format!("--profile={profile}"));
+    }
+    let output = command
+        .args(["--json", "summary"])
+        .current_dir(project)
+        .output()
+        .expect("mkosi runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && stderr.trim().is_empty(),
+        "mkosi {profile:?}: {stderr}"
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    summary["Images"].as_array().expect("images").clone()
+}
+
+/// The step ids of `pcfg plan --as json ENTRIES...` run in `dir`, by step name.
+pub(crate) fn plan_ids(dir: &Path, entries: &[&str]) -> std::collections::BTreeMap<String, String> {
+    let mut args = vec!["plan", "--as", "json"];
+    args.extend(entries);
+    let run = pcfg_in(dir, &args);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let plan: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    plan["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().expect("name").to_owned(),
+                s["id"].as_str().expect("id").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The steps of `before` whose ids `after` changed (or dropped).
+pub(crate) fn changed_steps(
+    before: &std::collections::BTreeMap<String, String>,
+    after: &std::collections::BTreeMap<String, String>,
+) -> Vec<String> {
+    before
+        .iter()
+        .filter(|(name, id)| after.get(*name) != Some(id))
+        .map(|(name, _)| name.clone())
+        .collect()
+}

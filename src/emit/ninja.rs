@@ -112,7 +112,8 @@ fn emit_units(
     // systemd-sysupdate reads a channel's `SHA256SUMS` (and, with `Verify=yes`, its signature
     // `SHA256SUMS.gpg`): made after each copy over everything published so far.
     let copy = "mkdir -p $dir && cp $files $dir/";
-    let sums = "rm -f SHA256SUMS SHA256SUMS.gpg && sha256sum -- * > SHA256SUMS";
+    // Each file compressed as the channel says (`$compress`, `true` when not), then summed.
+    let sums = "$compress && rm -f SHA256SUMS SHA256SUMS.gpg && sha256sum -- * > SHA256SUMS";
     let _ = write!(
         out,
         "rule publish\n  command = {copy} && (cd $dir && {sums}) && touch $out\n  description = publish $dir\n\n"
@@ -323,13 +324,13 @@ fn emit_units(
             continue;
         };
         let channel = step.spec.name[unit.prefix.len()..].trim_start_matches("update:");
-        let key = unit
+        let declared = unit
             .model
             .updates
             .channels
             .iter()
-            .find(|c| c.name == channel)
-            .and_then(|c| c.key.value.as_deref());
+            .find(|c| c.name == channel);
+        let key = declared.and_then(|c| c.key.value.as_deref());
         let (rule, key) = match key {
             Some(key) => (
                 "publish-signed",
@@ -340,13 +341,25 @@ fn emit_units(
             ),
             None => ("publish", String::new()),
         };
+        let compression = declared.map_or(crate::model::update::Compression::None, |c| {
+            c.compress.value
+        });
+        // The files just copied (not yet compressed, never the sums), compressed in place.
+        let compress = match compression.command() {
+            Some(command) => format!(
+                "find . -maxdepth 1 -type f ! -name 'SHA256SUMS*' ! -name '*{}' -exec {command} {{}} +",
+                compression.suffix()
+            ),
+            None => "true".to_owned(),
+        };
         let _ = write!(
             out,
-            "build {}: {rule} | {}\n  dir = {}\n  files = {}{key}\n\n",
+            "build {}: {rule} | {}\n  dir = {}\n  files = {}\n  compress = {}{key}\n\n",
             stamp(step)?,
             stamps_of(&step.spec.needs)?,
             value(&shell_word(&format!("{}{channel}", unit.publish)))?,
             value(&published(unit.model, channel).join(" "))?,
+            value(&compress)?,
         );
     }
     for step in plan.steps.iter().filter(|s| s.spec.kind == "check") {

@@ -91,7 +91,7 @@ fn verify(section: &mut Section, channel: &Channel) {
 }
 
 /// `[Source]`: a URL is fetched (`url-file`), anything else is a local directory.
-fn source_section(channel: &Channel, pattern: String) -> Section {
+fn source_section(channel: &Channel, pattern: &str) -> Section {
     let mut s = Section::new("Source");
     s.set(
         "Type",
@@ -102,7 +102,11 @@ fn source_section(channel: &Channel, pattern: String) -> Section {
         },
     );
     s.set("Path", channel.source.value.as_str());
-    s.set("MatchPattern", pattern);
+    // The file as published: compressed by the publish step, decompressed by sysupdate.
+    s.set(
+        "MatchPattern",
+        format!("{pattern}{}", channel.compress.value.suffix()),
+    );
     s
 }
 
@@ -125,7 +129,7 @@ fn partition(model: &Model, channel: &Channel, gpt: &GptPartition) -> Vec<Sectio
     target.set("ReadOnly", "1");
     vec![
         transfer_section(channel),
-        source_section(channel, format!("{name}_@v_{arch}.{ty}.@u.raw")),
+        source_section(channel, &format!("{name}_@v_{arch}.{ty}.@u.raw")),
         target,
     ]
 }
@@ -155,7 +159,7 @@ fn uki(model: &Model, channel: &Channel) -> Vec<Section> {
     target.set("InstancesMax", model.updates.keep.value.to_string());
     vec![
         transfer_section(channel),
-        source_section(channel, format!("{name}_@v_{arch}.efi")),
+        source_section(channel, &format!("{name}_@v_{arch}.efi")),
         target,
     ]
 }
@@ -184,7 +188,7 @@ pub(crate) fn components(model: &Model, source: &str) -> Result<Vec<File>, Refus
         target.set("CurrentSymlink", format!("{links}/{image}.raw"));
         target.set("Mode", "0444");
         target.set("InstancesMax", model.updates.keep.value.to_string());
-        let mut sections = vec![source_section(channel, pattern), target];
+        let mut sections = vec![source_section(channel, &pattern), target];
         let origins: Vec<_> = extension.at.into_iter().chain(channel.at).collect();
         let mut transfer = Section::new("Transfer");
         verify(&mut transfer, channel);

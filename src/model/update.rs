@@ -13,6 +13,52 @@ pub struct Channel {
     /// `/usr/lib/systemd/import-pubring.gpg`, which systemd-sysupdate verifies every download
     /// against (`Verify=yes`); without it, the keyring the distribution's systemd ships.
     pub key: At<Option<String>>,
+    /// How the published files are compressed: systemd-sysupdate decompresses what its source
+    /// pattern's suffix names.
+    pub compress: At<Compression>,
+}
+
+/// A published file's compression.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Xz,
+    Gzip,
+    Zstd,
+}
+
+impl Compression {
+    fn parse(name: Option<&str>) -> Compression {
+        match name {
+            Some("xz") => Compression::Xz,
+            Some("gzip") => Compression::Gzip,
+            Some("zstd") => Compression::Zstd,
+            _ => Compression::None,
+        }
+    }
+
+    /// The suffix of a compressed file, which systemd-sysupdate (through systemd-pull and
+    /// systemd-import) recognises: `.xz`, `.gz`, `.zst`; empty when uncompressed.
+    #[must_use]
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Compression::None => "",
+            Compression::Xz => ".xz",
+            Compression::Gzip => ".gz",
+            Compression::Zstd => ".zst",
+        }
+    }
+
+    /// The command that compresses the files given to it in place, replacing each.
+    #[must_use]
+    pub fn command(self) -> Option<&'static str> {
+        match self {
+            Compression::None => None,
+            Compression::Xz => Some("xz -T0 -f"),
+            Compression::Gzip => Some("gzip -f"),
+            Compression::Zstd => Some("zstd -q -f --rm"),
+        }
+    }
 }
 
 impl Channel {
@@ -62,6 +108,7 @@ pub(super) fn lower_updates(fields: &Fields<'_>, layout: &[GptPartition]) -> Upd
             at: channel.at,
             source: channel.string("source").map(Option::unwrap_or_default),
             key: channel.string("key"),
+            compress: channel.symbol("compress").map(Compression::parse),
         })
         .collect();
     // Slot A (or the only slot) of each versioned partition: the slot an update writes into is

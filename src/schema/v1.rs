@@ -236,6 +236,11 @@ const TRUST_BLOCKS: &[BlockSchema] = &[
 const CHANNEL: &[Field] = &[
     required("source", Ty::Str(Str::Url)),
     field("key", PATH, None),
+    field(
+        "compress",
+        Ty::Symbol(&["none", "xz", "gzip", "zstd"]),
+        Some("none"),
+    ),
 ];
 
 const UPDATE: &[Field] = &[
