@@ -65,6 +65,31 @@ pub fn check_against(
     progress: &dyn analysis::Progress,
     base: Option<&Path>,
 ) -> Result<Compilation, EntryError> {
+    check_as(vfs, entry, progress, base, None)
+}
+
+/// [`check_with`] with the system's version given at build time (`pcfg build --version`): the
+/// version every derived value and check sees, in place of `system.version`. The caller checks
+/// it against the version grammar.
+///
+/// # Errors
+/// When the entry file itself cannot be read.
+pub fn check_with_version(
+    vfs: &dyn Vfs,
+    entry: &Path,
+    progress: &dyn analysis::Progress,
+    version: Option<&str>,
+) -> Result<Compilation, EntryError> {
+    check_as(vfs, entry, progress, None, version)
+}
+
+fn check_as(
+    vfs: &dyn Vfs,
+    entry: &Path,
+    progress: &dyn analysis::Progress,
+    base: Option<&Path>,
+    version: Option<&str>,
+) -> Result<Compilation, EntryError> {
     let mut sources = SourceMap::new();
     let mut diagnostics = Vec::new();
     let resolved = match resolve::resolve(vfs, &mut sources, entry, &mut diagnostics)? {
@@ -79,7 +104,7 @@ pub fn check_against(
     };
     let mut model = resolved
         .as_ref()
-        .and_then(|r| validate_and_lower(r, &sources, &mut diagnostics));
+        .and_then(|r| validate_and_lower(r, &sources, version, &mut diagnostics));
     if let (Some(model), Some(base)) = (model.as_mut(), base) {
         // An absolute path stays itself when joined to the entry file's directory.
         model.system.base_tree.value = Some(base.display().to_string());
@@ -106,6 +131,7 @@ pub fn check_against(
 fn validate_and_lower(
     resolved: &Resolved,
     sources: &SourceMap,
+    version: Option<&str>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Model> {
     let before = diagnostics.len();
@@ -121,7 +147,11 @@ fn validate_and_lower(
     if diagnostics.iter().any(Diagnostic::is_error) {
         return None;
     }
-    let model = model::lower(resolved);
+    let mut model = model::lower(resolved);
+    if let Some(version) = version {
+        // Given when building: declared nowhere, so a problem with it is shown at the entry.
+        model.system.version = model::At::derived(Some(version.to_owned()));
+    }
     diagnostics.extend(checks::run(&model, start_of_entry));
     Some(model)
 }

@@ -1649,3 +1649,88 @@ fn an_extension_updates_as_a_sysupdate_component() {
         Path::new("../extensions.d/tools_2.raw")
     );
 }
+
+/// Issue 19 part 6: a version given when building (`pcfg build --version`) is the system's
+/// version everywhere — os-release, the image's name, the extensions, the transfers' labels —
+/// as if the configuration said it; a value outside the version grammar is a usage error, and
+/// one that makes a label too long is that diagnostic.
+#[test]
+fn a_version_given_at_build_time_reaches_every_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let run = pcfg(&[
+        "build",
+        "examples/remix.pcfg",
+        "--version",
+        "20261130.1",
+        "-o",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let os_release =
+        std::fs::read_to_string(out.join("image-tree/usr/lib/os-release")).expect("os-release");
+    assert!(
+        os_release.contains("IMAGE_VERSION=20261130.1"),
+        "{os_release}"
+    );
+    assert!(!os_release.contains("20260526"), "{os_release}");
+    let images = crate::support::mkosi_summary(&out.join("mkosi"), None);
+    let main = images.last().expect("the image");
+    assert_eq!(main["ImageVersion"], "20261130.1");
+    assert_eq!(main["Output"], "AtomOS_20261130.1_x86-64");
+    // An extension without a version of its own takes the system's.
+    let devtools = images
+        .iter()
+        .find(|i| i["Image"] == "devtools")
+        .expect("devtools");
+    assert_eq!(devtools["ImageVersion"], "20261130.1");
+    // The same from the plan, and nothing of the configuration's own version is left.
+    let plan = pcfg(&[
+        "plan",
+        "--as",
+        "json",
+        "--version",
+        "20261130.1",
+        "examples/remix.pcfg",
+    ]);
+    assert_eq!(plan.code, 0, "{}", plan.transcript());
+    assert!(plan.stdout.contains("20261130.1"));
+    for (path, contents) in read_tree(&out) {
+        assert!(
+            !String::from_utf8_lossy(&contents).contains("20260526"),
+            "{path}: the declared version is left"
+        );
+    }
+    // Not a version: refused before anything is read.
+    let bad = pcfg(&[
+        "build",
+        "examples/remix.pcfg",
+        "--version",
+        "1 0",
+        "-o",
+        "x",
+    ]);
+    assert_eq!(bad.code, 2, "{}", bad.transcript());
+    assert!(
+        bad.stderr.contains("--version `1 0` contains a space"),
+        "{}",
+        bad.stderr
+    );
+    // Too long for the labels made from it: the configuration's diagnostic, nothing written.
+    let long = "1".repeat(30);
+    let too_long = pcfg(&[
+        "build",
+        "examples/remix.pcfg",
+        "--version",
+        &long,
+        "-o",
+        dir.path().join("long").to_str().expect("utf-8"),
+    ]);
+    assert_eq!(too_long.code, 1, "{}", too_long.transcript());
+    assert!(
+        too_long.stderr.contains("pcfg::label-too-long"),
+        "{}",
+        too_long.stderr
+    );
+    assert!(!dir.path().join("long").exists());
+}

@@ -157,6 +157,12 @@ pub struct BuildArgs {
     /// Write nothing; exit 1 and list the differences when DIR is not what pcfg would write.
     #[arg(long)]
     pub check: bool,
+
+    /// The system's version for this build (e.g. `--version "$(date +%Y%m%d%H%M)"`), in place
+    /// of `system.version`: os-release, the image and partition names, the extensions and the
+    /// transfers all take it.
+    #[arg(long, value_name = "VERSION")]
+    pub version: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -179,6 +185,10 @@ pub struct PlanArgs {
     /// steps find the configuration from. Default: the configuration's own directory.
     #[arg(short, long, value_name = "DIR")]
     pub output: Option<PathBuf>,
+
+    /// The system's version, as `pcfg build --version` gives it.
+    #[arg(long, value_name = "VERSION")]
+    pub version: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -16,6 +16,7 @@ use crate::emit::{self, File, Source};
 use crate::vfs::{RealFs, Vfs as _, VfsError};
 
 pub(super) fn run(args: &BuildArgs, output: &Output, out: &mut dyn Write) -> Result<u8, Failure> {
+    checked_version(args.version.as_deref())?;
     match args.files.as_slice() {
         [file] => run_one(args, file, output, out),
         _ => run_products(args, output, out),
@@ -30,7 +31,7 @@ fn run_one(
 ) -> Result<u8, Failure> {
     let compilation = {
         let bar = super::progress::Bar::new(output);
-        compile::check_with(&RealFs, file, &bar)?
+        compile::check_with_version(&RealFs, file, &bar, args.version.as_deref())?
     };
     if resolved_or_report(&compilation, output, out)?.is_none() {
         return Ok(EXIT_INPUT);
@@ -57,7 +58,7 @@ fn run_one(
 
 /// Several entry files: products built together.
 fn run_products(args: &BuildArgs, output: &Output, out: &mut dyn Write) -> Result<u8, Failure> {
-    let compilations = super::products::compile(&args.files, output)?;
+    let compilations = super::products::compile(&args.files, args.version.as_deref(), output)?;
     if super::products::report(&compilations, output, out)? {
         return Ok(EXIT_INPUT);
     }
@@ -73,6 +74,21 @@ fn run_products(args: &BuildArgs, output: &Output, out: &mut dyn Write) -> Resul
         }
     }
     finish(args, &files, out)
+}
+
+/// A version given on the command line, checked as `system.version` would be.
+pub(super) fn checked_version(version: Option<&str>) -> Result<(), Failure> {
+    let Some(version) = version else {
+        return Ok(());
+    };
+    crate::schema::domains::check(crate::schema::Str::Version, version).map_err(|problem| {
+        Failure::usage(format!(
+            "--version `{}` {}: {}",
+            crate::diag::excerpt(version, 80),
+            problem.what,
+            problem.help
+        ))
+    })
 }
 
 /// Compares (`--check`) or writes the tree.

@@ -41,6 +41,7 @@ pub struct StepJson {
 }
 
 pub(super) fn run(args: &PlanArgs, output: &Output, out: &mut dyn Write) -> Result<u8, Failure> {
+    super::build::checked_version(args.version.as_deref())?;
     let ninja = args.plan_format == Some(PlanFormat::Ninja);
     let planned = match args.files.as_slice() {
         [file] => plan_one(args, file, ninja, output, out)?,
@@ -94,7 +95,12 @@ fn plan_one(
     output: &Output,
     out: &mut dyn Write,
 ) -> Result<Option<(Plan, Option<String>)>, Failure> {
-    let compilation = compile::check(&RealFs, file)?;
+    let compilation = compile::check_with_version(
+        &RealFs,
+        file,
+        &crate::analysis::Quiet,
+        args.version.as_deref(),
+    )?;
     if resolved_or_report(&compilation, output, out)?.is_none() {
         return Ok(None);
     }
@@ -124,7 +130,7 @@ fn plan_products(
     output: &Output,
     out: &mut dyn Write,
 ) -> Result<Option<(Plan, Option<String>)>, Failure> {
-    let compilations = super::products::compile(&args.files, output)?;
+    let compilations = super::products::compile(&args.files, args.version.as_deref(), output)?;
     if super::products::report(&compilations, output, out)? {
         return Ok(None);
     }

@@ -13,13 +13,18 @@ use crate::plan::Inputs;
 use crate::products::{Product, Set};
 use crate::vfs::RealFs;
 
-/// Each entry file compiled; when every one compiled without errors, the set's findings are
+/// Each entry file compiled (with the version given on the command line, if any); when every
+/// one compiled without errors, the set's findings are
 /// added to the diagnostics of the product each names.
-pub(super) fn compile(files: &[PathBuf], output: &Output) -> Result<Vec<Compilation>, Failure> {
+pub(super) fn compile(
+    files: &[PathBuf],
+    version: Option<&str>,
+    output: &Output,
+) -> Result<Vec<Compilation>, Failure> {
     let mut compilations = Vec::with_capacity(files.len());
     for file in files {
         let bar = super::progress::Bar::new(output);
-        compilations.push(compile::check_with(&RealFs, file, &bar)?);
+        compilations.push(compile::check_with_version(&RealFs, file, &bar, version)?);
     }
     add_findings(files, &mut compilations);
     Ok(compilations)
