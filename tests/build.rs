@@ -1304,6 +1304,8 @@ fn the_images_build_with_a_verified_usr_from_the_emitted_definitions() {
     for example in ["particleos", "remix"] {
         build_image(&format!("examples/{example}.pcfg"));
     }
+    // Slot B and /var declared `create = image`: in the image, at their sizes, slot B empty.
+    build_image("tests/cases/ok/image-made/system.pcfg");
 }
 
 /// Builds the image of a configuration with a verity-signed `/usr` from its emitted build-time
@@ -1341,7 +1343,17 @@ fn build_image(path: &str) {
         .iter()
         .find(|p| p["type"] == "usr-x86-64-verity")
         .expect("hash partition");
-    assert_eq!(hash["raw_size"], 400u64 << 20);
+    // The size the model derives (ParticleOS's 400M for 60G of /usr).
+    let derived = model
+        .layout
+        .iter()
+        .find(|g| g.role == pcfg::model::Role::VerityHash)
+        .and_then(|g| g.size_max)
+        .expect("a hash partition size");
+    assert_eq!(hash["raw_size"], derived);
+    if path.ends_with("particleos.pcfg") {
+        assert_eq!(derived, 400u64 << 20);
+    }
 
     // dm-verity: the data partition verifies against the hash partition and the root hash.
     let split = |ty: &str| -> PathBuf {

@@ -96,7 +96,17 @@ fn the_disk_layout_is_snosis() {
             &install.join("12-root.conf"),
             &[("SizeMinBytes", "8G"), ("SizeMaxBytes", "8G")],
         );
-        // 21-root-empty.conf: slot B, free, the same size.
+        // 20-root-verity-empty.conf, 21-root-empty.conf: slot B, free, the same size, made in
+        // the image (`create = image`).
+        assert_has(
+            &build.join("22-root.conf"),
+            &[
+                ("Label", "_empty"),
+                ("SizeMinBytes", "8G"),
+                ("SizeMaxBytes", "8G"),
+            ],
+        );
+        assert_has(&build.join("21-root-verity.conf"), &[("Label", "_empty")]);
         assert_has(
             &install.join("22-root.conf"),
             &[

@@ -145,6 +145,11 @@ fn build_keys(model: &Model, gpt: &GptPartition) -> Section {
     let mut s = Section::new("Partition");
     s.set("Type", type_name(model, gpt));
     s.set_some("Label", label(gpt));
+    if gpt.slot == Slot::B {
+        // The free slot, made in the image at its size: nothing in it until an update.
+        slot_b_sizes(&mut s, gpt);
+        return s;
+    }
     if let Some(format) = gpt.format {
         s.set("Format", format.name());
     }
@@ -168,8 +173,12 @@ fn build_keys(model: &Model, gpt: &GptPartition) -> Section {
     }
     s.set_some("Verity", verity(gpt));
     s.set_some("VerityMatchKey", gpt.verity_match_key.clone());
+    // A state partition made in the image is made at its size (an installer writes the image
+    // whole): the data of a versioned one is minimized instead, its slot's size on the disk.
+    let state = gpt.slot == Slot::Only && gpt.verity_match_key.is_none();
     if gpt.role == Role::VerityHash
         || matches!(gpt.ty, PartitionType::Esp | PartitionType::Xbootldr)
+        || state
     {
         sizes(&mut s, gpt);
     }
@@ -217,14 +226,27 @@ fn below_root(model: &Model) -> Vec<&'static str> {
     out
 }
 
+/// A partition's bounds; a signature partition's are the size systemd-repart makes it: an
+/// empty slot B one without bounds would take a share of the free space (gigabytes) instead.
+fn slot_b_sizes(s: &mut Section, gpt: &GptPartition) {
+    if gpt.role == Role::VeritySignature {
+        s.set("SizeMinBytes", bytes(VERITY_SIG_SIZE));
+        s.set("SizeMaxBytes", bytes(VERITY_SIG_SIZE));
+    } else {
+        sizes(s, gpt);
+    }
+}
+
 /// The installed disk: slot A is copied from the image (`CopyBlocks=auto`), slot B is made
 /// empty, state partitions are made, formatted and (where declared) encrypted at first boot.
 fn install_keys(model: &Model, gpt: &GptPartition) -> Section {
     let mut s = Section::new("Partition");
     s.set("Type", type_name(model, gpt));
     s.set_some("Label", label(gpt));
+    // Slot B, even where the image holds it, is empty: nothing to copy.
     let copied =
-        gpt.create == Create::Image && gpt.verity_match_key.is_some() || (gpt.slot == Slot::A);
+        gpt.create == Create::Image && gpt.verity_match_key.is_some() && gpt.slot != Slot::B
+            || gpt.slot == Slot::A;
     let state = gpt.slot == Slot::Only && gpt.verity_match_key.is_none();
     if state {
         if let Some(format) = gpt.format {
@@ -237,14 +259,7 @@ fn install_keys(model: &Model, gpt: &GptPartition) -> Section {
     if gpt.slot == Slot::B && gpt.role != Role::VeritySignature {
         s.set("NoAuto", "1");
     }
-    if gpt.role == Role::VeritySignature {
-        // systemd-repart makes a signature partition exactly this size; an empty slot B one
-        // without bounds would take a share of the free space (gigabytes) instead.
-        s.set("SizeMinBytes", bytes(VERITY_SIG_SIZE));
-        s.set("SizeMaxBytes", bytes(VERITY_SIG_SIZE));
-    } else {
-        sizes(&mut s, gpt);
-    }
+    slot_b_sizes(&mut s, gpt);
     if gpt.role == Role::Data && gpt.ty != PartitionType::Esp {
         s.set_some("Weight", gpt.weight.map(|w| w.to_string()));
     }

@@ -555,8 +555,13 @@ fn versioned(index: usize, partition: &Partition, slot: Slot) -> Vec<GptPartitio
         ),
         other => (other, PartitionType::UsrVerity, PartitionType::UsrVeritySig),
     };
+    // Slot B is made empty at first boot, or — declared `create = image`, as an installer that
+    // writes the whole disk needs — in the image, at its size.
     let create = match slot {
-        Slot::B => Create::FirstBoot,
+        Slot::B => match partition.create.value {
+            Some(Create::Image) => Create::Image,
+            _ => Create::FirstBoot,
+        },
         Slot::A | Slot::Only => partition.create.value.unwrap_or(Create::Image),
     };
     let label = |suffix: &'static str| match (slot, &partition.label.value) {
