@@ -13,6 +13,7 @@ use std::path::Path;
 use crate::emit::File;
 use crate::graph::{GraphError, Plan, StepSpec};
 use crate::model::{ExtensionKind, Model, PartitionType, Verity};
+use crate::products::Place;
 use crate::vfs::Vfs;
 
 /// File contents the plan hashes: key certificates and extension trees, keyed by the path the
@@ -167,11 +168,7 @@ pub fn without_header(contents: &str) -> String {
 /// When the steps do not form a graph (a bug in the derivation: the model was checked).
 pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, GraphError> {
     let mut specs = Specs::default();
-    let scope = Scope {
-        prefix: String::new(),
-        dir: String::new(),
-        set: false,
-    };
+    let place = Place::default();
     let texts = Texts::new(files);
     specs.input("packages", packages(model, &model.image_packages()));
     // The base takes the image's own files too (os-release, drop-ins, Flatpak's preinstall
@@ -185,11 +182,11 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
         &[BASE_TREE],
     );
     let verity = model.trust.verity.as_ref().map(|_| "key:verity");
-    product(&mut specs, model, &texts, inputs, &scope);
+    product(&mut specs, model, &texts, inputs, place);
     for ext in model.extensions.iter().filter(|e| is_image(e)) {
         extension(&mut specs, model, ext, &texts, inputs, verity);
     }
-    check(&mut specs, model, &scope);
+    check(&mut specs, model, place);
     specs.finish()
 }
 
@@ -219,13 +216,8 @@ pub fn plan_products(
         &[BASE_TREE],
     );
     let signer = set.extension_signer();
-    if let Some(signer) = &signer {
-        if let Some(verity) = &signer.model.trust.verity {
-            let index = set
-                .products
-                .iter()
-                .position(|p| p.name() == signer.name())
-                .unwrap_or(0);
+    if let Some(index) = signer {
+        if let Some(verity) = &set.products[index].model.trust.verity {
             specs.key(
                 "key:verity",
                 verity.key.value.as_deref(),
@@ -242,40 +234,17 @@ pub fn plan_products(
             ext,
             &texts,
             inputs[*index],
-            signer.as_ref().map(|_| "key:verity"),
+            signer.map(|_| "key:verity"),
         );
     }
     for (index, product_) in set.products.iter().enumerate() {
-        let name = product_.name();
-        let scope = Scope {
-            prefix: format!("{name}/"),
-            dir: format!("{}/", crate::emit::product_dir(name)),
-            set: true,
-        };
+        let place = set.place(index);
         let own = set.own_packages(index);
-        specs.input(&scope.name("packages"), [("packages", own.join("\n"))]);
-        product(&mut specs, product_.model, &texts, inputs[index], &scope);
-        check(&mut specs, product_.model, &scope);
+        specs.input(&place.step("packages"), [("packages", own.join("\n"))]);
+        product(&mut specs, product_.model, &texts, inputs[index], place);
+        check(&mut specs, product_.model, place);
     }
     specs.finish()
-}
-
-/// Where a product's steps and files are: its steps' names start with `prefix`, its files
-/// with `dir`; `set` when it is one product of several.
-struct Scope {
-    prefix: String,
-    dir: String,
-    set: bool,
-}
-
-impl Scope {
-    fn name(&self, step: &str) -> String {
-        format!("{}{step}", self.prefix)
-    }
-
-    fn path(&self, path: &str) -> String {
-        format!("{}{path}", self.dir)
-    }
 }
 
 /// The emitted files, sorted by path, read by prefix.
@@ -349,13 +318,13 @@ fn is_image(ext: &crate::model::Extension) -> bool {
     ext.kind.value != ExtensionKind::Flatpak
 }
 
-/// The steps of one system's image, its publication and its inputs (every name in `scope`).
+/// The steps of one system's image, its publication and its inputs (every name in `place`).
 #[allow(clippy::too_many_lines)]
-fn product(specs: &mut Specs, model: &Model, texts: &Texts<'_>, inputs: &Inputs, scope: &Scope) {
+fn product(specs: &mut Specs, model: &Model, texts: &Texts<'_>, inputs: &Inputs, place: Place<'_>) {
     let system = &model.system;
-    let n = |step: &str| scope.name(step);
-    let text = |prefix: &str| texts.text(&scope.path(prefix));
-    let paths = |prefix: &str| texts.paths(&scope.path(prefix));
+    let n = |step: &str| place.step(step);
+    let text = |prefix: &str| texts.text(&place.file(prefix));
+    let paths = |prefix: &str| texts.paths(&place.file(prefix));
     let trust = &model.trust;
     if let Some(sb) = &trust.secure_boot {
         specs.key(
@@ -367,7 +336,7 @@ fn product(specs: &mut Specs, model: &Model, texts: &Texts<'_>, inputs: &Inputs,
     }
     if let Some(verity) = &trust.verity {
         // In a set, the product's own partitions' key (the extension images' is the set's).
-        if scope.set || !specs.has("key:verity") {
+        if place.product.is_some() || !specs.has("key:verity") {
             specs.key(
                 &n("key:verity"),
                 verity.key.value.as_deref(),
@@ -402,7 +371,7 @@ fn product(specs: &mut Specs, model: &Model, texts: &Texts<'_>, inputs: &Inputs,
         n("definitions:first-boot"),
         n("image-files"),
     ];
-    if scope.set {
+    if place.product.is_some() {
         tree_needs.push(n("packages"));
     }
     // The declared trees and build scripts, by content: editing a script rebuilds the image.
@@ -418,7 +387,7 @@ fn product(specs: &mut Specs, model: &Model, texts: &Texts<'_>, inputs: &Inputs,
         specs.generated(&n("initrd-files"), initrd, paths("initrd-tree/"));
     }
     // mkosi's finalize script (the image's /etc kept in /usr), which the image runs.
-    let script = if scope.set {
+    let script = if place.product.is_some() {
         format!("mkosi/mkosi.profiles/{}/mkosi.finalize", system.name.value)
     } else {
         "mkosi/mkosi.finalize".to_owned()
@@ -488,7 +457,7 @@ fn product(specs: &mut Specs, model: &Model, texts: &Texts<'_>, inputs: &Inputs,
     );
     let split = |ty: PartitionType| format!("{output}.{}.*.raw", ty.full_name(system.arch.value));
     let repart_file =
-        |partition: &str, suffix: &str| texts.repart_file(&scope.dir, partition, suffix);
+        |partition: &str, suffix: &str| texts.repart_file(&place.dir(), partition, suffix);
     // The image's partitions other than the ESP, from their build-time definitions.
     let mut image_parts: Vec<String> = Vec::new();
     let os = model.partitions.iter().find(|p| p.is_versioned());
@@ -552,7 +521,7 @@ fn product(specs: &mut Specs, model: &Model, texts: &Texts<'_>, inputs: &Inputs,
         cmdline_needs.push(hash);
     }
     let cmdline = n("cmdline");
-    let kernel_cmdline = scope.path("kernel/cmdline");
+    let kernel_cmdline = place.file("kernel/cmdline");
     specs.step(
         &cmdline,
         "pcfg",
@@ -582,7 +551,7 @@ fn product(specs: &mut Specs, model: &Model, texts: &Texts<'_>, inputs: &Inputs,
         &[],
     );
     let mut esp_needs = vec![uki.clone()];
-    for profile in texts.under(&scope.path("kernel/profiles/")) {
+    for profile in texts.under(&place.file("kernel/profiles/")) {
         let name = n(&format!("uki-profile:{}", profile_name(&profile.path)));
         specs.step(
             &name,
@@ -746,7 +715,7 @@ fn payload(
 
 /// Once the base is built, the extension trees are checked against it (shadowing, symbol
 /// versions in the merged /usr) through its manifest, which CI without the tree can use too.
-fn check(specs: &mut Specs, model: &Model, scope: &Scope) {
+fn check(specs: &mut Specs, model: &Model, place: Place<'_>) {
     let checked: Vec<String> = model
         .extensions
         .iter()
@@ -756,9 +725,9 @@ fn check(specs: &mut Specs, model: &Model, scope: &Scope) {
     if !checked.is_empty() {
         let mut needs = vec!["base-tree"];
         needs.extend(checked.iter().map(String::as_str));
-        let manifest = scope.path(BASE_MANIFEST);
+        let manifest = place.file(BASE_MANIFEST);
         specs.push(
-            &scope.name(CHECK_STEP),
+            &place.step(CHECK_STEP),
             "check",
             Some("pcfg"),
             &["extensions", "--base", &manifest],

@@ -10,6 +10,47 @@ use crate::diag::{Code, Diagnostic, Label};
 use crate::model::{Extension, ExtensionKind, Model};
 use crate::source::{SourceMap, Span};
 
+/// Where one system's build steps and files are: a single system's at the top, a product's of
+/// a set under its name (steps `NAME/STEP`, files `products/NAME/PATH`, its mkosi profile
+/// `NAME`, its channels published to `publish/NAME/CHANNEL/`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Place<'a> {
+    pub product: Option<&'a str>,
+}
+
+impl Place<'_> {
+    /// What step names start with: empty, or `NAME/`.
+    #[must_use]
+    pub fn step_prefix(&self) -> String {
+        self.product.map_or_else(String::new, |p| format!("{p}/"))
+    }
+
+    /// The name of one of its steps.
+    #[must_use]
+    pub fn step(&self, name: &str) -> String {
+        format!("{}{name}", self.step_prefix())
+    }
+
+    /// What its files' paths in the output directory start with: empty, or `products/NAME/`.
+    #[must_use]
+    pub fn dir(&self) -> String {
+        self.product
+            .map_or_else(String::new, |p| format!("products/{p}/"))
+    }
+
+    /// One of its files, by its path in a single system's output directory.
+    #[must_use]
+    pub fn file(&self, path: &str) -> String {
+        format!("{}{path}", self.dir())
+    }
+
+    /// Where its channels are published: `publish/`, or `publish/NAME/`.
+    #[must_use]
+    pub fn publish_dir(&self) -> String {
+        format!("publish/{}", self.step_prefix())
+    }
+}
+
 /// One product: its entry file and what its compilation made of it.
 #[derive(Clone, Copy)]
 pub struct Product<'a> {
@@ -81,13 +122,22 @@ impl<'a> Set<'a> {
             .collect()
     }
 
-    /// The product whose verity key signs the shared extension images, when one is signed.
+    /// The index of the product whose verity key signs the shared extension images, when one
+    /// is signed.
     #[must_use]
-    pub fn extension_signer(&self) -> Option<Product<'a>> {
+    pub fn extension_signer(&self) -> Option<usize> {
         self.extensions
             .iter()
             .find(|(i, e)| signed(self.products[*i].model, e))
-            .map(|(i, _)| self.products[*i])
+            .map(|(i, _)| *i)
+    }
+
+    /// Where product `index` is.
+    #[must_use]
+    pub fn place(&self, index: usize) -> Place<'_> {
+        Place {
+            product: self.products.get(index).map(Product::name),
+        }
     }
 }
 

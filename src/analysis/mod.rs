@@ -268,24 +268,7 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
             }
         }
     }
-    // The image's own trees and every build script; then what each shipped tree holds.
     let declared = payload::check_declared(model, vfs, entry_dir, &mut report.diagnostics);
-    let shipped: Vec<payload::Shipped<'_>> = declared
-        .iter()
-        .map(|(what, at, root, entries)| payload::Shipped {
-            what: what.clone(),
-            at: *at,
-            root: root.clone(),
-            entries,
-        })
-        .chain(trees.iter().map(|t| payload::Shipped {
-            what: format!("extension `{}`", t.extension.name),
-            at: t.at,
-            root: t.root.clone(),
-            entries: &t.entries,
-        }))
-        .collect();
-    payload::check_shipped(&shipped, vfs, &mut report.diagnostics);
     keys::check(model, vfs, entry_dir, &mut report.diagnostics);
     flatpak_programs::check(model, vfs, entry_dir, &mut report.diagnostics);
     for tree in &trees {
@@ -321,6 +304,26 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
     };
     let elves: Vec<&std::collections::BTreeMap<String, elf::ElfFacts>> =
         scanned.iter().map(|s| &s.elves).collect();
+    // What each shipped tree holds: the image's own trees (walked with the build scripts'
+    // check), then the extensions', whose ELF files the scan has read already.
+    let shipped: Vec<payload::Shipped<'_>> = declared
+        .iter()
+        .map(|(what, at, root, entries)| payload::Shipped {
+            what: what.clone(),
+            at: *at,
+            root: root.clone(),
+            entries,
+            elves: None,
+        })
+        .chain(trees.iter().zip(&elves).map(|(t, elves)| payload::Shipped {
+            what: format!("extension `{}`", t.extension.name),
+            at: t.at,
+            root: t.root.clone(),
+            entries: &t.entries,
+            elves: Some(elves),
+        }))
+        .collect();
+    payload::check_shipped(&shipped, vfs, &mut report.diagnostics);
     abi::check(
         model,
         &trees,

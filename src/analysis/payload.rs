@@ -23,6 +23,9 @@ pub(super) struct Shipped<'t> {
     pub at: Option<Span>,
     pub root: PathBuf,
     pub entries: &'t [TreeEntry],
+    /// The ELF files of the tree, by path, when the library scan has read them: compiled
+    /// programs, never opened again here.
+    pub elves: Option<&'t std::collections::BTreeMap<String, super::elf::ElfFacts>>,
 }
 
 /// The declared trees of the image (walked here; the extensions' are walked by the analysis),
@@ -165,7 +168,10 @@ pub(super) fn check_shipped(
                 continue;
             }
             let unit = in_units && is_unit(&entry.path);
-            let program = entry.mode & 0o111 != 0;
+            let program = entry.mode & 0o111 != 0
+                && !tree
+                    .elves
+                    .is_some_and(|elves| elves.contains_key(&entry.path));
             if !unit && !program {
                 continue;
             }

@@ -14,6 +14,7 @@ use super::{extension, image_tree, kernel, repart, sysupdate, File, Refused, Sou
 use crate::model::system::Scripts;
 use crate::model::trust::Enroll;
 use crate::model::{Extension, ExtensionKind, Model};
+use crate::products::Place;
 use std::collections::HashMap;
 
 pub(crate) const DIR: &str = "mkosi";
@@ -32,25 +33,18 @@ pub(crate) fn emit(
         .filter(|e| e.kind.value != ExtensionKind::Flatpak)
         .collect();
     let origins: Vec<_> = model.system.at.into_iter().collect();
-    let file = |path: String, sections: &[Section], origins| -> Result<File, Refused> {
-        let contents = ini::render(Dialect::Mkosi, &path, source.entry_name, sections)?;
-        Ok(File {
-            path,
-            contents,
-            origins,
-        })
-    };
+    let file = |path: String, sections: &[Section], origins| file(path, sections, source, origins);
     let initrd = image_tree::repart_options(model).is_some();
+    // With extensions, every package is in the base they and the image build on.
     let layout = Layout {
-        up: "..",
-        own: String::new(),
-        product: None,
+        place: Place::default(),
+        base: !system_extensions.is_empty(),
         packages: if system_extensions.is_empty() {
-            Some(model.image_packages())
+            model.image_packages()
         } else {
-            None
+            Vec::new()
         },
-        initrd: initrd.then(|| INITRD.to_owned()),
+        initrd,
     };
     let mut files = vec![file(
         format!("{DIR}/mkosi.conf"),
@@ -97,26 +91,55 @@ fn distribution(model: &Model) -> Section {
     s
 }
 
+/// A file of the project, written in mkosi's dialect, naming `source`'s entry file.
+fn file(
+    path: String,
+    sections: &[Section],
+    source: &Source<'_>,
+    origins: Vec<crate::source::Span>,
+) -> Result<File, Refused> {
+    let contents = ini::render(Dialect::Mkosi, &path, source.entry_name, sections)?;
+    Ok(File {
+        path,
+        contents,
+        origins,
+    })
+}
+
 /// Where an image's configuration is and what it builds on.
 struct Layout<'m> {
-    /// From the directory mkosi reads the image's configuration in to the output directory.
-    up: &'static str,
-    /// The directory of the image's own files (`image-tree/`, `repart.d/`, …) in the output
-    /// directory: empty, or `products/NAME/` for a product of a set.
-    own: String,
-    /// The product's name (its mkosi profile), for a product of a set.
-    product: Option<String>,
-    /// The packages the image installs itself; `None`: all of them are in the base it builds
-    /// on.
-    packages: Option<Vec<&'m str>>,
-    /// The name of the initrd sub-image, when pcfg makes one.
-    initrd: Option<String>,
+    /// A single system's (its configuration `mkosi.conf`), or a product's (its profile,
+    /// `mkosi.profiles/NAME/`, its files in `products/NAME/`).
+    place: Place<'m>,
+    /// Whether it builds on the base sub-image (`BaseTrees=%O/base`).
+    base: bool,
+    /// The packages it installs itself, on top of the base when it has one.
+    packages: Vec<&'m str>,
+    /// Whether pcfg makes its initrd (a sub-image).
+    initrd: bool,
 }
 
 impl Layout<'_> {
+    /// From the directory mkosi reads the image's configuration in to the output directory.
+    fn up(&self) -> &'static str {
+        if self.place.product.is_some() {
+            "../../.."
+        } else {
+            ".."
+        }
+    }
+
     /// A path of the output directory (`repart.d/build`) as the image's configuration names it.
     fn own(&self, path: &str) -> String {
-        format!("{}/{}{path}", self.up, self.own)
+        format!("{}/{}", self.up(), self.place.file(path))
+    }
+
+    /// The initrd sub-image, when pcfg makes one: `initrd`, a product's `initrd-NAME`.
+    fn initrd_name(&self) -> Option<String> {
+        self.initrd.then(|| match self.place.product {
+            Some(product) => format!("{INITRD}-{product}"),
+            None => INITRD.to_owned(),
+        })
     }
 }
 
@@ -128,13 +151,13 @@ fn main(
 ) -> Vec<Section> {
     let system = &model.system;
     let mut sections = Vec::new();
-    if layout.product.is_some() {
+    if layout.place.product.is_some() {
         // Only the base (and the product's initrd) is built with the product: the extension
         // images are the set's, built once by the project's own build.
         let mut config = Section::new("Config");
         config.set("Dependencies", "");
         let mut dependencies = vec!["base".to_owned()];
-        dependencies.extend(layout.initrd.clone());
+        dependencies.extend(layout.initrd_name());
         config.set_list("Dependencies", Delimiter::Comma, dependencies);
         sections.push(config);
     } else {
@@ -154,7 +177,7 @@ fn main(
             .and_text("_")
             .and_specifier("%a"),
     );
-    if layout.product.is_none() {
+    if layout.place.product.is_none() {
         // Named, so that `%O` (in `BaseTrees=%O/base`) has a value.
         output.set("OutputDirectory", "mkosi.output");
     }
@@ -184,16 +207,14 @@ fn main(
             .and_text("_")
             .and_specifier("%a"),
     );
-    if layout.packages.is_none() || layout.product.is_some() {
+    if layout.base {
         content.set("BaseTrees", Value::specifier("%O").and_text("/base"));
     }
-    if let Some(packages) = layout.packages.as_ref().filter(|p| !p.is_empty()) {
-        content.set_list("Packages", Delimiter::Comma, packages.iter().copied());
-    }
+    packages(&mut content, &layout.packages);
     // mkosi's default initrd, when pcfg has no initrd sub-image: the tools of the file systems
     // systemd-repart makes there at first boot.
     let initrd_packages = model.initrd_packages();
-    if layout.initrd.is_none() && !initrd_packages.is_empty() {
+    if !layout.initrd && !initrd_packages.is_empty() {
         content.set_list("InitrdPackages", Delimiter::Comma, initrd_packages);
     }
     content.set_list(
@@ -205,10 +226,10 @@ fn main(
         content.set_list(
             "UnifiedKernelImageProfiles",
             Delimiter::Comma,
-            profiles.iter().map(|p| format!("{}/{p}", layout.up)),
+            profiles.iter().map(|p| format!("{}/{p}", layout.up())),
         );
     }
-    if let Some(initrd) = &layout.initrd {
+    if let Some(initrd) = layout.initrd_name() {
         // mkosi's default initrd, built as a sub-image so that it takes pcfg's files.
         content.set(
             "Initrds",
@@ -253,7 +274,7 @@ fn main(
     scripts(&mut content, &system.scripts, paths);
 
     let mut validation = validation(model, paths);
-    if layout.product.is_some() && model.trust.verity.is_none() {
+    if layout.place.product.is_some() && model.trust.verity.is_none() {
         // The project's own build names the extension images' verity key, which every image
         // it reads would otherwise take.
         validation.set("Verity", "no");
@@ -350,18 +371,18 @@ fn base(packages_of: &[&str], image_tree: bool) -> Vec<Section> {
 /// systemd-repart makes there at first boot.
 fn initrd_image(model: &Model, layout: &Layout<'_>) -> Vec<Section> {
     let mut sections = Vec::new();
-    if let Some(product) = &layout.product {
+    if let Some(product) = layout.place.product {
         // Built with its product only.
         let mut matches = Section::new("Match");
-        matches.set("Profiles", product.clone());
+        matches.set("Profiles", product);
         sections.push(matches);
     }
     let mut include = Section::new("Include");
     include.set("Include", "mkosi-initrd");
     let mut output = Section::new("Output");
-    if let Some(name) = layout.initrd.as_ref().filter(|n| n.as_str() != INITRD) {
+    if let Some(name) = layout.initrd_name().filter(|n| n != INITRD) {
         // mkosi-initrd names it `initrd`; each product's has its own name.
-        output.set("Output", name.clone());
+        output.set("Output", name);
     }
     output.set("CompressOutput", "zstd");
     let mut content = Section::new("Content");
@@ -383,7 +404,7 @@ fn initrd_image(model: &Model, layout: &Layout<'_>) -> Vec<Section> {
     }
     content.set(
         "ExtraTrees",
-        format!("../../../{}{}:/", layout.own, image_tree::INITRD_DIR),
+        format!("../../../{}:/", layout.place.file(image_tree::INITRD_DIR)),
     );
     sections.extend([include, output, content]);
     sections
@@ -494,24 +515,15 @@ pub(crate) fn emit_set(
     let Some(first) = members.first() else {
         return Ok(Vec::new());
     };
-    let file = |path: String, sections: &[Section], source: &Source<'_>, origins| {
-        let contents = ini::render(Dialect::Mkosi, &path, source.entry_name, sections)?;
-        Ok::<File, Refused>(File {
-            path,
-            contents,
-            origins,
-        })
-    };
     let images: HashMap<&str, &str> = extensions
         .iter()
         .map(|(_, e)| (e.name.as_str(), e.image.as_str()))
         .collect();
-    let mut shared = vec![distribution(first.model)];
     let mut config = Section::new("Config");
     let mut dependencies = vec!["base"];
     dependencies.extend(extensions.iter().map(|(_, e)| e.image.as_str()));
     config.set_list("Dependencies", Delimiter::Comma, dependencies);
-    shared.insert(0, config);
+    let mut shared = vec![config, distribution(first.model)];
     let mut output = Section::new("Output");
     // Nothing of its own: the project's build makes the base and the extension images.
     output.set("Format", "none");
@@ -569,14 +581,14 @@ pub(crate) fn emit_set(
     }
     for (index, member) in members.iter().enumerate() {
         let model = member.model;
-        let name = model.system.name.value.clone();
-        let initrd = image_tree::repart_options(model).is_some();
+        let name = model.system.name.value.as_str();
         let layout = Layout {
-            up: "../../..",
-            own: format!("{}/", super::product_dir(&name)),
-            product: Some(name.clone()),
-            packages: Some(member.packages.clone()),
-            initrd: initrd.then(|| format!("{INITRD}-{name}")),
+            place: Place {
+                product: Some(name),
+            },
+            base: true,
+            packages: member.packages.clone(),
+            initrd: image_tree::repart_options(model).is_some(),
         };
         let paths = Paths {
             source: member.source,
@@ -592,7 +604,7 @@ pub(crate) fn emit_set(
                 origins.clone(),
             )?,
         ));
-        if let Some(initrd) = &layout.initrd {
+        if let Some(initrd) = layout.initrd_name() {
             files.push((
                 index,
                 file(

@@ -163,11 +163,30 @@ pub fn emit(
         let ninja = ninja::emit(&plan, model, source, &files)?;
         files.push(ninja);
     }
-    files.push(picture::layout(model, source.entry_name));
-    files.push(picture::trust(model, source.entry_name));
+    files.extend(pictures(model, source.entry_name));
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files.push(manifest::emit(&files, sources, source));
     files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+/// The pictures of a system: its disk (`layout.svg`) and its trust chain (`trust.svg`).
+fn pictures(model: &Model, entry_name: &str) -> [File; 2] {
+    [
+        picture::layout(model, entry_name),
+        picture::trust(model, entry_name),
+    ]
+}
+
+/// The files of one system that are its own in a set too: partitions, updates, the command
+/// line and UKI profiles, the image's and initrd's files, Flatpak's.
+fn own_files(model: &Model, source: &Source<'_>, inputs: &Inputs) -> Result<Vec<File>, Refused> {
+    let mut files = repart::emit(model, source.entry_name)?;
+    files.extend(sysupdate::emit(model, source.entry_name)?);
+    files.extend(sysupdate::components(model, source.entry_name)?);
+    files.extend(kernel::emit(model, source.entry_name)?);
+    files.extend(image_tree::emit(model, source.entry_name)?);
+    files.extend(flatpak::emit(model, source.entry_name, inputs)?);
     Ok(files)
 }
 
@@ -196,12 +215,8 @@ pub fn emit_products(
         files.push((0, products_ninja(set, members, &plan, &artifacts)?));
     }
     for (index, (product, member)) in set.products.iter().zip(members).enumerate() {
-        let dir = product_dir(product.name());
-        for mut picture in [
-            picture::layout(product.model, member.source.entry_name),
-            picture::trust(product.model, member.source.entry_name),
-        ] {
-            picture.path = format!("{dir}/{}", picture.path);
+        for mut picture in pictures(product.model, member.source.entry_name) {
+            picture.path = set.place(index).file(&picture.path);
             files.push((index, picture));
         }
     }
@@ -219,12 +234,6 @@ pub fn emit_products(
     Ok(files)
 }
 
-/// The index of the product whose verity key signs the set's extension images.
-fn signer_index(set: &crate::products::Set<'_>) -> Option<usize> {
-    set.extension_signer()
-        .and_then(|signer| set.products.iter().position(|p| p.name() == signer.name()))
-}
-
 /// `build.ninja` of products built together.
 ///
 /// # Errors
@@ -239,16 +248,14 @@ pub fn products_ninja(
         .products
         .iter()
         .zip(members)
-        .map(|(product, member)| ninja::Unit {
+        .enumerate()
+        .map(|(index, (product, member))| ninja::Unit {
             model: product.model,
             source: &member.source,
-            prefix: format!("{}/", product.name()),
-            profile: Some(product.name().to_owned()),
-            publish: format!("publish/{}/", product.name()),
-            dir: format!("{}/", product_dir(product.name())),
+            place: set.place(index),
         })
         .collect();
-    ninja::emit_set(plan, &units, signer_index(set), artifacts)
+    ninja::emit_set(plan, &units, set.extension_signer(), artifacts)
 }
 
 /// The files of products built together that the tools read, sorted by path, each with the
@@ -266,23 +273,14 @@ pub fn product_artifacts(
     let mut extension_files = std::collections::BTreeSet::new();
     for (index, (product, member)) in set.products.iter().zip(members).enumerate() {
         let model = product.model;
-        let dir = product_dir(product.name());
-        let mut own = repart::emit(model, member.source.entry_name)?;
-        own.extend(sysupdate::emit(model, member.source.entry_name)?);
-        own.extend(sysupdate::components(model, member.source.entry_name)?);
-        own.extend(kernel::emit(model, member.source.entry_name)?);
-        own.extend(image_tree::emit(model, member.source.entry_name)?);
-        own.extend(flatpak::emit(
-            model,
-            member.source.entry_name,
-            member.inputs,
-        )?);
+        let place = set.place(index);
+        let own = own_files(model, &member.source, member.inputs)?;
         let profiles: Vec<String> = mkosi::profile_paths(&own)
-            .into_iter()
-            .map(|p| format!("{dir}/{p}"))
+            .iter()
+            .map(|p| place.file(p))
             .collect();
         for mut file in own {
-            file.path = format!("{dir}/{}", file.path);
+            file.path = place.file(&file.path);
             files.push((index, file));
         }
         for mut file in factory::emit(model, member.source.entry_name) {
@@ -295,7 +293,7 @@ pub fn product_artifacts(
                     factory::SCRIPT
                 )
             } else {
-                format!("{dir}/{}", file.path)
+                place.file(&file.path)
             };
             files.push((index, file));
         }
@@ -316,7 +314,7 @@ pub fn product_artifacts(
         &views,
         &set.shared_packages,
         &set.extensions,
-        signer_index(set),
+        set.extension_signer(),
     )?);
     files.sort_by(|a, b| a.1.path.cmp(&b.1.path));
     Ok(files)
@@ -328,24 +326,13 @@ pub fn artifacts(
     source: &Source<'_>,
     inputs: &Inputs,
 ) -> Result<Vec<File>, Refused> {
-    let mut files = repart::emit(model, source.entry_name)?;
-    files.extend(sysupdate::emit(model, source.entry_name)?);
-    files.extend(sysupdate::components(model, source.entry_name)?);
-    files.extend(kernel::emit(model, source.entry_name)?);
+    let mut files = own_files(model, source, inputs)?;
     files.extend(extension::emit(model)?);
-    files.extend(image_tree::emit(model, source.entry_name)?);
     files.extend(factory::emit(model, source.entry_name));
-    files.extend(flatpak::emit(model, source.entry_name, inputs)?);
     let profiles = mkosi::profile_paths(&files);
     files.extend(mkosi::emit(model, source, &profiles)?);
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
-}
-
-/// The directory of a product's own files in the output directory of products built together.
-#[must_use]
-pub fn product_dir(name: &str) -> String {
-    format!("products/{name}")
 }
 
 /// `build.ninja` for a plan (`pcfg plan --as ninja`).

@@ -22,14 +22,15 @@ const MKOSI: &[&str] = &["mkosi", "systemd-repart", "ukify", "pcfg"];
 pub(crate) struct Unit<'u, 'a> {
     pub(crate) model: &'u Model,
     pub(crate) source: &'u Source<'a>,
-    /// Its steps' names start with this: empty, or `NAME/` for a product.
-    pub(crate) prefix: String,
-    /// The mkosi profile that builds its image, for a product.
-    pub(crate) profile: Option<String>,
-    /// Where its channels are published: `publish/`, or `publish/NAME/` for a product.
-    pub(crate) publish: String,
-    /// Its files in the output directory: empty, or `products/NAME/`.
-    pub(crate) dir: String,
+    /// Where its steps and files are; its product's name is its mkosi profile.
+    pub(crate) place: crate::products::Place<'u>,
+}
+
+impl Unit<'_, '_> {
+    /// Whether `step` is one of its own (every step of a single system is).
+    fn owns(&self, step: &Step) -> bool {
+        step.spec.name.starts_with(&self.place.step_prefix())
+    }
 }
 
 pub(crate) fn emit(
@@ -41,10 +42,7 @@ pub(crate) fn emit(
     let unit = Unit {
         model,
         source,
-        prefix: String::new(),
-        profile: None,
-        publish: "publish/".to_owned(),
-        dir: String::new(),
+        place: crate::products::Place::default(),
     };
     emit_units(plan, &[unit], Shape::Single, files)
 }
@@ -70,9 +68,7 @@ fn unit_of<'x, 'u, 'a>(
     if !set {
         return units.first();
     }
-    units
-        .iter()
-        .find(|u| step.spec.name.starts_with(u.prefix.as_str()))
+    units.iter().find(|u| u.owns(step))
 }
 
 /// One system, or products built together (with the product whose verity key signs the
@@ -156,13 +152,9 @@ fn emit_units(
     // (the extension images' verity key) the product that names it.
     let source_of = |step: &Step| -> &Source<'_> {
         match shape {
-            Shape::Set { signer }
-                if !units.iter().any(|u| step.spec.name.starts_with(&u.prefix)) =>
-            {
-                signer
-                    .and_then(|i| units.get(i))
-                    .map_or(first.source, |u| u.source)
-            }
+            Shape::Set { signer } if !units.iter().any(|u| u.owns(step)) => signer
+                .and_then(|i| units.get(i))
+                .map_or(first.source, |u| u.source),
             _ => unit_of(units, step, is_set).map_or(first.source, |u| u.source),
         }
     };
@@ -225,13 +217,13 @@ fn emit_units(
     };
     // mkosi runs: one for everything (a single system); for a set, one for the base and the
     // extension images, then one per product.
-    let mut runs: Vec<(Option<String>, Vec<&Step>, Vec<String>)> = Vec::new();
+    let mut runs: Vec<(Option<&str>, Vec<&Step>, Vec<String>)> = Vec::new();
     if is_set {
         let shared: Vec<&Step> = plan
             .steps
             .iter()
             .filter(built)
-            .filter(|s| !units.iter().any(|u| s.spec.name.starts_with(&u.prefix)))
+            .filter(|s| !units.iter().any(|u| u.owns(s)))
             .collect();
         let mut prefixes = vec![
             format!("{}/mkosi.conf", super::mkosi::DIR),
@@ -248,16 +240,16 @@ fn emit_units(
                 .steps
                 .iter()
                 .filter(built)
-                .filter(|s| s.spec.name.starts_with(&unit.prefix))
+                .filter(|s| unit.owns(s))
                 .collect();
-            let name = unit.profile.clone().unwrap_or_default();
+            let name = unit.place.product.unwrap_or_default();
             let prefixes = vec![
                 format!("{}/mkosi.conf", super::mkosi::DIR),
                 format!("{}/mkosi.images/base/", super::mkosi::DIR),
                 format!("{}/mkosi.images/initrd-{name}/", super::mkosi::DIR),
                 format!("{}/mkosi.profiles/{name}/", super::mkosi::DIR),
             ];
-            runs.push((unit.profile.clone(), steps, prefixes));
+            runs.push((unit.place.product, steps, prefixes));
         }
     } else {
         let steps: Vec<&Step> = plan.steps.iter().filter(built).collect();
@@ -323,7 +315,8 @@ fn emit_units(
         let Some(unit) = unit_of(units, step, is_set) else {
             continue;
         };
-        let channel = step.spec.name[unit.prefix.len()..].trim_start_matches("update:");
+        let channel =
+            step.spec.name[unit.place.step_prefix().len()..].trim_start_matches("update:");
         let declared = unit
             .model
             .updates
@@ -357,7 +350,10 @@ fn emit_units(
             "build {}: {rule} | {}\n  dir = {}\n  files = {}\n  compress = {}{key}\n\n",
             stamp(step)?,
             stamps_of(&step.spec.needs)?,
-            value(&shell_word(&format!("{}{channel}", unit.publish)))?,
+            value(&shell_word(&format!(
+                "{}{channel}",
+                unit.place.publish_dir()
+            )))?,
             value(&published(unit.model, channel).join(" "))?,
             value(&compress)?,
         );
@@ -372,11 +368,7 @@ fn emit_units(
             stamp(step)?,
             stamps_of(&step.spec.needs)?,
             value(&shell_word(crate::plan::BASE_TREE))?,
-            value(&shell_word(&format!(
-                "{}{}",
-                unit.dir,
-                crate::plan::BASE_MANIFEST
-            )))?,
+            value(&shell_word(&unit.place.file(crate::plan::BASE_MANIFEST)))?,
             value(&shell_word(
                 &unit.source.config_path(unit.source.entry_name, 0)
             ))?,
