@@ -47,7 +47,7 @@ pub struct Unreadable {
 }
 
 /// The key and certificate paths a model's build reads (signing keys, the PCR policy's key,
-/// Flatpak remotes' and update channels' keys), its base tree, its trees and build scripts.
+/// Flatpak remotes', update channels' and package sources' keys), its base tree, its trees and build scripts.
 fn other_inputs(model: &Model) -> Vec<String> {
     let trust = &model.trust;
     let mut paths: Vec<String> = [
@@ -64,6 +64,12 @@ fn other_inputs(model: &Model) -> Vec<String> {
     )
     .flatten()
     .chain(model.flatpak_remotes.iter().map(|r| r.key.value.clone()))
+    .chain(
+        model
+            .package_sources
+            .iter()
+            .filter_map(|s| s.key.value.clone()),
+    )
     .chain(
         model
             .updates

@@ -73,6 +73,15 @@ impl Inputs {
                 digests.insert(key.clone(), digest);
             }
         }
+        for key in model
+            .package_sources
+            .iter()
+            .filter_map(|s| s.key.value.as_ref())
+        {
+            if let (Some(digest), _) = read_apt_key(vfs, &resolve(key)) {
+                digests.insert(key.clone(), digest);
+            }
+        }
         // The payload: the image's trees, and every build script.
         for tree in &model.system.trees.value {
             if let Some(digest) = vfs.tree_digest(&resolve(&tree.value)) {
@@ -129,6 +138,24 @@ pub(crate) fn read_update_key(vfs: &dyn Vfs, path: &Path) -> (Option<String>, Re
     read_key(vfs, path, crate::openpgp::binary_public_key)
 }
 
+/// A package source's key file: its digest when it could be read, or why apt cannot verify
+/// with it. apt reads a `Signed-By=` file by its name: `.asc` armored, anything else binary.
+pub(crate) fn read_apt_key(vfs: &dyn Vfs, path: &Path) -> (Option<String>, Result<(), String>) {
+    let armored_name = crate::model::sources::is_armored_name(&path.to_string_lossy());
+    let parse: fn(&[u8]) -> Result<(), crate::openpgp::Problem> = if armored_name {
+        |bytes| {
+            if bytes.starts_with(b"-----BEGIN PGP") {
+                crate::openpgp::public_key_base64(bytes).map(|_| ())
+            } else {
+                Err("is named `.asc`, which apt reads as ASCII-armored, but is binary: name it `.gpg`, or export it with `--armor`")
+            }
+        }
+    } else {
+        crate::openpgp::binary_public_key
+    };
+    read_key(vfs, path, parse)
+}
+
 fn read_key<T>(
     vfs: &dyn Vfs,
     path: &Path,
@@ -170,7 +197,9 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
     let mut specs = Specs::default();
     let place = Place::default();
     let texts = Texts::new(files);
-    specs.input("packages", packages(model, &model.image_packages()));
+    specs.input("packages", packages(model, &model.image_packages(), inputs));
+    let mut base_needs = vec!["packages", "image-files"];
+    base_needs.extend(package_sources(&mut specs, &texts));
     // The base takes the image's own files too (os-release, drop-ins, Flatpak's preinstall
     // list).
     specs.step(
@@ -178,7 +207,7 @@ pub fn plan(model: &Model, files: &[File], inputs: &Inputs) -> Result<Plan, Grap
         "mkosi",
         &["--image=base", "build"],
         [],
-        &["packages", "image-files"],
+        &base_needs,
         &[BASE_TREE],
     );
     let verity = model.trust.verity.as_ref().map(|_| "key:verity");
@@ -206,13 +235,18 @@ pub fn plan_products(
     let Some(first) = set.products.first() else {
         return specs.finish();
     };
-    specs.input("packages", packages(first.model, &set.shared_packages));
+    specs.input(
+        "packages",
+        packages(first.model, &set.shared_packages, inputs[0]),
+    );
+    let mut base_needs = vec!["packages"];
+    base_needs.extend(package_sources(&mut specs, &texts));
     specs.step(
         "base-tree",
         "mkosi",
         &["--image=base", "build"],
         [],
-        &["packages"],
+        &base_needs,
         &[BASE_TREE],
     );
     let signer = set.extension_signer();
@@ -301,8 +335,17 @@ impl<'f> Texts<'f> {
 }
 
 /// The package set's parameters: what the tree is installed from, and the packages.
-fn packages(model: &Model, packages: &[&str]) -> [(&'static str, String); 4] {
+/// What every package comes from: the distribution, its release and repositories, the package
+/// sources' keys (their contents; the sources' files are the `apt-sources` input), and the
+/// packages.
+fn packages(model: &Model, packages: &[&str], inputs: &Inputs) -> [(&'static str, String); 6] {
     let system = &model.system;
+    let keys = model
+        .package_sources
+        .iter()
+        .filter_map(|s| s.key.value.as_deref())
+        .map(|key| format!("{key} {}", inputs.of(key)))
+        .collect::<Vec<_>>();
     [
         (
             "distribution",
@@ -310,8 +353,30 @@ fn packages(model: &Model, packages: &[&str]) -> [(&'static str, String); 4] {
         ),
         ("release", system.release.value.clone().unwrap_or_default()),
         ("architecture", system.arch.value.name().to_owned()),
+        (
+            "repositories",
+            system
+                .repositories
+                .value
+                .iter()
+                .map(|r| r.value.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
+        ("source-keys", keys.join("\n")),
         ("packages", packages.join("\n")),
     ]
+}
+
+/// The apt sources and pins pcfg writes for mkosi's sandbox, as an input the base needs (every
+/// package is installed through them), when there are any.
+fn package_sources(specs: &mut Specs, texts: &Texts<'_>) -> Option<&'static str> {
+    let files = texts.paths(crate::emit::APT_DIR);
+    if files.is_empty() {
+        return None;
+    }
+    specs.generated("apt-sources", texts.text(crate::emit::APT_DIR), files);
+    Some("apt-sources")
 }
 
 fn is_image(ext: &crate::model::Extension) -> bool {

@@ -281,9 +281,19 @@ fn base_disagreements(first: &Product<'_>, product: &Product<'_>, index: usize) 
             a.arch.at,
             b.arch.at,
         ),
+        (
+            "system.repositories",
+            joined(&a.repositories.value),
+            joined(&b.repositories.value),
+            a.repositories.at,
+            b.repositories.at,
+        ),
     ];
-    fields
+    let fields = fields
         .into_iter()
+        .map(|(f, ours, theirs, a, b)| (f.to_owned(), ours, theirs, a, b))
+        .chain(package_sources(first.model, product.model));
+    fields
         .filter(|(_, ours, theirs, _, _)| ours != theirs)
         .map(|(field, ours, theirs, first_at, at)| Finding {
             product: index,
@@ -305,6 +315,60 @@ fn base_disagreements(first: &Product<'_>, product: &Product<'_>, index: usize) 
                 shown(&ours),
                 first.place(first_at)
             )),
+        })
+        .collect()
+}
+
+fn joined(items: &[crate::model::At<String>]) -> String {
+    items
+        .iter()
+        .map(|i| i.value.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A field two products must agree on: its name, the first product's value and the other's,
+/// and where each is written.
+type Disagreement = (String, String, String, Option<Span>, Option<Span>);
+
+/// The package sources the two products declare differently, each as a field
+/// (`package-source NAME`) with both values and where each is declared: the shared build
+/// installs every image through one set of them.
+fn package_sources(first: &Model, product: &Model) -> Vec<Disagreement> {
+    let describe = |model: &Model, name: &str| {
+        model
+            .package_sources
+            .iter()
+            .find(|s| s.name == name)
+            .map_or((String::new(), None), |s| {
+                (
+                    format!(
+                        "{} {} [{}], key {}, priority {}",
+                        s.url.value,
+                        s.suite_in(&model.system).unwrap_or_default(),
+                        s.components().join(" "),
+                        s.key.value.as_deref().unwrap_or("of the distribution"),
+                        s.priority
+                            .value
+                            .map_or_else(|| "apt's".to_owned(), |p| p.to_string())
+                    ),
+                    s.at,
+                )
+            })
+    };
+    let mut names: Vec<&str> = first
+        .package_sources
+        .iter()
+        .chain(&product.package_sources)
+        .map(|s| s.name.as_str())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+        .into_iter()
+        .filter_map(|name| {
+            let ((ours, first_at), (theirs, at)) = (describe(first, name), describe(product, name));
+            (ours != theirs).then(|| (format!("package-source {name}"), ours, theirs, first_at, at))
         })
         .collect()
 }

@@ -218,7 +218,11 @@ fn diff_reads_a_file_at_a_git_revision_with_its_imports() {
     );
     assert!(!same.stdout.contains("build plan"), "{}", same.stdout);
 
-    let bad = pcfg_in(&os, &["diff", "git:HEAD", "system.pcfg"]);
+    // `git:REV` alone compares the file with itself at the revision.
+    let short = pcfg_in(&os, &["diff", "git:HEAD", "system.pcfg"]);
+    assert_eq!(short.code, 0, "{}", short.stderr);
+    assert_eq!(short.stdout, same.stdout);
+    let bad = pcfg_in(&os, &["diff", "git::system.pcfg", "system.pcfg"]);
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("git:REV:PATH"), "{}", bad.stderr);
     let unknown = pcfg_in(&os, &["diff", "git:no-such-rev:system.pcfg", "system.pcfg"]);

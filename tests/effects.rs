@@ -24,6 +24,7 @@ const LABELS: &[(&str, &[&str])] = &[
     ("uki-profile", &["debug", "factory-reset"]),
     ("extension", &["libs", "tools", "etc", "web", "browser"]),
     ("flatpak-remote", &["remote"]),
+    ("package-source", &["extra"]),
 ];
 
 /// Values to try for a field, in pcfg syntax: special cases first, then by type.
@@ -36,10 +37,12 @@ fn candidates(path: &str, field: &Field) -> Vec<String> {
         "extension.libs.source" => &["\"ext/libs\"", "\"ext/tools\""],
         "system.systemd" => &["257", "258"],
         "system.release" => &["\"trixie\"", "\"bookworm\""],
-        "system.distribution" => &["debian", "custom"],
+        // apt's distributions (the base declares a package source).
+        "system.distribution" => &["debian", "kali\nsystem.release = \"kali-rolling\""],
         "trust.tpm2.pcrs" => &["[7]", "[7, 11]", "[]"],
         "disk.size" => &["auto", "64G", "128G"],
-        "flatpak-remote.remote.key" | "update.channel.stable.key" => {
+        "package-source.extra.suite" => &["\"trixie-backports\"", "\"forky\""],
+        "flatpak-remote.remote.key" | "update.channel.stable.key" | "package-source.extra.key" => {
             &["\"keys/remote.gpg\"", "\"keys/other.gpg\""]
         }
         // Payload that exists: a tree is a directory, a script an executable file.
@@ -79,6 +82,7 @@ fn by_type(ty: &Ty) -> Vec<String> {
             Str::GptLabel => &["%M_%A_x", "%M_%A_y", "x", "y"],
             Str::FlatpakApp => &["org.example.Alpha", "org.example.Beta"],
             Str::FlatpakRuntime => &["org.example.Platform//1", "org.example.Platform//2"],
+            Str::KernelModule => &["virtio_blk", "nvme"],
         }),
         Ty::Int { min, max } => {
             let mut values = vec![*min, min.saturating_add(1), *max];

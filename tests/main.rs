@@ -1,6 +1,7 @@
 //! The integration tests: one binary (style.md T4), one module per concern.
 
 mod abi;
+mod apt;
 mod bad_input;
 mod book;
 mod build;

@@ -225,3 +225,93 @@ fn a_trixie_image_is_a_uki_for_systemd_257() {
         why.transcript()
     );
 }
+
+/// Which modules of a kernel tree mkosi keeps for the kernel modules initrd of the project in
+/// `argv[4]`: mkosi's own reading of the project and its own filter.
+const KEEP: &str = r#"
+import json, sys
+from pathlib import Path
+from mkosi import finalize_default_initrd
+from mkosi.config import parse_config
+from mkosi.kmod import filter_kernel_modules
+root, kver, resources, project = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3]), sys.argv[4]
+# The image's configuration as mkosi reads it, and "default" expanded as mkosi expands it
+# (`finalize_kernel_modules_include()`): mkosi-initrd's own list.
+_, images = parse_config(["--directory", project, "summary"], resources=resources)
+main = images[-1]
+include = main.kernel_modules_initrd_include
+initrd = finalize_default_initrd(main, resources=resources, tools=False)
+expanded = [i for i in include if i != "default"]
+if "default" in include:
+    expanded += list(initrd.kernel_modules_include)
+kept = filter_kernel_modules(root, kver, include=expanded, exclude=main.kernel_modules_initrd_exclude)
+print(json.dumps(sorted(p.name for p in kept)))
+"#;
+
+/// Issue 19: `system.initrd-modules` keeps the initrd's kernel modules to mkosi-initrd's default
+/// set and the declared ones: mkosi reads the patterns pcfg writes, and mkosi's own module
+/// filter (`mkosi.kmod.filter_kernel_modules`, with the default set expanded as mkosi expands
+/// it) keeps exactly the declared modules of a kernel tree — whichever of `_` and `-` the
+/// module's file spells — and drops the others.
+#[test]
+fn the_initrd_holds_the_declared_kernel_modules() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let summary = summary(
+        "system {\n  name = \"x\"\n  version = \"1\"\n  distribution = debian\n  release = \"trixie\"\n  initrd-modules = [\"virtio_blk\", \"snd_hda_intel\", \"dm-verity\"]\n}\npartition esp { type = esp, size = 512M }\npartition root { type = root, size-min = 2G, format = ext4 }\n",
+        dir.path(),
+    );
+    let main = image(&summary, "<main>");
+    let include = strings(&main["KernelModulesInitrdInclude"]);
+    assert_eq!(include.first().map(String::as_str), Some("default"));
+    assert_eq!(strings(&main["KernelModulesInitrdExclude"]), [".*"]);
+    // A kernel's module tree: what mkosi-initrd's default set names, what pcfg was asked for,
+    // and what neither names.
+    let kver = "6.12.0-1-amd64";
+    let modules = dir.path().join("root/usr/lib/modules").join(kver);
+    let files = [
+        "kernel/drivers/block/virtio_blk.ko.xz",
+        "kernel/sound/pci/hda/snd-hda-intel.ko.xz",
+        "kernel/drivers/md/dm-verity.ko.xz",
+        "kernel/drivers/block/virtio_blk_extra.ko.xz",
+        "kernel/fs/erofs/erofs.ko.xz",
+        "kernel/drivers/net/ethernet/intel/e1000e/e1000e.ko.xz",
+        "kernel/sound/pci/hda/snd-hda-codec-realtek.ko.xz",
+    ];
+    for file in files {
+        let path = modules.join(file);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, b"").expect("write");
+    }
+    let mkosi = test_tool("mkosi");
+    let wrapper = std::fs::read_to_string(&mkosi).expect("the mkosi wrapper");
+    let pythonpath = wrapper
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("PYTHONPATH="))
+        .expect("the wrapper's PYTHONPATH");
+    let resources = Path::new(pythonpath).join("mkosi/resources");
+    let output = Command::new("python3")
+        .env("PYTHONPATH", pythonpath)
+        .args(["-c", KEEP])
+        .arg(dir.path().join("root"))
+        .arg(kver)
+        .arg(&resources)
+        .arg(dir.path().join("out/mkosi"))
+        .output()
+        .expect("python3 runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let kept: Vec<String> = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(
+        kept,
+        [
+            "dm-verity.ko.xz",
+            "erofs.ko.xz",
+            "snd-hda-intel.ko.xz",
+            "virtio_blk.ko.xz"
+        ],
+        "mkosi keeps the default set's and the declared modules, no others"
+    );
+}

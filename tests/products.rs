@@ -325,8 +325,8 @@ fn a_change_rebuilds_exactly_what_it_affects_across_the_products() {
 fn products_that_cannot_share_are_reported_before_anything_is_built() {
     let dir = copy_example();
     // Two products named `snow`, and one that disagrees with the others on the release, on
-    // the ID the shared extensions' release files carry, on the key that signs them, and
-    // declares a shared extension differently.
+    // the ID the shared extensions' release files carry, on the key that signs them, on the
+    // pin of a package source, and declares a shared extension differently.
     std::fs::write(
         dir.path().join("twin.pcfg"),
         "import \"snow.pcfg\"\n\nsystem.cmdline += [\"quiet\"]\n",
@@ -334,7 +334,7 @@ fn products_that_cannot_share_are_reported_before_anything_is_built() {
     .expect("write");
     std::fs::write(
         dir.path().join("frost.pcfg"),
-        "import \"base.pcfg\"\n\nsystem.name = \"frost\"\nsystem.release = \"forky\"\nsystem.id = \"frost\"\nextension.tailscale.packages += [\"tailscale-archive-keyring\"]\ntrust.verity.key = \"keys/frost.key\"\ntrust.verity.cert = \"keys/frost.crt\"\n",
+        "import \"base.pcfg\"\n\nsystem.name = \"frost\"\nsystem.release = \"forky\"\nsystem.id = \"frost\"\nextension.tailscale.packages += [\"tailscale-archive-keyring\"]\ntrust.verity.key = \"keys/frost.key\"\ntrust.verity.cert = \"keys/frost.crt\"\npackage-source.backports.priority = 200\n",
     )
     .expect("write");
     let check = pcfg_in(
@@ -417,4 +417,79 @@ fn each_product_compiles_to_what_the_readme_says() {
         readme.contains("8 partitions"),
         "the README states the partition count"
     );
+}
+
+/// Issue 19: `pcfg diff git:REV A.pcfg B.pcfg …` compares each product with itself at the
+/// revision, then the products as they are built together: a package added to the shared file
+/// is in every product's diff and in the shared base, and the build steps that change are the
+/// base's, every extension image's and every product's; a product's own change is its own.
+#[test]
+fn diff_compares_every_product_with_a_revision_and_the_set() {
+    let dir = copy_example();
+    let dir = dir.path();
+    crate::support::git(dir, &["init", "-q"]);
+    crate::support::git(dir, &["add", "."]);
+    crate::support::git(dir, &["commit", "-q", "-m", "products"]);
+    let base = std::fs::read_to_string(dir.join("base.pcfg")).expect("read");
+    std::fs::write(
+        dir.join("base.pcfg"),
+        base.replacen("\"apparmor\",", "\"apparmor\", \"htop\",", 1),
+    )
+    .expect("write");
+    let cayo = std::fs::read_to_string(dir.join("cayo.pcfg")).expect("read");
+    std::fs::write(
+        dir.join("cayo.pcfg"),
+        format!("{cayo}system.cmdline += [\"quiet\"]\n"),
+    )
+    .expect("write");
+    let mut args = vec!["diff", "git:HEAD"];
+    args.extend(ENTRIES);
+    let diff = pcfg_in(dir, &args);
+    assert_eq!(diff.code, 0, "{}", diff.transcript());
+    let text = &diff.stdout;
+    for product in ["cayo", "snow", "snowfield"] {
+        assert!(
+            text.contains(&format!("git:HEAD:{product}.pcfg → {product}.pcfg")),
+            "{text}"
+        );
+    }
+    assert!(text.contains("+ shared base: htop"), "{text}");
+    // Only cayo's own diff has the option; the set's plan rebuilds the base, and only cayo's
+    // command line has a new option.
+    let (products, together) = text.split_once("built together").expect("the set");
+    let (cayo, others) = products
+        .split_once("git:HEAD:snow.pcfg")
+        .expect("snow's diff");
+    assert!(
+        cayo.contains("quiet") && !others.contains("quiet"),
+        "{products}"
+    );
+    assert!(together.contains("~ base-tree:"), "{together}");
+    assert!(
+        together.contains("~ cayo/cmdline: parameter `cmdline` changed"),
+        "{together}"
+    );
+    assert!(
+        !together.contains("~ snow/cmdline: parameter `cmdline` changed"),
+        "{together}"
+    );
+
+    args.splice(1..1, ["--format", "json"]);
+    let json = pcfg_in(dir, &args);
+    assert_eq!(json.code, 0, "{}", json.transcript());
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    assert_eq!(json["products"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        json["together"]["shared-packages"]["added"],
+        serde_json::json!(["htop"])
+    );
+    assert!(json["together"]["plan"]
+        .as_array()
+        .expect("plan")
+        .iter()
+        .any(|s| s["step"] == "base-tree" && s["change"] == "changed"));
+
+    // A pair of files is one comparison; several files need a revision.
+    let usage = pcfg_in(dir, &["diff", "cayo.pcfg", "snow.pcfg", "snowfield.pcfg"]);
+    assert_eq!(usage.code, 2, "{}", usage.transcript());
 }

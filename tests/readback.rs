@@ -42,6 +42,7 @@ pub(crate) fn string_fields() -> Vec<StringField> {
         ("channel", _) => "main",
         ("uki-profile", _) => "debug",
         ("flatpak-remote", _) => "remote",
+        ("package-source", _) => "extra",
         (_, "app" | "runtime") => "maps",
         _ => "tools",
     })
@@ -156,7 +157,12 @@ pub(crate) fn compile(dir: &Path, field: &StringField, value: &str) -> Outcome {
     // where the value names it. Owner-only, as mkosi wants key files to be: an absolute marker
     // (`/pcfgmark`) is the same file as the signing keys' absolute marker.
     std::fs::write(dir.join("flatpak.gpg"), FLATPAK_KEY).expect("write");
-    let key_fields = ["flatpak-remote.remote.key", "update.channel.main.key"];
+    std::fs::write(dir.join("apt.gpg"), FLATPAK_KEY).expect("write");
+    let key_fields = [
+        "flatpak-remote.remote.key",
+        "update.channel.main.key",
+        "package-source.extra.key",
+    ];
     // A key written outside the case's directory (an absolute value) is removed when the case
     // is done: left behind, `/pcfgmark` would be a file for every later run, where a
     // `base-tree` case expects nothing (it would read the key as a manifest).
@@ -260,6 +266,7 @@ const READERS: &[(&str, &[&str])] = &[
         &["image-tree/usr/lib/os-release", "extensions/"],
     ),
     ("flatpak", &["image-tree/usr/share/flatpak/"]),
+    ("apt", &["apt/"]),
     ("ninja", &["build.ninja"]),
     ("manifest", &["manifest.json"]),
     ("layout.svg", &["layout.svg"]),
@@ -323,6 +330,7 @@ fn parsed(out: &Path, dir: &Path, readers: &[&'static str]) -> BTreeMap<&'static
             "sysupdate" => sysupdate(out),
             "os-release" => os_release(out),
             "flatpak" => key_files(&out.join("image-tree/usr/share/flatpak")),
+            "apt" => apt_files(&out.join("apt")),
             "manifest" => manifest(out),
             "ninja" => ninja(out),
             other => svg(&out.join(other)),
@@ -915,6 +923,35 @@ for path in sys.argv[1:]:
         out[path] = "refused: " + e.message
 print(json.dumps(out, sort_keys=True))
 "#;
+    python_over_files(dir, READ)
+}
+
+/// Every stanza of the apt files under `dir` (sources and pins), by apt's own deb822 parser
+/// (`apt_pkg.TagFile`, libapt-pkg's `pkgTagFile`), less the comment lines apt skips in both
+/// kinds of file (`pkgTagFile::SUPPORT_COMMENTS`, which python-apt does not pass).
+fn apt_files(dir: &Path) -> Json {
+    const READ: &str = r##"
+import json, sys, tempfile, apt_pkg
+apt_pkg.init()
+out = {}
+for path in sys.argv[1:]:
+    with open(path, "rb") as f:
+        lines = f.read().split(b"\n")
+    try:
+        with tempfile.TemporaryFile() as t:
+            t.write(b"\n".join(l for l in lines if not l.startswith(b"#")))
+            t.seek(0)
+            out[path] = [{k: s[k] for k in s.keys()} for s in apt_pkg.TagFile(t)]
+    except Exception as e:
+        out[path] = "refused: " + str(e)
+print(json.dumps(out, sort_keys=True))
+"##;
+    python_over_files(dir, READ)
+}
+
+/// What the Python program `read` prints as JSON for every file under `dir` (its arguments),
+/// with whether it succeeded; paths relative to `dir`.
+fn python_over_files(dir: &Path, read: &str) -> Json {
     let files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
         .sort_by_file_name()
         .into_iter()
@@ -923,14 +960,14 @@ print(json.dumps(out, sort_keys=True))
         .map(|e| e.path().to_owned())
         .collect();
     let output = Command::new("/usr/bin/python3")
-        .args(["-c", READ])
+        .args(["-c", read])
         .args(&files)
         .output()
         .expect("python3 runs");
-    let groups: Json = serde_json::from_slice(&output.stdout).unwrap_or(Json::Null);
+    let read: Json = serde_json::from_slice(&output.stdout).unwrap_or(Json::Null);
     let dir = format!("{}/", dir.display());
     map_strings(
-        serde_json::json!({ "ok": output.status.success(), "files": groups }),
+        serde_json::json!({ "ok": output.status.success(), "files": read }),
         &|s| s.replace(&dir, ""),
     )
 }
@@ -1117,10 +1154,13 @@ pub(crate) fn marker_for(rule: Str, value: &str) -> String {
 /// What a value means: the value as the reader should see it where the whole marker was, and
 /// the pieces of it where a file carries parts of the marker apart. In a label `%%` is a `%`
 /// (`%A` is refused on the state partition the label is set on, and the grammar refuses any `%`
-/// but `%A`, `%M` and `%%`); a Flatpak ref is split by Flatpak's ref syntax.
+/// but `%A`, `%M` and `%%`); a Flatpak ref is split by Flatpak's ref syntax; a kernel module is
+/// the pattern its file is matched by.
 pub(crate) fn meaning(rule: Str, value: &str) -> (String, Vec<(String, String)>) {
     match rule {
         Str::GptLabel => (value.replace("%%", "%"), Vec::new()),
+        // mkosi matches a module's file, which may spell `_` as `-` and the other way round.
+        Str::KernelModule => (value.replace(['-', '_'], "[-_]"), Vec::new()),
         Str::FlatpakApp | Str::FlatpakRuntime => {
             let parts: Vec<&str> = value.split('/').collect();
             let (id, arch, branch) = match parts.as_slice() {

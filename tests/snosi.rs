@@ -248,7 +248,109 @@ fn the_mkosi_project_is_snosis() {
         .expect("packages")
         .clone();
     assert!(packages.contains(&serde_json::json!("linux-image-surface")));
-    assert!(!packages.contains(&serde_json::json!("linux-image-amd64")));
     let base_packages = snowfield[0]["Packages"].as_array().expect("base").clone();
-    assert!(!base_packages.contains(&serde_json::json!("linux-image-amd64")));
+    for kernel in ["linux-image-amd64", "linux-image-amd64/trixie-backports"] {
+        assert!(!packages.contains(&serde_json::json!(kernel)));
+        assert!(!base_packages.contains(&serde_json::json!(kernel)));
+    }
+}
+
+/// The `Field: value` lines of each stanza of a deb822 file, comments left out.
+fn stanzas(path: &Path) -> Vec<Vec<(String, String)>> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .split("\n\n")
+        .map(|stanza| {
+            stanza
+                .lines()
+                .filter(|l| !l.starts_with('#'))
+                .filter_map(|l| l.split_once(": "))
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn the_package_sources_are_snosis() {
+    let (_dir, out) = built();
+    let apt = out.join("apt");
+    // mkosi.sandbox/etc/apt/sources.list.d/debian-backports.sources (snosi also asks for
+    // source packages, `deb-src`, which no build step uses).
+    let backports = &stanzas(&apt.join("sources.list.d/pcfg-backports.sources"))[0];
+    for (key, want) in [
+        ("Types", "deb"),
+        ("URIs", "https://deb.debian.org/debian"),
+        ("Suites", "trixie-backports"),
+        ("Components", "main contrib non-free non-free-firmware"),
+        (
+            "Signed-By",
+            "/usr/share/keyrings/debian-archive-keyring.gpg",
+        ),
+    ] {
+        assert_eq!(value(backports, key), [want], "{key}");
+    }
+    // mkosi.sandbox/etc/apt/preferences.d/backports: the suite pinned at 100.
+    let pins = stanzas(&apt.join("preferences.d/pcfg-backports.pref"));
+    assert!(pins.iter().any(|pin| value(pin, "Package") == ["*"]
+        && value(pin, "Pin") == ["release a=trixie-backports"]
+        && value(pin, "Pin-Priority") == ["100"]));
+    // mkosi.sandbox/etc/apt/sources.list.d/linux-surface.sources, verified with the keyring
+    // snosi ships in mkosi.sandbox/etc/apt/keyrings/linux-surface.gpg.
+    let surface = &stanzas(&apt.join("sources.list.d/pcfg-surface.sources"))[0];
+    for (key, want) in [
+        ("URIs", "https://pkg.surfacelinux.com/debian"),
+        ("Suites", "release"),
+        ("Components", "main"),
+    ] {
+        assert_eq!(value(surface, key), [want], "{key}");
+    }
+    let keyring = value(surface, "Signed-By")[0];
+    assert!(keyring.starts_with("/etc/apt/keyrings/"), "{keyring}");
+    // mkosi.conf: `Repositories=main,contrib,non-free,non-free-firmware` (mkosi adds `main`
+    // itself), and the sandbox holds the sources and the keyring where `Signed-By` names it.
+    let shared = mkosi_summary(&out.join("mkosi"), None);
+    let project = shared.last().expect("the project");
+    let mut repositories: Vec<&str> = vec!["main"];
+    repositories.extend(
+        project["Repositories"]
+            .as_array()
+            .expect("repositories")
+            .iter()
+            .filter_map(serde_json::Value::as_str),
+    );
+    assert_eq!(
+        repositories,
+        ["main", "contrib", "non-free", "non-free-firmware"]
+    );
+    let trees = project["SandboxTrees"].as_array().expect("sandbox trees");
+    let key = trees
+        .iter()
+        .find(|t| t["Target"] == keyring)
+        .expect("the keyring in the sandbox");
+    assert_eq!(
+        std::fs::read(key["Source"].as_str().expect("source")).expect("key"),
+        std::fs::read("examples/multi-product/keys/linux-surface.gpg").expect("key")
+    );
+    assert!(trees
+        .iter()
+        .any(|t| t["Target"] == "/etc/apt"
+            && Path::new(t["Source"].as_str().expect("source")) == apt));
+    // shared/kernel/backports/mkosi.conf: the kernel and firmware from backports, by suite.
+    for product in ["cayo", "snow"] {
+        let images = mkosi_summary(&out.join("mkosi"), Some(product));
+        let installed: Vec<serde_json::Value> = images
+            .iter()
+            .flat_map(|i| i["Packages"].as_array().cloned().unwrap_or_default())
+            .collect();
+        for package in [
+            "linux-image-amd64/trixie-backports",
+            "firmware-linux/trixie-backports",
+        ] {
+            assert!(
+                installed.contains(&serde_json::json!(package)),
+                "{product}: {package}"
+            );
+        }
+    }
 }

@@ -126,7 +126,7 @@ fn merged(tool: &str, root: &Path, path: &str) -> (String, String) {
     (contents, log)
 }
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()

@@ -1,6 +1,8 @@
 //! The OpenPGP key files a configuration names: each Flatpak remote's (a public key, binary or
 //! armored, that Flatpak verifies the remote with) and each update channel's (a binary public
-//! key, the keyring systemd-sysupdate verifies downloads with). Read through the `Vfs`.
+//! key, the keyring systemd-sysupdate verifies downloads with) and each package source's (a
+//! public key apt verifies the repository with, binary or armored as its name says). Read
+//! through the `Vfs`.
 
 use std::path::Path;
 
@@ -32,7 +34,30 @@ const UPDATES: KeyUse = KeyUse {
     help: "export the public key that signs the channel's SHA256SUMS, in binary, next to this file (`gpg --export KEYID > updates.gpg`) and point `key` at it",
 };
 
+const APT: KeyUse = KeyUse {
+    code: Code::PackageSourceKey,
+    owner: "package source",
+    label: "the key apt verifies the repository's Release files with",
+    help: "export the repository's OpenPGP public key next to this file, binary as `NAME.gpg` (`gpg --export KEYID > repo.gpg`) or armored as `NAME.asc` (`gpg --export --armor KEYID > repo.asc`), and point `key` at it; without `key` the distribution's archive keyring is used",
+};
+
 pub(super) fn check(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, out: &mut Vec<Diagnostic>) {
+    for source in &model.package_sources {
+        let Some(key) = &source.key.value else {
+            continue;
+        };
+        let (_, read) = crate::plan::read_apt_key(vfs, &entry_dir.join(key));
+        if let Err(why) = read {
+            push(
+                &APT,
+                key,
+                &source.name,
+                source.key.at.or(source.at),
+                &why,
+                out,
+            );
+        }
+    }
     for remote in &model.flatpak_remotes {
         let key = &remote.key.value;
         let (_, read) = crate::plan::read_flatpak_key(vfs, &entry_dir.join(key));

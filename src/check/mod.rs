@@ -14,6 +14,7 @@ mod extension_fields;
 mod extension_optional;
 mod labels;
 mod package_names;
+mod package_sources;
 mod partition_format;
 mod partition_sizes;
 mod partition_types;
@@ -37,6 +38,7 @@ pub type Check = fn(&Model, &mut Checker);
 pub const CHECKS: &[(&str, Check)] = &[
     ("version", version::check),
     ("package-names", package_names::check),
+    ("package-sources", package_sources::check),
     ("distribution", distribution::check),
     ("partition-types", partition_types::check),
     ("partition-sizes", partition_sizes::check),

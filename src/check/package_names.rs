@@ -13,6 +13,7 @@ const DEBIAN_FAMILY: &[&str] = &["debian", "ubuntu", "kali"];
 /// Debian Policy's package name: lower-case letters, digits, `+`, `-`, `.`, at least two
 /// characters, starting with a letter or digit; an optional `:arch` qualifier.
 fn debian_name(package: &str) -> bool {
+    let package = crate::model::sources::pinned(package).0;
     let name = package.split_once(':').map_or(package, |(name, _)| name);
     name.len() >= 2
         && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
@@ -66,24 +67,38 @@ fn duplicates(model: &Model, out: &mut Checker) {
     let mut first: std::collections::HashMap<&str, &crate::model::At<String>> =
         std::collections::HashMap::new();
     for package in packages {
-        let Some(earlier) = first.get(package.value.as_str()) else {
-            first.insert(package.value.as_str(), package);
+        // By package, whatever suite each entry pins it to.
+        let name = crate::model::sources::pinned(&package.value).0;
+        let Some(earlier) = first.get(name) else {
+            first.insert(name, package);
             continue;
         };
         let at = out.at(package.at.or(model.system.packages.at));
-        out.push(
-            Diagnostic::new(
-                Code::DuplicatePackage,
-                format!("package `{}` is listed twice", excerpt(&package.value, 60)),
-                Label::new(at, "listed again here"),
-            )
-            .with_labels(earlier.at.map(|s| Label::new(s, "first listed here")))
-            .with_help(format!(
+        let same = earlier.value == package.value;
+        let diagnostic = Diagnostic::new(
+            Code::DuplicatePackage,
+            format!("package `{}` is listed twice", excerpt(name, 60)),
+            Label::new(at, "listed again here"),
+        )
+        .with_labels(earlier.at.map(|s| Label::new(s, "first listed here")))
+        .with_help(if same {
+            format!(
                 "remove this entry: `{}` is installed once either way",
-                excerpt(&package.value, 60)
-            ))
-            .with_edit("Remove this entry", at, Edit::Remove),
-        );
+                excerpt(name, 60)
+            )
+        } else {
+            format!(
+                "keep one entry: `{}` is installed once, from the suite the entry that stays names",
+                excerpt(name, 60)
+            )
+        });
+        // Which suite to keep is the user's decision: removing one is offered only when the
+        // two entries are the same.
+        out.push(if same {
+            diagnostic.with_edit("Remove this entry", at, Edit::Remove)
+        } else {
+            diagnostic
+        });
     }
 }
 
@@ -97,7 +112,11 @@ fn in_the_base(model: &Model, out: &mut Checker) {
             continue;
         }
         for package in &extension.packages.value {
-            if !base.contains(&package.value.as_str()) {
+            let name = crate::model::sources::pinned(&package.value).0;
+            if !base
+                .iter()
+                .any(|b| crate::model::sources::pinned(b).0 == name)
+            {
                 continue;
             }
             let declared = model
@@ -105,7 +124,7 @@ fn in_the_base(model: &Model, out: &mut Checker) {
                 .packages
                 .value
                 .iter()
-                .find(|p| p.value == package.value)
+                .find(|p| crate::model::sources::pinned(&p.value).0 == name)
                 .and_then(|p| p.at);
             let at = out.at(package.at.or(extension.packages.at));
             out.push(

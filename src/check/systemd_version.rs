@@ -77,10 +77,11 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
 /// does not know (`root=dissect` on 257 is emergency mode at boot).
 fn release(model: &Model, out: &mut Checker) {
     let system = &model.system;
+    // The suite systemd comes from: the release, or the suite `systemd` is pinned to.
     let (Some(at), Some(distribution), Some(release)) = (
         system.systemd.at,
         system.distribution.value.as_deref(),
-        system.release.value.as_deref(),
+        system.systemd_suite(),
     ) else {
         return;
     };
@@ -101,7 +102,7 @@ fn release(model: &Model, out: &mut Checker) {
         )
         .with_labels(system.release.at.map(|r| Label::new(r, "the release")))
         .with_help(format!(
-            "set `system.systemd = {shipped}` (or remove it: the release's is the default), or install systemd {} or later from another suite",
+            "set `system.systemd = {shipped}` (or remove it: the release's is the default), or install systemd {} or later from another suite (`\"systemd/SUITE\"` in `system.packages`, with a `package-source` of that suite)",
             system.systemd.value
         )),
     );

@@ -75,11 +75,14 @@ pub enum Command {
 #[derive(Debug, clap::Args)]
 pub struct DiffArgs {
     /// The configuration before: a file, or `git:REV:PATH` (PATH relative to the current
-    /// directory, as the file is at git revision REV, with its imports and trees).
+    /// directory, as the file is at git revision REV, with its imports and trees); or `git:REV`
+    /// alone, to compare each NEW file with itself at REV.
     pub old: String,
 
-    /// The configuration after: a file, or `git:REV:PATH`.
-    pub new: String,
+    /// The configuration after: a file, or `git:REV:PATH`; after `git:REV`, one or more
+    /// files, each a product (several are compared one by one and as products built together).
+    #[arg(required = true, num_args = 1..)]
+    pub new: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]

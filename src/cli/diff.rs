@@ -38,11 +38,88 @@ const AREAS: &[&str] = &[
 ];
 
 pub(super) fn run(args: &DiffArgs, output: &Output, out: &mut dyn Write) -> Result<u8, Failure> {
-    if args.old.starts_with("git:") || args.new.starts_with("git:") {
+    let pairs = pairs(args)?;
+    if pairs
+        .iter()
+        .any(|(old, new)| old.starts_with("git:") || new.starts_with("git:"))
+    {
         super::remove_revisions_on_interrupt();
     }
-    let old = Side::open(&args.old)?;
-    let new = Side::open(&args.new)?;
+    if let [(old, new)] = pairs.as_slice() {
+        let compared = one(Side::open(old)?, Side::open(new)?, output, out)?;
+        compared.report.write(out)?;
+        return Ok(compared.code);
+    }
+    products(args, output, out)
+}
+
+/// The configurations to compare, before and after: `OLD NEW`, or each NEW with itself at the
+/// revision `git:REV`.
+fn pairs(args: &DiffArgs) -> Result<Vec<(String, String)>, Failure> {
+    let revision = args
+        .old
+        .strip_prefix("git:")
+        .filter(|rest| !rest.is_empty() && !rest.contains(':'));
+    match (revision, args.new.as_slice()) {
+        (Some(rev), news) => Ok(news
+            .iter()
+            .map(|new| (format!("git:{rev}:{new}"), new.clone()))
+            .collect()),
+        (None, [new]) => Ok(vec![(args.old.clone(), new.clone())]),
+        (None, _) => Err(Failure::usage(format!(
+            "`{}` is one configuration: several products are compared with a revision, `pcfg diff git:REV {}`",
+            args.old,
+            args.new.join(" ")
+        ))),
+    }
+}
+
+/// What one comparison prints (after the diagnostics of a side with errors).
+enum Report {
+    Text(String),
+    Json(Json),
+}
+
+impl Report {
+    fn write(&self, out: &mut dyn Write) -> Result<(), Failure> {
+        match self {
+            Report::Text(text) => out.write_all(text.as_bytes())?,
+            Report::Json(json) => {
+                serde_json::to_writer_pretty(&mut *out, json)?;
+                writeln!(out)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One comparison: its exit code, what it prints, and its sides (a revision's files stay
+/// unpacked while they live).
+struct Compared {
+    code: u8,
+    report: Report,
+    old: Side,
+    new: Side,
+}
+
+/// Compares the configurations `old` and `new`; diagnostics of a side with errors are written
+/// to `out` at once, the comparison is returned.
+fn one(old: Side, new: Side, output: &Output, out: &mut dyn Write) -> Result<Compared, Failure> {
+    let (code, report) = compare(&old, &new, output, out)?;
+    Ok(Compared {
+        code,
+        report,
+        old,
+        new,
+    })
+}
+
+fn compare(
+    old: &Side,
+    new: &Side,
+    output: &Output,
+    out: &mut dyn Write,
+) -> Result<(u8, Report), Failure> {
     // The two sides are independent: compiled side by side, reported in order, then derived
     // side by side.
     let (old_compiled, new_compiled) = rayon::join(|| old.check(), || new.check());
@@ -51,44 +128,163 @@ pub(super) fn run(args: &DiffArgs, output: &Output, out: &mut dyn Write) -> Resu
     let new_ok = resolved_or_report(&new_compiled, output, out)?.is_some();
     if !(old_ok && new_ok) {
         // What can still be compared: the declarations, when both sides resolve.
-        let text = broken(&old, &old_compiled, &new, &new_compiled);
-        match output.format {
-            Format::Json => {
-                serde_json::to_writer_pretty(&mut *out, &text.1)?;
-                writeln!(out)?;
-            }
-            Format::Human | Format::Github | Format::Sarif => out.write_all(text.0.as_bytes())?,
-        }
-        return Ok(EXIT_INPUT);
+        let (text, json) = broken(old, &old_compiled, new, &new_compiled);
+        let report = match output.format {
+            Format::Json => Report::Json(json),
+            Format::Human | Format::Github | Format::Sarif => Report::Text(text),
+        };
+        return Ok((EXIT_INPUT, report));
     }
     let (old_state, new_state) =
         rayon::join(|| old.state(old_compiled), || new.state(new_compiled));
     let (Some(old_state), Some(new_state)) = (old_state?, new_state?) else {
-        return Ok(EXIT_INPUT);
+        return Ok((EXIT_INPUT, Report::Text(String::new())));
     };
-    let changes = diff_facts(&old, &old_state, &new, &new_state);
+    let changes = diff_facts(old, &old_state, new, &new_state);
     let steps = step_changes(&old_state.plan, &new_state.plan);
+    let report = match output.format {
+        Format::Json => Report::Json(json!({
+            "version": 1,
+            "old": old.name,
+            "new": new.name,
+            "changes": changes.iter().map(Change::to_json).collect::<Vec<_>>(),
+            "plan": steps_json(&steps),
+        })),
+        Format::Human | Format::Github | Format::Sarif => {
+            Report::Text(human(&old.name, &new.name, &changes, &steps))
+        }
+    };
+    Ok((EXIT_OK, report))
+}
+
+fn steps_json(steps: &[StepChange]) -> Vec<Json> {
+    steps
+        .iter()
+        .map(|s| {
+            json!({
+                "step": s.step,
+                "change": s.change,
+                "reasons": s.reasons,
+            })
+        })
+        .collect()
+}
+
+/// Products compared with a revision: each product on its own, then the products as they are
+/// built together — the packages their shared base holds, and the steps of their build that
+/// change.
+fn products(args: &DiffArgs, output: &Output, out: &mut dyn Write) -> Result<u8, Failure> {
+    // One unpacked tree for every product, so that they are built together as they were.
+    let rev = args.old.trim_start_matches("git:");
+    let revision = std::sync::Arc::new(Revision::tree(rev)?);
+    let mut code = EXIT_OK;
+    let mut compared = Vec::with_capacity(args.new.len());
+    for new in &args.new {
+        let old = Side::in_revision(&revision, new)?;
+        let one = one(old, Side::open(new)?, output, out)?;
+        code = code.max(one.code);
+        compared.push(one);
+    }
+    let old_files: Vec<PathBuf> = compared.iter().map(|c| c.old.path.clone()).collect();
+    let new_files: Vec<PathBuf> = compared.iter().map(|c| c.new.path.clone()).collect();
+    let together = |files: &[PathBuf]| -> Result<Option<(super::PlanJson, Vec<String>)>, Failure> {
+        let compilations = files
+            .iter()
+            .map(|f| compile::check(&RealFs, f))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(super::plan::set_plan(files, &compilations)?
+            .map(|(plan, shared)| (to_json(&plan), shared)))
+    };
+    let (old_set, new_set) = (together(&old_files)?, together(&new_files)?);
+    let set = old_set
+        .zip(new_set)
+        .map(|((old_plan, old_shared), (new_plan, new_shared))| {
+            let added: Vec<&String> = new_shared
+                .iter()
+                .filter(|p| !old_shared.contains(p))
+                .collect();
+            let removed: Vec<&String> = old_shared
+                .iter()
+                .filter(|p| !new_shared.contains(p))
+                .collect();
+            let steps = step_changes(&old_plan, &new_plan);
+            (
+                added.into_iter().cloned().collect::<Vec<_>>(),
+                removed.into_iter().cloned().collect::<Vec<_>>(),
+                steps,
+            )
+        });
     match output.format {
         Format::Json => {
+            let reports: Vec<&Json> = compared
+                .iter()
+                .filter_map(|c| match &c.report {
+                    Report::Json(json) => Some(json),
+                    Report::Text(_) => None,
+                })
+                .collect();
+            let together = set.as_ref().map(|(added, removed, steps)| {
+                json!({
+                    "shared-packages": { "added": added, "removed": removed },
+                    "plan": steps_json(steps),
+                })
+            });
             let json = json!({
                 "version": 1,
-                "old": old.name,
-                "new": new.name,
-                "changes": changes.iter().map(Change::to_json).collect::<Vec<_>>(),
-                "plan": steps.iter().map(|s| json!({
-                    "step": s.step,
-                    "change": s.change,
-                    "reasons": s.reasons,
-                })).collect::<Vec<_>>(),
+                "products": reports,
+                "together": together,
             });
             serde_json::to_writer_pretty(&mut *out, &json)?;
             writeln!(out)?;
         }
         Format::Human | Format::Github | Format::Sarif => {
-            out.write_all(human(&old.name, &new.name, &changes, &steps).as_bytes())?;
+            for (index, one) in compared.iter().enumerate() {
+                if index > 0 {
+                    writeln!(out)?;
+                }
+                one.report.write(out)?;
+            }
+            writeln!(out)?;
+            out.write_all(together_text(set.as_ref()).as_bytes())?;
         }
     }
-    Ok(EXIT_OK)
+    Ok(code)
+}
+
+/// The products built together, for people.
+fn together_text(set: Option<&(Vec<String>, Vec<String>, Vec<StepChange>)>) -> String {
+    use std::fmt::Write as _;
+    let mut text = String::from("built together\n");
+    let Some((added, removed, steps)) = set else {
+        text.push_str("  the products cannot be built together on one side (`pcfg check --products` says why)\n");
+        return text;
+    };
+    if added.is_empty() && removed.is_empty() && steps.is_empty() {
+        text.push_str("  nothing changes\n");
+    }
+    for package in added {
+        let _ = writeln!(text, "  + shared base: {package}");
+    }
+    for package in removed {
+        let _ = writeln!(text, "  - shared base: {package}");
+    }
+    if !steps.is_empty() {
+        let _ = writeln!(text, "  build plan ({} steps change)", steps.len());
+        step_lines(&mut text, steps, "    ");
+    }
+    text
+}
+
+/// One line a changed step, indented by `indent`.
+fn step_lines(text: &mut String, steps: &[StepChange], indent: &str) {
+    use std::fmt::Write as _;
+    for step in steps {
+        let _ = match step.change {
+            "changed" => writeln!(text, "{indent}~ {}: {}", step.step, step.reasons.join("; ")),
+            "new" => writeln!(text, "{indent}+ {}", step.step),
+            _ => writeln!(text, "{indent}- {}", step.step),
+        };
+    }
 }
 
 /// When a side has errors: which sides are broken, and the declarations that differ when both
@@ -161,8 +357,9 @@ struct Side {
     /// As the user named it.
     name: String,
     path: PathBuf,
-    /// For `git:REV:PATH`: the revision's tree, unpacked.
-    revision: Option<Revision>,
+    /// For `git:REV:PATH`: the revision's tree, unpacked (once for every product compared
+    /// with it).
+    revision: Option<std::sync::Arc<Revision>>,
 }
 
 /// What a compiled side gives the diff.
@@ -201,7 +398,16 @@ impl Side {
         Ok(Side {
             name: spec.to_owned(),
             path: revision.entry.clone(),
-            revision: Some(revision),
+            revision: Some(std::sync::Arc::new(revision)),
+        })
+    }
+
+    /// `path` (relative to the current directory) in an unpacked revision.
+    fn in_revision(revision: &std::sync::Arc<Revision>, path: &str) -> Result<Side, Failure> {
+        Ok(Side {
+            name: format!("git:{}{path}", revision.prefix),
+            path: revision.locate(path)?,
+            revision: Some(revision.clone()),
         })
     }
 
@@ -959,19 +1165,7 @@ fn human(old: &str, new: &str, changes: &[Change], steps: &[StepChange]) -> Stri
     }
     if !steps.is_empty() {
         let _ = writeln!(text, "\nbuild plan ({} steps change)", steps.len());
-        for step in steps {
-            match step.change {
-                "changed" => {
-                    let _ = writeln!(text, "  ~ {}: {}", step.step, step.reasons.join("; "));
-                }
-                "new" => {
-                    let _ = writeln!(text, "  + {}", step.step);
-                }
-                _ => {
-                    let _ = writeln!(text, "  - {}", step.step);
-                }
-            }
-        }
+        step_lines(&mut text, steps, "  ");
     }
     text
 }

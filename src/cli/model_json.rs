@@ -23,8 +23,21 @@ pub(super) fn model_json(model: &Model, sources: &SourceMap) -> Json {
             "release": system.release.value,
             "systemd": system.systemd.value,
             "packages": strings(&system.packages.value),
+            "repositories": strings(&system.repositories.value),
+            "initrd-modules": strings(&system.initrd_modules.value),
             "base-tree": system.base_tree.value,
         },
+        // The apt repositories besides the distribution's: the suite asked for, the keyring apt
+        // verifies with, and the suite's pin (`null`: apt's default).
+        "package-sources": model.package_sources.iter().map(|source| json!({
+            "name": source.name,
+            "url": source.url.value,
+            "suite": source.suite_in(system),
+            "components": source.components(),
+            "key": source.key.value,
+            "keyring": source.keyring(system.distribution.value.as_deref()),
+            "priority": source.priority.value,
+        })).collect::<Vec<_>>(),
         // What mkosi installs: the declared packages and those the declarations need.
         "image-packages": model.image_packages(),
         "initrd-packages": model.initrd_packages(),

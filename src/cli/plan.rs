@@ -139,19 +139,53 @@ fn plan_products(
     };
     let owned = super::products::Owned::new(&args.files, &set, args.output.as_deref())?;
     let members = owned.members();
-    let artifacts: Vec<emit::File> = emit::product_artifacts(&set, &members)?
-        .into_iter()
-        .map(|(_, f)| f)
-        .collect();
-    let inputs: Vec<&Inputs> = members.iter().map(|m| m.inputs).collect();
-    let plan = crate::plan::plan_products(&set, &artifacts, &inputs)
-        .map_err(|e| Failure::Message(e.to_string()))?;
+    let (artifacts, plan) = products_plan(&set, &members)?;
     let text = if ninja {
         Some(emit::products_ninja(&set, &members, &plan, &artifacts)?.contents)
     } else {
         None
     };
     Ok(Some((plan, text)))
+}
+
+/// The files the tools read of products built together, and their plan.
+fn products_plan(
+    set: &crate::products::Set<'_>,
+    members: &[emit::Member<'_>],
+) -> Result<(Vec<emit::File>, Plan), Failure> {
+    let artifacts: Vec<emit::File> = emit::product_artifacts(set, members)?
+        .into_iter()
+        .map(|(_, f)| f)
+        .collect();
+    let inputs: Vec<&Inputs> = members.iter().map(|m| m.inputs).collect();
+    let plan = crate::plan::plan_products(set, &artifacts, &inputs)
+        .map_err(|e| Failure::Message(e.to_string()))?;
+    Ok((artifacts, plan))
+}
+
+/// The plan of products built together, from their compilations; `None` when one has errors
+/// or they cannot be built together (`pcfg check --products` says why).
+pub(super) fn set_plan(
+    files: &[std::path::PathBuf],
+    compilations: &[crate::compile::Compilation],
+) -> Result<Option<(Plan, Vec<String>)>, Failure> {
+    if compilations
+        .iter()
+        .any(crate::compile::Compilation::has_errors)
+    {
+        return Ok(None);
+    }
+    let Some(set) = super::products::set(files, compilations) else {
+        return Ok(None);
+    };
+    let owned = super::products::Owned::new(files, &set, None)?;
+    let (_, plan) = products_plan(&set, &owned.members())?;
+    let shared = set
+        .shared_packages
+        .iter()
+        .map(|p| (*p).to_owned())
+        .collect();
+    Ok(Some((plan, shared)))
 }
 
 /// The files `pcfg build` would write for the entry `file` of a checked model, and its plan.

@@ -29,6 +29,8 @@ pub(super) struct Revision {
     pub(super) entry: PathBuf,
     /// How files are named to the user: `REV:`.
     pub(super) prefix: String,
+    /// The current directory, relative to the repository's top (`git rev-parse --show-prefix`).
+    cwd: String,
 }
 
 impl Revision {
@@ -40,6 +42,25 @@ impl Revision {
     /// Reads `rev`'s whole tree (the repository of the current directory) and locates `path`,
     /// relative to the current directory, in it.
     pub(super) fn open(rev: &str, path: &str) -> Result<Revision, Failure> {
+        let mut revision = Revision::tree(rev)?;
+        revision.entry = revision.locate(path)?;
+        Ok(revision)
+    }
+
+    /// `path`, relative to the current directory, in the unpacked tree.
+    pub(super) fn locate(&self, path: &str) -> Result<PathBuf, Failure> {
+        let inside = within(&self.cwd, path).ok_or_else(|| {
+            Failure::usage(format!(
+                "`{}{path}` leaves the repository: write a path inside it, relative to the current directory",
+                self.prefix
+            ))
+        })?;
+        Ok(self.dir.path().join(inside))
+    }
+
+    /// Reads `rev`'s whole tree (the repository of the current directory), once for any number
+    /// of files in it (`locate`).
+    pub(super) fn tree(rev: &str) -> Result<Revision, Failure> {
         if rev.starts_with('-') {
             return Err(Failure::usage(format!(
                 "`{rev}` is not a revision: a revision cannot start with `-`"
@@ -52,12 +73,7 @@ impl Revision {
             &format!("{rev}^{{commit}}"),
         ])
         .map_err(|_| Failure::usage(format!("`{rev}` names no commit of this repository")))?;
-        let prefix = git(&["rev-parse", "--show-prefix"])?;
-        let inside = within(&prefix, path).ok_or_else(|| {
-            Failure::usage(format!(
-                "`{rev}:{path}` leaves the repository: write a path inside it, relative to the current directory"
-            ))
-        })?;
+        let cwd = git(&["rev-parse", "--show-prefix"])?;
         let dir = tempfile::Builder::new()
             .prefix("pcfg-diff-")
             .tempdir()
@@ -66,9 +82,10 @@ impl Revision {
             dirs.push(dir.path().to_path_buf());
         }
         let revision = Revision {
-            entry: dir.path().join(&inside),
+            entry: dir.path().to_path_buf(),
             dir,
             prefix: format!("{rev}:"),
+            cwd,
         };
         unpack(&commit, revision.dir())?;
         Ok(revision)

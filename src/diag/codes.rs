@@ -134,6 +134,9 @@ codes! {
     PayloadFile => "payload-file", Error;
     RequiredBy => "required-by", Error;
     RuntimeEtcChange => "runtime-etc-change", Error;
+    PackageSource => "package-source", Error;
+    PackageSourceKey => "package-source-key", Error;
+    UnknownSuite => "unknown-suite", Error;
 }
 
 impl std::fmt::Display for Code {

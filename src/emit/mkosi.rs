@@ -88,7 +88,40 @@ fn distribution(model: &Model) -> Section {
     s.set_some("Distribution", model.system.distribution.value.clone());
     s.set_some("Release", model.system.release.value.clone());
     s.set("Architecture", model.system.arch.value.name());
+    let repositories = &model.system.repositories.value;
+    if !repositories.is_empty() {
+        s.set_list(
+            "Repositories",
+            Delimiter::Comma,
+            repositories.iter().map(|r| r.value.as_str()),
+        );
+    }
     s
+}
+
+/// The package sources, for every image mkosi builds (`SandboxTrees=` is universal): the
+/// emitted `apt/` as the sandbox's `/etc/apt`, and each declared key where the source's
+/// `Signed-By:` names it.
+fn sandbox(model: &Model, paths: &Paths<'_, '_>) -> Option<Section> {
+    if model.package_sources.is_empty() {
+        return None;
+    }
+    let mut trees = vec![format!(
+        "../{}:/etc/apt",
+        super::APT_DIR.trim_end_matches('/')
+    )];
+    let distribution = model.system.distribution.value.as_deref();
+    for source in &model.package_sources {
+        if let (Some(key), Some(keyring)) = (
+            paths.of(source.key.value.as_deref()),
+            source.keyring(distribution),
+        ) {
+            trees.push(format!("{key}:{keyring}"));
+        }
+    }
+    let mut build = Section::new("Build");
+    build.set_list("SandboxTrees", Delimiter::Comma, trees);
+    Some(build)
 }
 
 /// A file of the project, written in mkosi's dialect, naming `source`'s entry file.
@@ -162,6 +195,7 @@ fn main(
         sections.push(config);
     } else {
         sections.push(distribution(model));
+        sections.extend(sandbox(model, paths));
     }
     let mut output = Section::new("Output");
     output.set("Format", "disk");
@@ -216,6 +250,17 @@ fn main(
     let initrd_packages = model.initrd_packages();
     if !layout.initrd && !initrd_packages.is_empty() {
         content.set_list("InitrdPackages", Delimiter::Comma, initrd_packages);
+    }
+    // The kernel modules initrd mkosi appends to the UKI's: mkosi-initrd's default set and the
+    // declared modules (with what they depend on), instead of every module of the kernel.
+    let modules = system.initrd_module_patterns();
+    if !modules.is_empty() {
+        content.set("KernelModulesInitrdExclude", ".*");
+        content.set_list(
+            "KernelModulesInitrdInclude",
+            Delimiter::Comma,
+            std::iter::once("default".to_owned()).chain(modules),
+        );
     }
     content.set_list(
         "KernelCommandLine",
@@ -524,6 +569,13 @@ pub(crate) fn emit_set(
     dependencies.extend(extensions.iter().map(|(_, e)| e.image.as_str()));
     config.set_list("Dependencies", Delimiter::Comma, dependencies);
     let mut shared = vec![config, distribution(first.model)];
+    shared.extend(sandbox(
+        first.model,
+        &Paths {
+            source: first.source,
+            depth: 1,
+        },
+    ));
     let mut output = Section::new("Output");
     // Nothing of its own: the project's build makes the base and the extension images.
     output.set("Format", "none");

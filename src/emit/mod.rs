@@ -4,6 +4,7 @@
 //! Output is deterministic: files sorted by path, no timestamps, no absolute paths; every file
 //! names only the entry file's base name.
 
+mod apt;
 mod cmdline;
 mod extension;
 mod factory;
@@ -13,6 +14,8 @@ mod ini;
 mod kernel;
 mod manifest;
 pub use crate::digest::sha256_hex;
+/// Where the apt sources and pins are in the output directory (`apt/`).
+pub const APT_DIR: &str = "apt/";
 mod mkosi;
 mod ninja;
 mod os_release;
@@ -310,6 +313,12 @@ pub fn product_artifacts(
             packages: set.own_packages(index),
         });
     }
+    // The sources every build installs from, once (the products agree on them).
+    if let (Some(first), Some(member)) = (set.products.first(), members.first()) {
+        for file in apt::emit(first.model, member.source.entry_name)? {
+            files.push((0, file));
+        }
+    }
     files.extend(mkosi::emit_set(
         &views,
         &set.shared_packages,
@@ -327,6 +336,7 @@ pub fn artifacts(
     inputs: &Inputs,
 ) -> Result<Vec<File>, Refused> {
     let mut files = own_files(model, source, inputs)?;
+    files.extend(apt::emit(model, source.entry_name)?);
     files.extend(extension::emit(model)?);
     files.extend(factory::emit(model, source.entry_name));
     let profiles = mkosi::profile_paths(&files);

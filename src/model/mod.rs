@@ -14,6 +14,7 @@ pub mod gates;
 pub mod overlay;
 pub mod packages;
 pub mod partition;
+pub mod sources;
 pub mod system;
 pub mod trust;
 pub mod update;
@@ -23,6 +24,7 @@ pub use cmdline::{Cmdline, UkiProfile};
 pub use extension::{Extension, ExtensionKind, FlatpakRemote};
 pub use fields::At;
 pub use partition::{Create, Encrypt, Format, GptPartition, Label, Partition, Role, Slot, Verity};
+pub use sources::PackageSource;
 pub use system::{Disk, System};
 pub use trust::{Link, LinkState, Requirement, Trust};
 pub use update::{Channel, Transfer, TransferTarget, Updates};
@@ -47,6 +49,8 @@ pub struct Model {
     pub profiles: Vec<UkiProfile>,
     pub extensions: Vec<Extension>,
     pub flatpak_remotes: Vec<FlatpakRemote>,
+    /// apt repositories besides the distribution's own, in declaration order.
+    pub package_sources: Vec<PackageSource>,
     pub updates: Updates,
 }
 
@@ -62,6 +66,8 @@ impl Model {
     pub fn image_packages(&self) -> Vec<&str> {
         let needed = packages::resolve(self, &packages::image_needs(self));
         let mut out: Vec<&str> = Vec::new();
+        // By package, whatever suite an entry pins it to: a declared `systemd/forky` is the
+        // `systemd` the declarations need.
         let mut seen = std::collections::HashSet::new();
         let declared = self
             .system
@@ -71,7 +77,7 @@ impl Model {
             .map(|p| p.value.as_str())
             .chain(self.system.kernel.value.as_deref());
         for package in declared.chain(needed.iter().map(|(name, _)| *name)) {
-            if seen.insert(package) {
+            if seen.insert(sources::pinned(package).0) {
                 out.push(package);
             }
         }
@@ -79,16 +85,31 @@ impl Model {
     }
 
     /// The packages the initrd needs beyond mkosi's default initrd: the tools of the file
-    /// systems systemd-repart makes there at first boot, then those declared
-    /// (`system.initrd-packages`), each once.
+    /// systems systemd-repart makes there at first boot, `systemd` pinned where the image's is
+    /// (`"systemd/forky"`), then those declared (`system.initrd-packages`), each once.
     #[must_use]
     pub fn initrd_packages(&self) -> Vec<&str> {
         let mut out: Vec<&str> = packages::resolve(self, &packages::initrd_needs(self))
             .into_iter()
             .map(|(name, _)| name)
             .collect();
-        for package in &self.system.initrd_packages.value {
-            if !out.contains(&package.value.as_str()) {
+        // The initrd's systemd from the suite the image's comes from: mkosi's default initrd
+        // installs `systemd`, and the two must be one version.
+        let systemd = self
+            .system
+            .packages
+            .value
+            .iter()
+            .find(|p| matches!(sources::pinned(&p.value), ("systemd", Some(_))));
+        let declared = systemd
+            .into_iter()
+            .chain(&self.system.initrd_packages.value);
+        for package in declared {
+            let name = sources::pinned(&package.value).0;
+            if let Some(derived) = out.iter().position(|p| *p == name) {
+                // Pinned where the declarations need it unpinned: the pinned entry.
+                out[derived] = &package.value;
+            } else if !out.contains(&package.value.as_str()) {
                 out.push(&package.value);
             }
         }
@@ -153,6 +174,11 @@ pub fn lower(resolved: &Resolved) -> Model {
         .iter()
         .map(|(name, fields)| extension::lower_flatpak_remote(name, fields))
         .collect();
+    let package_sources = root
+        .labelled("package-source")
+        .iter()
+        .map(|(name, fields)| sources::lower(name, fields))
+        .collect();
     Model {
         system,
         disk,
@@ -164,6 +190,7 @@ pub fn lower(resolved: &Resolved) -> Model {
         profiles,
         extensions,
         flatpak_remotes,
+        package_sources,
         updates,
     }
 }

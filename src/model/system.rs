@@ -19,12 +19,16 @@ pub struct System {
     pub release: At<Option<String>>,
     pub systemd: At<u32>,
     pub packages: At<Vec<At<String>>>,
+    /// The distribution's repositories mkosi enables besides its default (`Repositories=`).
+    pub repositories: At<Vec<At<String>>>,
     pub cmdline: At<Vec<At<String>>>,
     pub base_tree: At<Option<String>>,
     /// The kernel package, in place of the distribution's (a kernel variant).
     pub kernel: At<Option<String>>,
     /// Packages the initrd installs besides what pcfg adds to mkosi's default initrd.
     pub initrd_packages: At<Vec<At<String>>>,
+    /// Kernel modules the initrd holds besides mkosi-initrd's default set (none: every module).
+    pub initrd_modules: At<Vec<At<String>>>,
     /// Directories copied onto the image's root, in order (mkosi's `ExtraTrees=`), paths
     /// relative to the entry file.
     pub trees: At<Vec<At<String>>>,
@@ -156,12 +160,15 @@ pub(super) fn lower_system(fields: &Fields<'_>) -> System {
         ),
         written => written,
     };
-    // No target systemd: the one the release ships, when that is settled, else the newest.
+    // No target systemd: the one the release ships (or the suite `systemd` is pinned to), when
+    // that is settled, else the newest.
     let systemd = fields.int("systemd");
+    let packages = fields.list("packages");
+    let systemd_suite = systemd_suite(&packages.value).or(release.value.as_deref());
     let shipped = distribution
         .value
         .as_deref()
-        .zip(release.value.as_deref())
+        .zip(systemd_suite)
         .and_then(|(d, r)| super::distribution::systemd_of(d, r));
     let systemd = At::new(
         systemd
@@ -180,14 +187,47 @@ pub(super) fn lower_system(fields: &Fields<'_>) -> System {
         distribution,
         release,
         systemd,
-        packages: fields.list("packages"),
+        packages,
+        repositories: fields.list("repositories"),
         cmdline: fields.list("cmdline"),
         base_tree: fields.string("base-tree"),
         kernel: fields.string("kernel"),
         initrd_packages: fields.list("initrd-packages"),
+        initrd_modules: fields.list("initrd-modules"),
         trees: fields.list("trees"),
         scripts: Scripts::lower(fields),
         at: fields.at,
+    }
+}
+
+/// The suite the `systemd` package is pinned to (`"systemd/forky"`), if it is.
+fn systemd_suite(packages: &[At<String>]) -> Option<&str> {
+    packages
+        .iter()
+        .map(|p| super::sources::pinned(&p.value))
+        .find(|(name, _)| *name == "systemd")
+        .and_then(|(_, suite)| suite)
+}
+
+impl System {
+    /// The regular expressions mkosi matches the initrd's modules with
+    /// (`KernelModulesInitrdInclude=`), as mkosi-initrd writes its own: `/NAME.ko`, where the
+    /// file's name may spell `_` as `-` and the other way round (`snd_hda_intel` is
+    /// `snd-hda-intel.ko`).
+    #[must_use]
+    pub fn initrd_module_patterns(&self) -> Vec<String> {
+        self.initrd_modules
+            .value
+            .iter()
+            .map(|m| format!("/{}.ko", m.value.replace(['-', '_'], "[-_]")))
+            .collect()
+    }
+
+    /// The suite the image's systemd comes from: the one `systemd` is pinned to in
+    /// `system.packages`, else the release.
+    #[must_use]
+    pub fn systemd_suite(&self) -> Option<&str> {
+        systemd_suite(&self.packages.value).or(self.release.value.as_deref())
     }
 }
 

@@ -54,6 +54,7 @@ pub fn check(rule: Str, s: &str) -> Result<(), Problem> {
         Str::GptLabel => gpt_label(s),
         Str::FlatpakApp => flatpak_ref(s, "app"),
         Str::FlatpakRuntime => flatpak_ref(s, "runtime"),
+        Str::KernelModule => kernel_module(s),
     }
 }
 
@@ -176,7 +177,20 @@ fn text(s: &str, title: bool) -> Result<(), Problem> {
 /// optional `:arch`), RPM's and pacman's (also upper case and `_`). No version constraints, no
 /// separators of mkosi's lists.
 fn package(s: &str) -> Result<(), Problem> {
-    let help = "write a package name, e.g. `\"systemd-boot\"`: letters, digits and `._+-` (and `:arch` on Debian), one package per list item";
+    let help = "write a package name, e.g. `\"systemd-boot\"`: letters, digits and `._+-` (and `:arch` on Debian), one package per list item; `\"systemd/forky\"` pins it to a suite on apt's distributions";
+    // apt's `PACKAGE/SUITE`: the suite is a release name.
+    let s = match s.split_once('/') {
+        Some((package, suite)) => {
+            if suite.is_empty() || release(suite).is_err() || suite.len() > IMAGE_ID_MAX {
+                return problem(
+                    "has a suite after `/` that is not a release name (letters, digits and `._~+-`, starting with a letter or digit)",
+                    help,
+                );
+            }
+            package
+        }
+        None => s,
+    };
     only(
         s,
         |c| c.is_ascii_alphanumeric() || "._+-:".contains(c),
@@ -189,6 +203,21 @@ fn package(s: &str) -> Result<(), Problem> {
         return problem("has a malformed `:arch` suffix", help);
     }
     at_most(s, TEXT_MAX, "package names")
+}
+
+/// The kernel's longest module name (`MODULE_NAME_LEN` less its NUL).
+const MODULE_NAME_MAX: usize = 55;
+
+/// A kernel module as `modprobe` names it: letters, digits, `_` and `-` (the kernel reads the
+/// two as one), starting with a letter or digit. Nothing a regular expression gives a meaning
+/// to: mkosi matches modules by regular expressions, which pcfg writes from the name.
+fn kernel_module(s: &str) -> Result<(), Problem> {
+    let help = "write a module's name as `modprobe` takes it, e.g. `\"virtio_blk\"`: letters, digits, `_` and `-`";
+    only(s, |c| c.is_ascii_alphanumeric() || "_-".contains(c), help)?;
+    if !s.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return problem("does not start with a letter or digit", help);
+    }
+    at_most(s, MODULE_NAME_MAX, "kernel module names")
 }
 
 /// One kernel command-line option as the kernel and systemd split the line: `word` or
@@ -580,6 +609,9 @@ mod tests {
             "g++",
             "kernel-core",
             "python3.12",
+            "systemd/forky",
+            "linux-image-amd64/trixie-backports",
+            "libc6:i386/sid",
         ] {
             assert!(ok(Str::Package, good), "{good}");
         }
@@ -590,6 +622,11 @@ mod tests {
             "!x",
             "a,b",
             "a::b",
+            "systemd/",
+            "/forky",
+            "a/b/c",
+            "a/-b",
+            "a/b c",
         ] {
             assert!(!ok(Str::Package, bad), "{bad}");
         }

@@ -143,6 +143,8 @@ pub enum Str {
     FlatpakApp,
     /// A Flatpak runtime id or ref.
     FlatpakRuntime,
+    /// A kernel module's name: letters, digits, `_` and `-`.
+    KernelModule,
 }
 
 impl Str {
@@ -164,6 +166,7 @@ impl Str {
             Str::GptLabel => "a partition label",
             Str::FlatpakApp => "a Flatpak app",
             Str::FlatpakRuntime => "a Flatpak runtime",
+            Str::KernelModule => "a kernel module",
         }
     }
 
@@ -184,6 +187,7 @@ impl Str {
             Str::GptLabel => "\"root\"",
             Str::FlatpakApp => "\"org.gnome.Maps\"",
             Str::FlatpakRuntime => "\"org.gnome.Platform//47\"",
+            Str::KernelModule => "\"virtio_blk\"",
         }
     }
 }
@@ -350,22 +354,34 @@ pub fn check_only_fields() -> Vec<(String, &'static str)> {
 }
 
 /// The items of a list field's default, which `+=` and `-=` start from when nothing else set
-/// the list: `[7]` for `trust.tpm2.pcrs`, nothing for the others.
+/// the list: `[7]` for `trust.tpm2.pcrs`, `["main"]` for a package source's `components`,
+/// nothing for the others.
 #[must_use]
 pub fn list_default(path: &[&str]) -> Vec<crate::syntax::ast::ValueKind> {
+    use crate::syntax::ast::ValueKind;
     let Some(field) = field_at(path) else {
         return Vec::new();
     };
-    let (Ty::List(Ty::Int { .. }), Some(default)) = (&field.ty, field.default) else {
+    let (Ty::List(item), Some(default)) = (&field.ty, field.default) else {
         return Vec::new();
     };
-    default
+    let items = default
         .trim_start_matches('[')
         .trim_end_matches(']')
         .split(',')
-        .filter_map(|item| item.trim().parse().ok())
-        .map(crate::syntax::ast::ValueKind::Int)
-        .collect()
+        .map(str::trim)
+        .filter(|i| !i.is_empty());
+    match item {
+        Ty::Int { .. } => items
+            .filter_map(|i| i.parse().ok())
+            .map(ValueKind::Int)
+            .collect(),
+        Ty::Str(_) => items
+            .filter_map(|i| i.strip_prefix('"')?.strip_suffix('"'))
+            .map(|i| ValueKind::Str(i.to_owned()))
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// `a`, `b`, `c` with backticks.
@@ -379,7 +395,7 @@ pub fn quote_all(names: &[&str]) -> String {
 mod tests {
     use super::*;
 
-    /// Every list field's default is a list literal `+=` can start from: `[]`, or integers.
+    /// Every list field's default is a list literal `+=` can start from: `[]`, integers or strings.
     #[test]
     fn list_defaults_are_literals() {
         fn walk(schema: &BlockSchema, prefix: &[&str], count: &mut usize) {
@@ -391,7 +407,7 @@ mod tests {
                     let items = list_default(&path);
                     let written: Vec<String> = items.iter().map(ToString::to_string).collect();
                     assert_eq!(default, format!("[{}]", written.join(", ")), "{path:?}");
-                    assert!(items.is_empty() || matches!(item, Ty::Int { .. }));
+                    assert!(items.is_empty() || matches!(item, Ty::Int { .. } | Ty::Str(_)));
                     *count += 1;
                 }
             }

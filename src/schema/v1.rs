@@ -113,6 +113,10 @@ const SYSTEM: &[Field] = &[
         Some("the systemd the release ships, else 258"),
     ),
     field("packages", Ty::List(&Ty::Str(Str::Package)), Some("[]")),
+    // The distribution's repositories mkosi enables besides its default (`Repositories=`):
+    // Debian's components (`contrib`, `non-free-firmware`), Ubuntu's (`universe`), Fedora's
+    // and the others' repository ids (`epel`).
+    field("repositories", Ty::List(&Ty::Str(Str::Release)), Some("[]")),
     field("cmdline", CMDLINE, Some("[]")),
     check_only(
         field("base-tree", PATH, None),
@@ -126,6 +130,13 @@ const SYSTEM: &[Field] = &[
     field(
         "initrd-packages",
         Ty::List(&Ty::Str(Str::Package)),
+        Some("[]"),
+    ),
+    // The kernel modules the initrd holds besides mkosi-initrd's default set; without any, it
+    // holds every module of the kernel.
+    field(
+        "initrd-modules",
+        Ty::List(&Ty::Str(Str::KernelModule)),
         Some("[]"),
     ),
     field("trees", PATHS, Some("[]")),
@@ -293,6 +304,23 @@ const FLATPAK_REMOTE: &[Field] = &[
     field("title", Ty::Str(Str::Title), Some("the label")),
 ];
 
+/// An apt repository besides the distribution's own, and the pin of its suite.
+const PACKAGE_SOURCE: &[Field] = &[
+    required("url", Ty::Str(Str::Url)),
+    field("suite", Ty::Str(Str::Release), Some("system.release")),
+    field(
+        "components",
+        Ty::List(&Ty::Str(Str::Release)),
+        Some("[\"main\"]"),
+    ),
+    field("key", PATH, Some("the distribution's archive keyring")),
+    field(
+        "priority",
+        Ty::Int { min: 1, max: 999 },
+        Some("apt's: 500, or 100 for a suite marked NotAutomatic (backports)"),
+    ),
+];
+
 const TOP: &[BlockSchema] = &[
     BlockSchema::plain("system", SYSTEM, &[]),
     BlockSchema::plain("disk", DISK, &[]),
@@ -302,6 +330,7 @@ const TOP: &[BlockSchema] = &[
     BlockSchema::labelled("uki-profile", UKI_PROFILE, &[]),
     BlockSchema::labelled("extension", EXTENSION, &[]),
     BlockSchema::labelled("flatpak-remote", FLATPAK_REMOTE, &[]),
+    BlockSchema::labelled("package-source", PACKAGE_SOURCE, &[]),
 ];
 
 /// The root of the schema: a file's top level.
