@@ -29,6 +29,23 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
         .unwrap_or_default();
     priorities(model, &own, out);
     for source in &model.package_sources {
+        let url = &source.url.value;
+        if url.starts_with('/') && !crate::model::sources::plain_local_path(url) {
+            let at = out.at(source.url.at.or(source.at));
+            out.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    format!(
+                        "the local repository `{}` has a character apt reads differently in a `file:` URI",
+                        excerpt(url, 60)
+                    ),
+                    Label::new(at, "apt decodes `%XX` and splits on `?`, `#`, `;` and `:`"),
+                )
+                .with_help("move the repository to a path of letters, digits and `/._~+-`, or serve it over http(s)"),
+            );
+        }
+    }
+    for source in &model.package_sources {
         if source.components().is_empty() {
             let at = out.at(source.components.at.or(source.at));
             out.push(

@@ -64,7 +64,8 @@ fn sources_stanza<'m>(
     distribution: Option<&str>,
 ) -> Vec<(&'static str, Vec<String>)> {
     let url = &source.url.value;
-    // A local repository is a `file:` URI.
+    // A local repository is a `file:` URI (of a path `pcfg check` makes sure apt reads back
+    // as written; the writer refuses any other).
     let uri = if url.starts_with('/') {
         format!("file:{url}")
     } else {
@@ -151,6 +152,13 @@ fn refused(field: &str, item: &str) -> Option<String> {
     if field != "Pin" && item.chars().any(char::is_whitespace) {
         return Some("white space, which separates apt's list items".to_owned());
     }
+    if field == "URIs"
+        && item
+            .strip_prefix("file:")
+            .is_some_and(|path| !crate::model::sources::plain_local_path(path))
+    {
+        return Some("a character apt reads differently in a `file:` URI".to_owned());
+    }
     if field == "Suites" && item.contains("$(") {
         return Some("`$(`, where apt substitutes variables such as `$(ARCH)`".to_owned());
     }
@@ -174,6 +182,8 @@ mod tests {
             ("Suites", "$(ARCH)"),
             ("URIs", ""),
             ("Components", "main\u{2028}x"),
+            ("URIs", "file:/srv/repo%41"),
+            ("URIs", "file:/srv/a#b"),
             ("Pin", "release a=x\rPin-Priority: 1001"),
         ] {
             let stanza = vec![(field, vec![bad.to_owned()])];

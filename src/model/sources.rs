@@ -66,6 +66,15 @@ impl PackageSource {
     }
 }
 
+/// Whether a local repository's path can be written as a `file:` URI that apt reads back as the
+/// same path: only characters no URI parser gives a meaning to (apt decodes `%XX`, and `?`, `#`,
+/// `;` or `:` would start another part of the URI).
+#[must_use]
+pub fn plain_local_path(path: &str) -> bool {
+    path.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._~+-".contains(c))
+}
+
 /// Where the declared keys are in mkosi's sandbox.
 pub const KEYRINGS: &str = "/etc/apt/keyrings";
 
