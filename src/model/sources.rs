@@ -103,7 +103,10 @@ pub fn archive_keyring(distribution: &str) -> Option<&'static str> {
 #[must_use]
 pub fn distribution_suites(distribution: &str, release: &str) -> Vec<String> {
     match distribution {
-        "debian" if matches!(release, "unstable" | "sid") => vec![release.to_owned()],
+        // mkosi writes the debug suite before it stops for unstable.
+        "debian" if matches!(release, "unstable" | "sid") => {
+            vec![release.to_owned(), format!("{release}-debug")]
+        }
         "debian" => vec![
             release.to_owned(),
             format!("{release}-debug"),
@@ -138,5 +141,35 @@ pub(super) fn lower(name: &str, fields: &Fields<'_>) -> PackageSource {
         components: fields.list("components"),
         key: fields.string("key"),
         priority: fields.int("priority"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// As mkosi 25.3's `debian.py`, `ubuntu.py` and `kali.py` write their sources.
+    #[test]
+    fn the_distribution_suites_are_mkosis() {
+        assert_eq!(
+            distribution_suites("debian", "trixie"),
+            [
+                "trixie",
+                "trixie-debug",
+                "trixie-updates",
+                "trixie-security"
+            ]
+        );
+        assert_eq!(distribution_suites("debian", "sid"), ["sid", "sid-debug"]);
+        assert_eq!(
+            distribution_suites("ubuntu", "noble"),
+            ["noble", "noble-updates", "noble-security"]
+        );
+        assert_eq!(
+            distribution_suites("kali", "kali-rolling"),
+            ["kali-rolling"]
+        );
+        assert_eq!(pinned("systemd/forky"), ("systemd", Some("forky")));
+        assert_eq!(pinned("vim"), ("vim", None));
     }
 }
