@@ -1,6 +1,8 @@
 //! OpenPGP public keys as a `.flatpakrepo` file carries them: the binary key, base64-encoded on
 //! one line (`GPGKey=`), from a key file exported binary (`gpg --export`) or ASCII-armored
-//! (`gpg --export --armor`); and as a keyring gpg reads (an update channel's key), binary only. Only the outer packet is looked at: the first packet must be a
+//! (`gpg --export --armor`); as a keyring gpg reads (an update channel's key), binary only; and
+//! as apt reads a `Signed-By:` keyring, armored or binary as its name says. Only the outer
+//! packet is looked at: the first packet must be a
 //! public key (tag 6, RFC 9580 §5.5.1.1); a secret key, a signature or anything else is refused,
 //! so that a private key can never be written into an image.
 
@@ -37,6 +39,18 @@ pub fn public_key_base64(bytes: &[u8]) -> Result<String, Problem> {
 pub fn binary_public_key(bytes: &[u8]) -> Result<(), Problem> {
     if bytes.starts_with(b"-----BEGIN PGP") {
         return Err("is ASCII-armored, and gpg reads a keyring only in binary: export it with `gpg --export KEYID` (or convert it with `gpg --dearmor`)");
+    }
+    public_key_base64(bytes).map(|_| ())
+}
+
+/// Checks that `bytes` is an ASCII-armored OpenPGP public key, as apt reads a keyring named
+/// `.asc`: a binary key is refused, since apt dearmors a `.asc` file before it reads it.
+///
+/// # Errors
+/// When `bytes` is binary, a secret key, or not an OpenPGP public key.
+pub fn armored_public_key(bytes: &[u8]) -> Result<(), Problem> {
+    if !bytes.starts_with(b"-----BEGIN PGP") {
+        return Err("is named `.asc`, which apt reads as ASCII-armored, but is binary: name it `.gpg`, or export it with `--armor`");
     }
     public_key_base64(bytes).map(|_| ())
 }

@@ -141,15 +141,8 @@ pub(crate) fn read_update_key(vfs: &dyn Vfs, path: &Path) -> (Option<String>, Re
 /// A package source's key file: its digest when it could be read, or why apt cannot verify
 /// with it. apt reads a `Signed-By=` file by its name: `.asc` armored, anything else binary.
 pub(crate) fn read_apt_key(vfs: &dyn Vfs, path: &Path) -> (Option<String>, Result<(), String>) {
-    let armored_name = crate::model::sources::is_armored_name(&path.to_string_lossy());
-    let parse: fn(&[u8]) -> Result<(), crate::openpgp::Problem> = if armored_name {
-        |bytes| {
-            if bytes.starts_with(b"-----BEGIN PGP") {
-                crate::openpgp::public_key_base64(bytes).map(|_| ())
-            } else {
-                Err("is named `.asc`, which apt reads as ASCII-armored, but is binary: name it `.gpg`, or export it with `--armor`")
-            }
-        }
+    let parse = if crate::model::sources::is_armored_name(&path.to_string_lossy()) {
+        crate::openpgp::armored_public_key
     } else {
         crate::openpgp::binary_public_key
     };
@@ -334,7 +327,6 @@ impl<'f> Texts<'f> {
     }
 }
 
-/// The package set's parameters: what the tree is installed from, and the packages.
 /// What every package comes from: the distribution, its release and repositories, the package
 /// sources' keys (their contents; the sources' files are the `apt-sources` input), and the
 /// packages.

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::{changed_steps, mkosi_summary, pcfg, pcfg_in, plan_ids};
+use crate::support::{changed_steps, mkosi_summary, pcfg_in, plan_ids};
 
 /// The example's entry files, from its directory.
 const ENTRIES: &[&str] = &["cayo.pcfg", "snow.pcfg", "snowfield.pcfg"];
@@ -25,15 +25,9 @@ fn entries(dir: &str) -> Vec<String> {
 
 /// `pcfg build` of the example set into a new temporary directory.
 fn built() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let out = dir.path().join("out");
-    let mut args = vec!["build".to_owned()];
-    args.extend(entries("examples/multi-product"));
-    args.extend(["-o".to_owned(), out.display().to_string()]);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let run = pcfg(&args);
-    assert_eq!(run.code, 0, "{}", run.transcript());
-    (dir, out)
+    let entries = entries("examples/multi-product");
+    let entries: Vec<&str> = entries.iter().map(String::as_str).collect();
+    crate::support::built_together(&entries)
 }
 
 fn name(image: &serde_json::Value) -> &str {

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use crate::support::{mkosi_summary, pcfg};
+use crate::support::mkosi_summary;
 
 /// The `KEY=VALUE` lines of a unit-file-style file, in order, comments left out.
 fn keys(path: &Path) -> Vec<(String, String)> {
@@ -40,18 +40,11 @@ fn assert_has(file: &Path, expected: &[(&str, &str)]) {
 }
 
 fn built() -> (tempfile::TempDir, std::path::PathBuf) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let out = dir.path().join("out");
-    let run = pcfg(&[
-        "build",
+    crate::support::built_together(&[
         "examples/multi-product/cayo.pcfg",
         "examples/multi-product/snow.pcfg",
         "examples/multi-product/snowfield.pcfg",
-        "-o",
-        out.to_str().expect("utf-8"),
-    ]);
-    assert_eq!(run.code, 0, "{}", run.transcript());
-    (dir, out)
+    ])
 }
 
 #[test]

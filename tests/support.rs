@@ -119,9 +119,18 @@ pub(crate) fn git(dir: &Path, args: &[&str]) {
 /// `pcfg build CONFIG -o DIR/out` in a new temporary directory; panics when it fails. The
 /// directory lives as long as the returned guard.
 pub(crate) fn built(config: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    built_together(&[config])
+}
+
+/// `pcfg build CONFIG... -o DIR/out` (several entry files: products built together) in a new
+/// temporary directory; panics when it fails.
+pub(crate) fn built_together(configs: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("out");
-    let run = pcfg(&["build", config, "-o", out.to_str().expect("utf-8")]);
+    let mut args = vec!["build"];
+    args.extend(configs);
+    args.extend(["-o", out.to_str().expect("utf-8")]);
+    let run = pcfg(&args);
     assert_eq!(run.code, 0, "{}", run.transcript());
     (dir, out)
 }

@@ -18,6 +18,8 @@ struct KeyUse {
     owner: &'static str,
     label: &'static str,
     help: &'static str,
+    /// Reads the key file: why it cannot be used, if it cannot.
+    read: fn(&dyn Vfs, &Path) -> Result<(), String>,
 }
 
 const FLATPAK: KeyUse = KeyUse {
@@ -25,6 +27,7 @@ const FLATPAK: KeyUse = KeyUse {
     owner: "Flatpak remote",
     label: "the key Flatpak verifies the remote with",
     help: "export the remote's OpenPGP public key next to this file (`gpg --export KEYID > flathub.gpg`, or `--armor`) and point `key` at it",
+    read: |vfs, path| crate::plan::read_flatpak_key(vfs, path).1.map(|_| ()),
 };
 
 const UPDATES: KeyUse = KeyUse {
@@ -32,6 +35,7 @@ const UPDATES: KeyUse = KeyUse {
     owner: "update channel",
     label: "the key systemd-sysupdate verifies the channel's downloads with",
     help: "export the public key that signs the channel's SHA256SUMS, in binary, next to this file (`gpg --export KEYID > updates.gpg`) and point `key` at it",
+    read: |vfs, path| crate::plan::read_update_key(vfs, path).1,
 };
 
 const APT: KeyUse = KeyUse {
@@ -39,53 +43,30 @@ const APT: KeyUse = KeyUse {
     owner: "package source",
     label: "the key apt verifies the repository's Release files with",
     help: "export the repository's OpenPGP public key next to this file, binary as `NAME.gpg` (`gpg --export KEYID > repo.gpg`) or armored as `NAME.asc` (`gpg --export --armor KEYID > repo.asc`), and point `key` at it; without `key` the distribution's archive keyring is used",
+    read: |vfs, path| crate::plan::read_apt_key(vfs, path).1,
 };
 
 pub(super) fn check(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, out: &mut Vec<Diagnostic>) {
-    for source in &model.package_sources {
-        let Some(key) = &source.key.value else {
-            continue;
-        };
-        let (_, read) = crate::plan::read_apt_key(vfs, &entry_dir.join(key));
-        if let Err(why) = read {
-            push(
-                &APT,
-                key,
-                &source.name,
-                source.key.at.or(source.at),
-                &why,
-                out,
-            );
-        }
-    }
-    for remote in &model.flatpak_remotes {
-        let key = &remote.key.value;
-        let (_, read) = crate::plan::read_flatpak_key(vfs, &entry_dir.join(key));
-        if let Err(why) = read {
-            push(
-                &FLATPAK,
-                key,
-                &remote.name,
-                remote.key.at.or(remote.at),
-                &why,
-                out,
-            );
-        }
-    }
-    for channel in &model.updates.channels {
-        let Some(key) = &channel.key.value else {
-            continue;
-        };
-        let (_, read) = crate::plan::read_update_key(vfs, &entry_dir.join(key));
-        if let Err(why) = read {
-            push(
-                &UPDATES,
-                key,
-                &channel.name,
-                channel.key.at.or(channel.at),
-                &why,
-                out,
-            );
+    // Each key a declaration names: its use, the file, the declaration's name, where it is set.
+    let sources = model
+        .package_sources
+        .iter()
+        .filter_map(|s| Some((&APT, s.key.value.as_deref()?, &s.name, s.key.at.or(s.at))));
+    let remotes = model
+        .flatpak_remotes
+        .iter()
+        .map(|r| (&FLATPAK, r.key.value.as_str(), &r.name, r.key.at.or(r.at)));
+    let channels = model.updates.channels.iter().filter_map(|c| {
+        Some((
+            &UPDATES,
+            c.key.value.as_deref()?,
+            &c.name,
+            c.key.at.or(c.at),
+        ))
+    });
+    for (what, key, name, at) in sources.chain(remotes).chain(channels) {
+        if let Err(why) = (what.read)(vfs, &entry_dir.join(key)) {
+            push(what, key, name, at, &why, out);
         }
     }
 }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use super::Checker;
 use crate::diag::{did_you_mean, excerpt, Code, Diagnostic, Label};
 use crate::model::sources::{distribution_suites, pinned};
-use crate::model::{At, Model};
+use crate::model::Model;
 use crate::source::Span;
 
 pub(super) fn check(model: &Model, out: &mut Checker) {
@@ -28,6 +28,13 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
         .map(|(release, distribution)| distribution_suites(distribution, release))
         .unwrap_or_default();
     priorities(model, &own, out);
+    unreadable(model, out);
+    pins(model, &own, out);
+}
+
+/// What apt could not read as declared: a local repository's path in a `file:` URI, a source
+/// without components.
+fn unreadable(model: &Model, out: &mut Checker) {
     for source in &model.package_sources {
         let url = &source.url.value;
         if url.starts_with('/') && !crate::model::sources::plain_local_path(url) {
@@ -44,8 +51,6 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
                 .with_help("move the repository to a path of letters, digits and `/._~+-`, or serve it over http(s)"),
             );
         }
-    }
-    for source in &model.package_sources {
         if source.components().is_empty() {
             let at = out.at(source.components.at.or(source.at));
             out.push(
@@ -58,6 +63,10 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
             );
         }
     }
+}
+
+/// Each package pinned to a suite names one the build installs from.
+fn pins(model: &Model, own: &[String], out: &mut Checker) {
     let mut suites: Vec<&str> = own.iter().map(String::as_str).collect();
     for source in &model.package_sources {
         if let Some(suite) = source.suite_in(&model.system) {
@@ -66,14 +75,14 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
             }
         }
     }
-    for (package, list_at) in pinned_entries(model) {
-        let (name, Some(suite)) = pinned(&package.value) else {
+    for (package, at) in pinned_entries(model) {
+        let (name, Some(suite)) = pinned(package) else {
             continue;
         };
         if suites.contains(&suite) {
             continue;
         }
-        let at = out.at(package.at.or(list_at));
+        let at = out.at(at);
         let help = match did_you_mean(suite, suites.iter().copied()) {
             Some(close) => format!("did you mean `{name}/{close}`? The suites the build installs from: {}", suites.join(", ")),
             None => format!(
@@ -97,19 +106,27 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
     }
 }
 
-/// Every package entry that may carry a pin, with the span of its list.
-fn pinned_entries(model: &Model) -> Vec<(At<String>, Option<Span>)> {
+/// Every package entry that may carry a pin, with where it is written (the entry, else its
+/// list).
+fn pinned_entries(model: &Model) -> Vec<(&str, Option<Span>)> {
     let system = &model.system;
-    let mut entries: Vec<(At<String>, Option<Span>)> = Vec::new();
     let lists = [&system.packages, &system.initrd_packages]
         .into_iter()
         .chain(model.extensions.iter().map(|e| &e.packages));
-    for list in lists {
-        entries.extend(list.value.iter().map(|p| (p.clone(), list.at)));
-    }
-    if let Some(kernel) = &system.kernel.value {
-        entries.push((At::new(kernel.clone(), system.kernel.at), None));
-    }
+    let mut entries: Vec<(&str, Option<Span>)> = lists
+        .flat_map(|list| {
+            list.value
+                .iter()
+                .map(|p| (p.value.as_str(), p.at.or(list.at)))
+        })
+        .collect();
+    entries.extend(
+        system
+            .kernel
+            .value
+            .as_deref()
+            .map(|k| (k, system.kernel.at)),
+    );
     entries
 }
 
@@ -139,17 +156,17 @@ fn not_apt(model: &Model, distribution: Option<&str>, out: &mut Checker) {
             .with_help("package sources are apt's: set `system.distribution` to `debian`, `ubuntu` or `kali`, or remove the block"),
         );
     }
-    for (package, list_at) in pinned_entries(model) {
-        let (name, Some(suite)) = pinned(&package.value) else {
+    for (package, at) in pinned_entries(model) {
+        let (name, Some(suite)) = pinned(package) else {
             continue;
         };
-        let at = out.at(package.at.or(list_at));
+        let at = out.at(at);
         out.push(
             Diagnostic::new(
                 Code::InvalidValue,
                 format!(
                     "`{}` pins a package to a suite, and the system is built from {which}",
-                    excerpt(&package.value, 60)
+                    excerpt(package, 60)
                 ),
                 Label::new(at, "only apt reads `PACKAGE/SUITE`"),
             )

@@ -53,7 +53,8 @@ pub enum Command {
     /// schema (its type, default, and whether it changes emitted files or is check-only).
     Explain(ExplainArgs),
     /// Compare two configurations as systems: partitions, disk layout, trust chain, command line
-    /// and image policy, extensions, updates and build steps, each change with its declaration.
+    /// and image policy, extensions, updates and build steps, each change with its declaration;
+    /// `git:REV FILE...` compares files with themselves at a revision, and products as a set.
     Diff(DiffArgs),
     /// Rewrite `.pcfg` files in the canonical layout, comments kept; `--check` and `--diff` only
     /// report (exit 1 when a file would change).

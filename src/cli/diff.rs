@@ -93,33 +93,37 @@ impl Report {
     }
 }
 
-/// One comparison: its exit code, what it prints, and its sides (a revision's files stay
-/// unpacked while they live).
+/// One comparison: its exit code, what it prints, its sides (a revision's files stay unpacked
+/// while they live) and, when both compiled without errors, their compilations.
 struct Compared {
     code: u8,
     report: Report,
     old: Side,
     new: Side,
+    compiled: Option<(Compilation, Compilation)>,
 }
 
 /// Compares the configurations `old` and `new`; diagnostics of a side with errors are written
 /// to `out` at once, the comparison is returned.
 fn one(old: Side, new: Side, output: &Output, out: &mut dyn Write) -> Result<Compared, Failure> {
-    let (code, report) = compare(&old, &new, output, out)?;
+    let (code, report, compiled) = compare(&old, &new, output, out)?;
     Ok(Compared {
         code,
         report,
         old,
         new,
+        compiled,
     })
 }
+
+type Comparison = (u8, Report, Option<(Compilation, Compilation)>);
 
 fn compare(
     old: &Side,
     new: &Side,
     output: &Output,
     out: &mut dyn Write,
-) -> Result<(u8, Report), Failure> {
+) -> Result<Comparison, Failure> {
     // The two sides are independent: compiled side by side, reported in order, then derived
     // side by side.
     let (old_compiled, new_compiled) = rayon::join(|| old.check(), || new.check());
@@ -133,12 +137,12 @@ fn compare(
             Format::Json => Report::Json(json),
             Format::Human | Format::Github | Format::Sarif => Report::Text(text),
         };
-        return Ok((EXIT_INPUT, report));
+        return Ok((EXIT_INPUT, report, None));
     }
     let (old_state, new_state) =
         rayon::join(|| old.state(old_compiled), || new.state(new_compiled));
     let (Some(old_state), Some(new_state)) = (old_state?, new_state?) else {
-        return Ok((EXIT_INPUT, Report::Text(String::new())));
+        return Ok((EXIT_INPUT, Report::Text(String::new()), None));
     };
     let changes = diff_facts(old, &old_state, new, &new_state);
     let steps = step_changes(&old_state.plan, &new_state.plan);
@@ -154,7 +158,11 @@ fn compare(
             Report::Text(human(&old.name, &new.name, &changes, &steps))
         }
     };
-    Ok((EXIT_OK, report))
+    Ok((
+        EXIT_OK,
+        report,
+        Some((old_state.compilation, new_state.compilation)),
+    ))
 }
 
 fn steps_json(steps: &[StepChange]) -> Vec<Json> {
@@ -185,35 +193,7 @@ fn products(args: &DiffArgs, output: &Output, out: &mut dyn Write) -> Result<u8,
         code = code.max(one.code);
         compared.push(one);
     }
-    let old_files: Vec<PathBuf> = compared.iter().map(|c| c.old.path.clone()).collect();
-    let new_files: Vec<PathBuf> = compared.iter().map(|c| c.new.path.clone()).collect();
-    let together = |files: &[PathBuf]| -> Result<Option<(super::PlanJson, Vec<String>)>, Failure> {
-        let compilations = files
-            .iter()
-            .map(|f| compile::check(&RealFs, f))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(super::plan::set_plan(files, &compilations)?
-            .map(|(plan, shared)| (to_json(&plan), shared)))
-    };
-    let (old_set, new_set) = (together(&old_files)?, together(&new_files)?);
-    let set = old_set
-        .zip(new_set)
-        .map(|((old_plan, old_shared), (new_plan, new_shared))| {
-            let added: Vec<&String> = new_shared
-                .iter()
-                .filter(|p| !old_shared.contains(p))
-                .collect();
-            let removed: Vec<&String> = old_shared
-                .iter()
-                .filter(|p| !new_shared.contains(p))
-                .collect();
-            let steps = step_changes(&old_plan, &new_plan);
-            (
-                added.into_iter().cloned().collect::<Vec<_>>(),
-                removed.into_iter().cloned().collect::<Vec<_>>(),
-                steps,
-            )
-        });
+    let set = together(&mut compared)?;
     match output.format {
         Format::Json => {
             let reports: Vec<&Json> = compared
@@ -223,10 +203,10 @@ fn products(args: &DiffArgs, output: &Output, out: &mut dyn Write) -> Result<u8,
                     Report::Text(_) => None,
                 })
                 .collect();
-            let together = set.as_ref().map(|(added, removed, steps)| {
+            let together = set.as_ref().map(|set| {
                 json!({
-                    "shared-packages": { "added": added, "removed": removed },
-                    "plan": steps_json(steps),
+                    "shared-packages": { "added": set.added, "removed": set.removed },
+                    "plan": steps_json(&set.steps),
                 })
             });
             let json = json!({
@@ -251,11 +231,58 @@ fn products(args: &DiffArgs, output: &Output, out: &mut dyn Write) -> Result<u8,
     Ok(code)
 }
 
+/// What changes in products built together: the packages of their shared base, and the steps
+/// of their build.
+struct Together {
+    added: Vec<String>,
+    removed: Vec<String>,
+    steps: Vec<StepChange>,
+}
+
+/// The products compared (their compilations taken), built together on each side; `None` when
+/// a side has errors or its products cannot be built together.
+fn together(compared: &mut [Compared]) -> Result<Option<Together>, Failure> {
+    let mut sides: [(Vec<PathBuf>, Vec<Compilation>); 2] = Default::default();
+    for one in compared.iter_mut() {
+        let Some((old, new)) = one.compiled.take() else {
+            return Ok(None);
+        };
+        sides[0].0.push(one.old.path.clone());
+        sides[0].1.push(old);
+        sides[1].0.push(one.new.path.clone());
+        sides[1].1.push(new);
+    }
+    let [(old_files, old_compiled), (new_files, new_compiled)] = &sides;
+    let (Some((old_plan, old_shared)), Some((new_plan, new_shared))) = (
+        super::plan::set_plan(old_files, old_compiled)?,
+        super::plan::set_plan(new_files, new_compiled)?,
+    ) else {
+        return Ok(None);
+    };
+    let missing_from = |shared: &[String], other: &[String]| -> Vec<String> {
+        shared
+            .iter()
+            .filter(|p| !other.contains(p))
+            .cloned()
+            .collect()
+    };
+    Ok(Some(Together {
+        added: missing_from(&new_shared, &old_shared),
+        removed: missing_from(&old_shared, &new_shared),
+        steps: step_changes(&to_json(&old_plan), &to_json(&new_plan)),
+    }))
+}
+
 /// The products built together, for people.
-fn together_text(set: Option<&(Vec<String>, Vec<String>, Vec<StepChange>)>) -> String {
+fn together_text(set: Option<&Together>) -> String {
     use std::fmt::Write as _;
     let mut text = String::from("built together\n");
-    let Some((added, removed, steps)) = set else {
+    let Some(Together {
+        added,
+        removed,
+        steps,
+    }) = set
+    else {
         text.push_str("  the products cannot be built together on one side (`pcfg check --products` says why)\n");
         return text;
     };

@@ -147,7 +147,7 @@ fn build_keys(model: &Model, gpt: &GptPartition) -> Section {
     s.set_some("Label", label(gpt));
     if gpt.slot == Slot::B {
         // The free slot, made in the image at its size: nothing in it until an update.
-        slot_b_sizes(&mut s, gpt);
+        bounds(&mut s, gpt);
         return s;
     }
     if let Some(format) = gpt.format {
@@ -226,9 +226,9 @@ fn below_root(model: &Model) -> Vec<&'static str> {
     out
 }
 
-/// A partition's bounds; a signature partition's are the size systemd-repart makes it: an
-/// empty slot B one without bounds would take a share of the free space (gigabytes) instead.
-fn slot_b_sizes(s: &mut Section, gpt: &GptPartition) {
+/// A partition's size bounds; a signature partition's are the size systemd-repart makes it:
+/// an empty slot B one without bounds would take a share of the free space (gigabytes) instead.
+fn bounds(s: &mut Section, gpt: &GptPartition) {
     if gpt.role == Role::VeritySignature {
         s.set("SizeMinBytes", bytes(VERITY_SIG_SIZE));
         s.set("SizeMaxBytes", bytes(VERITY_SIG_SIZE));
@@ -259,7 +259,7 @@ fn install_keys(model: &Model, gpt: &GptPartition) -> Section {
     if gpt.slot == Slot::B && gpt.role != Role::VeritySignature {
         s.set("NoAuto", "1");
     }
-    slot_b_sizes(&mut s, gpt);
+    bounds(&mut s, gpt);
     if gpt.role == Role::Data && gpt.ty != PartitionType::Esp {
         s.set_some("Weight", gpt.weight.map(|w| w.to_string()));
     }

@@ -95,13 +95,7 @@ impl Model {
             .collect();
         // The initrd's systemd from the suite the image's comes from: mkosi's default initrd
         // installs `systemd`, and the two must be one version.
-        let systemd = self
-            .system
-            .packages
-            .value
-            .iter()
-            .find(|p| matches!(sources::pinned(&p.value), ("systemd", Some(_))));
-        let declared = systemd
+        let declared = system::pinned_systemd(&self.system.packages.value)
             .into_iter()
             .chain(&self.system.initrd_packages.value);
         for package in declared {

@@ -200,13 +200,16 @@ pub(super) fn lower_system(fields: &Fields<'_>) -> System {
     }
 }
 
-/// The suite the `systemd` package is pinned to (`"systemd/forky"`), if it is.
-fn systemd_suite(packages: &[At<String>]) -> Option<&str> {
+/// The entry that pins the `systemd` package to a suite (`"systemd/forky"`), if one does.
+pub(super) fn pinned_systemd(packages: &[At<String>]) -> Option<&At<String>> {
     packages
         .iter()
-        .map(|p| super::sources::pinned(&p.value))
-        .find(|(name, _)| *name == "systemd")
-        .and_then(|(_, suite)| suite)
+        .find(|p| matches!(super::sources::pinned(&p.value), ("systemd", Some(_))))
+}
+
+/// The suite the `systemd` package is pinned to, if it is.
+fn systemd_suite(packages: &[At<String>]) -> Option<&str> {
+    pinned_systemd(packages).and_then(|p| super::sources::pinned(&p.value).1)
 }
 
 impl System {

@@ -181,7 +181,7 @@ fn package(s: &str) -> Result<(), Problem> {
     // apt's `PACKAGE/SUITE`: the suite is a release name.
     let s = match s.split_once('/') {
         Some((package, suite)) => {
-            if suite.is_empty() || release(suite).is_err() || suite.len() > IMAGE_ID_MAX {
+            if release(suite).is_err() {
                 return problem(
                     "has a suite after `/` that is not a release name (letters, digits and `._~+-`, starting with a letter or digit)",
                     help,
