@@ -301,14 +301,6 @@ impl Vfs for RealFs {
     }
 
     fn walk(&self, dir: &Path) -> Result<Vec<TreeEntry>, String> {
-        match std::fs::metadata(dir) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err("does not exist".to_owned())
-            }
-            Err(e) => return Err(format!("cannot be read: {e}")),
-            Ok(meta) if !meta.is_dir() => return Err("is not a directory".to_owned()),
-            Ok(_) => {}
-        }
         walk::walk(dir)
     }
 
