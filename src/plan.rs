@@ -685,6 +685,10 @@ fn product(specs: &mut Specs, model: &Model, texts: &Texts<'_>, inputs: &Inputs,
             &[],
             [
                 ("source", channel.source.value.clone()),
+                (
+                    "artifact-name",
+                    channel.published_name(&system.name.value).to_owned(),
+                ),
                 ("transfers", text(&format!("sysupdate.d/{}/", channel.name))),
             ],
             &needs,

@@ -1202,22 +1202,70 @@ fn systemd_sysupdate_follows_a_declared_versioned_label() {
     sysupdate_finds_versions(config.to_str().expect("utf-8"));
 }
 
-/// systemd-sysupdate, given the transfers `config` emits, finds the installed disk's version as
-/// current and the next one on the server as the candidate.
-fn sysupdate_finds_versions(config: &str) {
-    let sysupdate = crate::support::test_tool("systemd-sysupdate-backports");
+/// A channel that publishes under its own name (`artifact-name`, as snosi publishes image
+/// `snowfield` as `snowfield-ab_…`): the publish step renames what mkosi made, the transfers
+/// fetch the renamed files, and what is installed keeps the image's name.
+#[test]
+fn systemd_sysupdate_finds_versions_published_under_an_artifact_name() {
     let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("renamed.pcfg");
+    std::fs::write(
+        &config,
+        format!(
+            "import \"{}\"\nupdate.channel.obs.artifact-name = \"particle-ab\"\n",
+            root().join("examples/particleos.pcfg").display()
+        ),
+    )
+    .expect("write");
+    let (_server, published) = sysupdate_finds_versions(config.to_str().expect("utf-8"));
+    let names: Vec<String> = std::fs::read_dir(published)
+        .expect("published")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("particle-ab_20260527_x86-64.usr-x86-64.")),
+        "{names:?}"
+    );
+    assert!(
+        names.iter().all(|n| !n.starts_with("ParticleOS_")),
+        "{names:?}"
+    );
+}
+
+/// systemd-sysupdate, given the transfers `config` emits, finds the installed disk's version as
+/// current and the next one on the server as the candidate. The server holds what the build's
+/// publish step (its command in `build.ninja`) publishes from the next version's split files,
+/// named as mkosi names them; returns that directory (in the returned temporary one).
+fn sysupdate_finds_versions(config: &str) -> (tempfile::TempDir, PathBuf) {
+    let sysupdate = crate::support::test_tool("systemd-sysupdate-backports");
+    let temporary = tempfile::tempdir().expect("tempdir");
+    let dir = temporary.path();
     let (model, files) = build(config);
-    // The installed disk: the image of this version. The update server: the next version's
-    // split files, as mkosi names them.
-    let (installed, _) = make_image(&files, &model, &dir.path().join("installed"), "20260526");
-    let server = dir.path().join("server");
-    make_image(&files, &model, &server, "20260527");
+    let (installed, _) = make_image(&files, &model, &dir.join("installed"), "20260526");
+    let built = dir.join("built");
+    make_image(&files, &model, &built, "20260527");
+    let out = built.join("out");
+    let output = out.join("mkosi/mkosi.output");
+    std::fs::create_dir_all(&output).expect("mkdir");
+    for entry in std::fs::read_dir(&built).expect("built") {
+        let path = entry.expect("entry").path();
+        if path.is_file() {
+            std::fs::copy(&path, output.join(path.file_name().expect("name"))).expect("copy");
+        }
+    }
+    // The UKI, which mkosi makes beside the split files.
+    let name = &model.system.name.value;
+    let arch = model.system.arch.value.name();
+    std::fs::write(output.join(format!("{name}_20260527_{arch}.efi")), "uki").expect("write");
+    crate::support::publish(&out, "publish/obs");
+    let server = out.join("publish/obs");
     let disk = LoopDevice::attach(&installed);
     // The transfers as emitted, except what only a running system and a network provide:
     // `Path=auto` (the booted disk) becomes the loop device, the URL a local directory, and the
     // file suffix the one systemd-sysupdate 254 reads (`.conf`; `.transfer` from 257 on).
-    let definitions = dir.path().join("sysupdate.d");
+    let definitions = dir.join("sysupdate.d");
     std::fs::create_dir_all(&definitions).expect("mkdir");
     for transfer in files
         .iter()
@@ -1275,6 +1323,7 @@ fn sysupdate_finds_versions(config: &str) {
             .any(|r| r.first() == Some(&"20260526") && r.contains(&"✓") && r.contains(&"current")),
         "{stdout}"
     );
+    (temporary, server)
 }
 
 pub(crate) use crate::readback::test_key;

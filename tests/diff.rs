@@ -165,6 +165,66 @@ fn json_names_each_change_with_its_declaration() {
     }
 }
 
+/// A list built by `+=` in two files: each changed item is blamed on the declaration that put
+/// it in or took it out — the base file's `+=`, the product's `-=`, or, for an item the base no
+/// longer adds, the old base's line — never merely the last `+=` that touched the list.
+#[test]
+fn a_changed_list_item_is_blamed_on_the_declaration_that_changed_it() {
+    let base = |packages: &str| {
+        format!("system {{ name = \"p\", version = \"1\" }}\nsystem.packages += [{packages}]\n")
+    };
+    let product = "import \"base.pcfg\"\nsystem.packages += [\"b\"]\n";
+    let cases = [
+        // (new base's packages, product lines added, blamed file, line, item changed)
+        ("\"a\", \"c\"", "", "new/base.pcfg", 2, "+\"c\""),
+        (
+            "\"a\"",
+            "system.packages -= [\"a\"]\n",
+            "new/p.pcfg",
+            3,
+            "-\"a\"",
+        ),
+        ("", "", "old/base.pcfg", 2, "-\"a\""),
+    ];
+    for (packages, lines, file, line, item) in cases {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for (side, packages, lines) in [("old", "\"a\"", ""), ("new", packages, lines)] {
+            std::fs::create_dir_all(dir.path().join(side)).expect("mkdir");
+            std::fs::write(dir.path().join(side).join("base.pcfg"), base(packages)).expect("write");
+            std::fs::write(
+                dir.path().join(side).join("p.pcfg"),
+                format!("{product}{lines}"),
+            )
+            .expect("write");
+        }
+        let run = pcfg_in(dir.path(), &["diff", "old/p.pcfg", "new/p.pcfg"]);
+        assert_eq!(run.code, 0, "{}", run.transcript());
+        assert!(
+            run.stdout.contains(&format!("packages {item}")),
+            "{}",
+            run.stdout
+        );
+        let diff = json_of(&pcfg_in(
+            dir.path(),
+            &["diff", "old/p.pcfg", "new/p.pcfg", "--format", "json"],
+        ));
+        for area in ["system", "files"] {
+            let change = diff
+                .changes
+                .iter()
+                .find(|c| c.area == area)
+                .unwrap_or_else(|| panic!("a change in {area}: {}", run.stdout));
+            let declared = change.declared.as_ref().expect("a declaration");
+            assert_eq!(
+                (declared.file.as_str(), declared.line),
+                (file, line),
+                "{area}: {}",
+                run.stdout
+            );
+        }
+    }
+}
+
 #[test]
 fn diff_reads_a_file_at_a_git_revision_with_its_imports() {
     let repo = tempfile::tempdir().expect("temp dir");

@@ -421,28 +421,7 @@ fn publishing_copies_only_what_the_transfers_fetch() {
     for name in fetched.iter().chain(&others) {
         std::fs::write(output.join(name), name).expect("write");
     }
-    let ninja = std::fs::read_to_string(out.join("build.ninja")).expect("build.ninja");
-    let stamp = ninja
-        .lines()
-        .find_map(|l| l.strip_prefix("build ")?.split_once(": publish")?.0.into())
-        .expect("a publish step")
-        .to_owned();
-    let commands = std::process::Command::new(crate::support::test_tool_on_path("ninja"))
-        .arg("-C")
-        .arg(&out)
-        .args(["-t", "commands", &stamp])
-        .output()
-        .expect("ninja runs");
-    let commands = String::from_utf8_lossy(&commands.stdout).into_owned();
-    let publish = commands.lines().last().expect("the publish command");
-    // Ninja makes the directories of a step's outputs before it runs the command.
-    std::fs::create_dir_all(out.join(".pcfg")).expect("mkdir");
-    let status = std::process::Command::new("sh")
-        .args(["-c", publish])
-        .current_dir(&out)
-        .status()
-        .expect("sh runs");
-    assert!(status.success(), "{publish}");
+    crate::support::publish(&out, "publish/stable");
     let mut published: Vec<String> = std::fs::read_dir(out.join("publish/stable"))
         .expect("published")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
@@ -501,32 +480,8 @@ fn a_compressed_channel_publishes_what_its_transfers_fetch() {
         std::fs::write(output.join(name), format!("{name}\n").repeat(100)).expect("write");
     }
     // The publish step's own command, as Ninja would run it.
-    let ninja = crate::support::test_tool_on_path("ninja");
-    let stamp = std::fs::read_to_string(out.join("build.ninja"))
-        .expect("build.ninja")
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("build ")
-                .and_then(|l| l.split(':').next())
-                .filter(|s| s.contains("update_stable"))
-                .map(str::to_owned)
-        })
-        .expect("the publish step");
-    let commands = std::process::Command::new(&ninja)
-        .args(["-t", "commands", "-s", &stamp])
-        .current_dir(&out)
-        .output()
-        .expect("ninja runs");
-    let command = String::from_utf8_lossy(&commands.stdout).trim().to_owned();
+    let command = crate::support::publish(&out, "publish/stable");
     assert!(command.contains("xz -T0 -f"), "{command}");
-    // Ninja makes the directories of a step's outputs (its stamp) before it runs it.
-    std::fs::create_dir_all(out.join(".pcfg")).expect("mkdir");
-    let status = std::process::Command::new("sh")
-        .args(["-c", &command])
-        .current_dir(&out)
-        .status()
-        .expect("sh runs");
-    assert!(status.success(), "{command}");
     let published = out.join("publish/stable");
     let mut files: Vec<String> = std::fs::read_dir(&published)
         .expect("published")

@@ -139,6 +139,15 @@ fn the_update_transfers_are_snosis() {
         ],
     );
     let found = keys(&root);
+    // Published under the channel's name (`<ImageId>-ab`, docs/native-ab-contracts.md §1):
+    // `MatchPattern=snow-ab_@v_@u.root.raw.xz`, the target still `snow_@v_r`.
+    let source = value(&found, "MatchPattern");
+    assert!(
+        source
+            .iter()
+            .any(|p| p.starts_with("snow-ab_@v_") && p.contains("@u")),
+        "{source:?}"
+    );
     let read_only = value(&found, "ReadOnly");
     assert!(read_only == ["1"] || read_only == ["yes"], "{read_only:?}");
     // 90-uki.transfer: into the ESP's /EFI/Linux with boot counting, two kept; the three name
@@ -156,6 +165,11 @@ fn the_update_transfers_are_snosis() {
         ],
     );
     let found = keys(&uki);
+    // 90-uki.transfer: `[Source] MatchPattern=snow-ab_@v.efi`.
+    assert!(
+        value(&found, "MatchPattern").contains(&"snow-ab_@v_x86-64.efi"),
+        "{found:?}"
+    );
     let patterns: Vec<&str> = value(&found, "MatchPattern")
         .iter()
         .flat_map(|p| p.split_whitespace())

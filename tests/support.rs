@@ -97,6 +97,43 @@ pub(crate) fn test_tool_on_path(name: &str) -> std::path::PathBuf {
         .unwrap_or_else(|| panic!("{name} is missing: run `scripts/test-tools` first (README.md)"))
 }
 
+/// Runs the publish step of `out/build.ninja` whose directory is `dir` (`publish/stable`) in
+/// `out`, exactly as Ninja would (its command from `ninja -t commands`); returns the command.
+///
+/// # Panics
+/// When there is no such step or it fails.
+pub(crate) fn publish(out: &Path, dir: &str) -> String {
+    let ninja = std::fs::read_to_string(out.join("build.ninja")).expect("build.ninja");
+    let lines: Vec<&str> = ninja.lines().collect();
+    let stamp = lines
+        .iter()
+        .enumerate()
+        .find_map(|(i, line)| {
+            let (stamp, rule) = line.strip_prefix("build ")?.split_once(": ")?;
+            let own = lines[i + 1..]
+                .iter()
+                .take_while(|l| l.starts_with("  "))
+                .any(|l| *l == format!("  dir = {dir}"));
+            (rule.starts_with("publish") && own).then_some(stamp)
+        })
+        .unwrap_or_else(|| panic!("no publish step for {dir}"));
+    let commands = Command::new(test_tool_on_path("ninja"))
+        .args(["-t", "commands", "-s", stamp])
+        .current_dir(out)
+        .output()
+        .expect("ninja runs");
+    let command = String::from_utf8_lossy(&commands.stdout).trim().to_owned();
+    // Ninja makes the directories of a step's outputs (its stamp) before it runs it.
+    std::fs::create_dir_all(out.join(".pcfg")).expect("mkdir");
+    let run = Command::new("sh")
+        .args(["-c", &command])
+        .current_dir(out)
+        .output()
+        .expect("sh runs");
+    assert!(run.status.success(), "{command}: {run:?}");
+    command
+}
+
 /// Runs git in `dir` with a fixed identity and no signing; panics when it fails.
 pub(crate) fn git(dir: &Path, args: &[&str]) {
     let status = Command::new("git")

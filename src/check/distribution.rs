@@ -73,10 +73,24 @@ fn update_server(model: &Model, out: &mut Checker) {
                 Label::new(name_at, "the system is named here"),
             )
             .with_label(Label::new(source_at, "the server is declared here"))
-            .with_help(format!(
-                "the transfers look for `{}_VERSION_…` files, which that server does not publish: set `update.channel.{}.source` to your own server, or `remove update.channel.{}`",
-                model.system.name.value, channel.name, channel.name
-            )),
+            .with_labels(
+                channel
+                    .artifact_name
+                    .at
+                    .filter(|a| a.file != name_at.file)
+                    .map(|a| Label::new(a, "its files' name is declared here")),
+            )
+            .with_help(match channel.artifact_name.at {
+                // The base's own file names: the renamed system would install its images.
+                Some(artifact_at) if artifact_at.file != name_at.file => format!(
+                    "the transfers look for `{}_VERSION_…` files, the other system's own images, and would install them here: set `update.channel.{}.source` and `artifact-name` to your own, or `remove update.channel.{}`",
+                    channel.published_name(&model.system.name.value), channel.name, channel.name
+                ),
+                _ => format!(
+                    "the transfers look for `{}_VERSION_…` files, which that server does not publish: set `update.channel.{}.source` to your own server, or `remove update.channel.{}`",
+                    channel.published_name(&model.system.name.value), channel.name, channel.name
+                ),
+            }),
         );
     }
 }

@@ -720,7 +720,7 @@ fn facts(
         .flatten()
     {
         let name = channel["name"].as_str().unwrap_or_default();
-        for key in ["source", "transfers"] {
+        for key in ["source", "artifact-name", "transfers"] {
             let paths = vec![
                 format!("update.channel.{name}.{key}"),
                 format!("update.channel.{name}"),
@@ -918,7 +918,17 @@ fn diff_facts(old: &Side, old_state: &State, new: &Side, new_state: &State) -> V
                     first_new.map(|span| declared_at(span, new, &new_state.compilation.sources))
                 })
                 .or_else(|| responsible(f, old, old_state, new_state, first_old)),
-            (_, Some(f)) => responsible(f, new, new_state, old_state, first_new),
+            // A list item no declaration of NEW explains (a base no longer adds it): the
+            // declaration of OLD that put it in.
+            (_, Some(f)) => own_change(f, new, new_state, old_state)
+                .or_else(|| own_change(f, old, old_state, new_state))
+                .or_else(|| {
+                    first_new.map(|span| declared_at(span, new, &new_state.compilation.sources))
+                })
+                .or_else(|| {
+                    first_old.map(|span| declared_at(span, old, &old_state.compilation.sources))
+                })
+                .or_else(|| responsible(f, new, new_state, old_state, None)),
             (None, None) => None,
         };
         changes.push(Change {
@@ -968,10 +978,11 @@ fn own_change(fact: &Fact, side: &Side, state: &State, other: &State) -> Option<
     if fact.area == "trust chain" {
         candidates.extend(leaf_paths(resolved, "trust"));
     }
+    let theirs = other.compilation.resolved.as_ref();
     candidates
         .iter()
         .filter(differs)
-        .find_map(|p| site_of(resolved, p))
+        .find_map(|p| changed_site(resolved, theirs, p))
         .map(|span| declared_at(span, side, &state.compilation.sources))
 }
 
@@ -986,7 +997,7 @@ fn first_changed_declaration(state: &State, other: &State) -> Option<Span> {
         .keys()
         .flat_map(|block| leaf_paths(mine, block))
         .filter(|path| value_at(mine, path) != value_at(theirs, path))
-        .filter_map(|path| site_of(mine, &path));
+        .filter_map(|path| changed_site(mine, Some(theirs), &path));
     let removes = mine
         .removals
         .iter()
@@ -1038,6 +1049,57 @@ fn removal(fact: &Fact, side: &Side, state: &State) -> Option<Declared> {
             .any(|p| *p == removed || p.starts_with(&format!("{removed}.")))
     })?;
     Some(declared_at(removal.span, side, &state.compilation.sources))
+}
+
+/// The declaration that makes `path`'s value in `mine` differ from `theirs`: for a list, the
+/// last definition that put in an item `theirs` lacks (`=` or `+=`) or took out one it has
+/// (`-=`, or an `=` without it), not merely the last one that touched the list (a base file's
+/// `+=` is not the product file's), or none when no definition of `mine` did (an item a base no
+/// longer adds: the other side declared it); for any other value, [`site_of`].
+fn changed_site(mine: &Resolved, theirs: Option<&Resolved>, path: &str) -> Option<Span> {
+    use crate::syntax::ast::{Op, ValueKind};
+    let segments: Vec<&str> = path.split('.').collect();
+    let items = |kind: &ValueKind| -> Option<Vec<String>> {
+        match kind {
+            ValueKind::List(items) => Some(items.iter().map(|i| i.kind.to_string()).collect()),
+            _ => None,
+        }
+    };
+    let Some((leaf, now)) = leaf_at(mine, &segments).and_then(|l| Some((l, items(&l.value.kind)?)))
+    else {
+        return site_of(mine, path);
+    };
+    let before = match theirs.and_then(|t| leaf_at(t, &segments)) {
+        Some(l) => items(&l.value.kind)?,
+        None => Vec::new(),
+    };
+    let added: Vec<&String> = now.iter().filter(|i| !before.contains(i)).collect();
+    let removed: Vec<&String> = before.iter().filter(|i| !now.contains(i)).collect();
+    let p = &leaf.provenance;
+    p.winner
+        .iter()
+        .chain(&p.applied)
+        .filter(|site| {
+            let Some(operand) = items(&site.value.kind) else {
+                return false;
+            };
+            let puts = |i: &&String| operand.contains(i);
+            match site.op {
+                Op::Set => added.iter().any(puts) || removed.iter().any(|i| !puts(i)),
+                Op::Append => added.iter().any(puts),
+                Op::Subtract => removed.iter().any(puts),
+            }
+        })
+        .max_by_key(|site| site.layer)
+        .map(|site| site.span)
+}
+
+/// The value at a dotted path, when it is one.
+fn leaf_at<'r>(resolved: &'r Resolved, segments: &[&str]) -> Option<&'r crate::resolve::Leaf> {
+    match &resolved.root.get(segments)?.node {
+        Node::Leaf(leaf) => Some(leaf),
+        Node::Block(_) => None,
+    }
 }
 
 fn site_of(resolved: &Resolved, path: &str) -> Option<Span> {

@@ -51,7 +51,7 @@ pub(super) fn run(args: &FmtArgs, output: &Output, out: &mut dyn Write) -> Resul
         let formatted = match format(file, text) {
             Ok(formatted) => formatted,
             Err(FormatError::Syntax(err)) => {
-                diagnostics.push(err.to_diagnostic());
+                diagnostics.push(err.to_diagnostic(&crate::schema::nested_blocks));
                 continue;
             }
             Err(FormatError::Unstable(why)) => {

@@ -72,6 +72,7 @@ pub(super) fn model_json(model: &Model, sources: &SourceMap) -> Json {
             "channels": model.updates.channels.iter().enumerate().map(|(index, channel)| json!({
                 "name": channel.name,
                 "source": channel.source.value,
+                "artifact-name": channel.published_name(&model.system.name.value),
                 "transfers": model.updates.transfers.iter().filter(|t| t.channel == index).map(|t| match t.target {
                     TransferTarget::Partition(i) => model.layout.get(i).map_or_else(String::new, |g| gpt_name(model, g)),
                     TransferTarget::Uki => "uki".to_owned(),

@@ -106,8 +106,9 @@ fn emit_units(
         out.push_str("rule mkosi\n  command = mkosi -C mkosi --force build && mkdir -p .pcfg && touch $out\n  description = mkosi build\n  pool = console\n\n");
     }
     // systemd-sysupdate reads a channel's `SHA256SUMS` (and, with `Verify=yes`, its signature
-    // `SHA256SUMS.gpg`): made after each copy over everything published so far.
-    let copy = "mkdir -p $dir && cp $files $dir/";
+    // `SHA256SUMS.gpg`): made after each copy over everything published so far. `$rename`,
+    // set for a channel with an `artifact-name`, renames the system's files just copied.
+    let copy = "mkdir -p $dir && cp $files $dir/ $rename";
     // Each file compressed as the channel says (`$compress`, `true` when not), then summed.
     let sums = "$compress && rm -f SHA256SUMS SHA256SUMS.gpg && sha256sum -- * > SHA256SUMS";
     let _ = write!(
@@ -345,16 +346,29 @@ fn emit_units(
             ),
             None => "true".to_owned(),
         };
+        let dir = shell_word(&format!("{}{channel}", unit.place.publish_dir()));
+        let (system, extensions) = published(unit.model, channel);
+        // The system's files under the channel's name: `IMAGE_…` becomes `ARTIFACT_…`.
+        let rename = match declared.and_then(|c| c.artifact_name.value.as_deref()) {
+            Some(artifact) => format!(
+                "\n  rename = {}",
+                value(&format!(
+                    "&& for f in {}; do b=${{f##*/}}; mv -f -- {dir}/\"$b\" {dir}/{}\"${{b#{}}}\"; done",
+                    system.join(" "),
+                    shell_word(artifact),
+                    shell_word(&unit.model.system.name.value),
+                ))?
+            ),
+            None => String::new(),
+        };
+        let files: Vec<String> = system.into_iter().chain(extensions).collect();
         let _ = write!(
             out,
-            "build {}: {rule} | {}\n  dir = {}\n  files = {}\n  compress = {}{key}\n\n",
+            "build {}: {rule} | {}\n  dir = {}\n  files = {}\n  compress = {}{key}{rename}\n\n",
             stamp(step)?,
             stamps_of(&step.spec.needs)?,
-            value(&shell_word(&format!(
-                "{}{channel}",
-                unit.place.publish_dir()
-            )))?,
-            value(&published(unit.model, channel).join(" "))?,
+            value(&dir)?,
+            value(&files.join(" "))?,
             value(&compress)?,
         );
     }
@@ -391,10 +405,10 @@ fn emit_units(
     })
 }
 
-/// Shell globs of the files channel `channel`'s transfers fetch, as mkosi names them:
-/// `NAME_*_ARCH.TYPE.*.raw` per partition, `NAME_*_ARCH.efi` for the UKI, and for the first
-/// channel `IMAGE_*.raw` per extension component.
-fn published(model: &Model, channel: &str) -> Vec<String> {
+/// Shell globs of the files channel `channel`'s transfers fetch, as mkosi names them: the
+/// system's (`NAME_*_ARCH.TYPE.*.raw` per partition, `NAME_*_ARCH.efi` for the UKI), then for
+/// the first channel the extensions' (`IMAGE_*.raw` per extension component).
+fn published(model: &Model, channel: &str) -> (Vec<String>, Vec<String>) {
     use crate::model::TransferTarget;
     let system = &model.system;
     let arch = system.arch.value;
@@ -405,7 +419,7 @@ fn published(model: &Model, channel: &str) -> Vec<String> {
         .iter()
         .position(|c| c.name == channel)
     else {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
     // The first channel is the one the image carries, with the extensions' components.
     let extensions = model
@@ -417,8 +431,9 @@ fn published(model: &Model, channel: &str) -> Vec<String> {
                 "{}*.raw",
                 shell_word(&format!("mkosi/mkosi.output/{}_", e.image))
             )
-        });
-    model
+        })
+        .collect();
+    let system_files = model
         .updates
         .transfers
         .iter()
@@ -436,8 +451,8 @@ fn published(model: &Model, channel: &str) -> Vec<String> {
                 shell_word(&format!("_{}.efi", arch.name()))
             )),
         })
-        .chain(extensions)
-        .collect()
+        .collect();
+    (system_files, extensions)
 }
 
 /// A path in a `build` line: `$`, space and `:` escaped with `$`; line breaks and control

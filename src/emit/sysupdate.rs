@@ -129,7 +129,10 @@ fn partition(model: &Model, channel: &Channel, gpt: &GptPartition) -> Vec<Sectio
     target.set("ReadOnly", "1");
     vec![
         transfer_section(channel),
-        source_section(channel, &format!("{name}_@v_{arch}.{ty}.@u.raw")),
+        source_section(
+            channel,
+            &format!("{}_@v_{arch}.{ty}.@u.raw", channel.published_name(name)),
+        ),
         target,
     ]
 }
@@ -159,7 +162,10 @@ fn uki(model: &Model, channel: &Channel) -> Vec<Section> {
     target.set("InstancesMax", model.updates.keep.value.to_string());
     vec![
         transfer_section(channel),
-        source_section(channel, &format!("{name}_@v_{arch}.efi")),
+        source_section(
+            channel,
+            &format!("{}_@v_{arch}.efi", channel.published_name(name)),
+        ),
         target,
     ]
 }

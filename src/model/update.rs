@@ -16,6 +16,10 @@ pub struct Channel {
     /// How the published files are compressed: systemd-sysupdate decompresses what its source
     /// pattern's suffix names.
     pub compress: At<Compression>,
+    /// The name the published files carry in place of the system's (`NAME_VERSION_…`), e.g.
+    /// snosi's `snowfield-ab` for image `snowfield`: the publish step renames what mkosi made,
+    /// the transfers' source patterns look for it; what is installed keeps the system's name.
+    pub artifact_name: At<Option<String>>,
 }
 
 /// A published file's compression.
@@ -62,6 +66,13 @@ impl Compression {
 }
 
 impl Channel {
+    /// The name the channel's published files start with: `artifact-name`, else `system`'s
+    /// name (the image id).
+    #[must_use]
+    pub fn published_name<'a>(&'a self, system: &'a str) -> &'a str {
+        self.artifact_name.value.as_deref().unwrap_or(system)
+    }
+
     /// Whether systemd-sysupdate downloads from it (`url-file`), rather than copying from a
     /// directory: only then is there a signature to verify.
     #[must_use]
@@ -109,6 +120,7 @@ pub(super) fn lower_updates(fields: &Fields<'_>, layout: &[GptPartition]) -> Upd
             source: channel.string("source").map(Option::unwrap_or_default),
             key: channel.string("key"),
             compress: channel.symbol("compress").map(Compression::parse),
+            artifact_name: channel.string("artifact-name"),
         })
         .collect();
     // Slot A (or the only slot) of each versioned partition: the slot an update writes into is

@@ -297,7 +297,8 @@ impl Loader<'_, '_> {
             // file that parses is checked too (see `resolve`).
             let (ast, error) = self.vfs.parse(file, &self.sources.get(file).text);
             if let Some(error) = error {
-                self.diagnostics.push(error.to_diagnostic());
+                self.diagnostics
+                    .push(error.to_diagnostic(&crate::schema::nested_blocks));
             }
             ast
         };

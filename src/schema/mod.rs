@@ -320,6 +320,39 @@ pub fn block_at(path: &[&str]) -> Option<&'static BlockSchema> {
     Some(schema)
 }
 
+/// A dotted path of blocks written as nested blocks around `inner`, each label beside its kind
+/// (`update.channel.main` is `update { channel main { INNER } }`); a name the schema does not
+/// know opens a block of its own.
+#[must_use]
+pub fn nested(path: &[&str], inner: &str) -> String {
+    let mut headers: Vec<String> = Vec::new();
+    let mut schema: Option<&'static BlockSchema> = Some(&v1::ROOT);
+    let mut rest = path.iter().peekable();
+    while let Some(name) = rest.next() {
+        schema = schema.and_then(|s| s.block(name));
+        match (schema, rest.peek()) {
+            (Some(block), Some(label)) if block.labelled => {
+                headers.push(format!("{name} {label}"));
+                rest.next();
+            }
+            _ => headers.push((*name).to_owned()),
+        }
+    }
+    headers
+        .iter()
+        .rev()
+        .fold(inner.to_owned(), |inner, header| {
+            format!("{header} {{ {inner} }}")
+        })
+}
+
+/// [`nested`] around `...`: what a syntax error's help suggests for a block opened after a
+/// dotted path.
+#[must_use]
+pub fn nested_blocks(path: &[&str]) -> String {
+    nested(path, "...")
+}
+
 /// The field at a dotted path, with or without the labels of labelled blocks
 /// (`partition.root.size` or `partition.size`).
 #[must_use]
@@ -394,6 +427,36 @@ pub fn quote_all(names: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The help for a block opened after a dotted path suggests nested blocks that parse and
+    /// whose headers are right (each label beside its kind), for every block of the schema.
+    #[test]
+    fn nested_suggestions_are_valid_blocks() {
+        fn walk(schema: &BlockSchema, prefix: &[&str], count: &mut usize) {
+            for block in schema.blocks {
+                let mut path = prefix.to_vec();
+                path.push(block.name);
+                if block.labelled {
+                    path.push("x");
+                }
+                let text = nested(&path, "");
+                let file = crate::syntax::parse(crate::source::FileId(0), &text)
+                    .unwrap_or_else(|e| panic!("{text}: {e:?}"));
+                let mut diagnostics = Vec::new();
+                check_headers(&file, &mut diagnostics);
+                assert!(diagnostics.is_empty(), "{text}: {diagnostics:?}");
+                *count += 1;
+                walk(block, &path, count);
+            }
+        }
+        let mut count = 0;
+        walk(&v1::ROOT, &[], &mut count);
+        assert!(count > 10, "{count}");
+        assert_eq!(
+            nested(&["update", "channel", "main"], "..."),
+            "update { channel main { ... } }"
+        );
+    }
 
     /// Every list field's default is a list literal `+=` can start from: `[]`, integers or strings.
     #[test]

@@ -252,6 +252,7 @@ const CHANNEL: &[Field] = &[
         Ty::Symbol(&["none", "xz", "gzip", "zstd"]),
         Some("none"),
     ),
+    field("artifact-name", Ty::Str(Str::ImageId), None),
 ];
 
 const UPDATE: &[Field] = &[

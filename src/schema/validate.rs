@@ -307,7 +307,8 @@ impl Validator<'_> {
                 if s.starts_with(|c: char| c.is_ascii_digit()) =>
             {
                 if let Some(error) = crate::syntax::number_error(s, value.span) {
-                    self.diagnostics.push(error.to_diagnostic());
+                    self.diagnostics
+                        .push(error.to_diagnostic(&crate::schema::nested_blocks));
                     return;
                 }
                 false

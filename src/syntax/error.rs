@@ -47,11 +47,17 @@ pub enum SyntaxErrorKind {
         limit: usize,
     },
     MisplacedImport,
+    /// `trust.tpm2 { ... }`: a block opened after a dotted path (`path` its names).
+    BlockAfterPath {
+        path: Vec<String>,
+    },
 }
 
 impl SyntaxError {
+    /// The diagnostic; `nest` writes a dotted path of blocks as nested blocks around `...`
+    /// (the schema knows which kinds take a label: [`crate::schema::nested`]).
     #[must_use]
-    pub fn to_diagnostic(&self) -> Diagnostic {
+    pub fn to_diagnostic(&self, nest: &dyn Fn(&[&str]) -> String) -> Diagnostic {
         use SyntaxErrorKind as K;
         let span = self.span;
         match &self.kind {
@@ -125,6 +131,20 @@ impl SyntaxError {
                 Label::new(span, "imports are top-level items"),
             )
             .with_help("move the `import` to the top level of the file, before the blocks"),
+            K::BlockAfterPath { path } => {
+                let names: Vec<&str> = path.iter().map(String::as_str).collect();
+                let expected = "`=`, `+=` or `-=` after a dotted path";
+                Diagnostic::new(
+                    Code::UnexpectedToken,
+                    format!("expected {expected}, found `{{`"),
+                    Label::new(span, format!("expected {expected}")),
+                )
+                .with_help(format!(
+                    "a block is opened by its kind (and label), not a path: write `{}`, or set each field with its path: `{}.FIELD = VALUE`",
+                    nest(&names),
+                    names.join(".")
+                ))
+            }
         }
     }
 }

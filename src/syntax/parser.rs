@@ -444,16 +444,14 @@ impl<'s> Parser<'s> {
             Ok((rest, _)) => (rest, Op::Set),
             Err(_) if i.starts_with('{') => {
                 // `trust.tpm2 { ... }`: a block's kind is one name (a single word would have
-                // opened a block above).
-                let names: Vec<&str> = path.segments.iter().map(|s| s.name.as_str()).collect();
-                let nested = names.iter().rev().fold(String::from("..."), |inner, name| {
-                    format!("{name} {{ {inner} }}")
-                });
-                let hint = format!(
-                    "a block is opened by one kind, not a path: write `{nested}`, or set each field with its path: `{}.FIELD = VALUE`",
-                    path.dotted()
+                // opened a block above). Which names take a label is the schema's to say.
+                return Self::fail(
+                    i,
+                    1,
+                    SyntaxErrorKind::BlockAfterPath {
+                        path: path.segments.iter().map(|s| s.name.clone()).collect(),
+                    },
                 );
-                return Self::unexpected(i, "`=`, `+=` or `-=` after a dotted path", Some(&hint));
             }
             Err(_) if i.starts_with('.') => {
                 // `partition . root`: a path is one token.
