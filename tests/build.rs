@@ -1159,6 +1159,63 @@ impl Drop for LoopDevice {
     }
 }
 
+/// Why `pcfg::empty-key-file` refuses `encrypt = key-file` at first boot: systemd-repart, run
+/// as pcfg's first-boot drop-in runs it (no `--key-file=`), encrypts a `Encrypt=key-file`
+/// partition with an empty key, which `cryptsetup` opens with an empty key file.
+#[test]
+fn systemd_repart_without_a_key_file_encrypts_with_an_empty_key() {
+    let repart = crate::support::test_tool("systemd-repart-backports");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let definitions = dir.path().join("repart.d");
+    std::fs::create_dir_all(&definitions).expect("mkdir");
+    std::fs::write(
+        definitions.join("10-home.conf"),
+        "[Partition]\nType=home\nFormat=ext4\nEncrypt=key-file\nSizeMinBytes=64M\nSizeMaxBytes=64M\n",
+    )
+    .expect("write");
+    let image = dir.path().join("disk.raw");
+    let output = Command::new(&repart)
+        .arg(format!("--definitions={}", definitions.display()))
+        .args([
+            "--dry-run=no",
+            "--offline=yes",
+            "--empty=create",
+            "--size=80M",
+            "--json=short",
+        ])
+        .arg(&image)
+        .output()
+        .expect("systemd-repart runs");
+    assert!(output.status.success(), "{output:?}");
+    let partitions: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("repart's JSON");
+    let home = &partitions[0];
+    let (offset, size) = (
+        home["offset"].as_u64().expect("offset"),
+        home["raw_size"].as_u64().expect("size"),
+    );
+    let attached = Command::new("losetup")
+        .args(["--find", "--show", "--offset", &offset.to_string()])
+        .args(["--sizelimit", &size.to_string()])
+        .arg(&image)
+        .output()
+        .expect("losetup runs");
+    assert!(attached.status.success(), "{attached:?}");
+    let device = LoopDevice(String::from_utf8_lossy(&attached.stdout).trim().to_owned());
+    let empty = dir.path().join("empty.key");
+    std::fs::write(&empty, "").expect("write");
+    let opened = Command::new("cryptsetup")
+        .args(["open", "--test-passphrase", "--key-file"])
+        .arg(&empty)
+        .arg(&device.0)
+        .output()
+        .expect("cryptsetup runs");
+    assert!(
+        opened.status.success(),
+        "the empty key no longer opens it: {opened:?}"
+    );
+}
+
 #[test]
 fn systemd_sysupdate_finds_the_installed_version_and_the_next_one() {
     sysupdate_finds_versions("examples/particleos.pcfg");

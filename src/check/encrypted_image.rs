@@ -1,6 +1,7 @@
 //! Encryption is performed by systemd-repart on the machine, when it makes the partition at
 //! first boot; a partition made in the image is copied as it is, so `encrypt` on it would
-//! encrypt nothing.
+//! encrypt nothing. And at first boot systemd-repart is given no key file: `encrypt = key-file`
+//! (or `key-file+tpm2`) would add a keyslot with an empty key, which anyone can type.
 
 use super::Checker;
 use crate::diag::{Code, Diagnostic, Label};
@@ -37,6 +38,45 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
             )
             .with_labels(made)
             .with_help("write `create = first-boot`: systemd-repart encrypts the partition when it makes it on the machine, with the machine's TPM; a key sealed at build time would be the build machine's, and the same for every machine"),
+        );
+    }
+    empty_key_file(model, out);
+}
+
+/// `key-file` on a partition made at first boot: systemd-repart.service runs without
+/// `--key-file=`, and systemd-repart then encrypts with an empty key (checked with
+/// systemd-repart: `cryptsetup open` with an empty key file opens the volume).
+fn empty_key_file(model: &Model, out: &mut Checker) {
+    for (index, partition) in model.partitions.iter().enumerate() {
+        let read_only =
+            partition.verity.value != Verity::None || partition.format.value.is_read_only();
+        let encrypt = partition.encrypt.value;
+        if !matches!(encrypt, Encrypt::KeyFile | Encrypt::KeyFileTpm2) || read_only {
+            continue;
+        }
+        let at_first_boot = model
+            .layout
+            .iter()
+            .any(|g| g.partition == index && g.create == Create::FirstBoot);
+        if !at_first_boot {
+            continue;
+        }
+        let what = if encrypt == Encrypt::KeyFile {
+            "so anyone can open it"
+        } else {
+            "which opens it without the TPM"
+        };
+        out.push(
+            Diagnostic::new(
+                Code::EmptyKeyFile,
+                format!(
+                    "partition `{}` is made at first boot, where systemd-repart has no key file: `encrypt = {}` would give it a keyslot with an empty key, {what}",
+                    partition.name,
+                    encrypt.symbol()
+                ),
+                Label::new(out.at(partition.encrypt.at), "an empty key at first boot"),
+            )
+            .with_help("write `encrypt = tpm2`: systemd-repart seals the key to the machine's TPM (the PCRs of `trust.tpm2`) as it makes the partition"),
         );
     }
 }

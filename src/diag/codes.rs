@@ -94,6 +94,7 @@ codes! {
     VerityUnbounded => "verity-unbounded", Error;
     EncryptedReadOnly => "encrypted-read-only", Error;
     EncryptedInImage => "encrypted-in-image", Error;
+    EmptyKeyFile => "empty-key-file", Error;
     DuplicatePackage => "duplicate-package", Warning;
     ReleaseMismatch => "release-mismatch", Error;
     InheritedUpdateServer => "inherited-update-server", Warning;

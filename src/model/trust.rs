@@ -482,7 +482,17 @@ fn state_partition(partition: &Partition, trust: &Trust) -> Link {
             ),
             partition.at,
         ),
-        e if e.uses_tpm2() => {
+        // systemd-repart is never given a key file (pcfg::empty-key-file): the key is empty.
+        Encrypt::KeyFile | Encrypt::KeyFileTpm2 => link(
+            &name,
+            LinkState::Unprotected,
+            format!(
+                "LUKS2 with an empty key: systemd-repart makes partition `{}` without a key file (set `encrypt = tpm2`)",
+                partition.name
+            ),
+            partition.encrypt.at,
+        ),
+        Encrypt::Tpm2 => {
             // What systemd-repart is told to seal to (`Tpm2::repart_options`).
             let bound = match &trust.tpm2 {
                 Some(t) => {
@@ -511,12 +521,6 @@ fn state_partition(partition: &Partition, trust: &Trust) -> Link {
                 partition.encrypt.at,
             )
         }
-        _ => link(
-            &name,
-            LinkState::Encrypted,
-            "LUKS2 with a key file".to_owned(),
-            partition.encrypt.at,
-        ),
     }
 }
 
