@@ -5,7 +5,7 @@
 
 use super::Checker;
 use crate::diag::{Code, Diagnostic, Label};
-use crate::model::{Create, Encrypt, Model, Verity};
+use crate::model::{Create, Encrypt, Model, Partition, Verity};
 
 pub(super) fn check(model: &Model, out: &mut Checker) {
     for (index, partition) in model.partitions.iter().enumerate() {
@@ -15,68 +15,61 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
         if partition.encrypt.value == Encrypt::None || read_only {
             continue;
         }
-        let in_image = model
-            .layout
-            .iter()
-            .any(|g| g.partition == index && g.create == Create::Image);
-        if !in_image {
-            continue;
+        let made = |create: Create| {
+            model
+                .layout
+                .iter()
+                .any(|g| g.partition == index && g.create == create)
+        };
+        if made(Create::Image) {
+            in_image(partition, out);
         }
-        let made = partition
-            .create
-            .at
-            .map(|at| Label::new(at, "made in the image here"));
-        out.push(
-            Diagnostic::new(
-                Code::EncryptedInImage,
-                format!(
-                    "partition `{}` is made in the image, so `encrypt = {}` would encrypt nothing",
-                    partition.name,
-                    partition.encrypt.value.symbol()
-                ),
-                Label::new(out.at(partition.encrypt.at), "nothing performs this encryption"),
-            )
-            .with_labels(made)
-            .with_help("write `create = first-boot`: systemd-repart encrypts the partition when it makes it on the machine, with the machine's TPM; a key sealed at build time would be the build machine's, and the same for every machine"),
-        );
+        if made(Create::FirstBoot) {
+            empty_key_file(partition, out);
+        }
     }
-    empty_key_file(model, out);
+}
+
+fn in_image(partition: &Partition, out: &mut Checker) {
+    let made = partition
+        .create
+        .at
+        .map(|at| Label::new(at, "made in the image here"));
+    out.push(
+        Diagnostic::new(
+            Code::EncryptedInImage,
+            format!(
+                "partition `{}` is made in the image, so `encrypt = {}` would encrypt nothing",
+                partition.name,
+                partition.encrypt.value.symbol()
+            ),
+            Label::new(out.at(partition.encrypt.at), "nothing performs this encryption"),
+        )
+        .with_labels(made)
+        .with_help("write `create = first-boot`: systemd-repart encrypts the partition when it makes it on the machine, with the machine's TPM; a key sealed at build time would be the build machine's, and the same for every machine"),
+    );
 }
 
 /// `key-file` on a partition made at first boot: systemd-repart.service runs without
 /// `--key-file=`, and systemd-repart then encrypts with an empty key (checked with
 /// systemd-repart: `cryptsetup open` with an empty key file opens the volume).
-fn empty_key_file(model: &Model, out: &mut Checker) {
-    for (index, partition) in model.partitions.iter().enumerate() {
-        let read_only =
-            partition.verity.value != Verity::None || partition.format.value.is_read_only();
-        let encrypt = partition.encrypt.value;
-        if !matches!(encrypt, Encrypt::KeyFile | Encrypt::KeyFileTpm2) || read_only {
-            continue;
-        }
-        let at_first_boot = model
-            .layout
-            .iter()
-            .any(|g| g.partition == index && g.create == Create::FirstBoot);
-        if !at_first_boot {
-            continue;
-        }
-        let what = if encrypt == Encrypt::KeyFile {
-            "so anyone can open it"
-        } else {
-            "which opens it without the TPM"
-        };
-        out.push(
-            Diagnostic::new(
-                Code::EmptyKeyFile,
-                format!(
-                    "partition `{}` is made at first boot, where systemd-repart has no key file: `encrypt = {}` would give it a keyslot with an empty key, {what}",
-                    partition.name,
-                    encrypt.symbol()
-                ),
-                Label::new(out.at(partition.encrypt.at), "an empty key at first boot"),
-            )
-            .with_help("write `encrypt = tpm2`: systemd-repart seals the key to the machine's TPM (the PCRs of `trust.tpm2`) as it makes the partition"),
-        );
-    }
+fn empty_key_file(partition: &Partition, out: &mut Checker) {
+    let encrypt = partition.encrypt.value;
+    let what = match encrypt {
+        Encrypt::KeyFile => "so anyone can open it",
+        Encrypt::KeyFileTpm2 => "which opens it without the TPM",
+        Encrypt::None | Encrypt::Tpm2 => return,
+    };
+    out.push(
+        Diagnostic::new(
+            Code::EmptyKeyFile,
+            format!(
+                "partition `{}` is made at first boot, where systemd-repart has no key file: `encrypt = {}` would give it a keyslot with an empty key, {what}",
+                partition.name,
+                encrypt.symbol()
+            ),
+            Label::new(out.at(partition.encrypt.at), "an empty key at first boot"),
+        )
+        .with_help("write `encrypt = tpm2`: systemd-repart seals the key to the machine's TPM (the PCRs of `trust.tpm2`) as it makes the partition"),
+    );
 }
