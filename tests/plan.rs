@@ -442,6 +442,57 @@ fn publishing_copies_only_what_the_transfers_fetch() {
     assert!(checked.status.success(), "{checked:?}");
 }
 
+/// A channel's `artifact-name`: the publish step renames the system's files to it (the
+/// extension images keep theirs), or leaves them when it is the image id itself.
+#[test]
+fn a_channel_publishes_under_its_artifact_name() {
+    for (artifact, prefix) in [
+        ("headless-ab", "headless-ab_"),
+        ("HeadlessOS", "HeadlessOS_"),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = dir.path().join("system.pcfg");
+        let server = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/server/system.pcfg");
+        std::fs::write(
+            &config,
+            format!(
+                "import \"{}\"\nupdate.channel.stable.artifact-name = \"{artifact}\"\n",
+                server.display()
+            ),
+        )
+        .expect("write");
+        let out = dir.path().join("out");
+        let run = pcfg(&[
+            "build",
+            config.to_str().expect("utf-8"),
+            "-o",
+            out.to_str().expect("utf-8"),
+        ]);
+        assert_eq!(run.code, 0, "{}", run.transcript());
+        let output = out.join("mkosi/mkosi.output");
+        std::fs::create_dir_all(&output).expect("mkdir");
+        for name in [
+            "HeadlessOS_1.0_x86-64.usr-x86-64.0a1b2c3d-0000-4000-8000-000000000000.raw",
+            "HeadlessOS_1.0_x86-64.usr-x86-64-verity.0a1b2c3d-0000-4000-8000-000000000000.raw",
+            "HeadlessOS_1.0_x86-64.usr-x86-64-verity-sig.0a1b2c3d-0000-4000-8000-000000000000.raw",
+            "HeadlessOS_1.0_x86-64.efi",
+        ] {
+            std::fs::write(output.join(name), name).expect("write");
+        }
+        crate::support::publish(&out, "publish/stable");
+        let published: Vec<String> = std::fs::read_dir(out.join("publish/stable"))
+            .expect("published")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .filter(|n| n != "SHA256SUMS")
+            .collect();
+        assert_eq!(published.len(), 4, "{published:?}");
+        assert!(
+            published.iter().all(|n| n.starts_with(prefix)),
+            "{published:?}"
+        );
+    }
+}
+
 /// Issue 19 part 7: a channel that publishes compressed files. The publish step Ninja runs
 /// compresses each file it copies (never the sums) and sums the compressed files; every
 /// transfer's source pattern names the compressed file, which systemd-sysupdate decompresses.

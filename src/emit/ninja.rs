@@ -349,17 +349,19 @@ fn emit_units(
         let dir = shell_word(&format!("{}{channel}", unit.place.publish_dir()));
         let (system, extensions) = published(unit.model, channel);
         // The system's files under the channel's name: `IMAGE_…` becomes `ARTIFACT_…`.
+        let image_id = &unit.model.system.name.value;
         let rename = match declared.and_then(|c| c.artifact_name.value.as_deref()) {
-            Some(artifact) => format!(
+            // (`mv` refuses to move a file onto itself.)
+            Some(artifact) if artifact != image_id => format!(
                 "\n  rename = {}",
                 value(&format!(
                     "&& for f in {}; do b=${{f##*/}}; mv -f -- {dir}/\"$b\" {dir}/{}\"${{b#{}}}\"; done",
                     system.join(" "),
                     shell_word(artifact),
-                    shell_word(&unit.model.system.name.value),
+                    shell_word(image_id),
                 ))?
             ),
-            None => String::new(),
+            _ => String::new(),
         };
         let files: Vec<String> = system.into_iter().chain(extensions).collect();
         let _ = write!(
