@@ -636,7 +636,8 @@ fn apply_action(text: &str, action: &Value, uri: &str) -> String {
 /// Quick fixes beyond the did-you-mean, each applied and checked again: a second definition in
 /// one file is removed with its line, a package listed twice loses its entry, and a library
 /// another extension provides adds that extension to `requires` (a program and a library built
-/// with gcc; the fix is offered on the diagnostic, in the extension's declaration).
+/// with gcc; the fix is offered on the diagnostic, in the extension's declaration); a key file
+/// at first boot becomes `tpm2`.
 #[test]
 fn quick_fixes_remove_duplicates_and_add_requires() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -691,11 +692,18 @@ fn quick_fixes_remove_duplicates_and_add_requires() {
             tools.replace("tools {\n", "tools {\n  requires = [libs]\n")
         )
     );
+    // A key file at first boot would be an empty key: the fix seals to the TPM instead.
+    let sealed = required.replace(
+        "partition root { type = root, size = 2G }",
+        "partition root { type = root, size = 2G, encrypt = key-file+tpm2 }\ntrust { tpm2 { pcrs = [7], signed-policy = false } }",
+    );
+    let tpm2 = fix(&mut client, &sealed, "pcfg::empty-key-file");
+    assert_eq!(tpm2, sealed.replace("key-file+tpm2", "tpm2"));
     // Each fix took its problem away; the last leaves none.
     version += 1;
     client.notify(
         "textDocument/didChange",
-        json!({ "textDocument": { "uri": system_uri, "version": version }, "contentChanges": [{ "text": required }] }),
+        json!({ "textDocument": { "uri": system_uri, "version": version }, "contentChanges": [{ "text": tpm2 }] }),
     );
     assert_eq!(client.diagnostics_for(&system_uri), Vec::<Value>::new());
     client.request("shutdown", json!(null), &mut kept);

@@ -60,16 +60,18 @@ fn empty_key_file(partition: &Partition, out: &mut Checker) {
         Encrypt::KeyFileTpm2 => "which opens it without the TPM",
         Encrypt::None | Encrypt::Tpm2 => return,
     };
-    out.push(
-        Diagnostic::new(
-            Code::EmptyKeyFile,
-            format!(
-                "partition `{}` is made at first boot, where systemd-repart has no key file: `encrypt = {}` would give it a keyslot with an empty key, {what}",
-                partition.name,
-                encrypt.symbol()
-            ),
-            Label::new(out.at(partition.encrypt.at), "an empty key at first boot"),
-        )
-        .with_help("write `encrypt = tpm2`: systemd-repart seals the key to the machine's TPM (the PCRs of `trust.tpm2`) as it makes the partition"),
-    );
+    let diagnostic = Diagnostic::new(
+        Code::EmptyKeyFile,
+        format!(
+            "partition `{}` is made at first boot, where systemd-repart has no key file: `encrypt = {}` would give it a keyslot with an empty key, {what}",
+            partition.name,
+            encrypt.symbol()
+        ),
+        Label::new(out.at(partition.encrypt.at), "an empty key at first boot"),
+    )
+    .with_help("write `encrypt = tpm2`: systemd-repart seals the key to the machine's TPM (the PCRs of `trust.tpm2`) as it makes the partition");
+    out.push(match partition.encrypt.at {
+        Some(at) => diagnostic.with_fix(at, "tpm2"),
+        None => diagnostic,
+    });
 }
