@@ -1221,20 +1221,26 @@ fn systemd_sysupdate_finds_the_installed_version_and_the_next_one() {
     sysupdate_finds_versions("examples/particleos.pcfg");
 }
 
+/// `DIR/remix.pcfg`: the ParticleOS example with `lines` added.
+fn particleos_with(dir: &Path, lines: &str) -> PathBuf {
+    let config = dir.join("remix.pcfg");
+    std::fs::write(
+        &config,
+        format!(
+            "import \"{}\"\n{lines}",
+            root().join("examples/particleos.pcfg").display()
+        ),
+    )
+    .expect("write");
+    config
+}
+
 /// A declared label with the version in it (`%M_%A_u`, as real systems write `<id>_%A_r`): the
 /// transfers follow the label, so systemd-sysupdate still finds both versions.
 #[test]
 fn systemd_sysupdate_follows_a_declared_versioned_label() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = dir.path().join("labelled.pcfg");
-    std::fs::write(
-        &config,
-        format!(
-            "import \"{}\"\npartition.usr.label = \"%M_%A_u\"\n",
-            root().join("examples/particleos.pcfg").display()
-        ),
-    )
-    .expect("write");
+    let config = particleos_with(dir.path(), "partition.usr.label = \"%M_%A_u\"\n");
     let (model, files) = build(config.to_str().expect("utf-8"));
     let usr = model
         .layout
@@ -1265,15 +1271,10 @@ fn systemd_sysupdate_follows_a_declared_versioned_label() {
 #[test]
 fn systemd_sysupdate_finds_versions_published_under_an_artifact_name() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = dir.path().join("renamed.pcfg");
-    std::fs::write(
-        &config,
-        format!(
-            "import \"{}\"\nupdate.channel.obs.artifact-name = \"particle-ab\"\n",
-            root().join("examples/particleos.pcfg").display()
-        ),
-    )
-    .expect("write");
+    let config = particleos_with(
+        dir.path(),
+        "update.channel.obs.artifact-name = \"particle-ab\"\n",
+    );
     let (_server, published) = sysupdate_finds_versions(config.to_str().expect("utf-8"));
     let names: Vec<String> = std::fs::read_dir(published)
         .expect("published")

@@ -403,23 +403,15 @@ fn ninja_rebuilds_when_a_file_mkosi_reads_or_a_key_changes() {
 #[test]
 fn publishing_copies_only_what_the_transfers_fetch() {
     let (_dir, out) = crate::support::built("examples/server/system.pcfg");
-    let output = out.join("mkosi/mkosi.output");
-    std::fs::create_dir_all(&output).expect("mkdir");
-    let split =
-        |ty: &str| format!("HeadlessOS_1.0_x86-64.{ty}.0a1b2c3d-0000-4000-8000-000000000000.raw");
-    let fetched = [
-        split("usr-x86-64"),
-        split("usr-x86-64-verity"),
-        split("usr-x86-64-verity-sig"),
-        "HeadlessOS_1.0_x86-64.efi".to_owned(),
-    ];
+    let uuid = "0a1b2c3d-0000-4000-8000-000000000000";
+    let fetched = server_outputs(&out, uuid, str::to_owned);
     let others = [
         "HeadlessOS_1.0_x86-64.raw".to_owned(),
-        split("esp"),
+        format!("HeadlessOS_1.0_x86-64.esp.{uuid}.raw"),
         "HeadlessOS_1.0_x86-64.vmlinuz".to_owned(),
     ];
-    for name in fetched.iter().chain(&others) {
-        std::fs::write(output.join(name), name).expect("write");
+    for name in &others {
+        std::fs::write(out.join("mkosi/mkosi.output").join(name), name).expect("write");
     }
     crate::support::publish(&out, "publish/stable");
     let mut published: Vec<String> = std::fs::read_dir(out.join("publish/stable"))
@@ -427,7 +419,7 @@ fn publishing_copies_only_what_the_transfers_fetch() {
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
     published.sort();
-    let mut expected = fetched.to_vec();
+    let mut expected = fetched.clone();
     expected.push("SHA256SUMS".to_owned());
     expected.sort();
     assert_eq!(published, expected);
@@ -442,6 +434,42 @@ fn publishing_copies_only_what_the_transfers_fetch() {
     assert!(checked.status.success(), "{checked:?}");
 }
 
+/// `pcfg build` of `examples/server` with `lines` added (a remix in a new temporary directory):
+/// the directory and its `out`.
+fn built_server_with(lines: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("system.pcfg");
+    let server = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/server/system.pcfg");
+    std::fs::write(&config, format!("import \"{}\"\n{lines}", server.display())).expect("write");
+    let out = dir.path().join("out");
+    let run = pcfg(&[
+        "build",
+        config.to_str().expect("utf-8"),
+        "-o",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    (dir, out)
+}
+
+/// What mkosi makes for the server example's channel, by the names the transfers' patterns
+/// expect (split partitions with `uuid`, the UKI), each holding `contents(name)`, in
+/// `out/mkosi/mkosi.output`; returns the names.
+fn server_outputs(out: &Path, uuid: &str, contents: impl Fn(&str) -> String) -> Vec<String> {
+    let output = out.join("mkosi/mkosi.output");
+    std::fs::create_dir_all(&output).expect("mkdir");
+    let names = vec![
+        format!("HeadlessOS_1.0_x86-64.usr-x86-64-verity-sig.{uuid}.raw"),
+        format!("HeadlessOS_1.0_x86-64.usr-x86-64-verity.{uuid}.raw"),
+        format!("HeadlessOS_1.0_x86-64.usr-x86-64.{uuid}.raw"),
+        "HeadlessOS_1.0_x86-64.efi".to_owned(),
+    ];
+    for name in &names {
+        std::fs::write(output.join(name), contents(name)).expect("write");
+    }
+    names
+}
+
 /// A channel's `artifact-name`: the publish step renames the system's files to it (the
 /// extension images keep theirs), or leaves them when it is the image id itself.
 #[test]
@@ -450,35 +478,10 @@ fn a_channel_publishes_under_its_artifact_name() {
         ("headless-ab", "headless-ab_"),
         ("HeadlessOS", "HeadlessOS_"),
     ] {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let config = dir.path().join("system.pcfg");
-        let server = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/server/system.pcfg");
-        std::fs::write(
-            &config,
-            format!(
-                "import \"{}\"\nupdate.channel.stable.artifact-name = \"{artifact}\"\n",
-                server.display()
-            ),
-        )
-        .expect("write");
-        let out = dir.path().join("out");
-        let run = pcfg(&[
-            "build",
-            config.to_str().expect("utf-8"),
-            "-o",
-            out.to_str().expect("utf-8"),
-        ]);
-        assert_eq!(run.code, 0, "{}", run.transcript());
-        let output = out.join("mkosi/mkosi.output");
-        std::fs::create_dir_all(&output).expect("mkdir");
-        for name in [
-            "HeadlessOS_1.0_x86-64.usr-x86-64.0a1b2c3d-0000-4000-8000-000000000000.raw",
-            "HeadlessOS_1.0_x86-64.usr-x86-64-verity.0a1b2c3d-0000-4000-8000-000000000000.raw",
-            "HeadlessOS_1.0_x86-64.usr-x86-64-verity-sig.0a1b2c3d-0000-4000-8000-000000000000.raw",
-            "HeadlessOS_1.0_x86-64.efi",
-        ] {
-            std::fs::write(output.join(name), name).expect("write");
-        }
+        let (_dir, out) = built_server_with(&format!(
+            "update.channel.stable.artifact-name = \"{artifact}\"\n"
+        ));
+        server_outputs(&out, "0a1b2c3d-0000-4000-8000-000000000000", str::to_owned);
         crate::support::publish(&out, "publish/stable");
         let published: Vec<String> = std::fs::read_dir(out.join("publish/stable"))
             .expect("published")
@@ -498,38 +501,10 @@ fn a_channel_publishes_under_its_artifact_name() {
 /// transfer's source pattern names the compressed file, which systemd-sysupdate decompresses.
 #[test]
 fn a_compressed_channel_publishes_what_its_transfers_fetch() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = dir.path().join("system.pcfg");
-    let server = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/server/system.pcfg");
-    std::fs::write(
-        &config,
-        format!(
-            "import \"{}\"\nupdate.channel.stable.compress = xz\n",
-            server.display()
-        ),
-    )
-    .expect("write");
-    let out = dir.path().join("out");
-    let run = pcfg(&[
-        "build",
-        config.to_str().expect("utf-8"),
-        "-o",
-        out.to_str().expect("utf-8"),
-    ]);
-    assert_eq!(run.code, 0, "{}", run.transcript());
+    let (_dir, out) = built_server_with("update.channel.stable.compress = xz\n");
     // What mkosi would have written, by the names the transfers' patterns expect.
     let uuid = "0123456789abcdef0123456789abcdef";
-    let output = out.join("mkosi/mkosi.output");
-    std::fs::create_dir_all(&output).expect("mkdir");
-    let names = [
-        format!("HeadlessOS_1.0_x86-64.usr-x86-64-verity-sig.{uuid}.raw"),
-        format!("HeadlessOS_1.0_x86-64.usr-x86-64-verity.{uuid}.raw"),
-        format!("HeadlessOS_1.0_x86-64.usr-x86-64.{uuid}.raw"),
-        "HeadlessOS_1.0_x86-64.efi".to_owned(),
-    ];
-    for name in &names {
-        std::fs::write(output.join(name), format!("{name}\n").repeat(100)).expect("write");
-    }
+    let names = server_outputs(&out, uuid, |name| format!("{name}\n").repeat(100));
     // The publish step's own command, as Ninja would run it.
     let command = crate::support::publish(&out, "publish/stable");
     assert!(command.contains("xz -T0 -f"), "{command}");

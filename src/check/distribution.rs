@@ -63,6 +63,28 @@ fn update_server(model: &Model, out: &mut Checker) {
         if source_at.file == name_at.file {
             continue;
         }
+        // The base's own file names too: the renamed system would install the base's images.
+        let inherited_name = channel
+            .artifact_name
+            .at
+            .is_some_and(|a| a.file != name_at.file);
+        let (found, fix) = if inherited_name {
+            (
+                "the other system's own images, and would install them here",
+                format!(
+                    "`update.channel.{}.source` and `artifact-name` to your own",
+                    channel.name
+                ),
+            )
+        } else {
+            (
+                "which that server does not publish",
+                format!(
+                    "`update.channel.{}.source` to your own server",
+                    channel.name
+                ),
+            )
+        };
         out.push(
             Diagnostic::new(
                 Code::InheritedUpdateServer,
@@ -74,23 +96,16 @@ fn update_server(model: &Model, out: &mut Checker) {
             )
             .with_label(Label::new(source_at, "the server is declared here"))
             .with_labels(
-                channel
-                    .artifact_name
-                    .at
-                    .filter(|a| a.file != name_at.file)
+                inherited_name
+                    .then_some(channel.artifact_name.at)
+                    .flatten()
                     .map(|a| Label::new(a, "its files' name is declared here")),
             )
-            .with_help(match channel.artifact_name.at {
-                // The base's own file names: the renamed system would install its images.
-                Some(artifact_at) if artifact_at.file != name_at.file => format!(
-                    "the transfers look for `{}_VERSION_…` files, the other system's own images, and would install them here: set `update.channel.{}.source` and `artifact-name` to your own, or `remove update.channel.{}`",
-                    channel.published_name(&model.system.name.value), channel.name, channel.name
-                ),
-                _ => format!(
-                    "the transfers look for `{}_VERSION_…` files, which that server does not publish: set `update.channel.{}.source` to your own server, or `remove update.channel.{}`",
-                    channel.published_name(&model.system.name.value), channel.name, channel.name
-                ),
-            }),
+            .with_help(format!(
+                "the transfers look for `{}_VERSION_…` files, {found}: set {fix}, or `remove update.channel.{}`",
+                channel.published_name(&model.system.name.value),
+                channel.name
+            )),
         );
     }
 }

@@ -252,7 +252,11 @@ const CHANNEL: &[Field] = &[
         Ty::Symbol(&["none", "xz", "gzip", "zstd"]),
         Some("none"),
     ),
-    field("artifact-name", Ty::Str(Str::ImageId), None),
+    field(
+        "artifact-name",
+        Ty::Str(Str::ImageId),
+        Some("the system's name"),
+    ),
 ];
 
 const UPDATE: &[Field] = &[
