@@ -428,6 +428,16 @@ fn product(specs: &mut Specs, model: &Model, texts: &Texts<'_>, inputs: &Inputs,
         n("definitions:first-boot"),
         n("image-files"),
     ];
+    // The installer's definitions (`create = install`), in the image beside the installer.
+    let installer = text("repart.d/installer/");
+    if !installer.is_empty() {
+        specs.generated(
+            &n("definitions:installer"),
+            installer,
+            paths("repart.d/installer/"),
+        );
+        tree_needs.push(n("definitions:installer"));
+    }
     if place.product.is_some() {
         tree_needs.push(n("packages"));
     }

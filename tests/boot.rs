@@ -1,7 +1,9 @@
 //! End to end: `examples/server` compiled by `pcfg build`, built by `ninja -C out` with mkosi
 //! 25.3 and systemd 257 (a Debian trixie root, `scripts/e2e-root`), and booted twice under QEMU
-//! with OVMF's Secure Boot firmware and a software TPM (`scripts/e2e`). The booted system
-//! reports on its serial console (`tests/e2e/facts.sh`); this test reads that report.
+//! with OVMF's Secure Boot firmware and a software TPM (`scripts/e2e`); on the second boot the
+//! image's installer (`pcfg-install`) installs it onto an empty disk, which boots third. The
+//! booted system reports on its serial console (`tests/e2e/facts.sh`); this test reads that
+//! report.
 //!
 //! The same root runs systemd 257's systemd-sysupdate over what pcfg emits for an extension's
 //! update component (bookworm-backports' 254 reads it in the main suite).
@@ -51,16 +53,23 @@ fn uki_cmdline_hash(work: &Path) -> String {
     usrhash(&String::from_utf8_lossy(&bytes)).expect("usrhash= in the UKI's command line")
 }
 
-/// The PCRs `pcfg trust` says the example's root is sealed to, and those of the signed policy,
-/// as the LUKS2 token lists them (`7`, `11`).
-fn declared_pcrs() -> (String, String) {
+/// The model of `examples/server`, as `pcfg` compiles it.
+fn server_model() -> pcfg::model::Model {
     let compilation = pcfg::compile::check(
         &pcfg::vfs::RealFs,
         &repository().join("examples/server/system.pcfg"),
     )
     .expect("the example is readable");
-    let model = compilation.model.expect("the example compiles");
-    let tpm2 = model.trust.tpm2.expect("the example seals to the TPM");
+    compilation.model.expect("the example compiles")
+}
+
+/// The PCRs `pcfg trust` says the example's root is sealed to, and those of the signed policy,
+/// as the LUKS2 token lists them (`7`, `11`).
+fn declared_pcrs() -> (String, String) {
+    let tpm2 = server_model()
+        .trust
+        .tpm2
+        .expect("the example seals to the TPM");
     let pcrs: Vec<String> = tpm2.pcrs.value.iter().map(u64::to_string).collect();
     let signed = if tpm2.signed_policy.value { "11" } else { "" };
     (pcrs.join(","), signed.to_owned())
@@ -140,8 +149,20 @@ fn check_boot(n: usize, facts: &BTreeMap<String, String>, signed_hash: &str) {
     );
 }
 
+/// The partition the example leaves to its installer (`create = install`), and the partitions
+/// of the disk the installer lays out.
+fn installed_by_installer() -> (String, usize) {
+    let model = server_model();
+    let partition = model
+        .partitions
+        .iter()
+        .find(|p| p.create.value == Some(pcfg::model::Create::Install))
+        .expect("the example has a partition only the installer makes");
+    (partition.name.clone(), model.layout.len())
+}
+
 #[test]
-fn the_server_example_builds_and_boots_twice() {
+fn the_server_example_builds_boots_twice_and_installs_itself() {
     let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("e2e-server");
     let status = Command::new(repository().join("scripts/e2e"))
         .arg(repository().join("examples/server"))
@@ -151,13 +172,93 @@ fn the_server_example_builds_and_boots_twice() {
         .expect("scripts/e2e runs");
     assert!(status.success(), "scripts/e2e failed: {status}");
     let signed_hash = uki_cmdline_hash(&work);
-    let first = facts(&work.join("console-1.log"));
-    let second = facts(&work.join("console-2.log"));
-    check_boot(1, &first, &signed_hash);
-    check_boot(2, &second, &signed_hash);
+    let boots: Vec<_> = (1..=3)
+        .map(|n| facts(&work.join(format!("console-{n}.log"))))
+        .collect();
+    for (n, facts) in boots.iter().enumerate() {
+        check_boot(n + 1, facts, &signed_hash);
+    }
+    let [first, second, third] = &boots[..] else {
+        unreachable!()
+    };
     // First boot: systemd-repart made slot B and root; second boot: nothing left to do.
     assert_eq!(first["repart"], "changed", "boot 1: systemd-repart");
     assert_eq!(second["repart"], "no-changes", "boot 2: systemd-repart");
+
+    // Boot 2 ran the image's installer: `pcfg-install IMAGE DISK` onto an empty disk.
+    let (srv, partitions) = installed_by_installer();
+    assert_eq!(srv, "srv", "the facts name the example's `srv`");
+    assert_eq!(
+        second["install"], "ok",
+        "boot 2: pcfg-install; facts: {second:#?}"
+    );
+    // The whole disk: the image's partitions copied, those of first boot and the installer's made.
+    assert_eq!(
+        second["install-partitions"],
+        partitions.to_string(),
+        "boot 2: the installed disk's partitions"
+    );
+    assert_eq!(
+        second["install-recovery-key-format"], "1",
+        "boot 2: the recovery key pcfg-install printed"
+    );
+    // srv: LUKS2 with the printed recovery key and a TPM2 key slot sealed to what `pcfg trust`
+    // says — and no key slot anyone could open (the empty key of a first-boot key file).
+    assert_eq!(
+        second["install-srv-tokens"], "password,tpm2,",
+        "boot 2: srv's key slots"
+    );
+    let (pcrs, pubkey_pcrs) = declared_pcrs();
+    assert_eq!(second["install-srv-tpm2-pcrs"], pcrs, "boot 2: srv's PCRs");
+    assert_eq!(
+        second["install-srv-tpm2-pubkey-pcrs"], pubkey_pcrs,
+        "boot 2: srv's signed policy"
+    );
+    // Sealed to nothing else: no pcrlock policy (systemd-repart adds the booted system's, which
+    // the installed system cannot satisfy, unless told `--tpm2-pcrlock=`).
+    assert_eq!(
+        second["install-srv-pcrlock"], "0",
+        "boot 2: srv is sealed to a pcrlock policy"
+    );
+    assert_eq!(
+        second["install-srv-recovery-key-opens"], "1",
+        "boot 2: the recovery key opens srv"
+    );
+    assert_eq!(
+        second["install-srv-empty-key-opens"], "0",
+        "boot 2: an empty key opens srv"
+    );
+    assert_eq!(
+        second["install-srv-tpm2-opens"], "1",
+        "boot 2: the TPM opens srv"
+    );
+    assert_eq!(
+        second["install-srv-tokens-after"], "password,tpm2,",
+        "boot 2: srv's key slots after the checks"
+    );
+
+    // Boot 3, from the installed disk: every partition was made by the installer, srv is
+    // mounted at /srv, unlocked by the TPM.
+    assert_eq!(third["repart"], "no-changes", "boot 3: systemd-repart");
+    assert_eq!(third["srv-source"], "/dev/mapper/srv", "boot 3: /srv");
+    assert!(
+        third["srv-dm"].starts_with("CRYPT-LUKS2-"),
+        "boot 3: srv is not LUKS2: {}",
+        third["srv-dm"]
+    );
+    assert_eq!(third["srv-fstype"], "xfs", "boot 3: /srv");
+    assert_eq!(
+        third["srv-tokens"], "password,tpm2,",
+        "boot 3: srv's key slots"
+    );
+    // Unlocked with nobody to type the recovery key: a prompt would hold the boot until the
+    // timeout, and srv has no other key slot than the TPM's.
+    assert_eq!(
+        third["srv-cryptsetup"], "active",
+        "boot 3: srv not unlocked by the TPM"
+    );
+    // Booted as it is, the image has no srv: only the installer makes it.
+    assert_eq!(first["srv-source"], "", "boot 1: /srv");
 }
 
 /// Runs the end-to-end root's systemd-sysupdate 257 on `WORK/root` for one component, with the

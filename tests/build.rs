@@ -103,7 +103,7 @@ fn the_example_directories_compile_to_what_their_readmes_say() {
     for (example, partitions, weakest) in [
         ("particleos-desktop", 10, LinkState::Encrypted),
         ("atomos", 10, LinkState::Encrypted),
-        ("server", 8, LinkState::Encrypted),
+        ("server", 9, LinkState::Encrypted),
         ("no-secure-boot", 10, LinkState::Measured),
         ("arm64-board", 6, LinkState::Unprotected),
     ] {
@@ -156,35 +156,93 @@ fn builds_are_byte_identical_from_any_working_directory() {
     assert_eq!(a, read_tree(&rebuilt), "a second build is identical");
 }
 
-/// A root made at first boot starts with an empty `/etc`: mkosi's finalize script (written
-/// executable) keeps the image's `/etc` in `/usr/share/factory/etc` without per-machine and
-/// secret files, and systemd-tmpfiles' `C+ /etc` copies it back. Run here by `sh` on a fake
-/// build root as mkosi runs it (`BUILDROOT=`); shellcheck reads it too.
-#[test]
-fn the_image_etc_is_kept_in_usr_when_root_is_made_at_first_boot() {
+/// An emitted `/bin/sh` program: written with the executable bits, and shellcheck-clean.
+fn executable_shell_script(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
-    let (dir, out) = crate::support::built("examples/server/system.pcfg");
-    let script = out.join("mkosi/mkosi.finalize");
-    let mode = std::fs::metadata(&script)
-        .expect("finalize")
+    let mode = std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
         .permissions()
         .mode();
-    assert_eq!(mode & 0o777, 0o755, "{mode:o}");
-    let tmpfiles =
-        std::fs::read_to_string(out.join("image-tree/usr/lib/tmpfiles.d/pcfg-factory-etc.conf"))
-            .expect("tmpfiles");
-    assert!(
-        tmpfiles.lines().any(|l| l == "C+ /etc - - - -"),
-        "{tmpfiles}"
-    );
+    assert_eq!(mode & 0o777, 0o755, "{}: {mode:o}", path.display());
     let shellcheck = Command::new(crate::support::test_tool_on_path("shellcheck"))
-        .arg(&script)
+        .arg("--shell=sh")
+        .arg(path)
         .output()
         .expect("shellcheck runs");
     assert!(
         shellcheck.status.success(),
         "{}",
         String::from_utf8_lossy(&shellcheck.stdout)
+    );
+}
+
+/// The installer the image carries when a partition is `create = install` (examples/server's
+/// `srv`): written executable, shellcheck-clean `/bin/sh`, refusing anything but an image file
+/// and a disk before it touches a disk, and sealing with the PCRs of `trust.tpm2` and no
+/// pcrlock policy. The end-to-end test runs it in the booted image (`tests/boot.rs`).
+#[test]
+fn the_installer_is_a_clean_script_that_refuses_what_is_not_an_image_file() {
+    let (dir, out) = crate::support::built("examples/server/system.pcfg");
+    let installer = out.join("image-tree/usr/bin/pcfg-install");
+    executable_shell_script(&installer);
+    let text = std::fs::read_to_string(&installer).expect("pcfg-install");
+    for option in [
+        "--copy-from=\"$image\"",
+        "--definitions=/usr/lib/pcfg/install.repart.d",
+        "--key-file=\"$key\"",
+        "--tpm2-pcrs=7",
+        "--tpm2-public-key-pcrs=11",
+        "--tpm2-pcrlock=",
+    ] {
+        assert!(text.contains(option), "{option}:\n{text}");
+    }
+    // Its definitions: only what the installer alone makes, never in /usr/lib/repart.d.
+    let only: Vec<_> = std::fs::read_dir(out.join("repart.d/installer"))
+        .expect("installer definitions")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(only, ["40-srv.conf"]);
+    assert!(!out.join("repart.d/install/40-srv.conf").exists());
+    let disk = dir.path().join("disk");
+    std::fs::write(&disk, b"").expect("disk");
+    let missing = dir.path().join("missing.raw");
+    let disk_arg = disk.to_string_lossy().into_owned();
+    let missing_arg = missing.to_string_lossy().into_owned();
+    for args in [
+        vec![],
+        vec![missing_arg.as_str(), disk_arg.as_str()],
+        vec![dir.path().to_str().expect("UTF-8"), disk_arg.as_str()],
+        vec![disk_arg.as_str()],
+    ] {
+        let run = Command::new("sh")
+            .arg(&installer)
+            .args(&args)
+            .output()
+            .expect("sh runs");
+        assert_eq!(run.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&run.stderr).starts_with("usage: pcfg-install IMAGE DISK"),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+}
+
+/// A root made at first boot starts with an empty `/etc`: mkosi's finalize script (written
+/// executable) keeps the image's `/etc` in `/usr/share/factory/etc` without per-machine and
+/// secret files, and systemd-tmpfiles' `C+ /etc` copies it back. Run here by `sh` on a fake
+/// build root as mkosi runs it (`BUILDROOT=`); shellcheck reads it too.
+#[test]
+fn the_image_etc_is_kept_in_usr_when_root_is_made_at_first_boot() {
+    let (dir, out) = crate::support::built("examples/server/system.pcfg");
+    let script = out.join("mkosi/mkosi.finalize");
+    executable_shell_script(&script);
+    let tmpfiles =
+        std::fs::read_to_string(out.join("image-tree/usr/lib/tmpfiles.d/pcfg-factory-etc.conf"))
+            .expect("tmpfiles");
+    assert!(
+        tmpfiles.lines().any(|l| l == "C+ /etc - - - -"),
+        "{tmpfiles}"
     );
     let buildroot = dir.path().join("buildroot");
     for (path, text) in [

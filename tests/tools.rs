@@ -109,7 +109,10 @@ fn systemd_repart_accepts_the_sealing_drop_in() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(
         dir.path().join("system.pcfg"),
-        "import \"std/particleos\"\nsystem.name = \"SealOS\"\ntrust.tpm2.pcrs += [11]\n",
+        // The machine's systemd-repart is 254: the target it runs the command of.
+        // (without the UKI profiles, which need 257).
+        "import \"std/particleos\"\nsystem.name = \"SealOS\"\nsystem.systemd = 254\n\
+         remove uki-profile.factory-reset\nremove uki-profile.emergency\ntrust.tpm2.pcrs += [11]\n",
     )
     .expect("write");
     let run = crate::support::pcfg_in(dir.path(), &["build", "system.pcfg", "-o", "out"]);
@@ -179,5 +182,32 @@ fn systemd_repart_accepts_the_sealing_drop_in() {
         output.status.success(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
+    );
+    // From systemd 255 on, the command also turns off the pcrlock policy systemd-repart would
+    // add unasked (`--tpm2-pcrlock=`, empty): 254 has no such option and refuses it, hence the
+    // gate (the end-to-end test's systemd 257 runs it at first boot).
+    let newer = pcfg::compile::check(&pcfg::vfs::RealFs, &dir.path().join("system.pcfg"))
+        .expect("readable")
+        .model
+        .expect("model");
+    let tpm2 = newer.trust.tpm2.as_ref().expect("trust.tpm2");
+    assert!(!tpm2
+        .repart_options(254)
+        .iter()
+        .any(|o| o.starts_with("--tpm2-pcrlock")));
+    assert_eq!(
+        tpm2.repart_options(pcfg::model::gates::PCRLOCK)
+            .last()
+            .map(String::as_str),
+        Some("--tpm2-pcrlock=")
+    );
+    let refused = Command::new(&repart)
+        .arg("--tpm2-pcrlock=")
+        .arg("--help")
+        .output()
+        .expect("systemd-repart runs");
+    assert!(
+        !refused.status.success(),
+        "systemd-repart 254 knows --tpm2-pcrlock="
     );
 }

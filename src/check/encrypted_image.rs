@@ -1,7 +1,8 @@
 //! Encryption is performed by systemd-repart on the machine, when it makes the partition at
 //! first boot; a partition made in the image is copied as it is, so `encrypt` on it would
 //! encrypt nothing. And at first boot systemd-repart is given no key file: `encrypt = key-file`
-//! (or `key-file+tpm2`) would add a keyslot with an empty key, which anyone can type.
+//! (or `key-file+tpm2`) would add a keyslot with an empty key, which anyone can type. Only the
+//! installer (`create = install`) has a key file: the recovery key it makes.
 
 use super::Checker;
 use crate::diag::{Code, Diagnostic, Label};
@@ -69,7 +70,7 @@ fn empty_key_file(partition: &Partition, out: &mut Checker) {
         ),
         Label::new(out.at(partition.encrypt.at), "an empty key at first boot"),
     )
-    .with_help("write `encrypt = tpm2`: systemd-repart seals the key to the machine's TPM (the PCRs of `trust.tpm2`) as it makes the partition");
+    .with_help("write `encrypt = tpm2`: systemd-repart seals the key to the machine's TPM (the PCRs of `trust.tpm2`) as it makes the partition; or `create = install`, and the installer (pcfg-install) makes it with a recovery key");
     out.push(match partition.encrypt.at {
         Some(at) => diagnostic.with_fix(at, "tpm2"),
         None => diagnostic,

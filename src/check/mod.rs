@@ -12,6 +12,7 @@ mod esp_size;
 mod extension_cycle;
 mod extension_fields;
 mod extension_optional;
+mod installer;
 mod labels;
 mod package_names;
 mod package_sources;
@@ -48,6 +49,7 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("verity-size", verity_size::check),
     ("encrypted-read-only", encrypted_read_only::check),
     ("encrypted-image", encrypted_image::check),
+    ("installer", installer::check),
     ("signing-keys", signing_keys::check),
     ("tpm2", tpm2::check),
     ("trust-requirement", trust_requirement::check),

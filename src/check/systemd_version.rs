@@ -2,7 +2,7 @@
 
 use super::Checker;
 use crate::diag::{Code, Diagnostic, Label};
-use crate::model::{gates, Format, Model};
+use crate::model::{gates, Create, Format, Model};
 use crate::source::Span;
 
 pub(super) fn check(model: &Model, out: &mut Checker) {
@@ -41,6 +41,21 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
             gates::EROFS,
             format!("an erofs file system (partition `{}`)", partition.name),
             partition.format.at.or(partition.at),
+            out,
+        );
+    }
+    if let Some(partition) = model
+        .partitions
+        .iter()
+        .find(|p| p.create.value == Some(Create::Install))
+    {
+        gate(
+            gates::REPART_COPY_FROM,
+            format!(
+                "the installer (partition `{}` is made by it; it copies the image with systemd-repart's `--copy-from=`)",
+                partition.name
+            ),
+            partition.create.at.or(partition.at),
             out,
         );
     }

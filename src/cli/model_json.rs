@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value as Json};
 use super::eval::location_json;
 use crate::model::extension::dependency_order;
 use crate::model::{
-    At, Create, Extension, GptPartition, Link, Model, Partition, Role, Slot, TransferTarget, Verity,
+    At, Extension, GptPartition, Link, Model, Partition, Role, Slot, TransferTarget, Verity,
 };
 use crate::source::SourceMap;
 
@@ -151,7 +151,7 @@ fn gpt_json(model: &Model, g: &GptPartition) -> Json {
         "format": g.format.map(crate::model::Format::name),
         "encrypt": g.encrypt.name(),
         "verity-match-key": g.verity_match_key,
-        "create": match g.create { Create::Image => "image", Create::FirstBoot => "first-boot" },
+        "create": g.create.symbol(),
         "factory-reset": g.factory_reset,
         "directories": g.directories,
     })

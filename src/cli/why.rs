@@ -371,10 +371,7 @@ pub(super) fn derived(path: &[&str], model: &crate::model::Model) -> Option<(Str
                 }
                 "create" => {
                     let data = gpt(Role::Data)?;
-                    let create = match data.create {
-                        crate::model::Create::Image => "image",
-                        crate::model::Create::FirstBoot => "first-boot",
-                    };
+                    let create = data.create.symbol();
                     Some((
                         create.to_owned(),
                         "the ESP and slot A are in the image, the rest is made at first boot"

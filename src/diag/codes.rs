@@ -95,6 +95,7 @@ codes! {
     EncryptedReadOnly => "encrypted-read-only", Error;
     EncryptedInImage => "encrypted-in-image", Error;
     EmptyKeyFile => "empty-key-file", Error;
+    InstallImagePartition => "install-image-partition", Error;
     DuplicatePackage => "duplicate-package", Warning;
     ReleaseMismatch => "release-mismatch", Error;
     InheritedUpdateServer => "inherited-update-server", Warning;

@@ -71,5 +71,5 @@ pub(crate) fn repart_options(model: &Model) -> Option<Vec<String>> {
         .iter()
         .any(|g| g.create == Create::FirstBoot && g.encrypt.uses_tpm2());
     let tpm2 = model.trust.tpm2.as_ref()?;
-    sealed.then(|| tpm2.repart_options())
+    sealed.then(|| tpm2.repart_options(model.system.systemd.value))
 }

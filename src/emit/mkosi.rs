@@ -294,6 +294,13 @@ fn main(
         format!("{}:/", layout.own(image_tree::DIR)),
         format!("{}:/usr/lib/repart.d", layout.own(repart::INSTALL_DIR)),
     ]);
+    if repart::has_installer(model) {
+        trees.push(format!(
+            "{}:{}",
+            layout.own(repart::INSTALLER_DIR),
+            repart::INSTALLER_IMAGE_DIR
+        ));
+    }
     if let Some(channel) = model.updates.channels.first() {
         trees.push(format!(
             "{}:/usr/lib/sysupdate.d",

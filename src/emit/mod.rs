@@ -11,6 +11,7 @@ mod factory;
 mod flatpak;
 mod image_tree;
 mod ini;
+mod installer;
 mod kernel;
 mod manifest;
 pub use crate::digest::sha256_hex;
@@ -21,6 +22,7 @@ mod ninja;
 mod os_release;
 mod picture;
 mod repart;
+mod shell;
 mod sysupdate;
 
 use std::fmt;
@@ -41,11 +43,18 @@ pub struct File {
 }
 
 impl File {
-    /// Whether the file is a program a tool runs (mkosi's finalize script): written with the
-    /// executable bits set.
+    /// Whether the file is a program (mkosi's finalize script, the installer): written with
+    /// the executable bits set.
     #[must_use]
     pub fn executable(&self) -> bool {
         self.path == factory::script_path()
+            || self
+                .path
+                .strip_suffix(&installer::path())
+                .is_some_and(|dir| {
+                    // The system's own, or a product's (`products/NAME/`).
+                    dir.is_empty() || dir.ends_with('/')
+                })
             || self
                 .path
                 .strip_prefix(&format!("{}/mkosi.profiles/", mkosi::DIR))
@@ -189,6 +198,7 @@ fn own_files(model: &Model, source: &Source<'_>, inputs: &Inputs) -> Result<Vec<
     files.extend(sysupdate::components(model, source.entry_name)?);
     files.extend(kernel::emit(model, source.entry_name)?);
     files.extend(image_tree::emit(model, source.entry_name)?);
+    files.extend(installer::emit(model, source.entry_name));
     files.extend(flatpak::emit(model, source.entry_name, inputs)?);
     Ok(files)
 }

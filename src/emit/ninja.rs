@@ -9,7 +9,7 @@
 
 use std::fmt::Write as _;
 
-use super::{ini, File, Refused, Source};
+use super::{ini, shell, File, Refused, Source};
 use crate::graph::{Plan, Step};
 use crate::model::Model;
 
@@ -295,7 +295,7 @@ fn emit_units(
         let variables = match &profile {
             Some(name) => format!(
                 "\n  profile = {}",
-                value(&shell_word(&format!("--profile={name}")))?
+                value(&shell::word(&format!("--profile={name}")))?
             ),
             None if is_set => "\n  profile =".to_owned(),
             None => String::new(),
@@ -330,7 +330,7 @@ fn emit_units(
                 "publish-signed",
                 format!(
                     "\n  key = {}",
-                    value(&shell_word(&unit.source.config_path(key, 0)))?
+                    value(&shell::word(&unit.source.config_path(key, 0)))?
                 ),
             ),
             None => ("publish", String::new()),
@@ -346,7 +346,7 @@ fn emit_units(
             ),
             None => "true".to_owned(),
         };
-        let dir = shell_word(&format!("{}{channel}", unit.place.publish_dir()));
+        let dir = shell::word(&format!("{}{channel}", unit.place.publish_dir()));
         let (system, extensions) = published(unit.model, channel);
         // The system's files under the channel's name: `IMAGE_…` becomes `ARTIFACT_…`.
         let image_id = &unit.model.system.name.value;
@@ -357,8 +357,8 @@ fn emit_units(
                 value(&format!(
                     "&& for f in {}; do b=${{f##*/}}; mv -f -- {dir}/\"$b\" {dir}/{}\"${{b#{}}}\"; done",
                     system.join(" "),
-                    shell_word(artifact),
-                    shell_word(image_id),
+                    shell::word(artifact),
+                    shell::word(image_id),
                 ))?
             ),
             _ => String::new(),
@@ -383,9 +383,9 @@ fn emit_units(
             "build {}: check | {}\n  base = {}\n  manifest = {}\n  config = {}\n\n",
             stamp(step)?,
             stamps_of(&step.spec.needs)?,
-            value(&shell_word(crate::plan::BASE_TREE))?,
-            value(&shell_word(&unit.place.file(crate::plan::BASE_MANIFEST)))?,
-            value(&shell_word(
+            value(&shell::word(crate::plan::BASE_TREE))?,
+            value(&shell::word(&unit.place.file(crate::plan::BASE_MANIFEST)))?,
+            value(&shell::word(
                 &unit.source.config_path(unit.source.entry_name, 0)
             ))?,
         );
@@ -414,7 +414,7 @@ fn published(model: &Model, channel: &str) -> (Vec<String>, Vec<String>) {
     use crate::model::TransferTarget;
     let system = &model.system;
     let arch = system.arch.value;
-    let prefix = shell_word(&format!("mkosi/mkosi.output/{}_", system.name.value));
+    let prefix = shell::word(&format!("mkosi/mkosi.output/{}_", system.name.value));
     let Some(index) = model
         .updates
         .channels
@@ -431,7 +431,7 @@ fn published(model: &Model, channel: &str) -> (Vec<String>, Vec<String>) {
         .map(|e| {
             format!(
                 "{}*.raw",
-                shell_word(&format!("mkosi/mkosi.output/{}_", e.image))
+                shell::word(&format!("mkosi/mkosi.output/{}_", e.image))
             )
         })
         .collect();
@@ -445,12 +445,12 @@ fn published(model: &Model, channel: &str) -> (Vec<String>, Vec<String>) {
                 let ty = model.layout.get(i)?.ty.full_name(arch);
                 Some(format!(
                     "{prefix}*{}*.raw",
-                    shell_word(&format!("_{}.{ty}.", arch.name()))
+                    shell::word(&format!("_{}.{ty}.", arch.name()))
                 ))
             }
             TransferTarget::Uki => Some(format!(
                 "{prefix}*{}",
-                shell_word(&format!("_{}.efi", arch.name()))
+                shell::word(&format!("_{}.efi", arch.name()))
             )),
         })
         .collect();
@@ -506,18 +506,6 @@ fn refused(text: &str, c: char) -> Refused {
     }
 }
 
-/// One word for `/bin/sh`, single-quoted unless it is plain.
-fn shell_word(text: &str) -> String {
-    if !text.is_empty()
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-/+=,@".contains(c))
-    {
-        return text.to_owned();
-    }
-    format!("'{}'", text.replace('\'', "'\\''"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -528,7 +516,7 @@ mod tests {
         assert!(path("a\nb").is_err());
         assert!(value(" a").is_err());
         assert_eq!(value("a$b").expect("ok"), "a$$b");
-        assert_eq!(shell_word("publish/x"), "publish/x");
-        assert_eq!(shell_word("a'b c"), "'a'\\''b c'");
+        assert_eq!(shell::word("publish/x"), "publish/x");
+        assert_eq!(shell::word("a'b c"), "'a'\\''b c'");
     }
 }

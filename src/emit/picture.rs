@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::File;
-use crate::model::{Create, Encrypt, GptPartition, LinkState, Model, Role, Slot};
+use crate::model::{Encrypt, GptPartition, LinkState, Model, Role, Slot};
 use crate::syntax::ast::format_size;
 
 const FONT: &str = "font-family=\"sans-serif\" font-size=\"12\"";
@@ -57,7 +57,8 @@ fn size_of(part: &GptPartition) -> Option<u64> {
 
 /// `layout.svg`: one row per declared partition; slot A and slot B side by side, each data
 /// partition followed by its verity hash and signature partitions; widths to scale between
-/// `MIN_WIDTH` and `MAX_WIDTH`; partitions made at first boot drawn dashed.
+/// `MIN_WIDTH` and `MAX_WIDTH`; partitions made on the machine (at first boot or by the
+/// installer) drawn dashed.
 #[must_use]
 pub(super) fn layout(model: &Model, source: &str) -> File {
     let largest = model
@@ -123,7 +124,7 @@ pub(super) fn layout(model: &Model, source: &str) -> File {
                     Role::VerityHash => ("#e3f1df", "verity"),
                     Role::VeritySignature => ("#f6ecd2", "sig"),
                 };
-                let dash = if part.create == Create::FirstBoot {
+                let dash = if part.create.on_machine() {
                     " stroke-dasharray=\"5 3\""
                 } else {
                     ""
@@ -168,7 +169,7 @@ pub(super) fn layout(model: &Model, source: &str) -> File {
     let width = widest.ceil() as u32 + 12;
     let title = format!("{}: disk layout", model.system.name.value);
     let heading = format!(
-        "<text x=\"12\" y=\"20\" {HEADING} font-weight=\"bold\">{}</text>\n<text x=\"{}\" y=\"20\" {FONT} text-anchor=\"end\" fill=\"#555555\">dashed: made on the target disk at first boot or by an update</text>\n",
+        "<text x=\"12\" y=\"20\" {HEADING} font-weight=\"bold\">{}</text>\n<text x=\"{}\" y=\"20\" {FONT} text-anchor=\"end\" fill=\"#555555\">dashed: made on the target disk at first boot, by the installer or by an update</text>\n",
         xml(&title),
         width.max(480) - 12
     );

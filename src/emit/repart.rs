@@ -1,6 +1,8 @@
 //! `repart.d` definitions for systemd-repart: the partitions of the built image (which mkosi
-//! passes to systemd-repart as `mkosi.repart/`) and those of the installed disk, made or grown
-//! at first boot (`/usr/lib/repart.d/`).
+//! passes to systemd-repart as `mkosi.repart/`), those of the installed disk, made or grown
+//! at first boot (`/usr/lib/repart.d/`), and — when a partition is declared `create = install`
+//! — those only the installer makes, on the disk it installs to, besides what first boot makes
+//! there (`/usr/lib/pcfg/install.repart.d/`, `emit/installer.rs`).
 //!
 //! Labels use systemd-repart's specifiers `%M` (the image id) and `%A` (the image version), which
 //! mkosi and the installed os-release fill in, as ParticleOS writes them.
@@ -13,28 +15,41 @@ use crate::model::{gates, Create, Format, GptPartition, Model, PartitionType, Ro
 /// Where each set goes in the output directory.
 pub(crate) const BUILD_DIR: &str = "repart.d/build";
 pub(crate) const INSTALL_DIR: &str = "repart.d/install";
+pub(crate) const INSTALLER_DIR: &str = "repart.d/installer";
+/// Where the installer's definitions are in the image: never `/usr/lib/repart.d`, where
+/// systemd-repart would make them at first boot without the installer's key.
+pub(crate) const INSTALLER_IMAGE_DIR: &str = "/usr/lib/pcfg/install.repart.d";
+
+/// Whether the system has an installer: a partition declared `create = install`.
+pub(crate) fn has_installer(model: &Model) -> bool {
+    model.layout.iter().any(|g| g.create == Create::Install)
+}
 
 /// Both definition sets.
 pub(crate) fn emit(model: &Model, source: &str) -> Result<Vec<File>, Refused> {
     let names = file_names(model);
     let mut files = Vec::new();
     for (gpt, name) in model.layout.iter().zip(&names) {
-        if gpt.create == Create::Image {
+        let mut dirs = Vec::with_capacity(2);
+        match gpt.create {
+            Create::Image => dirs.extend([BUILD_DIR, INSTALL_DIR]),
+            Create::FirstBoot => dirs.push(INSTALL_DIR),
+            Create::Install => dirs.push(INSTALLER_DIR),
+        }
+        for dir in dirs {
+            let keys = if dir == BUILD_DIR {
+                build_keys(model, gpt)
+            } else {
+                install_keys(model, gpt)
+            };
             files.push(definition(
                 model,
                 source,
                 gpt,
-                format!("{BUILD_DIR}/{name}"),
-                build_keys(model, gpt),
+                format!("{dir}/{name}"),
+                keys,
             )?);
         }
-        files.push(definition(
-            model,
-            source,
-            gpt,
-            format!("{INSTALL_DIR}/{name}"),
-            install_keys(model, gpt),
-        )?);
     }
     Ok(files)
 }

@@ -6,6 +6,12 @@
 
 /// systemd-repart formats erofs.
 pub const EROFS: u32 = 253;
+/// systemd-repart copies the partitions of a disk image (`--copy-from=`), as the installer
+/// does; 254 lacks it (tested).
+pub const REPART_COPY_FROM: u32 = 255;
+/// systemd-pcrlock, and systemd-repart's `--tpm2-pcrlock=` (with which it seals to a pcrlock
+/// policy it finds unless told otherwise); 254 lacks the option (tested).
+pub const PCRLOCK: u32 = 255;
 /// `systemd.image_policy=` on the kernel command line.
 pub const IMAGE_POLICY: u32 = 254;
 /// ukify builds UKI profiles.

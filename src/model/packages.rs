@@ -28,6 +28,9 @@ pub enum Need {
     Shim,
     /// A partition made at first boot: systemd-repart.
     FirstBoot,
+    /// A partition made by the installer (`create = install`): systemd-repart, which the
+    /// installer runs.
+    Installer,
     /// An encrypted partition or verity: systemd-cryptsetup and systemd-veritysetup.
     Cryptsetup,
     /// A TPM2 policy: the TPM2 libraries systemd loads.
@@ -52,6 +55,7 @@ impl Need {
             Need::BootLoader,
             Need::Shim,
             Need::FirstBoot,
+            Need::Installer,
             Need::Cryptsetup,
             Need::Tpm2,
             Need::Homed,
@@ -71,6 +75,7 @@ impl Need {
             Need::BootLoader => "systemd-boot and the UKI stub".to_owned(),
             Need::Shim => "shim, which starts systemd-boot under Secure Boot (trust.secure-boot.enroll = shim)".to_owned(),
             Need::FirstBoot => "partitions made at first boot (systemd-repart)".to_owned(),
+            Need::Installer => "the installer, pcfg-install (systemd-repart)".to_owned(),
             Need::Cryptsetup => "encryption and verity (systemd-cryptsetup)".to_owned(),
             Need::Tpm2 => "the TPM2 policy (the libraries systemd loads)".to_owned(),
             Need::Homed => "home directories (systemd-homed)".to_owned(),
@@ -145,9 +150,8 @@ pub fn names(distribution: &str, arch: Arch, need: Need) -> &'static [&'static s
             _ => &["shim-x64"],
         },
         (Need::Shim, Opensuse) => &["shim"],
-        (Need::Shim, ArchLinux) => &[],
-        (Need::FirstBoot, Debian | Ubuntu) => &["systemd-repart"],
-        (Need::FirstBoot | Need::Updates, Opensuse) => &["systemd-experimental"],
+        (Need::FirstBoot | Need::Installer, Debian | Ubuntu) => &["systemd-repart"],
+        (Need::FirstBoot | Need::Installer | Need::Updates, Opensuse) => &["systemd-experimental"],
         (Need::Cryptsetup, Debian | Ubuntu) => &["systemd-cryptsetup"],
         (Need::Cryptsetup, Fedora | ArchLinux | Opensuse) => &["cryptsetup"],
         (Need::Tpm2, Fedora | ArchLinux) => &["tpm2-tss"],
@@ -156,10 +160,17 @@ pub fn names(distribution: &str, arch: Arch, need: Need) -> &'static [&'static s
         (Need::Homed, Debian | Ubuntu | Opensuse) => &["systemd-homed"],
         (Need::Updates, Debian | Ubuntu) => &["systemd-container"],
         (Need::FileSystem(format), family) => file_system(format, family),
-        // Part of the packages above on these distributions.
-        (Need::BootLoader | Need::FirstBoot | Need::Homed | Need::Updates | Need::Flatpak, _) => {
-            &[]
-        }
+        // Part of the packages above on these distributions; Arch Linux has no signed shim.
+        (
+            Need::BootLoader
+            | Need::FirstBoot
+            | Need::Installer
+            | Need::Homed
+            | Need::Updates
+            | Need::Flatpak,
+            _,
+        )
+        | (Need::Shim, ArchLinux) => &[],
     }
 }
 
@@ -212,6 +223,10 @@ pub fn image_needs(model: &Model) -> Vec<Need> {
     add(
         Need::FirstBoot,
         model.layout.iter().any(|g| g.create == Create::FirstBoot),
+    );
+    add(
+        Need::Installer,
+        model.layout.iter().any(|g| g.create == Create::Install),
     );
     add(
         Need::Cryptsetup,

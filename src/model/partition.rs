@@ -135,8 +135,30 @@ impl Encrypt {
 pub enum Create {
     /// In the built image.
     Image,
-    /// On the target disk, by systemd-repart at first boot (or by the installer).
+    /// On the target disk, by systemd-repart at first boot.
     FirstBoot,
+    /// On the target disk, by the installer pcfg emits (`emit/installer.rs`): never in the
+    /// image and never at first boot, so the installer's recovery key can encrypt it.
+    Install,
+}
+
+impl Create {
+    /// The symbol that selects it (`create = first-boot`).
+    #[must_use]
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Create::Image => "image",
+            Create::FirstBoot => "first-boot",
+            Create::Install => "install",
+        }
+    }
+
+    /// Whether the partition is made on the machine (at first boot or by the installer), so
+    /// not copied from the image.
+    #[must_use]
+    pub fn on_machine(self) -> bool {
+        self != Create::Image
+    }
 }
 
 /// A partition as declared.
@@ -444,6 +466,7 @@ pub(super) fn lower_partition(name: &str, fields: &Fields<'_>) -> Partition {
     let create = fields.symbol("create").map(|c| match c {
         Some("image") => Some(Create::Image),
         Some("first-boot") => Some(Create::FirstBoot),
+        Some("install") => Some(Create::Install),
         _ => None,
     });
     let mut partition = Partition {

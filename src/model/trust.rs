@@ -6,7 +6,7 @@ use std::fmt;
 use super::arch::PartitionType;
 use super::extension::{Extension, ExtensionKind};
 use super::fields::{At, Fields};
-use super::partition::{Encrypt, Partition, Verity};
+use super::partition::{Create, Encrypt, Partition, Verity};
 use crate::source::Span;
 
 /// A key and its certificate for one signing role.
@@ -40,15 +40,24 @@ impl Tpm2 {
     /// The options that make systemd-repart seal what it encrypts as declared: to the PCRs
     /// (`--tpm2-pcrs=7+11`, none for `[]`) and, with a signed policy, to PCR 11 as signed by the
     /// UKI's key (`--tpm2-public-key-pcrs=11`; empty when the policy is not signed). systemd-repart
-    /// reads these from its command line only, never from `repart.d`.
+    /// reads these from its command line only, never from `repart.d`. From systemd 255 on it also
+    /// adds, unasked, a pcrlock policy when it finds one (`/var/lib/systemd/pcrlock.json`, as
+    /// systemd-pcrlock makes it on a booted system): `--tpm2-pcrlock=` (empty) turns that off,
+    /// so that the key is sealed to what `trust.tpm2` declares and nothing else. (Found by the
+    /// end-to-end test: the installer, running on the booted image, sealed to the image's
+    /// pcrlock policy, which the installed system cannot satisfy.)
     #[must_use]
-    pub fn repart_options(&self) -> Vec<String> {
+    pub fn repart_options(&self, systemd: u32) -> Vec<String> {
         let pcrs: Vec<String> = self.pcrs.value.iter().map(u64::to_string).collect();
         let signed = if self.signed_policy.value { "11" } else { "" };
-        vec![
+        let mut options = vec![
             format!("--tpm2-pcrs={}", pcrs.join("+")),
             format!("--tpm2-public-key-pcrs={signed}"),
-        ]
+        ];
+        if systemd >= super::gates::PCRLOCK {
+            options.push("--tpm2-pcrlock=".to_owned());
+        }
+        options
     }
 }
 
@@ -466,6 +475,7 @@ fn state_partition(partition: &Partition, trust: &Trust) -> Link {
     } else {
         format!("{} ({ty})", partition.name)
     };
+    let installer = partition.create.value == Some(Create::Install);
     match partition.encrypt.value {
         Encrypt::None if partition.ty.value == PartitionType::Home => link(
             &name,
@@ -482,45 +492,61 @@ fn state_partition(partition: &Partition, trust: &Trust) -> Link {
             ),
             partition.at,
         ),
-        // systemd-repart is never given a key file (pcfg::empty-key-file): the key is empty.
-        Encrypt::KeyFile | Encrypt::KeyFileTpm2 => link(
+        // Only the installer gives systemd-repart a key file: elsewhere the key is empty
+        // (pcfg::empty-key-file).
+        Encrypt::KeyFile | Encrypt::KeyFileTpm2 if !installer => link(
             &name,
             LinkState::Unprotected,
             format!(
-                "LUKS2 with an empty key: systemd-repart makes partition `{}` without a key file (set `encrypt = tpm2`)",
+                "LUKS2 with an empty key: systemd-repart makes partition `{}` without a key file (set `encrypt = tpm2`, or `create = install`)",
                 partition.name
             ),
             partition.encrypt.at,
         ),
+        Encrypt::KeyFile => link(
+            &name,
+            LinkState::Encrypted,
+            "LUKS2, made by pcfg-install with a recovery key it prints once".to_owned(),
+            partition.encrypt.at,
+        ),
+        Encrypt::KeyFileTpm2 => link(
+            &name,
+            LinkState::Encrypted,
+            format!(
+                "LUKS2, made by pcfg-install with a recovery key it prints once and its key sealed in the TPM {}",
+                sealed_to(trust)
+            ),
+            partition.encrypt.at,
+        ),
         Encrypt::Tpm2 => {
-            // What systemd-repart is told to seal to (`Tpm2::repart_options`).
-            let bound = match &trust.tpm2 {
-                Some(t) => {
-                    let pcrs: Vec<String> = t.pcrs.value.iter().map(u64::to_string).collect();
-                    let pcrs = match pcrs.as_slice() {
-                        [] => None,
-                        [one] => Some(format!("PCR {one}")),
-                        many => Some(format!("PCRs {}", many.join("+"))),
-                    };
-                    let signer = trust.pcr_signer().map_or("", |(_, name)| name);
-                    match (pcrs, t.signed_policy.value) {
-                        (Some(p), true) => {
-                            format!("to {p} and the PCR 11 policy signed by {signer}")
-                        }
-                        (None, true) => format!("to the PCR 11 policy signed by {signer}"),
-                        (Some(p), false) => format!("to {p}"),
-                        (None, false) => "to no PCR at all".to_owned(),
-                    }
-                }
-                None => "but trust.tpm2 is missing".to_owned(),
-            };
+            let by = if installer { ", made by pcfg-install" } else { "" };
             link(
                 &name,
                 LinkState::Encrypted,
-                format!("LUKS2, its key sealed in the TPM {bound}"),
+                format!("LUKS2{by}, its key sealed in the TPM {}", sealed_to(trust)),
                 partition.encrypt.at,
             )
         }
+    }
+}
+
+/// What systemd-repart is told to seal a key to (`Tpm2::repart_options`), in words.
+fn sealed_to(trust: &Trust) -> String {
+    let Some(t) = &trust.tpm2 else {
+        return "but trust.tpm2 is missing".to_owned();
+    };
+    let pcrs: Vec<String> = t.pcrs.value.iter().map(u64::to_string).collect();
+    let pcrs = match pcrs.as_slice() {
+        [] => None,
+        [one] => Some(format!("PCR {one}")),
+        many => Some(format!("PCRs {}", many.join("+"))),
+    };
+    let signer = trust.pcr_signer().map_or("", |(_, name)| name);
+    match (pcrs, t.signed_policy.value) {
+        (Some(p), true) => format!("to {p} and the PCR 11 policy signed by {signer}"),
+        (None, true) => format!("to the PCR 11 policy signed by {signer}"),
+        (Some(p), false) => format!("to {p}"),
+        (None, false) => "to no PCR at all".to_owned(),
     }
 }
 

@@ -178,7 +178,7 @@ const PARTITION: &[Field] = &[
     ),
     field(
         "create",
-        Ty::Symbol(&["image", "first-boot"]),
+        Ty::Symbol(&["image", "first-boot", "install"]),
         Some("image for the ESP and slot A, first-boot otherwise"),
     ),
     field("factory-reset", Ty::Bool, Some("false")),
