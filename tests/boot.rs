@@ -133,6 +133,15 @@ fn check_boot(n: usize, facts: &BTreeMap<String, String>, signed_hash: &str) {
         pubkey_pcrs,
         "boot {n}: the PCRs of the signed policy"
     );
+    // /var on its own partition, LUKS2, made at first boot (or by the installer) and mounted
+    // by pcfg's units from the first boot on.
+    assert_eq!(fact("var-source"), "/dev/mapper/var", "boot {n}: /var");
+    assert!(
+        fact("var-dm").starts_with("CRYPT-LUKS2-"),
+        "boot {n}: /var is not LUKS2: {}",
+        fact("var-dm")
+    );
+    assert_eq!(fact("var-fstype"), "xfs", "boot {n}: /var");
     // The image's /etc reached the system: the declared SSH server runs.
     assert_eq!(fact("ssh"), "active", "boot {n}: ssh.service");
     // The ESP is mounted where systemd-sysupdate finds $BOOT, and sysupdate sees the running

@@ -103,7 +103,7 @@ fn the_example_directories_compile_to_what_their_readmes_say() {
     for (example, partitions, weakest) in [
         ("particleos-desktop", 10, LinkState::Encrypted),
         ("atomos", 10, LinkState::Encrypted),
-        ("server", 9, LinkState::Encrypted),
+        ("server", 10, LinkState::Encrypted),
         ("no-secure-boot", 10, LinkState::Measured),
         ("arm64-board", 6, LinkState::Unprotected),
     ] {
@@ -201,8 +201,8 @@ fn the_installer_is_a_clean_script_that_refuses_what_is_not_an_image_file() {
         .expect("installer definitions")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(only, ["40-srv.conf"]);
-    assert!(!out.join("repart.d/install/40-srv.conf").exists());
+    assert_eq!(only, ["50-srv.conf"]);
+    assert!(!out.join("repart.d/install/50-srv.conf").exists());
     let disk = dir.path().join("disk");
     std::fs::write(&disk, b"").expect("disk");
     let missing = dir.path().join("missing.raw");

@@ -207,7 +207,7 @@ fn before_systemd_258_a_verity_usr_is_left_out_of_the_image_policy() {
     assert_eq!(m.system.systemd.value, 257);
     assert_eq!(
         m.cmdline.image_policy.as_deref(),
-        Some("esp=unprotected:xbootldr=unprotected+unused+absent:root=encrypted+absent:srv=encrypted+absent:=ignore")
+        Some("esp=unprotected:xbootldr=unprotected+unused+absent:root=encrypted+absent:srv=encrypted+absent:var=encrypted+absent:=ignore")
     );
     let usr = m
         .chain

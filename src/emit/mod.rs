@@ -24,6 +24,7 @@ mod picture;
 mod repart;
 mod shell;
 mod sysupdate;
+mod var_mount;
 
 use std::fmt;
 
@@ -199,6 +200,7 @@ fn own_files(model: &Model, source: &Source<'_>, inputs: &Inputs) -> Result<Vec<
     files.extend(kernel::emit(model, source.entry_name)?);
     files.extend(image_tree::emit(model, source.entry_name)?);
     files.extend(installer::emit(model, source.entry_name));
+    files.extend(var_mount::emit(model, source.entry_name)?);
     files.extend(flatpak::emit(model, source.entry_name, inputs)?);
     Ok(files)
 }

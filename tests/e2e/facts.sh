@@ -35,6 +35,11 @@ say root-tokens "$(tokens "$(dm_backing root)")"
 say root-tpm2-pcrs "$(token_list "$(dm_backing root)" tpm2-pcrs)"
 say root-tpm2-pubkey-pcrs "$(token_list "$(dm_backing root)" tpm2_pubkey_pcrs)"
 say tpm2-unlock "$(journalctl -b -o cat -u 'systemd-cryptsetup@root.service' | grep -c 'TPM2')"
+# /var, on its partition by its label (gpt-auto does not mount it: its UUID is not bound to the
+# machine ID, which does not exist where it is made).
+say var-source "$(findmnt -no SOURCE /var)"
+say var-dm "$(dm_uuid var)"
+say var-fstype "$(findmnt -no FSTYPE /var)"
 # srv, which only the installer makes: on the installed disk, unlocked by the TPM at boot.
 say srv-source "$(findmnt -no SOURCE /srv)"
 say srv-dm "$(dm_uuid srv)"
