@@ -442,13 +442,7 @@ fn built_server_with(lines: &str) -> (tempfile::TempDir, PathBuf) {
     let server = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/server/system.pcfg");
     std::fs::write(&config, format!("import \"{}\"\n{lines}", server.display())).expect("write");
     let out = dir.path().join("out");
-    let run = pcfg(&[
-        "build",
-        config.to_str().expect("utf-8"),
-        "-o",
-        out.to_str().expect("utf-8"),
-    ]);
-    assert_eq!(run.code, 0, "{}", run.transcript());
+    crate::support::build_to(&[config.to_str().expect("utf-8")], &out);
     (dir, out)
 }
 

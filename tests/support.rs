@@ -164,12 +164,17 @@ pub(crate) fn built(config: &str) -> (tempfile::TempDir, std::path::PathBuf) {
 pub(crate) fn built_together(configs: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("out");
+    build_to(configs, &out);
+    (dir, out)
+}
+
+/// `pcfg build CONFIG... -o OUT`; panics when it fails.
+pub(crate) fn build_to(configs: &[&str], out: &Path) {
     let mut args = vec!["build"];
     args.extend(configs);
     args.extend(["-o", out.to_str().expect("utf-8")]);
     let run = pcfg(&args);
     assert_eq!(run.code, 0, "{}", run.transcript());
-    (dir, out)
 }
 
 /// `mkosi --json summary` in the project directory `project` (with `--profile=PROFILE` when

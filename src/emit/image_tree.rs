@@ -34,7 +34,7 @@ pub(crate) fn emit(model: &Model, source: &str) -> Result<Vec<File>, Refused> {
         contents: format!("{}editor {editor}\n", ini::header(source)),
         origins: model.trust.editable_cmdline.at.into_iter().collect(),
     });
-    if let Some(options) = repart_options(model) {
+    if let Some(options) = repart_options(model, at_first_boot) {
         let mut command = vec!["systemd-repart".to_owned(), "--dry-run=no".to_owned()];
         command.extend(options);
         let service = || {
@@ -64,12 +64,18 @@ pub(crate) fn emit(model: &Model, source: &str) -> Result<Vec<File>, Refused> {
     Ok(files)
 }
 
-/// systemd-repart's TPM2 options, when it seals a partition at first boot.
-pub(crate) fn repart_options(model: &Model) -> Option<Vec<String>> {
+/// Made by systemd-repart at first boot, where the drop-in applies.
+pub(crate) fn at_first_boot(create: Create) -> bool {
+    create == Create::FirstBoot
+}
+
+/// systemd-repart's TPM2 options, when it seals a partition made where `made` says (at first
+/// boot for the drop-in, on the machine for the installer).
+pub(crate) fn repart_options(model: &Model, made: impl Fn(Create) -> bool) -> Option<Vec<String>> {
     let sealed = model
         .layout
         .iter()
-        .any(|g| g.create == Create::FirstBoot && g.encrypt.uses_tpm2());
+        .any(|g| made(g.create) && g.encrypt.uses_tpm2());
     let tpm2 = model.trust.tpm2.as_ref()?;
     sealed.then(|| tpm2.repart_options(model.system.systemd.value))
 }

@@ -21,7 +21,7 @@
 //! the script but numbers and pcfg's own paths, each written as one shell word.
 
 use super::{image_tree, ini, repart, shell, File};
-use crate::model::{Create, Encrypt, Model};
+use crate::model::{Create, Model};
 
 /// Where the installer is in the image.
 pub(crate) const PROGRAM: &str = "usr/bin/pcfg-install";
@@ -35,17 +35,12 @@ pub(crate) fn emit(model: &Model, source: &str) -> Option<File> {
     if !repart::has_installer(model) {
         return None;
     }
-    let made = || model.layout.iter().filter(|g| g.create.on_machine());
-    let key_file = made().any(|g| {
-        g.create == Create::Install && matches!(g.encrypt, Encrypt::KeyFile | Encrypt::KeyFileTpm2)
-    });
-    let tpm2 = made()
-        .any(|g| g.encrypt.uses_tpm2())
-        .then(|| {
-            let systemd = model.system.systemd.value;
-            model.trust.tpm2.as_ref().map(|t| t.repart_options(systemd))
-        })
-        .flatten();
+    let key_file = model
+        .layout
+        .iter()
+        .any(|g| g.create == Create::Install && g.encrypt.uses_key_file());
+    // Its second run makes the first-boot partitions too: seals as the drop-in would.
+    let tpm2 = image_tree::repart_options(model, Create::on_machine);
     let copy = [
         "systemd-repart",
         "--dry-run=no",

@@ -34,7 +34,7 @@ pub(crate) fn emit(
         .collect();
     let origins: Vec<_> = model.system.at.into_iter().collect();
     let file = |path: String, sections: &[Section], origins| file(path, sections, source, origins);
-    let initrd = image_tree::repart_options(model).is_some();
+    let initrd = image_tree::repart_options(model, image_tree::at_first_boot).is_some();
     // With extensions, every package is in the base they and the image build on.
     let layout = Layout {
         place: Place::default(),
@@ -647,7 +647,7 @@ pub(crate) fn emit_set(
             },
             base: true,
             packages: member.packages.clone(),
-            initrd: image_tree::repart_options(model).is_some(),
+            initrd: image_tree::repart_options(model, image_tree::at_first_boot).is_some(),
         };
         let paths = Paths {
             source: member.source,

@@ -30,25 +30,15 @@ pub(crate) fn emit(model: &Model, source: &str) -> Result<Vec<File>, Refused> {
     let names = file_names(model);
     let mut files = Vec::new();
     for (gpt, name) in model.layout.iter().zip(&names) {
-        let mut dirs = Vec::with_capacity(2);
-        match gpt.create {
-            Create::Image => dirs.extend([BUILD_DIR, INSTALL_DIR]),
-            Create::FirstBoot => dirs.push(INSTALL_DIR),
-            Create::Install => dirs.push(INSTALLER_DIR),
-        }
-        for dir in dirs {
-            let keys = if dir == BUILD_DIR {
-                build_keys(model, gpt)
-            } else {
-                install_keys(model, gpt)
-            };
-            files.push(definition(
-                model,
-                source,
-                gpt,
-                format!("{dir}/{name}"),
-                keys,
-            )?);
+        type Keys = fn(&Model, &GptPartition) -> Section;
+        let sets: &[(&str, Keys)] = match gpt.create {
+            Create::Image => &[(BUILD_DIR, build_keys), (INSTALL_DIR, install_keys)],
+            Create::FirstBoot => &[(INSTALL_DIR, install_keys)],
+            Create::Install => &[(INSTALLER_DIR, install_keys)],
+        };
+        for (dir, keys) in sets {
+            let path = format!("{dir}/{name}");
+            files.push(definition(model, source, gpt, path, keys(model, gpt))?);
         }
     }
     Ok(files)

@@ -128,6 +128,12 @@ impl Encrypt {
     pub fn uses_tpm2(self) -> bool {
         matches!(self, Encrypt::Tpm2 | Encrypt::KeyFileTpm2)
     }
+
+    /// Whether systemd-repart is asked for a key file (`--key-file=`).
+    #[must_use]
+    pub fn uses_key_file(self) -> bool {
+        matches!(self, Encrypt::KeyFile | Encrypt::KeyFileTpm2)
+    }
 }
 
 /// When a partition comes into existence.
@@ -143,6 +149,16 @@ pub enum Create {
 }
 
 impl Create {
+    #[must_use]
+    pub fn from_symbol(symbol: &str) -> Option<Create> {
+        Some(match symbol {
+            "image" => Create::Image,
+            "first-boot" => Create::FirstBoot,
+            "install" => Create::Install,
+            _ => return None,
+        })
+    }
+
     /// The symbol that selects it (`create = first-boot`).
     #[must_use]
     pub fn symbol(self) -> &'static str {
@@ -463,12 +479,9 @@ pub(super) fn lower_partition(name: &str, fields: &Fields<'_>) -> Partition {
         Some("signed") => Verity::Signed,
         _ => Verity::None,
     });
-    let create = fields.symbol("create").map(|c| match c {
-        Some("image") => Some(Create::Image),
-        Some("first-boot") => Some(Create::FirstBoot),
-        Some("install") => Some(Create::Install),
-        _ => None,
-    });
+    let create = fields
+        .symbol("create")
+        .map(|c| c.and_then(Create::from_symbol));
     let mut partition = Partition {
         name: name.to_owned(),
         at: fields.at,
