@@ -38,10 +38,24 @@ impl Compilation {
 /// # Errors
 /// When the entry file itself cannot be read (a problem with the invocation, not the input).
 pub fn check(vfs: &dyn Vfs, entry: &Path) -> Result<Compilation, EntryError> {
-    check_with(vfs, entry, &analysis::Quiet)
+    check_as(vfs, entry, &analysis::Quiet, None, None, Syntax::Keep)
 }
 
-/// [`check`], reporting the progress of the extension-tree analysis.
+/// Whether a compilation keeps the syntax trees once the model is lowered.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Syntax {
+    /// For questions about what was written (`pcfg why`, the language server): [`check`].
+    Keep,
+    /// For commands that go on from the model (`check`, `build`, `plan`, `extensions`): the
+    /// layers' trees are dropped ([`resolve::Layers::drop_syntax`]) once the resolved tree is
+    /// validated, before the model is lowered and the extension trees analysed: the trees were
+    /// a quarter of a large compile's peak memory.
+    Drop,
+}
+
+/// [`check`], reporting the progress of the extension-tree analysis. The syntax trees are
+/// dropped once the resolved tree is validated (each layer's `ast` is empty): [`check`] keeps
+/// them.
 ///
 /// # Errors
 /// When the entry file itself cannot be read.
@@ -65,7 +79,7 @@ pub fn check_against(
     progress: &dyn analysis::Progress,
     base: Option<&Path>,
 ) -> Result<Compilation, EntryError> {
-    check_as(vfs, entry, progress, base, None)
+    check_as(vfs, entry, progress, base, None, Syntax::Drop)
 }
 
 /// [`check_with`] with the system's version given at build time (`pcfg build --version`): the
@@ -80,7 +94,7 @@ pub fn check_with_version(
     progress: &dyn analysis::Progress,
     version: Option<&str>,
 ) -> Result<Compilation, EntryError> {
-    check_as(vfs, entry, progress, None, version)
+    check_as(vfs, entry, progress, None, version, Syntax::Drop)
 }
 
 fn check_as(
@@ -89,10 +103,11 @@ fn check_as(
     progress: &dyn analysis::Progress,
     base: Option<&Path>,
     version: Option<&str>,
+    syntax: Syntax,
 ) -> Result<Compilation, EntryError> {
     let mut sources = SourceMap::new();
     let mut diagnostics = Vec::new();
-    let resolved = match resolve::resolve(vfs, &mut sources, entry, &mut diagnostics)? {
+    let mut resolved = match resolve::resolve(vfs, &mut sources, entry, &mut diagnostics)? {
         Resolution::Whole(resolved) => Some(resolved),
         Resolution::Partial(layers) => {
             // Each file's block headers are its own: checked in every file that parses.
@@ -103,8 +118,8 @@ fn check_as(
         }
     };
     let mut model = resolved
-        .as_ref()
-        .and_then(|r| validate_and_lower(r, &sources, version, &mut diagnostics));
+        .as_mut()
+        .and_then(|r| validate_and_lower(r, &sources, version, syntax, &mut diagnostics));
     if let (Some(model), Some(base)) = (model.as_mut(), base) {
         // An absolute path stays itself when joined to the entry file's directory.
         model.system.base_tree.value = Some(base.display().to_string());
@@ -128,10 +143,13 @@ fn check_as(
 }
 
 /// Schema validation, then (when it passed) lowering to the model and the model's checks.
+/// The syntax trees are dropped after validation when `syntax` says so: lowering reads only the
+/// resolved tree.
 fn validate_and_lower(
-    resolved: &Resolved,
+    resolved: &mut Resolved,
     sources: &SourceMap,
     version: Option<&str>,
+    syntax: Syntax,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Model> {
     let before = diagnostics.len();
@@ -144,6 +162,9 @@ fn validate_and_lower(
     let entry = resolved.layers.layers.get(resolved.layers.entry())?;
     let start_of_entry = Span::new(entry.file, 0, 0);
     schema::validate(resolved, sources, start_of_entry, diagnostics);
+    if syntax == Syntax::Drop {
+        resolved.layers.drop_syntax();
+    }
     if diagnostics.iter().any(Diagnostic::is_error) {
         return None;
     }

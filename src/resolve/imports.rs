@@ -19,7 +19,8 @@ use crate::vfs::{normalize, Vfs, VfsError, MAX_FILE_BYTES};
 #[derive(Debug)]
 pub struct Layer {
     pub file: FileId,
-    /// Shared: a language server keeps the trees of files that did not change.
+    /// Shared: a language server keeps the trees of files that did not change. Empty after
+    /// [`Layers::drop_syntax`].
     pub ast: Arc<ast::File>,
     /// The layers this file imports directly, in import order.
     pub imports: Vec<usize>,
@@ -97,6 +98,17 @@ impl Layers {
             whole.push(imports_whole && !failed(layer.file));
         }
         whole
+    }
+
+    /// Lets go of the syntax trees, once the resolved tree is validated, for a caller that needs
+    /// only the model and the diagnostics: the resolved tree shares the values it holds and
+    /// keeps no other part of them, and at the peak of a large compile the trees were a quarter
+    /// of the memory in use. Each layer's `ast` is then empty.
+    pub fn drop_syntax(&mut self) {
+        let empty = Arc::new(ast::File { items: Vec::new() });
+        for layer in &mut self.layers {
+            layer.ast = Arc::clone(&empty);
+        }
     }
 
     /// The entry file's layer: the last one loaded.

@@ -2,6 +2,7 @@
 //! decides each value by layer (higher wins), weakness (`default` yields) and list operations.
 
 use indexmap::IndexMap;
+use smallvec::SmallVec;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -31,7 +32,7 @@ enum DefKind<'a> {
     Value {
         op: Op,
         weak: bool,
-        value: &'a Value,
+        value: &'a Arc<Value>,
         item: Span,
     },
     Remove,
@@ -42,20 +43,45 @@ struct Def<'a> {
     layer: usize,
     key: Span,
     kind: DefKind<'a>,
-    removed_by: Option<Span>,
-    /// The layer of that `remove`.
-    remover: Option<usize>,
+    /// The `remove` that took this definition out, when one did.
+    removed: Option<RemovedBy>,
 }
 
+/// A `remove` statement and its layer (`u32`: a definition is one of the trie's most numerous
+/// nodes, and this keeps it at 64 bytes).
+#[derive(Clone, Copy, Debug)]
+struct RemovedBy {
+    span: Span,
+    layer: u32,
+}
+
+impl Def<'_> {
+    fn removed_by(&self) -> Option<Span> {
+        self.removed.map(|r| r.span)
+    }
+
+    /// Neither removed nor a `remove` itself.
+    fn is_live(&self) -> bool {
+        self.removed.is_none() && !matches!(self.kind, DefKind::Remove)
+    }
+}
+
+/// A trie node's children, by name.
+type Children<'a> = IndexMap<&'a str, Trie<'a>, foldhash::fast::FixedState>;
+
 /// A node of the path trie: the definitions made exactly here and the children by name.
+///
+/// Most nodes are fields defined once: their one definition is held inline and they have no
+/// children, so such a node allocates nothing of its own (a `Vec` of definitions and an empty
+/// map took 80 bytes more per field, and an allocation).
 #[derive(Debug, Default)]
 struct Trie<'a> {
-    defs: Vec<Def<'a>>,
+    defs: SmallVec<[Def<'a>; 1]>,
     /// Keyed by the names as the files write them (borrowed: no copy per node), hashed with
     /// foldhash: names are short and the trie is built once per compile, so a fast hash matters
     /// more than `SipHash`'s resistance to chosen keys (a file's author can slow only their own
-    /// compile, by constant factors).
-    children: IndexMap<&'a str, Trie<'a>, foldhash::fast::FixedState>,
+    /// compile, by constant factors). `None` until the first child.
+    children: Option<Box<Children<'a>>>,
 }
 
 impl<'a> Trie<'a> {
@@ -67,18 +93,33 @@ impl<'a> Trie<'a> {
         node.push(def);
     }
 
-    /// Adds a definition made here. Most paths are defined once: the first takes room for one
-    /// (a `Vec`'s first push would take room for four, three quarters of the trie's memory).
+    /// Adds a definition made here.
     fn push(&mut self, def: Def<'a>) {
-        if self.defs.is_empty() {
-            self.defs.reserve_exact(1);
-        }
         self.defs.push(def);
     }
 
     /// The child called `name`, made when missing.
     fn child(&mut self, name: &'a str) -> &mut Trie<'a> {
-        self.children.entry(name).or_default()
+        self.children
+            .get_or_insert_with(Box::default)
+            .entry(name)
+            .or_default()
+    }
+
+    fn children(&self) -> impl Iterator<Item = (&&'a str, &Trie<'a>)> {
+        self.children.iter().flat_map(|c| c.iter())
+    }
+
+    fn children_mut(&mut self) -> impl Iterator<Item = &mut Trie<'a>> {
+        self.children.iter_mut().flat_map(|c| c.values_mut())
+    }
+
+    fn get(&self, name: &str) -> Option<&Trie<'a>> {
+        self.children.as_ref()?.get(name)
+    }
+
+    fn get_mut(&mut self, name: &str) -> Option<&mut Trie<'a>> {
+        self.children.as_mut()?.get_mut(name)
     }
 
     /// The child `segment`, recorded as a block that `layer` names there.
@@ -89,8 +130,7 @@ impl<'a> Trie<'a> {
             layer,
             key: segment.span,
             kind,
-            removed_by: None,
-            remover: None,
+            removed: None,
         });
         child
     }
@@ -98,7 +138,7 @@ impl<'a> Trie<'a> {
     fn find_ref(&self, path: &[Ident]) -> Option<&Trie<'a>> {
         let mut node = self;
         for segment in path {
-            node = node.children.get(segment.name.as_str())?;
+            node = node.get(&segment.name)?;
         }
         Some(node)
     }
@@ -106,7 +146,7 @@ impl<'a> Trie<'a> {
     fn find(&mut self, path: &[Ident]) -> Option<&mut Trie<'a>> {
         let mut node = self;
         for segment in path {
-            node = node.children.get_mut(segment.name.as_str())?;
+            node = node.get_mut(&segment.name)?;
         }
         Some(node)
     }
@@ -122,17 +162,19 @@ impl<'a> Trie<'a> {
             if !removable || !layers.is_below(def.layer, remover) {
                 continue;
             }
-            match def.remover {
+            match def.removed {
                 None => {
-                    def.removed_by = Some(by);
-                    def.remover = Some(remover);
+                    def.removed = Some(RemovedBy {
+                        span: by,
+                        layer: remover as u32,
+                    });
                     count += 1;
                 }
-                Some(earlier) if !layers.is_below(earlier, remover) => count += 1,
+                Some(earlier) if !layers.is_below(earlier.layer as usize, remover) => count += 1,
                 Some(_) => {}
             }
         }
-        for child in self.children.values_mut() {
+        for child in self.children_mut() {
             count += child.remove_below(layers, remover, by);
         }
         count
@@ -142,21 +184,18 @@ impl<'a> Trie<'a> {
     /// order the layers are first met.
     fn live_defs_by_layer(&self, pick: &dyn Fn(usize) -> bool, out: &mut Vec<(usize, Span)>) {
         for def in &self.defs {
-            let live = def.removed_by.is_none() && !matches!(def.kind, DefKind::Remove);
-            if live && pick(def.layer) && !out.iter().any(|(layer, _)| *layer == def.layer) {
+            if def.is_live() && pick(def.layer) && !out.iter().any(|(layer, _)| *layer == def.layer)
+            {
                 out.push((def.layer, def.key));
             }
         }
-        for child in self.children.values() {
+        for (_, child) in self.children() {
             child.live_defs_by_layer(pick, out);
         }
     }
 
     fn has_live_defs(&self) -> bool {
-        self.defs
-            .iter()
-            .any(|d| d.removed_by.is_none() && !matches!(d.kind, DefKind::Remove))
-            || self.children.values().any(Trie::has_live_defs)
+        self.defs.iter().any(Def::is_live) || self.children().any(|(_, c)| c.has_live_defs())
     }
 }
 
@@ -196,7 +235,7 @@ pub fn merge_some(
         sources,
         diagnostics,
     };
-    let mut root = merger.block(&trie, &mut Vec::new(), Vec::new());
+    let mut root = merger.block(trie.children, &mut Vec::new(), Vec::new());
     let mut removals = removals;
     supersede_sizes(&mut root, layers, &mut removals);
     (root, removals)
@@ -273,8 +312,7 @@ fn flatten<'a>(
                         layer,
                         key,
                         kind,
-                        removed_by: None,
-                        remover: None,
+                        removed: None,
                     },
                 );
             }
@@ -308,8 +346,7 @@ fn flatten<'a>(
                     layer,
                     key,
                     kind,
-                    removed_by: None,
-                    remover: None,
+                    removed: None,
                 });
             }
         }
@@ -348,8 +385,7 @@ fn apply_removes(
         let siblings = live_children.entry(parent_key).or_insert_with(|| {
             trie.find(parent_path)
                 .map(|p| {
-                    p.children
-                        .iter()
+                    p.children()
                         .filter(|(_, c)| c.has_live_defs())
                         .map(|(k, _)| (*k).to_owned())
                         .collect()
@@ -425,38 +461,38 @@ struct Merger<'a> {
 }
 
 impl Merger<'_> {
-    fn block<'t>(
+    /// The block of a trie node's children. The trie is consumed as the block is built: each
+    /// child's nodes are freed once its entry is made, so the trie and the resolved tree are
+    /// not both held whole.
+    fn block<'a>(
         &mut self,
-        trie: &'t Trie,
-        path: &mut Vec<&'t str>,
+        children: Option<Box<Children<'a>>>,
+        path: &mut Vec<&'a str>,
         defined_at: Vec<Span>,
     ) -> Block {
+        let children = children.map(|c| *c).unwrap_or_default();
         let mut block = Block {
             entries: IndexMap::with_capacity_and_hasher(
-                trie.children.len(),
+                children.len(),
                 foldhash::fast::FixedState::default(),
             ),
             defined_at,
         };
-        for (name, child) in &trie.children {
+        for (name, child) in children {
             path.push(name);
             if let Some(entry) = self.entry(child, path) {
-                block.entries.insert((*name).to_owned(), entry);
+                block.entries.insert(name.to_owned(), entry);
             }
             path.pop();
         }
         block
     }
 
-    fn entry<'t>(&mut self, trie: &'t Trie, path: &mut Vec<&'t str>) -> Option<Entry> {
-        if let Some(entry) = single_definition(trie) {
+    fn entry<'a>(&mut self, trie: Trie<'a>, path: &mut Vec<&'a str>) -> Option<Entry> {
+        if let Some(entry) = single_definition(&trie) {
             return Some(entry);
         }
-        let live: Vec<&Def> = trie
-            .defs
-            .iter()
-            .filter(|d| d.removed_by.is_none() && !matches!(d.kind, DefKind::Remove))
-            .collect();
+        let live: Vec<&Def> = trie.defs.iter().filter(|d| d.is_live()).collect();
         let values: Vec<&Def> = live
             .iter()
             .copied()
@@ -471,7 +507,7 @@ impl Merger<'_> {
             let highest = blocks.last()?;
             let key_span = highest.key;
             let defined_at = blocks.iter().map(|d| d.key).collect();
-            let block = self.block(trie, path, defined_at);
+            let block = self.block(trie.children, path, defined_at);
             return Some(Entry {
                 key_span,
                 node: Node::Block(block),
@@ -489,10 +525,12 @@ impl Merger<'_> {
         let removed: Vec<(Site, Overridden)> = trie
             .defs
             .iter()
-            .filter_map(|d| Some((site(d)?, Overridden::Removed { by: d.removed_by? })))
+            .filter_map(|d| {
+                let by = d.removed_by()?;
+                Some((site(d)?, Overridden::Removed { by }))
+            })
             .collect();
-        let (leaf, key_span) = self.leaf(&values, path)?;
-        let mut leaf = leaf;
+        let (mut leaf, key_span) = self.leaf(&values, path)?;
         leaf.provenance.overridden.extend(removed);
         Some(Entry {
             key_span,
@@ -820,7 +858,7 @@ fn single_definition(trie: &Trie) -> Option<Entry> {
         return None;
     };
     let plain_set = matches!(def.kind, DefKind::Value { op: Op::Set, .. });
-    if !plain_set || def.removed_by.is_some() || !trie.children.is_empty() {
+    if !plain_set || def.removed.is_some() || trie.children.is_some() {
         return None;
     }
     let winner = site(def)?;
@@ -852,7 +890,7 @@ fn site(def: &Def) -> Option<Site> {
             op: *op,
             weak: *weak,
             layer: def.layer,
-            value: Arc::new((*value).clone()),
+            value: Arc::clone(value),
         }),
         DefKind::Block | DefKind::Remove => None,
     }

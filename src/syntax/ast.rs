@@ -1,5 +1,7 @@
 //! The abstract syntax tree of one `.pcfg` file. Every node carries its byte span.
 
+use std::sync::Arc;
+
 use crate::source::Span;
 
 /// A parsed file: its items in source order.
@@ -61,7 +63,9 @@ pub struct Assign {
     pub op_span: Span,
     /// The span of the `default` keyword when the value is weak.
     pub default: Option<Span>,
-    pub value: Value,
+    /// Shared with the resolved tree: most values are set once, and each would otherwise be
+    /// copied into it.
+    pub value: Arc<Value>,
     pub span: Span,
 }
 

@@ -18,6 +18,7 @@ use nom::{IResult, Parser as _};
 use super::ast::{Assign, Block, File, Ident, Import, Item, Op, Path, Remove, Value, ValueKind};
 use super::error::{SyntaxError, SyntaxErrorKind};
 use crate::source::{FileId, Span};
+use std::sync::Arc;
 
 /// The words with a meaning in one position; `lang/GRAMMAR.md` lists each (a test checks).
 pub const KEYWORDS: &[&str] = &[IMPORT, REMOVE, DEFAULT, TRUE, FALSE, AUTO];
@@ -488,7 +489,7 @@ impl<'s> Parser<'s> {
             op,
             op_span,
             default,
-            value,
+            value: Arc::new(value),
             span: self.span(start, rest),
         };
         Ok((rest, Item::Assign(assign)))
@@ -940,7 +941,7 @@ mod tests {
         let text = format!("x = {src}");
         match parse(FileId(0), &text) {
             Ok(file) => match file.items.into_iter().next() {
-                Some(Item::Assign(a)) => Ok(a.value.kind),
+                Some(Item::Assign(a)) => Ok(a.value.kind.clone()),
                 other => panic!("not an assignment: {other:?}"),
             },
             Err(e) => Err(e.kind),
