@@ -48,14 +48,15 @@ enum Syntax {
     Keep,
     /// For commands that go on from the model (`check`, `build`, `plan`, `extensions`): the
     /// layers' trees are dropped ([`resolve::Layers::drop_syntax`]) once the resolved tree is
-    /// validated, before the model is lowered and the extension trees analysed: the trees were
-    /// a quarter of a large compile's peak memory.
+    /// validated, before the model is lowered (the trees were a quarter of a large compile's
+    /// peak memory), and the resolved tree once the model is lowered, before the extension
+    /// trees are analysed (`Resolved::root` is then empty; its layers and removals stay).
     Drop,
 }
 
 /// [`check`], reporting the progress of the extension-tree analysis. The syntax trees are
-/// dropped once the resolved tree is validated (each layer's `ast` is empty): [`check`] keeps
-/// them.
+/// dropped once the resolved tree is validated (each layer's `ast` is empty), and the resolved
+/// tree once the model is lowered (`resolved.root` is empty): [`check`] keeps both.
 ///
 /// # Errors
 /// When the entry file itself cannot be read.
@@ -169,6 +170,11 @@ fn validate_and_lower(
         return None;
     }
     let mut model = model::lower(resolved);
+    if syntax == Syntax::Drop {
+        // Nothing after lowering reads the tree (the lock reads the layers, which stay): freed
+        // before the extension trees are analysed, it is no part of that peak.
+        resolved.root = resolve::Block::default();
+    }
     if let Some(version) = version {
         // Given when building: declared nowhere, so a problem with it is shown at the entry.
         model.system.version = model::At::derived(Some(version.to_owned()));

@@ -447,9 +447,9 @@ fn declarations(
         match item {
             Item::Block(block) => {
                 let mut full = prefix.to_vec();
-                full.push(block.kind.name.clone());
+                full.push(block.kind.name.to_string());
                 if let Some(label) = &block.label {
-                    full.push(label.name.clone());
+                    full.push(label.name.to_string());
                 }
                 if covers(&full) {
                     out.push((block.header_span(), None));
@@ -459,7 +459,7 @@ fn declarations(
             }
             Item::Assign(assign) => {
                 let mut full = prefix.to_vec();
-                full.extend(assign.path.segments.iter().map(|s| s.name.clone()));
+                full.extend(assign.path.segments.iter().map(|s| s.name.to_string()));
                 if covers(&full) {
                     let value = (full.len() == path.len()).then(|| assign.value.kind.to_string());
                     out.push((assign.span, value));

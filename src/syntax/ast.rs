@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use smallvec::SmallVec;
+
 use crate::source::Span;
 
 /// A parsed file: its items in source order.
@@ -9,6 +11,10 @@ use crate::source::Span;
 pub struct File {
     pub items: Vec<Item>,
 }
+
+/// Every item of every file is held until the files are merged: its size is watched.
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<Item>() <= 128);
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Item {
@@ -93,7 +99,9 @@ impl Op {
 /// A dotted path `a.b.c`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Path {
-    pub segments: Vec<Ident>,
+    /// Held inline when there is one (most assignments name a field of their block): a
+    /// `Vec` would take an allocation for every assignment.
+    pub segments: SmallVec<[Ident; 1]>,
     pub span: Span,
 }
 
@@ -106,9 +114,11 @@ impl Path {
     }
 }
 
+/// A name. Names of up to 24 bytes (nearly all of them) are held inline, not allocated: a
+/// large configuration has one for every field it sets.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ident {
-    pub name: String,
+    pub name: compact_str::CompactString,
     pub span: Span,
 }
 

@@ -450,7 +450,7 @@ impl<'s> Parser<'s> {
                     i,
                     1,
                     SyntaxErrorKind::BlockAfterPath {
-                        path: path.segments.iter().map(|s| s.name.clone()).collect(),
+                        path: path.segments.iter().map(|s| s.name.to_string()).collect(),
                     },
                 );
             }
@@ -513,7 +513,7 @@ impl<'s> Parser<'s> {
         Ok((
             rest,
             Ident {
-                name: word.to_owned(),
+                name: compact_str::CompactString::from(word),
                 span: self.span(i, rest),
             },
         ))
@@ -533,7 +533,7 @@ impl<'s> Parser<'s> {
 
     /// The `.b.c` after the first segment of a path.
     fn path_rest(&self, start: &'s str, first: Ident, i: &'s str) -> PResult<'s, Path> {
-        let mut segments = vec![first];
+        let mut segments = smallvec::smallvec![first];
         let mut i = i;
         while let Some(rest) = i.strip_prefix('.') {
             if segments.len() >= MAX_NESTING {
@@ -605,7 +605,7 @@ impl<'s> Parser<'s> {
             TRUE => ValueKind::Bool(true),
             FALSE => ValueKind::Bool(false),
             AUTO => ValueKind::Auto,
-            _ => ValueKind::Symbol(name),
+            _ => ValueKind::Symbol(name.into_string()),
         };
         Ok((
             rest,

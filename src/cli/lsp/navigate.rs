@@ -48,9 +48,9 @@ fn in_items(items: &[Item], offset: u32, prefix: &mut Vec<String>) -> Option<Tar
                 return Some(Target::Import(import.path.clone()));
             }
             Item::Block(block) if within(block.span.start, block.span.end) => {
-                prefix.push(block.kind.name.clone());
+                prefix.push(block.kind.name.to_string());
                 if let Some(label) = &block.label {
-                    prefix.push(label.name.clone());
+                    prefix.push(label.name.to_string());
                 }
                 let header = block.header_span();
                 if within(header.start, header.end) {
@@ -78,11 +78,11 @@ fn in_items(items: &[Item], offset: u32, prefix: &mut Vec<String>) -> Option<Tar
                     .iter()
                     .position(|s| within(s.span.start, s.span.end))
                     .map_or(segments.len(), |i| i + 1);
-                prefix.extend(segments[..upto].iter().map(|s| s.name.clone()));
+                prefix.extend(segments[..upto].iter().map(|s| s.name.to_string()));
                 return Some(Target::Path(prefix.clone()));
             }
             Item::Remove(remove) if within(remove.span.start, remove.span.end) => {
-                prefix.extend(remove.path.segments.iter().map(|s| s.name.clone()));
+                prefix.extend(remove.path.segments.iter().map(|s| s.name.to_string()));
                 return Some(Target::Path(prefix.clone()));
             }
             _ => {}
@@ -211,7 +211,7 @@ pub(super) fn labels_of(items: &[Item], kind: &str) -> Vec<String> {
             },
             _ => None,
         })
-        .map(|label| label.name.clone())
+        .map(|label| label.name.to_string())
         .collect()
 }
 
@@ -239,7 +239,7 @@ fn symbols(items: &[Item]) -> Vec<Symbol> {
                 let header = block.header_span();
                 let name = match &block.label {
                     Some(label) => format!("{} {}", block.kind.name, label.name),
-                    None => block.kind.name.clone(),
+                    None => block.kind.name.to_string(),
                 };
                 Some(Symbol {
                     name,
