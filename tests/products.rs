@@ -43,10 +43,15 @@ fn strings(value: &serde_json::Value) -> Vec<&str> {
 
 /// The products' models, compiled one by one.
 fn models() -> Vec<pcfg::model::Model> {
-    entries("examples/multi-product")
+    models_in(&root().join("examples/multi-product"))
+}
+
+/// The models of the products in `dir`, a copy of the example set.
+fn models_in(dir: &Path) -> Vec<pcfg::model::Model> {
+    PRODUCTS
         .iter()
-        .map(|e| {
-            crate::support::compile_file(Path::new(e))
+        .map(|p| {
+            crate::support::compile_file(&dir.join(format!("{p}.pcfg")))
                 .model
                 .expect("a model")
         })
@@ -55,9 +60,35 @@ fn models() -> Vec<pcfg::model::Model> {
 
 #[test]
 fn mkosi_builds_the_shared_images_once_and_each_product_on_them() {
+    // Nothing is made at first boot (`/var` is the installer's): no initrd of pcfg's, mkosi's
+    // default one.
     let (_dir, out) = built();
+    mkosi_reads_the_set(&root().join("examples/multi-product"), &out, false);
+}
+
+/// With a partition made at first boot (the example's `/var` as it was before its installer
+/// made it), each product gets an initrd of its own that carries the file system's tools,
+/// built with that product only.
+#[test]
+fn products_that_make_partitions_at_first_boot_build_their_own_initrds() {
+    let dir = copy_example();
+    let base = dir.path().join("base.pcfg");
+    let text = std::fs::read_to_string(&base).expect("base.pcfg");
+    let installed = "  encrypt = key-file+tpm2        # a recovery key pcfg-install prints once, and the TPM\n  create = install               # made by pcfg-install only, never at first boot\n";
+    assert!(text.contains(installed), "the example's /var");
+    std::fs::write(&base, text.replace(installed, "  encrypt = tpm2\n")).expect("write");
+    let out = dir.path().join("out");
+    let configs = PRODUCTS.map(|p| dir.path().join(format!("{p}.pcfg")));
+    let configs: Vec<&str> = configs.iter().map(|c| c.to_str().expect("utf-8")).collect();
+    crate::support::build_to(&configs, &out);
+    mkosi_reads_the_set(dir.path(), &out, true);
+}
+
+/// What `mkosi --json summary` says of the set in `dir` built into `out`: the shared images
+/// once, each product on them, with an initrd of pcfg's when `own_initrd`.
+fn mkosi_reads_the_set(dir: &Path, out: &Path, own_initrd: bool) {
     let out = out.canonicalize().expect("canonical");
-    let models = models();
+    let models = models_in(dir);
     let extension_images: BTreeSet<&str> = models[0]
         .extensions
         .iter()
@@ -99,10 +130,7 @@ fn mkosi_builds_the_shared_images_once_and_each_product_on_them() {
     assert_eq!(base_packages, common);
     assert!(!base_packages.contains("gnome-shell") && !base_packages.contains("cockpit"));
     // Every extension image on that base, signed with the one verity key.
-    let key = root()
-        .canonicalize()
-        .expect("canonical")
-        .join("examples/multi-product/keys/mok.key");
+    let key = dir.canonicalize().expect("canonical").join("keys/mok.key");
     for image in shared.iter().filter(|i| extension_images.contains(name(i))) {
         assert_eq!(image["Format"], "sysext", "{}", name(image));
         assert_eq!(image["Overlay"], true);
@@ -117,12 +145,17 @@ fn mkosi_builds_the_shared_images_once_and_each_product_on_them() {
         );
     }
 
-    // Each product: the base, its own initrd, its image; no extension image is built again.
+    // Each product: the base, its own initrd when it needs one, its image; no extension image
+    // is built again.
     for (product, model) in PRODUCTS.iter().zip(&models) {
         let images = mkosi_summary(&out.join("mkosi"), Some(product));
         let names: Vec<&str> = images.iter().map(name).collect();
         let initrd = format!("initrd-{product}");
-        assert_eq!(names, ["base", initrd.as_str(), "<main>"], "{product}");
+        if own_initrd {
+            assert_eq!(names, ["base", initrd.as_str(), "<main>"], "{product}");
+        } else {
+            assert_eq!(names, ["base", "<main>"], "{product}");
+        }
         let main = images.last().expect("the product");
         assert_eq!(main["ImageId"], *product);
         assert_eq!(main["Format"], "disk");
@@ -159,13 +192,17 @@ fn mkosi_builds_the_shared_images_once_and_each_product_on_them() {
             ),
             "{trees:?}"
         );
-        let initrd_image = &images[1];
-        let initrd_file = format!(
-            "{}/{}.cpio.zst",
-            initrd_image["OutputDirectory"].as_str().expect("directory"),
-            initrd_image["Output"].as_str().expect("output")
-        );
-        assert_eq!(main["Initrds"], serde_json::json!([initrd_file]));
+        if own_initrd {
+            let initrd_image = &images[1];
+            let initrd_file = format!(
+                "{}/{}.cpio.zst",
+                initrd_image["OutputDirectory"].as_str().expect("directory"),
+                initrd_image["Output"].as_str().expect("output")
+            );
+            assert_eq!(main["Initrds"], serde_json::json!([initrd_file]));
+        } else {
+            assert_eq!(main["Initrds"], serde_json::json!([]), "{product}");
+        }
         let cmdline: Vec<&str> = model
             .cmdline
             .options

@@ -113,11 +113,29 @@ fn the_disk_layout_is_snosis() {
             &build.join("11-root-verity.conf"),
             &[("Verity", "hash"), ("VerityMatchKey", "root")],
         );
-        // 30-var.conf: /var, ext4, at least 4G.
+        // 30-var.conf: /var, ext4, at least 4G, made and encrypted by the installer (snosi's
+        // installer enrols a recovery key and a TPM2 token on the signed PCR 11 policy), so
+        // among the installer's definitions and not among first boot's.
+        let installer = out.join(format!("products/{product}/repart.d/installer"));
         assert_has(
-            &install.join("30-var.conf"),
-            &[("Type", "var"), ("Format", "ext4"), ("SizeMinBytes", "4G")],
+            &installer.join("30-var.conf"),
+            &[
+                ("Type", "var"),
+                ("Format", "ext4"),
+                ("SizeMinBytes", "4G"),
+                ("Encrypt", "key-file+tpm2"),
+            ],
         );
+        assert!(!install.join("30-var.conf").exists());
+        let script = std::fs::read_to_string(out.join(format!(
+            "products/{product}/image-tree/usr/bin/pcfg-install"
+        )))
+        .expect("the installer");
+        assert!(
+            script.contains("--tpm2-pcrs= \\\n"),
+            "no raw PCRs:\n{script}"
+        );
+        assert!(script.contains("--tpm2-public-key-pcrs=11 "), "{script}");
     }
 }
 
