@@ -78,8 +78,8 @@ fn products_that_make_partitions_at_first_boot_build_their_own_initrds() {
     assert!(text.contains(installed), "the example's /var");
     std::fs::write(&base, text.replace(installed, "  encrypt = tpm2\n")).expect("write");
     let out = dir.path().join("out");
-    let configs = PRODUCTS.map(|p| dir.path().join(format!("{p}.pcfg")));
-    let configs: Vec<&str> = configs.iter().map(|c| c.to_str().expect("utf-8")).collect();
+    let configs = entries(dir.path().to_str().expect("utf-8"));
+    let configs: Vec<&str> = configs.iter().map(String::as_str).collect();
     crate::support::build_to(&configs, &out);
     mkosi_reads_the_set(dir.path(), &out, true);
 }

@@ -447,9 +447,9 @@ fn declarations(
         match item {
             Item::Block(block) => {
                 let mut full = prefix.to_vec();
-                full.push(block.kind.name.to_string());
+                full.push(block.kind.name.as_str().to_owned());
                 if let Some(label) = &block.label {
-                    full.push(label.name.to_string());
+                    full.push(label.name.as_str().to_owned());
                 }
                 if covers(&full) {
                     out.push((block.header_span(), None));
@@ -459,7 +459,13 @@ fn declarations(
             }
             Item::Assign(assign) => {
                 let mut full = prefix.to_vec();
-                full.extend(assign.path.segments.iter().map(|s| s.name.to_string()));
+                full.extend(
+                    assign
+                        .path
+                        .segments
+                        .iter()
+                        .map(|s| s.name.as_str().to_owned()),
+                );
                 if covers(&full) {
                     let value = (full.len() == path.len()).then(|| assign.value.kind.to_string());
                     out.push((assign.span, value));

@@ -366,7 +366,7 @@ fn apply_removes(
     // under one block cost N, not N times the block's children.
     let mut live_children: HashMap<Vec<String>, Vec<String>> = HashMap::new();
     for (path, layer, span) in removes {
-        let dotted: Vec<String> = path.iter().map(|s| s.name.to_string()).collect();
+        let dotted: Vec<String> = path.iter().map(|s| s.name.as_str().to_owned()).collect();
         let discarded = trie
             .find(path)
             .map_or(0, |node| node.remove_below(layers, *layer, *span));
@@ -381,7 +381,10 @@ fn apply_removes(
             continue;
         }
         let (parent_path, last) = path.split_at(path.len().saturating_sub(1));
-        let parent_key: Vec<String> = parent_path.iter().map(|s| s.name.to_string()).collect();
+        let parent_key: Vec<String> = parent_path
+            .iter()
+            .map(|s| s.name.as_str().to_owned())
+            .collect();
         let siblings = live_children.entry(parent_key).or_insert_with(|| {
             trie.find(parent_path)
                 .map(|p| {

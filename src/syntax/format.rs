@@ -400,7 +400,7 @@ fn group_is_inline(group: &[&Value]) -> bool {
 fn header(block: &Block) -> String {
     match &block.label {
         Some(label) => format!("{} {}", block.kind.name, label.name),
-        None => block.kind.name.to_string(),
+        None => block.kind.name.as_str().to_owned(),
     }
 }
 

@@ -450,7 +450,11 @@ impl<'s> Parser<'s> {
                     i,
                     1,
                     SyntaxErrorKind::BlockAfterPath {
-                        path: path.segments.iter().map(|s| s.name.to_string()).collect(),
+                        path: path
+                            .segments
+                            .iter()
+                            .map(|s| s.name.as_str().to_owned())
+                            .collect(),
                     },
                 );
             }

@@ -48,9 +48,9 @@ fn in_items(items: &[Item], offset: u32, prefix: &mut Vec<String>) -> Option<Tar
                 return Some(Target::Import(import.path.clone()));
             }
             Item::Block(block) if within(block.span.start, block.span.end) => {
-                prefix.push(block.kind.name.to_string());
+                prefix.push(block.kind.name.as_str().to_owned());
                 if let Some(label) = &block.label {
-                    prefix.push(label.name.to_string());
+                    prefix.push(label.name.as_str().to_owned());
                 }
                 let header = block.header_span();
                 if within(header.start, header.end) {
@@ -78,11 +78,17 @@ fn in_items(items: &[Item], offset: u32, prefix: &mut Vec<String>) -> Option<Tar
                     .iter()
                     .position(|s| within(s.span.start, s.span.end))
                     .map_or(segments.len(), |i| i + 1);
-                prefix.extend(segments[..upto].iter().map(|s| s.name.to_string()));
+                prefix.extend(segments[..upto].iter().map(|s| s.name.as_str().to_owned()));
                 return Some(Target::Path(prefix.clone()));
             }
             Item::Remove(remove) if within(remove.span.start, remove.span.end) => {
-                prefix.extend(remove.path.segments.iter().map(|s| s.name.to_string()));
+                prefix.extend(
+                    remove
+                        .path
+                        .segments
+                        .iter()
+                        .map(|s| s.name.as_str().to_owned()),
+                );
                 return Some(Target::Path(prefix.clone()));
             }
             _ => {}
@@ -211,7 +217,7 @@ pub(super) fn labels_of(items: &[Item], kind: &str) -> Vec<String> {
             },
             _ => None,
         })
-        .map(|label| label.name.to_string())
+        .map(|label| label.name.as_str().to_owned())
         .collect()
 }
 
@@ -239,7 +245,7 @@ fn symbols(items: &[Item]) -> Vec<Symbol> {
                 let header = block.header_span();
                 let name = match &block.label {
                     Some(label) => format!("{} {}", block.kind.name, label.name),
-                    None => block.kind.name.to_string(),
+                    None => block.kind.name.as_str().to_owned(),
                 };
                 Some(Symbol {
                     name,
