@@ -46,17 +46,18 @@ pub fn check(vfs: &dyn Vfs, entry: &Path) -> Result<Compilation, EntryError> {
 enum Syntax {
     /// For questions about what was written (`pcfg why`, the language server): [`check`].
     Keep,
-    /// For commands that go on from the model (`check`, `build`, `plan`, `extensions`): the
-    /// layers' trees are dropped ([`resolve::Layers::drop_syntax`]) once the resolved tree is
-    /// validated, before the model is lowered (the trees were a quarter of a large compile's
-    /// peak memory), and the resolved tree once the model is lowered, before the extension
-    /// trees are analysed (`Resolved::root` is then empty; its layers and removals stay).
+    /// For commands that go on from the model (`check`, `build`, `plan`, `extensions`): each
+    /// file's syntax tree is dropped as soon as the file is flattened into the definitions, as
+    /// it finishes loading (each layer's `ast` is empty; the trees were almost half of a large
+    /// compile's peak memory), and the resolved tree once the model is lowered, before the
+    /// extension trees are analysed (`Resolved::root` is then empty; its layers and removals
+    /// stay).
     Drop,
 }
 
-/// [`check`], reporting the progress of the extension-tree analysis. The syntax trees are
-/// dropped once the resolved tree is validated (each layer's `ast` is empty), and the resolved
-/// tree once the model is lowered (`resolved.root` is empty): [`check`] keeps both.
+/// [`check`], reporting the progress of the extension-tree analysis. Each file's syntax tree is
+/// dropped as soon as the file is flattened (each layer's `ast` is empty), and the resolved tree
+/// once the model is lowered (`resolved.root` is empty): [`check`] keeps both.
 ///
 /// # Errors
 /// When the entry file itself cannot be read.
@@ -108,18 +109,26 @@ fn check_as(
 ) -> Result<Compilation, EntryError> {
     let mut sources = SourceMap::new();
     let mut diagnostics = Vec::new();
-    let mut resolved = match resolve::resolve(vfs, &mut sources, entry, &mut diagnostics)? {
+    // Each file's block headers are its own: checked in every file that parses, as it loads.
+    let mut headers = Vec::new();
+    let resolution = resolve::resolve(
+        vfs,
+        &mut sources,
+        entry,
+        &mut diagnostics,
+        syntax == Syntax::Keep,
+        &mut |file| schema::check_headers(file, &mut headers),
+    )?;
+    let header_errors = headers.iter().any(Diagnostic::is_error);
+    diagnostics.append(&mut headers);
+    let mut resolved = match resolution {
         Resolution::Whole(resolved) => Some(resolved),
-        Resolution::Partial(layers) => {
-            // Each file's block headers are its own: checked in every file that parses.
-            for layer in &layers.layers {
-                schema::check_headers(&layer.ast, &mut diagnostics);
-            }
-            None
-        }
+        Resolution::Partial(_) => None,
     };
+    // A block header that is wrong would only add follow-up errors to validation.
     let mut model = resolved
         .as_mut()
+        .filter(|_| !header_errors)
         .and_then(|r| validate_and_lower(r, &sources, version, syntax, &mut diagnostics));
     if let (Some(model), Some(base)) = (model.as_mut(), base) {
         // An absolute path stays itself when joined to the entry file's directory.
@@ -144,8 +153,7 @@ fn check_as(
 }
 
 /// Schema validation, then (when it passed) lowering to the model and the model's checks.
-/// The syntax trees are dropped after validation when `syntax` says so: lowering reads only the
-/// resolved tree.
+/// The resolved tree is dropped after lowering when `syntax` says so.
 fn validate_and_lower(
     resolved: &mut Resolved,
     sources: &SourceMap,
@@ -153,28 +161,18 @@ fn validate_and_lower(
     syntax: Syntax,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Model> {
-    let before = diagnostics.len();
-    for layer in &resolved.layers.layers {
-        schema::check_headers(&layer.ast, diagnostics);
-    }
-    if diagnostics[before..].iter().any(Diagnostic::is_error) {
-        return None;
-    }
     let entry = resolved.layers.layers.get(resolved.layers.entry())?;
     let start_of_entry = Span::new(entry.file, 0, 0);
     schema::validate(resolved, sources, start_of_entry, diagnostics);
-    if syntax == Syntax::Drop {
-        resolved.layers.drop_syntax();
-    }
     if diagnostics.iter().any(Diagnostic::is_error) {
         return None;
     }
-    let mut model = model::lower(resolved);
-    if syntax == Syntax::Drop {
-        // Nothing after lowering reads the tree (the lock reads the layers, which stay): freed
-        // before the extension trees are analysed, it is no part of that peak.
-        resolved.root = resolve::Block::default();
-    }
+    let mut model = match syntax {
+        Syntax::Keep => model::lower(resolved),
+        // Nothing after lowering reads the tree (the lock reads the layers, which stay): taken
+        // apart as the model is made, it is no part of that peak nor of the analysis's.
+        Syntax::Drop => model::lower_emptying(resolved),
+    };
     if let Some(version) = version {
         // Given when building: declared nowhere, so a problem with it is shown at the entry.
         model.system.version = model::At::derived(Some(version.to_owned()));

@@ -31,7 +31,7 @@ pub use update::{Channel, Transfer, TransferTarget, Updates};
 
 use fields::Fields;
 
-use crate::resolve::{Node, Resolved};
+use crate::resolve::{Block, Entry, Node, Resolved};
 
 /// The whole system, as pcfg understands it.
 #[derive(Clone, Debug)]
@@ -133,23 +133,75 @@ impl Model {
 #[must_use]
 pub fn lower(resolved: &Resolved) -> Model {
     let root = Fields::new(&resolved.root, None);
-    let system = system::lower_system(&root.block("system"));
-    let disk = system::lower_disk(&root.block("disk"));
-    let mut partitions: Vec<Partition> = root
+    let partitions = root
         .labelled("partition")
         .iter()
         .map(|(name, fields)| partition::lower_partition(name, fields))
         .collect();
+    lower_with(root, partitions, |signed| {
+        root.labelled("extension")
+            .iter()
+            .map(|(name, fields)| extension::lower_extension(name, fields, signed))
+            .collect()
+    })
+}
+
+/// [`lower`], taking the resolved tree apart as it goes, for a caller that needs only the
+/// model: each partition's and extension's block (the bulk of a large configuration) is freed
+/// as soon as it is lowered, so that the tree and the model are not both held whole. The tree
+/// is empty afterwards.
+#[must_use]
+pub fn lower_emptying(resolved: &mut Resolved) -> Model {
+    let partitions = take_labelled(&mut resolved.root, "partition");
+    let extensions = take_labelled(&mut resolved.root, "extension");
+    let root = std::mem::take(&mut resolved.root);
+    let partitions = lower_each(partitions, partition::lower_partition);
+    lower_with(Fields::new(&root, None), partitions, |signed| {
+        lower_each(extensions, |name, fields| {
+            extension::lower_extension(name, fields, signed)
+        })
+    })
+}
+
+/// The labelled blocks of a kind, taken out of `root`.
+fn take_labelled(root: &mut Block, kind: &str) -> Option<Entry> {
+    root.entries.shift_remove(kind)
+}
+
+/// Lowers each labelled block of `kinds` (as [`Fields::labelled`] lists them), freeing it once
+/// lowered.
+fn lower_each<T>(kinds: Option<Entry>, lower: impl Fn(&str, &Fields) -> T) -> Vec<T> {
+    let Some(Entry {
+        node: Node::Block(kinds),
+        ..
+    }) = kinds
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::with_capacity(kinds.entries.len());
+    for (label, entry) in kinds.entries {
+        if let Node::Block(block) = &entry.node {
+            out.push(lower(&label, &Fields::new(block, Some(entry.key_span))));
+        }
+    }
+    out
+}
+
+/// The rest of [`lower`], from the partitions as declared and the extensions as `extensions`
+/// lowers them (given whether they are signed by default).
+fn lower_with(
+    root: Fields,
+    mut partitions: Vec<Partition>,
+    extensions: impl FnOnce(bool) -> Vec<Extension>,
+) -> Model {
+    let system = system::lower_system(&root.block("system"));
+    let disk = system::lower_disk(&root.block("disk"));
     // Boot partitions, then A/B partitions, then state partitions; each group in declaration
     // order (SPEC, "GPT partitions").
     partitions.sort_by_key(Partition::group);
     let layout = partition::layout(&partitions);
     let trust = trust::lower_trust(&root.block("trust"));
-    let mut extensions: Vec<Extension> = root
-        .labelled("extension")
-        .iter()
-        .map(|(name, fields)| extension::lower_extension(name, fields, trust.verity.is_some()))
-        .collect();
+    let mut extensions = extensions(trust.verity.is_some());
     let images = overlay::image_names(&extensions);
     for (extension, image) in extensions.iter_mut().zip(images) {
         extension.image = image;

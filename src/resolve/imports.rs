@@ -19,8 +19,8 @@ use crate::vfs::{normalize, Vfs, VfsError, MAX_FILE_BYTES};
 #[derive(Debug)]
 pub struct Layer {
     pub file: FileId,
-    /// Shared: a language server keeps the trees of files that did not change. Empty after
-    /// [`Layers::drop_syntax`].
+    /// Shared: a language server keeps the trees of files that did not change. Empty when
+    /// [`load`] was not asked to keep them.
     pub ast: Arc<ast::File>,
     /// The layers this file imports directly, in import order.
     pub imports: Vec<usize>,
@@ -83,32 +83,6 @@ impl Layers {
     #[must_use]
     pub fn of_file(&self, file: FileId) -> Option<usize> {
         self.by_file.get(file.0 as usize).copied().flatten()
-    }
-
-    /// Which layers are whole: the file and everything it imports loaded and parsed, judged by
-    /// `failed` (a file that has a syntax error, or an import that could not be loaded).
-    #[must_use]
-    pub fn whole(&self, failed: &dyn Fn(FileId) -> bool) -> Vec<bool> {
-        let mut whole: Vec<bool> = Vec::with_capacity(self.layers.len());
-        for layer in &self.layers {
-            let imports_whole = layer
-                .imports
-                .iter()
-                .all(|&i| whole.get(i).copied().unwrap_or(false));
-            whole.push(imports_whole && !failed(layer.file));
-        }
-        whole
-    }
-
-    /// Lets go of the syntax trees, once the resolved tree is validated, for a caller that needs
-    /// only the model and the diagnostics: the resolved tree shares the values it holds and
-    /// keeps no other part of them, and at the peak of a large compile the trees were a quarter
-    /// of the memory in use. Each layer's `ast` is then empty.
-    pub fn drop_syntax(&mut self) {
-        let empty = Arc::new(ast::File { items: Vec::new() });
-        for layer in &mut self.layers {
-            layer.ast = Arc::clone(&empty);
-        }
     }
 
     /// The entry file's layer: the last one loaded.
@@ -209,7 +183,15 @@ struct Frame {
     next: usize,
 }
 
-/// Loads `entry` and everything it imports.
+/// What [`load`] hands over as each file finishes loading: its layer number, the layer, and the
+/// diagnostics so far (every problem of this file and of the files it imports is among them).
+/// Files finish in layer order, each after everything it imports.
+pub type OnLoaded<'f> = dyn FnMut(usize, &Layer, &[Diagnostic]) + 'f;
+
+/// Loads `entry` and everything it imports, handing each file to `finished` as it finishes. The
+/// layers keep their syntax trees when `keep_syntax` is set; otherwise each tree is let go of
+/// once `finished` has seen it (the layer's `ast` is then empty), so that a large configuration
+/// never holds more trees than the files on one chain of imports.
 ///
 /// # Errors
 /// When the entry file itself cannot be read. Problems in imports are diagnostics.
@@ -218,6 +200,8 @@ pub fn load(
     sources: &mut SourceMap,
     entry: &Path,
     diagnostics: &mut Vec<Diagnostic>,
+    keep_syntax: bool,
+    finished: &mut OnLoaded<'_>,
 ) -> Result<Layers, EntryError> {
     let mut loader = Loader {
         vfs,
@@ -235,11 +219,16 @@ pub fn load(
     // Where each file on the stack is, for finding a cycle without walking the stack.
     let mut on_stack: HashMap<PathBuf, usize> = HashMap::from([(key.clone(), 0)]);
     let mut stack = vec![loader.frame(location, key, bytes, None)];
+    let empty = Arc::new(ast::File { items: Vec::new() });
     while let Some(top) = stack.last_mut() {
         let Some((path, span)) = top.pending.get(top.next).cloned() else {
-            let frame = stack.pop().expect("the stack is not empty");
+            let mut frame = stack.pop().expect("the stack is not empty");
             on_stack.remove(&frame.key);
             let index = loader.layers.layers.len();
+            finished(index, &frame.layer, loader.diagnostics.as_slice());
+            if !keep_syntax {
+                frame.layer.ast = Arc::clone(&empty);
+            }
             loader.done.insert(frame.key, index);
             loader.layers.layers.push(frame.layer);
             if let Some(parent) = stack.last_mut() {

@@ -13,11 +13,12 @@ use std::collections::HashSet;
 use std::path::Path;
 
 pub use imports::{EntryError, Layers};
-pub use overrides::Removal;
+pub use overrides::{Definitions, Removal};
 pub use provenance::{Block, Entry, Leaf, Node, Overridden, Provenance, Site};
 
 use crate::diag::Diagnostic;
 use crate::source::{FileId, SourceMap};
+use crate::syntax::ast;
 use crate::vfs::Vfs;
 
 /// A configuration after layering: the tree, the layers it came from and the removals.
@@ -31,6 +32,11 @@ pub struct Resolved {
 /// Loads `entry` with its imports and merges the layers: the whole configuration, or (when a
 /// file did not parse or an import could not be loaded) the layers as far as they loaded.
 ///
+/// Each file is flattened into the definitions as it finishes loading, and handed to
+/// `per_file` (for the checks that need one file's syntax only); the layers keep their syntax
+/// trees only when `keep_syntax` is set, so that otherwise a file's tree is freed before the
+/// next file is read.
+///
 /// Merging files with syntax errors would only add confusing follow-up errors, so then only
 /// the files that are whole (parsed, with everything they import) are merged, and only what
 /// one of them sees is reported: a problem among files that some whole file imports, which no
@@ -43,26 +49,54 @@ pub fn resolve(
     sources: &mut SourceMap,
     entry: &Path,
     diagnostics: &mut Vec<Diagnostic>,
+    keep_syntax: bool,
+    per_file: &mut dyn FnMut(&ast::File),
 ) -> Result<Resolution, EntryError> {
-    let before = diagnostics.len();
-    let layers = imports::load(vfs, sources, entry, diagnostics)?;
-    let failed: HashSet<FileId> = diagnostics[before..]
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.primary.span.file)
-        .collect();
-    if failed.is_empty() {
-        let (root, removals) = overrides::merge(&layers, sources, diagnostics);
+    let mut definitions = Definitions::default();
+    // The files with an error so far: a file's own problems (its syntax, its imports) are all
+    // reported before it finishes loading, so whether it is whole is known then.
+    let mut failed: HashSet<FileId> = HashSet::new();
+    let mut seen = diagnostics.len();
+    let mut whole: Vec<bool> = Vec::new();
+    let layers = imports::load(
+        vfs,
+        sources,
+        entry,
+        diagnostics,
+        keep_syntax,
+        &mut |index, layer, diagnostics| {
+            let new = diagnostics.get(seen..).unwrap_or_default();
+            failed.extend(
+                new.iter()
+                    .filter(|d| d.is_error())
+                    .map(|d| d.primary.span.file),
+            );
+            seen = diagnostics.len();
+            let is_whole = !failed.contains(&layer.file)
+                && layer
+                    .imports
+                    .iter()
+                    .all(|&i| whole.get(i).copied().unwrap_or(false));
+            debug_assert_eq!(whole.len(), index);
+            whole.push(is_whole);
+            per_file(&layer.ast);
+            if is_whole {
+                definitions.add(index, &layer.ast);
+            }
+        },
+    )?;
+    let after = diagnostics.get(seen..).unwrap_or_default();
+    if !after.iter().any(Diagnostic::is_error) && whole.iter().all(|&w| w) {
+        let (root, removals) = definitions.merge(&layers, sources, diagnostics);
         return Ok(Resolution::Whole(Resolved {
             root,
             layers,
             removals,
         }));
     }
-    let whole = layers.whole(&|file| failed.contains(&file));
     let is_whole = |layer: usize| whole.get(layer).copied().unwrap_or(false);
     let mut found = Vec::new();
-    overrides::merge_some(&layers, &is_whole, sources, &mut found);
+    definitions.merge(&layers, sources, &mut found);
     diagnostics.extend(
         found
             .into_iter()

@@ -1,6 +1,7 @@
 //! The remix semantics: flattens every layer into definitions at paths, applies `remove`, and
 //! decides each value by layer (higher wins), weakness (`default` yields) and list operations.
 
+use compact_str::CompactString;
 use indexmap::IndexMap;
 use smallvec::SmallVec;
 use std::collections::HashMap;
@@ -26,23 +27,24 @@ pub struct Removal {
 
 /// What one item says about one path.
 #[derive(Debug)]
-enum DefKind<'a> {
+enum DefKind {
     /// A block header or a path segment naming a block.
     Block,
     Value {
         op: Op,
         weak: bool,
-        value: &'a Arc<Value>,
+        /// Shared with the syntax tree while it lives (a language server keeps it).
+        value: Arc<Value>,
         item: Span,
     },
     Remove,
 }
 
 #[derive(Debug)]
-struct Def<'a> {
+struct Def {
     layer: usize,
     key: Span,
-    kind: DefKind<'a>,
+    kind: DefKind,
     /// The `remove` that took this definition out, when one did.
     removed: Option<RemovedBy>,
 }
@@ -55,7 +57,7 @@ struct RemovedBy {
     layer: u32,
 }
 
-impl Def<'_> {
+impl Def {
     fn removed_by(&self) -> Option<Span> {
         self.removed.map(|r| r.span)
     }
@@ -67,7 +69,7 @@ impl Def<'_> {
 }
 
 /// A trie node's children, by name.
-type Children<'a> = IndexMap<&'a str, Trie<'a>, foldhash::fast::FixedState>;
+type Children = IndexMap<CompactString, Trie, foldhash::fast::FixedState>;
 
 /// A node of the path trie: the definitions made exactly here and the children by name.
 ///
@@ -75,17 +77,18 @@ type Children<'a> = IndexMap<&'a str, Trie<'a>, foldhash::fast::FixedState>;
 /// children, so such a node allocates nothing of its own (a `Vec` of definitions and an empty
 /// map took 80 bytes more per field, and an allocation).
 #[derive(Debug, Default)]
-struct Trie<'a> {
-    defs: SmallVec<[Def<'a>; 1]>,
-    /// Keyed by the names as the files write them (borrowed: no copy per node), hashed with
+struct Trie {
+    defs: SmallVec<[Def; 1]>,
+    /// Keyed by the names as the files write them (owned, so that a file's syntax tree can go
+    /// as soon as it is flattened; a name of up to 24 bytes is held inline), hashed with
     /// foldhash: names are short and the trie is built once per compile, so a fast hash matters
     /// more than `SipHash`'s resistance to chosen keys (a file's author can slow only their own
     /// compile, by constant factors). `None` until the first child.
-    children: Option<Box<Children<'a>>>,
+    children: Option<Box<Children>>,
 }
 
-impl<'a> Trie<'a> {
-    fn insert(&mut self, path: &'a [Ident], def: Def<'a>) {
+impl Trie {
+    fn insert(&mut self, path: &[Ident], def: Def) {
         let mut node = self;
         for segment in path {
             node = node.child(&segment.name);
@@ -94,36 +97,38 @@ impl<'a> Trie<'a> {
     }
 
     /// Adds a definition made here.
-    fn push(&mut self, def: Def<'a>) {
+    fn push(&mut self, def: Def) {
         self.defs.push(def);
     }
 
     /// The child called `name`, made when missing.
-    fn child(&mut self, name: &'a str) -> &mut Trie<'a> {
-        self.children
-            .get_or_insert_with(Box::default)
-            .entry(name)
-            .or_default()
+    fn child(&mut self, name: &CompactString) -> &mut Trie {
+        let children = self.children.get_or_insert_with(Box::default);
+        // Looked up before it is copied: most names are met again (a field of every block).
+        match children.get_index_of(name.as_str()) {
+            Some(index) => &mut children[index],
+            None => children.entry(name.clone()).or_default(),
+        }
     }
 
-    fn children(&self) -> impl Iterator<Item = (&&'a str, &Trie<'a>)> {
+    fn children(&self) -> impl Iterator<Item = (&CompactString, &Trie)> {
         self.children.iter().flat_map(|c| c.iter())
     }
 
-    fn children_mut(&mut self) -> impl Iterator<Item = &mut Trie<'a>> {
+    fn children_mut(&mut self) -> impl Iterator<Item = &mut Trie> {
         self.children.iter_mut().flat_map(|c| c.values_mut())
     }
 
-    fn get(&self, name: &str) -> Option<&Trie<'a>> {
+    fn get(&self, name: &str) -> Option<&Trie> {
         self.children.as_ref()?.get(name)
     }
 
-    fn get_mut(&mut self, name: &str) -> Option<&mut Trie<'a>> {
+    fn get_mut(&mut self, name: &str) -> Option<&mut Trie> {
         self.children.as_mut()?.get_mut(name)
     }
 
     /// The child `segment`, recorded as a block that `layer` names there.
-    fn named_block(&mut self, segment: &'a Ident, layer: usize) -> &mut Trie<'a> {
+    fn named_block(&mut self, segment: &Ident, layer: usize) -> &mut Trie {
         let child = self.child(&segment.name);
         let kind = DefKind::Block;
         child.push(Def {
@@ -135,7 +140,7 @@ impl<'a> Trie<'a> {
         child
     }
 
-    fn find_ref(&self, path: &[Ident]) -> Option<&Trie<'a>> {
+    fn find_ref(&self, path: &[Ident]) -> Option<&Trie> {
         let mut node = self;
         for segment in path {
             node = node.get(&segment.name)?;
@@ -143,7 +148,7 @@ impl<'a> Trie<'a> {
         Some(node)
     }
 
-    fn find(&mut self, path: &[Ident]) -> Option<&mut Trie<'a>> {
+    fn find(&mut self, path: &[Ident]) -> Option<&mut Trie> {
         let mut node = self;
         for segment in path {
             node = node.get_mut(&segment.name)?;
@@ -199,46 +204,48 @@ impl<'a> Trie<'a> {
     }
 }
 
-/// Resolves all layers into one tree.
-pub fn merge(
-    layers: &Layers,
-    sources: &SourceMap,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> (Block, Vec<Removal>) {
-    merge_some(layers, &|_| true, sources, diagnostics)
+/// The definitions of the layers flattened so far: files are added one at a time, as each
+/// finishes loading (in layer order), so that a file's syntax tree can be let go of as soon as
+/// it is flattened; [`Definitions::merge`] then decides every value.
+#[derive(Debug, Default)]
+pub struct Definitions {
+    trie: Trie,
+    removes: Vec<(Vec<Ident>, usize, Span)>,
 }
 
-/// [`merge`] of the layers `include` accepts only.
-pub fn merge_some(
-    layers: &Layers,
-    include: &dyn Fn(usize) -> bool,
-    sources: &SourceMap,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> (Block, Vec<Removal>) {
-    let mut trie = Trie::default();
-    let mut removes = Vec::new();
-    for (index, layer) in layers.layers.iter().enumerate() {
-        if !include(index) {
-            continue;
-        }
+impl Definitions {
+    /// Adds the definitions of `file`, the layer numbered `layer`. Layers are added in their
+    /// order (every file after the files it imports): the order of definitions at a path and of
+    /// a block's entries is the order they are added in.
+    pub fn add(&mut self, layer: usize, file: &ast::File) {
         flatten(
-            &layer.ast.items,
+            &file.items,
             &mut Vec::new(),
-            index,
-            &mut trie,
-            &mut removes,
+            layer,
+            &mut self.trie,
+            &mut self.removes,
         );
     }
-    let removals = apply_removes(&mut trie, layers, &removes, diagnostics);
-    let mut merger = Merger {
-        layers,
-        sources,
-        diagnostics,
-    };
-    let mut root = merger.block(trie.children, &mut Vec::new(), Vec::new());
-    let mut removals = removals;
-    supersede_sizes(&mut root, layers, &mut removals);
-    (root, removals)
+
+    /// Applies the `remove`s and decides each value: the resolved tree and the removals.
+    pub fn merge(
+        self,
+        layers: &Layers,
+        sources: &SourceMap,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> (Block, Vec<Removal>) {
+        let Definitions { mut trie, removes } = self;
+        let mut removals = apply_removes(&mut trie, layers, &removes, diagnostics);
+        drop(removes);
+        let mut merger = Merger {
+            layers,
+            sources,
+            diagnostics,
+        };
+        let mut root = merger.block(trie.children, &mut Vec::new(), Vec::new());
+        supersede_sizes(&mut root, layers, &mut removals);
+        (root, removals)
+    }
 }
 
 /// A partition's size is one decision, made by the highest layer that makes it: an exact
@@ -294,7 +301,7 @@ fn flatten<'a>(
     items: &'a [ast::Item],
     prefix: &mut Vec<&'a Ident>,
     layer: usize,
-    node: &mut Trie<'a>,
+    node: &mut Trie,
     removes: &mut Vec<(Vec<Ident>, usize, Span)>,
 ) {
     for item in items {
@@ -338,7 +345,7 @@ fn flatten<'a>(
                 let kind = DefKind::Value {
                     op: assign.op,
                     weak: assign.default.is_some(),
-                    value: &assign.value,
+                    value: Arc::clone(&assign.value),
                     item: assign.span,
                 };
                 let key = last.span;
@@ -390,7 +397,7 @@ fn apply_removes(
                 .map(|p| {
                     p.children()
                         .filter(|(_, c)| c.has_live_defs())
-                        .map(|(k, _)| (*k).to_owned())
+                        .map(|(k, _)| k.as_str().to_owned())
                         .collect()
                 })
                 .unwrap_or_default()
@@ -467,10 +474,10 @@ impl Merger<'_> {
     /// The block of a trie node's children. The trie is consumed as the block is built: each
     /// child's nodes are freed once its entry is made, so the trie and the resolved tree are
     /// not both held whole.
-    fn block<'a>(
+    fn block(
         &mut self,
-        children: Option<Box<Children<'a>>>,
-        path: &mut Vec<&'a str>,
+        children: Option<Box<Children>>,
+        path: &mut Vec<String>,
         defined_at: Vec<Span>,
     ) -> Block {
         let children = children.map(|c| *c).unwrap_or_default();
@@ -482,16 +489,17 @@ impl Merger<'_> {
             defined_at,
         };
         for (name, child) in children {
-            path.push(name);
-            if let Some(entry) = self.entry(child, path) {
-                block.entries.insert(name.to_owned(), entry);
+            path.push(name.into_string());
+            let entry = self.entry(child, path);
+            let name = path.pop().expect("pushed above");
+            if let Some(entry) = entry {
+                block.entries.insert(name, entry);
             }
-            path.pop();
         }
         block
     }
 
-    fn entry<'a>(&mut self, trie: Trie<'a>, path: &mut Vec<&'a str>) -> Option<Entry> {
+    fn entry(&mut self, trie: Trie, path: &mut Vec<String>) -> Option<Entry> {
         if let Some(entry) = single_definition(&trie) {
             return Some(entry);
         }
@@ -542,7 +550,7 @@ impl Merger<'_> {
     }
 
     /// Decides one value from its live definitions (in load order).
-    fn leaf(&mut self, defs: &[&Def], path: &[&str]) -> Option<(Leaf, Span)> {
+    fn leaf(&mut self, defs: &[&Def], path: &[String]) -> Option<(Leaf, Span)> {
         let mut overridden: Vec<(Site, Overridden)> = Vec::new();
         let defs = self.without_duplicates(defs, path);
         let sets: Vec<&Def> = defs
@@ -631,11 +639,7 @@ impl Merger<'_> {
     }
 
     /// Reports a second `=` of the same path in one file; keeps the first.
-    fn without_duplicates<'d, 'a>(
-        &mut self,
-        defs: &[&'d Def<'a>],
-        path: &[&str],
-    ) -> Vec<&'d Def<'a>> {
+    fn without_duplicates<'d>(&mut self, defs: &[&'d Def], path: &[String]) -> Vec<&'d Def> {
         let mut kept: Vec<&Def> = Vec::new();
         // The first `=` of each layer: one lookup per definition, not a scan. Only a second `=`
         // is a duplicate; a `+=` or `-=` written before the `=` applies on top of it, as in any
@@ -675,7 +679,7 @@ impl Merger<'_> {
     fn pick_winner(
         &mut self,
         winners: &[&Def],
-        path: &[&str],
+        path: &[String],
         overridden: &mut Vec<(Site, Overridden)>,
     ) -> Option<Site> {
         let (last, others) = winners.split_last()?;
@@ -719,7 +723,7 @@ impl Merger<'_> {
     /// would depend on the order of the `import` lines, so it is a conflict, named at both.
     /// Only list operations that apply (not below the winner) count; a layer's own `-=` and
     /// `+=` apply in the file's order.
-    fn sibling_list_conflicts(&mut self, defs: &[&Def], winner: Option<&Site>, path: &[&str]) {
+    fn sibling_list_conflicts(&mut self, defs: &[&Def], winner: Option<&Site>, path: &[String]) {
         // The list operations that apply, borrowed: `(layer, op, items)`.
         let ops: Vec<(usize, Op, &[Value])> = defs
             .iter()
@@ -771,7 +775,7 @@ impl Merger<'_> {
         value: &mut Option<Arc<Value>>,
         ops: &mut Option<ListOps>,
         op: &Site,
-        path: &[&str],
+        path: &[String],
     ) -> bool {
         let dotted = path.join(".");
         let ValueKind::List(items) = &op.value.kind else {
@@ -804,7 +808,8 @@ impl Merger<'_> {
             // Nothing set the list: the operation starts from the field's default, as `pcfg
             // why` shows it (`trust.tpm2.pcrs += [11]` is `[7, 11]`).
             let span = op.value.span;
-            let start = crate::schema::list_default(path)
+            let names: Vec<&str> = path.iter().map(String::as_str).collect();
+            let start = crate::schema::list_default(&names)
                 .into_iter()
                 .map(|kind| Value { kind, span })
                 .collect();
