@@ -3,6 +3,8 @@
 //! The pipeline (see ARCHITECTURE.md): [`resolve`] loads and layers the files, [`schema`]
 //! validates the result, and later phases lower it to the OS model and emit files.
 
+#![forbid(unsafe_code)]
+
 pub mod analysis;
 pub mod check;
 pub mod cli;

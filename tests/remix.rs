@@ -364,7 +364,7 @@ fn provenance_records_winner_and_every_overridden_definition() {
     assert_eq!(compilation.sources.line_col(winner.span).line, 2);
     let lost: Vec<(&str, ValueKind, &Overridden)> = leaf
         .provenance
-        .overridden
+        .overridden()
         .iter()
         .map(|(s, why)| {
             (
@@ -411,7 +411,7 @@ fn removal_shows_in_provenance_of_a_redefined_value() {
         panic!("a leaf");
     };
     assert!(matches!(
-        leaf.provenance.overridden.as_slice(),
+        leaf.provenance.overridden(),
         [(_, Overridden::Removed { .. })]
     ));
 }

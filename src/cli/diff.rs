@@ -1078,7 +1078,7 @@ fn changed_site(mine: &Resolved, theirs: Option<&Resolved>, path: &str) -> Optio
     let p = &leaf.provenance;
     p.winner
         .iter()
-        .chain(&p.applied)
+        .chain(p.applied())
         .filter(|site| {
             let Some(operand) = items(&site.value.kind) else {
                 return false;
@@ -1108,7 +1108,7 @@ fn site_of(resolved: &Resolved, path: &str) -> Option<Span> {
     match &entry.node {
         Node::Leaf(leaf) => {
             let p = &leaf.provenance;
-            p.applied
+            p.applied()
                 .iter()
                 .chain(p.winner.iter())
                 .max_by_key(|s| s.layer)

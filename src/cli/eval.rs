@@ -72,7 +72,7 @@ fn block_json(block: &Block, cx: &Context<'_>) -> Json {
             Node::Leaf(leaf) if cx.provenance => leaf_json(leaf, cx),
             Node::Leaf(leaf) => value_json(&leaf.value.kind),
         };
-        map.insert(name.clone(), value);
+        map.insert(name.to_string(), value);
     }
     Json::Object(map)
 }
@@ -94,8 +94,8 @@ fn leaf_json(leaf: &Leaf, cx: &Context<'_>) -> Json {
     json!({
         "value": value_json(&leaf.value.kind),
         "set": provenance.winner.as_ref().map(|s| site_json(s, cx.resolved, cx.sources)),
-        "applied": provenance.applied.iter().map(|s| site_json(s, cx.resolved, cx.sources)).collect::<Vec<_>>(),
-        "overridden": provenance.overridden.iter().map(|(site, why)| {
+        "applied": provenance.applied().iter().map(|s| site_json(s, cx.resolved, cx.sources)).collect::<Vec<_>>(),
+        "overridden": provenance.overridden().iter().map(|(site, why)| {
             let mut json = site_json(site, cx.resolved, cx.sources);
             if let Json::Object(map) = &mut json {
                 map.insert("reason".into(), json!(reason(why)));

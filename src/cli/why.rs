@@ -1,6 +1,7 @@
 //! `pcfg why FILE PATH`: a value, the definition that set it and every one it overrode, in
 //! import order, with source lines.
 
+use compact_str::CompactString;
 use std::fmt::Write as _;
 use std::io::Write;
 
@@ -54,8 +55,8 @@ pub(super) fn run(args: &WhyArgs, output: &Output, out: &mut dyn Write) -> Resul
                 "path": args.path,
                 "value": value_json(&leaf.value.kind),
                 "set": p.winner.as_ref().map(|s| site_json(s, resolved, sources)),
-                "applied": p.applied.iter().map(|s| site_json(s, resolved, sources)).collect::<Vec<_>>(),
-                "overridden": p.overridden.iter().map(|(s, why)| json!({ "reason": reason(why), "definition": site_json(s, resolved, sources) })).collect::<Vec<_>>(),
+                "applied": p.applied().iter().map(|s| site_json(s, resolved, sources)).collect::<Vec<_>>(),
+                "overridden": p.overridden().iter().map(|(s, why)| json!({ "reason": reason(why), "definition": site_json(s, resolved, sources) })).collect::<Vec<_>>(),
             });
             if let Some(model) = compilation.model.as_ref().filter(|_| path == PACKAGES) {
                 json["added"] = added_packages_json(model);
@@ -90,7 +91,7 @@ pub(super) fn describe_leaf(
         );
         snippet(text, winner, sources);
     }
-    for site in &p.applied {
+    for site in p.applied() {
         let _ = writeln!(
             text,
             "\nthen `{}` at {}",
@@ -99,7 +100,7 @@ pub(super) fn describe_leaf(
         );
         snippet(text, site, sources);
     }
-    for (site, why) in &p.overridden {
+    for (site, why) in p.overridden() {
         let because = match why {
             Overridden::ByHigherLayer => "overrides".to_owned(),
             Overridden::Weak => "overrides the `default`".to_owned(),
@@ -125,7 +126,7 @@ fn describe_block(text: &mut String, prefix: &str, block: &Block, sources: &Sour
                     .provenance
                     .winner
                     .as_ref()
-                    .or(leaf.provenance.applied.last())
+                    .or(leaf.provenance.applied().last())
                     .map(|s| {
                         let at = sources.line_col(s.span);
                         format!("{}:{at}", sources.name(s.span.file))
@@ -260,7 +261,7 @@ fn unset(
         return Ok(EXIT_OK);
     }
     let missing = path.get(known.len()).copied().unwrap_or("");
-    let hint = did_you_mean(missing, block.entries.keys().map(String::as_str))
+    let hint = did_you_mean(missing, block.entries.keys().map(CompactString::as_str))
         .map(|s| {
             format!(
                 "; did you mean `{}`?",

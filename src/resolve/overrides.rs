@@ -111,6 +111,17 @@ impl Trie {
         }
     }
 
+    /// Makes room for `count` children when the node has none yet: a block opened once (most)
+    /// then holds its fields without the spare room of a map grown by doubling.
+    fn expect_children(&mut self, count: usize) {
+        if self.children.is_none() && count > 0 {
+            self.children = Some(Box::new(Children::with_capacity_and_hasher(
+                count,
+                foldhash::fast::FixedState::default(),
+            )));
+        }
+    }
+
     fn children(&self) -> impl Iterator<Item = (&CompactString, &Trie)> {
         self.children.iter().flat_map(|c| c.iter())
     }
@@ -286,7 +297,11 @@ fn supersede_sizes(root: &mut Block, layers: &Layers, removals: &mut Vec<Removal
         for (field, by) in drop {
             if partition.entries.shift_remove(field).is_some() {
                 removals.push(Removal {
-                    path: vec!["partition".to_owned(), name.clone(), field.to_owned()],
+                    path: vec![
+                        "partition".to_owned(),
+                        name.as_str().to_owned(),
+                        field.to_owned(),
+                    ],
                     span: by,
                     superseded: true,
                 });
@@ -330,6 +345,7 @@ fn flatten<'a>(
                     child = child.named_block(label, layer);
                     prefix.push(label);
                 }
+                child.expect_children(block.items.len());
                 flatten(&block.items, prefix, layer, child, removes);
                 prefix.truncate(prefix.len() - 1 - usize::from(block.label.is_some()));
             }
@@ -477,7 +493,7 @@ impl Merger<'_> {
     fn block(
         &mut self,
         children: Option<Box<Children>>,
-        path: &mut Vec<String>,
+        path: &mut Vec<CompactString>,
         defined_at: Vec<Span>,
     ) -> Block {
         let children = children.map(|c| *c).unwrap_or_default();
@@ -489,7 +505,7 @@ impl Merger<'_> {
             defined_at,
         };
         for (name, child) in children {
-            path.push(name.into_string());
+            path.push(name);
             let entry = self.entry(child, path);
             let name = path.pop().expect("pushed above");
             if let Some(entry) = entry {
@@ -499,7 +515,7 @@ impl Merger<'_> {
         block
     }
 
-    fn entry(&mut self, trie: Trie, path: &mut Vec<String>) -> Option<Entry> {
+    fn entry(&mut self, trie: Trie, path: &mut Vec<CompactString>) -> Option<Entry> {
         if let Some(entry) = single_definition(&trie) {
             return Some(entry);
         }
@@ -521,7 +537,7 @@ impl Merger<'_> {
             let block = self.block(trie.children, path, defined_at);
             return Some(Entry {
                 key_span,
-                node: Node::Block(block),
+                node: Node::Block(Box::new(block)),
             });
         }
         if let Some(block_def) = blocks.last() {
@@ -542,7 +558,7 @@ impl Merger<'_> {
             })
             .collect();
         let (mut leaf, key_span) = self.leaf(&values, path)?;
-        leaf.provenance.overridden.extend(removed);
+        leaf.provenance.add_overridden(removed);
         Some(Entry {
             key_span,
             node: Node::Leaf(leaf),
@@ -550,7 +566,7 @@ impl Merger<'_> {
     }
 
     /// Decides one value from its live definitions (in load order).
-    fn leaf(&mut self, defs: &[&Def], path: &[String]) -> Option<(Leaf, Span)> {
+    fn leaf(&mut self, defs: &[&Def], path: &[CompactString]) -> Option<(Leaf, Span)> {
         let mut overridden: Vec<(Site, Overridden)> = Vec::new();
         let defs = self.without_duplicates(defs, path);
         let sets: Vec<&Def> = defs
@@ -628,18 +644,14 @@ impl Merger<'_> {
         Some((
             Leaf {
                 value,
-                provenance: Provenance {
-                    winner,
-                    applied,
-                    overridden,
-                },
+                provenance: Provenance::new(winner, applied, overridden),
             },
             key_span,
         ))
     }
 
     /// Reports a second `=` of the same path in one file; keeps the first.
-    fn without_duplicates<'d>(&mut self, defs: &[&'d Def], path: &[String]) -> Vec<&'d Def> {
+    fn without_duplicates<'d>(&mut self, defs: &[&'d Def], path: &[CompactString]) -> Vec<&'d Def> {
         let mut kept: Vec<&Def> = Vec::new();
         // The first `=` of each layer: one lookup per definition, not a scan. Only a second `=`
         // is a duplicate; a `+=` or `-=` written before the `=` applies on top of it, as in any
@@ -679,7 +691,7 @@ impl Merger<'_> {
     fn pick_winner(
         &mut self,
         winners: &[&Def],
-        path: &[String],
+        path: &[CompactString],
         overridden: &mut Vec<(Site, Overridden)>,
     ) -> Option<Site> {
         let (last, others) = winners.split_last()?;
@@ -723,7 +735,12 @@ impl Merger<'_> {
     /// would depend on the order of the `import` lines, so it is a conflict, named at both.
     /// Only list operations that apply (not below the winner) count; a layer's own `-=` and
     /// `+=` apply in the file's order.
-    fn sibling_list_conflicts(&mut self, defs: &[&Def], winner: Option<&Site>, path: &[String]) {
+    fn sibling_list_conflicts(
+        &mut self,
+        defs: &[&Def],
+        winner: Option<&Site>,
+        path: &[CompactString],
+    ) {
         // The list operations that apply, borrowed: `(layer, op, items)`.
         let ops: Vec<(usize, Op, &[Value])> = defs
             .iter()
@@ -775,7 +792,7 @@ impl Merger<'_> {
         value: &mut Option<Arc<Value>>,
         ops: &mut Option<ListOps>,
         op: &Site,
-        path: &[String],
+        path: &[CompactString],
     ) -> bool {
         let dotted = path.join(".");
         let ValueKind::List(items) = &op.value.kind else {
@@ -808,7 +825,7 @@ impl Merger<'_> {
             // Nothing set the list: the operation starts from the field's default, as `pcfg
             // why` shows it (`trust.tpm2.pcrs += [11]` is `[7, 11]`).
             let span = op.value.span;
-            let names: Vec<&str> = path.iter().map(String::as_str).collect();
+            let names: Vec<&str> = path.iter().map(CompactString::as_str).collect();
             let start = crate::schema::list_default(&names)
                 .into_iter()
                 .map(|kind| Value { kind, span })
@@ -871,11 +888,7 @@ fn single_definition(trie: &Trie) -> Option<Entry> {
     }
     let winner = site(def)?;
     let value = Arc::clone(&winner.value);
-    let provenance = Provenance {
-        winner: Some(winner),
-        applied: Vec::new(),
-        overridden: Vec::new(),
-    };
+    let provenance = Provenance::new(Some(winner), Vec::new(), Vec::new());
     Some(Entry {
         key_span: def.key,
         node: Node::Leaf(Leaf { value, provenance }),

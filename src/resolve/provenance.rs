@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use compact_str::CompactString;
 use indexmap::IndexMap;
 
 use crate::source::Span;
@@ -12,7 +13,7 @@ use crate::syntax::ast::{Op, Value, ValueKind};
 #[derive(Clone, Debug, Default)]
 pub struct Block {
     /// Hashed with foldhash, as the path trie is: every field is looked up here by name.
-    pub entries: IndexMap<String, Entry, foldhash::fast::FixedState>,
+    pub entries: IndexMap<CompactString, Entry, foldhash::fast::FixedState>,
     /// Where the block was opened or named (block headers and path segments), in load order.
     pub defined_at: Vec<Span>,
 }
@@ -27,7 +28,8 @@ pub struct Entry {
 
 #[derive(Clone, Debug)]
 pub enum Node {
-    Block(Block),
+    /// Boxed: a block's map is larger than a value, and most entries are values.
+    Block(Box<Block>),
     Leaf(Leaf),
 }
 
@@ -70,8 +72,52 @@ pub enum Overridden {
 pub struct Provenance {
     /// The `=` that set the base value; `None` when only `+=` built the list.
     pub winner: Option<Site>,
-    pub applied: Vec<Site>,
-    pub overridden: Vec<(Site, Overridden)>,
+    /// The rest, held apart: most values are set once and have none, and two empty lists in
+    /// every value were a fifth of a large configuration's resolved tree.
+    history: Option<Box<History>>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct History {
+    applied: Vec<Site>,
+    overridden: Vec<(Site, Overridden)>,
+}
+
+impl Provenance {
+    #[must_use]
+    pub fn new(
+        winner: Option<Site>,
+        applied: Vec<Site>,
+        overridden: Vec<(Site, Overridden)>,
+    ) -> Self {
+        let history = (!applied.is_empty() || !overridden.is_empty()).then(|| {
+            Box::new(History {
+                applied,
+                overridden,
+            })
+        });
+        Provenance { winner, history }
+    }
+
+    /// The list operations applied on top of the winner, in load order.
+    #[must_use]
+    pub fn applied(&self) -> &[Site] {
+        self.history.as_ref().map_or(&[], |h| &h.applied)
+    }
+
+    /// Every other definition, with why it lost.
+    #[must_use]
+    pub fn overridden(&self) -> &[(Site, Overridden)] {
+        self.history.as_ref().map_or(&[], |h| &h.overridden)
+    }
+
+    /// Adds definitions that lost, after those already there.
+    pub fn add_overridden(&mut self, more: Vec<(Site, Overridden)>) {
+        if !more.is_empty() {
+            let history = self.history.get_or_insert_with(Box::default);
+            history.overridden.extend(more);
+        }
+    }
 }
 
 impl Block {

@@ -5,6 +5,7 @@ use crate::diag::{did_you_mean, excerpt, Code, Diagnostic, Label};
 use crate::resolve::{Block, Entry, Node, Resolved};
 use crate::source::{SourceMap, Span};
 use crate::syntax::ast::{Value, ValueKind};
+use compact_str::CompactString;
 
 /// The largest size a field takes, 1 EiB: far beyond any disk, and small enough that sums of
 /// sizes never overflow.
@@ -47,7 +48,7 @@ struct Validator<'a> {
 impl Validator<'_> {
     fn block(&mut self, block: &Block, schema: &BlockSchema, path: &mut Vec<String>, at: Span) {
         for (name, entry) in &block.entries {
-            path.push(name.clone());
+            path.push(name.as_str().to_owned());
             if let Some(field) = schema.field(name) {
                 self.field(entry, field, path);
             } else if let Some(kind) = schema.block(name) {
@@ -94,7 +95,7 @@ impl Validator<'_> {
             }
             match &labelled.node {
                 Node::Block(inner) => {
-                    path.push(label.clone());
+                    path.push(label.as_str().to_owned());
                     self.block(inner, kind, path, labelled.key_span);
                     path.pop();
                 }
@@ -418,7 +419,7 @@ impl Validator<'_> {
         );
         let similar = if defined.entries.len() <= self.suggestions_left {
             self.suggestions_left -= defined.entries.len();
-            did_you_mean(name, defined.entries.keys().map(String::as_str))
+            did_you_mean(name, defined.entries.keys().map(CompactString::as_str))
         } else {
             None
         };

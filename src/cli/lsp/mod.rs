@@ -553,7 +553,11 @@ impl Server<'_> {
 fn declared(compilation: &Compilation, vfs: &dyn crate::vfs::Vfs, kind: &str) -> Vec<String> {
     if let Some(resolved) = &compilation.resolved {
         return match resolved.root.get(&[kind]).map(|e| &e.node) {
-            Some(crate::resolve::Node::Block(block)) => block.entries.keys().cloned().collect(),
+            Some(crate::resolve::Node::Block(block)) => block
+                .entries
+                .keys()
+                .map(|k| k.as_str().to_owned())
+                .collect(),
             _ => Vec::new(),
         };
     }

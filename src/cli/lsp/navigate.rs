@@ -361,7 +361,7 @@ pub(super) fn winning_definition(
             .provenance
             .winner
             .as_ref()
-            .or_else(|| leaf.provenance.applied.last())
+            .or_else(|| leaf.provenance.applied().last())
             .map(|site| site.span),
         Node::Block(block) => block.defined_at.first().copied(),
     }
@@ -386,8 +386,8 @@ pub(super) fn definitions(
             let p = &leaf.provenance;
             p.winner
                 .iter()
-                .chain(&p.applied)
-                .chain(p.overridden.iter().map(|(site, _)| site))
+                .chain(p.applied())
+                .chain(p.overridden().iter().map(|(site, _)| site))
                 .map(|site| site.span)
                 .collect()
         }
