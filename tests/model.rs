@@ -398,3 +398,102 @@ fn versioned_root_without_usr_gets_root_verity_partitions() {
         Some(LinkState::Verified)
     );
 }
+
+/// `pcfg check`, `build` and `plan` compile with `check_with`, which lets each file's syntax
+/// tree go as it loads and takes the resolved tree apart as it lowers; `why`, `eval` and the
+/// language server compile with `check`, which keeps both. The two must make one model and one
+/// set of diagnostics, on every example and on files with errors of each phase (a syntax error
+/// in an import, a wrong block header, a schema error).
+#[test]
+fn compiling_without_the_trees_gives_the_same_model_and_diagnostics() {
+    use pcfg::compile::{check, check_with, Compilation};
+    use pcfg::vfs::{MemoryFs, RealFs, Vfs};
+
+    fn compare(vfs: &dyn Vfs, entry: &Path) -> Compilation {
+        let kept = check(vfs, entry).expect("readable");
+        let dropped = check_with(vfs, entry, &pcfg::analysis::Quiet).expect("readable");
+        let shown = entry.display();
+        assert_eq!(kept.diagnostics, dropped.diagnostics, "{shown}");
+        assert_eq!(
+            format!("{:?}", kept.model),
+            format!("{:?}", dropped.model),
+            "{shown}"
+        );
+        if let (Some(kept_tree), Some(dropped_tree)) = (&kept.resolved, &dropped.resolved) {
+            let items = |tree: &pcfg::resolve::Resolved| -> Vec<usize> {
+                tree.layers
+                    .layers
+                    .iter()
+                    .map(|l| l.ast.items.len())
+                    .collect()
+            };
+            assert!(items(kept_tree).iter().all(|&n| n > 0), "{shown}");
+            assert!(items(dropped_tree).iter().all(|&n| n == 0), "{shown}");
+            assert!(!kept_tree.root.entries.is_empty(), "{shown}");
+            if dropped.model.is_some() {
+                assert!(
+                    dropped_tree.root.entries.is_empty(),
+                    "{shown}: lowered, not emptied"
+                );
+            }
+        }
+        kept
+    }
+
+    let examples = [
+        "examples/minimal.pcfg",
+        "examples/particleos.pcfg",
+        "examples/remix.pcfg",
+        "examples/arm64-board/system.pcfg",
+        "examples/atomos/system.pcfg",
+        "examples/no-secure-boot/system.pcfg",
+        "examples/particleos-desktop/system.pcfg",
+        "examples/server/system.pcfg",
+        "examples/multi-product/cayo.pcfg",
+        "examples/multi-product/snow.pcfg",
+        "examples/multi-product/snowfield.pcfg",
+    ];
+    for example in examples {
+        let compilation = compare(&RealFs, Path::new(example));
+        assert!(compilation.model.is_some(), "{example}");
+    }
+
+    let base = "partition esp { type = esp, size = 1G }\n";
+    let cases: [(&str, &[(&str, &str)]); 3] = [
+        // A syntax error in an import: the entry is not whole, nothing is merged.
+        (
+            "syntax error in an import",
+            &[
+                (
+                    "system.pcfg",
+                    "import \"a.pcfg\"\nimport \"b.pcfg\"\nsystem { name = \"s\" }\n",
+                ),
+                ("a.pcfg", base),
+                ("b.pcfg", "partition usr { type = usr\n"),
+            ],
+        ),
+        (
+            "wrong block header",
+            &[(
+                "system.pcfg",
+                "system { name = \"s\" }\npartition { type = esp }\n",
+            )],
+        ),
+        (
+            "schema error",
+            &[("system.pcfg", "system { name = \"s\", colour = blue }\n")],
+        ),
+    ];
+    for (what, files) in cases {
+        let mut fs = MemoryFs::new();
+        for (path, text) in files {
+            fs.insert(path, text.as_bytes().to_vec());
+        }
+        let compilation = compare(&fs, Path::new("system.pcfg"));
+        assert!(
+            compilation.has_errors(),
+            "{what}: {:?}",
+            compilation.diagnostics
+        );
+    }
+}
