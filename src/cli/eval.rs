@@ -72,7 +72,7 @@ fn block_json(block: &Block, cx: &Context<'_>) -> Json {
             Node::Leaf(leaf) if cx.provenance => leaf_json(leaf, cx),
             Node::Leaf(leaf) => value_json(&leaf.value.kind),
         };
-        map.insert(name.to_string(), value);
+        map.insert(name.as_str().to_owned(), value);
     }
     Json::Object(map)
 }

@@ -31,7 +31,7 @@ pub use update::{Channel, Transfer, TransferTarget, Updates};
 
 use fields::Fields;
 
-use crate::resolve::{Block, Entry, Node, Resolved};
+use crate::resolve::{Entry, Node, Resolved};
 
 /// The whole system, as pcfg understands it.
 #[derive(Clone, Debug)]
@@ -152,8 +152,8 @@ pub fn lower(resolved: &Resolved) -> Model {
 /// is empty afterwards.
 #[must_use]
 pub fn lower_emptying(resolved: &mut Resolved) -> Model {
-    let partitions = take_labelled(&mut resolved.root, "partition");
-    let extensions = take_labelled(&mut resolved.root, "extension");
+    let partitions = resolved.root.entries.shift_remove("partition");
+    let extensions = resolved.root.entries.shift_remove("extension");
     let root = std::mem::take(&mut resolved.root);
     let partitions = lower_each(partitions, partition::lower_partition);
     lower_with(Fields::new(&root, None), partitions, |signed| {
@@ -161,11 +161,6 @@ pub fn lower_emptying(resolved: &mut Resolved) -> Model {
             extension::lower_extension(name, fields, signed)
         })
     })
-}
-
-/// The labelled blocks of a kind, taken out of `root`.
-fn take_labelled(root: &mut Block, kind: &str) -> Option<Entry> {
-    root.entries.shift_remove(kind)
 }
 
 /// Lowers each labelled block of `kinds` (as [`Fields::labelled`] lists them), freeing it once

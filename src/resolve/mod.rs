@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 pub use imports::{EntryError, Layers};
-pub use overrides::{Definitions, Removal};
+pub use overrides::Removal;
 pub use provenance::{Block, Entry, Leaf, Node, Overridden, Provenance, Site};
 
 use crate::diag::Diagnostic;
@@ -52,7 +52,7 @@ pub fn resolve(
     keep_syntax: bool,
     per_file: &mut dyn FnMut(&ast::File),
 ) -> Result<Resolution, EntryError> {
-    let mut definitions = Definitions::default();
+    let mut definitions = overrides::Definitions::default();
     // The files with an error so far: a file's own problems (its syntax, its imports) are all
     // reported before it finishes loading, so whether it is whole is known then.
     let mut failed: HashSet<FileId> = HashSet::new();
@@ -85,8 +85,8 @@ pub fn resolve(
             }
         },
     )?;
-    let after = diagnostics.get(seen..).unwrap_or_default();
-    if !after.iter().any(Diagnostic::is_error) && whole.iter().all(|&w| w) {
+    // Every file with an error is a layer, and not whole: all whole means nothing failed.
+    if whole.iter().all(|&w| w) {
         let (root, removals) = definitions.merge(&layers, sources, diagnostics);
         return Ok(Resolution::Whole(Resolved {
             root,

@@ -46,9 +46,15 @@ struct Validator<'a> {
 }
 
 impl Validator<'_> {
-    fn block(&mut self, block: &Block, schema: &BlockSchema, path: &mut Vec<String>, at: Span) {
+    fn block(
+        &mut self,
+        block: &Block,
+        schema: &BlockSchema,
+        path: &mut Vec<CompactString>,
+        at: Span,
+    ) {
         for (name, entry) in &block.entries {
-            path.push(name.as_str().to_owned());
+            path.push(name.clone());
             if let Some(field) = schema.field(name) {
                 self.field(entry, field, path);
             } else if let Some(kind) = schema.block(name) {
@@ -63,7 +69,7 @@ impl Validator<'_> {
         self.missing(block, schema, path, at);
     }
 
-    fn nested(&mut self, entry: &Entry, kind: &BlockSchema, path: &mut Vec<String>) {
+    fn nested(&mut self, entry: &Entry, kind: &BlockSchema, path: &mut Vec<CompactString>) {
         let Node::Block(block) = &entry.node else {
             self.expected_block(entry, kind, path);
             return;
@@ -95,7 +101,7 @@ impl Validator<'_> {
             }
             match &labelled.node {
                 Node::Block(inner) => {
-                    path.push(label.as_str().to_owned());
+                    path.push(label.clone());
                     self.block(inner, kind, path, labelled.key_span);
                     path.pop();
                 }
@@ -135,7 +141,7 @@ impl Validator<'_> {
                 .all(|k| schema.field(k).is_some() || schema.block(k).is_some())
     }
 
-    fn unexpected_label(&mut self, key_span: Span, schema: &BlockSchema, path: &[String]) {
+    fn unexpected_label(&mut self, key_span: Span, schema: &BlockSchema, path: &[CompactString]) {
         let (label, parent) = path.split_last().expect("path has the label");
         self.diagnostics.push(
             Diagnostic::new(
@@ -150,7 +156,7 @@ impl Validator<'_> {
         );
     }
 
-    fn expected_block(&mut self, entry: &Entry, kind: &BlockSchema, path: &[String]) {
+    fn expected_block(&mut self, entry: &Entry, kind: &BlockSchema, path: &[CompactString]) {
         let example = if kind.labelled {
             format!("{} NAME {{ ... }}", kind.name)
         } else {
@@ -169,7 +175,7 @@ impl Validator<'_> {
         );
     }
 
-    fn unknown(&mut self, key_span: Span, schema: &BlockSchema, path: &[String]) {
+    fn unknown(&mut self, key_span: Span, schema: &BlockSchema, path: &[CompactString]) {
         let (name, parent) = path.split_last().expect("path has the unknown name");
         let suggestion = did_you_mean(name, schema.names());
         let (message, help) = if schema.name.is_empty() {
@@ -204,7 +210,7 @@ impl Validator<'_> {
         self.diagnostics.push(diagnostic);
     }
 
-    fn missing(&mut self, block: &Block, schema: &BlockSchema, path: &[String], at: Span) {
+    fn missing(&mut self, block: &Block, schema: &BlockSchema, path: &[CompactString], at: Span) {
         for field in schema.fields.iter().filter(|f| f.required) {
             if block.entries.contains_key(field.name) {
                 continue;
@@ -246,7 +252,7 @@ impl Validator<'_> {
         }
     }
 
-    fn field(&mut self, entry: &Entry, field: &Field, path: &[String]) {
+    fn field(&mut self, entry: &Entry, field: &Field, path: &[CompactString]) {
         let Node::Leaf(leaf) = &entry.node else {
             self.diagnostics.push(
                 Diagnostic::new(
@@ -265,7 +271,7 @@ impl Validator<'_> {
         self.value(&leaf.value, &field.ty, path);
     }
 
-    fn value(&mut self, value: &Value, ty: &Ty, path: &[String]) {
+    fn value(&mut self, value: &Value, ty: &Ty, path: &[CompactString]) {
         let ok = match (ty, &value.kind) {
             (Ty::Str(rule), ValueKind::Str(s)) => return self.string(value.span, s, *rule, path),
             (Ty::Int { min, max }, ValueKind::Int(n)) => {
@@ -333,7 +339,7 @@ impl Validator<'_> {
         }
     }
 
-    fn mismatch(&mut self, value: &Value, ty: &Ty, path: &[String]) {
+    fn mismatch(&mut self, value: &Value, ty: &Ty, path: &[CompactString]) {
         let found = describe_value(&value.kind);
         let written = self.sources.get(value.span.file).slice(value.span);
         let help = match (ty, &value.kind) {
@@ -369,7 +375,7 @@ impl Validator<'_> {
         );
     }
 
-    fn symbol(&mut self, span: Span, symbol: &str, symbols: &[&str], path: &[String]) {
+    fn symbol(&mut self, span: Span, symbol: &str, symbols: &[&str], path: &[CompactString]) {
         if symbols.contains(&symbol) {
             return;
         }
@@ -387,7 +393,7 @@ impl Validator<'_> {
             });
     }
 
-    fn reference(&mut self, span: Span, name: &str, kind: &str, path: &[String]) {
+    fn reference(&mut self, span: Span, name: &str, kind: &str, path: &[CompactString]) {
         let defined = match self.resolved.root.entries.get(kind).map(|e| &e.node) {
             Some(Node::Block(block)) => block,
             _ => &Block::default(),
@@ -442,7 +448,7 @@ impl Validator<'_> {
         self.diagnostics.push(diagnostic);
     }
 
-    fn range(&mut self, span: Span, n: u64, min: u64, max: u64, path: &[String]) {
+    fn range(&mut self, span: Span, n: u64, min: u64, max: u64, path: &[CompactString]) {
         if (min..=max).contains(&n) {
             return;
         }
@@ -454,7 +460,7 @@ impl Validator<'_> {
         );
     }
 
-    fn out_of_range(&mut self, span: Span, path: &[String], what: &str, help: String) {
+    fn out_of_range(&mut self, span: Span, path: &[CompactString], what: &str, help: String) {
         self.diagnostics.push(
             Diagnostic::new(
                 Code::OutOfRange,
@@ -465,7 +471,7 @@ impl Validator<'_> {
         );
     }
 
-    fn string(&mut self, span: Span, s: &str, rule: Str, path: &[String]) {
+    fn string(&mut self, span: Span, s: &str, rule: Str, path: &[CompactString]) {
         if let Err(problem) = domains::check(rule, s) {
             self.diagnostics.push(
                 Diagnostic::new(
@@ -485,7 +491,7 @@ impl Validator<'_> {
     }
 }
 
-fn display_parent(parent: &[String], schema: &BlockSchema) -> String {
+fn display_parent(parent: &[CompactString], schema: &BlockSchema) -> String {
     if parent.is_empty() {
         schema.name.to_owned()
     } else {
