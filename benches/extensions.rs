@@ -38,7 +38,12 @@ fn time(mut run: impl FnMut()) -> Duration {
 }
 
 fn tool(name: &str, args: &[&str], dir: &Path) -> Option<Duration> {
-    Command::new(name).arg("--version").output().ok()?;
+    // Its status too: a failed exec can come back as an exit status (under valgrind).
+    Command::new(name)
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|out| out.status.success())?;
     Some(time(|| {
         let _ = Command::new(name).args(args).current_dir(dir).output();
     }))
