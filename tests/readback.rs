@@ -69,7 +69,7 @@ pub(crate) fn marker(rule: Str) -> String {
 /// A string literal of the language for `value`, as pcfg prints strings (control characters as
 /// `\u{…}` escapes).
 fn literal(value: &str) -> String {
-    pcfg::syntax::ast::ValueKind::Str(value.to_owned()).to_string()
+    pcfg::syntax::ast::ValueKind::Str(value.into()).to_string()
 }
 
 /// What compiling a case gave.

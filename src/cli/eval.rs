@@ -81,7 +81,7 @@ fn block_json(block: &Block, cx: &Context<'_>) -> Json {
 #[must_use]
 pub(super) fn value_json(kind: &ValueKind) -> Json {
     match kind {
-        ValueKind::Str(s) | ValueKind::Symbol(s) => json!(s),
+        ValueKind::Str(s) | ValueKind::Symbol(s) => json!(s.as_str()),
         ValueKind::Int(n) | ValueKind::Size(n) => json!(n),
         ValueKind::Bool(b) => json!(b),
         ValueKind::Auto => json!("auto"),

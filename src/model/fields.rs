@@ -103,7 +103,7 @@ impl<'a> Fields<'a> {
 
     pub(crate) fn string(&self, name: &str) -> At<Option<String>> {
         match self.value(name) {
-            Some((ValueKind::Str(s), at)) => At::new(Some(s.clone()), Some(at)),
+            Some((ValueKind::Str(s), at)) => At::new(Some(s.as_str().to_owned()), Some(at)),
             _ => At::derived(None),
         }
     }
@@ -149,7 +149,7 @@ impl<'a> Fields<'a> {
                     .iter()
                     .filter_map(|item| match &item.kind {
                         ValueKind::Str(s) | ValueKind::Symbol(s) => {
-                            Some(At::new(s.clone(), Some(item.span)))
+                            Some(At::new(s.as_str().to_owned(), Some(item.span)))
                         }
                         _ => None,
                     })

@@ -3,6 +3,7 @@
 //! once at the end from the items added after the last removal of their value. Values compare
 //! as `same_value` compares them (`4G` is `4294967296`).
 
+use compact_str::CompactString;
 use std::collections::HashMap;
 
 use crate::syntax::ast::{Value, ValueKind};
@@ -12,8 +13,8 @@ use crate::syntax::ast::{Value, ValueKind};
 enum Key {
     /// An integer or a size, in bytes.
     Number(u64),
-    Str(String),
-    Symbol(String),
+    Str(CompactString),
+    Symbol(CompactString),
     Bool(bool),
     Auto,
     List(Vec<Key>),

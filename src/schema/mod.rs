@@ -411,7 +411,7 @@ pub fn list_default(path: &[&str]) -> Vec<crate::syntax::ast::ValueKind> {
             .collect(),
         Ty::Str(_) => items
             .filter_map(|i| i.strip_prefix('"')?.strip_suffix('"'))
-            .map(|i| ValueKind::Str(i.to_owned()))
+            .map(|i| ValueKind::Str(i.into()))
             .collect(),
         _ => Vec::new(),
     }

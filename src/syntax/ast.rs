@@ -131,7 +131,8 @@ pub struct Value {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum ValueKind {
-    Str(String),
+    /// A string; held inline up to 24 bytes (most are paths and names), as are symbols.
+    Str(compact_str::CompactString),
     /// A plain integer, `42` or `0x1f`.
     Int(u64),
     /// A size with a unit, in bytes.
@@ -139,7 +140,7 @@ pub enum ValueKind {
     Bool(bool),
     Auto,
     /// A bare word in value position, `erofs` or `key-file+tpm2`.
-    Symbol(String),
+    Symbol(compact_str::CompactString),
     List(Vec<Value>),
 }
 

@@ -18,6 +18,7 @@ use nom::{IResult, Parser as _};
 use super::ast::{Assign, Block, File, Ident, Import, Item, Op, Path, Remove, Value, ValueKind};
 use super::error::{SyntaxError, SyntaxErrorKind};
 use crate::source::{FileId, Span};
+use compact_str::CompactString;
 use std::sync::Arc;
 
 /// The words with a meaning in one position; `lang/GRAMMAR.md` lists each (a test checks).
@@ -350,7 +351,7 @@ impl<'s> Parser<'s> {
         if word.name == IMPORT && next.starts_with('"') {
             let (rest, (path, path_span)) = self.expect_string(next)?;
             let import = Import {
-                path,
+                path: path.into_string(),
                 path_span,
                 span: self.span(start, rest),
             };
@@ -517,7 +518,7 @@ impl<'s> Parser<'s> {
         Ok((
             rest,
             Ident {
-                name: compact_str::CompactString::from(word),
+                name: CompactString::from(word),
                 span: self.span(i, rest),
             },
         ))
@@ -609,7 +610,7 @@ impl<'s> Parser<'s> {
             TRUE => ValueKind::Bool(true),
             FALSE => ValueKind::Bool(false),
             AUTO => ValueKind::Auto,
-            _ => ValueKind::Symbol(name.into_string()),
+            _ => ValueKind::Symbol(name),
         };
         Ok((
             rest,
@@ -677,22 +678,28 @@ impl<'s> Parser<'s> {
     }
 
     /// A string literal; returns its value and its span (quotes included).
-    fn expect_string(&self, i: &'s str) -> PResult<'s, (String, Span)> {
+    fn expect_string(&self, i: &'s str) -> PResult<'s, (CompactString, Span)> {
         let (mut rest, _) = char('"').parse(i)?;
-        let mut value = String::new();
+        let mut value = CompactString::default();
         loop {
             let (after, chunk) = take_while(|c: char| {
                 c != '"' && c != '\\' && c != '\n' && !(c.is_control() && c != '\t')
             })
             .parse(rest)?;
-            value.push_str(chunk);
             rest = after;
             match rest.chars().next() {
                 Some('"') => {
+                    // Most strings have no escape: made from their text at once.
+                    if value.is_empty() {
+                        value = CompactString::from(chunk);
+                    } else {
+                        value.push_str(chunk);
+                    }
                     let end = &rest[1..];
                     return Ok((end, (value, self.span(i, end))));
                 }
                 Some('\\') => {
+                    value.push_str(chunk);
                     let (after, c) = self.expect_escape(rest)?;
                     value.push(c);
                     rest = after;

@@ -68,7 +68,7 @@ fn in_items(items: &[Item], offset: u32, prefix: &mut Vec<String>) -> Option<Tar
                     for value in list {
                         if let ValueKind::Symbol(name) = &value.kind {
                             if within(value.span.start, value.span.end) {
-                                return Some(Target::Extension(name.clone()));
+                                return Some(Target::Extension(name.as_str().to_owned()));
                             }
                         }
                     }
