@@ -455,6 +455,13 @@ fn a_rebuild_writes_only_what_changed() {
     }
     assert!(kept > 0 && kept < now.len(), "{kept} of {}", now.len());
     assert_eq!(now.len(), first_bytes.len(), "nothing stale is left");
+    // The old tree, exchanged out, is removed whole (its entries on every core).
+    let mut beside: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("read_dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    beside.sort();
+    assert_eq!(beside, ["out", "system.pcfg"], "the old tree is gone");
 }
 
 #[test]
