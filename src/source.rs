@@ -76,22 +76,38 @@ pub struct SourceFile {
     pub name: String,
     pub origin: Origin,
     pub text: String,
-    line_starts: Vec<usize>,
+    /// Where each line starts, made the first time a position is asked for: a compile that
+    /// reports nothing never needs it (offsets fit in `u32`, as spans do).
+    line_starts: std::sync::OnceLock<Vec<u32>>,
 }
 
 impl SourceFile {
     /// A file with its line index (what [`SourceMap::add`] keeps).
     #[must_use]
     pub fn new(name: String, origin: Origin, text: String) -> Self {
-        let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
         SourceFile {
             name,
             origin,
             text,
-            line_starts,
+            line_starts: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Where each line starts (the first at 0), as byte offsets.
+    fn line_starts(&self) -> &[u32] {
+        self.line_starts.get_or_init(|| {
+            let to_u32 = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+            let mut starts: Vec<u32> = std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| to_u32(i + 1)))
+                .collect();
+            starts.shrink_to_fit();
+            starts
+        })
+    }
+
+    /// The byte offset where the 0-based line `line` starts, if the file has it.
+    fn line_start(&self, line: usize) -> Option<usize> {
+        self.line_starts().get(line).map(|&start| start as usize)
     }
 
     /// Line and column of a byte offset (clamped to the text and to a character boundary).
@@ -116,11 +132,11 @@ impl SourceFile {
     /// and the text of that line before it.
     fn line_of(&self, offset: usize) -> (usize, &str) {
         let offset = self.floor_boundary(offset);
-        let line = match self.line_starts.binary_search(&offset) {
-            Ok(line) => line,
-            Err(next) => next - 1,
-        };
-        let start = self.line_starts.get(line).copied().unwrap_or(0);
+        let line = self
+            .line_starts()
+            .partition_point(|&start| start as usize <= offset)
+            .saturating_sub(1);
+        let start = self.line_start(line).unwrap_or(0);
         (line, self.text.get(start..offset).unwrap_or(""))
     }
 
@@ -129,29 +145,19 @@ impl SourceFile {
     #[must_use]
     pub fn lines_bytes(&self, first: usize, last: usize) -> (usize, usize) {
         let start = self
-            .line_starts
-            .get(first.saturating_sub(1))
-            .copied()
+            .line_start(first.saturating_sub(1))
             .unwrap_or(self.text.len());
-        let end = self
-            .line_starts
-            .get(last)
-            .copied()
-            .unwrap_or(self.text.len());
+        let end = self.line_start(last).unwrap_or(self.text.len());
         (start.min(end), end)
     }
 
     /// The text of 1-based line `line`, without its line break.
     #[must_use]
     pub fn line_text(&self, line: usize) -> &str {
-        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+        let Some(start) = self.line_start(line.saturating_sub(1)) else {
             return "";
         };
-        let end = self
-            .line_starts
-            .get(line)
-            .copied()
-            .unwrap_or(self.text.len());
+        let end = self.line_start(line).unwrap_or(self.text.len());
         self.text
             .get(start..end)
             .unwrap_or("")
