@@ -82,7 +82,7 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
-    /// A file with its line index (what [`SourceMap::add`] keeps).
+    /// A file (what [`SourceMap::add`] keeps); its line index is made when first needed.
     #[must_use]
     pub fn new(name: String, origin: Origin, text: String) -> Self {
         SourceFile {
