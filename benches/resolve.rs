@@ -6,8 +6,8 @@
 //! A plain bench binary (no harness): each case runs until a second has passed (at least five
 //! times) and reports the median. `PCFG_BENCH_ITEMS=N` measures one generated size alone;
 //! `PCFG_BENCH_BUILD=N` one generated build alone;
-//! `PCFG_BENCH_ONCE=1` compiles each case twice only, for `valgrind --tool=callgrind`, whose
-//! instruction counts do not depend on the machine's load.
+//! `PCFG_BENCH_ONCE=1` compiles each case twice only and runs no anchor, for
+//! `valgrind --tool=callgrind`, whose instruction counts do not depend on the machine's load.
 #![allow(
     clippy::print_stdout,
     clippy::cast_precision_loss,
@@ -270,8 +270,8 @@ fn nix_expressions(items: usize) -> [(&'static str, String); 2] {
 /// `nix-instantiate --eval --strict` (Debian's `nix-bin`) on the same items, as an anchor:
 /// prints its median time and pcfg's `time` for them as a ratio to it.
 fn nix_anchors(items: usize, time: Duration) {
-    // Counting instructions (`PCFG_BENCH_ONCE`) measures pcfg alone.
-    if std::env::var_os("PCFG_BENCH_ONCE").is_some() {
+    // Counting instructions measures pcfg alone.
+    if counting_instructions() {
         return;
     }
     // Its status too, not only whether it started: under valgrind a program that is not
@@ -318,6 +318,11 @@ fn nix_anchors(items: usize, time: Duration) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `PCFG_BENCH_ONCE` is set: instructions are counted (under callgrind), not time.
+fn counting_instructions() -> bool {
+    std::env::var_os("PCFG_BENCH_ONCE").is_some()
+}
+
 fn measure(name: &str, vfs: &dyn Vfs, entry: &Path) -> Duration {
     measure_work(name, vfs, entry, Work::Compile)
 }
@@ -331,12 +336,8 @@ fn measure_work(name: &str, vfs: &dyn Vfs, entry: &Path, work: Work) -> Duration
     );
     let mut times = Vec::new();
     let started = Instant::now();
-    // PCFG_BENCH_ONCE=1 compiles once more and stops: for counting instructions under callgrind.
-    let runs = if std::env::var_os("PCFG_BENCH_ONCE").is_some() {
-        1
-    } else {
-        5
-    };
+    // Counting instructions, each case is compiled once more, then the bench stops.
+    let runs = if counting_instructions() { 1 } else { 5 };
     while times.len() < runs || (runs > 1 && started.elapsed() < Duration::from_secs(1)) {
         let t = Instant::now();
         let result = run(vfs, entry, work);
