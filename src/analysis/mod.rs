@@ -213,7 +213,6 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
         requires: direct_requires(model),
         ..Report::default()
     };
-    let mut trees = Vec::new();
     let sources: Vec<(&Extension, &String)> = model
         .extensions
         .iter()
@@ -229,6 +228,7 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
             (root, entries)
         })
         .collect();
+    let mut trees = Vec::with_capacity(walked.len());
     for ((extension, source), (root, walked)) in sources.into_iter().zip(walked) {
         match walked {
             Ok(entries) => {
@@ -309,16 +309,16 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
     let shipped: Vec<payload::Shipped<'_>> = declared
         .iter()
         .map(|(what, at, root, entries)| payload::Shipped {
-            what: what.clone(),
+            what: payload::What::Declared(what),
             at: *at,
-            root: root.clone(),
+            root,
             entries,
             elves: None,
         })
         .chain(trees.iter().zip(&elves).map(|(t, elves)| payload::Shipped {
-            what: format!("extension `{}`", t.extension.name),
+            what: payload::What::Extension(&t.extension.name),
             at: t.at,
-            root: t.root.clone(),
+            root: &t.root,
             entries: &t.entries,
             elves: Some(elves),
         }))

@@ -18,14 +18,32 @@ use crate::vfs::{EntryKind, TreeEntry, Vfs, VfsError};
 
 /// A tree that ships into an image: what declares it, where, and its entries.
 pub(super) struct Shipped<'t> {
-    /// `system.trees` or `extension NAME`.
-    pub what: String,
+    pub what: What<'t>,
     pub at: Option<Span>,
-    pub root: PathBuf,
+    pub root: &'t Path,
     pub entries: &'t [TreeEntry],
     /// The ELF files of the tree, by path, when the library scan has read them: compiled
     /// programs, never opened again here.
     pub elves: Option<&'t std::collections::BTreeMap<String, super::elf::ElfFacts>>,
+}
+
+/// What shipped a tree, as the findings name it: formatted when a finding is made, not held
+/// formatted for every tree.
+#[derive(Clone, Copy)]
+pub(super) enum What<'t> {
+    /// A tree of `system.trees`, or a build script's (the text says which).
+    Declared(&'t str),
+    /// An extension's source tree, by the extension's name.
+    Extension(&'t str),
+}
+
+impl std::fmt::Display for What<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            What::Declared(what) => f.write_str(what),
+            What::Extension(name) => write!(f, "extension `{name}`"),
+        }
+    }
 }
 
 /// The declared trees of the image (walked here; the extensions' are walked by the analysis),

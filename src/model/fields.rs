@@ -144,18 +144,18 @@ impl<'a> Fields<'a> {
     /// A list of strings or names, each with its span.
     pub(crate) fn list(&self, name: &str) -> At<Vec<At<String>>> {
         match self.value(name) {
-            Some((ValueKind::List(items), at)) => At::new(
-                items
-                    .iter()
-                    .filter_map(|item| match &item.kind {
-                        ValueKind::Str(s) | ValueKind::Symbol(s) => {
-                            Some(At::new(s.as_str().to_owned(), Some(item.span)))
-                        }
-                        _ => None,
-                    })
-                    .collect(),
-                Some(at),
-            ),
+            Some((ValueKind::List(items), at)) => {
+                // Sized by the list (a collect through `filter_map` takes room for four): most
+                // lists hold one or two names, and every partition and extension has some.
+                let mut strings = Vec::with_capacity(items.len());
+                strings.extend(items.iter().filter_map(|item| match &item.kind {
+                    ValueKind::Str(s) | ValueKind::Symbol(s) => {
+                        Some(At::new(s.as_str().to_owned(), Some(item.span)))
+                    }
+                    _ => None,
+                }));
+                At::new(strings, Some(at))
+            }
             _ => At::derived(Vec::new()),
         }
     }

@@ -512,7 +512,9 @@ pub(super) fn lower_partition(name: &str, fields: &Fields<'_>) -> Partition {
 /// signature, hash and data partitions, then slot B's.
 #[must_use]
 pub fn layout(partitions: &[Partition]) -> Vec<GptPartition> {
-    let mut out = Vec::new();
+    // Sized exactly (grown by doubling, a large layout held up to half of itself spare).
+    let count = partitions.iter().map(gpt_count).sum();
+    let mut out = Vec::with_capacity(count);
     for (index, partition) in partitions.iter().enumerate() {
         if !partition.is_versioned() {
             out.push(single(index, partition));
@@ -527,7 +529,21 @@ pub fn layout(partitions: &[Partition]) -> Vec<GptPartition> {
             out.extend(versioned(index, partition, slot));
         }
     }
+    debug_assert_eq!(out.len(), count, "gpt_count counts what layout makes");
     out
+}
+
+/// How many GPT partitions [`layout`] makes of `partition`.
+fn gpt_count(partition: &Partition) -> usize {
+    if !partition.is_versioned() {
+        return 1;
+    }
+    let per_slot = match partition.verity.value {
+        Verity::None => 1,
+        Verity::Hash => 2,
+        Verity::Signed => 3,
+    };
+    per_slot * if partition.slots.value > 1 { 2 } else { 1 }
 }
 
 fn single(index: usize, partition: &Partition) -> GptPartition {

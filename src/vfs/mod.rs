@@ -364,7 +364,9 @@ impl Vfs for RealFs {
         }
         // The size can change while the file is read (or lie, as in /proc): read no more than
         // the limit allows.
-        let mut bytes = Vec::new();
+        // Room for the size it has now (and one byte to see the end): read whole, the text
+        // holds no spare capacity for as long as the source is kept.
+        let mut bytes = Vec::with_capacity(usize::try_from(len).map_or(0, |n| n + 1));
         file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
         if bytes.len() as u64 > MAX_FILE_BYTES {
             return Err(VfsError::TooLarge {
