@@ -65,10 +65,10 @@ pub(super) fn read(
         for entry in entries {
             match entry.kind {
                 EntryKind::File => {
-                    files.insert(entry.path, Some(entry.size));
+                    files.insert(entry.path.into_string(), Some(entry.size));
                 }
                 EntryKind::Symlink { target } => {
-                    links.insert(entry.path, target);
+                    links.insert(entry.path.into_string(), target);
                 }
                 _ => {}
             }

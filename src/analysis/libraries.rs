@@ -77,9 +77,11 @@ pub(super) fn scan(
             }
         }
         for needed in &facts.needed {
-            libraries.needs.push((entry.path.clone(), needed.clone()));
+            libraries
+                .needs
+                .push((entry.path.to_string(), needed.clone()));
         }
-        libraries.elves.insert(entry.path.clone(), facts);
+        libraries.elves.insert(entry.path.to_string(), facts);
     }
     libraries
 }

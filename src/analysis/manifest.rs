@@ -109,7 +109,7 @@ pub fn write(vfs: &dyn Vfs, dir: &Path) -> Result<String, String> {
                     None
                 };
                 Entry {
-                    path: entry.path,
+                    path: entry.path.into_string(),
                     size: Some(entry.size),
                     sha256: Some(crate::digest::hex(&sha256)),
                     link: None,
@@ -117,7 +117,7 @@ pub fn write(vfs: &dyn Vfs, dir: &Path) -> Result<String, String> {
                 }
             }
             EntryKind::Symlink { target } => Entry {
-                path: entry.path,
+                path: entry.path.into_string(),
                 size: None,
                 sha256: None,
                 link: Some(target.clone()),

@@ -189,7 +189,7 @@ pub(super) fn check_shipped(
             let program = entry.mode & 0o111 != 0
                 && !tree
                     .elves
-                    .is_some_and(|elves| elves.contains_key(&entry.path));
+                    .is_some_and(|elves| elves.contains_key(entry.path.as_str()));
             if !unit && !program {
                 continue;
             }

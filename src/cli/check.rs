@@ -24,6 +24,13 @@ pub(super) fn run(args: &CheckArgs, output: &Output, out: &mut dyn Write) -> Res
         if args.locked && !compilation.has_errors() {
             super::lock::verify(file, &mut compilation);
         }
+        if !args.products {
+            // Only the diagnostics and the sources they quote are reported: a directory of
+            // configurations is checked in the memory of its largest, not of all together.
+            compilation.resolved = None;
+            compilation.model = None;
+            compilation.extensions = None;
+        }
         compilations.push(compilation);
     }
     if args.products {

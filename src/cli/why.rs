@@ -219,7 +219,7 @@ fn unset(
     let mut block = root;
     let mut known = Vec::new();
     for segment in path {
-        match block.entries.get(*segment).map(|e| &e.node) {
+        match block.entries.get(segment).map(|e| &e.node) {
             Some(Node::Block(inner)) => {
                 block = inner;
                 known.push(*segment);

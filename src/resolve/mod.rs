@@ -5,6 +5,7 @@
 
 pub mod imports;
 mod list_ops;
+pub mod name_map;
 pub mod overrides;
 pub mod provenance;
 pub mod stdlib;

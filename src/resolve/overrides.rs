@@ -2,13 +2,13 @@
 //! decides each value by layer (higher wins), weakness (`default` yields) and list operations.
 
 use compact_str::CompactString;
-use indexmap::IndexMap;
 use smallvec::SmallVec;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::imports::Layers;
 use super::list_ops::ListOps;
+use super::name_map::NameMap;
 use super::provenance::{same_value, Block, Entry, Leaf, Node, Overridden, Provenance, Site};
 use crate::diag::{did_you_mean, Code, Diagnostic, Edit, Label};
 use crate::source::{SourceMap, Span};
@@ -69,7 +69,7 @@ impl Def {
 }
 
 /// A trie node's children, by name.
-type Children = IndexMap<CompactString, Trie, foldhash::fast::FixedState>;
+type Children = NameMap<Trie>;
 
 /// A node of the path trie: the definitions made exactly here and the children by name.
 ///
@@ -80,10 +80,11 @@ type Children = IndexMap<CompactString, Trie, foldhash::fast::FixedState>;
 struct Trie {
     defs: SmallVec<[Def; 1]>,
     /// Keyed by the names as the files write them (owned, so that a file's syntax tree can go
-    /// as soon as it is flattened; a name of up to 24 bytes is held inline), hashed with
-    /// foldhash: names are short and the trie is built once per compile, so a fast hash matters
-    /// more than `SipHash`'s resistance to chosen keys (a file's author can slow only their own
-    /// compile, by constant factors). `None` until the first child.
+    /// as soon as it is flattened; a name of up to 24 bytes is held inline), scanned while a
+    /// node has a few and hashed with foldhash past that ([`NameMap`]): names are short and the
+    /// trie is built once per compile, so a fast hash matters more than `SipHash`'s resistance
+    /// to chosen keys (a file's author can slow only their own compile, by constant factors).
+    /// `None` until the first child.
     children: Option<Box<Children>>,
 }
 
@@ -103,22 +104,16 @@ impl Trie {
 
     /// The child called `name`, made when missing.
     fn child(&mut self, name: &CompactString) -> &mut Trie {
-        let children = self.children.get_or_insert_with(Box::default);
-        // Looked up before it is copied: most names are met again (a field of every block).
-        match children.get_index_of(name.as_str()) {
-            Some(index) => &mut children[index],
-            None => children.entry(name.clone()).or_default(),
-        }
+        self.children
+            .get_or_insert_with(Box::default)
+            .get_or_default(name)
     }
 
     /// Makes room for `count` children when the node has none yet: a block opened once (most)
     /// then holds its fields without the spare room of a map grown by doubling.
     fn expect_children(&mut self, count: usize) {
         if self.children.is_none() && count > 0 {
-            self.children = Some(Box::new(Children::with_capacity_and_hasher(
-                count,
-                foldhash::fast::FixedState::default(),
-            )));
+            self.children = Some(Box::new(Children::with_capacity(count)));
         }
     }
 
@@ -498,10 +493,7 @@ impl Merger<'_> {
     ) -> Block {
         let children = children.map(|c| *c).unwrap_or_default();
         let mut block = Block {
-            entries: IndexMap::with_capacity_and_hasher(
-                children.len(),
-                foldhash::fast::FixedState::default(),
-            ),
+            entries: NameMap::with_capacity(children.len()),
             defined_at,
         };
         for (name, child) in children {

@@ -3,17 +3,14 @@
 
 use std::sync::Arc;
 
-use compact_str::CompactString;
-use indexmap::IndexMap;
-
 use crate::source::Span;
 use crate::syntax::ast::{Op, Value, ValueKind};
 
 /// A resolved block: its fields and sub-blocks in first-definition order.
 #[derive(Clone, Debug, Default)]
 pub struct Block {
-    /// Hashed with foldhash, as the path trie is: every field is looked up here by name.
-    pub entries: IndexMap<CompactString, Entry, foldhash::fast::FixedState>,
+    /// Scanned while there are a few, hashed past that, as the path trie's children are.
+    pub entries: super::name_map::NameMap<Entry>,
     /// Where the block was opened or named (block headers and path segments), in load order.
     pub defined_at: Vec<Span>,
 }
@@ -125,7 +122,7 @@ impl Block {
     #[must_use]
     pub fn get(&self, path: &[&str]) -> Option<&Entry> {
         let (first, rest) = path.split_first()?;
-        let entry = self.entries.get(*first)?;
+        let entry = self.entries.get(first)?;
         if rest.is_empty() {
             return Some(entry);
         }

@@ -7,6 +7,8 @@
 mod walk;
 
 use std::collections::BTreeMap;
+
+use compact_str::CompactString;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -140,6 +142,16 @@ pub fn open_regular(path: &Path) -> Result<std::fs::File, VfsError> {
     Ok(file)
 }
 
+/// [`encode_name`], held inline when it is short; copied from `bytes` without an allocation of
+/// its own when they need no escape.
+#[must_use]
+pub fn encode_name_compact(bytes: &[u8]) -> CompactString {
+    match std::str::from_utf8(bytes) {
+        Ok(name) if !name.contains('\\') => CompactString::new(name),
+        _ => CompactString::from(encode_name(bytes)),
+    }
+}
+
 /// A file name (bytes) as tree entries carry it: UTF-8 as it is, `\\` for a backslash and
 /// `\xNN` for each byte that is not UTF-8, so that no two names collapse into one and every
 /// name can be shown. [`decode_name`] gives the bytes back.
@@ -197,8 +209,9 @@ pub fn decode_name(name: &str) -> PathBuf {
 /// One entry of a directory tree.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TreeEntry {
-    /// Relative to the tree's root, `/`-separated.
-    pub path: String,
+    /// Relative to the tree's root, `/`-separated; held inline up to 24 bytes (most
+    /// directories and many files of a tree), as the configuration's names are.
+    pub path: CompactString,
     pub kind: EntryKind,
     pub size: u64,
     /// Permission bits, including setuid, setgid and sticky.
@@ -501,7 +514,7 @@ impl Vfs for MemoryFs {
                 let relative = encode_name(path.strip_prefix(&dir).ok()?.as_os_str().as_bytes());
                 let size = bytes.len() as u64;
                 (!relative.is_empty()).then_some(TreeEntry {
-                    path: relative,
+                    path: relative.into(),
                     kind: EntryKind::File,
                     size,
                     mode: 0o644,

@@ -13,7 +13,7 @@ use std::path::Path;
 use rustix::fs::{openat, readlinkat, statat, AtFlags, Dir, FileType, Mode, OFlags, CWD};
 use rustix::io::Errno;
 
-use super::{encode_name, EntryKind, TreeEntry, MAX_TREE_DEPTH};
+use super::{encode_name, encode_name_compact, EntryKind, TreeEntry, MAX_TREE_DEPTH};
 
 /// Every entry below `root` (a directory, or a link to one: the root is followed, as
 /// `walkdir` follows it), or why the tree cannot be read whole.
@@ -102,7 +102,7 @@ fn entries_of(
         };
         let is_dir = kind == EntryKind::Dir;
         out.push(TreeEntry {
-            path: encode_name(prefix),
+            path: encode_name_compact(prefix),
             kind,
             size: u64::try_from(stat.st_size).unwrap_or(0),
             mode: stat.st_mode,
