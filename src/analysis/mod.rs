@@ -308,8 +308,8 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
     // check), then the extensions', whose ELF files the scan has read already.
     let shipped: Vec<payload::Shipped<'_>> = declared
         .iter()
-        .map(|(what, at, root, entries)| payload::Shipped {
-            what: payload::What::Declared(what),
+        .map(|(at, root, entries)| payload::Shipped {
+            what: payload::What::SystemTrees,
             at: *at,
             root,
             entries,

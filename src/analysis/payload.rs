@@ -31,8 +31,8 @@ pub(super) struct Shipped<'t> {
 /// formatted for every tree.
 #[derive(Clone, Copy)]
 pub(super) enum What<'t> {
-    /// A tree of `system.trees`, or a build script's (the text says which).
-    Declared(&'t str),
+    /// A tree of `system.trees`.
+    SystemTrees,
     /// An extension's source tree, by the extension's name.
     Extension(&'t str),
 }
@@ -40,7 +40,7 @@ pub(super) enum What<'t> {
 impl std::fmt::Display for What<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            What::Declared(what) => f.write_str(what),
+            What::SystemTrees => f.write_str("system.trees"),
             What::Extension(name) => write!(f, "extension `{name}`"),
         }
     }
@@ -53,12 +53,12 @@ pub(super) fn check_declared(
     vfs: &dyn Vfs,
     entry_dir: &Path,
     diagnostics: &mut Vec<Diagnostic>,
-) -> Vec<(String, Option<Span>, PathBuf, Vec<TreeEntry>)> {
+) -> Vec<(Option<Span>, PathBuf, Vec<TreeEntry>)> {
     let mut walked = Vec::new();
     for tree in &model.system.trees.value {
         let root = entry_dir.join(&tree.value);
         match vfs.walk(&root) {
-            Ok(entries) => walked.push(("system.trees".to_owned(), tree.at, root, entries)),
+            Ok(entries) => walked.push((tree.at, root, entries)),
             Err(reason) => {
                 if let Some(at) = tree.at {
                     diagnostics.push(

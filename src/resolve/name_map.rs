@@ -97,38 +97,9 @@ impl<T> NameMap<T> {
     }
 
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (&CompactString, &mut T)> {
-        match self {
-            NameMap::Few(entries) => Either::Few(entries.iter_mut().map(|(n, v)| (&*n, v))),
-            NameMap::Many(map) => Either::Many(map.iter_mut()),
-        }
+        self.into_iter()
     }
-}
 
-impl<T: Default> NameMap<T> {
-    /// The value of `name`, made (and the name copied) when missing.
-    pub(super) fn get_or_default(&mut self, name: &CompactString) -> &mut T {
-        self.make_room_for(name);
-        match self {
-            NameMap::Few(entries) => {
-                let index = entries
-                    .iter()
-                    .position(|(n, _)| n == name)
-                    .unwrap_or_else(|| {
-                        entries.push((name.clone(), T::default()));
-                        entries.len() - 1
-                    });
-                &mut entries[index].1
-            }
-            // Looked up before the name is copied: most names are met again.
-            NameMap::Many(map) => match map.get_index_of(name.as_str()) {
-                Some(index) => &mut map[index],
-                None => map.entry(name.clone()).or_default(),
-            },
-        }
-    }
-}
-
-impl<T> NameMap<T> {
     #[must_use]
     pub fn len(&self) -> usize {
         match self {
@@ -154,16 +125,37 @@ impl<T> NameMap<T> {
 
     /// The names and their values, in insertion order.
     pub fn iter(&self) -> impl Iterator<Item = (&CompactString, &T)> {
-        match self {
-            NameMap::Few(entries) => Either::Few(entries.iter().map(|(n, v)| (n, v))),
-            NameMap::Many(map) => Either::Many(map.iter()),
-        }
+        self.into_iter()
     }
 
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut T> {
         match self {
             NameMap::Few(entries) => Either::Few(entries.iter_mut().map(|(_, v)| v)),
             NameMap::Many(map) => Either::Many(map.values_mut()),
+        }
+    }
+}
+
+impl<T: Default> NameMap<T> {
+    /// The value of `name`, made (and the name copied) when missing.
+    pub(super) fn get_or_default(&mut self, name: &CompactString) -> &mut T {
+        self.make_room_for(name);
+        match self {
+            NameMap::Few(entries) => {
+                let index = entries
+                    .iter()
+                    .position(|(n, _)| n == name)
+                    .unwrap_or_else(|| {
+                        entries.push((name.clone(), T::default()));
+                        entries.len() - 1
+                    });
+                &mut entries[index].1
+            }
+            // Looked up before the name is copied: most names are met again.
+            NameMap::Many(map) => match map.get_index_of(name.as_str()) {
+                Some(index) => &mut map[index],
+                None => map.entry(name.clone()).or_default(),
+            },
         }
     }
 }

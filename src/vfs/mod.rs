@@ -7,11 +7,11 @@
 mod walk;
 
 use std::collections::BTreeMap;
-
-use compact_str::CompactString;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
+
+use compact_str::CompactString;
 
 /// The largest source file pcfg reads. Configurations are kilobytes; a file this large is a
 /// mistake (a disk image or a log named by accident), and refusing it keeps memory bounded.
@@ -376,9 +376,8 @@ impl Vfs for RealFs {
             return Err(VfsError::TooLarge { bytes: len });
         }
         // The size can change while the file is read (or lie, as in /proc): read no more than
-        // the limit allows.
-        // Room for the size it has now (and one byte to see the end): read whole, the text
-        // holds no spare capacity for as long as the source is kept.
+        // the limit allows, into room for the size it has now and one byte to see the end (a
+        // source is kept as read: no spare capacity from a buffer grown by doubling).
         let mut bytes = Vec::with_capacity(usize::try_from(len).map_or(0, |n| n + 1));
         file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
         if bytes.len() as u64 > MAX_FILE_BYTES {
@@ -511,10 +510,11 @@ impl Vfs for MemoryFs {
             .take_while(|(path, _)| path.starts_with(&dir))
             .filter_map(|(path, bytes)| {
                 use std::os::unix::ffi::OsStrExt as _;
-                let relative = encode_name(path.strip_prefix(&dir).ok()?.as_os_str().as_bytes());
+                let relative =
+                    encode_name_compact(path.strip_prefix(&dir).ok()?.as_os_str().as_bytes());
                 let size = bytes.len() as u64;
                 (!relative.is_empty()).then_some(TreeEntry {
-                    path: relative.into(),
+                    path: relative,
                     kind: EntryKind::File,
                     size,
                     mode: 0o644,
