@@ -44,6 +44,14 @@ fn build(path: &str) -> (Model, Vec<File>) {
     (model, files)
 }
 
+/// Every file of an output directory but the build's products (`.pcfg/`, where the tree the
+/// last build replaced is kept), path to bytes.
+fn output_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut tree = read_tree(dir);
+    tree.retain(|path, _| !path.starts_with(".pcfg/"));
+    tree
+}
+
 /// Every file of a tree, path to bytes.
 fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     walkdir_files(dir)
@@ -319,6 +327,28 @@ fn a_failed_build_leaves_the_output_directory_as_it_was() {
         .map(|e| e.expect("entry").file_name())
         .collect();
     assert_eq!(leftovers, ["out"], "no staging directory is left behind");
+    // The same when the new tree is made from the one the last build replaced: that goes back.
+    pcfg::cli::write_tree(&out, &remix_files, &mut |_| Ok(())).expect("second build");
+    let before = output_tree(&out);
+    let previous = read_tree(&out.join(".pcfg/previous"));
+    assert!(!previous.is_empty());
+    let mut written = 0;
+    let result = pcfg::cli::write_tree(&out, &files, &mut |_| {
+        written += 1;
+        if written == 3 {
+            Err(std::io::Error::other("injected failure"))
+        } else {
+            Ok(())
+        }
+    });
+    assert!(result.is_err());
+    assert_eq!(output_tree(&out), before, "the old tree is untouched");
+    assert!(out.join(".pcfg/previous/manifest.json").is_file());
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("read_dir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(leftovers, ["out"], "no staging directory is left behind");
 }
 
 #[test]
@@ -408,7 +438,7 @@ fn a_rebuild_writes_only_what_changed() {
         (meta.ino(), meta.mtime(), meta.mtime_nsec())
     };
     let files = |root: &Path| -> Vec<(String, (u64, i64, i64))> {
-        read_tree(root)
+        output_tree(root)
             .into_keys()
             .map(|p| {
                 let id = identity(&root.join(&p));
@@ -433,7 +463,7 @@ fn a_rebuild_writes_only_what_changed() {
     let run = pcfg(&["build", config_arg, "-o", out_arg]);
     assert_eq!(run.code, 0, "{}", run.transcript());
     let first = files(&out);
-    let first_bytes = read_tree(&out);
+    let first_bytes = output_tree(&out);
     std::fs::write(
         &config,
         format!("{particleos}\nsystem.cmdline += [\"quiet\"]\n"),
@@ -443,7 +473,7 @@ fn a_rebuild_writes_only_what_changed() {
     assert_eq!(run.code, 0, "{}", run.transcript());
     let before: BTreeMap<String, (u64, i64, i64)> = first.into_iter().collect();
     let now = files(&out);
-    let now_bytes = read_tree(&out);
+    let now_bytes = output_tree(&out);
     let mut kept = 0;
     for (path, id) in &now {
         if first_bytes.get(path) == now_bytes.get(path) {
@@ -455,13 +485,86 @@ fn a_rebuild_writes_only_what_changed() {
     }
     assert!(kept > 0 && kept < now.len(), "{kept} of {}", now.len());
     assert_eq!(now.len(), first_bytes.len(), "nothing stale is left");
-    // The old tree, exchanged out, is removed whole (its entries on every core).
+    // The old tree, exchanged out, is kept inside the new one for the next build, and nothing
+    // is left beside the output.
+    assert_eq!(read_tree(&out.join(".pcfg/previous")), first_bytes);
     let mut beside: Vec<String> = std::fs::read_dir(dir.path())
         .expect("read_dir")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
     beside.sort();
     assert_eq!(beside, ["out", "system.pcfg"], "the old tree is gone");
+}
+
+/// The next build makes its tree from the one the last build replaced (kept in
+/// `.pcfg/previous`): its directories are reused, not made again, and whatever that tree holds
+/// is never written through nor left in the output: a link to a directory elsewhere, a file
+/// where a directory belongs, a file that is also a file elsewhere, a stray file.
+#[test]
+fn a_rebuild_makes_its_tree_from_the_previous_one_and_trusts_nothing_in_it() {
+    use std::os::unix::fs::MetadataExt as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let out_arg = out.to_str().expect("utf-8");
+    let config = dir.path().join("system.pcfg");
+    let config_arg = config.to_str().expect("utf-8");
+    let particleos = std::fs::read_to_string("examples/particleos.pcfg").expect("example");
+    let build_with = |line: &str| {
+        std::fs::write(&config, format!("{particleos}\n{line}\n")).expect("write");
+        let run = pcfg(&["build", config_arg, "-o", out_arg]);
+        assert_eq!(run.code, 0, "{}", run.transcript());
+    };
+    build_with("");
+    build_with("system.cmdline += [\"quiet\"]");
+    let previous = out.join(".pcfg/previous");
+    let inode = |path: &Path| std::fs::symlink_metadata(path).expect("metadata").ino();
+    let reused = inode(&previous.join("repart.d/install"));
+    build_with("system.cmdline += [\"loglevel=3\"]");
+    assert_eq!(
+        inode(&out.join("repart.d/install")),
+        reused,
+        "the directory of the tree before is the new tree's"
+    );
+
+    // What the kept tree holds is not trusted.
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).expect("mkdir");
+    std::fs::write(elsewhere.join("cmdline"), "precious").expect("write");
+    std::fs::write(elsewhere.join("linked"), "precious too").expect("write");
+    std::fs::remove_dir_all(previous.join("kernel")).expect("rm");
+    std::os::unix::fs::symlink(&elsewhere, previous.join("kernel")).expect("symlink");
+    std::fs::remove_dir_all(previous.join("mkosi")).expect("rm");
+    std::fs::write(previous.join("mkosi"), "a file where a directory belongs").expect("write");
+    std::fs::remove_file(previous.join("manifest.json")).expect("rm");
+    std::fs::hard_link(elsewhere.join("linked"), previous.join("manifest.json")).expect("link");
+    std::fs::write(previous.join("stray.txt"), "not the build's").expect("write");
+    build_with("system.cmdline += [\"loglevel=4\"]");
+    assert_eq!(
+        std::fs::read_to_string(elsewhere.join("cmdline")).expect("read"),
+        "precious"
+    );
+    assert_eq!(
+        std::fs::read_to_string(elsewhere.join("linked")).expect("read"),
+        "precious too"
+    );
+    let fresh = dir.path().join("fresh");
+    let run = pcfg(&["build", config_arg, "-o", fresh.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert_eq!(
+        output_tree(&out),
+        read_tree(&fresh),
+        "the rebuilt tree is the fresh one"
+    );
+    assert!(
+        std::fs::symlink_metadata(out.join("kernel"))
+            .expect("kernel")
+            .is_dir(),
+        "a directory, not the link"
+    );
+    // `--check` compares what pcfg writes, not the build's products or the kept tree.
+    std::fs::write(out.join(".pcfg/stamp"), "").expect("write");
+    let check = pcfg(&["build", "--check", config_arg, "-o", out_arg]);
+    assert_eq!(check.code, 0, "{}", check.transcript());
 }
 
 #[test]

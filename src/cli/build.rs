@@ -203,7 +203,8 @@ fn refuse_overlap(file: &Path, out_dir: &Path, model: &crate::model::Model) -> R
     Ok(())
 }
 
-/// What differs between `dir` and `files`: `missing PATH`, `differs PATH`, `extra PATH`.
+/// What differs between `dir` and `files`: `missing PATH`, `differs PATH`, `extra PATH` (a
+/// file that is not the build's product).
 fn differences(dir: &Path, files: &[File]) -> Result<Vec<String>, Failure> {
     let mut found = Vec::new();
     for file in files {
@@ -225,9 +226,12 @@ fn differences(dir: &Path, files: &[File]) -> Result<Vec<String>, Failure> {
     if dir.is_dir() {
         let expected: std::collections::HashSet<&str> =
             files.iter().map(|f| f.path.as_str()).collect();
+        // What the build's steps made (and the tree the last build replaced) is not pcfg's to
+        // compare: those directories are not walked.
         let mut extra: Vec<String> = walkdir::WalkDir::new(dir)
             .sort_by_file_name()
             .into_iter()
+            .filter_entry(|e| !(e.file_type().is_dir() && super::tree::product_dir(dir, e.path())))
             .filter_map(Result::ok)
             .filter(|e| e.file_type().is_file())
             .filter_map(|e| {

@@ -4,8 +4,14 @@
 //! output directory; a staging directory left by a killed run is removed by the next. Only what
 //! changed is written: a file the old tree holds byte for byte is hard-linked into the new one,
 //! and a tree that already holds every file is left alone. The build's products move across.
+//!
+//! The tree exchanged out is not removed but kept inside the new one ([`PREVIOUS`]), and the
+//! next build makes its new tree from it: its directories are reused and its files that are
+//! already the right ones stay. Making and removing a directory is the dearest thing a rebuild
+//! does (about 35 and 80 µs each on ext4), and a tree from nothing cost one of each per
+//! directory.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::{self, Write as _};
 use std::path::{Component, Path, PathBuf};
@@ -25,6 +31,34 @@ const PRODUCTS: &[&str] = &[
     "mkosi/mkosi.cache/",
     "publish/",
 ];
+
+/// Where the tree a build replaced is kept, inside the new one (among the build's products, so
+/// it never makes the directory foreign), for the next build to make its new tree from.
+const PREVIOUS: &str = ".pcfg/previous";
+
+/// Whether `relative` (a path below the output directory) lies in one of the build's product
+/// directories.
+pub(super) fn is_product(relative: &str) -> bool {
+    PRODUCTS.iter().any(|p| relative.starts_with(p))
+}
+
+/// A file at a path of the new tree: which file it is (device and inode), and whether it can
+/// be kept as it is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct FileId {
+    dev: u64,
+    ino: u64,
+}
+
+/// A regular file a recycled tree holds at a path of the new tree.
+struct Found {
+    id: FileId,
+    /// Other names of the same file: then it is also another tree's, and is never kept as a
+    /// file of its own.
+    links: u64,
+    len: u64,
+    executable: bool,
+}
 
 /// Writes `files` as the whole content of `dir`, atomically: into a new directory beside it,
 /// which takes the place of `dir` only when every file is written and synced. `before_each`
@@ -63,24 +97,30 @@ pub fn write_tree(
     let old = fs::symlink_metadata(dir)
         .is_ok_and(|m| m.is_dir())
         .then_some(dir.as_path());
-    let unchanged: Vec<bool> = files
+    let held: Vec<Option<FileId>> = files
         .iter()
-        .map(|f| old.is_some_and(|old| holds(old, f)))
+        .map(|f| old.and_then(|old| holds(old, f)))
         .collect();
-    let changed = unchanged.iter().filter(|&&u| !u).count();
+    let changed = held.iter().filter(|h| h.is_none()).count();
     if old.is_some() && changed == 0 {
         return Ok(0);
     }
     let staging = parent.join(format!(".{name}.pcfg-new-{}", std::process::id()));
     let _ = fs::remove_dir_all(&staging);
-    let written = write_all(&staging, files, &unchanged, old, before_each);
+    let recycled = old.is_some_and(|old| recycle(old, &staging));
+    let written = write_all(&staging, files, &held, old, recycled, before_each);
     // The build's products (images, ninja's log) move into the new tree, so that ninja
     // decides what to remake; moved back if the exchange fails.
     let moved = written.and_then(|()| move_products(dir, &staging));
     let moved = match moved {
         Ok(moved) => moved,
         Err(failure) => {
-            let _ = fs::remove_dir_all(&staging);
+            // A recycled tree goes back where it was, as the next build's.
+            if recycled {
+                keep_previous(&staging, dir);
+            } else {
+                remove_tree(&staging);
+            }
             return Err(failure);
         }
     };
@@ -90,8 +130,47 @@ pub fn write_tree(
             let _ = fs::rename(staging.join(product), dir.join(product));
         }
     }
-    remove_tree(&staging);
+    // After an exchange the old tree is at `staging`: kept for the next build. A new tree that
+    // took no place is removed.
+    if swapped.is_ok() && old.is_some() {
+        keep_previous(&staging, dir);
+    } else {
+        remove_tree(&staging);
+    }
     swapped.map(|()| changed)
+}
+
+/// Makes `old`'s [`PREVIOUS`] the staging directory; whether there was one to take (a
+/// directory, reached through no link).
+fn recycle(old: &Path, staging: &Path) -> bool {
+    let real_dir = |path: &Path| fs::symlink_metadata(path).is_ok_and(|m| m.is_dir());
+    let previous = old.join(PREVIOUS);
+    if !previous.parent().is_some_and(real_dir) || !real_dir(&previous) {
+        return false;
+    }
+    if fs::rename(&previous, staging).is_err() {
+        return false;
+    }
+    if real_dir(staging) {
+        return true;
+    }
+    // Replaced by something else between the look and the move: not a tree to write into.
+    let _ = fs::remove_file(staging);
+    false
+}
+
+/// Keeps `tree` (the tree the exchange took out, or a recycled one a failed build leaves) as
+/// `dir`'s [`PREVIOUS`]; removes it where it cannot be kept.
+fn keep_previous(tree: &Path, dir: &Path) {
+    let previous = dir.join(PREVIOUS);
+    let kept = previous.parent().is_some_and(|products| {
+        let _ = fs::create_dir(products);
+        fs::symlink_metadata(products).is_ok_and(|m| m.is_dir())
+    }) && fs::symlink_metadata(&previous).is_err()
+        && fs::rename(tree, &previous).is_ok();
+    if !kept {
+        remove_tree(tree);
+    }
 }
 
 /// Removes the tree at `dir` (the old output after the exchange, or a failed new one), its
@@ -118,24 +197,24 @@ fn remove_tree(dir: &Path) {
     let _ = fs::remove_dir_all(dir);
 }
 
-/// Whether `old` holds `file` already: a regular file (not a link) with its bytes and its
-/// executable bit.
-fn holds(old: &Path, file: &File) -> bool {
-    use std::os::unix::fs::PermissionsExt as _;
-    let Ok(relative) = safe_relative(&file.path) else {
-        return false;
-    };
-    let path = old.join(relative);
-    let Ok(meta) = fs::symlink_metadata(&path) else {
-        return false;
-    };
-    let executable = meta.permissions().mode() & 0o111 != 0;
-    meta.is_file()
-        && meta.len() == file.contents.len() as u64
-        && executable == file.executable()
-        && crate::vfs::RealFs
-            .read(&path)
-            .is_ok_and(|bytes| bytes == file.contents.as_bytes())
+/// Which file of `old` is `file` already, if one is: a regular file (not a link) with its
+/// bytes and its executable bit. One open, its `fstat` and one read.
+fn holds(old: &Path, file: &File) -> Option<FileId> {
+    use std::io::Read as _;
+    use std::os::unix::fs::MetadataExt as _;
+    let relative = safe_relative(&file.path).ok()?;
+    let (opened, meta) = crate::vfs::open_regular_nofollow(&old.join(relative)).ok()?;
+    let len = file.contents.len();
+    if meta.len() != len as u64 || (meta.mode() & 0o111 != 0) != file.executable() {
+        return None;
+    }
+    // A byte more than expected, to see a file that grew since the `fstat`.
+    let mut bytes = Vec::with_capacity(len + 1);
+    opened.take(len as u64 + 1).read_to_end(&mut bytes).ok()?;
+    (bytes == file.contents.as_bytes()).then_some(FileId {
+        dev: meta.dev(),
+        ino: meta.ino(),
+    })
 }
 
 /// Moves the build products of `old` (those of [`PRODUCTS`] that exist) to the same places
@@ -193,7 +272,12 @@ fn foreign(dir: &Path) -> Option<String> {
         Ok(listed) => listed,
         Err(reason) => return Some(reason),
     };
-    for entry in walkdir::WalkDir::new(dir).min_depth(1) {
+    // The build's products are not walked: a cache of thousands of files is the build's.
+    let walk = walkdir::WalkDir::new(dir)
+        .min_depth(1)
+        .into_iter()
+        .filter_entry(|e| !(e.file_type().is_dir() && product_dir(dir, e.path())));
+    for entry in walk {
         let Ok(entry) = entry else {
             return Some("cannot be read whole".to_owned());
         };
@@ -206,7 +290,7 @@ fn foreign(dir: &Path) -> Option<String> {
         let relative = relative.to_string_lossy();
         let ours = relative == MARKER
             || listed.binary_search(&relative.to_string()).is_ok()
-            || PRODUCTS.iter().any(|p| relative.starts_with(p));
+            || is_product(&relative);
         if !ours {
             return Some(format!(
                 "holds `{}`, which pcfg did not write",
@@ -215,6 +299,13 @@ fn foreign(dir: &Path) -> Option<String> {
         }
     }
     None
+}
+
+/// Whether `path`, a directory below `dir`, is one of the build's product directories or lies
+/// in one.
+pub(super) fn product_dir(dir: &Path, path: &Path) -> bool {
+    path.strip_prefix(dir)
+        .is_ok_and(|relative| is_product(&format!("{}/", relative.to_string_lossy())))
 }
 
 /// The files a pcfg manifest lists, sorted; why it is not one, otherwise.
@@ -258,39 +349,62 @@ fn remove_stale(parent: &Path, name: &str) {
     }
 }
 
-/// Writes `files` below `staging`; those `unchanged` marks are hard links to the same file
-/// of `old` (written when the link cannot be made, e.g. across file systems).
+/// Writes `files` below `staging`. A file `held` by `old` becomes a hard link to that file
+/// (written when the link cannot be made, e.g. across file systems). A `recycled` staging
+/// directory (the tree of the build before) keeps what is already right: its directories on
+/// the way to the new files, a file that is already the old tree's, and a file of its own with
+/// the new bytes. Everything else in it is removed, and a file is never written in place (it
+/// may be the old tree's too): a new one replaces it.
 fn write_all(
     staging: &Path,
     files: &[File],
-    unchanged: &[bool],
+    held: &[Option<FileId>],
     old: Option<&Path>,
+    recycled: bool,
     before_each: &mut dyn FnMut(&Path) -> io::Result<()>,
 ) -> Result<(), Failure> {
-    fs::create_dir_all(staging).map_err(|e| io_failure(staging, &e))?;
-    // The directories made so far: a set, so a tree of many directories costs one lookup per
+    // The directories there so far: a set, so a tree of many directories costs one lookup per
     // file, not a scan of the directories.
     let mut dirs: HashSet<PathBuf> = HashSet::from([staging.to_path_buf()]);
-    for (file, &unchanged) in files.iter().zip(unchanged) {
+    let mut found = if recycled {
+        survey(staging, files, &mut dirs)?
+    } else {
+        fs::create_dir_all(staging).map_err(|e| io_failure(staging, &e))?;
+        HashMap::new()
+    };
+    for (file, held) in files.iter().zip(held) {
         let relative = safe_relative(&file.path)?;
         let path = staging.join(relative);
         before_each(&path).map_err(|e| io_failure(&path, &e))?;
-        if let Some(parent) = path.parent().filter(|p| !dirs.contains(*p)) {
-            fs::create_dir_all(parent).map_err(|e| io_failure(parent, &e))?;
-            let mut ancestor = Some(parent);
-            while let Some(dir) = ancestor.filter(|d| d.starts_with(staging)) {
-                if !dirs.insert(dir.to_path_buf()) {
-                    break;
+        make_parents(&path, &mut dirs)?;
+        if let Some(there) = found.remove(relative) {
+            let keep = match held {
+                Some(id) => there.id == *id,
+                None => {
+                    there.links == 1
+                        && there.len == file.contents.len() as u64
+                        && there.executable == file.executable()
+                        && crate::vfs::RealFs
+                            .read(&path)
+                            .is_ok_and(|bytes| bytes == file.contents.as_bytes())
                 }
-                ancestor = dir.parent();
+            };
+            if keep {
+                continue;
             }
+            fs::remove_file(&path).map_err(|e| io_failure(&path, &e))?;
         }
-        let linked =
-            unchanged && old.is_some_and(|old| fs::hard_link(old.join(relative), &path).is_ok());
+        let linked = held.is_some()
+            && old.is_some_and(|old| fs::hard_link(old.join(relative), &path).is_ok());
         if linked {
             continue;
         }
-        let mut out = fs::File::create(&path).map_err(|e| io_failure(&path, &e))?;
+        // A new file, never one that is there: that may be a name of another tree's file.
+        let mut out = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| io_failure(&path, &e))?;
         if file.executable() {
             use std::os::unix::fs::PermissionsExt;
             out.set_permissions(fs::Permissions::from_mode(0o755))
@@ -304,6 +418,84 @@ fn write_all(
     fs::File::open(staging)
         .and_then(|d| rustix::fs::syncfs(&d).map_err(io::Error::from))
         .map_err(|e| io_failure(staging, &e))
+}
+
+/// What the recycled tree at `staging` holds that the new tree can keep: the regular files at
+/// the paths of `files` (by path below `staging`), and the directories on the way to them (added
+/// to `dirs`). Everything else is removed: other files and directories, and links, which are
+/// never followed.
+fn survey(
+    staging: &Path,
+    files: &[File],
+    dirs: &mut HashSet<PathBuf>,
+) -> Result<HashMap<PathBuf, Found>, Failure> {
+    use std::os::unix::fs::MetadataExt as _;
+    let wanted: HashSet<&Path> = files.iter().map(|f| Path::new(&f.path)).collect();
+    let on_the_way: HashSet<&Path> = wanted
+        .iter()
+        .flat_map(|p| p.ancestors().skip(1))
+        .filter(|a| !a.as_os_str().is_empty())
+        .collect();
+    let mut found = HashMap::new();
+    let mut unwanted = Vec::new();
+    let mut walk = walkdir::WalkDir::new(staging).min_depth(1).into_iter();
+    while let Some(entry) = walk.next() {
+        let entry = entry.map_err(|e| io_failure(staging, &io::Error::from(e)))?;
+        let Ok(relative) = entry.path().strip_prefix(staging) else {
+            continue;
+        };
+        let kind = entry.file_type();
+        if kind.is_dir() && on_the_way.contains(relative) {
+            dirs.insert(entry.path().to_path_buf());
+        } else if kind.is_file() && wanted.contains(relative) {
+            let meta = entry
+                .metadata()
+                .map_err(|e| io_failure(entry.path(), &io::Error::from(e)))?;
+            let id = FileId {
+                dev: meta.dev(),
+                ino: meta.ino(),
+            };
+            found.insert(
+                relative.to_path_buf(),
+                Found {
+                    id,
+                    links: meta.nlink(),
+                    len: meta.len(),
+                    executable: meta.mode() & 0o111 != 0,
+                },
+            );
+        } else {
+            if kind.is_dir() {
+                walk.skip_current_dir();
+            }
+            unwanted.push((entry.into_path(), kind.is_dir()));
+        }
+    }
+    for (path, is_dir) in unwanted {
+        let removed = if is_dir {
+            fs::remove_dir_all(&path)
+        } else {
+            fs::remove_file(&path)
+        };
+        removed.map_err(|e| io_failure(&path, &e))?;
+    }
+    Ok(found)
+}
+
+/// Makes the directories missing on the way to `path`, from the top down: `create_dir_all`
+/// would try the deepest first and fail its way up. `dirs` holds those that are there.
+fn make_parents(path: &Path, dirs: &mut HashSet<PathBuf>) -> Result<(), Failure> {
+    let mut missing = Vec::new();
+    let mut ancestor = path.parent();
+    while let Some(dir) = ancestor.filter(|d| !dirs.contains(*d)) {
+        missing.push(dir);
+        ancestor = dir.parent();
+    }
+    for dir in missing.into_iter().rev() {
+        fs::create_dir(dir).map_err(|e| io_failure(dir, &e))?;
+        dirs.insert(dir.to_path_buf());
+    }
+    Ok(())
 }
 
 /// An emitted file's path, which must stay inside the output directory.

@@ -125,12 +125,32 @@ pub trait Vfs: Sync {
 
 /// Opens `path` for reading only if it is a regular file, without blocking: a FIFO, a device or
 /// a file like `/proc/kmsg` (regular, but its reads wait for data) can never hang pcfg. The
-/// type is checked on the opened file, so it cannot be swapped between the check and the read.
-pub fn open_regular(path: &Path) -> Result<std::fs::File, VfsError> {
+/// type is checked on the opened file, so it cannot be swapped between the check and the read;
+/// the metadata of that check is returned with the file (no second `fstat` for its size).
+///
+/// # Errors
+/// When `path` is missing, unreadable, or not a regular file.
+pub fn open_regular(path: &Path) -> Result<(std::fs::File, std::fs::Metadata), VfsError> {
+    open_checked(path, 0)
+}
+
+/// [`open_regular`] for a file that must not be a symbolic link (`O_NOFOLLOW`): one open where
+/// an `lstat` and an open were two.
+///
+/// # Errors
+/// When `path` is missing, a link, unreadable, or not a regular file.
+pub fn open_regular_nofollow(path: &Path) -> Result<(std::fs::File, std::fs::Metadata), VfsError> {
+    open_checked(path, libc::O_NOFOLLOW)
+}
+
+fn open_checked(
+    path: &Path,
+    flags: libc::c_int,
+) -> Result<(std::fs::File, std::fs::Metadata), VfsError> {
     use std::os::unix::fs::OpenOptionsExt as _;
     let file = std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | flags)
         .open(path)?;
     let meta = file.metadata()?;
     if meta.is_dir() {
@@ -139,7 +159,7 @@ pub fn open_regular(path: &Path) -> Result<std::fs::File, VfsError> {
     if !meta.is_file() {
         return Err(VfsError::Io("not a regular file".to_owned()));
     }
-    Ok(file)
+    Ok((file, meta))
 }
 
 /// [`encode_name`], held inline when it is short; copied from `bytes` without an allocation of
@@ -251,10 +271,10 @@ pub struct RealFs;
 impl Vfs for RealFs {
     fn read_range(&self, path: &Path, offset: u64, len: usize) -> Option<Vec<u8>> {
         use std::os::unix::fs::FileExt as _;
-        let file = open_regular(path).ok()?;
+        let (file, meta) = open_regular(path).ok()?;
         // A window larger than what is left of the file (a version table's, a manifest's
         // bound) allocates only what is there.
-        let left = file.metadata().ok()?.len().saturating_sub(offset);
+        let left = meta.len().saturating_sub(offset);
         let len = usize::try_from(left).map_or(len, |left| len.min(left));
         let mut bytes = vec![0; len];
         let mut filled = 0;
@@ -272,7 +292,7 @@ impl Vfs for RealFs {
 
     fn sha256(&self, path: &Path) -> Result<[u8; 32], VfsError> {
         use sha2::{Digest, Sha256};
-        let mut file = open_regular(path)?;
+        let (mut file, _) = open_regular(path)?;
         let mut hasher = Sha256::new();
         io::copy(&mut file, &mut hasher)?;
         Ok(hasher.finalize().into())
@@ -280,10 +300,10 @@ impl Vfs for RealFs {
 
     fn same_content(&self, a: &Path, b: &Path) -> Result<bool, VfsError> {
         use std::io::Read as _;
-        let (mut a, mut b) = (open_regular(a)?, open_regular(b)?);
+        let ((mut a, meta), (mut b, _)) = (open_regular(a)?, open_regular(b)?);
         // Chunk by chunk, stopped at the first difference or the end of either file; the
         // buffers are no larger than the file (and a byte to see its end): most are small.
-        let size = a.metadata()?.len().saturating_add(1);
+        let size = meta.len().saturating_add(1);
         let capacity = usize::try_from(size).map_or(COMPARE_BUFFER, |n| n.min(COMPARE_BUFFER));
         let (mut left, mut right) = (Vec::with_capacity(capacity), Vec::with_capacity(capacity));
         loop {
@@ -306,7 +326,7 @@ impl Vfs for RealFs {
 
     fn read_prefix(&self, path: &Path, len: usize) -> Option<Vec<u8>> {
         use std::io::Read as _;
-        let file = open_regular(path).ok()?;
+        let (file, _) = open_regular(path).ok()?;
         // Sized by the read, not by another fstat: a prefix is small.
         let mut bytes = Vec::with_capacity(len.min(PREFIX_CAPACITY));
         file.take(len as u64).read_to_end(&mut bytes).ok()?;
@@ -346,8 +366,8 @@ impl Vfs for RealFs {
                 record(&mut hasher, &relative, "link", target.len() as u64);
                 hasher.update(target.as_bytes());
             } else if kind.is_file() {
-                let file = open_regular(entry.path()).ok()?;
-                let len = file.metadata().ok()?.len();
+                let (file, meta) = open_regular(entry.path()).ok()?;
+                let len = meta.len();
                 record(&mut hasher, &relative, "file", len);
                 let copied = io::copy(&mut file.take(len), &mut hasher).ok()?;
                 if copied != len {
@@ -364,14 +384,14 @@ impl Vfs for RealFs {
 
     fn executable(&self, path: &Path) -> Result<bool, VfsError> {
         use std::os::unix::fs::PermissionsExt as _;
-        let file = open_regular(path)?;
-        Ok(file.metadata()?.permissions().mode() & 0o111 != 0)
+        let (_, meta) = open_regular(path)?;
+        Ok(meta.permissions().mode() & 0o111 != 0)
     }
 
     fn read(&self, path: &Path) -> Result<Vec<u8>, VfsError> {
         use std::io::Read as _;
-        let file = open_regular(path)?;
-        let len = file.metadata()?.len();
+        let (file, meta) = open_regular(path)?;
+        let len = meta.len();
         if len > MAX_FILE_BYTES {
             return Err(VfsError::TooLarge { bytes: len });
         }
