@@ -5,7 +5,8 @@
 //!
 //! A plain bench binary (no harness): each case runs until a second has passed (at least five
 //! times) and reports the median. `PCFG_BENCH_ITEMS=N` measures one generated size alone;
-//! `PCFG_BENCH_BUILD=N` one generated build alone;
+//! `PCFG_BENCH_BUILD=N` one generated build alone; `PCFG_BENCH_REBUILD=1` the rebuilds of the
+//! ParticleOS output on disk alone;
 //! `PCFG_BENCH_ONCE=1` compiles each case twice only and runs no anchor, for
 //! `valgrind --tool=callgrind`, whose instruction counts do not depend on the machine's load.
 #![allow(
@@ -375,6 +376,63 @@ fn measure_format(name: &str, text: &str) -> Duration {
     median
 }
 
+/// The files `pcfg build` writes for the ParticleOS example with `line` added, from `dir`.
+fn particleos_files(root: &Path, dir: &Path, line: &str) -> Vec<pcfg::emit::File> {
+    let text = std::fs::read_to_string(root.join("examples/particleos.pcfg")).expect("example");
+    let entry = dir.join("system.pcfg");
+    std::fs::write(&entry, format!("{text}\n{line}\n")).expect("write");
+    let compilation = check(&RealFs, &entry).expect("entry readable");
+    let model = compilation.model.as_ref().expect("a model");
+    let source = Source {
+        entry_name: "system.pcfg",
+        entry_dir: dir,
+        entry_from_output: Path::new(".."),
+        lock: None,
+    };
+    let inputs = pcfg::plan::Inputs::read(model, &RealFs, dir);
+    emit::emit(model, &compilation.sources, &source, &inputs).expect("every value is written")
+}
+
+/// `pcfg build` of ParticleOS into its output directory on disk (the temporary directory's
+/// file system), the writing alone: unchanged, and after a one-line change (three versions in
+/// turn, so the tree kept from two builds before never already holds the new files).
+fn measure_rebuilds(root: &Path) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let versions: Vec<Vec<pcfg::emit::File>> = (0..3)
+        .map(|n| {
+            particleos_files(
+                root,
+                dir.path(),
+                &format!("system.cmdline += [\"bench={n}\"]"),
+            )
+        })
+        .collect();
+    let out = dir.path().join("out");
+    let write = |files: &[pcfg::emit::File]| {
+        let t = Instant::now();
+        pcfg::cli::write_tree(&out, files, &mut |_| Ok(())).expect("written");
+        t.elapsed()
+    };
+    write(&versions[0]);
+    for (name, changing) in [("unchanged", false), ("one line changed", true)] {
+        let mut times = Vec::new();
+        let started = Instant::now();
+        while times.len() < 20 || started.elapsed() < Duration::from_secs(1) {
+            let version = if changing { times.len() % 3 } else { 0 };
+            times.push(write(&versions[version]));
+        }
+        times.sort();
+        println!(
+            "{:<44} {:>10.3} ms  (median of {})",
+            format!("rebuild particleos, {name}"),
+            times[times.len() / 2].as_secs_f64() * 1e3,
+            times.len()
+        );
+        // Back to the first version for the next case.
+        write(&versions[0]);
+    }
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; a filter argument is accepted and ignored.
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -382,6 +440,10 @@ fn main() {
     let only: Option<usize> = std::env::var("PCFG_BENCH_ITEMS")
         .ok()
         .and_then(|v| v.parse().ok());
+    if std::env::var_os("PCFG_BENCH_REBUILD").is_some() {
+        measure_rebuilds(root);
+        return;
+    }
     let examples: &[&str] = if only.is_some() {
         &[]
     } else {
@@ -399,6 +461,9 @@ fn main() {
             &path,
             Work::Build,
         );
+    }
+    if only.is_none() {
+        measure_rebuilds(root);
     }
     let mut last: Option<(usize, Duration)> = None;
     // PCFG_BENCH_BUILD=40000 measures one build alone (for profiling).
