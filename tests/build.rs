@@ -561,6 +561,26 @@ fn a_rebuild_makes_its_tree_from_the_previous_one_and_trusts_nothing_in_it() {
             .is_dir(),
         "a directory, not the link"
     );
+    // A file whose permissions someone changed (setuid, writable by anyone) is not what the
+    // build writes: it is replaced, not kept.
+    use std::os::unix::fs::PermissionsExt as _;
+    let written = std::fs::metadata(out.join("layout.svg"))
+        .expect("layout")
+        .permissions()
+        .mode();
+    std::fs::set_permissions(
+        out.join("layout.svg"),
+        std::fs::Permissions::from_mode(0o4666),
+    )
+    .expect("chmod");
+    build_with("system.cmdline += [\"loglevel=5\"]");
+    assert_eq!(
+        std::fs::metadata(out.join("layout.svg"))
+            .expect("layout")
+            .permissions()
+            .mode(),
+        written
+    );
     // `--check` compares what pcfg writes, not the build's products or the kept tree.
     std::fs::write(out.join(".pcfg/stamp"), "").expect("write");
     let check = pcfg(&["build", "--check", config_arg, "-o", out_arg]);

@@ -57,7 +57,31 @@ struct Found {
     /// file of its own.
     links: u64,
     len: u64,
-    executable: bool,
+    /// Permission bits, with setuid, setgid and sticky.
+    mode: u32,
+}
+
+/// The permission bits of a file pcfg writes: `0755` for a script, what the umask leaves of
+/// `0666` otherwise. A file kept from an old tree must have exactly these: a setuid bit or a
+/// write bit for others that someone added is not what the build writes.
+fn written_mode(executable: bool) -> u32 {
+    static UMASK: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    if executable {
+        return 0o755;
+    }
+    // Read, not set and restored (`umask(2)` would change it for every thread meanwhile).
+    let umask = *UMASK.get_or_init(|| {
+        fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|status| {
+                status
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Umask:"))
+                    .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+            })
+            .unwrap_or(0o022)
+    });
+    0o666 & !umask
 }
 
 /// Writes `files` as the whole content of `dir`, atomically: into a new directory beside it,
@@ -163,6 +187,10 @@ fn recycle(old: &Path, staging: &Path) -> bool {
 /// `dir`'s [`PREVIOUS`]; removes it where it cannot be kept.
 fn keep_previous(tree: &Path, dir: &Path) {
     let previous = dir.join(PREVIOUS);
+    // Something else of that name (a file, a link) is not a tree: it goes, never followed.
+    if fs::symlink_metadata(&previous).is_ok_and(|m| !m.is_dir()) {
+        let _ = fs::remove_file(&previous);
+    }
     let kept = previous.parent().is_some_and(|products| {
         let _ = fs::create_dir(products);
         fs::symlink_metadata(products).is_ok_and(|m| m.is_dir())
@@ -198,14 +226,15 @@ fn remove_tree(dir: &Path) {
 }
 
 /// Which file of `old` is `file` already, if one is: a regular file (not a link) with its
-/// bytes and its executable bit. One open, its `fstat` and one read.
+/// bytes and the permission bits pcfg writes ([`written_mode`]). One open, its `fstat` and one
+/// read.
 fn holds(old: &Path, file: &File) -> Option<FileId> {
     use std::io::Read as _;
     use std::os::unix::fs::MetadataExt as _;
     let relative = safe_relative(&file.path).ok()?;
     let (opened, meta) = crate::vfs::open_regular_nofollow(&old.join(relative)).ok()?;
     let len = file.contents.len();
-    if meta.len() != len as u64 || (meta.mode() & 0o111 != 0) != file.executable() {
+    if meta.len() != len as u64 || meta.mode() & 0o7777 != written_mode(file.executable()) {
         return None;
     }
     // A byte more than expected, to see a file that grew since the `fstat`.
@@ -383,7 +412,7 @@ fn write_all(
                 None => {
                     there.links == 1
                         && there.len == file.contents.len() as u64
-                        && there.executable == file.executable()
+                        && there.mode == written_mode(file.executable())
                         && crate::vfs::RealFs
                             .read(&path)
                             .is_ok_and(|bytes| bytes == file.contents.as_bytes())
@@ -461,7 +490,7 @@ fn survey(
                     id,
                     links: meta.nlink(),
                     len: meta.len(),
-                    executable: meta.mode() & 0o111 != 0,
+                    mode: meta.mode() & 0o7777,
                 },
             );
         } else {
