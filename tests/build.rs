@@ -502,7 +502,7 @@ fn a_rebuild_writes_only_what_changed() {
 /// where a directory belongs, a file that is also a file elsewhere, a stray file.
 #[test]
 fn a_rebuild_makes_its_tree_from_the_previous_one_and_trusts_nothing_in_it() {
-    use std::os::unix::fs::MetadataExt as _;
+    use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("out");
     let out_arg = out.to_str().expect("utf-8");
@@ -563,7 +563,6 @@ fn a_rebuild_makes_its_tree_from_the_previous_one_and_trusts_nothing_in_it() {
     );
     // A file whose permissions someone changed (setuid, writable by anyone) is not what the
     // build writes: it is replaced, not kept.
-    use std::os::unix::fs::PermissionsExt as _;
     let written = std::fs::metadata(out.join("layout.svg"))
         .expect("layout")
         .permissions()
