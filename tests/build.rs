@@ -307,48 +307,40 @@ fn the_image_etc_is_kept_in_usr_when_root_is_made_at_first_boot() {
 fn a_failed_build_leaves_the_output_directory_as_it_was() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("out");
+    // Writes `files` into `out`, failing at the third file; whether it failed.
+    let write_failing = |files: &[File]| {
+        let mut written = 0;
+        pcfg::cli::write_tree(&out, files, &mut |_| {
+            written += 1;
+            if written == 3 {
+                Err(std::io::Error::other("injected failure"))
+            } else {
+                Ok(())
+            }
+        })
+        .is_err()
+    };
+    let beside = || -> Vec<_> {
+        std::fs::read_dir(dir.path())
+            .expect("read_dir")
+            .map(|e| e.expect("entry").file_name())
+            .collect()
+    };
     let (_, files) = build("examples/particleos.pcfg");
     pcfg::cli::write_tree(&out, &files, &mut |_| Ok(())).expect("first build");
     let before = read_tree(&out);
     let (_, remix_files) = build("examples/remix.pcfg");
-    let mut written = 0;
-    let result = pcfg::cli::write_tree(&out, &remix_files, &mut |_| {
-        written += 1;
-        if written == 3 {
-            Err(std::io::Error::other("injected failure"))
-        } else {
-            Ok(())
-        }
-    });
-    assert!(result.is_err());
+    assert!(write_failing(&remix_files));
     assert_eq!(read_tree(&out), before, "the old tree is untouched");
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
-        .expect("read_dir")
-        .map(|e| e.expect("entry").file_name())
-        .collect();
-    assert_eq!(leftovers, ["out"], "no staging directory is left behind");
+    assert_eq!(beside(), ["out"], "no staging directory is left behind");
     // The same when the new tree is made from the one the last build replaced: that goes back.
     pcfg::cli::write_tree(&out, &remix_files, &mut |_| Ok(())).expect("second build");
     let before = output_tree(&out);
-    let previous = read_tree(&out.join(".pcfg/previous"));
-    assert!(!previous.is_empty());
-    let mut written = 0;
-    let result = pcfg::cli::write_tree(&out, &files, &mut |_| {
-        written += 1;
-        if written == 3 {
-            Err(std::io::Error::other("injected failure"))
-        } else {
-            Ok(())
-        }
-    });
-    assert!(result.is_err());
+    assert!(!read_tree(&out.join(".pcfg/previous")).is_empty());
+    assert!(write_failing(&files));
     assert_eq!(output_tree(&out), before, "the old tree is untouched");
     assert!(out.join(".pcfg/previous/manifest.json").is_file());
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
-        .expect("read_dir")
-        .map(|e| e.expect("entry").file_name())
-        .collect();
-    assert_eq!(leftovers, ["out"], "no staging directory is left behind");
+    assert_eq!(beside(), ["out"], "no staging directory is left behind");
 }
 
 #[test]
