@@ -264,30 +264,38 @@ fn digest<'a>(entries: impl Iterator<Item = (String, &'a str, Vec<u8>)>) -> Stri
     crate::digest::hex(&hasher.finalize())
 }
 
+/// Up to `len` bytes of `file` from `offset`: fewer only where the file ends first.
+fn read_at_most(file: &std::fs::File, offset: u64, len: usize) -> Option<Vec<u8>> {
+    use std::os::unix::fs::FileExt as _;
+    let mut bytes = vec![0; len];
+    let mut filled = 0;
+    while filled < len {
+        match file.read_at(&mut bytes[filled..], offset + filled as u64) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    bytes.truncate(filled);
+    Some(bytes)
+}
+
 /// The machine's file system.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct RealFs;
 
 impl Vfs for RealFs {
     fn read_range(&self, path: &Path, offset: u64, len: usize) -> Option<Vec<u8>> {
-        use std::os::unix::fs::FileExt as _;
         let (file, meta) = open_regular(path).ok()?;
         // A window larger than what is left of the file (a version table's, a manifest's
         // bound) allocates only what is there.
         let left = meta.len().saturating_sub(offset);
-        let len = usize::try_from(left).map_or(len, |left| len.min(left));
-        let mut bytes = vec![0; len];
-        let mut filled = 0;
-        while filled < len {
-            match file.read_at(&mut bytes[filled..], offset + filled as u64) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => return None,
-            }
-        }
-        bytes.truncate(filled);
-        Some(bytes)
+        read_at_most(
+            &file,
+            offset,
+            usize::try_from(left).map_or(len, |left| len.min(left)),
+        )
     }
 
     fn sha256(&self, path: &Path) -> Result<[u8; 32], VfsError> {
@@ -326,8 +334,13 @@ impl Vfs for RealFs {
 
     fn read_prefix(&self, path: &Path, len: usize) -> Option<Vec<u8>> {
         use std::io::Read as _;
-        let (file, _) = open_regular(path).ok()?;
-        // Sized by the read, not by another fstat: a prefix is small.
+        let (file, meta) = open_regular(path).ok()?;
+        if meta.len() > 0 {
+            // As long as the file is (or the prefix): one read, none more to see the end.
+            let size = usize::try_from(meta.len()).unwrap_or(len);
+            return read_at_most(&file, 0, len.min(size));
+        }
+        // A size of 0 may hide content (a file in `/proc`): read to the end, bounded.
         let mut bytes = Vec::with_capacity(len.min(PREFIX_CAPACITY));
         file.take(len as u64).read_to_end(&mut bytes).ok()?;
         Some(bytes)
@@ -641,5 +654,28 @@ mod tests {
         }
         assert_ne!(encode_name(b"caf\xe9"), encode_name(b"caf\xe8"));
         assert_ne!(encode_name(b"a\\xe9"), encode_name(b"a\xe9"));
+    }
+
+    /// A prefix is the file's first bytes, fewer when it is shorter, read by its size in one
+    /// read; a file whose size says 0 (one in `/proc`) is read to its end, bounded.
+    #[test]
+    fn a_prefix_is_the_first_bytes_whatever_the_size_says() {
+        use super::{RealFs, Vfs as _};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("f");
+        std::fs::write(&file, b"0123456789").expect("write");
+        assert_eq!(RealFs.read_prefix(&file, 4).as_deref(), Some(&b"0123"[..]));
+        assert_eq!(
+            RealFs.read_prefix(&file, 4096).as_deref(),
+            Some(&b"0123456789"[..])
+        );
+        assert_eq!(RealFs.read_range(&file, 8, 4).as_deref(), Some(&b"89"[..]));
+        std::fs::write(&file, b"").expect("write");
+        assert_eq!(RealFs.read_prefix(&file, 4).as_deref(), Some(&b""[..]));
+        let status = std::path::Path::new("/proc/self/status");
+        assert_eq!(std::fs::metadata(status).expect("procfs").len(), 0);
+        let prefix = RealFs.read_prefix(status, 5).expect("readable");
+        assert_eq!(prefix, b"Name:");
+        assert!(RealFs.read_prefix(dir.path(), 4).is_none(), "a directory");
     }
 }
