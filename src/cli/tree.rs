@@ -2,8 +2,9 @@
 //! atomically. The new tree is written beside it, synced to disk (one `syncfs`), then
 //! exchanged with the old one in one `renameat2(RENAME_EXCHANGE)`, so at no instant is there no
 //! output directory; a staging directory left by a killed run is removed by the next. Only what
-//! changed is written: a file the old tree holds byte for byte is hard-linked into the new one,
-//! and a tree that already holds every file is left alone. The build's products move across.
+//! changed is written: a file the old tree holds byte for byte, with the permissions pcfg
+//! writes, is hard-linked into the new one, and a tree that already holds every file is left
+//! alone. The build's products move across.
 //!
 //! The tree exchanged out is not removed but kept inside the new one ([`PREVIOUS`]), and the
 //! next build makes its new tree from it: its directories are reused and its files that are
