@@ -2,7 +2,6 @@
 //! decides each value by layer (higher wins), weakness (`default` yields) and list operations.
 
 use compact_str::CompactString;
-use smallvec::SmallVec;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -40,17 +39,19 @@ enum DefKind {
     Remove,
 }
 
+/// One definition at a path. A trie node holds one inline, and there is one per field of every
+/// block, so it is kept at 48 bytes: its layer as a `u32` (read through [`Def::layer`]), and the
+/// `remove` that took it out (rare) boxed.
 #[derive(Debug)]
 struct Def {
-    layer: usize,
+    layer: u32,
     key: Span,
     kind: DefKind,
     /// The `remove` that took this definition out, when one did.
-    removed: Option<RemovedBy>,
+    removed: Option<Box<RemovedBy>>,
 }
 
-/// A `remove` statement and its layer (`u32`: a definition is one of the trie's most numerous
-/// nodes, and this keeps it at 64 bytes).
+/// A `remove` statement and its layer.
 #[derive(Clone, Copy, Debug)]
 struct RemovedBy {
     span: Span,
@@ -58,8 +59,23 @@ struct RemovedBy {
 }
 
 impl Def {
+    /// A definition nothing has removed (yet).
+    fn new(layer: usize, key: Span, kind: DefKind) -> Self {
+        Def {
+            layer: u32::try_from(layer).unwrap_or(u32::MAX),
+            key,
+            kind,
+            removed: None,
+        }
+    }
+
+    /// The layer (file) that made it.
+    fn layer(&self) -> usize {
+        self.layer as usize
+    }
+
     fn removed_by(&self) -> Option<Span> {
-        self.removed.map(|r| r.span)
+        self.removed.as_ref().map(|r| r.span)
     }
 
     /// Neither removed nor a `remove` itself.
@@ -71,6 +87,50 @@ impl Def {
 /// A trie node's children, by name.
 type Children = NameMap<Trie>;
 
+/// The definitions made at one trie node: most fields are set once, and their one definition
+/// is held inline, in the room of a definition (the variant is kept in a spare value of the
+/// definition's own tag: no length or capacity beside it, as a `SmallVec` kept).
+#[derive(Debug, Default)]
+enum Defs {
+    #[default]
+    None,
+    One(Def),
+    Many(Vec<Def>),
+}
+
+impl Defs {
+    fn push(&mut self, def: Def) {
+        *self = match std::mem::take(self) {
+            Defs::None => Defs::One(def),
+            Defs::One(first) => Defs::Many(vec![first, def]),
+            Defs::Many(mut all) => {
+                all.push(def);
+                Defs::Many(all)
+            }
+        };
+    }
+
+    fn as_slice(&self) -> &[Def] {
+        match self {
+            Defs::None => &[],
+            Defs::One(def) => std::slice::from_ref(def),
+            Defs::Many(all) => all,
+        }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [Def] {
+        match self {
+            Defs::None => &mut [],
+            Defs::One(def) => std::slice::from_mut(def),
+            Defs::Many(all) => all,
+        }
+    }
+
+    fn iter(&self) -> std::slice::Iter<'_, Def> {
+        self.as_slice().iter()
+    }
+}
+
 /// A node of the path trie: the definitions made exactly here and the children by name.
 ///
 /// Most nodes are fields defined once: their one definition is held inline and they have no
@@ -78,7 +138,7 @@ type Children = NameMap<Trie>;
 /// map took 80 bytes more per field, and an allocation).
 #[derive(Debug, Default)]
 struct Trie {
-    defs: SmallVec<[Def; 1]>,
+    defs: Defs,
     /// Keyed by the names as the files write them (owned, so that a file's syntax tree can go
     /// as soon as it is flattened; a name of up to 24 bytes is held inline), scanned while a
     /// node has a few and hashed with foldhash past that ([`NameMap`]): names are short and the
@@ -87,6 +147,15 @@ struct Trie {
     /// `None` until the first child.
     children: Option<Box<Children>>,
 }
+
+// What the comments above promise, on the 64-bit machines pcfg runs on: a definition, a node's
+// definitions and a node are 48, 48 and 56 bytes.
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(
+    std::mem::size_of::<Def>() == 48
+        && std::mem::size_of::<Defs>() == 48
+        && std::mem::size_of::<Trie>() == 56
+);
 
 impl Trie {
     fn insert(&mut self, path: &[Ident], def: Def) {
@@ -136,13 +205,7 @@ impl Trie {
     /// The child `segment`, recorded as a block that `layer` names there.
     fn named_block(&mut self, segment: &Ident, layer: usize) -> &mut Trie {
         let child = self.child(&segment.name);
-        let kind = DefKind::Block;
-        child.push(Def {
-            layer,
-            key: segment.span,
-            kind,
-            removed: None,
-        });
+        child.push(Def::new(layer, segment.span, DefKind::Block));
         child
     }
 
@@ -168,17 +231,17 @@ impl Trie {
         // A definition a sibling's `remove` took out already counts too: two siblings may both
         // remove the same thing from their shared base (the first keeps the record). One that a
         // lower layer removed does not: removing it again discards nothing.
-        for def in &mut self.defs {
+        for def in self.defs.as_mut_slice() {
             let removable = !matches!(def.kind, DefKind::Remove);
-            if !removable || !layers.is_below(def.layer, remover) {
+            if !removable || !layers.is_below(def.layer(), remover) {
                 continue;
             }
-            match def.removed {
+            match def.removed.as_deref() {
                 None => {
-                    def.removed = Some(RemovedBy {
+                    def.removed = Some(Box::new(RemovedBy {
                         span: by,
                         layer: remover as u32,
-                    });
+                    }));
                     count += 1;
                 }
                 Some(earlier) if !layers.is_below(earlier.layer as usize, remover) => count += 1,
@@ -194,10 +257,12 @@ impl Trie {
     /// The first live definition at or below this node of each layer `pick` accepts, in the
     /// order the layers are first met.
     fn live_defs_by_layer(&self, pick: &dyn Fn(usize) -> bool, out: &mut Vec<(usize, Span)>) {
-        for def in &self.defs {
-            if def.is_live() && pick(def.layer) && !out.iter().any(|(layer, _)| *layer == def.layer)
+        for def in self.defs.iter() {
+            if def.is_live()
+                && pick(def.layer())
+                && !out.iter().any(|(layer, _)| *layer == def.layer())
             {
-                out.push((def.layer, def.key));
+                out.push((def.layer(), def.key));
             }
         }
         for (_, child) in self.children() {
@@ -322,16 +387,7 @@ fn flatten<'a>(
                 let path = prefix.iter().copied().chain(segments).cloned().collect();
                 removes.push((path, layer, remove.span));
                 let key = remove.path.span;
-                let kind = DefKind::Remove;
-                node.insert(
-                    segments,
-                    Def {
-                        layer,
-                        key,
-                        kind,
-                        removed: None,
-                    },
-                );
+                node.insert(segments, Def::new(layer, key, DefKind::Remove));
             }
             ast::Item::Block(block) => {
                 let mut child = node.named_block(&block.kind, layer);
@@ -359,13 +415,9 @@ fn flatten<'a>(
                     value: Arc::clone(&assign.value),
                     item: assign.span,
                 };
-                let key = last.span;
-                target.child(&last.name).push(Def {
-                    layer,
-                    key,
-                    kind,
-                    removed: None,
-                });
+                target
+                    .child(&last.name)
+                    .push(Def::new(layer, last.span, kind));
             }
         }
     }
@@ -577,7 +629,7 @@ impl Merger<'_> {
             );
             strong
         };
-        let layers: Vec<usize> = pool.iter().map(|d| d.layer).collect();
+        let layers: Vec<usize> = pool.iter().map(|d| d.layer()).collect();
         let topmost = self.layers.topmost(&layers);
         let mut winners: Vec<&Def> = Vec::new();
         for (def, top) in pool.iter().zip(&topmost) {
@@ -651,7 +703,7 @@ impl Merger<'_> {
         let mut first_in_layer: HashMap<usize, &Def> = HashMap::new();
         for def in defs {
             let is_set = matches!(def.kind, DefKind::Value { op: Op::Set, .. });
-            if let Some(earlier) = first_in_layer.get(&def.layer).filter(|_| is_set) {
+            if let Some(earlier) = first_in_layer.get(&def.layer()).filter(|_| is_set) {
                 self.diagnostics.push(
                     Diagnostic::new(
                         Code::DuplicateDefinition,
@@ -672,7 +724,7 @@ impl Merger<'_> {
                 continue;
             }
             if is_set {
-                first_in_layer.entry(def.layer).or_insert(def);
+                first_in_layer.entry(def.layer()).or_insert(def);
             }
             kept.push(def);
         }
@@ -738,7 +790,7 @@ impl Merger<'_> {
             .iter()
             .filter_map(|d| match &d.kind {
                 DefKind::Value { op, value, .. } if *op != Op::Set => match &value.kind {
-                    ValueKind::List(items) => Some((d.layer, *op, items.as_slice())),
+                    ValueKind::List(items) => Some((d.layer(), *op, items.as_slice())),
                     _ => None,
                 },
                 _ => None,
@@ -902,7 +954,7 @@ fn site(def: &Def) -> Option<Site> {
             span: *item,
             op: *op,
             weak: *weak,
-            layer: def.layer,
+            layer: def.layer(),
             value: Arc::clone(value),
         }),
         DefKind::Block | DefKind::Remove => None,
