@@ -220,19 +220,28 @@ fn run(vfs: &dyn Vfs, entry: &Path, work: Work) -> usize {
             })
             .sum();
     }
-    let model = compilation.model.as_ref().expect("a model");
     let entry_dir = entry.parent().unwrap_or(Path::new(""));
+    emitted(&compilation, vfs, entry_dir, Path::new("")).len()
+}
+
+/// The files `pcfg build` writes for `compilation` (of `system.pcfg` in `entry_dir`), into an
+/// output directory that sees the entry's directory as `entry_from_output`.
+fn emitted(
+    compilation: &pcfg::compile::Compilation,
+    vfs: &dyn Vfs,
+    entry_dir: &Path,
+    entry_from_output: &Path,
+) -> Vec<pcfg::emit::File> {
+    let model = compilation.model.as_ref().expect("a model");
     let source = Source {
         entry_name: "system.pcfg",
         entry_dir,
-        entry_from_output: Path::new(""),
+        entry_from_output,
         lock: None,
     };
     // What the build reads besides the configuration (keys, trees), as `pcfg build` does.
     let inputs = pcfg::plan::Inputs::read(model, vfs, entry_dir);
-    emit::emit(model, &compilation.sources, &source, &inputs)
-        .expect("every value is written")
-        .len()
+    emit::emit(model, &compilation.sources, &source, &inputs).expect("every value is written")
 }
 
 /// The same items as [`generated`] as one Nix attribute set, literal or computed by
@@ -382,15 +391,7 @@ fn particleos_files(root: &Path, dir: &Path, line: &str) -> Vec<pcfg::emit::File
     let entry = dir.join("system.pcfg");
     std::fs::write(&entry, format!("{text}\n{line}\n")).expect("write");
     let compilation = check(&RealFs, &entry).expect("entry readable");
-    let model = compilation.model.as_ref().expect("a model");
-    let source = Source {
-        entry_name: "system.pcfg",
-        entry_dir: dir,
-        entry_from_output: Path::new(".."),
-        lock: None,
-    };
-    let inputs = pcfg::plan::Inputs::read(model, &RealFs, dir);
-    emit::emit(model, &compilation.sources, &source, &inputs).expect("every value is written")
+    emitted(&compilation, &RealFs, dir, Path::new(".."))
 }
 
 /// `pcfg build` of ParticleOS into its output directory on disk (the temporary directory's

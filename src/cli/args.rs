@@ -154,11 +154,13 @@ pub struct BuildArgs {
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
-    /// The output directory; replaced as a whole, and only when every file is written.
+    /// The output directory; replaced as a whole, and only when every file is written (the tree
+    /// it replaces is kept in `DIR/.pcfg/previous`, and the next build is made from it).
     #[arg(short, long, value_name = "DIR")]
     pub output: PathBuf,
 
-    /// Write nothing; exit 1 and list the differences when DIR is not what pcfg would write.
+    /// Write nothing; exit 1 and list the differences when DIR is not what pcfg would write (what
+    /// `ninja` makes there and `.pcfg/previous` are not compared).
     #[arg(long)]
     pub check: bool,
 

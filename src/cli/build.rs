@@ -227,11 +227,8 @@ fn differences(dir: &Path, files: &[File]) -> Result<Vec<String>, Failure> {
         let expected: std::collections::HashSet<&str> =
             files.iter().map(|f| f.path.as_str()).collect();
         // What the build's steps made (and the tree the last build replaced) is not pcfg's to
-        // compare: those directories are not walked.
-        let mut extra: Vec<String> = walkdir::WalkDir::new(dir)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_entry(|e| !(e.file_type().is_dir() && super::tree::product_dir(dir, e.path())))
+        // compare.
+        let mut extra: Vec<String> = super::tree::output_walk(dir)
             .filter_map(Result::ok)
             .filter(|e| e.file_type().is_file())
             .filter_map(|e| {

@@ -37,6 +37,11 @@ const PRODUCTS: &[&str] = &[
 /// it never makes the directory foreign), for the next build to make its new tree from.
 const PREVIOUS: &str = ".pcfg/previous";
 
+/// Whether `path` is a directory itself, not a link to one.
+fn real_dir(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok_and(|m| m.is_dir())
+}
+
 /// Whether `relative` (a path below the output directory) lies in one of the build's product
 /// directories.
 pub(super) fn is_product(relative: &str) -> bool {
@@ -57,9 +62,6 @@ struct Found {
     /// Other names of the same file: then it is also another tree's, and is never kept as a
     /// file of its own.
     links: u64,
-    len: u64,
-    /// Permission bits, with setuid, setgid and sticky.
-    mode: u32,
 }
 
 /// The permission bits of a file pcfg writes: `0755` for a script, what the umask leaves of
@@ -119,9 +121,7 @@ pub fn write_tree(
     // not written again, so it keeps its time stamp (ninja rebuilds nothing for it) and costs
     // no write or sync. When every file is unchanged (the manifest lists them all), the tree is
     // already what the build would write and nothing is touched.
-    let old = fs::symlink_metadata(dir)
-        .is_ok_and(|m| m.is_dir())
-        .then_some(dir.as_path());
+    let old = real_dir(dir).then_some(dir.as_path());
     let held: Vec<Option<FileId>> = files
         .iter()
         .map(|f| old.and_then(|old| holds(old, f)))
@@ -144,7 +144,7 @@ pub fn write_tree(
             if recycled {
                 keep_previous(&staging, dir);
             } else {
-                remove_tree(&staging);
+                let _ = fs::remove_dir_all(&staging);
             }
             return Err(failure);
         }
@@ -160,7 +160,7 @@ pub fn write_tree(
     if swapped.is_ok() && old.is_some() {
         keep_previous(&staging, dir);
     } else {
-        remove_tree(&staging);
+        let _ = fs::remove_dir_all(&staging);
     }
     swapped.map(|()| changed)
 }
@@ -168,7 +168,6 @@ pub fn write_tree(
 /// Makes `old`'s [`PREVIOUS`] the staging directory; whether there was one to take (a
 /// directory, reached through no link).
 fn recycle(old: &Path, staging: &Path) -> bool {
-    let real_dir = |path: &Path| fs::symlink_metadata(path).is_ok_and(|m| m.is_dir());
     let previous = old.join(PREVIOUS);
     if !previous.parent().is_some_and(real_dir) || !real_dir(&previous) {
         return false;
@@ -194,36 +193,12 @@ fn keep_previous(tree: &Path, dir: &Path) {
     }
     let kept = previous.parent().is_some_and(|products| {
         let _ = fs::create_dir(products);
-        fs::symlink_metadata(products).is_ok_and(|m| m.is_dir())
+        real_dir(products)
     }) && fs::symlink_metadata(&previous).is_err()
         && fs::rename(tree, &previous).is_ok();
     if !kept {
-        remove_tree(tree);
+        let _ = fs::remove_dir_all(tree);
     }
-}
-
-/// Removes the tree at `dir` (the old output after the exchange, or a failed new one), its
-/// top-level entries on every core: after the exchange, removing the old tree is most of a
-/// rebuild's time, and the file system takes one `unlinkat` at a time per thread. Links are
-/// removed, never followed (`remove_dir_all`).
-fn remove_tree(dir: &Path) {
-    use rayon::prelude::*;
-    let entries: Vec<(PathBuf, bool)> = fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .map(|e| (e.path(), e.file_type().is_ok_and(|t| t.is_dir())))
-                .collect()
-        })
-        .unwrap_or_default();
-    entries.par_iter().for_each(|(path, is_dir)| {
-        let _ = if *is_dir {
-            fs::remove_dir_all(path)
-        } else {
-            fs::remove_file(path)
-        };
-    });
-    let _ = fs::remove_dir_all(dir);
 }
 
 /// Which file of `old` is `file` already, if one is: a regular file (not a link) with its
@@ -254,7 +229,7 @@ fn move_products(old: &Path, new: &Path) -> Result<Vec<PathBuf>, Failure> {
     for product in PRODUCTS {
         let relative = PathBuf::from(product.trim_end_matches('/'));
         let from = old.join(&relative);
-        if !fs::symlink_metadata(&from).is_ok_and(|m| m.is_dir()) {
+        if !real_dir(&from) {
             continue;
         }
         let to = new.join(&relative);
@@ -302,12 +277,7 @@ fn foreign(dir: &Path) -> Option<String> {
         Ok(listed) => listed,
         Err(reason) => return Some(reason),
     };
-    // The build's products are not walked: a cache of thousands of files is the build's.
-    let walk = walkdir::WalkDir::new(dir)
-        .min_depth(1)
-        .into_iter()
-        .filter_entry(|e| !(e.file_type().is_dir() && product_dir(dir, e.path())));
-    for entry in walk {
+    for entry in output_walk(dir) {
         let Ok(entry) = entry else {
             return Some("cannot be read whole".to_owned());
         };
@@ -331,11 +301,22 @@ fn foreign(dir: &Path) -> Option<String> {
     None
 }
 
-/// Whether `path`, a directory below `dir`, is one of the build's product directories or lies
-/// in one.
-pub(super) fn product_dir(dir: &Path, path: &Path) -> bool {
-    path.strip_prefix(dir)
-        .is_ok_and(|relative| is_product(&format!("{}/", relative.to_string_lossy())))
+/// Every entry below the output directory `dir` in name order, but what the build's steps make
+/// there: a product directory is not walked (a cache of thousands of files is the build's, and
+/// so is the tree the last build replaced).
+pub(super) fn output_walk(
+    dir: &Path,
+) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> + '_ {
+    walkdir::WalkDir::new(dir)
+        .min_depth(1)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(move |e| {
+            !(e.file_type().is_dir()
+                && e.path()
+                    .strip_prefix(dir)
+                    .is_ok_and(|relative| is_product(&format!("{}/", relative.to_string_lossy()))))
+        })
 }
 
 /// The files a pcfg manifest lists, sorted; why it is not one, otherwise.
@@ -410,14 +391,7 @@ fn write_all(
         if let Some(there) = found.remove(relative) {
             let keep = match held {
                 Some(id) => there.id == *id,
-                None => {
-                    there.links == 1
-                        && there.len == file.contents.len() as u64
-                        && there.mode == written_mode(file.executable())
-                        && crate::vfs::RealFs
-                            .read(&path)
-                            .is_ok_and(|bytes| bytes == file.contents.as_bytes())
-                }
+                None => there.links == 1 && holds(staging, file).is_some(),
             };
             if keep {
                 continue;
@@ -485,15 +459,8 @@ fn survey(
                 dev: meta.dev(),
                 ino: meta.ino(),
             };
-            found.insert(
-                relative.to_path_buf(),
-                Found {
-                    id,
-                    links: meta.nlink(),
-                    len: meta.len(),
-                    mode: meta.mode() & 0o7777,
-                },
-            );
+            let links = meta.nlink();
+            found.insert(relative.to_path_buf(), Found { id, links });
         } else {
             if kind.is_dir() {
                 walk.skip_current_dir();

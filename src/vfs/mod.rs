@@ -264,9 +264,13 @@ fn digest<'a>(entries: impl Iterator<Item = (String, &'a str, Vec<u8>)>) -> Stri
     crate::digest::hex(&hasher.finalize())
 }
 
-/// Up to `len` bytes of `file` from `offset`: fewer only where the file ends first.
-fn read_at_most(file: &std::fs::File, offset: u64, len: usize) -> Option<Vec<u8>> {
+/// Up to `len` bytes of `file` (of `size` bytes by its `fstat`) from `offset`: a window larger
+/// than what is left of the file (a version table's, a manifest's bound, a prefix) allocates
+/// only what is there, and is read without a further read to see the end.
+fn read_window(file: &std::fs::File, size: u64, offset: u64, len: usize) -> Option<Vec<u8>> {
     use std::os::unix::fs::FileExt as _;
+    let left = size.saturating_sub(offset);
+    let len = usize::try_from(left).map_or(len, |left| len.min(left));
     let mut bytes = vec![0; len];
     let mut filled = 0;
     while filled < len {
@@ -288,14 +292,7 @@ pub struct RealFs;
 impl Vfs for RealFs {
     fn read_range(&self, path: &Path, offset: u64, len: usize) -> Option<Vec<u8>> {
         let (file, meta) = open_regular(path).ok()?;
-        // A window larger than what is left of the file (a version table's, a manifest's
-        // bound) allocates only what is there.
-        let left = meta.len().saturating_sub(offset);
-        read_at_most(
-            &file,
-            offset,
-            usize::try_from(left).map_or(len, |left| len.min(left)),
-        )
+        read_window(&file, meta.len(), offset, len)
     }
 
     fn sha256(&self, path: &Path) -> Result<[u8; 32], VfsError> {
@@ -336,9 +333,7 @@ impl Vfs for RealFs {
         use std::io::Read as _;
         let (file, meta) = open_regular(path).ok()?;
         if meta.len() > 0 {
-            // As long as the file is (or the prefix): one read, none more to see the end.
-            let size = usize::try_from(meta.len()).unwrap_or(len);
-            return read_at_most(&file, 0, len.min(size));
+            return read_window(&file, meta.len(), 0, len);
         }
         // A size of 0 may hide content (a file in `/proc`): read to the end, bounded.
         let mut bytes = Vec::with_capacity(len.min(PREFIX_CAPACITY));
