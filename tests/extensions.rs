@@ -589,27 +589,33 @@ fn a_file_where_another_extension_has_a_directory_is_reported() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
     tree(&root.join("ext/a"), &[("usr/share/thing", "a file\n")]);
-    tree(
-        &root.join("ext/b"),
-        &[("usr/share/thing/inside", "a file in a directory\n")],
-    );
-    let config = format!("{SYSTEM}extension a {{ kind = sysext, source = \"ext/a\" }}\nextension b {{ kind = sysext, source = \"ext/b\" }}\n");
+    // Many entries below the directory in each tree: each other tree is still named once.
+    for ext in ["b", "c"] {
+        tree(
+            &root.join("ext").join(ext),
+            &[
+                ("usr/share/thing/inside", "a file in a directory\n"),
+                ("usr/share/thing/more/deep", "deeper\n"),
+                ("usr/share/thing/more/deeper", "deeper still\n"),
+            ],
+        );
+    }
+    let config = format!("{SYSTEM}extension a {{ kind = sysext, source = \"ext/a\" }}\nextension b {{ kind = sysext, source = \"ext/b\" }}\nextension c {{ kind = sysext, source = \"ext/c\", overrides = [b] }}\n");
     std::fs::write(root.join("system.pcfg"), &config).expect("write");
     let check = pcfg_in(root, &["check", "system.pcfg"]);
     assert_eq!(check.code, 1, "{}", check.transcript());
-    assert!(
-        check
-            .stderr
-            .contains("`usr/share/thing` is a file in extension `a` and a directory in extension"),
-        "{}",
-        check.stderr
-    );
+    let message = "`usr/share/thing` is a file in extension `a` and a directory in extension";
+    assert_eq!(check.stderr.matches(message).count(), 2, "{}", check.stderr);
+    for other in ["b", "c"] {
+        let label = format!("`{other}` has a directory there");
+        assert_eq!(check.stderr.matches(&label).count(), 1, "{}", check.stderr);
+    }
     // Declared, the order is known.
     std::fs::write(
         root.join("system.pcfg"),
         config.replace(
             "source = \"ext/a\" }",
-            "source = \"ext/a\", overrides = [b] }",
+            "source = \"ext/a\", overrides = [b, c] }",
         ),
     )
     .expect("write");

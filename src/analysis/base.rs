@@ -68,7 +68,7 @@ pub(super) fn read(
                     files.insert(entry.path.into_string(), Some(entry.size));
                 }
                 EntryKind::Symlink { target } => {
-                    links.insert(entry.path.into_string(), target);
+                    links.insert(entry.path.into_string(), *target);
                 }
                 _ => {}
             }

@@ -120,7 +120,7 @@ pub fn write(vfs: &dyn Vfs, dir: &Path) -> Result<String, String> {
                 path: entry.path.into_string(),
                 size: None,
                 sha256: None,
-                link: Some(target.clone()),
+                link: Some(String::clone(target)),
                 elf: None,
             },
             EntryKind::Dir | EntryKind::Special => continue,

@@ -347,15 +347,24 @@ fn links(trees: &[Tree<'_>], findings: &mut Findings) {
 /// whole directory or the directory the file. Directories are those listed and those implied by
 /// the paths below them.
 fn files_over_directories(trees: &[Tree<'_>]) -> Vec<Diagnostic> {
+    // The trees that have a directory at each path, each tree once: a tree's entries come
+    // together, so a tree already listed is the last one (every entry listing each of its
+    // parents held `usr` once per entry of every tree).
     let mut directories: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut add = |path, index| {
+        let trees = directories.entry(path).or_default();
+        if trees.last() != Some(&index) {
+            trees.push(index);
+        }
+    };
     for (index, tree) in trees.iter().enumerate() {
         for entry in &tree.entries {
             let mut path = entry.path.as_str();
             if entry.kind == EntryKind::Dir {
-                directories.entry(path).or_default().push(index);
+                add(path, index);
             }
             while let Some((parent, _)) = path.rsplit_once('/') {
-                directories.entry(parent).or_default().push(index);
+                add(parent, index);
                 path = parent;
             }
         }
@@ -366,10 +375,7 @@ fn files_over_directories(trees: &[Tree<'_>]) -> Vec<Diagnostic> {
             let Some(others) = directories.get(entry.path.as_str()) else {
                 continue;
             };
-            let mut others: Vec<usize> = others.iter().copied().filter(|&o| o != index).collect();
-            others.sort_unstable();
-            others.dedup();
-            for other in others {
+            for &other in others.iter().filter(|&&o| o != index) {
                 let (file, dir) = (&tree.extension.name, &trees[other].extension.name);
                 if tree.overrides(dir) || trees[other].overrides(file) {
                     continue;
@@ -418,7 +424,7 @@ pub(super) fn against_base(
                         ours.is_some() && ours == base_digest(path)
                     }
                 }
-                (EntryKind::Symlink { target }, _, Some(theirs)) => target == theirs,
+                (EntryKind::Symlink { target }, _, Some(theirs)) => **target == *theirs,
                 (EntryKind::File, None, Some(_)) | (EntryKind::Symlink { .. }, Some(_), None) => {
                     false
                 }

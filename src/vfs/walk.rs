@@ -90,11 +90,11 @@ fn entries_of(
             statat(fd, &name, AtFlags::SYMLINK_NOFOLLOW).map_err(|e| unreadable(prefix, &e))?;
         let kind = match FileType::from_raw_mode(stat.st_mode) {
             FileType::Symlink => EntryKind::Symlink {
-                target: encode_name(
+                target: Box::new(encode_name(
                     readlinkat(fd, &name, Vec::new())
                         .map_err(|e| unreadable(prefix, &e))?
                         .as_bytes(),
-                ),
+                )),
             },
             FileType::RegularFile => EntryKind::File,
             FileType::Directory => EntryKind::Dir,
