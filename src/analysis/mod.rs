@@ -27,7 +27,7 @@ use rayon::prelude::*;
 use crate::diag::{Code, Diagnostic, Label};
 use crate::model::{Extension, ExtensionKind, Model};
 use crate::source::Span;
-use crate::vfs::{TreeEntry, Vfs};
+use crate::vfs::{EntryKind, TreeEntry, Vfs};
 use requirements::Requirements;
 
 pub use findings::Overlap;
@@ -90,7 +90,7 @@ pub struct Report {
     /// record per diagnostic with every path it covers.
     pub overlaps: Vec<Overlap>,
     /// What each extension `requires` directly; the suggestions follow the chains to find
-    /// where shared files can already go.
+    /// where shared files can already go. Empty when nothing is shared (no suggestion then).
     pub requires: BTreeMap<String, Vec<String>>,
 }
 
@@ -209,10 +209,7 @@ fn direct_requires(model: &Model) -> BTreeMap<String, Vec<String>> {
 /// Analyses the source trees of `model`'s extensions (paths relative to `entry_dir`).
 #[must_use]
 pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Progress) -> Report {
-    let mut report = Report {
-        requires: direct_requires(model),
-        ..Report::default()
-    };
+    let mut report = Report::default();
     let sources: Vec<(&Extension, &String)> = model
         .extensions
         .iter()
@@ -232,13 +229,6 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
     for ((extension, source), (root, walked)) in sources.into_iter().zip(walked) {
         match walked {
             Ok(entries) => {
-                report.files.insert(
-                    extension.name.clone(),
-                    entries
-                        .iter()
-                        .filter(|e| e.kind == crate::vfs::EntryKind::File)
-                        .count(),
-                );
                 trees.push(Tree {
                     extension,
                     at: extension.source.at.or(extension.at),
@@ -324,6 +314,7 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
         }))
         .collect();
     payload::check_shipped(&shipped, vfs, &mut report.diagnostics);
+    drop(shipped);
     abi::check(
         model,
         &trees,
@@ -359,6 +350,19 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
             &|p| base.digest(vfs, p),
             &mut overlaps.findings,
         );
+    }
+    // Made after the comparison, whose index of every file is then gone: what is reported
+    // per extension is no part of the analysis's peak.
+    report.files = trees
+        .iter()
+        .map(|t| {
+            let files = t.entries.iter().filter(|e| e.kind == EntryKind::File);
+            (t.extension.name.clone(), files.count())
+        })
+        .collect();
+    // The suggestions follow the requirements only for shared files.
+    if !overlaps.shared.is_empty() {
+        report.requires = direct_requires(model);
     }
     report.shared = overlaps.shared;
     report.diagnostics.extend(overlaps.diagnostics);
