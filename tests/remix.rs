@@ -60,6 +60,49 @@ fn list_append_and_subtract() {
 }
 
 #[test]
+fn the_winner_keeps_the_value_it_set_under_list_operations() {
+    // The leaf's value is the list after the operations; the winning `=` is reported with the
+    // list it wrote (eval's and why's `set`), not the result.
+    let files: &[(&str, &[u8])] = &[
+        ("s.pcfg", b"import \"base.pcfg\"\nsystem.cmdline += [\"splash\"]\nsystem.cmdline -= [\"quiet\"]\n"),
+        ("base.pcfg", BASE),
+    ];
+    let compilation = compile_memory(files);
+    let resolved = compilation.resolved.expect("resolved");
+    let Some(Node::Leaf(leaf)) = resolved.root.get(&["system", "cmdline"]).map(|e| &e.node) else {
+        panic!("a leaf");
+    };
+    let winner = leaf.winner().expect("a winner");
+    assert_eq!(compilation.sources.name(winner.span.file), "base.pcfg");
+    let text = |kind: &ValueKind| kind.to_string();
+    assert_eq!(text(&leaf.value.kind), "[\"rw\", \"splash\"]");
+    assert_ne!(text(&winner.value.kind), text(&leaf.value.kind));
+    assert!(
+        text(&winner.value.kind).contains("quiet"),
+        "{:?}",
+        winner.value.kind
+    );
+    assert_eq!(leaf.provenance.applied().len(), 2);
+    // A value set once is its winner's, shared.
+    let Some(Node::Leaf(name)) = resolved.root.get(&["system", "name"]).map(|e| &e.node) else {
+        panic!("a leaf");
+    };
+    let set = name.winner().expect("a winner");
+    assert!(std::sync::Arc::ptr_eq(&set.value, &name.value));
+    // Its name is where the winning item starts.
+    let key = resolved
+        .root
+        .get(&["system", "name"])
+        .map(pcfg::resolve::Entry::key_span)
+        .expect("an entry");
+    let start = set.span.start as usize;
+    assert_eq!(
+        key,
+        pcfg::source::Span::new(set.span.file, start, start + "name".len())
+    );
+}
+
+#[test]
 fn set_in_higher_layer_discards_lower_appends() {
     let files: &[(&str, &[u8])] = &[
         (
@@ -359,7 +402,7 @@ fn provenance_records_winner_and_every_overridden_definition() {
     else {
         panic!("a leaf");
     };
-    let winner = leaf.provenance.winner.as_ref().expect("a winner");
+    let winner = leaf.winner().expect("a winner");
     assert_eq!(compilation.sources.name(winner.span.file), "s.pcfg");
     assert_eq!(compilation.sources.line_col(winner.span).line, 2);
     let lost: Vec<(&str, ValueKind, &Overridden)> = leaf

@@ -1076,7 +1076,8 @@ fn changed_site(mine: &Resolved, theirs: Option<&Resolved>, path: &str) -> Optio
     let added: Vec<&String> = now.iter().filter(|i| !before.contains(i)).collect();
     let removed: Vec<&String> = before.iter().filter(|i| !now.contains(i)).collect();
     let p = &leaf.provenance;
-    p.winner
+    let winner = leaf.winner();
+    winner
         .iter()
         .chain(p.applied())
         .filter(|site| {
@@ -1107,10 +1108,11 @@ fn site_of(resolved: &Resolved, path: &str) -> Option<Span> {
     let entry = resolved.root.get(&segments)?;
     match &entry.node {
         Node::Leaf(leaf) => {
-            let p = &leaf.provenance;
-            p.applied()
+            let winner = leaf.winner();
+            leaf.provenance
+                .applied()
                 .iter()
-                .chain(p.winner.iter())
+                .chain(winner.iter())
                 .max_by_key(|s| s.layer)
                 .map(|s| s.span)
         }

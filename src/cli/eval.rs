@@ -93,7 +93,7 @@ fn leaf_json(leaf: &Leaf, cx: &Context<'_>) -> Json {
     let provenance = &leaf.provenance;
     json!({
         "value": value_json(&leaf.value.kind),
-        "set": provenance.winner.as_ref().map(|s| site_json(s, cx.resolved, cx.sources)),
+        "set": leaf.winner().map(|s| site_json(&s, cx.resolved, cx.sources)),
         "applied": provenance.applied().iter().map(|s| site_json(s, cx.resolved, cx.sources)).collect::<Vec<_>>(),
         "overridden": provenance.overridden().iter().map(|(site, why)| {
             let mut json = site_json(site, cx.resolved, cx.sources);

@@ -54,7 +54,7 @@ pub(super) fn run(args: &WhyArgs, output: &Output, out: &mut dyn Write) -> Resul
             let mut json = json!({
                 "path": args.path,
                 "value": value_json(&leaf.value.kind),
-                "set": p.winner.as_ref().map(|s| site_json(s, resolved, sources)),
+                "set": leaf.winner().map(|s| site_json(&s, resolved, sources)),
                 "applied": p.applied().iter().map(|s| site_json(s, resolved, sources)).collect::<Vec<_>>(),
                 "overridden": p.overridden().iter().map(|(s, why)| json!({ "reason": reason(why), "definition": site_json(s, resolved, sources) })).collect::<Vec<_>>(),
             });
@@ -83,7 +83,7 @@ pub(super) fn describe_leaf(
     sources: &SourceMap,
 ) {
     let p = &leaf.provenance;
-    if let Some(winner) = &p.winner {
+    if let Some(winner) = &leaf.winner() {
         let _ = writeln!(
             text,
             "\nset at {}",
@@ -122,9 +122,8 @@ fn describe_block(text: &mut String, prefix: &str, block: &Block, sources: &Sour
     for (name, Entry { node, .. }) in &block.entries {
         match node {
             Node::Leaf(leaf) => {
-                let at = leaf
-                    .provenance
-                    .winner
+                let winner = leaf.winner();
+                let at = winner
                     .as_ref()
                     .or(leaf.provenance.applied().last())
                     .map(|s| {

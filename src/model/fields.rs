@@ -71,8 +71,7 @@ impl<'a> Fields<'a> {
         match self.entry(name) {
             Some(Entry {
                 node: Node::Block(block),
-                key_span,
-            }) => Fields::new(block, Some(*key_span)),
+            }) => Fields::new(block, Some(block.key_span())),
             _ => Fields {
                 block: None,
                 at: None,
@@ -94,7 +93,7 @@ impl<'a> Fields<'a> {
             .iter()
             .filter_map(|(label, entry)| match &entry.node {
                 Node::Block(block) => {
-                    Some((label.as_str(), Fields::new(block, Some(entry.key_span))))
+                    Some((label.as_str(), Fields::new(block, Some(entry.key_span()))))
                 }
                 Node::Leaf(_) => None,
             })

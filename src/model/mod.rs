@@ -176,7 +176,7 @@ fn lower_each<T>(kinds: Option<Entry>, lower: impl Fn(&str, &Fields) -> T) -> Ve
     let mut out = Vec::with_capacity(kinds.entries.len());
     for (label, entry) in kinds.entries {
         if let Node::Block(block) = &entry.node {
-            out.push(lower(&label, &Fields::new(block, Some(entry.key_span))));
+            out.push(lower(&label, &Fields::new(block, Some(entry.key_span()))));
         }
     }
     out

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::imports::Layers;
 use super::list_ops::ListOps;
 use super::name_map::NameMap;
-use super::provenance::{same_value, Block, Entry, Leaf, Node, Overridden, Provenance, Site};
+use super::provenance::{same_value, Block, Entry, Leaf, Node, Overridden, Site};
 use crate::diag::{did_you_mean, Code, Diagnostic, Edit, Label};
 use crate::source::{SourceMap, Span};
 use crate::syntax::ast::{self, Ident, Op, Value, ValueKind};
@@ -337,7 +337,7 @@ fn supersede_sizes(root: &mut Block, layers: &Layers, removals: &mut Vec<Removal
             Some(Entry {
                 node: Node::Leaf(leaf),
                 ..
-            }) => leaf.provenance.winner.as_ref().map(|w| (w.layer, w.span)),
+            }) => leaf.winner().map(|w| (w.layer, w.span)),
             _ => None,
         };
         let Some((size_layer, size_span)) = winner(partition, "size") else {
@@ -575,12 +575,11 @@ impl Merger<'_> {
             .filter(|d| matches!(d.kind, DefKind::Block))
             .collect();
         if values.is_empty() {
-            let highest = blocks.last()?;
-            let key_span = highest.key;
+            // The highest definition names it: the last of `defined_at` ([`Entry::key_span`]).
+            blocks.last()?;
             let defined_at = blocks.iter().map(|d| d.key).collect();
             let block = self.block(trie.children, path, defined_at);
             return Some(Entry {
-                key_span,
                 node: Node::Block(Box::new(block)),
             });
         }
@@ -601,16 +600,15 @@ impl Merger<'_> {
                 Some((site(d)?, Overridden::Removed { by }))
             })
             .collect();
-        let (mut leaf, key_span) = self.leaf(&values, path)?;
+        let mut leaf = self.leaf(&values, path)?;
         leaf.provenance.add_overridden(removed);
         Some(Entry {
-            key_span,
             node: Node::Leaf(leaf),
         })
     }
 
     /// Decides one value from its live definitions (in load order).
-    fn leaf(&mut self, defs: &[&Def], path: &[CompactString]) -> Option<(Leaf, Span)> {
+    fn leaf(&mut self, defs: &[&Def], path: &[CompactString]) -> Option<Leaf> {
         let mut overridden: Vec<(Site, Overridden)> = Vec::new();
         let defs = self.without_duplicates(defs, path);
         let sets: Vec<&Def> = defs
@@ -685,13 +683,7 @@ impl Merger<'_> {
         )?;
         let value = value?;
         overridden.sort_by_key(|(s, _)| (s.layer, s.span.start));
-        Some((
-            Leaf {
-                value,
-                provenance: Provenance::new(winner, applied, overridden),
-            },
-            key_span,
-        ))
+        Some(Leaf::new(value, key_span, winner, applied, overridden))
     }
 
     /// Reports a second `=` of the same path in one file; keeps the first.
@@ -932,10 +924,14 @@ fn single_definition(trie: &Trie) -> Option<Entry> {
     }
     let winner = site(def)?;
     let value = Arc::clone(&winner.value);
-    let provenance = Provenance::new(Some(winner), Vec::new(), Vec::new());
     Some(Entry {
-        key_span: def.key,
-        node: Node::Leaf(Leaf { value, provenance }),
+        node: Node::Leaf(Leaf::new(
+            value,
+            def.key,
+            Some(winner),
+            Vec::new(),
+            Vec::new(),
+        )),
     })
 }
 

@@ -60,9 +60,9 @@ impl Validator<'_> {
             } else if let Some(kind) = schema.block(name) {
                 self.nested(entry, kind, path);
             } else if Self::label_position(entry, schema) {
-                self.unexpected_label(entry.key_span, schema, path);
+                self.unexpected_label(entry.key_span(), schema, path);
             } else {
-                self.unknown(entry.key_span, schema, path);
+                self.unknown(entry.key_span(), schema, path);
             }
             path.pop();
         }
@@ -75,34 +75,34 @@ impl Validator<'_> {
             return;
         };
         if !kind.labelled {
-            self.block(block, kind, path, entry.key_span);
+            self.block(block, kind, path, entry.key_span());
             return;
         }
         for (label, labelled) in &block.entries {
             // `extension true { }`: a reference to it would read as the value `true`.
             if ["true", "false", "auto"].contains(&label.as_str()) {
                 self.diagnostics.push(
-                    Diagnostic::new(Code::InvalidValue, format!("`{label}` cannot be the label of a `{}` block", kind.name), Label::new(labelled.key_span, "a value, not a name"))
+                    Diagnostic::new(Code::InvalidValue, format!("`{label}` cannot be the label of a `{}` block", kind.name), Label::new(labelled.key_span(), "a value, not a name"))
                         .with_help(format!("`{label}` is a value wherever a name is expected (`requires = [{label}]` is the value `{label}`), so nothing could refer to it: choose another name")),
                 );
             }
             // `extension 10 { }`, `partition 4G { }`: a reference would read as a number.
             if label.starts_with(|c: char| c.is_ascii_digit()) && !crate::syntax::is_name(label) {
                 self.diagnostics.push(
-                    Diagnostic::new(Code::InvalidValue, format!("`{label}` cannot be the label of a `{}` block", kind.name), Label::new(labelled.key_span, "a number, not a name"))
+                    Diagnostic::new(Code::InvalidValue, format!("`{label}` cannot be the label of a `{}` block", kind.name), Label::new(labelled.key_span(), "a number, not a name"))
                         .with_help(format!("`{label}` reads as a number or a size wherever a name is expected (`requires = [{label}]`), so nothing could refer to it: a label that starts with a digit needs letters that are not a size unit, e.g. `{label}-x` or `x{label}`")),
                 );
             }
             if kind.name == "extension" && label == BASE {
                 self.diagnostics.push(
-                    Diagnostic::new(Code::InvalidValue, "`base` cannot name an extension", Label::new(labelled.key_span, "reserved"))
+                    Diagnostic::new(Code::InvalidValue, "`base` cannot name an extension", Label::new(labelled.key_span(), "reserved"))
                         .with_help("`base` names the base tree (in `overrides` and in the mkosi project): choose another name, e.g. `base-libs`"),
                 );
             }
             match &labelled.node {
                 Node::Block(inner) => {
                     path.push(label.clone());
-                    self.block(inner, kind, path, labelled.key_span);
+                    self.block(inner, kind, path, labelled.key_span());
                     path.pop();
                 }
                 Node::Leaf(_) => {
@@ -113,7 +113,7 @@ impl Validator<'_> {
                         Diagnostic::new(
                             Code::MissingLabel,
                             format!("`{}.{label}` names no `{}`", path.join("."), kind.name),
-                            Label::new(labelled.key_span, "a label is missing before this"),
+                            Label::new(labelled.key_span(), "a label is missing before this"),
                         )
                         .with_help(format!(
                             "a `{}` needs a label{field_hint}, as in `{} NAME {{ {label} = ... }}`",
@@ -166,7 +166,7 @@ impl Validator<'_> {
             Diagnostic::new(
                 Code::TypeMismatch,
                 format!("`{}` is a block, not a value", path.join(".")),
-                Label::new(entry.key_span, "given a value"),
+                Label::new(entry.key_span(), "given a value"),
             )
             .with_help(format!(
                 "write `{example}`, or set one of its fields with `{}.FIELD = ...`",
@@ -258,7 +258,7 @@ impl Validator<'_> {
                 Diagnostic::new(
                     Code::TypeMismatch,
                     format!("`{}` is a field, not a block", path.join(".")),
-                    Label::new(entry.key_span, "used as a block"),
+                    Label::new(entry.key_span(), "used as a block"),
                 )
                 .with_help(format!(
                     "write `{} = {}`",

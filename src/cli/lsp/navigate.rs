@@ -358,11 +358,9 @@ pub(super) fn winning_definition(
     let entry = compilation.resolved.as_ref()?.root.get(&parts)?;
     match &entry.node {
         Node::Leaf(leaf) => leaf
-            .provenance
-            .winner
-            .as_ref()
-            .or_else(|| leaf.provenance.applied().last())
-            .map(|site| site.span),
+            .winner()
+            .map(|site| site.span)
+            .or_else(|| leaf.provenance.applied().last().map(|site| site.span)),
         Node::Block(block) => block.defined_at.first().copied(),
     }
 }
@@ -384,7 +382,8 @@ pub(super) fn definitions(
     match &entry.node {
         Node::Leaf(leaf) => {
             let p = &leaf.provenance;
-            p.winner
+            let winner = leaf.winner();
+            winner
                 .iter()
                 .chain(p.applied())
                 .chain(p.overridden().iter().map(|(site, _)| site))
