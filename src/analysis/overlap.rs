@@ -346,12 +346,26 @@ fn links(trees: &[Tree<'_>], findings: &mut Findings) {
 /// A file (or link) in one extension where another has a directory: merged, the file hides the
 /// whole directory or the directory the file. Directories are those listed and those implied by
 /// the paths below them.
-fn files_over_directories(trees: &[Tree<'_>]) -> Vec<Diagnostic> {
-    // The trees that have a directory at each path, each tree once: a tree's entries come
+fn files_over_directories<'a>(trees: &'a [Tree<'_>]) -> Vec<Diagnostic> {
+    // Only where some tree has something other than a directory can a directory hide it: the
+    // directories are looked up in those paths, not all kept (a map of every directory of
+    // 50,000 trees was a fifth of the analysis's peak).
+    let mut hidable: Vec<&str> = trees
+        .iter()
+        .flat_map(|t| &t.entries)
+        .filter(|e| e.kind != EntryKind::Dir)
+        .map(|e| e.path.as_str())
+        .collect();
+    hidable.sort_unstable();
+    hidable.dedup();
+    // The trees that have a directory at each such path, each tree once: a tree's entries come
     // together, so a tree already listed is the last one (every entry listing each of its
     // parents held `usr` once per entry of every tree).
     let mut directories: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    let mut add = |path, index| {
+    let mut add = |path: &'a str, index| {
+        if hidable.binary_search(&path).is_err() {
+            return;
+        }
         let trees = directories.entry(path).or_default();
         if trees.last() != Some(&index) {
             trees.push(index);
