@@ -89,7 +89,12 @@ fn other_inputs(model: &Model) -> Vec<String> {
     .chain(model.system.trees.value.iter().map(|t| t.value.clone()))
     .chain(
         std::iter::once(&model.system.scripts)
-            .chain(model.extensions.iter().map(|e| &e.scripts))
+            .chain(
+                model
+                    .extensions
+                    .iter()
+                    .map(super::model::extension::Extension::scripts),
+            )
             .flat_map(|s| s.all().map(|(_, p)| p.value.clone()).collect::<Vec<_>>()),
     )
     .collect();

@@ -88,8 +88,12 @@ impl Inputs {
                 digests.insert(tree.value.clone(), digest);
             }
         }
-        let scripts = std::iter::once(&model.system.scripts)
-            .chain(model.extensions.iter().map(|e| &e.scripts));
+        let scripts = std::iter::once(&model.system.scripts).chain(
+            model
+                .extensions
+                .iter()
+                .map(crate::model::extension::Extension::scripts),
+        );
         for script in scripts.flat_map(crate::model::system::Scripts::all) {
             if let Ok(digest) = vfs.sha256(&resolve(&script.1.value)) {
                 digests.insert(script.1.value.clone(), crate::digest::hex(&digest));
@@ -737,7 +741,7 @@ fn extension(
     );
     let needs: Vec<&str> = needs.iter().map(String::as_str).collect();
     let release = texts.text(&format!("extensions/{}/", ext.name));
-    let scripts = payload(&[], &ext.scripts, inputs).map(|[_, (_, scripts)]| scripts);
+    let scripts = payload(&[], ext.scripts(), inputs).map(|[_, (_, scripts)]| scripts);
     specs.step(
         &format!("extension:{}", ext.name),
         "mkosi",

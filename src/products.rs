@@ -438,7 +438,7 @@ fn facts(product: &Product<'_>, extension: &Extension) -> Vec<Fact> {
         (
             "build scripts",
             extension
-                .scripts
+                .scripts()
                 .all()
                 .map(|(field, s)| {
                     let path =
@@ -448,17 +448,17 @@ fn facts(product: &Product<'_>, extension: &Extension) -> Vec<Fact> {
                 .collect::<Vec<_>>()
                 .join(" "),
             extension
-                .scripts
+                .scripts()
                 .all()
                 .map(|(field, s)| format!("{field} {}", s.value))
                 .collect::<Vec<_>>()
                 .join(" "),
             extension
-                .scripts
+                .scripts()
                 .postinst
                 .at
-                .or(extension.scripts.finalize.at)
-                .or(extension.scripts.post_output.at),
+                .or(extension.scripts().finalize.at)
+                .or(extension.scripts().post_output.at),
         ),
         // Its own version; the system's, like the rest of its release file, is compared once
         // per product (`release_disagreements`).

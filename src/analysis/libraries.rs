@@ -41,6 +41,41 @@ pub(super) struct Libraries {
     pub elves: BTreeMap<String, ElfFacts>,
 }
 
+impl Libraries {
+    const NONE: Libraries = Libraries {
+        provides: BTreeSet::new(),
+        needs: Vec::new(),
+        elves: BTreeMap::new(),
+    };
+
+    fn is_empty(&self) -> bool {
+        self.provides.is_empty() && self.needs.is_empty() && self.elves.is_empty()
+    }
+}
+
+/// What [`Scanned`] lends for a tree that has no libraries and no ELF files.
+static NONE: Libraries = Libraries::NONE;
+
+/// What one extension's tree provides and needs, as [`Libraries`]: held apart only when there
+/// is something (most trees of a large configuration have no ELF file, and an empty record was
+/// 72 bytes for each).
+#[derive(Debug)]
+pub(super) struct Scanned(Option<Box<Libraries>>);
+
+impl From<Libraries> for Scanned {
+    fn from(libraries: Libraries) -> Self {
+        Scanned(Some(libraries).filter(|l| !l.is_empty()).map(Box::new))
+    }
+}
+
+impl std::ops::Deref for Scanned {
+    type Target = Libraries;
+
+    fn deref(&self) -> &Libraries {
+        self.0.as_deref().unwrap_or(&NONE)
+    }
+}
+
 /// Reads the dynamic sections of the ELF files of a tree (of the other executables and `.so`
 /// files it reads the first four bytes, and the rest it does not open).
 pub(super) fn scan(
@@ -90,7 +125,7 @@ pub(super) fn scan(
 /// tree provides, when it is known.
 pub(super) fn check(
     trees: &[Tree<'_>],
-    scanned: &[Libraries],
+    scanned: &[Scanned],
     base: Option<&BTreeSet<String>>,
     out: &mut Vec<Diagnostic>,
 ) {

@@ -277,9 +277,9 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
             Some(bytes)
         })
     };
-    let scanned: Vec<libraries::Libraries> = trees
+    let scanned: Vec<libraries::Scanned> = trees
         .par_iter()
-        .map(|t| libraries::scan(&t.entries, &|p| head_of(t, p, 4), &|p| facts(t, p)))
+        .map(|t| libraries::scan(&t.entries, &|p| head_of(t, p, 4), &|p| facts(t, p)).into())
         .collect();
     let base = base::read(model, vfs, entry_dir, &mut report.diagnostics);
     let base_dir = model

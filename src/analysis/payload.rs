@@ -92,7 +92,7 @@ pub(super) fn check_declared(
         .filter(|e| e.kind.value != ExtensionKind::Flatpak)
     {
         scripts(
-            &extension.scripts,
+            extension.scripts(),
             &format!("extension `{}`", extension.name),
             vfs,
             entry_dir,

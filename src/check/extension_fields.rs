@@ -67,22 +67,22 @@ fn unused_fields(extension: &Extension, has_channel: bool) -> Vec<(&'static str,
             (
                 "postinst",
                 written(
-                    !extension.scripts.postinst.value.is_empty(),
-                    extension.scripts.postinst.at,
+                    !extension.scripts().postinst.value.is_empty(),
+                    extension.scripts().postinst.at,
                 ),
             ),
             (
                 "finalize",
                 written(
-                    !extension.scripts.finalize.value.is_empty(),
-                    extension.scripts.finalize.at,
+                    !extension.scripts().finalize.value.is_empty(),
+                    extension.scripts().finalize.at,
                 ),
             ),
             (
                 "post-output",
                 written(
-                    !extension.scripts.post_output.value.is_empty(),
-                    extension.scripts.post_output.at,
+                    !extension.scripts().post_output.value.is_empty(),
+                    extension.scripts().post_output.at,
                 ),
             ),
         ]

@@ -153,7 +153,7 @@ fn gpt_json(model: &Model, g: &GptPartition) -> Json {
         "verity-match-key": g.verity_match_key,
         "create": g.create.symbol(),
         "factory-reset": g.factory_reset,
-        "directories": g.directories,
+        "directories": model.directories(g).collect::<Vec<_>>(),
     })
 }
 

@@ -515,7 +515,7 @@ fn sub_image(
         ));
     }
     content.set_list("ExtraTrees", Delimiter::Comma, trees);
-    scripts(&mut content, &ext.scripts, paths);
+    scripts(&mut content, ext.scripts(), paths);
     // The verity key and certificate are the image's: mkosi passes them on to sub-images.
     let mut validation = Section::new("Validation");
     validation.set("Verity", ini::yes_no(ext.signed.value));

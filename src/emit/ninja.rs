@@ -283,7 +283,7 @@ fn emit_units(
         if profile.is_none() {
             for unit in units {
                 for ext in &unit.model.extensions {
-                    for (_, script) in ext.scripts.all() {
+                    for (_, script) in ext.scripts().all() {
                         let file = path(&unit.source.config_path(&script.value, 0))?;
                         if !project.contains(&file) {
                             project.push(file);

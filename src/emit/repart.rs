@@ -268,12 +268,9 @@ fn install_keys(model: &Model, gpt: &GptPartition) -> Section {
     if gpt.role == Role::Data && gpt.ty != PartitionType::Esp {
         s.set_some("Weight", gpt.weight.map(|w| w.to_string()));
     }
-    if state && !gpt.directories.is_empty() {
-        s.set_list(
-            "MakeDirectories",
-            Delimiter::Space,
-            gpt.directories.iter().map(String::as_str),
-        );
+    let mut directories = model.directories(gpt).peekable();
+    if state && directories.peek().is_some() {
+        s.set_list("MakeDirectories", Delimiter::Space, directories);
     }
     if state && gpt.encrypt != crate::model::Encrypt::None {
         s.set("Encrypt", gpt.encrypt.name());

@@ -53,11 +53,22 @@ pub struct Extension {
     pub optional: At<bool>,
     pub app: At<Option<String>>,
     pub runtime: At<Option<String>>,
-    /// Programs mkosi runs while it builds the extension's image.
-    pub scripts: super::system::Scripts,
+    /// Programs mkosi runs while it builds the extension's image, held apart when there are
+    /// any ([`Extension::scripts`]): most extensions have none, and three empty lists made
+    /// every extension 120 bytes larger.
+    scripts: Option<Box<super::system::Scripts>>,
 }
 
+/// What [`Extension::scripts`] lends when an extension has none.
+static NO_SCRIPTS: super::system::Scripts = super::system::Scripts::NONE;
+
 impl Extension {
+    /// Programs mkosi runs while it builds the extension's image.
+    #[must_use]
+    pub fn scripts(&self) -> &super::system::Scripts {
+        self.scripts.as_deref().unwrap_or(&NO_SCRIPTS)
+    }
+
     /// The fields of its `extension-release.NAME` file, which must match the base's os-release
     /// for systemd to merge it; empty for Flatpak apps, which have none.
     #[must_use]
@@ -156,7 +167,9 @@ pub(super) fn lower_extension(name: &str, fields: &Fields<'_>, has_verity_key: b
         },
         app: fields.string("app"),
         runtime: fields.string("runtime"),
-        scripts: super::system::Scripts::lower(fields),
+        scripts: Some(super::system::Scripts::lower(fields))
+            .filter(|s| !s.is_unwritten())
+            .map(Box::new),
     }
 }
 

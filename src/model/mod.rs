@@ -127,6 +127,16 @@ impl Model {
     pub fn source(&self, gpt: &GptPartition) -> Option<&Partition> {
         self.partitions.get(gpt.partition)
     }
+
+    /// The directories systemd-repart makes in a GPT partition: its declared partition's, in
+    /// the partition that holds the file system (read from the declaration, not copied into
+    /// every GPT partition of a large layout).
+    pub fn directories<'m>(&'m self, gpt: &GptPartition) -> impl Iterator<Item = &'m str> {
+        self.source(gpt)
+            .filter(|_| gpt.role == Role::Data)
+            .into_iter()
+            .flat_map(|p| p.directories.value.iter().map(|d| d.value.as_str()))
+    }
 }
 
 /// Lowers a configuration that passed schema validation.

@@ -424,7 +424,6 @@ pub struct GptPartition {
     pub verity_match_key: Option<String>,
     pub create: Create,
     pub factory_reset: bool,
-    pub directories: Vec<String>,
 }
 
 impl GptPartition {
@@ -588,12 +587,6 @@ fn data_partition(
         verity_match_key,
         create,
         factory_reset: partition.factory_reset.value,
-        directories: partition
-            .directories
-            .value
-            .iter()
-            .map(|d| d.value.clone())
-            .collect(),
     }
 }
 
@@ -644,7 +637,6 @@ fn versioned(index: usize, partition: &Partition, slot: Slot) -> Vec<GptPartitio
         weight: None,
         format: None,
         encrypt: crate::model::partition::Encrypt::None,
-        directories: Vec::new(),
         ..data.clone()
     };
     if partition.verity.value == Verity::Signed {

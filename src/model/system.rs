@@ -50,6 +50,30 @@ pub struct Scripts {
 }
 
 impl Scripts {
+    /// No scripts.
+    pub const NONE: Scripts = Scripts {
+        postinst: At {
+            value: Vec::new(),
+            at: None,
+        },
+        finalize: At {
+            value: Vec::new(),
+            at: None,
+        },
+        post_output: At {
+            value: Vec::new(),
+            at: None,
+        },
+    };
+
+    /// Whether none of the three is written (an empty list written still names a place).
+    #[must_use]
+    pub fn is_unwritten(&self) -> bool {
+        [&self.postinst, &self.finalize, &self.post_output]
+            .iter()
+            .all(|list| list.value.is_empty() && list.at.is_none())
+    }
+
     pub(super) fn lower(fields: &super::fields::Fields<'_>) -> Scripts {
         Scripts {
             postinst: fields.list("postinst"),
