@@ -1,9 +1,17 @@
 //! The remix semantics, case by case, on in-memory trees.
 
-use pcfg::resolve::{Node, Overridden};
-use pcfg::syntax::ast::ValueKind;
+use pcfg::resolve::{Block, Leaf, Node, Overridden};
+use pcfg::syntax::ast::{Item, ValueKind};
 
 use crate::support::{codes, compile_memory};
+
+/// The resolved leaf at the dotted `path`.
+fn leaf<'r>(root: &'r Block, path: &[&str]) -> &'r Leaf {
+    match root.get(path).map(|e| &e.node) {
+        Some(Node::Leaf(leaf)) => leaf,
+        other => panic!("no leaf at {path:?}: {other:?}"),
+    }
+}
 
 /// The resolved value at `path` in pcfg syntax.
 fn value(files: &[(&str, &[u8])], path: &str) -> String {
@@ -69,9 +77,7 @@ fn the_winner_keeps_the_value_it_set_under_list_operations() {
     ];
     let compilation = compile_memory(files);
     let resolved = compilation.resolved.expect("resolved");
-    let Some(Node::Leaf(leaf)) = resolved.root.get(&["system", "cmdline"]).map(|e| &e.node) else {
-        panic!("a leaf");
-    };
+    let leaf = leaf(&resolved.root, &["system", "cmdline"]);
     let winner = leaf.winner().expect("a winner");
     assert_eq!(compilation.sources.name(winner.span.file), "base.pcfg");
     let text = |kind: &ValueKind| kind.to_string();
@@ -83,12 +89,11 @@ fn the_winner_keeps_the_value_it_set_under_list_operations() {
         winner.value.kind
     );
     assert_eq!(leaf.provenance.applied().len(), 2);
-    // A value set once is its winner's, shared.
-    let Some(Node::Leaf(name)) = resolved.root.get(&["system", "name"]).map(|e| &e.node) else {
-        panic!("a leaf");
-    };
+    // A value set once is its winner's, and has no history.
+    let name = self::leaf(&resolved.root, &["system", "name"]);
     let set = name.winner().expect("a winner");
-    assert!(std::sync::Arc::ptr_eq(&set.value, &name.value));
+    assert_eq!(set.value, name.value);
+    assert!(name.provenance.applied().is_empty() && name.provenance.overridden().is_empty());
     // Its name is where the winning item starts.
     let key = resolved
         .root
@@ -395,13 +400,7 @@ fn provenance_records_winner_and_every_overridden_definition() {
     ];
     let compilation = compile_memory(files);
     let resolved = compilation.resolved.expect("resolved");
-    let Some(Node::Leaf(leaf)) = resolved
-        .root
-        .get(&["partition", "usr", "size"])
-        .map(|e| &e.node)
-    else {
-        panic!("a leaf");
-    };
+    let leaf = leaf(&resolved.root, &["partition", "usr", "size"]);
     let winner = leaf.winner().expect("a winner");
     assert_eq!(compilation.sources.name(winner.span.file), "s.pcfg");
     assert_eq!(compilation.sources.line_col(winner.span).line, 2);
@@ -446,13 +445,7 @@ fn removal_shows_in_provenance_of_a_redefined_value() {
     ];
     let compilation = compile_memory(files);
     let resolved = compilation.resolved.expect("resolved");
-    let Some(Node::Leaf(leaf)) = resolved
-        .root
-        .get(&["partition", "swap", "size"])
-        .map(|e| &e.node)
-    else {
-        panic!("a leaf");
-    };
+    let leaf = leaf(&resolved.root, &["partition", "swap", "size"]);
     assert!(matches!(
         leaf.provenance.overridden(),
         [(_, Overridden::Removed { .. })]
@@ -634,4 +627,62 @@ partition esp { type = esp, size = 1G }
     let model = compilation.model.expect("a model");
     let names: Vec<&str> = model.partitions.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["esp", "usr", "home", "swap"]);
+}
+
+#[test]
+fn values_moved_out_of_dropped_syntax_trees_resolve_as_copied_ones() {
+    // `check` keeps each file's syntax tree (a language server asks about it), so the values
+    // are copied into the definitions; the commands that go on from the model let each tree go
+    // and move its values instead. Both must decide the same values, with the same history,
+    // and a kept tree must still hold what was written.
+    let files: &[(&str, &[u8])] = &[
+        ("s.pcfg", b"import \"base.pcfg\"\nimport \"side.pcfg\"\nsystem.cmdline += [\"splash\"]\nsystem.cmdline -= [\"quiet\"]\npartition usr { size = 6G }\nremove partition.swap\nsystem.version = \"4\"\n"),
+        ("side.pcfg", b"import \"base.pcfg\"\nsystem { version = default \"3\" }\n"),
+        ("base.pcfg", BASE),
+    ];
+    let mut fs = pcfg::vfs::MemoryFs::new();
+    for (path, text) in files {
+        fs.insert(path, text.to_vec());
+    }
+    let entry = std::path::Path::new("s.pcfg");
+    let kept = pcfg::compile::check(&fs, entry).expect("the entry file exists");
+    let dropped = pcfg::compile::check_with(&fs, entry, &pcfg::analysis::Quiet)
+        .expect("the entry file exists");
+    assert!(!kept.has_errors(), "{:?}", codes(&kept));
+    assert_eq!(
+        format!("{:?}", kept.diagnostics),
+        format!("{:?}", dropped.diagnostics)
+    );
+    assert_eq!(
+        format!("{:?}", kept.model.expect("a model")),
+        format!("{:?}", dropped.model.expect("a model"))
+    );
+    // The kept trees are as the files parse: no value was taken out of them.
+    let resolved = kept.resolved.expect("resolved");
+    for layer in &resolved.layers.layers {
+        let text = &kept.sources.get(layer.file).text;
+        let parsed = pcfg::syntax::parse(layer.file, text).expect("parses");
+        assert_eq!(*layer.ast, parsed, "{}", kept.sources.name(layer.file));
+        assert!(layer
+            .ast
+            .items
+            .iter()
+            .any(|i| matches!(i, Item::Assign(_) | Item::Block(_))));
+    }
+    // The dropped ones are let go of.
+    let dropped = dropped.resolved.expect("resolved");
+    assert!(dropped.layers.layers.iter().all(|l| l.ast.items.is_empty()));
+    // The history is whole in the kept compile: the winner's list and both operations.
+    let cmdline = leaf(&resolved.root, &["system", "cmdline"]);
+    assert_eq!(cmdline.value.kind.to_string(), "[\"rw\", \"splash\"]");
+    assert_eq!(cmdline.provenance.applied().len(), 2);
+    let version = leaf(&resolved.root, &["system", "version"]);
+    assert_eq!(version.value.kind.to_string(), "\"4\"");
+    let lost: Vec<String> = version
+        .provenance
+        .overridden()
+        .iter()
+        .map(|(site, _)| site.value.kind.to_string())
+        .collect();
+    assert_eq!(lost, ["\"3\""]);
 }

@@ -261,7 +261,7 @@ pub(super) fn check(
     };
     let at_of = |layer: Layer| match layer {
         Layer::Base => base_at,
-        Layer::Extension(i) => trees[i].at,
+        Layer::Extension(i) => trees[i].at(),
     };
     // Every ELF file that is on top in the merged tree, in path order.
     for (&path, &(layer, kind)) in &merged.entries {
@@ -378,7 +378,7 @@ fn architecture(
         return;
     };
     for (tree, elves) in trees.iter().zip(elves) {
-        let Some(at) = tree.at else { continue };
+        let Some(at) = tree.at() else { continue };
         let wrong: Vec<(&String, &ElfFacts)> = elves
             .iter()
             .filter(|(_, f)| f.machine != machine || f.class64 != wide)

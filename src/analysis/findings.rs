@@ -180,10 +180,10 @@ fn duplicate(trees: &[Tree<'_>], members: &[usize], paths: &[String]) -> Option<
     let mut diagnostic = Diagnostic::new(
         Code::DuplicateFile,
         format!("{} {verb} identical in extensions {listed}", subject(paths)),
-        Label::new(first.at?, format!("`{}`", first.extension.name)),
+        Label::new(first.at()?, format!("`{}`", first.extension.name)),
     );
     for member in &members[1..] {
-        if let Some(at) = member.at {
+        if let Some(at) = member.at() {
             diagnostic =
                 diagnostic.with_label(Label::new(at, format!("`{}`", member.extension.name)));
         }
@@ -195,7 +195,7 @@ fn duplicate(trees: &[Tree<'_>], members: &[usize], paths: &[String]) -> Option<
 /// that it overrides the other.
 fn shadowing(a: &Tree<'_>, b: &Tree<'_>, paths: &[String]) -> Option<Diagnostic> {
     let (na, nb) = (&a.extension.name, &b.extension.name);
-    let (at_a, at_b) = (a.at?, b.at?);
+    let (at_a, at_b) = (a.at()?, b.at()?);
     let (verb, one, another) = if paths.len() == 1 {
         (
             "differs",
@@ -226,7 +226,7 @@ fn base_duplicate(tree: &Tree<'_>, paths: &[String]) -> Option<Diagnostic> {
                 "{} in extension `{name}` {verb} already in the base tree",
                 subject(paths)
             ),
-            Label::new(tree.at?, format!("`{name}`")),
+            Label::new(tree.at()?, format!("`{name}`")),
         )
         .with_help(format!(
             "remove {it} from `{name}`: the base provides {it}{}",
@@ -254,7 +254,7 @@ fn base_shadowing(tree: &Tree<'_>, paths: &[String]) -> Option<Diagnostic> {
         )
     };
     Some(
-        Diagnostic::new(Code::ExtensionShadowing, format!("{} in extension `{name}` {verb} of the base tree", subject(paths)), Label::new(tree.at?, label))
+        Diagnostic::new(Code::ExtensionShadowing, format!("{} in extension `{name}` {verb} of the base tree", subject(paths)), Label::new(tree.at()?, label))
             .with_help(format!("declare it with `overrides = [base]` on `{name}`, or remove {what} from the extension (a symbolic link counts as a file: its target is its content){}", listing(paths))),
     )
 }

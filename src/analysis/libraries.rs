@@ -135,7 +135,7 @@ pub(super) fn check(
         .map(|(i, t)| (t.extension.name.as_str(), i))
         .collect();
     for (i, tree) in trees.iter().enumerate() {
-        let Some(at) = tree.at else { continue };
+        let Some(at) = tree.at() else { continue };
         // Walked only when a library is not in the base: long `requires` chains stay linear
         // when nothing is missing.
         let reachable = std::cell::OnceCell::new();
@@ -171,7 +171,7 @@ pub(super) fn check(
                     .filter_map(|p| {
                         index
                             .get(p)
-                            .and_then(|&j| trees[j].at)
+                            .and_then(|&j| trees[j].at())
                             .map(|s| Label::new(s, format!("`{p}` provides `{lib}`")))
                     })
                     .collect();

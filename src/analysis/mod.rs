@@ -50,18 +50,43 @@ impl Progress for Quiet {
 #[derive(Debug)]
 pub struct Tree<'m> {
     pub extension: &'m Extension,
-    /// Where `source = "..."` is written.
-    pub at: Option<Span>,
-    /// The directory walked: the `source`, from the entry file's directory.
-    pub root: PathBuf,
+    /// The directory `source` is relative to: the entry file's. The tree's root and where its
+    /// `source` is written are read from the extension when asked for, not held per tree.
+    entry_dir: &'m Path,
     pub entries: Vec<TreeEntry>,
 }
 
-impl Tree<'_> {
+impl<'m> Tree<'m> {
+    /// The tree of `extension`, whose `source` is set, walked from `entry_dir`.
+    #[must_use]
+    pub fn new(extension: &'m Extension, entry_dir: &'m Path, entries: Vec<TreeEntry>) -> Self {
+        debug_assert!(extension.source.value.is_some(), "a tree has a source");
+        Tree {
+            extension,
+            entry_dir,
+            entries,
+        }
+    }
+
+    /// Where `source = "..."` is written (the extension's declaration when it is not).
+    #[must_use]
+    pub fn at(&self) -> Option<Span> {
+        self.extension.source.at.or(self.extension.at)
+    }
+
+    /// The directory walked: the `source`, from the entry file's directory.
+    #[must_use]
+    pub fn root(&self) -> PathBuf {
+        self.entry_dir
+            .join(self.extension.source.value.as_deref().unwrap_or_default())
+    }
+
     /// The file at `path`, an entry's path (names encoded as [`crate::vfs::encode_name`] does).
     #[must_use]
     pub fn file(&self, path: &str) -> PathBuf {
-        self.root.join(crate::vfs::decode_name(path))
+        let mut file = self.root();
+        file.push(crate::vfs::decode_name(path));
+        file
     }
 
     /// Whether the extension declares `overrides = [other]` (`base` for the base tree): its
@@ -217,25 +242,14 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
         .filter_map(|e| Some((e, e.source.value.as_ref()?)))
         .collect();
     // The trees are walked on every core; what they hold is then taken in declaration order.
-    let walked: Vec<(PathBuf, Result<Vec<TreeEntry>, String>)> = sources
+    let walked: Vec<Result<Vec<TreeEntry>, String>> = sources
         .par_iter()
-        .map(|(_, source)| {
-            let root = entry_dir.join(source);
-            let entries = vfs.walk(&root);
-            (root, entries)
-        })
+        .map(|(_, source)| vfs.walk(&entry_dir.join(source)))
         .collect();
     let mut trees = Vec::with_capacity(walked.len());
-    for ((extension, source), (root, walked)) in sources.into_iter().zip(walked) {
+    for ((extension, source), walked) in sources.into_iter().zip(walked) {
         match walked {
-            Ok(entries) => {
-                trees.push(Tree {
-                    extension,
-                    at: extension.source.at.or(extension.at),
-                    root,
-                    entries,
-                });
-            }
+            Ok(entries) => trees.push(Tree::new(extension, entry_dir, entries)),
             Err(reason) => {
                 report.missing.push(extension.name.clone());
                 if let Some(at) = extension.source.at.or(extension.at) {
@@ -301,14 +315,14 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
         .map(|(at, root, entries)| payload::Shipped {
             what: payload::What::SystemTrees,
             at: *at,
-            root,
+            root: root.into(),
             entries,
             elves: None,
         })
         .chain(trees.iter().zip(&elves).map(|(t, elves)| payload::Shipped {
             what: payload::What::Extension(&t.extension.name),
-            at: t.at,
-            root: &t.root,
+            at: t.at(),
+            root: t.root().into(),
             entries: &t.entries,
             elves: Some(elves),
         }))

@@ -394,7 +394,7 @@ fn files_over_directories<'a>(trees: &'a [Tree<'_>]) -> Vec<Diagnostic> {
                 if tree.overrides(dir) || trees[other].overrides(file) {
                     continue;
                 }
-                let (Some(at_file), Some(at_dir)) = (tree.at, trees[other].at) else {
+                let (Some(at_file), Some(at_dir)) = (tree.at(), trees[other].at()) else {
                     continue;
                 };
                 let path = crate::diag::excerpt(&entry.path, 200);
@@ -424,7 +424,7 @@ pub(super) fn against_base(
     findings: &mut Findings,
 ) {
     for (index, tree) in trees.iter().enumerate() {
-        if tree.at.is_none() {
+        if tree.at().is_none() {
             continue;
         }
         let declared = tree.overrides(crate::schema::BASE);

@@ -20,7 +20,8 @@ use crate::vfs::{EntryKind, TreeEntry, Vfs, VfsError};
 pub(super) struct Shipped<'t> {
     pub what: What<'t>,
     pub at: Option<Span>,
-    pub root: &'t Path,
+    /// The directory walked (an extension's is made when its tree is checked, not held).
+    pub root: std::borrow::Cow<'t, Path>,
     pub entries: &'t [TreeEntry],
     /// The ELF files of the tree, by path, when the library scan has read them: compiled
     /// programs, never opened again here.

@@ -8,7 +8,7 @@ use crate::model::ExtensionKind;
 use crate::vfs::EntryKind;
 
 pub(super) fn check(tree: &Tree<'_>, out: &mut Vec<Diagnostic>) {
-    let Some(at) = tree.at else { return };
+    let Some(at) = tree.at() else { return };
     let name = &tree.extension.name;
     let kind = tree.extension.kind.value;
     let allowed: &[&str] = match kind {

@@ -185,8 +185,9 @@ struct Frame {
 
 /// What [`load`] hands over as each file finishes loading: its layer number, the layer, and the
 /// diagnostics so far (every problem of this file and of the files it imports is among them).
-/// Files finish in layer order, each after everything it imports.
-pub type OnLoaded<'f> = dyn FnMut(usize, &Layer, &[Diagnostic]) + 'f;
+/// Files finish in layer order, each after everything it imports. The callback may take the
+/// layer's syntax tree (the merge moves its values out) unless the syntax is to be kept.
+pub type OnLoaded<'f> = dyn FnMut(usize, &mut Layer, &[Diagnostic]) + 'f;
 
 /// Loads `entry` and everything it imports, handing each file to `finished` as it finishes. The
 /// layers keep their syntax trees when `keep_syntax` is set; otherwise each tree is let go of
@@ -225,7 +226,7 @@ pub fn load(
             let mut frame = stack.pop().expect("the stack is not empty");
             on_stack.remove(&frame.key);
             let index = loader.layers.layers.len();
-            finished(index, &frame.layer, loader.diagnostics.as_slice());
+            finished(index, &mut frame.layer, loader.diagnostics.as_slice());
             if !keep_syntax {
                 frame.layer.ast = Arc::clone(&empty);
             }

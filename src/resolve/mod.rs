@@ -82,7 +82,15 @@ pub fn resolve(
             whole.push(is_whole);
             per_file(&layer.ast);
             if is_whole {
-                definitions.add(index, &layer.ast);
+                // A kept syntax tree is copied from; any other is let go of as it is added.
+                let file = if keep_syntax {
+                    ast::File::clone(&layer.ast)
+                } else {
+                    let tree = std::mem::take(&mut layer.ast);
+                    std::sync::Arc::try_unwrap(tree)
+                        .unwrap_or_else(|shared| ast::File::clone(&shared))
+                };
+                definitions.add(index, file);
             }
         },
     )?;

@@ -3,12 +3,11 @@
 
 use compact_str::CompactString;
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use super::imports::Layers;
 use super::list_ops::ListOps;
 use super::name_map::NameMap;
-use super::provenance::{same_value, Block, Entry, Leaf, Node, Overridden, Site};
+use super::provenance::{same_value, Block, Entry, Leaf, Node, Overridden, Site, Winner};
 use crate::diag::{did_you_mean, Code, Diagnostic, Edit, Label};
 use crate::source::{SourceMap, Span};
 use crate::syntax::ast::{self, Ident, Op, Value, ValueKind};
@@ -32,8 +31,9 @@ enum DefKind {
     Value {
         op: Op,
         weak: bool,
-        /// Shared with the syntax tree while it lives (a language server keeps it).
-        value: Arc<Value>,
+        /// Moved out of the syntax tree when the compile does not keep it, copied when it does
+        /// (a language server).
+        value: Box<Value>,
         item: Span,
     },
     Remove,
@@ -288,14 +288,16 @@ impl Definitions {
     /// Adds the definitions of `file`, the layer numbered `layer`. Layers are added in their
     /// order (every file after the files it imports): the order of definitions at a path and of
     /// a block's entries is the order they are added in.
-    pub fn add(&mut self, layer: usize, file: &ast::File) {
-        flatten(
-            &file.items,
-            &mut Vec::new(),
+    ///
+    /// The values are moved out of `file`, which is consumed: a caller that keeps its syntax
+    /// tree adds a copy.
+    pub fn add(&mut self, layer: usize, file: ast::File) {
+        let mut flattener = Flattener {
             layer,
-            &mut self.trie,
-            &mut self.removes,
-        );
+            removes: &mut self.removes,
+            prefix: Vec::new(),
+        };
+        flattener.flatten(file.items, &mut self.trie);
     }
 
     /// Applies the `remove`s and decides each value: the resolved tree and the removals.
@@ -370,54 +372,62 @@ fn supersede_sizes(root: &mut Block, layers: &Layers, removals: &mut Vec<Removal
     }
 }
 
-/// Adds the definitions of `items` (a file's, or a block's at `node`) to the trie. `prefix` is
-/// the path of `node`, kept only to record where a `remove` points.
-fn flatten<'a>(
-    items: &'a [ast::Item],
-    prefix: &mut Vec<&'a Ident>,
+/// Adds one file's items to the trie, moving their values.
+struct Flattener<'r> {
     layer: usize,
-    node: &mut Trie,
-    removes: &mut Vec<(Vec<Ident>, usize, Span)>,
-) {
-    for item in items {
-        match item {
-            ast::Item::Import(_) => {}
-            ast::Item::Remove(remove) => {
-                let segments = &remove.path.segments;
-                let path = prefix.iter().copied().chain(segments).cloned().collect();
-                removes.push((path, layer, remove.span));
-                let key = remove.path.span;
-                node.insert(segments, Def::new(layer, key, DefKind::Remove));
-            }
-            ast::Item::Block(block) => {
-                let mut child = node.named_block(&block.kind, layer);
-                prefix.push(&block.kind);
-                if let Some(label) = &block.label {
-                    child = child.named_block(label, layer);
-                    prefix.push(label);
+    removes: &'r mut Vec<(Vec<Ident>, usize, Span)>,
+    /// The path of the blocks around the items being added, kept only to record where a
+    /// `remove` points.
+    prefix: Vec<Ident>,
+}
+
+impl Flattener<'_> {
+    /// Adds the definitions of `items` (a file's, or a block's at `node`) to the trie.
+    fn flatten(&mut self, items: Vec<ast::Item>, node: &mut Trie) {
+        let layer = self.layer;
+        for item in items {
+            match item {
+                ast::Item::Import(_) => {}
+                ast::Item::Remove(remove) => {
+                    let segments = &remove.path.segments;
+                    let path = self.prefix.iter().chain(segments).cloned().collect();
+                    self.removes.push((path, layer, remove.span));
+                    let key = remove.path.span;
+                    node.insert(segments, Def::new(layer, key, DefKind::Remove));
                 }
-                child.expect_children(block.items.len());
-                flatten(&block.items, prefix, layer, child, removes);
-                prefix.truncate(prefix.len() - 1 - usize::from(block.label.is_some()));
-            }
-            ast::Item::Assign(assign) => {
-                let segments = &assign.path.segments;
-                let (last, parents) = segments
-                    .split_last()
-                    .expect("a path has at least one segment");
-                let mut target = &mut *node;
-                for segment in parents {
-                    target = target.named_block(segment, layer);
+                ast::Item::Block(block) => {
+                    let mut child = node.named_block(&block.kind, layer);
+                    self.prefix.push(block.kind.clone());
+                    if let Some(label) = &block.label {
+                        child = child.named_block(label, layer);
+                        self.prefix.push(label.clone());
+                    }
+                    child.expect_children(block.items.len());
+                    let labelled = block.label.is_some();
+                    self.flatten(block.items, child);
+                    let depth = self.prefix.len() - 1 - usize::from(labelled);
+                    self.prefix.truncate(depth);
                 }
-                let kind = DefKind::Value {
-                    op: assign.op,
-                    weak: assign.default.is_some(),
-                    value: Arc::clone(&assign.value),
-                    item: assign.span,
-                };
-                target
-                    .child(&last.name)
-                    .push(Def::new(layer, last.span, kind));
+                ast::Item::Assign(assign) => {
+                    let segments = &assign.path.segments;
+                    let (last, parents) = segments
+                        .split_last()
+                        .expect("a path has at least one segment");
+                    let mut target = &mut *node;
+                    for segment in parents {
+                        target = target.named_block(segment, layer);
+                    }
+                    // The syntax tree's own value, moved: no copy.
+                    let kind = DefKind::Value {
+                        op: assign.op,
+                        weak: assign.default.is_some(),
+                        value: assign.value,
+                        item: assign.span,
+                    };
+                    target
+                        .child(&last.name)
+                        .push(Def::new(layer, last.span, kind));
+                }
             }
         }
     }
@@ -560,9 +570,10 @@ impl Merger<'_> {
     }
 
     fn entry(&mut self, trie: Trie, path: &mut Vec<CompactString>) -> Option<Entry> {
-        if let Some(entry) = single_definition(&trie) {
-            return Some(entry);
-        }
+        let trie = match single_definition(trie) {
+            Ok(entry) => return Some(entry),
+            Err(trie) => trie,
+        };
         let live: Vec<&Def> = trie.defs.iter().filter(|d| d.is_live()).collect();
         let values: Vec<&Def> = live
             .iter()
@@ -640,8 +651,8 @@ impl Merger<'_> {
         let winner = self.pick_winner(&winners, path, &mut overridden);
         self.sibling_list_conflicts(&defs, winner.as_ref(), path);
         let mut applied = Vec::new();
-        // Shared with the winner's site until a list operation changes it.
-        let mut value = winner.as_ref().map(|w| Arc::clone(&w.value));
+        // The winner's, until a list operation changes it.
+        let mut value = winner.as_ref().map(|w| w.value.clone());
         // The list's operations, applied in time linear in their number; written back into
         // `value` at the end.
         let mut list: Option<ListOps> = None;
@@ -669,7 +680,7 @@ impl Merger<'_> {
                 kind: ValueKind::List(items),
                 ..
             }),
-        ) = (list, value.as_mut().map(Arc::make_mut))
+        ) = (list, value.as_deref_mut())
         {
             *items = list.finish();
         }
@@ -825,7 +836,7 @@ impl Merger<'_> {
     /// Applies `op` to `value`; false (and `value` unchanged) when it cannot apply.
     fn apply_list_op(
         &mut self,
-        value: &mut Option<Arc<Value>>,
+        value: &mut Option<Box<Value>>,
         ops: &mut Option<ListOps>,
         op: &Site,
         path: &[CompactString],
@@ -866,12 +877,12 @@ impl Merger<'_> {
                 .into_iter()
                 .map(|kind| Value { kind, span })
                 .collect();
-            *value = Some(Arc::new(Value {
+            *value = Some(Box::new(Value {
                 kind: ValueKind::List(start),
                 span,
             }));
         }
-        let list = match value.as_mut().map(Arc::make_mut) {
+        let list = match value.as_deref_mut() {
             Some(Value {
                 kind: ValueKind::List(list),
                 ..
@@ -906,33 +917,40 @@ impl Merger<'_> {
             }
             Op::Set => {}
         }
-        if let Some(value) = value.as_mut().map(Arc::make_mut) {
+        if let Some(value) = value.as_deref_mut() {
             value.span = op.value.span;
         }
         true
     }
 }
 
-/// The common case, decided without the general machinery: one `=`, nothing else.
-fn single_definition(trie: &Trie) -> Option<Entry> {
-    let [def] = trie.defs.as_slice() else {
-        return None;
-    };
-    let plain_set = matches!(def.kind, DefKind::Value { op: Op::Set, .. });
-    if !plain_set || def.removed.is_some() || trie.children.is_some() {
-        return None;
+/// The common case, decided without the general machinery: one `=`, nothing else. The value
+/// moves from the definition into the leaf; any other node is handed back.
+fn single_definition(trie: Trie) -> Result<Entry, Trie> {
+    match trie {
+        Trie {
+            defs:
+                Defs::One(Def {
+                    layer,
+                    key,
+                    kind:
+                        DefKind::Value {
+                            op: Op::Set,
+                            weak,
+                            value,
+                            item,
+                        },
+                    removed: None,
+                }),
+            children: None,
+        } => {
+            let winner = Winner::new(item, layer as usize, Op::Set, weak);
+            Ok(Entry {
+                node: Node::Leaf(Leaf::set_once(value, key, winner)),
+            })
+        }
+        other => Err(other),
     }
-    let winner = site(def)?;
-    let value = Arc::clone(&winner.value);
-    Some(Entry {
-        node: Node::Leaf(Leaf::new(
-            value,
-            def.key,
-            Some(winner),
-            Vec::new(),
-            Vec::new(),
-        )),
-    })
 }
 
 fn is_weak(def: &Def) -> bool {
@@ -951,7 +969,7 @@ fn site(def: &Def) -> Option<Site> {
             op: *op,
             weak: *weak,
             layer: def.layer(),
-            value: Arc::clone(value),
+            value: value.clone(),
         }),
         DefKind::Block | DefKind::Remove => None,
     }

@@ -1,8 +1,6 @@
 //! Who set what: the resolved tree and, for every value, the definition that won and every
 //! definition it overrode.
 
-use std::sync::Arc;
-
 use crate::source::Span;
 use crate::syntax::ast::{Op, Value, ValueKind};
 
@@ -47,28 +45,47 @@ const _: () = assert!(std::mem::size_of::<Entry>() == 48);
 /// A resolved value and its history.
 #[derive(Clone, Debug)]
 pub struct Leaf {
-    /// Shared with the winning definition when no list operation changed it: most values are
-    /// set once, and each would otherwise be held twice.
-    pub value: Arc<Value>,
+    /// Owned: moved out of the file's syntax tree when the compile does not keep it, and out of
+    /// the definition that set it (a count shared with the syntax tree made each of a large
+    /// configuration's values 64 bytes instead of 48).
+    pub value: Box<Value>,
     pub provenance: Provenance,
 }
 
 impl Leaf {
+    /// A value set once with `=` (`site`, without its value, which is `value`) and named at
+    /// `key`: nothing overridden, nothing applied. Most values are.
+    #[must_use]
+    pub fn set_once(value: Box<Value>, key: Span, site: Winner) -> Self {
+        Leaf {
+            value,
+            provenance: Provenance {
+                key,
+                winner: Some(site),
+                history: None,
+            },
+        }
+    }
+
     /// `value` as decided, named at `key`, from `winner` (the `=` that set its base value,
     /// if one did), the list operations `applied` on top and the definitions `overridden`.
     #[must_use]
     pub fn new(
-        value: Arc<Value>,
+        value: Box<Value>,
         key: Span,
         winner: Option<Site>,
         applied: Vec<Site>,
         overridden: Vec<(Site, Overridden)>,
     ) -> Self {
         // The winner's value is held apart only when list operations made another.
-        let base = winner
-            .as_ref()
-            .filter(|w| !Arc::ptr_eq(&w.value, &value))
-            .map(|w| Arc::clone(&w.value));
+        let (winner, base) = match winner {
+            Some(site) => {
+                let base = (site.value != value).then_some(site.value);
+                let winner = Winner::new(site.span, site.layer, site.op, site.weak);
+                (Some(winner), base)
+            }
+            None => (None, None),
+        };
         let history =
             (base.is_some() || !applied.is_empty() || !overridden.is_empty()).then(|| {
                 Box::new(History {
@@ -81,18 +98,14 @@ impl Leaf {
             value,
             provenance: Provenance {
                 key,
-                winner: winner.map(|w| Winner {
-                    span: w.span,
-                    layer: u32::try_from(w.layer).unwrap_or(u32::MAX),
-                    op: w.op,
-                    weak: w.weak,
-                }),
+                winner,
                 history,
             },
         }
     }
 
-    /// The `=` that set the base value; `None` when only `+=` built the list.
+    /// The `=` that set the base value (its value copied); `None` when only `+=` built the
+    /// list.
     #[must_use]
     pub fn winner(&self) -> Option<Site> {
         let w = self.provenance.winner.as_ref()?;
@@ -107,7 +120,7 @@ impl Leaf {
             op: w.op,
             weak: w.weak,
             layer: w.layer as usize,
-            value: Arc::clone(value),
+            value: value.clone(),
         })
     }
 }
@@ -120,7 +133,7 @@ pub struct Site {
     pub op: Op,
     pub weak: bool,
     pub layer: usize,
-    pub value: Arc<Value>,
+    pub value: Box<Value>,
 }
 
 /// Why a definition did not decide the value.
@@ -151,17 +164,30 @@ pub struct Provenance {
 
 /// The winning definition without its value.
 #[derive(Clone, Copy, Debug)]
-struct Winner {
+pub struct Winner {
     span: Span,
     layer: u32,
     op: Op,
     weak: bool,
 }
 
+impl Winner {
+    /// The definition `span` (the whole item) of `layer`, written with `op`, weak or not.
+    #[must_use]
+    pub fn new(span: Span, layer: usize, op: Op, weak: bool) -> Self {
+        Winner {
+            span,
+            layer: u32::try_from(layer).unwrap_or(u32::MAX),
+            op,
+            weak,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 struct History {
     /// The winner's value, when list operations made the leaf's another.
-    base: Option<Arc<Value>>,
+    base: Option<Box<Value>>,
     applied: Vec<Site>,
     overridden: Vec<(Site, Overridden)>,
 }

@@ -1,13 +1,11 @@
 //! The abstract syntax tree of one `.pcfg` file. Every node carries its byte span.
 
-use std::sync::Arc;
-
 use smallvec::SmallVec;
 
 use crate::source::Span;
 
 /// A parsed file: its items in source order.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct File {
     pub items: Vec<Item>,
 }
@@ -69,9 +67,9 @@ pub struct Assign {
     pub op_span: Span,
     /// The span of the `default` keyword when the value is weak.
     pub default: Option<Span>,
-    /// Shared with the resolved tree: most values are set once, and each would otherwise be
-    /// copied into it.
-    pub value: Arc<Value>,
+    /// Moved into the resolved tree when the syntax tree is not kept (most values are set once,
+    /// and each would otherwise be copied into it), copied from when it is.
+    pub value: Box<Value>,
     pub span: Span,
 }
 

@@ -19,7 +19,6 @@ use super::ast::{Assign, Block, File, Ident, Import, Item, Op, Path, Remove, Val
 use super::error::{SyntaxError, SyntaxErrorKind};
 use crate::source::{FileId, Span};
 use compact_str::CompactString;
-use std::sync::Arc;
 
 /// The words with a meaning in one position; `lang/GRAMMAR.md` lists each (a test checks).
 pub const KEYWORDS: &[&str] = &[IMPORT, REMOVE, DEFAULT, TRUE, FALSE, AUTO];
@@ -494,7 +493,7 @@ impl<'s> Parser<'s> {
             op,
             op_span,
             default,
-            value: Arc::new(value),
+            value: Box::new(value),
             span: self.span(start, rest),
         };
         Ok((rest, Item::Assign(assign)))
