@@ -66,13 +66,12 @@ type FileRef<'t> = (usize, &'t str, u64);
 
 /// The indices of `files` in runs of equal `key`, for runs of two or more, in key order.
 fn runs<'t, K: Ord>(files: &[FileRef<'t>], key: impl Fn(&FileRef<'t>) -> K) -> Vec<Vec<usize>> {
-    let all: Vec<usize> = (0..files.len()).collect();
-    runs_of(&all, |&i| key(&files[i]))
+    runs_of((0..files.len()).collect(), |&i| key(&files[i]))
 }
 
-/// `items` in runs of equal `key`, for runs of two or more, in key order (stable within a run).
-fn runs_of<K: Ord>(items: &[usize], key: impl Fn(&usize) -> K) -> Vec<Vec<usize>> {
-    let mut sorted = items.to_vec();
+/// `items` in runs of equal `key`, for runs of two or more, in key order (stable within a run);
+/// sorted where they are.
+fn runs_of<K: Ord>(mut sorted: Vec<usize>, key: impl Fn(&usize) -> K) -> Vec<Vec<usize>> {
     sorted.sort_by_key(|i| key(i));
     let mut out = Vec::new();
     let mut start = 0;
@@ -130,22 +129,23 @@ pub(super) fn find(
     // file). Only files whose size and start match a file of another extension are read
     // whole. Both stages run on every core. The start is only a filter (stage two decides by
     // the whole content), so a fast non-cryptographic hash does: a collision costs a
-    // comparison, never a wrong answer. XXH3 is about twenty times SHA-256's speed here.
-    let prefixes: Vec<Option<u128>> = (0..files.len())
+    // comparison, never a wrong answer. XXH3 is about twenty times SHA-256's speed here; its
+    // 64-bit form keeps an entry 16 bytes (a 128-bit one made it 32, aligned).
+    let prefixes: Vec<Option<u64>> = (0..files.len())
         .into_par_iter()
         .map(|i| {
             let (tree, path, size) = files[i];
             if !candidate[i] || size == 0 {
                 return None;
             }
-            head(trees.get(tree)?, path, PREFIX).map(|bytes| xxhash_rust::xxh3::xxh3_128(&bytes))
+            head(trees.get(tree)?, path, PREFIX).map(|bytes| xxhash_rust::xxh3::xxh3_64(&bytes))
         })
         .collect();
     let keyed: Vec<usize> = (0..files.len()).filter(|&i| candidate[i]).collect();
     // Stage two: the files of each run whose size and start match, across extensions, split
     // into classes of identical content. Files never classified differ from every other file
     // by size or first 4 KiB.
-    let runs: Vec<Vec<usize>> = runs_of(&keyed, |&i| (files[i].2, prefixes[i]))
+    let runs: Vec<Vec<usize>> = runs_of(keyed, |&i| (files[i].2, prefixes[i]))
         .into_iter()
         .filter(|r| files[r[0]].2 > 0 && spans_trees(r))
         .collect();

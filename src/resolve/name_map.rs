@@ -3,10 +3,13 @@
 //!
 //! Most blocks have a handful of fields, and most blocks are such (a partition's, an
 //! extension's): an `IndexMap` held a hash index for each beside its entries. A scan of a few
-//! short names is as fast as hashing one.
+//! short names is as fast as hashing one. A large map is its entries in a vector beside a table
+//! of their places by hash, so that the merge can turn the trie's map into the resolved tree's
+//! in the vector's own room ([`NameMap::filter_map`]).
+
+use std::hash::BuildHasher as _;
 
 use compact_str::CompactString;
-use indexmap::IndexMap;
 
 /// The most names held without a hash index.
 const FEW: usize = 8;
@@ -17,14 +20,73 @@ const FEW: usize = 8;
 pub enum NameMap<T> {
     /// Up to [`FEW`] names, found by scanning.
     Few(Vec<(CompactString, T)>),
-    /// More, indexed by their hashes (foldhash: names are short, and the trie is built once per
-    /// compile). Boxed: the map is 56 bytes, a list 24, and most maps are small (every
+    /// More, found by their hashes. Boxed: a list is 24 bytes, and most maps are small (every
     /// partition's and extension's fields, in the trie and in the resolved tree).
-    Many(Box<IndexMap<CompactString, T, foldhash::fast::FixedState>>),
+    Many(Box<Indexed<T>>),
 }
 
 #[cfg(target_pointer_width = "64")]
 const _: () = assert!(std::mem::size_of::<NameMap<u64>>() == 24);
+
+/// Many names: the entries in order, and each one's place by the hash of its name (foldhash:
+/// names are short, and the trie is built once per compile, so a fast hash matters more than
+/// `SipHash`'s resistance to chosen keys).
+#[derive(Clone, Debug)]
+pub struct Indexed<T> {
+    entries: Vec<(CompactString, T)>,
+    places: hashbrown::HashTable<u32>,
+}
+
+fn hash(name: &str) -> u64 {
+    foldhash::fast::FixedState::default().hash_one(name)
+}
+
+fn place(index: usize) -> u32 {
+    u32::try_from(index).expect("fewer than 2^32 names in one block")
+}
+
+impl<T> Indexed<T> {
+    /// `entries`, whose names differ, indexed.
+    fn new(entries: Vec<(CompactString, T)>) -> Self {
+        let mut places = hashbrown::HashTable::with_capacity(entries.len());
+        for (i, (name, _)) in entries.iter().enumerate() {
+            places.insert_unique(hash(name), place(i), |&p| hash(&entries[p as usize].0));
+        }
+        Indexed { entries, places }
+    }
+
+    fn index_of(&self, name: &str) -> Option<usize> {
+        self.places
+            .find(hash(name), |&p| self.entries[p as usize].0 == name)
+            .map(|&p| p as usize)
+    }
+
+    /// Adds `name`, which is not there yet, last.
+    fn push(&mut self, name: CompactString, value: T) -> usize {
+        let index = self.entries.len();
+        let entries = &self.entries;
+        self.places
+            .insert_unique(hash(&name), place(index), |&p| hash(&entries[p as usize].0));
+        self.entries.push((name, value));
+        index
+    }
+
+    fn shift_remove(&mut self, name: &str) -> Option<T> {
+        let entries = &self.entries;
+        let found = self
+            .places
+            .find_entry(hash(name), |&p| entries[p as usize].0 == name)
+            .ok()?;
+        let (index, _) = found.remove();
+        let index = index as usize;
+        for p in &mut self.places {
+            if *p as usize > index {
+                *p -= 1;
+            }
+        }
+        Some(self.entries.remove(index).1)
+    }
+}
 
 impl<T> Default for NameMap<T> {
     fn default() -> Self {
@@ -39,10 +101,10 @@ impl<T> NameMap<T> {
         if count <= FEW {
             NameMap::Few(Vec::with_capacity(count))
         } else {
-            NameMap::Many(Box::new(IndexMap::with_capacity_and_hasher(
-                count,
-                foldhash::fast::FixedState::default(),
-            )))
+            NameMap::Many(Box::new(Indexed {
+                entries: Vec::with_capacity(count),
+                places: hashbrown::HashTable::with_capacity(count),
+            }))
         }
     }
 
@@ -50,29 +112,47 @@ impl<T> NameMap<T> {
     fn make_room_for(&mut self, name: &str) {
         if let NameMap::Few(entries) = self {
             if entries.len() >= FEW && !entries.iter().any(|(n, _)| n == name) {
-                let mut map = IndexMap::with_capacity_and_hasher(
-                    2 * FEW,
-                    foldhash::fast::FixedState::default(),
-                );
-                map.extend(entries.drain(..));
-                *self = NameMap::Many(Box::new(map));
+                let mut many = Vec::with_capacity(2 * FEW);
+                many.append(entries);
+                *self = NameMap::Many(Box::new(Indexed::new(many)));
             }
+        }
+    }
+
+    fn entries(&self) -> &[(CompactString, T)] {
+        match self {
+            NameMap::Few(entries) => entries,
+            NameMap::Many(many) => &many.entries,
+        }
+    }
+
+    fn entries_mut(&mut self) -> &mut [(CompactString, T)] {
+        match self {
+            NameMap::Few(entries) => entries,
+            NameMap::Many(many) => &mut many.entries,
+        }
+    }
+
+    fn index_of(&self, name: &str) -> Option<usize> {
+        match self {
+            NameMap::Few(entries) => entries.iter().position(|(n, _)| n == name),
+            NameMap::Many(many) => many.index_of(name),
         }
     }
 
     /// Sets `name` to `value`, where it was (its place kept) or last; the value it had.
     pub fn insert(&mut self, name: CompactString, value: T) -> Option<T> {
+        if let Some(index) = self.index_of(&name) {
+            return Some(std::mem::replace(&mut self.entries_mut()[index].1, value));
+        }
         self.make_room_for(&name);
         match self {
-            NameMap::Few(entries) => {
-                if let Some((_, old)) = entries.iter_mut().find(|(n, _)| *n == name) {
-                    return Some(std::mem::replace(old, value));
-                }
-                entries.push((name, value));
-                None
+            NameMap::Few(entries) => entries.push((name, value)),
+            NameMap::Many(many) => {
+                many.push(name, value);
             }
-            NameMap::Many(map) => map.insert(name, value),
         }
+        None
     }
 
     /// Takes `name` out, the names after it moving up one place.
@@ -82,7 +162,32 @@ impl<T> NameMap<T> {
                 let index = entries.iter().position(|(n, _)| n == name)?;
                 Some(entries.remove(index).1)
             }
-            NameMap::Many(map) => map.shift_remove(name),
+            NameMap::Many(many) => many.shift_remove(name),
+        }
+    }
+
+    /// Each entry made into another by `f`, or left out, in the same order. A large map's new
+    /// entries are made in the room of its old ones when they are no larger (Rust collects a
+    /// vector's mapped items in place), and its hash table is made anew: the merge turns the
+    /// trie's map of 50,000 partitions into the resolved tree's without holding the trie's
+    /// room until the last entry is taken beside the new map's. A small map's are collected
+    /// into a list of their size (a trie node's list has the room of its growth).
+    pub fn filter_map<U>(
+        self,
+        f: impl FnMut((CompactString, T)) -> Option<(CompactString, U)>,
+    ) -> NameMap<U> {
+        match self {
+            NameMap::Few(entries) => {
+                let mut new = Vec::with_capacity(entries.len());
+                new.extend(entries.into_iter().filter_map(f));
+                NameMap::Few(new)
+            }
+            NameMap::Many(many) => {
+                let Indexed { entries, places } = *many;
+                drop(places);
+                let entries: Vec<(CompactString, U)> = entries.into_iter().filter_map(f).collect();
+                NameMap::Many(Box::new(Indexed::new(entries)))
+            }
         }
     }
 
@@ -93,7 +198,7 @@ impl<T> NameMap<T> {
 
     #[must_use]
     pub fn contains_key(&self, name: &str) -> bool {
-        self.get(name).is_some()
+        self.index_of(name).is_some()
     }
 
     /// The names, in insertion order.
@@ -107,25 +212,18 @@ impl<T> NameMap<T> {
 
     #[must_use]
     pub fn len(&self) -> usize {
-        match self {
-            NameMap::Few(entries) => entries.len(),
-            NameMap::Many(map) => map.len(),
-        }
+        self.entries().len()
     }
 
     #[must_use]
     pub fn get(&self, name: &str) -> Option<&T> {
-        match self {
-            NameMap::Few(entries) => entries.iter().find(|(n, _)| n == name).map(|(_, v)| v),
-            NameMap::Many(map) => map.get(name),
-        }
+        let index = self.index_of(name)?;
+        Some(&self.entries()[index].1)
     }
 
     pub fn get_mut(&mut self, name: &str) -> Option<&mut T> {
-        match self {
-            NameMap::Few(entries) => entries.iter_mut().find(|(n, _)| n == name).map(|(_, v)| v),
-            NameMap::Many(map) => map.get_mut(name),
-        }
+        let index = self.index_of(name)?;
+        Some(&mut self.entries_mut()[index].1)
     }
 
     /// The names and their values, in insertion order.
@@ -134,113 +232,70 @@ impl<T> NameMap<T> {
     }
 
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut T> {
-        match self {
-            NameMap::Few(entries) => Either::Few(entries.iter_mut().map(|(_, v)| v)),
-            NameMap::Many(map) => Either::Many(map.values_mut()),
-        }
+        self.entries_mut().iter_mut().map(|(_, v)| v)
     }
 }
 
 impl<T: Default> NameMap<T> {
-    /// The value of `name`, made (and the name copied) when missing.
+    /// The value of `name`, made (and the name copied) when missing: looked up before the name
+    /// is copied, since most names are met again.
     pub(super) fn get_or_default(&mut self, name: &CompactString) -> &mut T {
-        self.make_room_for(name);
-        match self {
-            NameMap::Few(entries) => {
-                let index = entries
-                    .iter()
-                    .position(|(n, _)| n == name)
-                    .unwrap_or_else(|| {
-                        entries.push((name.clone(), T::default()));
-                        entries.len() - 1
-                    });
-                &mut entries[index].1
+        let index = if let Some(index) = self.index_of(name) {
+            index
+        } else {
+            self.make_room_for(name);
+            match self {
+                NameMap::Few(entries) => {
+                    entries.push((name.clone(), T::default()));
+                    entries.len() - 1
+                }
+                NameMap::Many(many) => many.push(name.clone(), T::default()),
             }
-            // Looked up before the name is copied: most names are met again.
-            NameMap::Many(map) => match map.get_index_of(name.as_str()) {
-                Some(index) => &mut map[index],
-                None => map.entry(name.clone()).or_default(),
-            },
-        }
+        };
+        &mut self.entries_mut()[index].1
     }
 }
 
 impl<T> IntoIterator for NameMap<T> {
     type Item = (CompactString, T);
-    type IntoIter =
-        Either<std::vec::IntoIter<(CompactString, T)>, indexmap::map::IntoIter<CompactString, T>>;
+    type IntoIter = std::vec::IntoIter<(CompactString, T)>;
 
     fn into_iter(self) -> Self::IntoIter {
         match self {
-            NameMap::Few(entries) => Either::Few(entries.into_iter()),
-            NameMap::Many(map) => Either::Many((*map).into_iter()),
+            NameMap::Few(entries) => entries.into_iter(),
+            NameMap::Many(many) => many.entries.into_iter(),
         }
     }
 }
 
 impl<'a, T> IntoIterator for &'a NameMap<T> {
     type Item = (&'a CompactString, &'a T);
-    type IntoIter = Either<
-        std::iter::Map<
-            std::slice::Iter<'a, (CompactString, T)>,
-            fn(&'a (CompactString, T)) -> (&'a CompactString, &'a T),
-        >,
-        indexmap::map::Iter<'a, CompactString, T>,
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (CompactString, T)>,
+        fn(&'a (CompactString, T)) -> (&'a CompactString, &'a T),
     >;
 
     fn into_iter(self) -> Self::IntoIter {
-        match self {
-            NameMap::Few(entries) => Either::Few(entries.iter().map(|(n, v)| (n, v))),
-            NameMap::Many(map) => Either::Many(map.iter()),
-        }
+        self.entries().iter().map(|(n, v)| (n, v))
     }
 }
 
 impl<'a, T> IntoIterator for &'a mut NameMap<T> {
     type Item = (&'a CompactString, &'a mut T);
-    type IntoIter = Either<
-        std::iter::Map<
-            std::slice::IterMut<'a, (CompactString, T)>,
-            fn(&'a mut (CompactString, T)) -> (&'a CompactString, &'a mut T),
-        >,
-        indexmap::map::IterMut<'a, CompactString, T>,
+    type IntoIter = std::iter::Map<
+        std::slice::IterMut<'a, (CompactString, T)>,
+        fn(&'a mut (CompactString, T)) -> (&'a CompactString, &'a mut T),
     >;
 
     fn into_iter(self) -> Self::IntoIter {
-        match self {
-            NameMap::Few(entries) => Either::Few(entries.iter_mut().map(|(n, v)| (&*n, v))),
-            NameMap::Many(map) => Either::Many(map.iter_mut()),
-        }
-    }
-}
-
-/// An iterator over either kind of map, without boxing it.
-pub enum Either<A, B> {
-    Few(A),
-    Many(B),
-}
-
-impl<A: Iterator, B: Iterator<Item = A::Item>> Iterator for Either<A, B> {
-    type Item = A::Item;
-
-    fn next(&mut self) -> Option<A::Item> {
-        match self {
-            Either::Few(a) => a.next(),
-            Either::Many(b) => b.next(),
-        }
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        match self {
-            Either::Few(a) => a.size_hint(),
-            Either::Many(b) => b.size_hint(),
-        }
+        self.entries_mut().iter_mut().map(|(n, v)| (&*n, v))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use indexmap::IndexMap;
 
     fn names(map: &NameMap<u32>) -> Vec<(String, u32)> {
         map.iter().map(|(n, v)| (n.to_string(), *v)).collect()
@@ -301,6 +356,20 @@ mod tests {
                 let doubled: Vec<u32> = (&map).into_iter().map(|(_, v)| *v).collect();
                 let expected: Vec<u32> = model.values().map(|v| v + 2).collect();
                 assert_eq!(doubled, expected);
+                // Mapped: the same order, every other entry left out, the rest still found.
+                let kept = map
+                    .clone()
+                    .filter_map(|(n, v)| (v % 2 == 0).then(|| (n, v * 3)));
+                let expected: Vec<(String, u32)> = names(&map)
+                    .into_iter()
+                    .filter(|(_, v)| v % 2 == 0)
+                    .map(|(n, v)| (n, v * 3))
+                    .collect();
+                assert_eq!(names(&kept), expected);
+                for (name, value) in &expected {
+                    assert_eq!(kept.get(name), Some(value));
+                }
+                assert_eq!(kept.len(), expected.len());
                 let owned: Vec<String> = map.into_iter().map(|(n, _)| n.to_string()).collect();
                 assert_eq!(owned, model.keys().cloned().collect::<Vec<_>>());
             }

@@ -554,19 +554,18 @@ impl Merger<'_> {
         defined_at: Vec<Span>,
     ) -> Block {
         let children = children.map(|c| *c).unwrap_or_default();
-        let mut block = Block {
-            entries: NameMap::with_capacity(children.len()),
-            defined_at,
-        };
-        for (name, child) in children {
+        // A large node's entries become the block's in their own room: the trie's room is not
+        // held beside the block's until the last child is merged.
+        let entries = children.filter_map(|(name, child)| {
             path.push(name);
             let entry = self.entry(child, path);
             let name = path.pop().expect("pushed above");
-            if let Some(entry) = entry {
-                block.entries.insert(name, entry);
-            }
+            Some((name, entry?))
+        });
+        Block {
+            entries,
+            defined_at,
         }
-        block
     }
 
     fn entry(&mut self, trie: Trie, path: &mut Vec<CompactString>) -> Option<Entry> {
