@@ -71,7 +71,7 @@ impl<'m> Tree<'m> {
     /// Where `source = "..."` is written (the extension's declaration when it is not).
     #[must_use]
     pub fn at(&self) -> Option<Span> {
-        self.extension.source.at.or(self.extension.at)
+        self.extension.source_at()
     }
 
     /// The directory walked: the `source`, from the entry file's directory.
@@ -252,7 +252,7 @@ pub fn analyse(model: &Model, vfs: &dyn Vfs, entry_dir: &Path, progress: &dyn Pr
             Ok(entries) => trees.push(Tree::new(extension, entry_dir, entries)),
             Err(reason) => {
                 report.missing.push(extension.name.clone());
-                if let Some(at) = extension.source.at.or(extension.at) {
+                if let Some(at) = extension.source_at() {
                     report.diagnostics.push(
                         Diagnostic::new(
                             Code::ExtensionSource,

@@ -63,6 +63,12 @@ pub struct Extension {
 static NO_SCRIPTS: super::system::Scripts = super::system::Scripts::NONE;
 
 impl Extension {
+    /// Where `source = "..."` is written, or the extension's declaration when it is not.
+    #[must_use]
+    pub fn source_at(&self) -> Option<Span> {
+        self.source.at.or(self.at)
+    }
+
     /// Programs mkosi runs while it builds the extension's image.
     #[must_use]
     pub fn scripts(&self) -> &super::system::Scripts {

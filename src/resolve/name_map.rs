@@ -41,6 +41,11 @@ fn hash(name: &str) -> u64 {
     foldhash::fast::FixedState::default().hash_one(name)
 }
 
+/// The hash of the name at a place, for the table to move its places when it grows.
+fn rehash<T>(entries: &[(CompactString, T)]) -> impl Fn(&u32) -> u64 + '_ {
+    |&p| hash(&entries[p as usize].0)
+}
+
 fn place(index: usize) -> u32 {
     u32::try_from(index).expect("fewer than 2^32 names in one block")
 }
@@ -50,7 +55,7 @@ impl<T> Indexed<T> {
     fn new(entries: Vec<(CompactString, T)>) -> Self {
         let mut places = hashbrown::HashTable::with_capacity(entries.len());
         for (i, (name, _)) in entries.iter().enumerate() {
-            places.insert_unique(hash(name), place(i), |&p| hash(&entries[p as usize].0));
+            places.insert_unique(hash(name), place(i), rehash(&entries));
         }
         Indexed { entries, places }
     }
@@ -64,9 +69,8 @@ impl<T> Indexed<T> {
     /// Adds `name`, which is not there yet, last.
     fn push(&mut self, name: CompactString, value: T) -> usize {
         let index = self.entries.len();
-        let entries = &self.entries;
         self.places
-            .insert_unique(hash(&name), place(index), |&p| hash(&entries[p as usize].0));
+            .insert_unique(hash(&name), place(index), rehash(&self.entries));
         self.entries.push((name, value));
         index
     }
@@ -108,10 +112,10 @@ impl<T> NameMap<T> {
         }
     }
 
-    /// Hashes the names when a new one would make more than [`FEW`].
-    fn make_room_for(&mut self, name: &str) {
+    /// Hashes the names when one more, not there yet, would make more than [`FEW`].
+    fn make_room_for_one(&mut self) {
         if let NameMap::Few(entries) = self {
-            if entries.len() >= FEW && !entries.iter().any(|(n, _)| n == name) {
+            if entries.len() >= FEW {
                 let mut many = Vec::with_capacity(2 * FEW);
                 many.append(entries);
                 *self = NameMap::Many(Box::new(Indexed::new(many)));
@@ -145,7 +149,7 @@ impl<T> NameMap<T> {
         if let Some(index) = self.index_of(&name) {
             return Some(std::mem::replace(&mut self.entries_mut()[index].1, value));
         }
-        self.make_room_for(&name);
+        self.make_room_for_one();
         match self {
             NameMap::Few(entries) => entries.push((name, value)),
             NameMap::Many(many) => {
@@ -243,7 +247,7 @@ impl<T: Default> NameMap<T> {
         let index = if let Some(index) = self.index_of(name) {
             index
         } else {
-            self.make_room_for(name);
+            self.make_room_for_one();
             match self {
                 NameMap::Few(entries) => {
                     entries.push((name.clone(), T::default()));

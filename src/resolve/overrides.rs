@@ -339,7 +339,7 @@ fn supersede_sizes(root: &mut Block, layers: &Layers, removals: &mut Vec<Removal
             Some(Entry {
                 node: Node::Leaf(leaf),
                 ..
-            }) => leaf.winner().map(|w| (w.layer, w.span)),
+            }) => leaf.winner_place(),
             _ => None,
         };
         let Some((size_layer, size_span)) = winner(partition, "size") else {
@@ -656,10 +656,11 @@ impl Merger<'_> {
         // `value` at the end.
         let mut list: Option<ListOps> = None;
         for def in &defs {
-            let Some(s) = site(def) else { continue };
-            if s.op == Op::Set {
+            // `=`s are the winner's or overridden: only list operations are made into sites.
+            if written(def).is_none_or(|(_, op)| op == Op::Set) {
                 continue;
             }
+            let Some(s) = site(def) else { continue };
             if winner
                 .as_ref()
                 .is_some_and(|w| self.layers.is_below(s.layer, w.layer))
@@ -687,7 +688,7 @@ impl Merger<'_> {
             || defs.last().map(|d| d.key),
             |w| {
                 defs.iter()
-                    .find(|d| site(d).is_some_and(|s| s.span == w.span))
+                    .find(|d| written(d).is_some_and(|(item, _)| item == w.span))
                     .map(|d| d.key)
             },
         )?;
@@ -954,6 +955,15 @@ fn single_definition(trie: Trie) -> Result<Entry, Trie> {
 
 fn is_weak(def: &Def) -> bool {
     matches!(def.kind, DefKind::Value { weak: true, .. })
+}
+
+/// The item a value is written in and its operator; `None` for a block or a `remove`. Read
+/// without [`site`], which copies the value.
+fn written(def: &Def) -> Option<(Span, Op)> {
+    match def.kind {
+        DefKind::Value { item, op, .. } => Some((item, op)),
+        DefKind::Block | DefKind::Remove => None,
+    }
 }
 
 fn site(def: &Def) -> Option<Site> {

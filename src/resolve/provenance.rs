@@ -104,6 +104,14 @@ impl Leaf {
         }
     }
 
+    /// The layer and the item of the `=` that set the base value, without copying its value
+    /// as [`Leaf::winner`] does; `None` when only `+=` built the list.
+    #[must_use]
+    pub fn winner_place(&self) -> Option<(usize, Span)> {
+        let w = self.provenance.winner.as_ref()?;
+        Some((w.layer as usize, w.span))
+    }
+
     /// The `=` that set the base value (its value copied); `None` when only `+=` built the
     /// list.
     #[must_use]

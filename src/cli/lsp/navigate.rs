@@ -358,8 +358,8 @@ pub(super) fn winning_definition(
     let entry = compilation.resolved.as_ref()?.root.get(&parts)?;
     match &entry.node {
         Node::Leaf(leaf) => leaf
-            .winner()
-            .map(|site| site.span)
+            .winner_place()
+            .map(|(_, span)| span)
             .or_else(|| leaf.provenance.applied().last().map(|site| site.span)),
         Node::Block(block) => block.defined_at.first().copied(),
     }
