@@ -37,9 +37,11 @@ fn time(mut run: impl FnMut()) -> Duration {
     times[2]
 }
 
-fn tool(name: &str, args: &[&str], dir: &Path) -> Option<Duration> {
+/// The time of `name` with `args` in `dir`, when `probe` (the program that does the work: a
+/// pipeline's `sh` has no `--version` on Debian) is installed.
+fn tool(probe: &str, name: &str, args: &[&str], dir: &Path) -> Option<Duration> {
     // Its status too: a failed exec can come back as an exit status (under valgrind).
-    Command::new(name)
+    Command::new(probe)
         .arg("--version")
         .output()
         .ok()
@@ -173,14 +175,16 @@ fn measure_corpus(label: &str, corpus: &corpus::Corpus, dir: &Path) {
         findings.1
     );
     let rows = [
-        ("jdupes -r -m", "jdupes", vec!["-r", "-m", "ext"]),
+        ("jdupes -r -m", "jdupes", "jdupes", vec!["-r", "-m", "ext"]),
         (
             "rdfind -dryrun true",
+            "rdfind",
             "rdfind",
             vec!["-dryrun", "true", "ext"],
         ),
         (
             "sha256sum (every file)",
+            "sha256sum",
             "sh",
             vec![
                 "-c",
@@ -188,8 +192,8 @@ fn measure_corpus(label: &str, corpus: &corpus::Corpus, dir: &Path) {
             ],
         ),
     ];
-    for (name_shown, name, args) in rows {
-        match tool(name, &args, dir) {
+    for (name_shown, probe, name, args) in rows {
+        match tool(probe, name, &args, dir) {
             Some(t) => println!(
                 "  {name_shown:<22} {:>8.3} s  {:>7.0} MB/s  pcfg takes {:.2}x its time",
                 t.as_secs_f64(),

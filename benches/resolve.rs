@@ -6,7 +6,9 @@
 //! A plain bench binary (no harness): each case runs until a second has passed (at least five
 //! times) and reports the median. `PCFG_BENCH_ITEMS=N` measures one generated size alone;
 //! `PCFG_BENCH_BUILD=N` one generated build alone; `PCFG_BENCH_REBUILD=1` the rebuilds of the
-//! ParticleOS output on disk alone;
+//! ParticleOS output on disk alone; `PCFG_BENCH_DISK=N` the binary's `pcfg check` of N generated
+//! items written to disk (their extension trees walked) alone, beside `find` walking the same
+//! trees;
 //! `PCFG_BENCH_ONCE=1` compiles each case twice only and runs no anchor, for
 //! `valgrind --tool=callgrind`, whose instruction counts do not depend on the machine's load.
 #![allow(
@@ -188,6 +190,80 @@ fn measure_diff(items: usize) -> Duration {
         median.as_secs_f64() * 1e3
     );
     median
+}
+
+/// The median of five runs of `command` (after one that warms the cache), which must succeed.
+fn median_of_runs(mut command: impl FnMut() -> std::process::Command) -> Duration {
+    let mut run = || {
+        let start = Instant::now();
+        let output = command().output().expect("the program runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        start.elapsed()
+    };
+    run();
+    let mut times: Vec<Duration> = (0..5).map(|_| run()).collect();
+    times.sort();
+    times[2]
+}
+
+/// `pcfg check` (the binary) of the generated items written to disk, their extension trees
+/// walked, beside `find` listing the same trees with each entry's size and mode (what the walk
+/// reads of them): the anchor is the kernel's share, which no compile can go below. Also
+/// prints the largest resident memory of the `pcfg` runs.
+fn measure_disk(items: usize) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (path, text) in generate::generated_files(items, 100) {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+    let pcfg = median_of_runs(|| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_pcfg"));
+        command
+            .args(["check", "system.pcfg"])
+            .current_dir(dir.path());
+        command
+    });
+    // The children so far are this function's `pcfg` runs (this mode runs alone): their peak.
+    // SAFETY: `getrusage` writes one `rusage` it is given.
+    #[allow(unsafe_code)]
+    let peak_kb = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &raw mut usage);
+        usage.ru_maxrss
+    };
+    println!(
+        "{:<44} {:>10.3} ms  (median of 5, the binary; peak {:.1} MB resident)",
+        format!("check from disk: {items} items, {} trees", items / 2),
+        pcfg.as_secs_f64() * 1e3,
+        peak_kb as f64 / 1024.0
+    );
+    let find_exists = std::process::Command::new("find")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !find_exists {
+        println!("find: not installed (Debian's findutils), no anchor");
+        return;
+    }
+    let find = median_of_runs(|| {
+        let mut command = std::process::Command::new("find");
+        command
+            .args(["ext", "-printf", "%s %m\n"])
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::null());
+        command
+    });
+    println!(
+        "{:<44} {:>10.3} ms  pcfg takes {:.2}x its time",
+        "find ext -printf '%s %m' (anchor)",
+        find.as_secs_f64() * 1e3,
+        pcfg.as_secs_f64() / find.as_secs_f64()
+    );
 }
 
 /// What one run does: compile only, or compile and emit every file (`pcfg build` without the
@@ -443,6 +519,14 @@ fn main() {
         .and_then(|v| v.parse().ok());
     if std::env::var_os("PCFG_BENCH_REBUILD").is_some() {
         measure_rebuilds(root);
+        return;
+    }
+    // PCFG_BENCH_DISK=100000 measures the binary's check of that many items on disk alone.
+    if let Some(items) = std::env::var("PCFG_BENCH_DISK")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        measure_disk(items);
         return;
     }
     let examples: &[&str] = if only.is_some() {
