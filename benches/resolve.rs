@@ -446,7 +446,7 @@ fn measure_format(name: &str, text: &str) -> Duration {
     let started = Instant::now();
     while times.len() < 5 || started.elapsed() < Duration::from_secs(1) {
         let t = Instant::now();
-        let out = pcfg::syntax::format::format(pcfg::source::FileId(0), text).expect("formats");
+        let out = pcfg::syntax::format::format(pcfg::source::FileId::FIRST, text).expect("formats");
         times.push(t.elapsed());
         std::hint::black_box(out);
     }

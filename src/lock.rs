@@ -305,6 +305,6 @@ fn entry_start(compilation: &Compilation) -> Span {
         .resolved
         .as_ref()
         .and_then(|r| r.layers.layers.get(r.layers.entry()))
-        .map_or(FileId(0), |l| l.file);
+        .map_or(FileId::FIRST, |l| l.file);
     Span::new(entry, 0, 0)
 }

@@ -249,7 +249,7 @@ fn duplicate(products: &[Product<'_>], first: usize, index: usize) -> Finding {
 /// A diagnostic at `span`, or — for a value no file wrote — at the start of the entry file.
 fn at_or_entry(code: Code, message: String, span: Option<Span>, label: &str) -> Diagnostic {
     let span = span.unwrap_or(Span {
-        file: crate::source::FileId(0),
+        file: crate::source::FileId::FIRST,
         start: 0,
         end: 0,
     });

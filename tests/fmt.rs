@@ -27,15 +27,15 @@ fn pcfg_files(dir: &Path) -> Vec<PathBuf> {
 
 /// Formats a text; `None` when it does not parse. Formatting twice changes nothing.
 fn formatted(name: &str, text: &str) -> Option<String> {
-    match format(FileId(0), text) {
+    match format(FileId::FIRST, text) {
         Ok(once) => {
-            let twice = format(FileId(0), &once).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            let twice = format(FileId::FIRST, &once).unwrap_or_else(|e| panic!("{name}: {e:?}"));
             assert_eq!(once, twice, "{name}: formatting is not idempotent");
             Some(once)
         }
         Err(FormatError::Syntax(_)) => {
             assert!(
-                pcfg::syntax::parse(FileId(0), text).is_err(),
+                pcfg::syntax::parse(FileId::FIRST, text).is_err(),
                 "{name}: parses but does not format"
             );
             None

@@ -262,7 +262,7 @@ fn sentence(seed: u64) -> (String, Vec<(usize, usize, char)>) {
 }
 
 fn parses(text: &str) -> bool {
-    pcfg::syntax::parse(FileId(0), text).is_ok()
+    pcfg::syntax::parse(FileId::FIRST, text).is_ok()
 }
 
 #[test]
@@ -270,7 +270,7 @@ fn sentences_of_the_grammar_parse() {
     let mut failures = Vec::new();
     for seed in 0..3000 {
         let (text, _) = sentence(seed);
-        if let Err(e) = pcfg::syntax::parse(FileId(0), &text) {
+        if let Err(e) = pcfg::syntax::parse(FileId::FIRST, &text) {
             failures.push(format!("seed {seed}: {:?}\n{text}", e.kind));
         }
     }

@@ -521,7 +521,8 @@ fn an_editor_session_over_stdio() {
         json!({ "textDocument": { "uri": system_uri }, "options": { "tabSize": 2, "insertSpaces": true } }),
         &mut kept,
     );
-    let expected = pcfg::syntax::format::format(pcfg::source::FileId(0), messy).expect("formats");
+    let expected =
+        pcfg::syntax::format::format(pcfg::source::FileId::FIRST, messy).expect("formats");
     assert_eq!(
         formatting["result"][0]["newText"],
         expected.as_str(),

@@ -1003,7 +1003,7 @@ fn first_changed_declaration(state: &State, other: &State) -> Option<Span> {
         .iter()
         .filter(|r| !theirs.removals.iter().any(|t| t.path == r.path))
         .map(|r| r.span);
-    values.chain(removes).min_by_key(|s| (s.file.0, s.start))
+    values.chain(removes).min_by_key(|s| (s.file, s.start))
 }
 
 /// The dotted paths of every value below a block.

@@ -68,7 +68,7 @@ impl Layers {
         let mut current = layer;
         while let Some(span) = self.layers.get(current).and_then(|l| l.imported_at) {
             out.push(span);
-            match self.by_file.get(span.file.0 as usize).copied().flatten() {
+            match self.by_file.get(span.file.index()).copied().flatten() {
                 Some(importer) if importer != current && out.len() <= self.layers.len() => {
                     current = importer;
                 }
@@ -82,7 +82,7 @@ impl Layers {
     /// The layer of a file, when it was loaded.
     #[must_use]
     pub fn of_file(&self, file: FileId) -> Option<usize> {
-        self.by_file.get(file.0 as usize).copied().flatten()
+        self.by_file.get(file.index()).copied().flatten()
     }
 
     /// The entry file's layer: the last one loaded.
@@ -93,7 +93,7 @@ impl Layers {
 
     fn compute_below(&mut self) {
         for (index, layer) in self.layers.iter().enumerate() {
-            let id = layer.file.0 as usize;
+            let id = layer.file.index();
             if self.by_file.len() <= id {
                 self.by_file.resize(id + 1, None);
             }

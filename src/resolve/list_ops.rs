@@ -94,7 +94,7 @@ mod tests {
     fn value(kind: ValueKind) -> Value {
         Value {
             kind,
-            span: Span::new(FileId(0), 0, 0),
+            span: Span::new(FileId::FIRST, 0, 0),
         }
     }
 

@@ -228,7 +228,7 @@ impl Block {
     #[must_use]
     pub fn key_span(&self) -> Span {
         self.defined_at.last().copied().unwrap_or(Span {
-            file: crate::source::FileId(0),
+            file: crate::source::FileId::FIRST,
             start: 0,
             end: 0,
         })

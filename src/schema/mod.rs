@@ -440,7 +440,7 @@ mod tests {
                     path.push("x");
                 }
                 let text = nested(&path, "");
-                let file = crate::syntax::parse(crate::source::FileId(0), &text)
+                let file = crate::syntax::parse(crate::source::FileId::FIRST, &text)
                     .unwrap_or_else(|e| panic!("{text}: {e:?}"));
                 let mut diagnostics = Vec::new();
                 check_headers(&file, &mut diagnostics);

@@ -531,7 +531,7 @@ mod tests {
     use super::*;
 
     fn fmt(src: &str) -> String {
-        match format(FileId(0), src) {
+        match format(FileId::FIRST, src) {
             Ok(text) => text,
             Err(e) => panic!("{e:?}"),
         }

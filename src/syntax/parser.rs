@@ -104,7 +104,7 @@ type PResult<'a, T> = IResult<&'a str, T, PError>;
 #[must_use]
 pub fn is_name(word: &str) -> bool {
     let parser = Parser {
-        file: FileId(0),
+        file: FileId::FIRST,
         src: word,
     };
     matches!(
@@ -949,7 +949,7 @@ mod tests {
 
     fn value(src: &str) -> Result<ValueKind, SyntaxErrorKind> {
         let text = format!("x = {src}");
-        match parse(FileId(0), &text) {
+        match parse(FileId::FIRST, &text) {
             Ok(file) => match file.items.into_iter().next() {
                 Some(Item::Assign(a)) => Ok(a.value.kind.clone()),
                 other => panic!("not an assignment: {other:?}"),
@@ -1054,7 +1054,7 @@ mod tests {
             Err(SyntaxErrorKind::InvalidSizeUnit { .. })
         ));
         // Where a number is expected, such a name gets the number's diagnostic, at the unit.
-        let span = Span::new(FileId(0), 10, 12);
+        let span = Span::new(FileId::FIRST, 10, 12);
         let error = number_error("4X", span).expect("an error");
         assert_eq!(
             error.kind,
@@ -1063,7 +1063,7 @@ mod tests {
         assert_eq!((error.span.start, error.span.end), (11, 12));
         // Blocks, labels and path segments take such words too.
         let file = parse(
-            FileId(0),
+            FileId::FIRST,
             "extension 1password { requires = [7zip] }\nextension.2fa.kind = sysext\n",
         )
         .expect("parses");
@@ -1100,12 +1100,12 @@ mod tests {
     fn deep_nesting_is_an_error_not_a_crash() {
         let deep = "a { ".repeat(10_000);
         assert!(matches!(
-            parse(FileId(0), &deep).map_err(|e| e.kind),
+            parse(FileId::FIRST, &deep).map_err(|e| e.kind),
             Err(SyntaxErrorKind::NestingTooDeep { .. })
         ));
         let lists = format!("x = {}", "[".repeat(10_000));
         assert!(matches!(
-            parse(FileId(0), &lists).map_err(|e| e.kind),
+            parse(FileId::FIRST, &lists).map_err(|e| e.kind),
             Err(SyntaxErrorKind::NestingTooDeep { .. })
         ));
     }

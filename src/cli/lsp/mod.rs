@@ -521,7 +521,7 @@ impl Server<'_> {
     /// The whole document, formatted as `pcfg fmt` does; nothing when it does not parse.
     fn format(&self, uri: &Url) -> Option<Vec<TextEdit>> {
         let (_, text) = self.open(uri)?;
-        let formatted = crate::syntax::format::format(crate::source::FileId(0), text).ok()?;
+        let formatted = crate::syntax::format::format(crate::source::FileId::FIRST, text).ok()?;
         if formatted == text {
             return Some(Vec::new());
         }

@@ -35,7 +35,7 @@ pub(super) fn refers_to<S: AsRef<str>>(prefix: &[S], segments: &[Ident]) -> Opti
 
 /// What is at byte `offset` of `text` (parsed as far as it parses).
 pub(super) fn target_at(text: &str, offset: usize) -> Option<Target> {
-    let (file, _) = parse_prefix(FileId(0), text);
+    let (file, _) = parse_prefix(FileId::FIRST, text);
     let offset = u32::try_from(offset).ok()?;
     in_items(&file.items, offset, &mut Vec::new())
 }
@@ -223,7 +223,7 @@ pub(super) fn labels_of(items: &[Item], kind: &str) -> Vec<String> {
 
 /// The outline of a file: each block with its label, and the fields set in it, nested.
 pub(super) fn outline(text: &str) -> Vec<Symbol> {
-    let (file, _) = parse_prefix(FileId(0), text);
+    let (file, _) = parse_prefix(FileId::FIRST, text);
     symbols(&file.items)
 }
 

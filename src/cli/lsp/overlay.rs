@@ -230,13 +230,13 @@ mod tests {
     #[test]
     fn a_file_is_parsed_again_only_when_its_text_changed() {
         let overlay = Overlay::default();
-        let (file, text) = (FileId(0), "system { name = \"a\" }\n");
+        let (file, text) = (FileId::FIRST, "system { name = \"a\" }\n");
         let first = overlay.parse(file, text).0;
         assert!(Arc::ptr_eq(&first, &overlay.parse(file, text).0), "kept");
         let other = overlay.parse(file, "system { name = \"b\" }\n").0;
         assert!(!Arc::ptr_eq(&first, &other));
         // Another number is another file: its spans differ.
-        assert!(!Arc::ptr_eq(&first, &overlay.parse(FileId(1), text).0));
+        assert!(!Arc::ptr_eq(&first, &overlay.parse(FileId::new(1), text).0));
         overlay.sweep_parsed();
         overlay.parse(file, text);
         overlay.sweep_parsed();

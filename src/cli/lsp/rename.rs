@@ -13,7 +13,7 @@ pub(super) fn occurrences(layers: &Layers, kind: &str, label: &str) -> Vec<Span>
     for layer in &layers.layers {
         walk(&layer.ast.items, &mut Vec::new(), kind, label, &mut out);
     }
-    out.sort_by_key(|s| (s.file.0, s.start));
+    out.sort_by_key(|s| (s.file, s.start));
     out.dedup();
     out
 }

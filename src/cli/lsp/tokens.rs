@@ -38,7 +38,7 @@ pub(super) enum Kind {
 
 /// Every token of `text` as `(start, end, kind)` in byte offsets, in order.
 pub(super) fn tokens(text: &str) -> Vec<(usize, usize, Kind)> {
-    let (file, _) = parse_prefix(FileId(0), text);
+    let (file, _) = parse_prefix(FileId::FIRST, text);
     let mut out = Vec::new();
     items(&file.items, Some(&crate::schema::v1::ROOT), &mut out);
     comments(text, &mut out);
@@ -57,14 +57,18 @@ fn items(list: &[Item], schema: Option<&BlockSchema>, out: &mut Vec<(usize, usiz
                 let start = import.span.start;
                 push(
                     out,
-                    Span::new(FileId(0), start as usize, start as usize + 6),
+                    Span::new(FileId::FIRST, start as usize, start as usize + 6),
                     Kind::Keyword,
                 );
                 push(out, import.path_span, Kind::Str);
             }
             Item::Remove(remove) => {
                 let start = remove.span.start as usize;
-                push(out, Span::new(FileId(0), start, start + 6), Kind::Keyword);
+                push(
+                    out,
+                    Span::new(FileId::FIRST, start, start + 6),
+                    Kind::Keyword,
+                );
                 path(&remove.path.segments, schema, false, out);
             }
             Item::Block(block) => {
