@@ -62,6 +62,10 @@ pub struct Extension {
 /// What [`Extension::scripts`] lends when an extension has none.
 static NO_SCRIPTS: super::system::Scripts = super::system::Scripts::NONE;
 
+// Every partition and extension of a large configuration is one of these, most of it `At`s: a
+// value and where it is written (an absent place costs nothing, `source::FileId`).
+const _: () = assert!(std::mem::size_of::<Extension>() == 400);
+
 impl Extension {
     /// Where `source = "..."` is written, or the extension's declaration when it is not.
     #[must_use]

@@ -200,6 +200,10 @@ pub struct Partition {
     pub label: At<Option<String>>,
 }
 
+// Every partition and extension of a large configuration is one of these, most of it `At`s: a
+// value and where it is written (an absent place costs nothing, `source::FileId`).
+const _: () = assert!(std::mem::size_of::<Partition>() == 400);
+
 impl Partition {
     /// Versioned partitions carry the image version in their label and are updated as a whole:
     /// those with A/B slots or verity.
