@@ -266,3 +266,27 @@ impl SourceMap {
             .map(|(i, f)| (FileId::new(i), f))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{FileId, Origin, SourceMap};
+
+    /// A file's id gives back the index it was made from, orders as its index does, and is the
+    /// one the map handed out for the file at that place.
+    #[test]
+    fn a_file_id_is_its_index() {
+        for index in [0, 1, 2, 255, 65_536, u32::MAX as usize - 1] {
+            assert_eq!(FileId::new(index).index(), index);
+        }
+        assert_eq!(FileId::FIRST, FileId::new(0));
+        assert!(FileId::new(0) < FileId::new(1) && FileId::new(1) < FileId::new(300));
+        let mut map = SourceMap::new();
+        let ids: Vec<FileId> = (0..3)
+            .map(|i| map.add(format!("f{i}.pcfg"), Origin::Disk, String::new()))
+            .collect();
+        assert_eq!(ids, [FileId::new(0), FileId::new(1), FileId::new(2)]);
+        assert!(map.files().map(|(id, _)| id).eq(ids.iter().copied()));
+        assert_eq!(map.name(ids[2]), "f2.pcfg");
+        assert!(std::panic::catch_unwind(|| FileId::new(u32::MAX as usize)).is_err());
+    }
+}
