@@ -243,11 +243,7 @@ fn measure_disk(items: usize) {
         pcfg.as_secs_f64() * 1e3,
         peak_kb as f64 / 1000.0
     );
-    let find_exists = std::process::Command::new("find")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !find_exists {
+    if !installed("find") {
         println!("find: not installed (Debian's findutils), no anchor");
         return;
     }
@@ -354,6 +350,16 @@ fn nix_expressions(items: usize) -> [(&'static str, String); 2] {
     [("literal", literal), ("computed", computed)]
 }
 
+/// Whether `program` answers `--version`. Its status too, not only whether it started: under
+/// valgrind a program that is not installed still "starts" (the failed exec comes back as an
+/// exit status).
+fn installed(program: &str) -> bool {
+    std::process::Command::new(program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|out| out.status.success())
+}
+
 /// `nix-instantiate --eval --strict` (Debian's `nix-bin`) on the same items, as an anchor:
 /// prints its median time and pcfg's `time` for them as a ratio to it.
 fn nix_anchors(items: usize, time: Duration) {
@@ -361,13 +367,7 @@ fn nix_anchors(items: usize, time: Duration) {
     if counting_instructions() {
         return;
     }
-    // Its status too, not only whether it started: under valgrind a program that is not
-    // installed still "starts" (the failed exec comes back as an exit status).
-    let installed = std::process::Command::new("nix-instantiate")
-        .arg("--version")
-        .output()
-        .is_ok_and(|out| out.status.success());
-    if !installed {
+    if !installed("nix-instantiate") {
         println!("nix-instantiate: not installed (Debian's nix-bin), no anchor");
         return;
     }
