@@ -154,18 +154,28 @@ fn growth(last: &mut Option<(usize, Duration)>, n: usize, time: Duration) {
     *last = Some((n, time));
 }
 
+/// Writes each `(path, text)` below `dir`, making the directories on the way.
+fn write_files(dir: &Path, files: impl IntoIterator<Item = (String, String)>) {
+    for (path, text) in files {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+}
+
 /// `pcfg diff` (the binary) of two generated configurations of `items` that differ in one line.
 fn measure_diff(items: usize) -> Duration {
     let dir = tempfile::tempdir().expect("tempdir");
     for side in ["old", "new"] {
-        for (path, mut text) in generate::generated_files(items, 100) {
-            if side == "new" && path == "system.pcfg" {
-                text.push_str("partition.p4.size-max = 32G\n");
-            }
-            let path = dir.path().join(side).join(path);
-            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-            std::fs::write(path, text).expect("write");
-        }
+        let files = generate::generated_files(items, 100)
+            .into_iter()
+            .map(|(path, mut text)| {
+                if side == "new" && path == "system.pcfg" {
+                    text.push_str("partition.p4.size-max = 32G\n");
+                }
+                (path, text)
+            });
+        write_files(&dir.path().join(side), files);
     }
     let run = || {
         let start = Instant::now();
@@ -216,11 +226,7 @@ fn median_of_runs(mut command: impl FnMut() -> std::process::Command) -> Duratio
 /// prints the largest resident memory of the `pcfg` runs.
 fn measure_disk(items: usize) {
     let dir = tempfile::tempdir().expect("tempdir");
-    for (path, text) in generate::generated_files(items, 100) {
-        let path = dir.path().join(path);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(path, text).expect("write");
-    }
+    write_files(dir.path(), generate::generated_files(items, 100));
     let pcfg = median_of_runs(|| {
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_pcfg"));
         command

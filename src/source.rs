@@ -25,8 +25,7 @@ impl FileId {
     pub fn new(index: usize) -> Self {
         u32::try_from(index)
             .ok()
-            .and_then(|i| i.checked_add(1))
-            .and_then(std::num::NonZeroU32::new)
+            .and_then(|i| std::num::NonZeroU32::MIN.checked_add(i))
             .map(FileId)
             .expect("fewer than 2^32 - 1 files")
     }
