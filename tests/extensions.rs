@@ -624,6 +624,89 @@ fn a_file_where_another_extension_has_a_directory_is_reported() {
 }
 
 #[test]
+fn every_file_over_another_extensions_directory_is_found() {
+    // Generated trees over a three-letter alphabet, so that their paths meet at every depth:
+    // what the check reports is compared with the rule itself, for every pair of extensions.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = |n: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        usize::try_from(state % n).expect("small")
+    };
+    let extensions = ["e0", "e1", "e2", "e3", "e4", "e5"];
+    // Each tree's files and empty directories; no path of a tree is both, nor below a file.
+    let mut trees: Vec<(Vec<String>, Vec<String>)> = Vec::new();
+    for ext in extensions {
+        let (mut files, mut dirs) = (Vec::<String>::new(), Vec::<String>::new());
+        for _ in 0..16 {
+            let depth = 1 + next(4);
+            let path: Vec<&str> = (0..depth).map(|_| ["a", "b", "c"][next(3)]).collect();
+            let path = format!("usr/{}", path.join("/"));
+            let clashes = files.iter().chain(&dirs).any(|q| {
+                *q == path
+                    || q.starts_with(&format!("{path}/"))
+                    || path.starts_with(&format!("{q}/"))
+            });
+            if clashes {
+                continue;
+            }
+            let full = root.join("ext").join(ext).join(&path);
+            if next(4) == 0 {
+                std::fs::create_dir_all(&full).expect("mkdir");
+                dirs.push(path);
+            } else {
+                std::fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
+                std::fs::write(&full, format!("{ext} {path}\n")).expect("write");
+                files.push(path);
+            }
+        }
+        trees.push((files, dirs));
+    }
+    let is_directory = |(files, dirs): &(Vec<String>, Vec<String>), path: &str| {
+        dirs.iter().any(|d| d == path)
+            || files
+                .iter()
+                .chain(dirs)
+                .any(|q| q.starts_with(&format!("{path}/")))
+    };
+    let mut expected = Vec::new();
+    for (i, (files, _)) in trees.iter().enumerate() {
+        for (j, other) in trees.iter().enumerate().filter(|&(j, _)| j != i) {
+            for path in files.iter().filter(|p| is_directory(other, p)) {
+                expected.push(format!(
+                    "`{path}` is a file in extension `{}` and a directory in extension `{}`",
+                    extensions[i], extensions[j]
+                ));
+            }
+        }
+    }
+    assert!(
+        expected.len() >= 10,
+        "the trees meet too rarely: {expected:#?}"
+    );
+    let config: String = std::iter::once(SYSTEM.to_owned())
+        .chain(
+            extensions
+                .iter()
+                .map(|e| format!("extension {e} {{ kind = sysext, source = \"ext/{e}\" }}\n")),
+        )
+        .collect();
+    std::fs::write(root.join("system.pcfg"), config).expect("write");
+    let (json, _) = report_json(root);
+    let mut found: Vec<String> = messages(&json)
+        .into_iter()
+        .filter(|m| m.contains("is a file in extension"))
+        .map(|m| m.split(": merged").next().unwrap_or(m).to_owned())
+        .collect();
+    found.sort();
+    expected.sort();
+    assert_eq!(found, expected);
+}
+
+#[test]
 fn file_names_are_bytes_and_never_collapse() {
     use std::os::unix::ffi::OsStrExt as _;
     let dir = tempfile::tempdir().expect("tempdir");
