@@ -629,21 +629,15 @@ fn every_file_over_another_extensions_directory_is_found() {
     // what the check reports is compared with the rule itself, for every pair of extensions.
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
-    let mut state = 0x2545_f491_4f6c_dd1d_u64;
-    let mut next = |n: u64| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        usize::try_from(state % n).expect("small")
-    };
+    let mut rng = crate::corpus::Rng(0x2545_f491_4f6c_dd1d);
     let extensions = ["e0", "e1", "e2", "e3", "e4", "e5"];
     // Each tree's files and empty directories; no path of a tree is both, nor below a file.
     let mut trees: Vec<(Vec<String>, Vec<String>)> = Vec::new();
     for ext in extensions {
         let (mut files, mut dirs) = (Vec::<String>::new(), Vec::<String>::new());
         for _ in 0..16 {
-            let depth = 1 + next(4);
-            let path: Vec<&str> = (0..depth).map(|_| ["a", "b", "c"][next(3)]).collect();
+            let depth = 1 + rng.below(4);
+            let path: Vec<&str> = (0..depth).map(|_| ["a", "b", "c"][rng.below(3)]).collect();
             let path = format!("usr/{}", path.join("/"));
             let clashes = files.iter().chain(&dirs).any(|q| {
                 *q == path
@@ -653,16 +647,22 @@ fn every_file_over_another_extensions_directory_is_found() {
             if clashes {
                 continue;
             }
-            let full = root.join("ext").join(ext).join(&path);
-            if next(4) == 0 {
-                std::fs::create_dir_all(&full).expect("mkdir");
+            if rng.below(4) == 0 {
+                std::fs::create_dir_all(root.join("ext").join(ext).join(&path)).expect("mkdir");
                 dirs.push(path);
             } else {
-                std::fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
-                std::fs::write(&full, format!("{ext} {path}\n")).expect("write");
                 files.push(path);
             }
         }
+        let contents: Vec<(String, String)> = files
+            .iter()
+            .map(|p| (p.clone(), format!("{ext} {p}\n")))
+            .collect();
+        let contents: Vec<(&str, &str)> = contents
+            .iter()
+            .map(|(p, c)| (p.as_str(), c.as_str()))
+            .collect();
+        tree(&root.join("ext").join(ext), &contents);
         trees.push((files, dirs));
     }
     let is_directory = |(files, dirs): &(Vec<String>, Vec<String>), path: &str| {
