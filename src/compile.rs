@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::analysis;
 use crate::check as checks;
-use crate::diag::{self, Diagnostic};
+use crate::diag::{self, Code, Diagnostic, Label};
 use crate::model::{self, Model};
 use crate::resolve::{self, EntryError, Resolution, Resolved};
 use crate::schema;
@@ -141,6 +141,19 @@ fn check_as(
         diagnostics.append(&mut report.diagnostics);
         report
     });
+    // The texts let go of as each file was parsed, read again for what follows (quoting and
+    // placing diagnostics, the lock, the build's manifest): a file that no longer holds the
+    // text compiled is an error, and nothing of it is quoted.
+    for file in sources.read_again() {
+        diagnostics.push(
+            Diagnostic::new(
+                Code::SourceChanged,
+                format!("`{}` changed while pcfg compiled it", sources.name(file)),
+                Label::new(Span::new(file, 0, 0), "changed, removed or unreadable since it was read"),
+            )
+            .with_help("run pcfg again once the files are saved: what was compiled is no longer what the file holds"),
+        );
+    }
     diag::sort(&mut diagnostics);
     diagnostics.dedup();
     Ok(Compilation {

@@ -140,7 +140,7 @@ impl Lock {
         let files = compilation
             .sources
             .files()
-            .map(|(_, file)| (source.name_of(file), sha256_hex(file.text.as_bytes())))
+            .map(|(_, file)| (source.name_of(file), sha256_hex(file.text().as_bytes())))
             .collect();
         let mut unreadable = Vec::new();
         let mut digests = |paths: Vec<String>| -> BTreeMap<String, String> {

@@ -4,6 +4,12 @@
 //! into lines and columns.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::vfs::Vfs;
 
 /// The index of a file in a [`SourceMap`], held as one more than the index so that an absent
 /// one costs nothing: an `Option<Span>` is 12 bytes, not 16, and a model field's value and span
@@ -103,10 +109,36 @@ pub struct SourceFile {
     /// or `std/NAME` for the standard library.
     pub name: String,
     pub origin: Origin,
-    pub text: String,
+    /// The text ([`SourceFile::text`]): unset between [`SourceMap::let_go`] and the first time
+    /// it is asked for again, when it is read again.
+    text: OnceLock<String>,
+    /// Where to read the text again, and what it was, once it has been let go of.
+    let_go: Option<Box<LetGo>>,
     /// Where each line starts, made the first time a position is asked for: a compile that
     /// reports nothing never needs it (offsets fit in `u32`, as spans do).
-    line_starts: std::sync::OnceLock<Vec<u32>>,
+    line_starts: OnceLock<Vec<u32>>,
+}
+
+/// A text let go of: the file it is read again from, and its length and hash to know that what
+/// is read is what was compiled.
+struct LetGo {
+    path: PathBuf,
+    vfs: &'static dyn Vfs,
+    len: usize,
+    hash: u64,
+    /// Set when the text is read again: whether it was no longer the compiled one (changed,
+    /// removed or unreadable), in which case the text is empty.
+    changed: OnceLock<bool>,
+}
+
+impl fmt::Debug for LetGo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LetGo")
+            .field("path", &self.path)
+            .field("len", &self.len)
+            .field("changed", &self.changed.get())
+            .finish_non_exhaustive()
+    }
 }
 
 impl SourceFile {
@@ -116,9 +148,40 @@ impl SourceFile {
         SourceFile {
             name,
             origin,
-            text,
-            line_starts: std::sync::OnceLock::new(),
+            text: OnceLock::from(text),
+            let_go: None,
+            line_starts: OnceLock::new(),
         }
+    }
+
+    /// The file's text; one that was let go of ([`SourceMap::let_go`]) is read again the first
+    /// time it is asked for, and is empty if the file no longer holds it ([`Self::changed`]).
+    #[must_use]
+    pub fn text(&self) -> &str {
+        self.text.get_or_init(|| {
+            let Some(let_go) = &self.let_go else {
+                return String::new();
+            };
+            // Decoded as the loader decodes (`resolve::imports::decode`), lossily.
+            let text = let_go
+                .vfs
+                .read(&let_go.path)
+                .ok()
+                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+                .filter(|text| text.len() == let_go.len && xxh3_64(text.as_bytes()) == let_go.hash);
+            let _ = let_go.changed.set(text.is_none());
+            text.unwrap_or_default()
+        })
+    }
+
+    /// Whether the text was let go of and the file, read again, no longer held it: positions
+    /// in it are then unknown and nothing of it can be quoted.
+    #[must_use]
+    pub fn changed(&self) -> bool {
+        self.let_go.as_ref().is_some_and(|let_go| {
+            let _ = self.text();
+            let_go.changed.get().copied().unwrap_or(false)
+        })
     }
 
     /// Where each line starts (the first at 0), as byte offsets.
@@ -126,7 +189,7 @@ impl SourceFile {
         self.line_starts.get_or_init(|| {
             let to_u32 = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
             let mut starts: Vec<u32> = std::iter::once(0)
-                .chain(self.text.match_indices('\n').map(|(i, _)| to_u32(i + 1)))
+                .chain(self.text().match_indices('\n').map(|(i, _)| to_u32(i + 1)))
                 .collect();
             starts.shrink_to_fit();
             starts
@@ -165,7 +228,7 @@ impl SourceFile {
             .partition_point(|&start| start as usize <= offset)
             .saturating_sub(1);
         let start = self.line_start(line).unwrap_or(0);
-        (line, self.text.get(start..offset).unwrap_or(""))
+        (line, self.text().get(start..offset).unwrap_or(""))
     }
 
     /// The byte range of 1-based lines `first` to `last` (clamped to the file), line breaks
@@ -174,8 +237,8 @@ impl SourceFile {
     pub fn lines_bytes(&self, first: usize, last: usize) -> (usize, usize) {
         let start = self
             .line_start(first.saturating_sub(1))
-            .unwrap_or(self.text.len());
-        let end = self.line_start(last).unwrap_or(self.text.len());
+            .unwrap_or(self.text().len());
+        let end = self.line_start(last).unwrap_or(self.text().len());
         (start.min(end), end)
     }
 
@@ -185,8 +248,8 @@ impl SourceFile {
         let Some(start) = self.line_start(line.saturating_sub(1)) else {
             return "";
         };
-        let end = self.line_start(line).unwrap_or(self.text.len());
-        self.text
+        let end = self.line_start(line).unwrap_or(self.text().len());
+        self.text()
             .get(start..end)
             .unwrap_or("")
             .trim_end_matches(['\n', '\r'])
@@ -195,14 +258,15 @@ impl SourceFile {
     /// The text a span covers (empty when the span does not fall on character boundaries).
     #[must_use]
     pub fn slice(&self, span: Span) -> &str {
-        self.text
+        self.text()
             .get(span.start as usize..span.end as usize)
             .unwrap_or("")
     }
 
     fn floor_boundary(&self, offset: usize) -> usize {
-        let mut offset = offset.min(self.text.len());
-        while !self.text.is_char_boundary(offset) {
+        let text = self.text();
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
             offset -= 1;
         }
         offset
@@ -225,6 +289,36 @@ impl SourceMap {
         let id = FileId::new(self.files.len());
         self.files.push(SourceFile::new(name, origin, text));
         id
+    }
+
+    /// Lets go of a file's text, which was read from `path` on `vfs` (a file system whose files
+    /// can be read again for as long as the program runs, [`Vfs::lasting`]): a compile that has
+    /// parsed a file needs its text again only to quote or place a diagnostic, and the texts
+    /// were a tenth of a large compile's peak memory. [`SourceFile::text`] reads it again.
+    pub fn let_go(&mut self, id: FileId, path: &Path, vfs: &'static dyn Vfs) {
+        let Some(file) = self.files.get_mut(id.index()) else {
+            return;
+        };
+        let Some(text) = file.text.take() else {
+            return;
+        };
+        file.let_go = Some(Box::new(LetGo {
+            path: path.to_path_buf(),
+            vfs,
+            len: text.len(),
+            hash: xxh3_64(text.as_bytes()),
+            changed: OnceLock::new(),
+        }));
+    }
+
+    /// Reads every text that was let go of again, and names the files that no longer hold the
+    /// text that was compiled.
+    #[must_use]
+    pub fn read_again(&self) -> Vec<FileId> {
+        self.files()
+            .filter(|(_, file)| file.changed())
+            .map(|(id, _)| id)
+            .collect()
     }
 
     /// The file behind an id this map handed out.

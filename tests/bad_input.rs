@@ -144,11 +144,11 @@ fn garbage_never_panics() {
         for d in &c.diagnostics {
             let file = c.sources.get(d.primary.span.file);
             assert!(
-                file.text.is_char_boundary(d.primary.span.start as usize),
+                file.text().is_char_boundary(d.primary.span.start as usize),
                 "{text:?}"
             );
             assert!(
-                file.text.is_char_boundary(d.primary.span.end as usize),
+                file.text().is_char_boundary(d.primary.span.end as usize),
                 "{text:?}"
             );
         }
@@ -280,4 +280,113 @@ fn a_syntax_error_hides_no_other_file_s_errors() {
         .map(|(c, f)| ((*c).to_owned(), (*f).to_owned()))
         .collect();
     assert_eq!(found, expected);
+}
+
+/// A file system on which every file is saved again once it has been read: an editor writing
+/// the files while `pcfg check` runs. It lasts ([`Vfs::lasting`]), so a compile lets go of each
+/// text once parsed and reads it again for the diagnostics, and counts the reads.
+struct SavedWhileRead {
+    files: pcfg::vfs::MemoryFs,
+    reads: std::sync::Mutex<std::collections::BTreeMap<std::path::PathBuf, usize>>,
+}
+
+static SAVED_WHILE_READ: std::sync::LazyLock<SavedWhileRead> = std::sync::LazyLock::new(|| {
+    let mut files = pcfg::vfs::MemoryFs::new();
+    files.insert(
+        "s.pcfg",
+        "import \"base.pcfg\"\nsystem { name = \"a\", version = \"1\" }\n",
+    );
+    files.insert("base.pcfg", "system {\n  colour = 3\n}\n");
+    SavedWhileRead {
+        files,
+        reads: std::sync::Mutex::default(),
+    }
+});
+
+impl pcfg::vfs::Vfs for SavedWhileRead {
+    fn read(&self, path: &std::path::Path) -> Result<Vec<u8>, pcfg::vfs::VfsError> {
+        let mut reads = self.reads.lock().expect("not poisoned");
+        let count = reads.entry(path.to_path_buf()).or_default();
+        *count += 1;
+        let mut bytes = self.files.read(path)?;
+        if *count > 1 {
+            bytes.splice(0..0, b"# saved again\n".iter().copied());
+        }
+        Ok(bytes)
+    }
+    fn lasting(&self) -> Option<&'static dyn pcfg::vfs::Vfs> {
+        Some(&*SAVED_WHILE_READ)
+    }
+    fn identity(&self, path: &std::path::Path) -> std::path::PathBuf {
+        self.files.identity(path)
+    }
+    fn list_dir(&self, path: &std::path::Path) -> Vec<String> {
+        self.files.list_dir(path)
+    }
+    fn tree_digest(&self, dir: &std::path::Path) -> Option<String> {
+        self.files.tree_digest(dir)
+    }
+    fn walk(&self, dir: &std::path::Path) -> Result<Vec<pcfg::vfs::TreeEntry>, String> {
+        self.files.walk(dir)
+    }
+    fn read_prefix(&self, path: &std::path::Path, len: usize) -> Option<Vec<u8>> {
+        self.files.read_prefix(path, len)
+    }
+    fn read_range(&self, path: &std::path::Path, offset: u64, len: usize) -> Option<Vec<u8>> {
+        self.files.read_range(path, offset, len)
+    }
+    fn sha256(&self, path: &std::path::Path) -> Result<[u8; 32], pcfg::vfs::VfsError> {
+        self.files.sha256(path)
+    }
+    fn same_content(
+        &self,
+        a: &std::path::Path,
+        b: &std::path::Path,
+    ) -> Result<bool, pcfg::vfs::VfsError> {
+        self.files.same_content(a, b)
+    }
+    fn executable(&self, path: &std::path::Path) -> Result<bool, pcfg::vfs::VfsError> {
+        self.files.executable(path)
+    }
+}
+
+/// A compile that goes on from the model lets go of each text once the file is parsed and
+/// reads it again at the end (each file is read twice, not kept); a file that no longer holds
+/// what was compiled is an error, and its diagnostics quote nothing of it. The same files left
+/// alone compile without it, quoted as ever (every CLI snapshot reads its files again so).
+#[test]
+fn a_file_saved_again_while_it_is_compiled() {
+    let saved = &*SAVED_WHILE_READ;
+    let c = pcfg::compile::check_with(
+        saved,
+        std::path::Path::new("s.pcfg"),
+        &pcfg::analysis::Quiet,
+    )
+    .expect("the entry file exists");
+    let reads = saved.reads.lock().expect("not poisoned").clone();
+    assert!(reads.values().all(|&n| n == 2), "{reads:?}");
+    assert_eq!(reads.len(), 2, "{reads:?}");
+    assert_eq!(
+        codes(&c),
+        [
+            "pcfg::source-changed",
+            "pcfg::source-changed",
+            "pcfg::unknown-field"
+        ]
+    );
+    insta::assert_snapshot!(rendered(&c));
+
+    let kept = compile_memory(&[
+        (
+            "s.pcfg",
+            b"import \"base.pcfg\"\nsystem { name = \"a\", version = \"1\" }\n",
+        ),
+        ("base.pcfg", b"system {\n  colour = 3\n}\n"),
+    ]);
+    assert_eq!(codes(&kept), ["pcfg::unknown-field"]);
+    assert!(
+        rendered(&kept).contains("2 │   colour = 3"),
+        "{}",
+        rendered(&kept)
+    );
 }

@@ -660,7 +660,7 @@ fn values_moved_out_of_dropped_syntax_trees_resolve_as_copied_ones() {
     // The kept trees are as the files parse: no value was taken out of them.
     let resolved = kept.resolved.expect("resolved");
     for layer in &resolved.layers.layers {
-        let text = &kept.sources.get(layer.file).text;
+        let text = kept.sources.get(layer.file).text();
         let parsed = pcfg::syntax::parse(layer.file, text).expect("parses");
         assert_eq!(*layer.ast, parsed, "{}", kept.sources.name(layer.file));
         assert!(layer

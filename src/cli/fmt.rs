@@ -47,7 +47,7 @@ pub(super) fn run(args: &FmtArgs, output: &Output, out: &mut dyn Write) -> Resul
             diagnostics.push(diagnostic);
             continue;
         }
-        let text = &sources.get(file).text;
+        let text = sources.get(file).text();
         let formatted = match format(file, text) {
             Ok(formatted) => formatted,
             Err(FormatError::Syntax(err)) => {
@@ -64,11 +64,11 @@ pub(super) fn run(args: &FmtArgs, output: &Output, out: &mut dyn Write) -> Resul
             out.write_all(formatted.as_bytes())?;
             continue;
         }
-        if formatted == *text {
+        if formatted == text {
             continue;
         }
         if args.diff {
-            let diff = similar::TextDiff::from_lines(text.as_str(), formatted.as_str());
+            let diff = similar::TextDiff::from_lines(text, formatted.as_str());
             write!(
                 out,
                 "{}",

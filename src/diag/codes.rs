@@ -50,6 +50,7 @@ codes! {
     FileUnreadable => "file-unreadable", Error;
     FileTooLarge => "file-too-large", Error;
     InvalidUtf8 => "invalid-utf8", Error;
+    SourceChanged => "source-changed", Error;
     // Syntax
     InvalidCharacter => "invalid-character", Error;
     UnexpectedToken => "unexpected-token", Error;

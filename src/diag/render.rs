@@ -165,10 +165,13 @@ impl View {
         } else {
             message.to_owned()
         };
-        let quotable = labels.iter().all(|l| {
-            let line = source_file.line_col(l.span.start as usize).line;
-            source_file.line_text(line).len() <= MAX_QUOTED_LINE
-        });
+        // A file that changed while pcfg ran has no text to quote nor lines to point at.
+        let changed = source_file.changed();
+        let quotable = !changed
+            && labels.iter().all(|l| {
+                let line = source_file.line_col(l.span.start as usize).line;
+                source_file.line_text(line).len() <= MAX_QUOTED_LINE
+            });
         let (source, spans) = if quotable {
             let spans = labels
                 .iter()
@@ -187,11 +190,17 @@ impl View {
             let (start, end) = source_file.lines_bytes(first, last + EXCERPT_CONTEXT);
             let source = Excerpt {
                 name: shown(&source_file.name),
-                text: visible(source_file.text.get(start..end).unwrap_or("")),
+                text: visible(source_file.text().get(start..end).unwrap_or("")),
                 offset: start,
                 first_line: first - 1,
             };
             (Some(source), spans)
+        } else if changed {
+            message = format!(
+                "{message}\n  in {}, which changed while pcfg ran (not quoted)",
+                shown(&source_file.name)
+            );
+            (None, Vec::new())
         } else {
             if let Some(first) = labels.first() {
                 let at = source_file.line_col(first.span.start as usize);

@@ -192,7 +192,8 @@ pub type OnLoaded<'f> = dyn FnMut(usize, &mut Layer, &[Diagnostic]) + 'f;
 /// Loads `entry` and everything it imports, handing each file to `finished` as it finishes. The
 /// layers keep their syntax trees when `keep_syntax` is set; otherwise each tree is let go of
 /// once `finished` has seen it (the layer's `ast` is then empty), so that a large configuration
-/// never holds more trees than the files on one chain of imports.
+/// never holds more trees than the files on one chain of imports, and each file's text once it
+/// is parsed, when `vfs` can read it again ([`Vfs::lasting`]).
 ///
 /// # Errors
 /// When the entry file itself cannot be read. Problems in imports are diagnostics.
@@ -206,6 +207,7 @@ pub fn load(
 ) -> Result<Layers, EntryError> {
     let mut loader = Loader {
         vfs,
+        let_go: if keep_syntax { None } else { vfs.lasting() },
         sources,
         diagnostics,
         done: HashMap::new(),
@@ -262,6 +264,9 @@ pub fn load(
 
 struct Loader<'v, 'm> {
     vfs: &'v dyn Vfs,
+    /// Where texts are read again, when each is let go of once parsed (no syntax kept, and a
+    /// file system that lasts, [`Vfs::lasting`]).
+    let_go: Option<&'static dyn Vfs>,
     sources: &'m mut SourceMap,
     diagnostics: &'m mut Vec<Diagnostic>,
     /// Identity of each finished file to its layer index.
@@ -297,13 +302,16 @@ impl Loader<'_, '_> {
         } else {
             // The items before a syntax error still count: their imports load, so that every
             // file that parses is checked too (see `resolve`).
-            let (ast, error) = self.vfs.parse(file, &self.sources.get(file).text);
+            let (ast, error) = self.vfs.parse(file, self.sources.get(file).text());
             if let Some(error) = error {
                 self.diagnostics
                     .push(error.to_diagnostic(&crate::schema::nested_blocks));
             }
             ast
         };
+        if let (Location::Disk(path), Some(vfs)) = (&location, self.let_go) {
+            self.sources.let_go(file, path, vfs);
+        }
         let mut pending: Vec<(String, Span)> = ast
             .items
             .iter()

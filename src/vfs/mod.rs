@@ -68,6 +68,14 @@ pub trait Vfs: Sync {
         (Arc::new(ast), error)
     }
 
+    /// This file system for as long as the program runs, when a file read from it can be read
+    /// again later (the disk): a compile then lets go of each source text once the file is
+    /// parsed, and reads it again to quote or place a diagnostic
+    /// ([`crate::source::SourceMap::let_go`]). `None` (the default) keeps every text.
+    fn lasting(&self) -> Option<&'static dyn Vfs> {
+        None
+    }
+
     /// A key that is equal for two paths naming the same file (the import identity): on disk
     /// the device and inode, so that a hard link, a symbolic link and the file itself are one.
     fn identity(&self, path: &Path) -> PathBuf;
@@ -292,6 +300,10 @@ fn read_window(file: &std::fs::File, size: u64, offset: u64, len: usize) -> Opti
 pub struct RealFs;
 
 impl Vfs for RealFs {
+    fn lasting(&self) -> Option<&'static dyn Vfs> {
+        Some(&RealFs)
+    }
+
     fn read_range(&self, path: &Path, offset: u64, len: usize) -> Option<Vec<u8>> {
         let (file, meta) = open_regular(path).ok()?;
         read_window(&file, meta.len(), offset, len)

@@ -371,7 +371,7 @@ impl Server<'_> {
                 continue;
             }
             let (start, end) = (fix.span.start as usize, fix.span.end as usize);
-            let Some((from, to, new)) = fixes::text_edit(&file.text, start, end, &fix.edit) else {
+            let Some((from, to, new)) = fixes::text_edit(file.text(), start, end, &fix.edit) else {
                 continue;
             };
             let range = convert::range(file, crate::source::Span::new(fix.span.file, from, to));
@@ -563,7 +563,7 @@ fn declared(compilation: &Compilation, vfs: &dyn crate::vfs::Vfs, kind: &str) ->
     }
     let mut labels: Vec<String> = Vec::new();
     for (id, file) in compilation.sources.files() {
-        let (ast, _) = vfs.parse(id, &file.text);
+        let (ast, _) = vfs.parse(id, file.text());
         labels.extend(navigate::labels_of(&ast.items, kind));
     }
     let mut seen = BTreeSet::new();
