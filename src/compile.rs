@@ -51,13 +51,16 @@ enum Syntax {
     /// it finishes loading (each layer's `ast` is empty; the trees were almost half of a large
     /// compile's peak memory), and the resolved tree once the model is lowered, before the
     /// extension trees are analysed (`Resolved::root` is then empty; its layers and removals
-    /// stay).
+    /// stay). Each file's text is let go of once parsed, on a file system that can read it
+    /// again (`Vfs::lasting`), and read again at the end of the compile.
     Drop,
 }
 
 /// [`check`], reporting the progress of the extension-tree analysis. Each file's syntax tree is
 /// dropped as soon as the file is flattened (each layer's `ast` is empty), and the resolved tree
-/// once the model is lowered (`resolved.root` is empty): [`check`] keeps both.
+/// once the model is lowered (`resolved.root` is empty): [`check`] keeps both. Each text is let
+/// go of once parsed and read again at the end (`pcfg::source-changed` when it no longer is
+/// what was compiled), so `sources` holds every text when this returns.
 ///
 /// # Errors
 /// When the entry file itself cannot be read.
