@@ -2,6 +2,7 @@
 //! schema → lower to the OS model → run the model's checks → analyse the extension trees.
 //! `pcfg build` and `pcfg plan` continue from the model (`emit`, `plan`).
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use crate::analysis;
@@ -10,7 +11,7 @@ use crate::diag::{self, Code, Diagnostic, Label};
 use crate::model::{self, Model};
 use crate::resolve::{self, EntryError, Resolution, Resolved};
 use crate::schema;
-use crate::source::{SourceMap, Span};
+use crate::source::{FileId, SourceMap, Span};
 use crate::vfs::Vfs;
 
 /// Everything one compilation produced: the sources (for rendering), the resolved tree when
@@ -52,7 +53,8 @@ enum Syntax {
     /// compile's peak memory), and the resolved tree once the model is lowered, before the
     /// extension trees are analysed (`Resolved::root` is then empty; its layers and removals
     /// stay). Each file's text is let go of once parsed, on a file system that can read it
-    /// again (`Vfs::lasting`), and read again at the end of the compile.
+    /// again (`Vfs::lasting`), and read again at the end of the compile, where it is kept only
+    /// when a diagnostic points into it.
     Drop,
 }
 
@@ -60,7 +62,8 @@ enum Syntax {
 /// dropped as soon as the file is flattened (each layer's `ast` is empty), and the resolved tree
 /// once the model is lowered (`resolved.root` is empty): [`check`] keeps both. Each text is let
 /// go of once parsed and read again at the end (`pcfg::source-changed` when it no longer is
-/// what was compiled), so `sources` holds every text when this returns.
+/// what was compiled): `sources` then holds the texts of the files a diagnostic points into,
+/// and reads any other again when it is asked for.
 ///
 /// # Errors
 /// When the entry file itself cannot be read.
@@ -144,10 +147,12 @@ fn check_as(
         diagnostics.append(&mut report.diagnostics);
         report
     });
-    // The texts let go of as each file was parsed, read again for what follows (quoting and
-    // placing diagnostics, the lock, the build's manifest): a file that no longer holds the
-    // text compiled is an error, and nothing of it is quoted.
-    for file in sources.read_again() {
+    // The texts let go of as each file was parsed, read again: a file that no longer holds the
+    // text compiled is an error, and nothing of it is quoted. The texts that diagnostics quote
+    // and place are kept for rendering; any other that something asks for later (`--locked`'s
+    // lock) is read again then, checked the same way.
+    let quoted: HashSet<FileId> = diagnostics.iter().flat_map(Diagnostic::files).collect();
+    for file in sources.read_again(|file| quoted.contains(&file)) {
         diagnostics.push(
             Diagnostic::new(
                 Code::SourceChanged,

@@ -5,6 +5,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::OnceLock;
 
 use xxhash_rust::xxh3::xxh3_64;
@@ -126,9 +127,39 @@ struct LetGo {
     vfs: &'static dyn Vfs,
     len: usize,
     hash: u64,
-    /// Set when the text is read again: whether it was no longer the compiled one (changed,
-    /// removed or unreadable), in which case the text is empty.
-    changed: OnceLock<bool>,
+    /// What reading the file again found: nothing yet ([`LetGo::UNREAD`]), the compiled text
+    /// ([`LetGo::SAME`]) or not ([`LetGo::CHANGED`]: changed, removed or unreadable, and the
+    /// text is then empty). Once changed it stays changed: a text read again later that is the
+    /// compiled one again cannot undo a diagnostic already made.
+    found: AtomicU8,
+}
+
+impl LetGo {
+    const UNREAD: u8 = 0;
+    const SAME: u8 = 1;
+    const CHANGED: u8 = 2;
+
+    /// Reads the file again: its text when it is still the compiled one.
+    fn read(&self) -> Option<String> {
+        // Decoded as the loader decodes (`resolve::imports::decode`), lossily.
+        let text = self
+            .vfs
+            .read(&self.path)
+            .ok()
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .filter(|text| text.len() == self.len && xxh3_64(text.as_bytes()) == self.hash);
+        let found = if text.is_some() {
+            Self::SAME
+        } else {
+            Self::CHANGED
+        };
+        self.found.fetch_max(found, Ordering::Relaxed);
+        text
+    }
+
+    fn changed(&self) -> bool {
+        self.found.load(Ordering::Relaxed) == Self::CHANGED
+    }
 }
 
 impl fmt::Debug for LetGo {
@@ -136,7 +167,7 @@ impl fmt::Debug for LetGo {
         f.debug_struct("LetGo")
             .field("path", &self.path)
             .field("len", &self.len)
-            .field("changed", &self.changed.get())
+            .field("found", &self.found)
             .finish_non_exhaustive()
     }
 }
@@ -159,28 +190,21 @@ impl SourceFile {
     #[must_use]
     pub fn text(&self) -> &str {
         self.text.get_or_init(|| {
-            let Some(let_go) = &self.let_go else {
-                return String::new();
-            };
-            // Decoded as the loader decodes (`resolve::imports::decode`), lossily.
-            let text = let_go
-                .vfs
-                .read(&let_go.path)
-                .ok()
-                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-                .filter(|text| text.len() == let_go.len && xxh3_64(text.as_bytes()) == let_go.hash);
-            let _ = let_go.changed.set(text.is_none());
-            text.unwrap_or_default()
+            self.let_go
+                .as_ref()
+                .and_then(|let_go| let_go.read())
+                .unwrap_or_default()
         })
     }
 
     /// Whether the text was let go of and the file, read again, no longer held it: positions
-    /// in it are then unknown and nothing of it can be quoted.
+    /// in it are then unknown and nothing of it can be quoted. Reads the text when it is not
+    /// held, so that what is asked about next is the text this answer is about.
     #[must_use]
     pub fn changed(&self) -> bool {
         self.let_go.as_ref().is_some_and(|let_go| {
             let _ = self.text();
-            let_go.changed.get().copied().unwrap_or(false)
+            let_go.changed()
         })
     }
 
@@ -307,18 +331,33 @@ impl SourceMap {
             vfs,
             len: text.len(),
             hash: xxh3_64(text.as_bytes()),
-            changed: OnceLock::new(),
+            found: AtomicU8::new(LetGo::UNREAD),
         }));
     }
 
     /// Reads every text that was let go of again, and names the files that no longer hold the
-    /// text that was compiled.
+    /// text that was compiled. The texts of the files `keep` names stay held (those a
+    /// diagnostic quotes or places); the others are let go of again, to be read once more only
+    /// if something asks for them ([`SourceFile::text`], which finds a change then too).
     #[must_use]
-    pub fn read_again(&self) -> Vec<FileId> {
-        self.files()
-            .filter(|(_, file)| file.changed())
-            .map(|(id, _)| id)
-            .collect()
+    pub fn read_again(&mut self, keep: impl Fn(FileId) -> bool) -> Vec<FileId> {
+        let mut changed = Vec::new();
+        for (index, file) in self.files.iter_mut().enumerate() {
+            let Some(let_go) = &file.let_go else {
+                continue;
+            };
+            let id = FileId::new(index);
+            if keep(id) {
+                let _ = file.text();
+            } else if file.text.take().is_none() {
+                // Not asked for while compiling: read, checked and let go of at once.
+                let _ = let_go.read();
+            }
+            if let_go.changed() {
+                changed.push(id);
+            }
+        }
+        changed
     }
 
     /// The file behind an id this map handed out.

@@ -287,21 +287,37 @@ fn a_syntax_error_hides_no_other_file_s_errors() {
 /// text once parsed and reads it again for the diagnostics, and counts the reads.
 struct SavedWhileRead {
     files: pcfg::vfs::MemoryFs,
+    /// The read from which each file holds its new text: the second (while it is compiled) or
+    /// the third (once the compile is over).
+    saved_from: usize,
     reads: std::sync::Mutex<std::collections::BTreeMap<std::path::PathBuf, usize>>,
 }
 
-static SAVED_WHILE_READ: std::sync::LazyLock<SavedWhileRead> = std::sync::LazyLock::new(|| {
-    let mut files = pcfg::vfs::MemoryFs::new();
-    files.insert(
-        "s.pcfg",
-        "import \"base.pcfg\"\nsystem { name = \"a\", version = \"1\" }\n",
-    );
-    files.insert("base.pcfg", "system {\n  colour = 3\n}\n");
-    SavedWhileRead {
-        files,
-        reads: std::sync::Mutex::default(),
+impl SavedWhileRead {
+    fn new(saved_from: usize) -> Self {
+        let mut files = pcfg::vfs::MemoryFs::new();
+        files.insert(
+            "s.pcfg",
+            "import \"base.pcfg\"\nsystem { name = \"a\", version = \"1\" }\n",
+        );
+        files.insert("base.pcfg", "system {\n  colour = 3\n}\n");
+        SavedWhileRead {
+            files,
+            saved_from,
+            reads: std::sync::Mutex::default(),
+        }
     }
-});
+
+    fn reads(&self) -> std::collections::BTreeMap<std::path::PathBuf, usize> {
+        self.reads.lock().expect("not poisoned").clone()
+    }
+}
+
+static SAVED_WHILE_READ: std::sync::LazyLock<SavedWhileRead> =
+    std::sync::LazyLock::new(|| SavedWhileRead::new(2));
+
+static SAVED_AFTER: std::sync::LazyLock<SavedWhileRead> =
+    std::sync::LazyLock::new(|| SavedWhileRead::new(3));
 
 impl pcfg::vfs::Vfs for SavedWhileRead {
     fn read(&self, path: &std::path::Path) -> Result<Vec<u8>, pcfg::vfs::VfsError> {
@@ -309,13 +325,17 @@ impl pcfg::vfs::Vfs for SavedWhileRead {
         let count = reads.entry(path.to_path_buf()).or_default();
         *count += 1;
         let mut bytes = self.files.read(path)?;
-        if *count > 1 {
+        if *count >= self.saved_from {
             bytes.splice(0..0, b"# saved again\n".iter().copied());
         }
         Ok(bytes)
     }
     fn lasting(&self) -> Option<&'static dyn pcfg::vfs::Vfs> {
-        Some(&*SAVED_WHILE_READ)
+        Some(if self.saved_from == 2 {
+            &*SAVED_WHILE_READ
+        } else {
+            &*SAVED_AFTER
+        })
     }
     fn identity(&self, path: &std::path::Path) -> std::path::PathBuf {
         self.files.identity(path)
@@ -363,7 +383,7 @@ fn a_file_saved_again_while_it_is_compiled() {
         &pcfg::analysis::Quiet,
     )
     .expect("the entry file exists");
-    let reads = saved.reads.lock().expect("not poisoned").clone();
+    let reads = saved.reads();
     assert!(reads.values().all(|&n| n == 2), "{reads:?}");
     assert_eq!(reads.len(), 2, "{reads:?}");
     assert_eq!(
@@ -389,4 +409,35 @@ fn a_file_saved_again_while_it_is_compiled() {
         "{}",
         rendered(&kept)
     );
+}
+
+/// At the end of the compile every file is read again and checked, and only the texts a
+/// diagnostic points into are kept: rendering reads nothing more, and a file saved after the
+/// compile is read a third time only when its text is asked for, which then finds the change
+/// (nothing of it quoted) rather than lending another text.
+#[test]
+fn only_the_texts_diagnostics_quote_are_kept_after_the_compile() {
+    let saved = &*SAVED_AFTER;
+    let c = pcfg::compile::check_with(
+        saved,
+        std::path::Path::new("s.pcfg"),
+        &pcfg::analysis::Quiet,
+    )
+    .expect("the entry file exists");
+    let twice: std::collections::BTreeMap<std::path::PathBuf, usize> =
+        [("base.pcfg".into(), 2), ("s.pcfg".into(), 2)].into();
+    assert_eq!(saved.reads(), twice);
+    assert_eq!(codes(&c), ["pcfg::unknown-field"]);
+    let shown = rendered(&c);
+    assert!(shown.contains("2 │   colour = 3"), "{shown}");
+    assert_eq!(saved.reads(), twice, "the quoted text was kept");
+
+    let (_, entry) = c
+        .sources
+        .files()
+        .find(|(_, file)| file.name == "s.pcfg")
+        .expect("the entry is a source");
+    assert_eq!(entry.text(), "", "another text is not lent");
+    assert!(entry.changed());
+    assert_eq!(saved.reads().get(std::path::Path::new("s.pcfg")), Some(&3));
 }

@@ -11,7 +11,7 @@ pub mod sarif;
 
 pub use codes::Code;
 
-use crate::source::Span;
+use crate::source::{FileId, Span};
 
 /// How bad a diagnostic is. Errors make `pcfg check` exit 1; warnings only under
 /// `--deny-warnings`.
@@ -101,6 +101,15 @@ pub enum Edit {
 }
 
 impl Diagnostic {
+    /// The files this diagnostic points into (its labels' and its fix's), each as often as
+    /// it is pointed at.
+    pub fn files(&self) -> impl Iterator<Item = FileId> + '_ {
+        std::iter::once(&self.primary)
+            .chain(&self.labels)
+            .map(|label| label.span.file)
+            .chain(self.fix.as_ref().map(|fix| fix.span.file))
+    }
+
     /// A diagnostic with the code's default severity.
     #[must_use]
     pub fn new(code: Code, message: impl Into<String>, primary: Label) -> Self {
