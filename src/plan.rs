@@ -552,7 +552,7 @@ fn product(specs: &mut Specs, model: &Model, texts: &Texts<'_>, inputs: &Inputs,
             &[&split(data_ty)],
         );
         image_parts.push(data.clone());
-        if os.verity.value != Verity::None {
+        if os.verity().value != Verity::None {
             let hash = n(&format!("{kind}-verity"));
             specs.step(
                 &hash,
@@ -563,7 +563,7 @@ fn product(specs: &mut Specs, model: &Model, texts: &Texts<'_>, inputs: &Inputs,
                 &[&split(hash_ty)],
             );
             image_parts.push(hash.clone());
-            if os.verity.value == Verity::Signed {
+            if os.verity().value == Verity::Signed {
                 let sig = n(&format!("{kind}-verity-sig"));
                 specs.step(
                     &sig,

@@ -464,8 +464,8 @@ fn facts(product: &Product<'_>, extension: &Extension) -> Vec<Fact> {
         // per product (`release_disagreements`).
         fact(
             "own version",
-            extension.version.value.clone().unwrap_or_default(),
-            extension.version.at,
+            extension.version().value.clone().unwrap_or_default(),
+            extension.version().at,
         ),
     ]
 }

@@ -165,7 +165,7 @@ fn installed_by_installer() -> (String, usize) {
     let partition = model
         .partitions
         .iter()
-        .find(|p| p.create.value == Some(pcfg::model::Create::Install))
+        .find(|p| p.create().value == Some(pcfg::model::Create::Install))
         .expect("the example has a partition only the installer makes");
     (partition.name.clone(), model.layout.len())
 }

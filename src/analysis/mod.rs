@@ -94,7 +94,7 @@ impl<'m> Tree<'m> {
     #[must_use]
     pub fn overrides(&self, other: &str) -> bool {
         self.extension
-            .overrides
+            .overrides()
             .value
             .iter()
             .any(|o| o.value == other)

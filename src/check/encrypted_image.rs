@@ -12,8 +12,8 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
     for (index, partition) in model.partitions.iter().enumerate() {
         // A verity or read-only partition is `encrypted-read-only` already.
         let read_only =
-            partition.verity.value != Verity::None || partition.format.value.is_read_only();
-        if partition.encrypt.value == Encrypt::None || read_only {
+            partition.verity().value != Verity::None || partition.format.value.is_read_only();
+        if partition.encrypt().value == Encrypt::None || read_only {
             continue;
         }
         let made = |create: Create| {
@@ -33,7 +33,7 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
 
 fn in_image(partition: &Partition, out: &mut Checker) {
     let made = partition
-        .create
+        .create()
         .at
         .map(|at| Label::new(at, "made in the image here"));
     out.push(
@@ -42,9 +42,9 @@ fn in_image(partition: &Partition, out: &mut Checker) {
             format!(
                 "partition `{}` is made in the image, so `encrypt = {}` would encrypt nothing",
                 partition.name,
-                partition.encrypt.value.symbol()
+                partition.encrypt().value.symbol()
             ),
-            Label::new(out.at(partition.encrypt.at), "nothing performs this encryption"),
+            Label::new(out.at(partition.encrypt().at), "nothing performs this encryption"),
         )
         .with_labels(made)
         .with_help("write `create = first-boot`: systemd-repart encrypts the partition when it makes it on the machine, with the machine's TPM; a key sealed at build time would be the build machine's, and the same for every machine"),
@@ -55,7 +55,7 @@ fn in_image(partition: &Partition, out: &mut Checker) {
 /// `--key-file=`, and systemd-repart then encrypts with an empty key (checked with
 /// systemd-repart: `cryptsetup open` with an empty key file opens the volume).
 fn empty_key_file(partition: &Partition, out: &mut Checker) {
-    let encrypt = partition.encrypt.value;
+    let encrypt = partition.encrypt().value;
     let what = match encrypt {
         Encrypt::KeyFile => "so anyone can open it",
         Encrypt::KeyFileTpm2 => "which opens it without the TPM",
@@ -68,10 +68,10 @@ fn empty_key_file(partition: &Partition, out: &mut Checker) {
             partition.name,
             encrypt.symbol()
         ),
-        Label::new(out.at(partition.encrypt.at), "an empty key at first boot"),
+        Label::new(out.at(partition.encrypt().at), "an empty key at first boot"),
     )
     .with_help("write `encrypt = tpm2`: systemd-repart seals the key to the machine's TPM (the PCRs of `trust.tpm2`) as it makes the partition; or `create = install`, and the installer (pcfg-install) makes it with a recovery key");
-    out.push(match partition.encrypt.at {
+    out.push(match partition.encrypt().at {
         Some(at) => diagnostic.with_fix(at, "tpm2"),
         None => diagnostic,
     });

@@ -24,7 +24,7 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
         .partitions
         .iter()
         .filter(|p| p.is_versioned())
-        .map(|p| p.slots.value)
+        .map(|p| p.slots().value)
         .max()
         .unwrap_or(1);
     let ukis = model.updates.keep.value.max(versioned_slots);

@@ -26,7 +26,7 @@ fn overrides(model: &Model, out: &mut Checker) {
         .iter()
         .filter_map(|&i| extensions.get(i))
         .flat_map(|e| {
-            e.overrides
+            e.overrides()
                 .value
                 .iter()
                 .filter(|o| names.contains(&o.value.as_str()))

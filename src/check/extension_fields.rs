@@ -15,7 +15,7 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
     for extension in model
         .extensions
         .iter()
-        .filter(|e| e.kind.value == ExtensionKind::Flatpak && e.app.value.is_none())
+        .filter(|e| e.kind.value == ExtensionKind::Flatpak && e.app().value.is_none())
     {
         out.push(
             Diagnostic::new(Code::FlatpakWithoutApp, format!("flatpak extension `{}` names no app", extension.name), Label::new(out.at(extension.kind.at.or(extension.at)), "a flatpak"))
@@ -50,8 +50,8 @@ fn unused_fields(extension: &Extension, has_channel: bool) -> Vec<(&'static str,
             (
                 "overrides",
                 written(
-                    !extension.overrides.value.is_empty(),
-                    extension.overrides.at,
+                    !extension.overrides().value.is_empty(),
+                    extension.overrides().at,
                 ),
             ),
             ("signed", extension.signed.at),
@@ -61,9 +61,9 @@ fn unused_fields(extension: &Extension, has_channel: bool) -> Vec<(&'static str,
             ),
             (
                 "version",
-                written(extension.version.value.is_some(), extension.version.at),
+                written(extension.version().value.is_some(), extension.version().at),
             ),
-            ("optional", extension.optional.at),
+            ("optional", extension.optional().at),
             (
                 "postinst",
                 written(
@@ -90,17 +90,17 @@ fn unused_fields(extension: &Extension, has_channel: bool) -> Vec<(&'static str,
         let mut fields = vec![
             (
                 "app",
-                written(extension.app.value.is_some(), extension.app.at),
+                written(extension.app().value.is_some(), extension.app().at),
             ),
             (
                 "runtime",
-                written(extension.runtime.value.is_some(), extension.runtime.at),
+                written(extension.runtime().value.is_some(), extension.runtime().at),
             ),
         ];
         // An optional extension is a feature of its update component, which only an image
         // pcfg builds and a system with an update channel has.
-        if extension.optional.value && !(extension.updatable() && has_channel) {
-            fields.push(("optional", extension.optional.at));
+        if extension.optional().value && !(extension.updatable() && has_channel) {
+            fields.push(("optional", extension.optional().at));
         }
         // A configuration extension carries `/etc` only; packages install elsewhere.
         if extension.kind.value == ExtensionKind::Confext {
@@ -162,7 +162,7 @@ pub(super) fn check_kinds(model: &Model, out: &mut Checker) {
         if extension.kind.value == ExtensionKind::Flatpak {
             continue;
         }
-        for overridden in &extension.overrides.value {
+        for overridden in &extension.overrides().value {
             let Some(&other) = by_name.get(overridden.value.as_str()) else {
                 continue;
             };
@@ -182,7 +182,7 @@ pub(super) fn check_kinds(model: &Model, out: &mut Checker) {
                         other.name,
                         other.kind.value.name()
                     ),
-                    Label::new(out.at(overridden.at.or(extension.overrides.at)), "overrides an extension of another hierarchy"),
+                    Label::new(out.at(overridden.at.or(extension.overrides().at)), "overrides an extension of another hierarchy"),
                 )
                 .with_help(format!(
                     "remove `{}` from `overrides`: a {} is merged into {}, a {} into {}",

@@ -15,7 +15,7 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
     let optional: HashMap<&str, &Extension> = model
         .extensions
         .iter()
-        .filter(|e| e.optional.value)
+        .filter(|e| e.optional().value)
         .map(|e| (e.name.as_str(), e))
         .collect();
     if optional.is_empty() {
@@ -26,7 +26,7 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
             let Some(other) = optional.get(required.value.as_str()) else {
                 continue;
             };
-            let (message, consequence) = if extension.optional.value {
+            let (message, consequence) = if extension.optional().value {
                 (
                     format!(
                         "optional extension `{}` requires `{}`, which is optional too",
@@ -52,7 +52,7 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
                     message,
                     Label::new(out.at(required.at.or(extension.requires.at)), consequence),
                 )
-                .with_labels(other.optional.at.map(|at| Label::new(at, "optional here")))
+                .with_labels(other.optional().at.map(|at| Label::new(at, "optional here")))
                 .with_help(format!(
                     "remove `optional = true` from `{}`, so that it is installed wherever `{}` may be: systemd-sysupdate enables a feature in one update component only, and each extension has its own",
                     other.name, extension.name

@@ -10,7 +10,7 @@ use crate::model::{Create, Model, PartitionType};
 
 pub(super) fn check(model: &Model, out: &mut Checker) {
     for partition in &model.partitions {
-        if partition.create.value != Some(Create::Install) {
+        if partition.create().value != Some(Create::Install) {
             continue;
         }
         let why = match partition.ty.value {
@@ -30,7 +30,7 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
                     "partition `{}` cannot be made by the installer: {why}",
                     partition.name
                 ),
-                Label::new(out.at(partition.create.at), "made by the installer"),
+                Label::new(out.at(partition.create().at), "made by the installer"),
             )
             .with_help("remove `create = install`: the installer copies this partition from the image; `create = install` is for state partitions (`/home`, `/srv`, `/var`, swap, …)"),
         );

@@ -25,12 +25,12 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
             continue;
         };
         let length = text.len();
-        let at = out.at(partition.label.at.or(model.system.name.at));
+        let at = out.at(partition.label().at.or(model.system.name.at));
         let versioned = matches!(gpt.label, Label::Versioned { .. });
         if length > GPT_LABEL_MAX {
             reported.push(gpt.partition);
             let mut d = Diagnostic::new(Code::LabelTooLong, format!("the label `{text}` of partition `{}` has {length} bytes, more than the {GPT_LABEL_MAX} systemd-repart reads", partition.name), DiagLabel::new(at, "makes the label"))
-                .with_help(if partition.label.at.is_some() { "shorten `label`".to_owned() } else if versioned { format!("shorten `system.name` or `system.version` (the label is `<name>_<version>` plus a suffix) by at least {} bytes", length - GPT_LABEL_MAX) } else { format!("shorten `system.name` (the label is `<name>-<partition>`) by at least {} bytes", length - GPT_LABEL_MAX) });
+                .with_help(if partition.label().at.is_some() { "shorten `label`".to_owned() } else if versioned { format!("shorten `system.name` or `system.version` (the label is `<name>_<version>` plus a suffix) by at least {} bytes", length - GPT_LABEL_MAX) } else { format!("shorten `system.name` (the label is `<name>-<partition>`) by at least {} bytes", length - GPT_LABEL_MAX) });
             if versioned {
                 d = d.with_labels(
                     model
@@ -58,7 +58,7 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
 /// old one; a state partition is never updated, so a version in its label would go stale.
 fn versions(model: &Model, out: &mut Checker) {
     for partition in &model.partitions {
-        let Some(written) = &partition.label.value else {
+        let Some(written) = &partition.label().value else {
             continue;
         };
         let count = label_template(written)
@@ -84,7 +84,7 @@ fn versions(model: &Model, out: &mut Checker) {
             Diagnostic::new(
                 Code::LabelVersion,
                 format!("the label of partition `{}` {problem}", partition.name),
-                DiagLabel::new(out.at(partition.label.at), "the label"),
+                DiagLabel::new(out.at(partition.label().at), "the label"),
             )
             .with_help(help),
         );

@@ -15,7 +15,7 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
             ("size", &partition.size),
             ("size-min", &partition.size_min),
             ("size-max", &partition.size_max),
-            ("verity-size", &partition.verity_size),
+            ("verity-size", partition.verity_size()),
         ] {
             aligned(partition, field, size, out);
         }

@@ -10,10 +10,10 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
     let signed = model
         .partitions
         .iter()
-        .find(|p| p.verity.value == Verity::Signed);
+        .find(|p| p.verity().value == Verity::Signed);
     if let (Some(partition), None) = (signed, &model.trust.verity) {
         out.push(
-            Diagnostic::new(Code::MissingSigningKey, format!("partition `{}` has `verity = signed`, but nothing signs verity root hashes", partition.name), Label::new(out.at(partition.verity.at), "needs a verity signing key"))
+            Diagnostic::new(Code::MissingSigningKey, format!("partition `{}` has `verity = signed`, but nothing signs verity root hashes", partition.name), Label::new(out.at(partition.verity().at), "needs a verity signing key"))
                 .with_help("add `trust { verity { } }` (it uses `trust.key` and `trust.cert`), or `verity { key = \"...\", cert = \"...\" }`"),
         );
     }

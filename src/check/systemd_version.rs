@@ -47,7 +47,7 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
     if let Some(partition) = model
         .partitions
         .iter()
-        .find(|p| p.create.value == Some(Create::Install))
+        .find(|p| p.create().value == Some(Create::Install))
     {
         gate(
             gates::REPART_COPY_FROM,
@@ -55,18 +55,18 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
                 "the installer (partition `{}` is made by it; it copies the image with systemd-repart's `--copy-from=`)",
                 partition.name
             ),
-            partition.create.at.or(partition.at),
+            partition.create().at.or(partition.at),
             out,
         );
     }
-    for extension in model.extensions.iter().filter(|e| e.optional.value) {
+    for extension in model.extensions.iter().filter(|e| e.optional().value) {
         gate(
             gates::SYSUPDATE_FEATURES,
             format!(
                 "an optional extension (`{}`, a systemd-sysupdate feature)",
                 extension.name
             ),
-            extension.optional.at.or(extension.at),
+            extension.optional().at.or(extension.at),
             out,
         );
     }

@@ -11,10 +11,10 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
     for partition in model
         .partitions
         .iter()
-        .filter(|p| p.encrypt.value.uses_tpm2())
+        .filter(|p| p.encrypt().value.uses_tpm2())
     {
         out.push(
-            Diagnostic::new(Code::Tpm2NotConfigured, format!("partition `{}` is encrypted with the TPM, but `trust.tpm2` is missing", partition.name), Label::new(out.at(partition.encrypt.at), "sealed to the TPM"))
+            Diagnostic::new(Code::Tpm2NotConfigured, format!("partition `{}` is encrypted with the TPM, but `trust.tpm2` is missing", partition.name), Label::new(out.at(partition.encrypt().at), "sealed to the TPM"))
                 .with_help("add `trust { tpm2 { signed-policy = true } }` (or `pcrs = [7]`): it says what the key is bound to"),
         );
     }

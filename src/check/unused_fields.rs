@@ -10,10 +10,10 @@ use crate::model::{Model, Verity};
 
 pub(super) fn check(model: &Model, out: &mut Checker) {
     for partition in &model.partitions {
-        let Some(at) = partition.verity_size.at else {
+        let Some(at) = partition.verity_size().at else {
             continue;
         };
-        if partition.verity.value != Verity::None {
+        if partition.verity().value != Verity::None {
             continue;
         }
         out.push(

@@ -12,10 +12,10 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
     for partition in model
         .partitions
         .iter()
-        .filter(|p| p.verity.value != Verity::None)
+        .filter(|p| p.verity().value != Verity::None)
     {
         let Some(max) = partition.max() else {
-            if partition.verity_size.value.is_none() {
+            if partition.verity_size().value.is_none() {
                 out.push(
                     Diagnostic::new(
                         Code::VerityUnbounded,
@@ -24,7 +24,7 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
                             partition.name
                         ),
                         Label::new(
-                            out.at(partition.verity.at),
+                            out.at(partition.verity().at),
                             "verity needs a hash partition sized for the data",
                         ),
                     )
@@ -35,7 +35,8 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
             }
             continue;
         };
-        let (Some(size), Some(size_at)) = (partition.verity_size.value, partition.verity_size.at)
+        let (Some(size), Some(size_at)) =
+            (partition.verity_size().value, partition.verity_size().at)
         else {
             continue;
         };

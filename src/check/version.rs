@@ -10,7 +10,11 @@ pub(super) fn check(model: &Model, out: &mut Checker) {
         return;
     }
     for partition in model.partitions.iter().filter(|p| p.is_versioned()) {
-        let at = out.at(partition.slots.at.or(partition.verity.at).or(partition.at));
+        let at = out.at(partition
+            .slots()
+            .at
+            .or(partition.verity().at)
+            .or(partition.at));
         out.push(
             Diagnostic::new(Code::MissingVersion, format!("partition `{}` is versioned, but the system has no version", partition.name), Label::new(at, "A/B slots and verity label partitions `<name>_<version>`"))
                 .with_labels(model.system.at.map(|s| Label::new(s, "the system is declared here")))

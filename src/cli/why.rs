@@ -342,7 +342,7 @@ pub(super) fn derived(path: &[&str], model: &crate::model::Model) -> Option<(Str
             };
             match *field {
                 "verity-size" => {
-                    let size = partition.verity_size.value?;
+                    let size = partition.verity_size().value?;
                     let max = partition.max()?;
                     Some((
                         format_size(size),

@@ -34,10 +34,10 @@ fn apps(model: &Model, source: &str) -> Result<Vec<File>, Refused> {
         .filter(|e| e.kind.value == ExtensionKind::Flatpak);
     for extension in flatpaks.clone() {
         let mut groups = Vec::new();
-        if let Some(app) = &extension.app.value {
+        if let Some(app) = &extension.app().value {
             groups.push(group(app, false));
         }
-        if let Some(runtime) = &extension.runtime.value {
+        if let Some(runtime) = &extension.runtime().value {
             groups.push(group(runtime, true));
         }
         let path = format!("{DIR}/{PREINSTALL_DIR}/{}.preinstall", extension.name);

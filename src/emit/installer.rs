@@ -66,8 +66,8 @@ pub(crate) fn emit(model: &Model, source: &str) -> Option<File> {
     let origins = model
         .partitions
         .iter()
-        .filter(|p| p.create.value == Some(Create::Install))
-        .filter_map(|p| p.create.at)
+        .filter(|p| p.create().value == Some(Create::Install))
+        .filter_map(|p| p.create().at)
         .collect();
     let mut script = format!(
         "#!/bin/sh\n{header}\

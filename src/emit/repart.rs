@@ -73,7 +73,7 @@ pub(crate) fn file_names(model: &Model) -> Vec<String> {
             decade += 1;
         }
         previous = Some(key);
-        let offset = match (gpt.role, model.source(gpt).map(|p| p.verity.value)) {
+        let offset = match (gpt.role, model.source(gpt).map(|p| p.verity().value)) {
             (Role::VeritySignature, _) | (Role::Data, Some(crate::model::Verity::None) | None) => 0,
             (Role::VerityHash, _) => 1,
             (Role::Data, Some(_)) => 2,

@@ -198,7 +198,7 @@ pub(crate) fn components(model: &Model, source: &str) -> Result<Vec<File>, Refus
         let origins: Vec<_> = extension.at.into_iter().chain(channel.at).collect();
         let mut transfer = Section::new("Transfer");
         verify(&mut transfer, channel);
-        if extension.optional.value {
+        if extension.optional().value {
             // The transfer belongs to the feature, so systemd-sysupdate downloads the image
             // only once the administrator enables it.
             transfer.set("Features", extension.name.as_str());

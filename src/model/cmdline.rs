@@ -88,7 +88,7 @@ pub fn image_policy(partitions: &[Partition], layout: &[GptPartition], systemd: 
             None if ty == PartitionType::Xbootldr => "unprotected+unused+absent".to_owned(),
             None => continue,
             Some((_, partition))
-                if systemd < gates::DISSECT && partition.verity.value != Verity::None =>
+                if systemd < gates::DISSECT && partition.verity().value != Verity::None =>
             {
                 continue
             }
@@ -101,7 +101,7 @@ pub fn image_policy(partitions: &[Partition], layout: &[GptPartition], systemd: 
 }
 
 fn policy_flags(index: usize, partition: &Partition, layout: &[GptPartition]) -> String {
-    let protection = match (partition.verity.value, partition.encrypt.value) {
+    let protection = match (partition.verity().value, partition.encrypt().value) {
         (Verity::Signed, _) => "signed",
         (Verity::Hash, _) => "verity",
         (Verity::None, Encrypt::None) => "unprotected",

@@ -40,31 +40,67 @@ pub struct Extension {
     pub kind: At<ExtensionKind>,
     pub source: At<Option<String>>,
     pub requires: At<Vec<At<String>>>,
-    pub overrides: At<Vec<At<String>>>,
     /// Verity-signed image; by default when the system has `trust.verity`.
     pub signed: At<bool>,
     /// Packages installed into the extension's image, on top of the base's.
     pub packages: At<Vec<At<String>>>,
-    /// The extension's own version (`SYSEXT_VERSION_ID=`, its image's version); `None`: the
-    /// system's.
-    pub version: At<Option<String>>,
-    /// Installed only when the administrator enables it: its update component's transfer
-    /// belongs to a systemd-sysupdate feature of the same name, disabled by default.
-    pub optional: At<bool>,
-    pub app: At<Option<String>>,
-    pub runtime: At<Option<String>>,
-    /// Programs mkosi runs while it builds the extension's image, held apart when there are
-    /// any ([`Extension::scripts`]): most extensions have none, and three empty lists made
-    /// every extension 120 bytes larger.
-    scripts: Option<Box<super::system::Scripts>>,
+    /// The fields most extensions leave unwritten, held apart when any is written
+    /// ([`Extension::overrides`], [`Extension::version`], [`Extension::optional`],
+    /// [`Extension::app`], [`Extension::runtime`], [`Extension::scripts`]): inline, they made
+    /// every extension of a large configuration 176 bytes larger.
+    rare: Option<Box<Rare>>,
 }
 
-/// What [`Extension::scripts`] lends when an extension has none.
-static NO_SCRIPTS: super::system::Scripts = super::system::Scripts::NONE;
+/// An extension's fields that most extensions leave unwritten.
+#[derive(Clone, Debug)]
+struct Rare {
+    overrides: At<Vec<At<String>>>,
+    /// The extension's own version (`SYSEXT_VERSION_ID=`, its image's version); `None`: the
+    /// system's.
+    version: At<Option<String>>,
+    /// Installed only when the administrator enables it: its update component's transfer
+    /// belongs to a systemd-sysupdate feature of the same name, disabled by default.
+    optional: At<bool>,
+    app: At<Option<String>>,
+    runtime: At<Option<String>>,
+    /// Programs mkosi runs while it builds the extension's image.
+    scripts: super::system::Scripts,
+}
+
+impl Rare {
+    /// What an extension that writes none of them has.
+    const NONE: Rare = Rare {
+        overrides: At::derived_const(Vec::new()),
+        version: At::derived_const(None),
+        optional: At::derived_const(false),
+        app: At::derived_const(None),
+        runtime: At::derived_const(None),
+        scripts: super::system::Scripts::NONE,
+    };
+
+    /// Whether none of them is written (a field written with its default value still names a
+    /// place).
+    fn is_unwritten(&self) -> bool {
+        self.overrides.value.is_empty()
+            && self.overrides.at.is_none()
+            && self.version.value.is_none()
+            && self.version.at.is_none()
+            && !self.optional.value
+            && self.optional.at.is_none()
+            && self.app.value.is_none()
+            && self.app.at.is_none()
+            && self.runtime.value.is_none()
+            && self.runtime.at.is_none()
+            && self.scripts.is_unwritten()
+    }
+}
+
+/// What an extension without any of its rare fields lends.
+static NO_RARE: Rare = Rare::NONE;
 
 // Every partition and extension of a large configuration is one of these, most of it `At`s: a
 // value and where it is written (an absent place costs nothing, `source::FileId`).
-const _: () = assert!(std::mem::size_of::<Extension>() == 400);
+const _: () = assert!(std::mem::size_of::<Extension>() == 224);
 
 impl Extension {
     /// Where `source = "..."` is written, or the extension's declaration when it is not.
@@ -73,10 +109,46 @@ impl Extension {
         self.source.at.or(self.at)
     }
 
+    fn rare(&self) -> &Rare {
+        self.rare.as_deref().unwrap_or(&NO_RARE)
+    }
+
+    /// The extensions it declares it overrides (`overrides = [...]`).
+    #[must_use]
+    pub fn overrides(&self) -> &At<Vec<At<String>>> {
+        &self.rare().overrides
+    }
+
+    /// The extension's own version (`SYSEXT_VERSION_ID=`, its image's version); `None`: the
+    /// system's.
+    #[must_use]
+    pub fn version(&self) -> &At<Option<String>> {
+        &self.rare().version
+    }
+
+    /// Installed only when the administrator enables it: its update component's transfer
+    /// belongs to a systemd-sysupdate feature of the same name, disabled by default.
+    #[must_use]
+    pub fn optional(&self) -> &At<bool> {
+        &self.rare().optional
+    }
+
+    /// A Flatpak app's id (`app = "org.example.App"`).
+    #[must_use]
+    pub fn app(&self) -> &At<Option<String>> {
+        &self.rare().app
+    }
+
+    /// A Flatpak app's runtime (`runtime = "org.freedesktop.Platform/x86_64/24.08"`).
+    #[must_use]
+    pub fn runtime(&self) -> &At<Option<String>> {
+        &self.rare().runtime
+    }
+
     /// Programs mkosi runs while it builds the extension's image.
     #[must_use]
     pub fn scripts(&self) -> &super::system::Scripts {
-        self.scripts.as_deref().unwrap_or(&NO_SCRIPTS)
+        &self.rare().scripts
     }
 
     /// The fields of its `extension-release.NAME` file, which must match the base's os-release
@@ -115,7 +187,7 @@ impl Extension {
     /// The extension's version: its own, else the system's.
     #[must_use]
     pub fn version_in(&self, system: &System) -> Option<String> {
-        self.version
+        self.version()
             .value
             .clone()
             .or_else(|| system.version.value.clone())
@@ -167,19 +239,21 @@ pub(super) fn lower_extension(name: &str, fields: &Fields<'_>, has_verity_key: b
         kind,
         source: fields.string("source"),
         requires: fields.list("requires"),
-        overrides: fields.list("overrides"),
         signed,
         packages: fields.list("packages"),
-        version: fields.string("version"),
-        optional: {
-            let optional = fields.boolean("optional");
-            At::new(optional.value.unwrap_or(false), optional.at)
-        },
-        app: fields.string("app"),
-        runtime: fields.string("runtime"),
-        scripts: Some(super::system::Scripts::lower(fields))
-            .filter(|s| !s.is_unwritten())
-            .map(Box::new),
+        rare: Some(Rare {
+            overrides: fields.list("overrides"),
+            version: fields.string("version"),
+            optional: {
+                let optional = fields.boolean("optional");
+                At::new(optional.value.unwrap_or(false), optional.at)
+            },
+            app: fields.string("app"),
+            runtime: fields.string("runtime"),
+            scripts: super::system::Scripts::lower(fields),
+        })
+        .filter(|rare| !rare.is_unwritten())
+        .map(Box::new),
     }
 }
 

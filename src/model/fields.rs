@@ -26,6 +26,12 @@ impl<T> At<T> {
         At { value, at: None }
     }
 
+    /// [`At::derived`] where a constant is made.
+    #[must_use]
+    pub const fn derived_const(value: T) -> Self {
+        At { value, at: None }
+    }
+
     /// Converts the value, keeping the span.
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> At<U> {
         At {

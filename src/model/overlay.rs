@@ -75,7 +75,7 @@ fn edges(extensions: &[Extension], members: &[usize]) -> Vec<(usize, usize)> {
         .collect();
     let mut edges = Vec::new();
     for &above in members {
-        for overridden in &extensions[above].overrides.value {
+        for overridden in &extensions[above].overrides().value {
             if let Some(&below) = index.get(overridden.value.as_str()) {
                 if below != above {
                     edges.push((below, above));

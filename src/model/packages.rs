@@ -232,11 +232,11 @@ pub fn image_needs(model: &Model) -> Vec<Need> {
         Need::Cryptsetup,
         partitions
             .iter()
-            .any(|p| p.encrypt.value != Encrypt::None || p.verity.value != Verity::None),
+            .any(|p| p.encrypt().value != Encrypt::None || p.verity().value != Verity::None),
     );
     add(
         Need::Tpm2,
-        model.trust.tpm2.is_some() || partitions.iter().any(|p| p.encrypt.value.uses_tpm2()),
+        model.trust.tpm2.is_some() || partitions.iter().any(|p| p.encrypt().value.uses_tpm2()),
     );
     add(
         Need::Homed,

@@ -189,27 +189,128 @@ pub struct Partition {
     pub size_max: At<Option<u64>>,
     pub weight: At<Option<u64>>,
     pub format: At<Format>,
-    pub slots: At<u64>,
-    pub verity: At<Verity>,
-    /// The hash partition's size: as written, or derived from the data's maximum.
-    pub verity_size: At<Option<u64>>,
-    pub encrypt: At<Encrypt>,
-    pub create: At<Option<Create>>,
-    pub factory_reset: At<bool>,
     pub directories: At<Vec<At<String>>>,
-    pub label: At<Option<String>>,
+    /// The fields most partitions leave unwritten, held apart when any is written or derived
+    /// ([`Partition::slots`], [`Partition::verity`], [`Partition::verity_size`],
+    /// [`Partition::encrypt`], [`Partition::create`], [`Partition::factory_reset`],
+    /// [`Partition::label`]): inline, they made every partition of a large configuration 152
+    /// bytes larger.
+    rare: Option<Box<Rare>>,
 }
+
+/// A partition's fields that most partitions leave unwritten.
+#[derive(Clone, Debug)]
+struct Rare {
+    slots: At<u64>,
+    verity: At<Verity>,
+    /// The hash partition's size: as written, or derived from the data's maximum.
+    verity_size: At<Option<u64>>,
+    encrypt: At<Encrypt>,
+    create: At<Option<Create>>,
+    factory_reset: At<bool>,
+    label: At<Option<String>>,
+}
+
+impl Rare {
+    /// What a partition that writes none of them has.
+    const NONE: Rare = Rare {
+        slots: At::derived_const(1),
+        verity: At::derived_const(Verity::None),
+        verity_size: At::derived_const(None),
+        encrypt: At::derived_const(Encrypt::None),
+        create: At::derived_const(None),
+        factory_reset: At::derived_const(false),
+        label: At::derived_const(None),
+    };
+
+    /// Whether each is its default, written nowhere (a field written with its default value
+    /// still names a place).
+    fn is_unwritten(&self) -> bool {
+        let Rare {
+            slots,
+            verity,
+            verity_size,
+            encrypt,
+            create,
+            factory_reset,
+            label,
+        } = self;
+        slots.value == 1
+            && slots.at.is_none()
+            && verity.value == Verity::None
+            && verity.at.is_none()
+            && verity_size.value.is_none()
+            && verity_size.at.is_none()
+            && encrypt.value == Encrypt::None
+            && encrypt.at.is_none()
+            && create.value.is_none()
+            && create.at.is_none()
+            && !factory_reset.value
+            && factory_reset.at.is_none()
+            && label.value.is_none()
+            && label.at.is_none()
+    }
+}
+
+/// What a partition without any of its rare fields lends.
+static NO_RARE: Rare = Rare::NONE;
 
 // Every partition and extension of a large configuration is one of these, most of it `At`s: a
 // value and where it is written (an absent place costs nothing, `source::FileId`).
-const _: () = assert!(std::mem::size_of::<Partition>() == 400);
+const _: () = assert!(std::mem::size_of::<Partition>() == 248);
 
 impl Partition {
+    fn rare(&self) -> &Rare {
+        self.rare.as_deref().unwrap_or(&NO_RARE)
+    }
+
+    /// How many slots: 2 for an A/B partition, 1 by default.
+    #[must_use]
+    pub fn slots(&self) -> &At<u64> {
+        &self.rare().slots
+    }
+
+    /// Whether the partition's data is protected by dm-verity, and how.
+    #[must_use]
+    pub fn verity(&self) -> &At<Verity> {
+        &self.rare().verity
+    }
+
+    /// The hash partition's size: as written, or derived from the data's maximum.
+    #[must_use]
+    pub fn verity_size(&self) -> &At<Option<u64>> {
+        &self.rare().verity_size
+    }
+
+    /// How the partition is encrypted.
+    #[must_use]
+    pub fn encrypt(&self) -> &At<Encrypt> {
+        &self.rare().encrypt
+    }
+
+    /// When the partition is made: `None` when `create` is not written.
+    #[must_use]
+    pub fn create(&self) -> &At<Option<Create>> {
+        &self.rare().create
+    }
+
+    /// Whether a factory reset empties it.
+    #[must_use]
+    pub fn factory_reset(&self) -> &At<bool> {
+        &self.rare().factory_reset
+    }
+
+    /// Its GPT label as written (`label = "..."`).
+    #[must_use]
+    pub fn label(&self) -> &At<Option<String>> {
+        &self.rare().label
+    }
+
     /// Versioned partitions carry the image version in their label and are updated as a whole:
     /// those with A/B slots or verity.
     #[must_use]
     pub fn is_versioned(&self) -> bool {
-        self.slots.value > 1 || self.verity.value != Verity::None
+        self.slots().value > 1 || self.verity().value != Verity::None
     }
 
     /// Where the partition goes on the disk: 0 for the boot partitions (ESP, XBOOTLDR), 1 for
@@ -485,15 +586,7 @@ pub(super) fn lower_partition(name: &str, fields: &Fields<'_>) -> Partition {
     let create = fields
         .symbol("create")
         .map(|c| c.and_then(Create::from_symbol));
-    let mut partition = Partition {
-        name: name.to_owned(),
-        at: fields.at,
-        ty,
-        size: fields.size("size"),
-        size_min: fields.size("size-min"),
-        size_max: fields.size("size-max"),
-        weight: fields.int("weight"),
-        format,
+    let mut rare = Rare {
         slots: fields.int("slots").map(|s| s.unwrap_or(1)),
         verity,
         verity_size: fields.size("verity-size"),
@@ -502,13 +595,27 @@ pub(super) fn lower_partition(name: &str, fields: &Fields<'_>) -> Partition {
             .map(|e| e.map_or(Encrypt::None, Encrypt::from_symbol)),
         create,
         factory_reset: fields.boolean("factory-reset").map(|b| b.unwrap_or(false)),
-        directories: fields.list("directories"),
         label: fields.string("label"),
     };
-    if partition.verity.value != Verity::None && partition.verity_size.value.is_none() {
-        partition.verity_size = At::derived(partition.max().map(verity_hash_size));
+    let size = fields.size("size");
+    let size_max = fields.size("size-max");
+    if rare.verity.value != Verity::None && rare.verity_size.value.is_none() {
+        // The upper bound ([`Partition::max`]): `size`, else `size-max`.
+        let max = size.value.or(size_max.value);
+        rare.verity_size = At::derived(max.map(verity_hash_size));
     }
-    partition
+    Partition {
+        name: name.to_owned(),
+        at: fields.at,
+        ty,
+        size,
+        size_min: fields.size("size-min"),
+        size_max,
+        weight: fields.int("weight"),
+        format,
+        directories: fields.list("directories"),
+        rare: Some(rare).filter(|rare| !rare.is_unwritten()).map(Box::new),
+    }
 }
 
 /// The GPT partitions of the installed disk, in table order: for an A/B partition slot A's
@@ -523,7 +630,7 @@ pub fn layout(partitions: &[Partition]) -> Vec<GptPartition> {
             out.push(single(index, partition));
             continue;
         }
-        let slots: &[Slot] = if partition.slots.value > 1 {
+        let slots: &[Slot] = if partition.slots().value > 1 {
             &[Slot::A, Slot::B]
         } else {
             &[Slot::Only]
@@ -541,17 +648,17 @@ fn gpt_count(partition: &Partition) -> usize {
     if !partition.is_versioned() {
         return 1;
     }
-    let per_slot = match partition.verity.value {
+    let per_slot = match partition.verity().value {
         Verity::None => 1,
         Verity::Hash => 2,
         Verity::Signed => 3,
     };
-    per_slot * if partition.slots.value > 1 { 2 } else { 1 }
+    per_slot * if partition.slots().value > 1 { 2 } else { 1 }
 }
 
 fn single(index: usize, partition: &Partition) -> GptPartition {
     let ty = partition.ty.value;
-    let label = match (&partition.label.value, ty) {
+    let label = match (&partition.label().value, ty) {
         (Some(custom), _) => Label::Custom(label_template(custom)),
         (None, PartitionType::Esp | PartitionType::Xbootldr) => Label::Default,
         (None, _) => Label::State {
@@ -563,7 +670,7 @@ fn single(index: usize, partition: &Partition) -> GptPartition {
     } else {
         Create::FirstBoot
     };
-    let create = partition.create.value.unwrap_or(default_create);
+    let create = partition.create().value.unwrap_or(default_create);
     data_partition(index, partition, Slot::Only, ty, label, create, None)
 }
 
@@ -587,10 +694,10 @@ fn data_partition(
         size_max: partition.max(),
         weight: partition.weight.value,
         format: Some(partition.format.value),
-        encrypt: partition.encrypt.value,
+        encrypt: partition.encrypt().value,
         verity_match_key,
         create,
-        factory_reset: partition.factory_reset.value,
+        factory_reset: partition.factory_reset().value,
     }
 }
 
@@ -607,13 +714,13 @@ fn versioned(index: usize, partition: &Partition, slot: Slot) -> Vec<GptPartitio
     // Slot B is made empty at first boot, or — declared `create = image`, as an installer that
     // writes the whole disk needs — in the image, at its size.
     let create = match slot {
-        Slot::B => match partition.create.value {
+        Slot::B => match partition.create().value {
             Some(Create::Image) => Create::Image,
             _ => Create::FirstBoot,
         },
-        Slot::A | Slot::Only => partition.create.value.unwrap_or(Create::Image),
+        Slot::A | Slot::Only => partition.create().value.unwrap_or(Create::Image),
     };
-    let label = |suffix: &'static str| match (slot, &partition.label.value) {
+    let label = |suffix: &'static str| match (slot, &partition.label().value) {
         (Slot::B, _) => Label::Empty,
         (_, Some(custom)) => Label::Versioned {
             template: label_template(custom),
@@ -621,7 +728,7 @@ fn versioned(index: usize, partition: &Partition, slot: Slot) -> Vec<GptPartitio
         },
         (_, None) => Label::derived_versioned(suffix),
     };
-    let match_key = (partition.verity.value != Verity::None).then(|| partition.name.clone());
+    let match_key = (partition.verity().value != Verity::None).then(|| partition.name.clone());
     let data = data_partition(
         index,
         partition,
@@ -643,15 +750,15 @@ fn versioned(index: usize, partition: &Partition, slot: Slot) -> Vec<GptPartitio
         encrypt: crate::model::partition::Encrypt::None,
         ..data.clone()
     };
-    if partition.verity.value == Verity::Signed {
+    if partition.verity().value == Verity::Signed {
         out.push(aux(Role::VeritySignature, sig_ty, "_verity_sig", None));
     }
-    if partition.verity.value != Verity::None {
+    if partition.verity().value != Verity::None {
         out.push(aux(
             Role::VerityHash,
             hash_ty,
             "_verity",
-            partition.verity_size.value,
+            partition.verity_size().value,
         ));
     }
     out.push(data);

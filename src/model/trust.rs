@@ -418,7 +418,7 @@ fn os_image(partitions: &[Partition], cmdline: LinkState, systemd: u32) -> Optio
     } else {
         "roothash="
     };
-    Some(match os.verity.value {
+    Some(match os.verity().value {
         Verity::Signed if systemd < super::gates::DISSECT => link(
             name,
             cmdline,
@@ -426,7 +426,7 @@ fn os_image(partitions: &[Partition], cmdline: LinkState, systemd: u32) -> Optio
                 "dm-verity, its root hash on the command line ({hash_flag}), which is {cmdline}: \
                  systemd {systemd} does not read the signature partition at boot (258 does)"
             ),
-            os.verity.at,
+            os.verity().at,
         ),
         Verity::Signed => link(
             name,
@@ -435,7 +435,7 @@ fn os_image(partitions: &[Partition], cmdline: LinkState, systemd: u32) -> Optio
                 "dm-verity with a signed root hash (partition `{}`)",
                 os.name
             ),
-            os.verity.at,
+            os.verity().at,
         ),
         Verity::Hash => {
             let state = if cmdline == LinkState::Unprotected {
@@ -447,14 +447,14 @@ fn os_image(partitions: &[Partition], cmdline: LinkState, systemd: u32) -> Optio
                 name,
                 state,
                 format!("dm-verity, its root hash on the command line, which is {cmdline}"),
-                os.verity.at,
+                os.verity().at,
             )
         }
-        Verity::None if os.encrypt.value != Encrypt::None => link(
+        Verity::None if os.encrypt().value != Encrypt::None => link(
             name,
             LinkState::Encrypted,
             format!("partition `{}` is encrypted, not verified", os.name),
-            os.encrypt.at,
+            os.encrypt().at,
         ),
         Verity::None => link(
             name,
@@ -475,8 +475,8 @@ fn state_partition(partition: &Partition, trust: &Trust) -> Link {
     } else {
         format!("{} ({ty})", partition.name)
     };
-    let installer = partition.create.value == Some(Create::Install);
-    match partition.encrypt.value {
+    let installer = partition.create().value == Some(Create::Install);
+    match partition.encrypt().value {
         Encrypt::None if partition.ty.value == PartitionType::Home => link(
             &name,
             LinkState::Encrypted,
@@ -501,13 +501,13 @@ fn state_partition(partition: &Partition, trust: &Trust) -> Link {
                 "LUKS2 with an empty key: systemd-repart makes partition `{}` without a key file (set `encrypt = tpm2`, or `create = install`)",
                 partition.name
             ),
-            partition.encrypt.at,
+            partition.encrypt().at,
         ),
         Encrypt::KeyFile => link(
             &name,
             LinkState::Encrypted,
             "LUKS2, made by pcfg-install with a recovery key it prints once".to_owned(),
-            partition.encrypt.at,
+            partition.encrypt().at,
         ),
         Encrypt::KeyFileTpm2 => link(
             &name,
@@ -516,7 +516,7 @@ fn state_partition(partition: &Partition, trust: &Trust) -> Link {
                 "LUKS2, made by pcfg-install with a recovery key it prints once and its key sealed in the TPM {}",
                 sealed_to(trust)
             ),
-            partition.encrypt.at,
+            partition.encrypt().at,
         ),
         Encrypt::Tpm2 => {
             let by = if installer { ", made by pcfg-install" } else { "" };
@@ -524,7 +524,7 @@ fn state_partition(partition: &Partition, trust: &Trust) -> Link {
                 &name,
                 LinkState::Encrypted,
                 format!("LUKS2{by}, its key sealed in the TPM {}", sealed_to(trust)),
-                partition.encrypt.at,
+                partition.encrypt().at,
             )
         }
     }
