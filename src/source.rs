@@ -349,9 +349,13 @@ impl SourceMap {
             let id = FileId::new(index);
             if keep(id) {
                 let _ = file.text();
-            } else if file.text.take().is_none() {
-                // Not asked for while compiling: read, checked and let go of at once.
-                let _ = let_go.read();
+            } else {
+                // Its line index goes with it, to be made again from the text read next.
+                file.line_starts.take();
+                if file.text.take().is_none() {
+                    // Not asked for while compiling: read, checked and let go of at once.
+                    let _ = let_go.read();
+                }
             }
             if let_go.changed() {
                 changed.push(id);
