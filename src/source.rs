@@ -141,12 +141,16 @@ impl LetGo {
 
     /// Reads the file again: its text when it is still the compiled one.
     fn read(&self) -> Option<String> {
-        // Decoded as the loader decodes (`resolve::imports::decode`), lossily.
+        // Decoded as the loader decodes (`resolve::imports::decode`): lossily, and copied only
+        // when it is not UTF-8.
         let text = self
             .vfs
             .read(&self.path)
             .ok()
-            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .map(|bytes| {
+                String::from_utf8(bytes)
+                    .unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned())
+            })
             .filter(|text| text.len() == self.len && xxh3_64(text.as_bytes()) == self.hash);
         let found = if text.is_some() {
             Self::SAME

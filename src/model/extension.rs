@@ -52,7 +52,7 @@ pub struct Extension {
 }
 
 /// An extension's fields that most extensions leave unwritten.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 struct Rare {
     overrides: At<Vec<At<String>>>,
     /// The extension's own version (`SYSEXT_VERSION_ID=`, its image's version); `None`: the
@@ -70,28 +70,18 @@ struct Rare {
 impl Rare {
     /// What an extension that writes none of them has.
     const NONE: Rare = Rare {
-        overrides: At::derived_const(Vec::new()),
-        version: At::derived_const(None),
-        optional: At::derived_const(false),
-        app: At::derived_const(None),
-        runtime: At::derived_const(None),
+        overrides: At::derived(Vec::new()),
+        version: At::derived(None),
+        optional: At::derived(false),
+        app: At::derived(None),
+        runtime: At::derived(None),
         scripts: super::system::Scripts::NONE,
     };
 
-    /// Whether none of them is written (a field written with its default value still names a
-    /// place).
+    /// Whether each is its default, written nowhere (a field written with its default value
+    /// still names a place, and is kept).
     fn is_unwritten(&self) -> bool {
-        self.overrides.value.is_empty()
-            && self.overrides.at.is_none()
-            && self.version.value.is_none()
-            && self.version.at.is_none()
-            && !self.optional.value
-            && self.optional.at.is_none()
-            && self.app.value.is_none()
-            && self.app.at.is_none()
-            && self.runtime.value.is_none()
-            && self.runtime.at.is_none()
-            && self.scripts.is_unwritten()
+        *self == Self::NONE
     }
 }
 

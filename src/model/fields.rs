@@ -22,13 +22,7 @@ impl<T> At<T> {
 
     /// A default or derived value, written nowhere.
     #[must_use]
-    pub fn derived(value: T) -> Self {
-        At { value, at: None }
-    }
-
-    /// [`At::derived`] where a constant is made.
-    #[must_use]
-    pub const fn derived_const(value: T) -> Self {
+    pub const fn derived(value: T) -> Self {
         At { value, at: None }
     }
 

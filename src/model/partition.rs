@@ -199,7 +199,7 @@ pub struct Partition {
 }
 
 /// A partition's fields that most partitions leave unwritten.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 struct Rare {
     slots: At<u64>,
     verity: At<Verity>,
@@ -214,41 +214,19 @@ struct Rare {
 impl Rare {
     /// What a partition that writes none of them has.
     const NONE: Rare = Rare {
-        slots: At::derived_const(1),
-        verity: At::derived_const(Verity::None),
-        verity_size: At::derived_const(None),
-        encrypt: At::derived_const(Encrypt::None),
-        create: At::derived_const(None),
-        factory_reset: At::derived_const(false),
-        label: At::derived_const(None),
+        slots: At::derived(1),
+        verity: At::derived(Verity::None),
+        verity_size: At::derived(None),
+        encrypt: At::derived(Encrypt::None),
+        create: At::derived(None),
+        factory_reset: At::derived(false),
+        label: At::derived(None),
     };
 
     /// Whether each is its default, written nowhere (a field written with its default value
-    /// still names a place).
+    /// still names a place, and is kept).
     fn is_unwritten(&self) -> bool {
-        let Rare {
-            slots,
-            verity,
-            verity_size,
-            encrypt,
-            create,
-            factory_reset,
-            label,
-        } = self;
-        slots.value == 1
-            && slots.at.is_none()
-            && verity.value == Verity::None
-            && verity.at.is_none()
-            && verity_size.value.is_none()
-            && verity_size.at.is_none()
-            && encrypt.value == Encrypt::None
-            && encrypt.at.is_none()
-            && create.value.is_none()
-            && create.at.is_none()
-            && !factory_reset.value
-            && factory_reset.at.is_none()
-            && label.value.is_none()
-            && label.at.is_none()
+        *self == Self::NONE
     }
 }
 
